@@ -1,0 +1,179 @@
+/**
+ * Typed errors of live-shapes. Every failure a user can see is one of these, with a stable `code` to switch on.
+ *
+ * Invariants:
+ * - E1. `retryable` says whether the stream retries by itself with backoff (network, 429, 5xx, malformed bodies);
+ *   anything else stops the stream and goes to `onError` / subscribers.
+ * - E2. An error never carries parsed rows: raising one leaves the store exactly as it was.
+ */
+
+export type ShapeErrorCode =
+  | 'http'
+  | 'bad-request'
+  | 'missing-headers'
+  | 'malformed-response'
+  | 'malformed-schema'
+  | 'null-value'
+  | 'parse'
+  | 'invalid-options'
+  | 'reserved-param'
+  | 'network'
+  | 'retries-exhausted'
+
+export abstract class ShapeError extends Error {
+  abstract readonly code: ShapeErrorCode
+  /** True when the stream retries on its own (E1). */
+  abstract readonly retryable: boolean
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = new.target.name
+  }
+}
+
+/** A non-2xx HTTP response. `json` is the parsed body when it was JSON. */
+export class FetchError extends ShapeError {
+  readonly code: ShapeErrorCode = 'http'
+  readonly status: number
+  readonly url: string
+  readonly body: string
+  readonly json: unknown
+  readonly headers: Readonly<Record<string, string>>
+  constructor(init: { status: number; url: string; body: string; headers: Headers | Record<string, string>; message?: string }) {
+    super(init.message ?? `HTTP ${init.status} from ${init.url}${init.body ? `: ${init.body.slice(0, 500)}` : ''}`)
+    this.status = init.status
+    this.url = init.url
+    this.body = init.body
+    this.json = tryJson(init.body)
+    this.headers = init.headers instanceof Headers ? Object.fromEntries(init.headers.entries()) : { ...init.headers }
+  }
+  get retryable(): boolean {
+    return this.status === 429 || this.status >= 500
+  }
+}
+
+/** A 400 from the server, with its validation messages per field (`{"message": …, "errors": {field: [msg]}}`). */
+export class ShapeRequestError extends FetchError {
+  override readonly code: ShapeErrorCode = 'bad-request'
+  /** Field name to messages, exactly as the server sent them (may nest, e.g. `subset.order_by`). */
+  readonly errors: Readonly<Record<string, unknown>>
+  constructor(init: { url: string; body: string; headers: Headers | Record<string, string> }) {
+    const json = tryJson(init.body) as { message?: unknown; error?: unknown; errors?: unknown } | undefined
+    const errors = json && typeof json.errors === 'object' && json.errors !== null ? (json.errors as Record<string, unknown>) : {}
+    const summary = Object.entries(errors)
+      .map(([field, messages]) => `${field}: ${Array.isArray(messages) ? messages.join('; ') : JSON.stringify(messages)}`)
+      .join(', ')
+    const head = typeof json?.message === 'string' ? json.message : typeof json?.error === 'string' ? json.error : 'Bad request'
+    super({ ...init, status: 400, message: summary ? `${head}: ${summary}` : head })
+    this.errors = errors
+  }
+}
+
+/** A 2xx response without a header the protocol requires. Never retried: the server or a proxy is misconfigured. */
+export class MissingHeadersError extends ShapeError {
+  readonly code: ShapeErrorCode = 'missing-headers'
+  readonly retryable = false
+  readonly url: string
+  readonly missing: readonly string[]
+  constructor(url: string, missing: readonly string[]) {
+    super(
+      `The response for ${url} is missing required headers: ${missing.join(', ')}. ` +
+        'If a proxy sits in front of the shape server, it must pass these headers through (and expose them for CORS).',
+    )
+    this.url = url
+    this.missing = missing
+  }
+}
+
+/** A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2). */
+export class MalformedResponseError extends ShapeError {
+  readonly code: ShapeErrorCode = 'malformed-response'
+  readonly retryable = true
+  readonly url: string
+  constructor(url: string, detail: string, options?: { cause?: unknown }) {
+    super(`Malformed response from ${url}: ${detail}`, options)
+    this.url = url
+  }
+}
+
+/** An `electric-schema` header that is not a JSON object of column descriptions. */
+export class MalformedSchemaError extends ShapeError {
+  readonly code: ShapeErrorCode = 'malformed-schema'
+  readonly retryable = true
+  readonly header: string
+  constructor(header: string, options?: { cause?: unknown }) {
+    super(`Malformed electric-schema header: ${header.slice(0, 200)}`, options)
+    this.header = header
+  }
+}
+
+/** A `null` in a column the schema declares `not_null`. */
+export class NullValueError extends ShapeError {
+  readonly code: ShapeErrorCode = 'null-value'
+  readonly retryable = false
+  readonly column: string
+  constructor(column: string) {
+    super(`Column "${column}" is declared NOT NULL but the server sent null`)
+    this.column = column
+  }
+}
+
+/** A value the parser for its type could not read (e.g. invalid JSON in a jsonb column, a bad array literal). */
+export class ValueParseError extends ShapeError {
+  readonly code: ShapeErrorCode = 'parse'
+  readonly retryable = false
+  readonly column: string
+  readonly pgType: string
+  constructor(column: string, pgType: string, options?: { cause?: unknown }) {
+    super(`Could not parse column "${column}" of type ${pgType}`, options)
+    this.column = column
+    this.pgType = pgType
+  }
+}
+
+/** Options that cannot describe a shape (missing url or table, bad replica, a function where a value belongs…). */
+export class InvalidOptionsError extends ShapeError {
+  readonly code: ShapeErrorCode = 'invalid-options'
+  readonly retryable = false
+}
+
+/** A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`). */
+export class ReservedParamError extends ShapeError {
+  readonly code: ShapeErrorCode = 'reserved-param'
+  readonly retryable = false
+  readonly params: readonly string[]
+  constructor(params: readonly string[]) {
+    super(`These params are reserved by the shape protocol and cannot be set: ${params.join(', ')}`)
+    this.params = params
+  }
+}
+
+/** `fetch` itself rejected (DNS, refused connection, reset). */
+export class NetworkError extends ShapeError {
+  readonly code: ShapeErrorCode = 'network'
+  readonly retryable = true
+  readonly url: string
+  constructor(url: string, cause: unknown) {
+    super(`Network error requesting ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
+    this.url = url
+  }
+}
+
+/** A retryable failure that lasted past `maxRetries`; `cause` is the last one. */
+export class RetriesExhaustedError extends ShapeError {
+  readonly code: ShapeErrorCode = 'retries-exhausted'
+  readonly retryable = false
+  readonly attempts: number
+  constructor(attempts: number, cause: ShapeError) {
+    super(`Gave up after ${attempts} attempts: ${cause.message}`, { cause })
+    this.attempts = attempts
+  }
+}
+
+function tryJson(text: string): unknown {
+  if (!text) return undefined
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The contract between the dev shape server and a database: PGlite, PostgreSQL or the in-memory table.
+ *
+ * Invariants every source keeps:
+ * - S1. `subscribe` delivers every committed transaction exactly once, in commit order, with strictly increasing
+ *   `lsn`; within a transaction, changes are in statement order.
+ * - S2. All values are Postgres text output (`col::text`; booleans may be `t`/`f` or `true`/`false`) or null, for
+ *   every column of the table, whatever shape asks: projection and filtering are the server's job.
+ * - S3. `snapshot` is one consistent read; its `xmin`/`xmax`/`xipList` say which transactions it already contains
+ *   (Postgres visibility: xid < xmin, or xid < xmax and not in xipList). A transaction delivered by `subscribe`
+ *   is either visible in a snapshot or will be delivered after `subscribe` was called before the snapshot began.
+ * - S4. `update` carries the full new row and, when the source knows it, the full old row (`oldRow`); `delete`
+ *   carries the full old row when known, at least its primary key.
+ */
+import type { Operation, WireRow } from '../../core/protocol'
+
+export interface ColumnDescription {
+  name: string
+  /** Postgres type name (`int4`, `text`, `timestamptz`…); for arrays the element type. */
+  type: string
+  /** Array dimensions, 0 for scalars. */
+  dims: number
+  notNull: boolean
+  /** Position in the primary key, if the column is part of it. */
+  pkIndex: number | undefined
+  /** Type modifier as in pg_attribute.atttypmod (-1 when none). */
+  typeMod: number
+}
+
+export interface TableDescription {
+  schema: string
+  name: string
+  /** In table order. */
+  columns: readonly ColumnDescription[]
+  /** Primary key column names in key order; all columns when the table has no primary key. */
+  primaryKey: readonly string[]
+}
+
+export interface SnapshotRequest {
+  table: TableDescription
+  /** A validated SQL boolean expression over the table's columns using `$1..$n`, or undefined for all rows. */
+  where: string | undefined
+  params: readonly (string | null)[]
+}
+
+export interface SnapshotResult {
+  rows: WireRow[]
+  /** Decimal transaction ids, as `pg_current_snapshot()` reports them. */
+  xmin: string
+  xmax: string
+  xipList: string[]
+  /** The LSN the source had processed when the snapshot was taken (decimal). */
+  lsn: bigint
+}
+
+export interface TransactionChange {
+  schema: string
+  table: string
+  operation: Operation
+  /** New row for insert/update; old row (or its key) for delete (S4). */
+  row: WireRow
+  /** Full previous row of an update, when known (S4). */
+  oldRow: WireRow | undefined
+}
+
+export interface Transaction {
+  /** Decimal transaction id. */
+  xid: string
+  /** Commit LSN, strictly increasing across transactions (S1). */
+  lsn: bigint
+  changes: readonly TransactionChange[]
+}
+
+export interface ChangeSource {
+  readonly kind: 'memory' | 'pglite' | 'postgres'
+  /** Resolves a table by schema and name as Postgres would (already unquoted); undefined when there is none. */
+  describeTable(schema: string, name: string): Promise<TableDescription | undefined>
+  /** One consistent read of the rows matching `where` (S3). Rejects with the database's error for bad SQL. */
+  snapshot(request: SnapshotRequest): Promise<SnapshotResult>
+  /** Every committed transaction from now on (S1). */
+  subscribe(listener: (transaction: Transaction) => void): () => void
+  /** The last LSN the source has processed. */
+  currentLsn(): bigint
+  close(): Promise<void>
+}

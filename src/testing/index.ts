@@ -1,0 +1,4 @@
+/**
+ * `live-shapes/testing`: an in-process shape server and `fetch` for tests and stories.
+ */
+export {}
