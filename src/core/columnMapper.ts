@@ -1,0 +1,87 @@
+/**
+ * Column mappers: translate column names between the database (wire) and the application.
+ *
+ * Invariants:
+ * - M1. `decode` turns a wire column name into the key the application sees; the parser applies it once per schema
+ *   column (precomputed), so a mapper must be a pure function of its input.
+ * - M2. `encode(decode(db)) === db` for every name the mapper documents as supported, so `columns`/`where`
+ *   identifiers written in application names reach the server unchanged.
+ * - M3. Names a mapper does not know pass through unchanged in both directions.
+ */
+import { InvalidOptionsError } from './errors'
+
+/**
+ * Translates column names between the database and the application.
+ *
+ * @example
+ * const mapper = snakeCamelMapper()
+ * mapper.decode('user_id') // 'userId'
+ * mapper.encode('userId')  // 'user_id'
+ */
+export interface ColumnMapper {
+  /** Application name → database name (for `columns` and `where` identifiers). */
+  encode(appColumn: string): string
+  /** Database name → application name (for the keys of parsed rows). */
+  decode(dbColumn: string): string
+}
+
+const LEADING_UNDERSCORES = /^_*/
+const UNDERSCORE_LETTER = /_([a-z])/g
+const UPPERCASE = /[A-Z]/g
+
+function snakeToCamel(name: string): string {
+  const prefix = LEADING_UNDERSCORES.exec(name)?.[0] ?? ''
+  return prefix + name.slice(prefix.length).replace(UNDERSCORE_LETTER, (_, letter: string) => letter.toUpperCase())
+}
+
+function camelToSnake(name: string): string {
+  const prefix = LEADING_UNDERSCORES.exec(name)?.[0] ?? ''
+  return prefix + name.slice(prefix.length).replace(UPPERCASE, (letter) => `_${letter.toLowerCase()}`)
+}
+
+/**
+ * snake_case in the database ↔ camelCase in the application.
+ *
+ * `decode` removes an underscore only when a lowercase ASCII letter follows it, and upper-cases that letter; `encode`
+ * puts an underscore before every uppercase ASCII letter and lower-cases it. Leading underscores are kept as they are
+ * on both sides. Consequences (M2 holds for every lowercase database name):
+ * - `user_id` ↔ `userId`, `_id` ↔ `_id`, `__typename` ↔ `__typename`, `name_` ↔ `name_`;
+ * - an underscore before a digit or another underscore stays: `address_2` ↔ `address_2`, `a__b` ↔ `a_B`;
+ * - database names that already contain uppercase letters (quoted identifiers such as `"userId"`) do not round-trip:
+ *   `encode('userId')` is `user_id`. Use `createColumnMapper` for such tables.
+ *
+ * @example
+ * const shape = client.shape({ url, params: { table: 'todos' }, columnMapper: snakeCamelMapper() })
+ */
+export function snakeCamelMapper(): ColumnMapper {
+  return { encode: camelToSnake, decode: snakeToCamel }
+}
+
+/**
+ * An explicit mapping from database names to application names; unmapped names pass through (M3).
+ * Throws `InvalidOptionsError` when two database names map to the same application name (encode would be ambiguous).
+ *
+ * @example
+ * const mapper = createColumnMapper({ user_id: 'owner', created_at: 'createdAt' })
+ * mapper.decode('user_id') // 'owner'
+ * mapper.encode('owner')   // 'user_id'
+ */
+export function createColumnMapper(dbToApp: Readonly<Record<string, string>>): ColumnMapper {
+  const decodeMap = new Map<string, string>()
+  const encodeMap = new Map<string, string>()
+  for (const [db, app] of Object.entries(dbToApp)) {
+    if (typeof app !== 'string') {
+      throw new InvalidOptionsError(`createColumnMapper: the mapping for "${db}" must be a string`)
+    }
+    const previous = encodeMap.get(app)
+    if (previous !== undefined) {
+      throw new InvalidOptionsError(`createColumnMapper: "${previous}" and "${db}" both map to "${app}"`)
+    }
+    decodeMap.set(db, app)
+    encodeMap.set(app, db)
+  }
+  return {
+    encode: (appColumn) => encodeMap.get(appColumn) ?? appColumn,
+    decode: (dbColumn) => decodeMap.get(dbColumn) ?? dbColumn,
+  }
+}

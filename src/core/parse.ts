@@ -1,0 +1,261 @@
+/**
+ * Schema-driven parsing of wire rows (Postgres text output) into JS values (SHAPE-PROTOCOL.md §3.4–3.5).
+ *
+ * Invariants:
+ * - V1. Each schema column is compiled once per `createMessageParser` call into one function (wire value → JS value)
+ *   and one output key (`columnMapper.decode` applied once); parsing a row never looks at type names again.
+ * - V2. `null` in a `not_null` column throws `NullValueError`; a throwing value parser becomes `ValueParseError`
+ *   with the original error as `cause`. Columns absent from the schema keep their wire value (their key is still
+ *   decoded, so a row never mixes naming styles).
+ * - V3. `parseMessages` is all-or-nothing: it returns a fully parsed batch or throws, so the store never sees half of
+ *   a batch (errors.ts E2). Input messages are never mutated.
+ * - V4. User `parser` entries replace the default for their type name, for plain columns and for array elements.
+ */
+import { InvalidOptionsError, MalformedSchemaError, NullValueError, ShapeError, ValueParseError } from './errors'
+import { isChangeMessage } from './protocol'
+import type { ChangeMessage, ColumnInfo, Message, Row, Schema, WireRow, WireValue } from './protocol'
+import type { ColumnMapper } from './columnMapper'
+
+/** Turns one non-null wire value of a column into a JS value. For arrays it receives each element, not the literal. */
+export type ValueParser = (value: string, column: ColumnInfo) => unknown
+
+/** Value parsers by Postgres type name (`int4`, `jsonb`, an enum's name…). Entries override the defaults. */
+export type Parser = Record<string, ValueParser>
+
+const parseNumber: ValueParser = (value) => Number(value)
+const parseBool: ValueParser = (value) => value === 't' || value === 'true'
+const parseJson: ValueParser = (value) => JSON.parse(value) as unknown
+const parseBigInt: ValueParser = (value) => BigInt(value)
+
+/**
+ * The built-in parsers: numbers for `int2`/`int4`/`float4`/`float8` (`NaN` and `±Infinity` included), `BigInt` for
+ * `int8`, booleans for `bool` (`t`/`true`), `JSON.parse` for `json`/`jsonb`. Every other type stays a string.
+ */
+export const defaultParser: Readonly<Parser> = Object.freeze({
+  int2: parseNumber,
+  int4: parseNumber,
+  float4: parseNumber,
+  float8: parseNumber,
+  int8: parseBigInt,
+  bool: parseBool,
+  json: parseJson,
+  jsonb: parseJson,
+})
+
+/** Options of `createMessageParser`. */
+export interface MessageParserOptions<T> {
+  /** Per-type overrides of `defaultParser`. */
+  parser?: Parser
+  /** Renames columns after parsing (`decode`). */
+  columnMapper?: ColumnMapper
+  /** Runs last, on each parsed and renamed `value` (not on `old_value`, which is partial). */
+  transformer?: (row: Row) => T
+}
+
+/** Parses the rows of one shape, compiled for one schema. */
+export interface MessageParser<T> {
+  /** Parses one wire row (a `value`): every present column through its compiled parser, then the transformer. */
+  parseValue(row: WireRow): T
+  /** Parses `value` and `old_value` of every change message; control messages are kept as they are (V3). */
+  parseMessages(messages: readonly Message<WireRow>[]): Message<T>[]
+}
+
+interface CompiledColumn {
+  readonly key: string
+  readonly parse: (value: WireValue) => unknown
+}
+
+/**
+ * Compiles a parser for `schema` (V1).
+ *
+ * @example
+ * const parser = createMessageParser(parseSchemaHeader(meta.schema), { columnMapper: snakeCamelMapper() })
+ * store.applyBatch(parser.parseMessages(body))
+ */
+export function createMessageParser<T = Row>(schema: Schema, options: MessageParserOptions<T> = {}): MessageParser<T> {
+  const parsers: Parser = { ...defaultParser, ...options.parser }
+  const decode = options.columnMapper ? options.columnMapper.decode.bind(options.columnMapper) : undefined
+  const transformer = options.transformer
+  const columns = new Map<string, CompiledColumn>()
+  const keyOwners = new Map<string, string>()
+  for (const [name, info] of Object.entries(schema)) {
+    const key = decode ? decode(name) : name
+    const owner = keyOwners.get(key)
+    if (owner !== undefined) {
+      throw new InvalidOptionsError(`columnMapper maps both "${owner}" and "${name}" to "${key}"`)
+    }
+    keyOwners.set(key, name)
+    columns.set(name, { key, parse: compileColumn(name, info, parsers) })
+  }
+  // Keys of columns the schema does not describe; per parser instance, bounded by the table's columns.
+  const passThroughKeys = new Map<string, string>()
+  const keyOf = (name: string): string => {
+    if (!decode) return name
+    let key = passThroughKeys.get(name)
+    if (key === undefined) {
+      key = decode(name)
+      passThroughKeys.set(name, key)
+    }
+    return key
+  }
+
+  const parseRow = (row: WireRow): Row => {
+    const out: Row = {}
+    for (const name of Object.keys(row)) {
+      const raw = row[name] as WireValue
+      const column = columns.get(name)
+      setOwn(out, column ? column.key : keyOf(name), column ? column.parse(raw) : raw)
+    }
+    return out
+  }
+
+  const parseValue = (row: WireRow): T => {
+    const parsed = parseRow(row)
+    return transformer ? transformer(parsed) : (parsed as T)
+  }
+
+  const parseMessages = (messages: readonly Message<WireRow>[]): Message<T>[] =>
+    messages.map((message): Message<T> => {
+      if (!isChangeMessage(message)) return message
+      const { old_value: oldValue, value, ...rest } = message
+      const parsed: ChangeMessage<T> = { ...rest, value: parseValue(value) }
+      if (oldValue !== undefined) parsed.old_value = parseRow(oldValue as WireRow) as Partial<T>
+      return parsed
+    })
+
+  return { parseValue, parseMessages }
+}
+
+function compileColumn(name: string, info: ColumnInfo, parsers: Parser): (value: WireValue) => unknown {
+  const dims = info.dims ?? 0
+  const element = Object.hasOwn(parsers, info.type) ? parsers[info.type] : undefined
+  const pgType = info.type + '[]'.repeat(dims)
+  let parseText: ((value: string) => unknown) | undefined
+  if (dims > 0) {
+    const delimiter = info.type === 'box' ? ';' : ','
+    const parseElement = element ? (value: string) => element(value, info) : undefined
+    parseText = (value) => parsePgArray(value, parseElement, delimiter)
+  } else if (element) {
+    parseText = (value) => element(value, info)
+  }
+  const notNull = info.not_null === true
+  return (value) => {
+    if (value === null) {
+      if (notNull) throw new NullValueError(name)
+      return null
+    }
+    if (!parseText) return value
+    try {
+      return parseText(value)
+    } catch (error) {
+      if (error instanceof ShapeError) throw error
+      throw new ValueParseError(name, pgType, { cause: error })
+    }
+  }
+}
+
+/**
+ * Parses a Postgres array literal (`{1,NULL,"a,b",{2,3}}`, optionally prefixed by bounds like `[0:1]=`).
+ * Unquoted `NULL` (any case) becomes `null`; other elements go through `parseElement` (strings when omitted).
+ * Throws `SyntaxError` on a malformed literal.
+ */
+export function parsePgArray(
+  text: string,
+  parseElement?: (value: string) => unknown,
+  delimiter = ',',
+): unknown[] {
+  let i = 0
+  if (text.startsWith('[')) {
+    const eq = text.indexOf('=')
+    if (eq < 0) throw new SyntaxError(`Malformed array literal: ${text}`)
+    i = eq + 1
+  }
+  const malformed = (): SyntaxError => new SyntaxError(`Malformed array literal at position ${i}: ${text}`)
+  const element = (value: string): unknown => (parseElement ? parseElement(value) : value)
+
+  const parseLevel = (): unknown[] => {
+    if (text[i] !== '{') throw malformed()
+    i++
+    const out: unknown[] = []
+    if (text[i] === '}') {
+      i++
+      return out
+    }
+    for (;;) {
+      const c = text[i]
+      if (c === '{') {
+        out.push(parseLevel())
+      } else if (c === '"') {
+        i++
+        let value = ''
+        let start = i
+        for (;;) {
+          const ch = text[i]
+          if (ch === undefined) throw malformed()
+          if (ch === '\\') {
+            value += text.slice(start, i)
+            if (i + 1 >= text.length) throw malformed()
+            value += text[i + 1]
+            i += 2
+            start = i
+          } else if (ch === '"') {
+            value += text.slice(start, i)
+            i++
+            break
+          } else {
+            i++
+          }
+        }
+        out.push(element(value))
+      } else {
+        const start = i
+        while (i < text.length && text[i] !== delimiter && text[i] !== '}') i++
+        const token = text.slice(start, i).trim()
+        if (token === '' || token.includes('{') || token.includes('"')) throw malformed()
+        out.push(token.toUpperCase() === 'NULL' ? null : element(token))
+      }
+      const next = text[i]
+      i++
+      if (next === '}') return out
+      if (next !== delimiter) throw malformed()
+    }
+  }
+
+  const result = parseLevel()
+  if (i !== text.length) throw malformed()
+  return result
+}
+
+/**
+ * Reads the `electric-schema` header. Throws `MalformedSchemaError` unless it is a JSON object whose every column is
+ * an object with a string `type` (and, when present, a non-negative integer `dims`).
+ */
+export function parseSchemaHeader(header: string): Schema {
+  let json: unknown
+  try {
+    json = JSON.parse(header)
+  } catch (error) {
+    throw new MalformedSchemaError(header, { cause: error })
+  }
+  if (!isPlainObject(json)) throw new MalformedSchemaError(header)
+  const schema: Schema = {}
+  for (const [name, column] of Object.entries(json)) {
+    if (!isPlainObject(column) || typeof column['type'] !== 'string') throw new MalformedSchemaError(header)
+    const dims = column['dims']
+    if (dims !== undefined && !(typeof dims === 'number' && Number.isInteger(dims) && dims >= 0)) {
+      throw new MalformedSchemaError(header)
+    }
+    setOwn(schema, name, column as unknown as ColumnInfo)
+  }
+  return schema
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** Assignment that treats `__proto__` as an ordinary column name, as `JSON.parse` does. */
+function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
+  else target[key] = value
+}
