@@ -1,0 +1,74 @@
+/**
+ * The seam for live transports other than long-polling (SSE): the stream asks for a runner before each live request.
+ *
+ * Invariants:
+ * - L1. A runner is used only for live requests (after an up-to-date, never for initial sync or a catch-up); the
+ *   stream owns the URL (position params plus `extraParams`, sorted) and the headers.
+ * - L2. A runner delivers only whole batches, each ending with an `up-to-date` message, with the offset to resume
+ *   from after that batch; the stream parses and applies each batch atomically as it arrives.
+ * - L3. A runner reports failures by throwing typed errors (`ShapeError`, e.g. from `readResponseMeta`) and a 409
+ *   by returning `MustRefetch`; it never touches the store.
+ * - L4. When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
+ *   reason) and leaves no timer or listener behind.
+ */
+import type { Clock } from './clock'
+import type { FetchLike } from './fetchLike'
+import type { Message, WireRow } from './protocol'
+import type { MustRefetch, ResponseMeta } from './responseMeta'
+import type { LiveTransport } from './shapeStatus'
+
+/** One live request as the stream prepared it. */
+export interface LiveRunRequest {
+  url: string
+  headers: Record<string, string>
+  signal: AbortSignal
+  fetch: FetchLike
+}
+
+/** A batch of raw wire messages ending with `up-to-date`, and the offset to resume from after it (L2). */
+export interface LiveBatch {
+  messages: readonly Message<WireRow>[]
+  offset: string
+}
+
+/** Callbacks the stream gives a runner for one connection. */
+export interface LiveRunSink {
+  /** The response headers were read (handle, offset, cursor); call once, before any batch. */
+  onOpen(meta: ResponseMeta): void
+  /** A whole batch arrived (L2). */
+  onBatch(batch: LiveBatch): void
+}
+
+/** How a live connection ended. */
+export interface LiveConnectionEnd {
+  kind: 'closed'
+  /** From just before the request until the stream ended. */
+  durationMs: number
+  /** True when the stream (pause, stop) aborted it rather than the server closing it. */
+  aborted: boolean
+}
+
+/**
+ * A live transport the stream can use instead of a long-poll (e.g. SSE).
+ * @example
+ * const runner: LiveRequestRunner = {
+ *   transport: 'sse', extraParams: { live_sse: 'true' }, isEnabled: () => true, fallbackReason: () => undefined,
+ *   run: async (request, sink) => ({ kind: 'closed', durationMs: 0, aborted: false }),
+ * }
+ */
+export interface LiveRequestRunner {
+  readonly transport: LiveTransport
+  /** Params added to live requests made through this runner (e.g. `live_sse=true`). */
+  readonly extraParams: Readonly<Record<string, string>>
+  /** False once the runner gave up (e.g. a buffering proxy); live requests then long-poll. */
+  isEnabled(): boolean
+  /** Why the runner disabled itself, shown as `ShapeStatus.fallbackReason`. */
+  fallbackReason(): string | undefined
+  /** The stream was reset by a 409: a runner that fell back may try again. */
+  onReset?(): void
+  /** Runs one connection until it ends (L3, L4). */
+  run(request: LiveRunRequest, sink: LiveRunSink): Promise<LiveConnectionEnd | MustRefetch>
+}
+
+/** Builds a runner for one stream; a client option so SSE stays out of bundles that do not use it. */
+export type LiveRunnerFactory = (context: { fetch: FetchLike; clock: Clock; random: () => number }) => LiveRequestRunner

@@ -1,0 +1,105 @@
+/**
+ * One long-poll (or non-live) HTTP request: response meta plus the raw message array.
+ *
+ * Invariants:
+ * - LP1. The body is parsed only after the headers passed `readResponseMeta`; a body that is not JSON or not an array
+ *   of message objects is a `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2).
+ * - LP2. 204 and empty bodies mean no messages; 304 means "nothing new at the same position".
+ * - LP3. `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
+ *   untouched so callers can tell a cancel from a failure.
+ */
+import type { FetchLike } from './fetchLike'
+import type { Message, WireRow } from './protocol'
+import type { MustRefetch, ResponseMeta } from './responseMeta'
+import { abortReason } from './clock'
+import { MalformedResponseError, NetworkError } from './errors'
+import { HEADER } from './protocol'
+import { readResponseMeta } from './responseMeta'
+
+/** One request as the stream prepared it. */
+export interface LongPollRequest {
+  url: string
+  headers: Record<string, string>
+  live: boolean
+  signal: AbortSignal
+  fetch: FetchLike
+}
+
+/** A 2xx response and its messages. */
+export interface LongPollMessages {
+  kind: 'ok'
+  meta: ResponseMeta
+  messages: Message<WireRow>[]
+}
+
+/** A 304: the position did not move; `cursor`/`handle` when the server repeated them. */
+export interface NotModified {
+  kind: 'not-modified'
+  cursor: string | undefined
+  handle: string | undefined
+}
+
+/** What one long-poll request yields. */
+export type LongPollResult = LongPollMessages | NotModified | MustRefetch
+
+/**
+ * Performs one request (LP1–LP3).
+ * @example
+ * const result = await longPollRequest({ url, headers: {}, live: false, signal, fetch })
+ * if (result.kind === 'ok') store.applyBatch(parser.parseMessages(result.messages))
+ */
+export async function longPollRequest(request: LongPollRequest): Promise<LongPollResult> {
+  const { url, signal } = request
+  let response: Response
+  try {
+    response = await request.fetch(url, { headers: request.headers, signal })
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal)
+    throw new NetworkError(url, error)
+  }
+  if (response.status === 304) {
+    await response.body?.cancel().catch(() => undefined)
+    return {
+      kind: 'not-modified',
+      cursor: response.headers.get(HEADER.cursor) ?? undefined,
+      handle: response.headers.get(HEADER.handle) ?? undefined,
+    }
+  }
+  const meta = await readResponseMeta(response, url, { live: request.live })
+  if (meta.kind === 'must-refetch') return meta
+  let text: string
+  try {
+    text = response.status === 204 ? '' : await response.text()
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal)
+    throw new NetworkError(url, error)
+  }
+  return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
+}
+
+/** Parses a long-poll body into messages, or throws `MalformedResponseError` (LP1, LP2). */
+export function parseMessageArray(text: string, url: string): Message<WireRow>[] {
+  if (text.trim() === '') return []
+  let body: unknown
+  try {
+    body = JSON.parse(text)
+  } catch (cause) {
+    throw new MalformedResponseError(url, 'the body is not valid JSON', { cause })
+  }
+  if (!Array.isArray(body)) throw new MalformedResponseError(url, 'the body is not a JSON array of messages')
+  for (const [index, message] of body.entries()) {
+    if (!isMessageShaped(message)) {
+      throw new MalformedResponseError(url, `message ${index} is not a protocol message: ${JSON.stringify(message)?.slice(0, 200)}`)
+    }
+  }
+  return body as Message<WireRow>[]
+}
+
+function isMessageShaped(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null || Array.isArray(message)) return false
+  const headers = (message as { headers?: unknown }).headers
+  if (typeof headers !== 'object' || headers === null) return false
+  if ('control' in headers) return typeof (headers as { control: unknown }).control === 'string'
+  const { key, value } = message as { key?: unknown; value?: unknown }
+  return typeof key === 'string' && typeof value === 'object' && value !== null && typeof (headers as { operation?: unknown }).operation === 'string'
+}

@@ -1,0 +1,156 @@
+/**
+ * Building the URL of one shape request from the user's params and the stream position.
+ *
+ * Invariants:
+ * - U1. All query params are sorted alphabetically, so equal requests have byte-equal URLs (CDN collapsing).
+ * - U2. `log` is always sent; `params` always in the bracket form `params[n]=v` (a JSON string is not accepted by
+ *   the server); `columns` always double-quoted (`"` doubled) and comma-joined.
+ * - U3. Function-valued headers and params are resolved in parallel, once per request, never cached.
+ * - U4. Position params (`offset`, `handle`, `live`, `cursor`, `cache-buster`, `expired_handle`) come only from the
+ *   stream, never from the user (see `validateShapeOptions`).
+ */
+import type { LogMode, Replica } from './protocol'
+import { InvalidOptionsError } from './errors'
+import { PARAM } from './protocol'
+
+/** A value, or a function (maybe async) computing it on every request (auth tokens…). */
+export type MaybeAsync<V> = V | (() => V | Promise<V>)
+
+/** A param value as given by the user. Arrays are comma-joined; records become `key[k]=v`. */
+export type ParamValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>>
+
+/** The shape's query params: the definition plus custom params passed through to the server or a proxy. */
+export interface ShapeParamsInput {
+  /** `name`, `schema.name` or a quoted identifier. */
+  table: string
+  where?: MaybeAsync<string | undefined>
+  /** Positional `$1..$n` values of `where`: an array (keys 1..n) or a record keyed by position. */
+  params?: MaybeAsync<readonly string[] | Readonly<Record<string, string>> | undefined>
+  columns?: MaybeAsync<readonly string[] | undefined>
+  replica?: Replica
+  [custom: string]: MaybeAsync<ParamValue | undefined> | undefined
+}
+
+/** Request headers; values may be functions resolved on every request. `undefined` drops the header. */
+export type HeadersInput = Readonly<Record<string, MaybeAsync<string | undefined>>>
+
+/** Params after resolution: plain values only. */
+export type ResolvedParams = Readonly<Record<string, ParamValue | undefined>>
+
+/** Where a request sits in the shape log (from `streamState.requestPosition`). */
+export interface RequestPosition {
+  offset: string
+  handle: string | undefined
+  live: boolean
+  cursor: string | undefined
+  cacheBuster: string | undefined
+  expiredHandle: string | undefined
+}
+
+/** Everything `buildRequestUrl` needs. */
+export interface RequestUrlInput {
+  url: string
+  params: ResolvedParams
+  log: LogMode
+  position: RequestPosition
+  /** Maps app column names to database names for `columns`. */
+  encodeColumn?: ((name: string) => string) | undefined
+  /** Params a live runner adds (e.g. `live_sse=true`). */
+  extraParams?: Readonly<Record<string, string>> | undefined
+}
+
+/**
+ * Resolves function-valued headers and params in parallel (U3).
+ * @example
+ * const { headers, params } = await resolveRequestInputs({ Authorization: async () => `Bearer ${await token()}` }, { table: 'items' })
+ */
+export async function resolveRequestInputs(
+  headers: HeadersInput | undefined,
+  params: ShapeParamsInput,
+): Promise<{ headers: Record<string, string>; params: ResolvedParams }> {
+  const [headerEntries, paramEntries] = await Promise.all([
+    resolveEntries(headers ?? {}),
+    resolveEntries(params as Readonly<Record<string, MaybeAsync<ParamValue | undefined> | undefined>>),
+  ])
+  const resolvedHeaders: Record<string, string> = {}
+  for (const { key, value } of headerEntries) {
+    if (value === undefined) continue
+    if (typeof value !== 'string') throw new InvalidOptionsError(`Header "${key}" must be a string, got ${typeof value}`)
+    resolvedHeaders[key] = value
+  }
+  const resolvedParams: Record<string, ParamValue | undefined> = {}
+  for (const { key, value } of paramEntries) resolvedParams[key] = value as ParamValue | undefined
+  return { headers: resolvedHeaders, params: resolvedParams }
+}
+
+async function resolveEntries<V>(
+  record: Readonly<Record<string, MaybeAsync<V> | undefined>>,
+): Promise<Array<{ key: string; value: V | undefined }>> {
+  return Promise.all(
+    Object.entries(record).map(async ([key, input]) => ({
+      key,
+      value: typeof input === 'function' ? await (input as () => V | Promise<V>)() : input,
+    })),
+  )
+}
+
+/**
+ * The full request URL, params sorted (U1).
+ * @example
+ * buildRequestUrl({ url: 'http://localhost:3000/v1/shape', params: { table: 'items' }, log: 'full',
+ *   position: { offset: '-1', handle: undefined, live: false, cursor: undefined, cacheBuster: undefined, expiredHandle: undefined } })
+ * // 'http://localhost:3000/v1/shape?log=full&offset=-1&table=items'
+ */
+export function buildRequestUrl(input: RequestUrlInput): string {
+  const url = new URL(input.url, baseHref())
+  const query = url.searchParams
+  for (const [key, value] of Object.entries(input.params)) {
+    if (value === undefined) continue
+    if (key === PARAM.params) setPositionalParams(query, value)
+    else if (key === PARAM.columns) query.set(key, encodeColumns(value, input.encodeColumn))
+    else setCustomParam(query, key, value)
+  }
+  query.set(PARAM.log, input.log)
+  const position = input.position
+  query.set(PARAM.offset, position.offset)
+  if (position.handle !== undefined) query.set(PARAM.handle, position.handle)
+  if (position.live) {
+    query.set(PARAM.live, 'true')
+    if (position.cursor !== undefined) query.set(PARAM.cursor, position.cursor)
+  }
+  if (position.cacheBuster !== undefined) query.set(PARAM.cacheBuster, position.cacheBuster)
+  if (position.expiredHandle !== undefined) query.set(PARAM.expiredHandle, position.expiredHandle)
+  for (const [key, value] of Object.entries(input.extraParams ?? {})) query.set(key, value)
+  query.sort()
+  return url.toString()
+}
+
+function baseHref(): string | undefined {
+  return (globalThis as { location?: { href?: string } }).location?.href
+}
+
+function setPositionalParams(query: URLSearchParams, value: ParamValue): void {
+  if (Array.isArray(value)) {
+    value.forEach((item: string, index: number) => query.set(`${PARAM.params}[${index + 1}]`, item))
+    return
+  }
+  if (typeof value === 'object' && value !== null) {
+    for (const [position, item] of Object.entries(value)) query.set(`${PARAM.params}[${position}]`, item)
+    return
+  }
+  throw new InvalidOptionsError('params.params must be an array of strings or a record of position to string')
+}
+
+function encodeColumns(value: ParamValue, encode: ((name: string) => string) | undefined): string {
+  if (!Array.isArray(value)) throw new InvalidOptionsError('params.columns must be an array of column names')
+  return value
+    .map((name: string) => `"${(encode ? encode(name) : name).replaceAll('"', '""')}"`)
+    .join(',')
+}
+
+function setCustomParam(query: URLSearchParams, key: string, value: ParamValue): void {
+  if (Array.isArray(value)) query.set(key, value.join(','))
+  else if (typeof value === 'object' && value !== null) {
+    for (const [field, item] of Object.entries(value)) query.set(`${key}[${field}]`, String(item))
+  } else query.set(key, String(value))
+}

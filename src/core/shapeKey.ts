@@ -1,0 +1,76 @@
+/**
+ * The identity of a shape definition: equal keys share one store and one stream.
+ *
+ * Invariants:
+ * - K1. The key covers url, table, where, positional params, columns, replica, log, custom params and headers;
+ *   param order, `params` as array or record, and the defaults (`replica=default`, `log=full`) do not matter.
+ * - K2. Functions and objects whose behaviour cannot be compared (`parser`, `columnMapper`, `transformer`,
+ *   function-valued params and headers) count by reference, through ids held in a `ReferenceIds` owned by one client
+ *   instance. Function source is never read.
+ * - K3. `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
+ */
+import type { ShapeOptions } from './shapeOptions'
+
+/**
+ * Numbers objects and functions by reference for one client; a `WeakMap`, so it keeps nothing alive (K2).
+ * @example
+ * const ids = new ReferenceIds(); ids.idOf(fn) === ids.idOf(fn) // true
+ */
+export class ReferenceIds {
+  readonly #ids = new WeakMap<object, number>()
+  #next = 1
+
+  idOf(reference: object): number {
+    let id = this.#ids.get(reference)
+    if (id === undefined) {
+      id = this.#next++
+      this.#ids.set(reference, id)
+    }
+    return id
+  }
+}
+
+/**
+ * The identity key of `options` (K1–K3).
+ * @example
+ * shapeKey({ url, params: { table: 'a', where: 'x' } }, ids) === shapeKey({ url, params: { where: 'x', table: 'a' } }, ids)
+ */
+export function shapeKey(options: ShapeOptions<unknown>, ids: ReferenceIds): string {
+  const { table, where, params, columns, replica, ...custom } = options.params
+  const byReference = (value: unknown): unknown =>
+    typeof value === 'function' ? { ref: ids.idOf(value) } : value
+  return JSON.stringify([
+    options.url,
+    table,
+    byReference(where) ?? null,
+    canonical(typeof params === 'function' ? byReference(params) : positional(params)),
+    canonical(byReference(columns)) ?? null,
+    replica ?? 'default',
+    options.log ?? 'full',
+    sortedEntries(custom, byReference),
+    sortedEntries(options.headers ?? {}, byReference),
+    options.parser ? ids.idOf(options.parser) : null,
+    options.columnMapper ? ids.idOf(options.columnMapper) : null,
+    options.transformer ? ids.idOf(options.transformer) : null,
+    options.liveSse ?? null,
+  ])
+}
+
+function positional(params: unknown): unknown {
+  if (params === undefined) return null
+  if (Array.isArray(params)) return Object.fromEntries(params.map((value: unknown, index) => [String(index + 1), value]))
+  return params
+}
+
+function sortedEntries(record: Readonly<Record<string, unknown>>, map: (value: unknown) => unknown): unknown[] {
+  return Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort()
+    .map((key) => [key, canonical(map(record[key]))])
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value ?? null
+  const record = value as Record<string, unknown>
+  return Object.fromEntries(Object.keys(record).sort().map((key) => [key, canonical(record[key])]))
+}

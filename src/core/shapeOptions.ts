@@ -1,0 +1,113 @@
+/**
+ * What a user passes to describe a shape, and the synchronous check that it can describe one.
+ *
+ * Invariants:
+ * - S1. Options are validated when the shape is created, synchronously: a bad option never reaches the network.
+ * - S2. No user param may carry a protocol name (`offset`, `handle`, `live`, `cursor`, `cache-buster`, the other
+ *   stream-position params, or any `subset__*`): they would corrupt the stream position (`ReservedParamError`).
+ */
+import type { BackoffOptions } from './backoff'
+import type { ColumnMapper } from './columnMapper'
+import type { ShapeError } from './errors'
+import type { Parser } from './parse'
+import type { LogMode, Row } from './protocol'
+import type { HeadersInput, ShapeParamsInput } from './requestUrl'
+import { InvalidOptionsError, ReservedParamError } from './errors'
+import { PROTOCOL_PARAMS, RESERVED_PARAMS } from './protocol'
+
+/** What `onError` may return to retry from the same offset and handle; merged into the options. */
+export interface ErrorRecovery {
+  headers?: HeadersInput
+  params?: Partial<ShapeParamsInput>
+}
+
+/** Called for every error the stream does not retry by itself; return `ErrorRecovery` to retry, nothing to stop. */
+export type OnError = (error: ShapeError) => ErrorRecovery | void | Promise<ErrorRecovery | void>
+
+/**
+ * Options of one shape.
+ * @example
+ * const options: ShapeOptions = { url: 'http://localhost:3000/v1/shape', params: { table: 'items', where: 'done = $1', params: ['false'] } }
+ */
+export interface ShapeOptions<T = Row> {
+  /** The shape endpoint (absolute, or relative to `location` in a browser). */
+  url: string
+  params: ShapeParamsInput
+  headers?: HeadersInput
+  /** `full` (default) or `changes_only`; always sent. */
+  log?: LogMode
+  /** Use the SSE live transport when the client has one. */
+  liveSse?: boolean
+  /** Per-type value parsers overriding the defaults. */
+  parser?: Parser
+  columnMapper?: ColumnMapper
+  transformer?: (row: Row) => T
+  onError?: OnError
+  backoff?: BackoffOptions
+}
+
+const REPLICAS: readonly string[] = ['default', 'full']
+const LOG_MODES: readonly string[] = ['full', 'changes_only']
+const DEFINITION_PARAMS: readonly string[] = ['table', 'where', 'params', 'columns', 'replica']
+
+/** True for a param name only the protocol may set (S2). */
+export function isReservedParam(name: string): boolean {
+  return RESERVED_PARAMS.includes(name) || PROTOCOL_PARAMS.includes(name) || name.startsWith('subset__')
+}
+
+/**
+ * Throws `InvalidOptionsError` or `ReservedParamError` when `options` cannot describe a shape (S1, S2).
+ * @example
+ * validateShapeOptions({ url: 'http://x/v1/shape', params: { table: 'items', offset: '0_0' } }) // throws ReservedParamError
+ */
+export function validateShapeOptions(options: ShapeOptions<unknown>): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('Shape options must be an object')
+  if (typeof options.url !== 'string' || options.url === '') throw new InvalidOptionsError('Shape option "url" is required')
+  try {
+    new URL(options.url, (globalThis as { location?: { href?: string } }).location?.href)
+  } catch (cause) {
+    throw new InvalidOptionsError(`Shape option "url" is not a valid URL: ${options.url}`, { cause })
+  }
+  const params = options.params as ShapeParamsInput | undefined
+  if (typeof params !== 'object' || params === null) throw new InvalidOptionsError('Shape option "params" with a "table" is required')
+  if (typeof params.table !== 'string' || params.table.trim() === '') {
+    throw new InvalidOptionsError('Shape param "table" is required and must be a non-empty string')
+  }
+  if (params.replica !== undefined && !REPLICAS.includes(params.replica)) {
+    throw new InvalidOptionsError(`Shape param "replica" must be "default" or "full", got ${JSON.stringify(params.replica)}`)
+  }
+  if (options.log !== undefined && !LOG_MODES.includes(options.log)) {
+    throw new InvalidOptionsError(`Shape option "log" must be "full" or "changes_only", got ${JSON.stringify(options.log)}`)
+  }
+  checkDefinitionParams(params)
+  const reserved = Object.keys(params).filter(isReservedParam)
+  if (reserved.length > 0) throw new ReservedParamError(reserved)
+  if (options.headers !== undefined && (typeof options.headers !== 'object' || options.headers === null)) {
+    throw new InvalidOptionsError('Shape option "headers" must be an object')
+  }
+  if (options.onError !== undefined && typeof options.onError !== 'function') {
+    throw new InvalidOptionsError('Shape option "onError" must be a function')
+  }
+}
+
+function checkDefinitionParams(params: ShapeParamsInput): void {
+  const { where, columns } = params
+  if (where !== undefined && typeof where !== 'string' && typeof where !== 'function') {
+    throw new InvalidOptionsError('Shape param "where" must be a string')
+  }
+  if (columns !== undefined && typeof columns !== 'function') {
+    if (!Array.isArray(columns) || columns.length === 0 || !columns.every((c: unknown) => typeof c === 'string' && c !== '')) {
+      throw new InvalidOptionsError('Shape param "columns" must be a non-empty array of column names')
+    }
+  }
+  const positional = params.params
+  if (positional !== undefined && typeof positional !== 'function') {
+    const values: unknown[] = Array.isArray(positional) ? positional : typeof positional === 'object' && positional !== null ? Object.values(positional) : [positional]
+    if (!values.every((value) => typeof value === 'string')) {
+      throw new InvalidOptionsError('Shape param "params" must be an array of strings or a record of position to string')
+    }
+  }
+  for (const name of DEFINITION_PARAMS) {
+    if (name in params && params[name] === null) throw new InvalidOptionsError(`Shape param "${name}" must not be null`)
+  }
+}

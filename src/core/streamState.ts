@@ -1,0 +1,189 @@
+/**
+ * The protocol state machine of one shape stream: immutable states, pure transitions, time as an input.
+ *
+ * Invariants:
+ * - T1. `transition` never mutates its input and returns the same object when nothing changed.
+ * - T2. Long-poll: the offset advances only from `electric-offset` (a response event), never from message bodies.
+ * - T3. `live=true` is requested only after an up-to-date since the last reset, and never for the catch-up request
+ *   after a resume (`catchUp`), so initial sync and catch-up are always non-live.
+ * - T4. A must-refetch (409) goes back to offset `-1` with the new handle, drops schema and cursor, remembers the old
+ *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
+ * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
+ * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
+ */
+import type { ShapeError } from './errors'
+import type { Schema } from './protocol'
+import type { RequestPosition } from './requestUrl'
+import { BEFORE_ALL } from './offset'
+
+/**
+ * Where the stream is. `backoff` waits to retry; `retrying` has a request out after an error (the error stays until
+ * a response proves the server back); `error` is stuck until `onError` recovers or the stream stops.
+ */
+export type StreamPhase = 'stopped' | 'initial' | 'syncing' | 'live' | 'paused' | 'backoff' | 'retrying' | 'error'
+
+/** One immutable stream state. */
+export interface StreamState {
+  readonly phase: StreamPhase
+  readonly handle: string | undefined
+  readonly offset: string
+  readonly cursor: string | undefined
+  readonly schema: Schema | undefined
+  /** An up-to-date arrived since the last reset: requests are live (T3). */
+  readonly caughtUp: boolean
+  /** The next request is a non-live catch-up (after resume or restart) (T3). */
+  readonly catchUp: boolean
+  /** After a 409, until the next up-to-date. */
+  readonly refetching: boolean
+  readonly expiredHandle: string | undefined
+  readonly cacheBuster: string | undefined
+  readonly lastSyncedAt: number | undefined
+  readonly error: ShapeError | undefined
+  readonly nextRetryAt: number | undefined
+}
+
+/** Everything that moves the machine. */
+export type StreamEvent =
+  | { type: 'start' }
+  | { type: 'stop' }
+  | { type: 'pause' }
+  | { type: 'resume' }
+  | {
+      type: 'response'
+      handle: string
+      offset: string
+      cursor: string | undefined
+      schema: Schema | undefined
+      upToDate: boolean
+      now: number
+    }
+  | { type: 'must-refetch'; handle: string | undefined; cacheBuster: string }
+  | { type: 'retryable-error'; error: ShapeError; nextRetryAt: number }
+  | { type: 'fatal-error'; error: ShapeError }
+  /** A backoff elapsed or `onError` asked to retry: a request goes out, the error stays until a response. */
+  | { type: 'retry' }
+
+/** Where a stream starts: fresh, or from a dehydrated position. */
+export interface StreamStart {
+  handle?: string | undefined
+  offset?: string | undefined
+  cursor?: string | undefined
+  schema?: Schema | undefined
+  caughtUp?: boolean | undefined
+  lastSyncedAt?: number | undefined
+}
+
+/**
+ * The state before `start`.
+ * @example
+ * const state = transition(initialStreamState(), { type: 'start' })
+ */
+export function initialStreamState(from: StreamStart = {}): StreamState {
+  const caughtUp = (from.caughtUp ?? false) && from.handle !== undefined
+  return {
+    phase: 'stopped',
+    handle: from.handle,
+    offset: from.offset ?? BEFORE_ALL,
+    cursor: from.cursor,
+    schema: from.schema,
+    caughtUp,
+    catchUp: false,
+    refetching: false,
+    expiredHandle: undefined,
+    cacheBuster: undefined,
+    lastSyncedAt: from.lastSyncedAt,
+    error: undefined,
+    nextRetryAt: undefined,
+  }
+}
+
+/** The active phase a state returns to once nothing (pause, error) holds it. */
+function activePhase(state: StreamState): StreamPhase {
+  if (state.caughtUp) return 'live'
+  return state.handle === undefined || state.offset === BEFORE_ALL ? 'initial' : 'syncing'
+}
+
+/**
+ * The pure transition function (T1–T6).
+ * @example
+ * transition(state, { type: 'response', handle: 'h', offset: '0_0', cursor: undefined, schema, upToDate: false, now: 0 })
+ */
+export function transition(state: StreamState, event: StreamEvent): StreamState {
+  if (state.phase === 'stopped' && event.type !== 'start') return state
+  switch (event.type) {
+    case 'start':
+      if (state.phase !== 'stopped') return state
+      return { ...state, phase: activePhase(state), catchUp: state.caughtUp, error: undefined, nextRetryAt: undefined }
+    case 'stop':
+      return { ...state, phase: 'stopped', nextRetryAt: undefined }
+    case 'pause':
+      if (state.phase === 'paused' || state.phase === 'error') return state
+      return { ...state, phase: 'paused', nextRetryAt: undefined }
+    case 'resume':
+      if (state.phase !== 'paused') return state
+      return { ...state, phase: activePhase(state), catchUp: state.caughtUp, error: undefined }
+    case 'response': {
+      if (state.phase === 'paused' || state.phase === 'error') return state
+      const sameHandle = state.handle === event.handle
+      const caughtUp = event.upToDate || (state.caughtUp && sameHandle)
+      const next: StreamState = {
+        ...state,
+        handle: event.handle,
+        offset: event.offset,
+        cursor: event.cursor ?? state.cursor,
+        schema: sameHandle ? (state.schema ?? event.schema) : event.schema,
+        caughtUp,
+        catchUp: state.catchUp && !event.upToDate,
+        refetching: state.refetching && !event.upToDate,
+        cacheBuster: undefined,
+        lastSyncedAt: event.upToDate ? event.now : state.lastSyncedAt,
+        error: undefined,
+        nextRetryAt: undefined,
+      }
+      return { ...next, phase: activePhase(next) }
+    }
+    case 'must-refetch': {
+      if (state.phase === 'paused' || state.phase === 'error') return state
+      return {
+        ...state,
+        phase: 'initial',
+        handle: event.handle,
+        offset: BEFORE_ALL,
+        cursor: undefined,
+        schema: undefined,
+        caughtUp: false,
+        catchUp: false,
+        refetching: true,
+        expiredHandle: state.handle ?? state.expiredHandle,
+        cacheBuster: event.cacheBuster,
+        error: undefined,
+        nextRetryAt: undefined,
+      }
+    }
+    case 'retryable-error':
+      if (state.phase === 'paused') return state
+      return { ...state, phase: 'backoff', error: event.error, nextRetryAt: event.nextRetryAt }
+    case 'fatal-error':
+      return { ...state, phase: 'error', error: event.error, nextRetryAt: undefined }
+    case 'retry':
+      if (state.phase !== 'backoff' && state.phase !== 'error') return state
+      return { ...state, phase: 'retrying', nextRetryAt: undefined }
+  }
+}
+
+/**
+ * The position params of the next request for `state` (T3).
+ * @example
+ * requestPosition(state) // { offset: '0_0', handle: 'h', live: false, … }
+ */
+export function requestPosition(state: StreamState): RequestPosition {
+  const live = state.caughtUp && !state.catchUp
+  return {
+    offset: state.offset,
+    handle: state.handle,
+    live,
+    cursor: live ? state.cursor : undefined,
+    cacheBuster: state.cacheBuster,
+    expiredHandle: state.expiredHandle,
+  }
+}
