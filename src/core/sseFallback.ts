@@ -1,0 +1,97 @@
+/**
+ * When to give up on SSE: a proxy that buffers `text/event-stream` responses turns every SSE request into a short,
+ * immediately closed one. This policy notices that and falls back to long-polling. Pure: state in, state out.
+ *
+ * Invariants:
+ * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS` and was not aborted by us.
+ * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
+ *   (aborted or not) sets it to 0; an aborted short one leaves it as it was (we cut it, the proxy did not).
+ * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
+ *   it stays true until `resetSseFallback()` (a 409 or any reset of the stream to its initial state).
+ * - F4. After a short connection that did not cause the fallback, the next SSE request waits
+ *   `floor(random() * min(SSE_SHORT_BACKOFF_MAX_MS, SSE_SHORT_BACKOFF_BASE_MS * 2^consecutiveShort))` ms; in every
+ *   other case the delay is 0.
+ * - F5. States are immutable; an event that changes nothing returns the very same state object.
+ */
+
+/** Below this duration a connection that we did not abort counts as short (F1). */
+export const SSE_MIN_CONNECTION_MS = 1000
+/** Short connections in a row that make us fall back to long-polling (F3). */
+export const SSE_MAX_SHORT_CONNECTIONS = 3
+/** Backoff ceiling after the n-th short connection is `base * 2^n`, capped (F4). */
+export const SSE_SHORT_BACKOFF_BASE_MS = 100
+export const SSE_SHORT_BACKOFF_MAX_MS = 5000
+
+/** Where the SSE fallback policy stands for one shape stream. */
+export interface SseFallbackState {
+  /** Short connections in a row (F2). */
+  readonly consecutiveShort: number
+  /** True once SSE is abandoned for long-polling (F3). */
+  readonly fallenBack: boolean
+  /** Why SSE was abandoned, for status and logs; `undefined` while not fallen back. */
+  readonly reason: string | undefined
+}
+
+/** How an SSE connection ended, as the policy needs it. */
+export interface SseConnectionClosed {
+  /** From just before the request was sent to the end of the response (or its failure). */
+  durationMs: number
+  /** True when we aborted it (unmount, pause, dispose), so its shortness says nothing about the network. */
+  aborted: boolean
+}
+
+/** The policy's answer: the next state, and how long to wait before the next SSE request. */
+export interface SseFallbackDecision {
+  state: SseFallbackState
+  delayMs: number
+}
+
+const INITIAL: SseFallbackState = Object.freeze({ consecutiveShort: 0, fallenBack: false, reason: undefined })
+
+/**
+ * The state of a fresh stream: SSE allowed, no short connection seen.
+ * @example
+ * let fallback = initialSseFallback()
+ */
+export function initialSseFallback(): SseFallbackState {
+  return INITIAL
+}
+
+/**
+ * Applies one closed SSE connection to the policy (F1–F5).
+ * @example
+ * const { state, delayMs } = onSseConnectionClosed(fallback, { durationMs: 120, aborted: false }, Math.random)
+ * if (state.fallenBack) console.warn(state.reason)
+ */
+export function onSseConnectionClosed(
+  state: SseFallbackState,
+  closed: SseConnectionClosed,
+  random: () => number,
+): SseFallbackDecision {
+  if (state.fallenBack) return { state, delayMs: 0 }
+  if (closed.durationMs >= SSE_MIN_CONNECTION_MS) {
+    return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
+  }
+  if (closed.aborted) return { state, delayMs: 0 }
+  const consecutiveShort = state.consecutiveShort + 1
+  if (consecutiveShort >= SSE_MAX_SHORT_CONNECTIONS) {
+    const reason =
+      `${consecutiveShort} consecutive SSE responses closed within ${SSE_MIN_CONNECTION_MS / 1000} s; ` +
+      'a proxy is probably buffering the stream, so live updates now use long-polling'
+    return { state: Object.freeze({ consecutiveShort, fallenBack: true, reason }), delayMs: 0 }
+  }
+  const ceiling = Math.min(SSE_SHORT_BACKOFF_MAX_MS, SSE_SHORT_BACKOFF_BASE_MS * 2 ** consecutiveShort)
+  return {
+    state: Object.freeze({ consecutiveShort, fallenBack: false, reason: undefined }),
+    delayMs: Math.floor(random() * ceiling),
+  }
+}
+
+/**
+ * Forgets everything: after a 409 (a new handle, maybe a new path through the network) SSE is tried again (F3).
+ * @example
+ * fallback = resetSseFallback()
+ */
+export function resetSseFallback(): SseFallbackState {
+  return INITIAL
+}
