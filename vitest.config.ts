@@ -19,6 +19,7 @@ export default defineConfig({
         test: {
           name: 'node',
           environment: 'node',
+          globalSetup: ['test/server/support/globalSetup.ts'],
           include: ['test/core/**/*.test.ts', 'test/server/**/*.test.ts', 'test/testing/**/*.test.ts'],
         },
       },

@@ -1,0 +1,101 @@
+/**
+ * The catalog query both SQL sources (PGlite and PostgreSQL) use to describe a table.
+ *
+ * Invariants:
+ * - D1. Only ordinary and partitioned tables resolve (`relkind` r/p): views and foreign tables carry no changes.
+ * - D2. Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
+ * - D3. The primary key follows the index's key order; a table without one uses all its columns as the key.
+ * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
+ */
+import type { ColumnDescription, TableDescription } from './source'
+
+/** Runs one parameterized query and returns its rows; both `pg` and PGlite fit this. */
+export type SqlQuery = (sql: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>
+
+const DESCRIBE_SQL = `
+SELECT a.attname AS name,
+       CASE WHEN et.oid IS NULL THEN t.typname ELSE et.typname END AS type,
+       CASE WHEN et.oid IS NULL THEN 0 ELSE GREATEST(a.attndims, 1) END AS dims,
+       a.attnotnull AS not_null,
+       a.atttypmod AS type_mod,
+       array_position(pk.indkey::int2[], a.attnum) - array_lower(pk.indkey::int2[], 1) AS pk_position
+  FROM pg_catalog.pg_class c
+  JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+  JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+  JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
+  LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A' AND t.typelem <> 0 AND et.oid = t.typelem
+  LEFT JOIN pg_catalog.pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary
+ WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+ ORDER BY a.attnum`
+
+/**
+ * Describes `schema.name` (already unquoted) through `query`, or returns undefined when no such table exists.
+ *
+ * @example
+ * const table = await describeTableWith((sql, params) => pool.query(sql, [...params]).then((r) => r.rows), 'public', 'items')
+ */
+export async function describeTableWith(
+  query: SqlQuery,
+  schema: string,
+  name: string,
+): Promise<TableDescription | undefined> {
+  const rows = await query(DESCRIBE_SQL, [schema, name])
+  if (rows.length === 0) return undefined
+  const columns: ColumnDescription[] = rows.map((row) => {
+    const pkPosition = row['pk_position']
+    return {
+      name: String(row['name']),
+      type: String(row['type']),
+      dims: Number(row['dims']),
+      notNull: row['not_null'] === true,
+      pkIndex: pkPosition === null || pkPosition === undefined ? undefined : Number(pkPosition),
+      typeMod: Number(row['type_mod']),
+    }
+  })
+  const keyed = columns
+    .filter((column) => column.pkIndex !== undefined)
+    .sort((a, b) => (a.pkIndex ?? 0) - (b.pkIndex ?? 0))
+    .map((column) => column.name)
+  return {
+    schema,
+    name,
+    columns,
+    primaryKey: keyed.length > 0 ? keyed : columns.map((column) => column.name),
+  }
+}
+
+/** `"schema"."name"` with embedded quotes doubled, for splicing a described table into SQL. */
+export function quoteQualified(schema: string, name: string): string {
+  return `${quoteIdent(schema)}.${quoteIdent(name)}`
+}
+
+/** An identifier quoted as Postgres's `quote_ident` would always quote it. */
+export function quoteIdent(identifier: string): string {
+  return `"${identifier.replaceAll('"', '""')}"`
+}
+
+/**
+ * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`.
+ * `where` uses `$1..$n`; callers bind the params positionally.
+ */
+export function snapshotRowsSql(table: TableDescription, where: string | undefined): string {
+  const columns = table.columns.map((column) => `${quoteIdent(column.name)}::text AS ${quoteIdent(column.name)}`)
+  const filter = where === undefined ? '' : ` WHERE (${where})`
+  return `SELECT ${columns.join(', ')} FROM ${quoteQualified(table.schema, table.name)}${filter}`
+}
+
+/** Session settings that make text output match Electric's (dates ISO, UTC, hex bytea, shortest exact floats). */
+export const TEXT_OUTPUT_SETTINGS: readonly { name: string; value: string }[] = [
+  { name: 'DateStyle', value: 'ISO, DMY' },
+  { name: 'TimeZone', value: 'UTC' },
+  { name: 'extra_float_digits', value: '1' },
+  { name: 'IntervalStyle', value: 'iso_8601' },
+  { name: 'bytea_output', value: 'hex' },
+]
+
+/** Parses `pg_current_snapshot()`'s text form `xmin:xmax:xip,xip`. */
+export function parseSnapshotText(text: string): { xmin: string; xmax: string; xipList: string[] } {
+  const [xmin, xmax, xip] = text.split(':')
+  if (xmin === undefined || xmax === undefined) throw new Error(`unexpected pg_current_snapshot() output: ${text}`)
+  return { xmin, xmax, xipList: xip === undefined || xip === '' ? [] : xip.split(',') }
+}

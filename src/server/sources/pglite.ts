@@ -1,0 +1,268 @@
+/**
+ * The embedded source: PGlite (PostgreSQL 18 in WASM) with trigger-based change capture.
+ *
+ * PGlite has one connection, so its transactions run one after another and commit order is the order in which
+ * they ran. A row trigger on every described table appends each change, as text values, to
+ * `live_shapes.changes` and notifies; the source then reads the committed rows, groups them by xid and deletes them.
+ *
+ * Invariants:
+ * - G1. Values are `col::text` under Electric's session settings (set on the capture function itself and in the
+ *   snapshot transaction), so snapshot rows and changes agree; booleans are `true`/`false` (S2).
+ * - G2. A transaction's LSN is the id of its last change row: ids come from one sequence, serialized transactions
+ *   take them in commit order, so LSNs strictly increase (S1) and survive restarts of a persisted data dir.
+ * - G3. A change row is delivered once: reads take only ids above the last delivered one, whether or not the
+ *   delete that follows committed.
+ * - G4. `snapshot` first delivers every committed change and then reads `pg_current_snapshot()` and the rows in the
+ *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is (S3).
+ * - G5. Installing capture is idempotent; changes made to a table before it was first described are not captured.
+ *   TRUNCATE is not captured (PGlite has no logical decoding to see it either).
+ */
+import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
+import type { WireRow } from '../../core/protocol'
+import {
+  describeTableWith,
+  parseSnapshotText,
+  quoteIdent,
+  quoteQualified,
+  snapshotRowsSql,
+  TEXT_OUTPUT_SETTINGS,
+} from './describeTable'
+import type {
+  ChangeSource,
+  SnapshotRequest,
+  SnapshotResult,
+  TableDescription,
+  Transaction,
+  TransactionChange,
+} from './source'
+
+/** Options of {@link createPGliteSource}. */
+export interface PGliteSourceOptions {
+  /** Where PGlite keeps its files; in memory when omitted. Ignored when `db` is given. */
+  dataDir?: string
+  /** An existing instance to capture from; the source then does not close it. */
+  db?: PGlite
+}
+
+/** A {@link ChangeSource} over PGlite; `db` is the instance to write to. */
+export interface PGliteSource extends ChangeSource {
+  readonly kind: 'pglite'
+  readonly db: PGlite
+}
+
+const CHANNEL = 'live_shapes_changes'
+
+const functionSettings = TEXT_OUTPUT_SETTINGS.map(
+  (setting) => `SET ${setting.name} = '${setting.value.replaceAll("'", "''")}'`,
+).join('\n  ')
+
+const SETUP_SQL = `
+CREATE SCHEMA IF NOT EXISTS live_shapes;
+CREATE TABLE IF NOT EXISTS live_shapes.changes (
+  id bigserial PRIMARY KEY,
+  xid text NOT NULL DEFAULT pg_current_xact_id()::text,
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  op text NOT NULL,
+  new_row json,
+  old_row json
+);
+CREATE OR REPLACE FUNCTION live_shapes.capture() RETURNS trigger LANGUAGE plpgsql
+  ${functionSettings}
+AS $capture$
+DECLARE
+  to_text_json text;
+  new_row json;
+  old_row json;
+BEGIN
+  -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
+  SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
+         || ']::text[], ARRAY[' || coalesce(string_agg(format('($1).%I::text', attname), ',' ORDER BY attnum), '')
+         || ']::text[])'
+    INTO to_text_json
+    FROM pg_catalog.pg_attribute
+   WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
+  IF TG_OP <> 'DELETE' THEN EXECUTE to_text_json USING NEW INTO new_row; END IF;
+  IF TG_OP <> 'INSERT' THEN EXECUTE to_text_json USING OLD INTO old_row; END IF;
+  INSERT INTO live_shapes.changes (schema_name, table_name, op, new_row, old_row)
+       VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), new_row, old_row);
+  PERFORM pg_notify('${CHANNEL}', '');
+  RETURN NULL;
+END
+$capture$;
+`
+
+interface ChangeRow {
+  id: string
+  xid: string
+  schema_name: string
+  table_name: string
+  op: string
+  new_row: WireRow | null
+  old_row: WireRow | null
+}
+
+/**
+ * Starts PGlite (or adopts `options.db`), installs the capture schema and listens for changes.
+ *
+ * @example
+ * const source = await createPGliteSource()
+ * await source.db.exec('CREATE TABLE items (id int8 PRIMARY KEY, title text)')
+ * const handler = createShapeHandler({ source })
+ */
+export async function createPGliteSource(options: PGliteSourceOptions = {}): Promise<PGliteSource> {
+  const owned = options.db === undefined
+  const db = options.db ?? (await PGlite.create(options.dataDir === undefined ? {} : { dataDir: options.dataDir }))
+  await db.exec(SETUP_SQL)
+  const source = new PGliteChangeSource(db, owned)
+  await source.start()
+  return source
+}
+
+class PGliteChangeSource implements PGliteSource {
+  readonly kind = 'pglite' as const
+  readonly db: PGlite
+  readonly #owned: boolean
+  readonly #listeners = new Set<(transaction: Transaction) => void>()
+  readonly #captured = new Set<string>()
+  #lastId = 0n
+  #lsn = 0n
+  #unlisten: (() => Promise<void>) | undefined
+  #state: 'open' | 'closing' | 'closed' = 'open'
+  #draining: Promise<void> = Promise.resolve()
+
+  constructor(db: PGlite, owned: boolean) {
+    this.db = db
+    this.#owned = owned
+  }
+
+  async start(): Promise<void> {
+    // Changes left by an earlier run belong to no subscriber: skip them, but keep their ids as the LSN floor (G2).
+    const { rows } = await this.db.query<{ last: string | null }>(
+      'SELECT max(id)::text AS last FROM live_shapes.changes',
+    )
+    const last = rows[0]?.last
+    if (last !== null && last !== undefined) {
+      this.#lastId = BigInt(last)
+      this.#lsn = this.#lastId
+      await this.db.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last])
+    }
+    this.#unlisten = await this.db.listen(CHANNEL, () => {
+      void this.#drain()
+    })
+  }
+
+  async describeTable(schema: string, name: string): Promise<TableDescription | undefined> {
+    const table = await describeTableWith(
+      async (sql, params) => (await this.db.query<Record<string, unknown>>(sql, [...params])).rows,
+      schema,
+      name,
+    )
+    if (table === undefined) return undefined
+    const qualified = quoteQualified(table.schema, table.name)
+    if (!this.#captured.has(qualified)) {
+      // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) keeps this idempotent across restarts of a persisted database.
+      await this.db.exec(
+        `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
+         FOR EACH ROW EXECUTE FUNCTION live_shapes.capture()`,
+      )
+      this.#captured.add(qualified)
+    }
+    return table
+  }
+
+  async snapshot(request: SnapshotRequest): Promise<SnapshotResult> {
+    this.#assertOpen()
+    return this.db.transaction(async (tx) => {
+      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
+      for (const setting of TEXT_OUTPUT_SETTINGS) {
+        await tx.query('SELECT set_config($1, $2, true)', [setting.name, setting.value])
+      }
+      await this.#deliverPending(tx)
+      const snap = await tx.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
+      const snapshotText = snap.rows[0]?.snapshot
+      if (snapshotText === undefined) throw new Error('pg_current_snapshot() returned no row')
+      const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params])
+      return { rows: rows.rows, ...parseSnapshotText(snapshotText), lsn: this.#lsn }
+    })
+  }
+
+  subscribe(listener: (transaction: Transaction) => void): () => void {
+    this.#listeners.add(listener)
+    return () => {
+      this.#listeners.delete(listener)
+    }
+  }
+
+  currentLsn(): bigint {
+    return this.#lsn
+  }
+
+  async close(): Promise<void> {
+    if (this.#state !== 'open') return
+    this.#state = 'closing'
+    await this.#unlisten?.()
+    await this.#draining.catch(() => undefined)
+    this.#listeners.clear()
+    this.#state = 'closed'
+    if (this.#owned) await this.db.close()
+  }
+
+  #assertOpen(): void {
+    if (this.#state !== 'open') throw new Error('PGlite source is closed')
+  }
+
+  /** Serializes drains so notifications arriving together read the table once each, in order. */
+  #drain(): Promise<void> {
+    if (this.#state !== 'open') return this.#draining
+    this.#draining = this.#draining
+      .then(() => (this.#state === 'open' ? this.db.transaction((tx) => this.#deliverPending(tx)) : undefined))
+      .catch(() => undefined)
+    return this.#draining
+  }
+
+  async #deliverPending(tx: PGliteTransaction): Promise<void> {
+    const { rows } = await tx.query<ChangeRow>(
+      `SELECT id::text AS id, xid, schema_name, table_name, op, new_row, old_row
+         FROM live_shapes.changes WHERE id > $1 ORDER BY id`,
+      [this.#lastId.toString()],
+    )
+    const last = rows[rows.length - 1]
+    if (last === undefined) return
+    this.#lastId = BigInt(last.id)
+    for (const transaction of groupByXid(rows)) {
+      this.#lsn = transaction.lsn
+      for (const listener of [...this.#listeners]) listener(transaction)
+    }
+    await tx.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last.id])
+  }
+}
+
+/** Rows arrive in id order and a transaction's rows are contiguous (one connection): cut at each xid change. */
+function groupByXid(rows: readonly ChangeRow[]): Transaction[] {
+  const transactions: Transaction[] = []
+  let current: { xid: string; lsn: bigint; changes: TransactionChange[] } | undefined
+  for (const row of rows) {
+    if (current === undefined || current.xid !== row.xid) {
+      current = { xid: row.xid, lsn: 0n, changes: [] }
+      transactions.push(current)
+    }
+    current.lsn = BigInt(row.id)
+    current.changes.push(toChange(row))
+  }
+  return transactions
+}
+
+function toChange(row: ChangeRow): TransactionChange {
+  const base = { schema: row.schema_name, table: row.table_name }
+  switch (row.op) {
+    case 'insert':
+      return { ...base, operation: 'insert', row: row.new_row ?? {}, oldRow: undefined }
+    case 'update':
+      return { ...base, operation: 'update', row: row.new_row ?? {}, oldRow: row.old_row ?? undefined }
+    case 'delete':
+      return { ...base, operation: 'delete', row: row.old_row ?? {}, oldRow: undefined }
+    default:
+      throw new Error(`unknown change operation ${row.op}`)
+  }
+}
