@@ -1,0 +1,407 @@
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { Message, Row } from '../../src/core/protocol'
+import { ShapeStore } from '../../src/core/shapeStore'
+
+type Msg = Message<Row>
+const ins = (key: string, value: Row): Msg => ({ key, value, headers: { operation: 'insert' } })
+const upd = (key: string, value: Row, oldValue?: Row): Msg =>
+  oldValue ? { key, value, old_value: oldValue, headers: { operation: 'update' } } : { key, value, headers: { operation: 'update' } }
+const del = (key: string, value: Row = {}): Msg => ({ key, value, headers: { operation: 'delete' } })
+const utd: Msg = { headers: { control: 'up-to-date', global_last_seen_lsn: '1' } }
+const refetch: Msg = { headers: { control: 'must-refetch' } }
+const snapEnd: Msg = { headers: { control: 'snapshot-end', xmin: '1', xmax: '2', xip_list: [] } }
+
+const published = (store: ShapeStore) => Object.fromEntries(store.getSnapshot().rows)
+
+afterEach(() => {
+  vi.restoreAllMocks()
+})
+
+describe('ShapeStore state by event', () => {
+  const table: { name: string; batches: Msg[][]; rows: Record<string, Row>; version: number }[] = [
+    { name: 'nothing is published before the first up-to-date', batches: [[ins('a', { v: 1 }), snapEnd]], rows: {}, version: 0 },
+    { name: 'the first up-to-date publishes, even an empty shape', batches: [[snapEnd, utd]], rows: {}, version: 1 },
+    {
+      name: 'a multi-batch initial sync publishes once at the end',
+      batches: [[ins('a', { v: 1 })], [ins('b', { v: 2 }), snapEnd], [utd]],
+      rows: { a: { v: 1 }, b: { v: 2 } },
+      version: 1,
+    },
+    {
+      name: 'update merges into the existing row',
+      batches: [[ins('a', { id: 1, x: 1, y: 1 }), utd], [upd('a', { id: 1, y: 2 }), utd]],
+      rows: { a: { id: 1, x: 1, y: 2 } },
+      version: 2,
+    },
+    { name: 'update of an unknown key upserts what it carries', batches: [[utd], [upd('z', { id: 9, y: 2 }), utd]], rows: { z: { id: 9, y: 2 } }, version: 2 },
+    { name: 'delete removes', batches: [[ins('a', { v: 1 }), ins('b', { v: 2 }), utd], [del('a'), utd]], rows: { b: { v: 2 } }, version: 2 },
+    { name: 'delete of an unknown key changes nothing', batches: [[ins('a', { v: 1 }), utd], [del('q'), utd]], rows: { a: { v: 1 } }, version: 1 },
+    { name: 'a duplicate insert is idempotent', batches: [[ins('a', { v: 1 }), utd], [ins('a', { v: 1 }), utd]], rows: { a: { v: 1 } }, version: 1 },
+    { name: 'a duplicate delete is idempotent', batches: [[ins('a', { v: 1 }), utd], [del('a'), del('a'), utd], [del('a'), utd]], rows: {}, version: 2 },
+    { name: 'an insert on an existing key replaces it', batches: [[ins('a', { v: 1, w: 1 }), utd], [ins('a', { v: 2 }), utd]], rows: { a: { v: 2 } }, version: 2 },
+    {
+      name: 'a primary-key change (delete + insert) applies in one batch',
+      batches: [[ins('k1', { id: 1 }), utd], [del('k1', { id: 1 }), ins('k2', { id: 2 }), utd]],
+      rows: { k2: { id: 2 } },
+      version: 2,
+    },
+    {
+      name: 'a live batch without up-to-date waits for the next one',
+      batches: [[ins('a', { v: 1 }), utd], [upd('a', { v: 2 })]],
+      rows: { a: { v: 1 } },
+      version: 1,
+    },
+    {
+      name: 'pending live changes publish with the next up-to-date',
+      batches: [[ins('a', { v: 1 }), utd], [upd('a', { v: 2 })], [ins('b', { v: 3 }), utd]],
+      rows: { a: { v: 2 }, b: { v: 3 } },
+      version: 2,
+    },
+    {
+      name: 'an up-to-date with no change does not bump the version',
+      batches: [[ins('a', { v: 1 }), utd], [utd], [upd('a', { v: 1 }), utd]],
+      rows: { a: { v: 1 } },
+      version: 1,
+    },
+    {
+      name: 'must-refetch keeps the published rows until the next up-to-date',
+      batches: [[ins('a', { v: 1 }), ins('b', { v: 2 }), utd], [refetch], [ins('c', { v: 3 })]],
+      rows: { a: { v: 1 }, b: { v: 2 } },
+      version: 1,
+    },
+    {
+      name: 'after must-refetch the next up-to-date replaces the rows whole',
+      batches: [[ins('a', { v: 1 }), ins('b', { v: 2 }), utd], [refetch], [ins('c', { v: 3 }), ins('a', { v: 1 }), utd]],
+      rows: { c: { v: 3 }, a: { v: 1 } },
+      version: 2,
+    },
+    {
+      name: 'must-refetch drops changes pending before it',
+      batches: [[ins('a', { v: 1 }), utd], [upd('a', { v: 5 }), ins('x', { v: 0 }), refetch, ins('a', { v: 1 }), utd]],
+      rows: { a: { v: 1 } },
+      version: 1,
+    },
+    {
+      name: 'messages after the last up-to-date of a batch stay pending',
+      batches: [[ins('a', { v: 1 }), utd, ins('b', { v: 2 })]],
+      rows: { a: { v: 1 } },
+      version: 1,
+    },
+  ]
+
+  it.each(table)('$name', ({ batches, rows, version }) => {
+    const store = new ShapeStore()
+    for (const batch of batches) store.applyBatch(batch)
+    expect(published(store)).toEqual(rows)
+    expect(Object.keys(published(store))).toEqual(Object.keys(rows))
+    expect(store.getSnapshot().version).toBe(version)
+    expect(store.getSnapshot().isUpToDate).toBe(version > 0)
+    for (const [key, row] of Object.entries(rows)) expect(store.getRow(key)).toEqual(row)
+  })
+})
+
+describe('ShapeStore snapshots', () => {
+  it('returns the same snapshot object until a published change', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    const first = store.getSnapshot()
+    expect(store.getSnapshot()).toBe(first)
+    store.applyBatch([utd])
+    store.applyBatch([upd('b', { v: 2 })])
+    expect(store.getSnapshot()).toBe(first)
+    expect(first.data).toBe(first.data)
+    expect(first.keys).toBe(first.keys)
+    store.applyBatch([utd])
+    expect(store.getSnapshot()).not.toBe(first)
+  })
+
+  it('a single-row update changes exactly that row and fires exactly one key listener', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 1 }), ins('c', { v: 1 }), utd])
+    const before = store.getSnapshot()
+    const all = vi.fn()
+    const perKey = { a: vi.fn(), b: vi.fn(), c: vi.fn() }
+    store.subscribe(all)
+    for (const [key, listener] of Object.entries(perKey)) store.subscribeKey(key, listener)
+    store.applyBatch([upd('b', { v: 2 }), utd])
+    const after = store.getSnapshot()
+    expect(all).toHaveBeenCalledTimes(1)
+    expect(perKey.b).toHaveBeenCalledTimes(1)
+    expect(perKey.a).not.toHaveBeenCalled()
+    expect(perKey.c).not.toHaveBeenCalled()
+    expect(after.rows.get('a')).toBe(before.rows.get('a'))
+    expect(after.rows.get('c')).toBe(before.rows.get('c'))
+    expect(after.rows.get('b')).not.toBe(before.rows.get('b'))
+    expect(after.keys).toBe(before.keys)
+    expect(after.version).toBe(before.version + 1)
+  })
+
+  it('keys change identity when membership changes, and only then', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 1 }), utd])
+    const k1 = store.getSnapshot().keys
+    store.applyBatch([upd('a', { v: 2 }), utd])
+    expect(store.getSnapshot().keys).toBe(k1)
+    store.applyBatch([ins('c', { v: 1 }), utd])
+    const k2 = store.getSnapshot().keys
+    expect(k2).not.toBe(k1)
+    expect(k2).toEqual(['a', 'b', 'c'])
+    store.applyBatch([del('a'), utd])
+    expect(store.getSnapshot().keys).toEqual(['b', 'c'])
+    expect(Object.isFrozen(store.getSnapshot().keys)).toBe(true)
+  })
+
+  it('an old snapshot of the same membership shares keys with the new one, whichever is read first', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    const old = store.getSnapshot()
+    store.applyBatch([upd('a', { v: 2 }), utd])
+    const current = store.getSnapshot()
+    expect(current.keys).toBe(old.keys)
+  })
+
+  it('a holder of an old snapshot sees it unchanged after later batches', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 2 }), utd])
+    const old = store.getSnapshot()
+    const oldData = old.data
+    store.applyBatch([upd('a', { v: 10 }), del('b'), ins('c', { v: 3 }), utd])
+    store.applyBatch([refetch, ins('z', { v: 0 }), utd])
+    expect(Object.fromEntries(old.rows)).toEqual({ a: { v: 1 }, b: { v: 2 } })
+    expect(old.data).toBe(oldData)
+    expect(old.data).toEqual([{ v: 1 }, { v: 2 }])
+    expect(old.keys).toEqual(['a', 'b'])
+    expect(old.version).toBe(1)
+    expect(published(store)).toEqual({ z: { v: 0 } })
+  })
+
+  it('builds data lazily in key order, once per version', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('b', { v: 2 }), ins('a', { v: 1 }), utd])
+    const snapshot = store.getSnapshot()
+    expect(snapshot.data).toEqual([{ v: 2 }, { v: 1 }])
+    expect(snapshot.data).toBe(snapshot.data)
+  })
+
+  it('the initial snapshot is empty and not up to date', () => {
+    const store = new ShapeStore()
+    expect(store.getSnapshot()).toMatchObject({ version: 0, isUpToDate: false, data: [], keys: [] })
+    expect(store.getRow('a')).toBeUndefined()
+  })
+})
+
+describe('ShapeStore copy-on-write', () => {
+  const load = (store: ShapeStore, n: number) =>
+    store.applyBatch([...Array.from({ length: n }, (_, i) => ins(`k${i}`, { id: i, v: 0 })), utd])
+
+  it('a 10,000-row store applying one update does not copy the map when no snapshot was handed out', () => {
+    const store = new ShapeStore()
+    load(store, 10_000)
+    const set = vi.spyOn(Map.prototype, 'set')
+    store.applyBatch([upd('k5', { v: 1 }), utd])
+    expect(set.mock.calls.length).toBeLessThan(10)
+    expect(store.getRow('k5')).toEqual({ id: 5, v: 1 })
+  })
+
+  it('copies once a snapshot exposed the map, leaving that snapshot intact', () => {
+    const store = new ShapeStore()
+    load(store, 10_000)
+    const exposed = store.getSnapshot()
+    const set = vi.spyOn(Map.prototype, 'set')
+    store.applyBatch([upd('k5', { v: 1 }), utd])
+    expect(set.mock.calls.length).toBeGreaterThanOrEqual(10_000)
+    set.mockClear()
+    store.applyBatch([upd('k6', { v: 1 }), utd])
+    expect(set.mock.calls.length).toBeLessThan(10)
+    expect(exposed.rows.get('k5')).toEqual({ id: 5, v: 0 })
+    expect(exposed.rows.get('k6')).toEqual({ id: 6, v: 0 })
+    expect(store.getSnapshot().rows).not.toBe(exposed.rows)
+  })
+
+  it('getRow reads published state, not pending changes', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    store.applyBatch([upd('a', { v: 2 }), ins('b', { v: 3 })])
+    expect(store.getRow('a')).toEqual({ v: 1 })
+    expect(store.getRow('b')).toBeUndefined()
+  })
+})
+
+describe('ShapeStore notifications', () => {
+  it('subscribers never see a half-synced shape during a multi-batch initial sync', () => {
+    const store = new ShapeStore()
+    const seen: unknown[] = []
+    store.subscribe(() => seen.push(store.getSnapshot().data))
+    store.applyBatch([ins('a', { v: 1 })])
+    store.applyBatch([ins('b', { v: 2 })])
+    store.applyBatch([ins('c', { v: 3 }), snapEnd])
+    expect(seen).toEqual([])
+    expect(store.getSnapshot().data).toEqual([])
+    store.applyBatch([utd])
+    expect(seen).toEqual([[{ v: 1 }, { v: 2 }, { v: 3 }]])
+  })
+
+  it('notifies once per batch however many rows changed, and not for a no-op batch', () => {
+    const store = new ShapeStore()
+    const listener = vi.fn()
+    store.subscribe(listener)
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 1 }), utd])
+    expect(listener).toHaveBeenCalledTimes(1)
+    store.applyBatch([utd])
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    expect(listener).toHaveBeenCalledTimes(1)
+  })
+
+  it('must-refetch shows no empty flash and notifies only changed keys after the refetch', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 2 }), utd])
+    const before = store.getSnapshot()
+    const all = vi.fn()
+    const onA = vi.fn()
+    const onB = vi.fn()
+    store.subscribe(all)
+    store.subscribeKey('a', onA)
+    store.subscribeKey('b', onB)
+    store.applyBatch([refetch])
+    expect(all).not.toHaveBeenCalled()
+    expect(store.getSnapshot()).toBe(before)
+    expect(store.isUpToDate).toBe(false)
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 20 })])
+    expect(store.getSnapshot()).toBe(before)
+    store.applyBatch([utd])
+    expect(all).toHaveBeenCalledTimes(1)
+    expect(onA).not.toHaveBeenCalled()
+    expect(onB).toHaveBeenCalledTimes(1)
+    expect(store.getRow('a')).toBe(before.rows.get('a'))
+    expect(store.getSnapshot().keys).toBe(before.keys)
+  })
+
+  it('reset() behaves like a must-refetch message', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    store.reset()
+    expect(store.getRow('a')).toEqual({ v: 1 })
+    store.applyBatch([ins('b', { v: 2 }), utd])
+    expect(published(store)).toEqual({ b: { v: 2 } })
+  })
+
+  it('fires a key listener on insert and delete of that key', () => {
+    const store = new ShapeStore()
+    const onA = vi.fn()
+    store.subscribeKey('a', onA)
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    expect(onA).toHaveBeenCalledTimes(1)
+    store.applyBatch([del('a'), utd])
+    expect(onA).toHaveBeenCalledTimes(2)
+  })
+
+  it('unsubscribe stops notifications, also from inside a notification', () => {
+    const store = new ShapeStore()
+    const second = vi.fn()
+    const unsubscribeSecond = store.subscribe(second)
+    const first = vi.fn(() => unsubscribeSecond())
+    const unsubscribeFirst = store.subscribe(first)
+    const onKey = vi.fn()
+    const unsubscribeKey = store.subscribeKey('a', onKey)
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    unsubscribeFirst()
+    unsubscribeKey()
+    unsubscribeKey()
+    store.applyBatch([ins('a', { v: 2 }), utd])
+    expect(first).toHaveBeenCalledTimes(1)
+    expect(second).toHaveBeenCalledTimes(1)
+    expect(onKey).toHaveBeenCalledTimes(1)
+  })
+
+  it('the same function subscribed twice is two subscriptions', () => {
+    const store = new ShapeStore()
+    const listener = vi.fn()
+    const off1 = store.subscribe(listener)
+    store.subscribe(listener)
+    off1()
+    store.applyBatch([utd])
+    expect(listener).toHaveBeenCalledTimes(1)
+  })
+
+  it('isolates a throwing listener and reports it to onListenerError', () => {
+    const errors: unknown[] = []
+    const store = new ShapeStore({ onListenerError: (error) => errors.push(error) })
+    const boom = new Error('boom')
+    const after = vi.fn()
+    const afterKey = vi.fn()
+    store.subscribe(() => {
+      throw boom
+    })
+    store.subscribe(after)
+    store.subscribeKey('a', () => {
+      throw boom
+    })
+    store.subscribeKey('a', afterKey)
+    store.applyBatch([ins('a', { v: 1 }), utd])
+    expect(after).toHaveBeenCalledTimes(1)
+    expect(afterKey).toHaveBeenCalledTimes(1)
+    expect(errors).toEqual([boom, boom])
+    expect(store.getRow('a')).toEqual({ v: 1 })
+  })
+
+  it('rethrows a listener error in a microtask by default', () => {
+    const tasks: (() => void)[] = []
+    vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((task) => void tasks.push(task))
+    const store = new ShapeStore()
+    const after = vi.fn()
+    store.subscribe(() => {
+      throw new Error('late')
+    })
+    store.subscribe(after)
+    store.applyBatch([utd])
+    expect(after).toHaveBeenCalledTimes(1)
+    expect(tasks).toHaveLength(1)
+    expect(() => tasks[0]?.()).toThrow('late')
+  })
+})
+
+describe('ShapeStore metadata', () => {
+  it('sets lastSyncedAt from the injected clock at every batch with up-to-date', () => {
+    let time = 100
+    const store = new ShapeStore({ now: () => time })
+    expect(store.lastSyncedAt).toBeUndefined()
+    store.applyBatch([ins('a', { v: 1 })])
+    expect(store.lastSyncedAt).toBeUndefined()
+    store.applyBatch([utd])
+    expect(store.lastSyncedAt).toBe(100)
+    time = 250
+    store.applyBatch([utd])
+    expect(store.lastSyncedAt).toBe(250)
+    store.applyBatch([refetch])
+    expect(store.lastSyncedAt).toBe(250)
+  })
+
+  it('isUpToDate follows up-to-date and must-refetch', () => {
+    const store = new ShapeStore()
+    expect(store.isUpToDate).toBe(false)
+    store.applyBatch([ins('a', {}), snapEnd])
+    expect(store.isUpToDate).toBe(false)
+    store.applyBatch([utd])
+    expect(store.isUpToDate).toBe(true)
+    store.applyBatch([refetch])
+    expect(store.isUpToDate).toBe(false)
+    expect(store.getSnapshot().isUpToDate).toBe(true)
+  })
+
+  it('keeps the old_value of the last published update per key', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { id: 1, t: 'x' }), ins('b', { id: 2, t: 'y' }), utd])
+    store.applyBatch([upd('a', { id: 1, t: 'x2' }, { t: 'x' })])
+    expect(store.getOldValue('a')).toBeUndefined()
+    store.applyBatch([upd('b', { id: 2, t: 'y2' }, { t: 'y' }), utd])
+    expect(store.getOldValue('a')).toEqual({ t: 'x' })
+    expect(store.getOldValue('b')).toEqual({ t: 'y' })
+    store.applyBatch([upd('a', { id: 1, t: 'x3' }, { t: 'x2' }), utd])
+    expect(store.getOldValue('a')).toEqual({ t: 'x2' })
+    store.applyBatch([del('a'), utd])
+    expect(store.getOldValue('a')).toBeUndefined()
+    expect(store.getOldValue('b')).toEqual({ t: 'y' })
+    store.applyBatch([refetch, ins('b', { id: 2, t: 'y2' }), utd])
+    expect(store.getOldValue('b')).toBeUndefined()
+  })
+})
