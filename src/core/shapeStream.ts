@@ -1,0 +1,424 @@
+/**
+ * Drives the protocol: requests (long-poll or a live runner) → state transitions → parsed batches into a store.
+ *
+ * Invariants:
+ * - D1. One request at a time per stream; each request or backoff sleep has its own AbortController, aborted by
+ *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
+ * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2).
+ * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle, retried at once (no backoff).
+ * - D4. Retryable errors back off (`Backoff`, `retry-after` as a floor) without calling `onError`; other errors
+ *   go to `onError`, which may return new headers/params to retry from the same position, at most
+ *   `MAX_ON_ERROR_RETRIES` times in a row. `MissingHeadersError` is never retried.
+ * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
+ */
+import type { Clock } from './clock'
+import type { ShapeError } from './errors'
+import type { FetchLike } from './fetchLike'
+import type { LiveRequestRunner } from './liveRunner'
+import type { MessageParser } from './parse'
+import type { Message, Row, Schema, WireRow } from './protocol'
+import type { ResponseMeta } from './responseMeta'
+import type { HeadersInput, RequestPosition, ShapeParamsInput } from './requestUrl'
+import type { ShapeOptions } from './shapeOptions'
+import type { LiveTransport, ShapeStatus } from './shapeStatus'
+import type { StreamEvent, StreamStart, StreamState } from './streamState'
+import type { VisibilityAdapter } from './visibility'
+import { Backoff, parseRetryAfter } from './backoff'
+import { abortReason, realClock, sleep } from './clock'
+import {
+  FetchError,
+  InvalidOptionsError,
+  MalformedResponseError,
+  MissingHeadersError,
+  RetriesExhaustedError,
+  ShapeError as ShapeErrorClass,
+} from './errors'
+import { defaultFetch } from './fetchLike'
+import { longPollRequest } from './longPollTransport'
+import { createMessageParser, parseSchemaHeader } from './parse'
+import { HEADER, isUpToDate } from './protocol'
+import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
+import { deriveStatus, IDLE_STATUS } from './shapeStatus'
+import { initialStreamState, requestPosition, transition } from './streamState'
+
+/** `onError` may ask for at most this many retries in a row (D4). */
+export const MAX_ON_ERROR_RETRIES = 50
+
+/** Where a stream puts parsed messages; `ShapeStore` is one. */
+export interface StreamSink<T> {
+  /** Parsed messages of one response or live batch, applied atomically. */
+  applyBatch(messages: readonly Message<T>[]): void
+  /** A 409: drop pending rows (the published snapshot stays until the next up-to-date). */
+  reset(): void
+}
+
+/** Options of a `ShapeStream`: the shape's options plus its dependencies. */
+export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
+  store: StreamSink<T>
+  fetch?: FetchLike | undefined
+  clock?: Clock | undefined
+  random?: (() => number) | undefined
+  /** Aborting it stops the stream for good. */
+  signal?: AbortSignal | undefined
+  visibility?: VisibilityAdapter | undefined
+  /** Used for live requests while it is enabled (e.g. SSE); long-poll otherwise. */
+  liveRunner?: LiveRequestRunner | undefined
+  /** Resume from a known position (hydration). */
+  from?: StreamStart | undefined
+}
+
+interface Waiter {
+  resolve: () => void
+  reject: (error: unknown) => void
+}
+
+const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
+
+/**
+ * One shape's protocol client.
+ * @example
+ * const stream = new ShapeStream({ url, params: { table: 'items' }, store: new ShapeStore({ now: Date.now }) })
+ * stream.start()
+ * await stream.whenUpToDate()
+ */
+export class ShapeStream<T = Row> {
+  readonly #options: ShapeStreamOptions<T>
+  readonly #store: StreamSink<T>
+  readonly #fetch: FetchLike
+  readonly #clock: Clock
+  readonly #random: () => number
+  readonly #backoff: Backoff
+  readonly #runner: LiveRequestRunner | undefined
+  readonly #statusListeners = new Set<() => void>()
+  #waiters: Waiter[] = []
+  #state: StreamState
+  #status: ShapeStatus = IDLE_STATUS
+  #transport: LiveTransport = 'long-poll'
+  #headers: HeadersInput | undefined
+  #params: ShapeParamsInput
+  #generation = 0
+  #iteration: AbortController | undefined
+  #wakeResume: (() => void) | undefined
+  #unsubscribeVisibility: (() => void) | undefined
+  #onErrorRetries = 0
+  #parser: { schema: Schema; parser: MessageParser<T> } | undefined
+  #disposed = false
+
+  constructor(options: ShapeStreamOptions<T>) {
+    this.#options = options
+    this.#store = options.store
+    this.#fetch = options.fetch ?? defaultFetch
+    this.#clock = options.clock ?? realClock
+    this.#random = options.random ?? Math.random
+    this.#backoff = new Backoff(options.backoff ?? {}, this.#random)
+    this.#runner = options.liveRunner
+    this.#headers = options.headers
+    this.#params = options.params
+    this.#state = initialStreamState(options.from)
+    options.signal?.addEventListener('abort', () => this.#dispose(), { once: true })
+    if (options.signal?.aborted) this.#disposed = true
+  }
+
+  /** The current protocol state (immutable). */
+  getState(): StreamState {
+    return this.#state
+  }
+
+  /** The current status; the same object until something changed. */
+  getStatus(): ShapeStatus {
+    return this.#status
+  }
+
+  /** Calls `listener` after every status change. */
+  subscribeStatus(listener: () => void): () => void {
+    this.#statusListeners.add(listener)
+    return () => {
+      this.#statusListeners.delete(listener)
+    }
+  }
+
+  /** Resolves at the next (or a past) up-to-date; rejects when the stream stops on an error or is stopped. */
+  whenUpToDate(): Promise<void> {
+    if (this.#state.caughtUp) return Promise.resolve()
+    if (this.#state.phase === 'error') return Promise.reject(this.#state.error)
+    return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
+  }
+
+  /** Starts (or restarts, resuming from the last position with a catch-up request). No-op while running. */
+  start(): void {
+    if (this.#disposed || this.#state.phase !== 'stopped') return
+    this.#dispatch({ type: 'start' })
+    const visibility = this.#options.visibility
+    if (visibility) {
+      this.#unsubscribeVisibility = visibility.subscribe(() => {
+        if (visibility.isHidden()) this.#pause()
+        else this.#resume()
+      })
+    }
+    const generation = ++this.#generation
+    void this.#loop(generation)
+  }
+
+  /** Stops at once: aborts the request or backoff sleep in flight, removes listeners and timers (D1). */
+  stop(): void {
+    if (this.#state.phase === 'stopped') return
+    this.#generation++
+    this.#dispatch({ type: 'stop' })
+    this.#unsubscribeVisibility?.()
+    this.#unsubscribeVisibility = undefined
+    this.#iteration?.abort()
+    this.#wakeResume?.()
+    this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
+  }
+
+  #dispose(): void {
+    this.#disposed = true
+    this.stop()
+  }
+
+  #pause(): void {
+    if (this.#state.phase === 'stopped' || this.#state.phase === 'paused' || this.#state.phase === 'error') return
+    this.#dispatch({ type: 'pause' })
+    this.#iteration?.abort()
+  }
+
+  #resume(): void {
+    if (this.#state.phase !== 'paused') return
+    this.#dispatch({ type: 'resume' })
+    this.#wakeResume?.()
+  }
+
+  async #loop(generation: number): Promise<void> {
+    while (generation === this.#generation) {
+      const phase = this.#state.phase
+      if (phase === 'error' || phase === 'stopped') return
+      if (phase === 'paused') {
+        await new Promise<void>((resolve) => (this.#wakeResume = resolve))
+        this.#wakeResume = undefined
+        continue
+      }
+      const controller = new AbortController()
+      this.#iteration = controller
+      try {
+        await this.#step(controller.signal)
+      } catch (error) {
+        if (!controller.signal.aborted) {
+          await this.#recover(toShapeError(error), controller.signal).catch((sleepError: unknown) => {
+            if (!controller.signal.aborted) throw sleepError
+          })
+        }
+      } finally {
+        if (this.#iteration === controller) this.#iteration = undefined
+      }
+    }
+  }
+
+  async #step(signal: AbortSignal): Promise<void> {
+    const position = requestPosition(this.#state)
+    const inputs = await resolveRequestInputs(this.#headers, this.#params).catch((cause: unknown) => {
+      throw cause instanceof ShapeErrorClass
+        ? cause
+        : new InvalidOptionsError(`A headers or params function failed: ${describe(cause)}`, { cause })
+    })
+    if (signal.aborted) throw abortReason(signal)
+    const runner = position.live && this.#runner?.isEnabled() ? this.#runner : undefined
+    this.#transport = runner ? runner.transport : 'long-poll'
+    const url = buildRequestUrl({
+      url: this.#options.url,
+      params: inputs.params,
+      log: this.#options.log ?? 'full',
+      position,
+      encodeColumn: this.#options.columnMapper ? (name) => this.#options.columnMapper!.encode(name) : undefined,
+      extraParams: runner?.extraParams,
+    })
+    if (runner) return this.#runLive(runner, url, inputs.headers, signal)
+    const result = await longPollRequest({ url, headers: inputs.headers, live: position.live, signal, fetch: this.#fetch })
+    if (signal.aborted) throw abortReason(signal)
+    if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
+    if (result.kind === 'not-modified') return this.#notModified(result, position, url)
+    this.#applyResponse(result.meta, result.messages)
+  }
+
+  #applyResponse(meta: ResponseMeta, messages: readonly Message<WireRow>[]): void {
+    const schema = this.#schemaFor(meta.handle, meta.schema)
+    const upToDate = meta.upToDate || messages.some(isUpToDate)
+    const last = messages[messages.length - 1]
+    const batch = upToDate && (last === undefined || !isUpToDate(last)) ? [...messages, SYNTHETIC_UP_TO_DATE] : messages
+    const parsed = batch.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(batch) : []
+    if (parsed.length > 0) this.#store.applyBatch(parsed)
+    this.#succeeded()
+    this.#dispatch({
+      type: 'response',
+      handle: meta.handle,
+      offset: meta.offset,
+      cursor: meta.cursor,
+      schema,
+      upToDate,
+      now: this.#clock.now(),
+    })
+  }
+
+  #notModified(result: { cursor: string | undefined; handle: string | undefined }, position: RequestPosition, url: string): void {
+    // A non-live 304 would repeat the same request forever: back off instead of spinning.
+    if (!position.live || position.handle === undefined) {
+      throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client does not hold)')
+    }
+    this.#succeeded()
+    this.#dispatch({
+      type: 'response',
+      handle: result.handle ?? position.handle,
+      offset: position.offset,
+      cursor: result.cursor,
+      schema: undefined,
+      upToDate: true,
+      now: this.#clock.now(),
+    })
+  }
+
+  async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
+    let failure: unknown
+    const connection = new AbortController()
+    const forward = (): void => connection.abort(signal.reason)
+    signal.addEventListener('abort', forward, { once: true })
+    try {
+      const end = await runner.run(
+        { url, headers, signal: connection.signal, fetch: this.#fetch },
+        {
+          onOpen: (meta) => {
+            if (failure !== undefined || connection.signal.aborted) return
+            this.#dispatch({ type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
+          },
+          onBatch: (batch) => {
+            if (failure !== undefined || connection.signal.aborted) return
+            try {
+              const state = this.#state
+              const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
+              if (parsed.length > 0) this.#store.applyBatch(parsed)
+              this.#succeeded()
+              this.#dispatch({ type: 'response', handle: state.handle ?? '', offset: batch.offset, cursor: state.cursor, schema: state.schema, upToDate: true, now: this.#clock.now() })
+            } catch (error) {
+              failure = error
+              connection.abort()
+            }
+          },
+        },
+      )
+      if (failure !== undefined) throw failure
+      if (signal.aborted) throw abortReason(signal)
+      if (end.kind === 'must-refetch') this.#mustRefetch(end.handle)
+    } catch (error) {
+      throw failure ?? error
+    } finally {
+      signal.removeEventListener('abort', forward)
+      this.#refreshStatus()
+    }
+  }
+
+  #mustRefetch(handle: string | undefined): void {
+    this.#store.reset()
+    this.#parser = undefined
+    this.#runner?.onReset?.()
+    const cacheBuster = `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}`
+    this.#dispatch({ type: 'must-refetch', handle, cacheBuster })
+  }
+
+  #schemaFor(handle: string, header: string | undefined): Schema | undefined {
+    const state = this.#state
+    if (state.schema !== undefined && state.handle === handle) return state.schema
+    return header === undefined ? undefined : parseSchemaHeader(header)
+  }
+
+  #parserFor(schema: Schema): MessageParser<T> {
+    if (this.#parser?.schema === schema) return this.#parser.parser
+    const { parser, columnMapper, transformer } = this.#options
+    const compiled = createMessageParser<T>(schema, {
+      ...(parser ? { parser } : {}),
+      ...(columnMapper ? { columnMapper } : {}),
+      ...(transformer ? { transformer } : {}),
+    })
+    this.#parser = { schema, parser: compiled }
+    return compiled
+  }
+
+  #succeeded(): void {
+    this.#backoff.reset()
+    this.#onErrorRetries = 0
+  }
+
+  async #recover(error: ShapeError, signal: AbortSignal): Promise<void> {
+    if (error.retryable) {
+      const retryAfter = error instanceof FetchError ? parseRetryAfter(error.headers[HEADER.retryAfter], this.#clock.now()) : undefined
+      const delay = this.#backoff.next(retryAfter)
+      if (delay !== undefined) {
+        this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delay })
+        await sleep(this.#clock, delay, signal)
+        this.#dispatch({ type: 'retry' })
+        return
+      }
+      error = new RetriesExhaustedError(this.#backoff.attempts + 1, error)
+    }
+    this.#dispatch({ type: 'fatal-error', error })
+    const generation = this.#generation
+    const recovery = await this.#askOnError(error)
+    if (generation !== this.#generation || signal.aborted) return
+    if (recovery === undefined || error instanceof MissingHeadersError || this.#onErrorRetries >= MAX_ON_ERROR_RETRIES) {
+      this.#rejectWaiters(error)
+      return
+    }
+    this.#onErrorRetries += 1
+    if (recovery.headers) this.#headers = { ...this.#headers, ...recovery.headers }
+    if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
+    this.#backoff.reset()
+    const { initialDelayMs = 1000, maxDelayMs = 32_000, multiplier = 2 } = this.#options.backoff ?? {}
+    const ceiling = Math.min(maxDelayMs, initialDelayMs * multiplier ** (this.#onErrorRetries - 1))
+    this.#dispatch({ type: 'retry' })
+    await sleep(this.#clock, Math.floor(this.#random() * ceiling), signal)
+  }
+
+  async #askOnError(error: ShapeError): Promise<{ headers?: HeadersInput; params?: Partial<ShapeParamsInput> } | undefined> {
+    const onError = this.#options.onError
+    if (!onError) return undefined
+    try {
+      const result = await onError(error)
+      return typeof result === 'object' && result !== null ? result : undefined
+    } catch {
+      return undefined
+    }
+  }
+
+  #dispatch(event: StreamEvent): void {
+    const next = transition(this.#state, event)
+    if (next === this.#state) return
+    this.#state = next
+    this.#refreshStatus()
+    if (next.caughtUp && this.#waiters.length > 0) {
+      const waiters = this.#waiters
+      this.#waiters = []
+      for (const waiter of waiters) waiter.resolve()
+    }
+  }
+
+  #refreshStatus(): void {
+    const previous = this.#status
+    this.#status = deriveStatus(previous, this.#state, {
+      transport: this.#transport,
+      fallbackReason: this.#runner?.fallbackReason(),
+    })
+    if (this.#status !== previous) for (const listener of [...this.#statusListeners]) listener()
+  }
+
+  #rejectWaiters(error: unknown): void {
+    const waiters = this.#waiters
+    this.#waiters = []
+    for (const waiter of waiters) waiter.reject(error)
+  }
+}
+
+function toShapeError(error: unknown): ShapeError {
+  if (error instanceof ShapeErrorClass) return error
+  return new InvalidOptionsError(`Unexpected failure in the shape stream: ${describe(error)}`, { cause: error })
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
