@@ -1,0 +1,61 @@
+/**
+ * Bundles our package for the bench from `src/` with esbuild (installed with tsup) into `bench/.build/ours.mjs`.
+ *
+ * Why not `dist/`: `tsup` cleans `dist/` and builds declarations, which races with other processes using `dist/`
+ * and fails on any type error elsewhere; the bench needs the runtime code only. The bundle is what `dist/` holds
+ * (same entries, same target), minus the declarations.
+ *
+ * The entry exposes the public package (`pkg`, i.e. `src/index.ts`) and, while the public client is still being
+ * written, the core pieces it will be made of (`parts`), only those whose files exist.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+
+const PARTS = [
+  { file: 'src/core/shapeStream.ts', names: ['ShapeStream'] },
+  { file: 'src/core/shapeStore.ts', names: ['ShapeStore'] },
+  { file: 'src/core/shapeClient.ts', names: ['ShapeClient'] },
+  { file: 'src/core/sseTransport.ts', names: ['*'] },
+]
+
+/** Builds and returns the path of the bundle, or throws with esbuild's message. */
+export async function buildOurs() {
+  const esbuild = await import('esbuild')
+  const outDir = join(here, '.build')
+  mkdirSync(outDir, { recursive: true })
+  const lines = [`export * as pkg from ${JSON.stringify(join(root, 'src/index.ts'))}`]
+  for (const part of PARTS) {
+    if (!existsSync(join(root, part.file))) continue
+    const alias = part.file.replace(/^.*\/(\w+)\.ts$/, '$1')
+    lines.push(part.names[0] === '*'
+      ? `export * as ${alias} from ${JSON.stringify(join(root, part.file))}`
+      : `export { ${part.names.join(', ')} } from ${JSON.stringify(join(root, part.file))}`)
+  }
+  const entry = join(outDir, 'entry.mjs')
+  writeFileSync(entry, `${lines.join('\n')}\n`)
+  const outfile = join(outDir, 'ours.mjs')
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    format: 'esm',
+    platform: 'neutral',
+    target: 'es2022',
+    mainFields: ['module', 'main'],
+    external: ['react', 'react-dom', 'react/*', 'use-sync-external-store', 'use-sync-external-store/*', '@microsoft/fetch-event-source'],
+    logLevel: 'silent',
+    sourcemap: 'linked',
+  })
+  return outfile
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  buildOurs().then((file) => console.log(file), (error) => {
+    console.error(error.message)
+    process.exit(1)
+  })
+}

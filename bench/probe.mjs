@@ -1,0 +1,64 @@
+/**
+ * Measurement helpers shared by the scenarios: a heap sampler, forced GC and a `fetch` that samples the heap
+ * around every request.
+ *
+ * Rules:
+ * - M1. Peak heap is the largest `used_heap_size` seen by a 1 ms sampler and at every fetch boundary; garbage not
+ *   yet collected counts, because the process really held it.
+ * - M2. Retained heap is measured after two full GCs, against a baseline taken the same way before the client
+ *   existed (modules already loaded), so module code is not charged per row.
+ */
+import v8 from 'node:v8'
+
+export function heapUsed() {
+  return v8.getHeapStatistics().used_heap_size
+}
+
+/** Two full GCs (needs `--expose-gc`). */
+export function fullGc() {
+  if (typeof globalThis.gc !== 'function') throw new Error('run with --expose-gc')
+  globalThis.gc()
+  globalThis.gc()
+}
+
+export function startHeapSampler() {
+  let peak = heapUsed()
+  const sample = () => {
+    const used = heapUsed()
+    if (used > peak) peak = used
+  }
+  const timer = setInterval(sample, 1)
+  return {
+    sample,
+    stop() {
+      clearInterval(timer)
+      sample()
+      return peak
+    },
+  }
+}
+
+/** A `fetch` that calls `onBoundary` when a request starts and when its response arrives. */
+export function probedFetch(onBoundary, log) {
+  return async (input, init) => {
+    onBoundary()
+    const response = await fetch(input, init)
+    onBoundary()
+    if (log) log.push({ url: String(input), status: response.status, at: performance.now() })
+    return response
+  }
+}
+
+export async function prepareTable(url, table, rows) {
+  const response = await fetch(`${url}/_bench/prepare?table=${table}&rows=${rows}`, { method: 'POST' })
+  if (!response.ok) throw new Error(`prepare failed: ${response.status}`)
+  return response.json()
+}
+
+export async function dropTable(url, table) {
+  await fetch(`${url}/_bench/drop?table=${table}`, { method: 'POST' })
+}
+
+export function keyOf(table, id) {
+  return `"public"."${table}"/"${id}"`
+}

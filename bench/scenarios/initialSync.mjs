@@ -1,0 +1,40 @@
+/**
+ * Scenario (a): initial sync of `rows` rows to the first up-to-date, with peak heap and retained bytes per row.
+ * The timer covers creating the client, every snapshot request, parsing and materializing, up to the promise
+ * that says "up to date" resolving.
+ */
+import { dropTable, fullGc, heapUsed, keyOf, prepareTable, probedFetch, startHeapSampler } from '../probe.mjs'
+
+export async function initialSync({ adapter, url, rows, table }) {
+  const info = await prepareTable(url, table, rows)
+  fullGc()
+  const baseline = heapUsed()
+  const rssBefore = process.resourceUsage().maxRSS
+  const sampler = startHeapSampler()
+  const start = performance.now()
+  const shape = await adapter.openShape({ url, table, fetch: probedFetch(sampler.sample) })
+  const ms = performance.now() - start
+  const peak = sampler.stop()
+  const maxRssKb = process.resourceUsage().maxRSS
+  if (shape.size() !== rows) throw new Error(`${adapter.name}: ${shape.size()} rows after sync, expected ${rows}`)
+  const probe = shape.getRow(keyOf(table, rows))
+  if (typeof probe?.id !== 'bigint' || typeof probe?.payload !== 'object' || typeof probe?.done !== 'boolean') {
+    throw new Error(`${adapter.name}: row ${rows} not parsed per schema: ${JSON.stringify(probe, (k, v) => (typeof v === 'bigint' ? `${v}n` : v))}`)
+  }
+  fullGc()
+  const retained = heapUsed() - baseline
+  const result = {
+    ms,
+    rowsPerSec: rows / (ms / 1000),
+    peakHeapMB: (peak - baseline) / 2 ** 20,
+    retainedMB: retained / 2 ** 20,
+    retainedBytesPerRow: retained / rows,
+    peakOverRetained: (peak - baseline) / retained,
+    rssGrowthMB: (maxRssKb - rssBefore) / 1024,
+    snapshotMB: info.snapshotBytes / 2 ** 20,
+    chunks: info.chunks,
+  }
+  shape.close()
+  await dropTable(url, table)
+  return result
+}

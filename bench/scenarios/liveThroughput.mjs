@@ -1,0 +1,62 @@
+/**
+ * Scenario (b): live throughput with `rows` rows materialized. The server commits `transactions` scripted
+ * transactions of `txSize` single-row updates, one after the other: each commit is requested only once the
+ * client has published the previous one (its last row shows the transaction's marker), so `ms / transactions`
+ * is the end-to-end cost of one transaction (commit -> wake -> response -> parse -> apply -> notify).
+ *
+ * Waiting for the client's live request to be parked before the first commit is done by polling the server's
+ * waiter count: this is a bench, not a test, and it is outside the timed section.
+ */
+import { dropTable, keyOf, prepareTable } from '../probe.mjs'
+
+async function untilParked(url, table) {
+  for (let i = 0; i < 2000; i++) {
+    const { waiters } = await (await fetch(`${url}/_bench/waiters?table=${table}`)).json()
+    if (waiters > 0) return
+    await new Promise((resolve) => setTimeout(resolve, 2))
+  }
+  throw new Error('live request never parked')
+}
+
+export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100 }) {
+  await prepareTable(url, table, rows)
+  const shape = await adapter.openShape({ url, table, fetch, liveSse: mode === 'sse' })
+  await untilParked(url, table)
+  let expected
+  let resolveApplied
+  const unsubscribe = shape.onChange(() => {
+    if (expected && shape.getRow(expected.lastKey)?.priority === expected.marker) {
+      expected = undefined
+      resolveApplied()
+    }
+  })
+  const perTx = []
+  const start = performance.now()
+  for (let t = 0; t < transactions; t++) {
+    const txStart = performance.now()
+    const applied = new Promise((resolve) => {
+      resolveApplied = resolve
+    })
+    const response = await fetch(`${url}/_bench/commit?table=${table}&size=${txSize}`, { method: 'POST' })
+    const info = await response.json()
+    if (shape.getRow(info.lastKey)?.priority === info.marker) resolveApplied()
+    else expected = info
+    await applied
+    perTx.push(performance.now() - txStart)
+  }
+  const ms = performance.now() - start
+  unsubscribe()
+  if (shape.size() !== rows) throw new Error(`${adapter.name}: ${shape.size()} rows after live updates, expected ${rows}`)
+  const sample = shape.getRow(keyOf(table, 1))
+  if (typeof sample?.id !== 'bigint') throw new Error(`${adapter.name}: rows lost their types`)
+  shape.close()
+  await dropTable(url, table)
+  perTx.sort((a, b) => a - b)
+  return {
+    ms,
+    perTxMs: ms / transactions,
+    p50TxMs: perTx[perTx.length >> 1],
+    p95TxMs: perTx[Math.floor(perTx.length * 0.95)],
+    updatesPerSec: (transactions * txSize) / (ms / 1000),
+  }
+}
