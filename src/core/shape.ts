@@ -1,0 +1,153 @@
+/**
+ * One shared shape: a store, the stream that fills it, and the reference count that keeps the stream open.
+ *
+ * Invariants:
+ * - SH1. The stream runs only while retained: the first `retain()` starts it; the last release schedules `close()`
+ *   after `gracePeriodMs`; a retain during the grace period cancels that close (StrictMode, quick remounts).
+ * - SH2. `close()` stops the stream (no request, timer or listener left) and tells the owner, which evicts the
+ *   shape; a later `retain()` on a closed shape reopens it through the owner again.
+ * - SH3. A release function works once; calling it again does nothing (double cleanup cannot close a shape in use).
+ */
+import type { Clock, TimerHandle } from './clock'
+import type { Row } from './protocol'
+import type { ShapeSnapshot, ShapeStore } from './shapeStore'
+import type { ShapeStatus } from './shapeStatus'
+import type { ShapeStream } from './shapeStream'
+
+/** How a `Shape` is wired; built by `ShapeClient`. */
+export interface ShapeInit<T> {
+  key: string
+  store: ShapeStore<T>
+  stream: ShapeStream<T>
+  clock: Clock
+  gracePeriodMs: number
+  /** Called after the shape closed (SH2). */
+  onClose: (shape: Shape<T>) => void
+  /** Called when a closed shape is retained again (SH2). */
+  onReopen: (shape: Shape<T>) => void
+}
+
+/**
+ * A live shape shared by every subscriber with the same definition.
+ * @example
+ * const shape = client.shape({ url, params: { table: 'items' } })
+ * const release = shape.retain()
+ * await shape.whenUpToDate()
+ * shape.getSnapshot().data
+ * release()
+ */
+export class Shape<T = Row> {
+  /** The identity key this shape is registered under. */
+  readonly key: string
+  readonly #store: ShapeStore<T>
+  readonly #stream: ShapeStream<T>
+  readonly #clock: Clock
+  readonly #gracePeriodMs: number
+  readonly #onClose: (shape: Shape<T>) => void
+  readonly #onReopen: (shape: Shape<T>) => void
+  #refCount = 0
+  #closeTimer: { handle: TimerHandle } | undefined
+  #closed = false
+
+  constructor(init: ShapeInit<T>) {
+    this.key = init.key
+    this.#store = init.store
+    this.#stream = init.stream
+    this.#clock = init.clock
+    this.#gracePeriodMs = init.gracePeriodMs
+    this.#onClose = init.onClose
+    this.#onReopen = init.onReopen
+  }
+
+  /** How many retains are outstanding. */
+  get refCount(): number {
+    return this.#refCount
+  }
+
+  /** True after `close()` until the next `retain()`. */
+  get isClosed(): boolean {
+    return this.#closed
+  }
+
+  /** Keeps the stream open until the returned release is called (SH1, SH3). */
+  retain(): () => void {
+    if (this.#closed) {
+      this.#closed = false
+      this.#onReopen(this)
+    }
+    this.#cancelClose()
+    this.#refCount += 1
+    if (this.#refCount === 1) this.#stream.start()
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      this.#release()
+    }
+  }
+
+  /** Stops the stream now, whatever the reference count (client disposal, tests). */
+  close(): void {
+    this.#cancelClose()
+    if (this.#closed) return
+    this.#closed = true
+    this.#refCount = 0
+    this.#stream.stop()
+    this.#onClose(this)
+  }
+
+  subscribe(listener: () => void): () => void {
+    return this.#store.subscribe(listener)
+  }
+
+  getSnapshot(): ShapeSnapshot<T> {
+    return this.#store.getSnapshot()
+  }
+
+  getRow(key: string): T | undefined {
+    return this.#store.getRow(key)
+  }
+
+  getOldValue(key: string): Partial<T> | undefined {
+    return this.#store.getOldValue(key)
+  }
+
+  subscribeKey(key: string, listener: () => void): () => void {
+    return this.#store.subscribeKey(key, listener)
+  }
+
+  getStatus(): ShapeStatus {
+    return this.#stream.getStatus()
+  }
+
+  subscribeStatus(listener: () => void): () => void {
+    return this.#stream.subscribeStatus(listener)
+  }
+
+  /** Resolves at the first up-to-date; rejects on an error the stream stopped on, or when the shape closes first. */
+  whenUpToDate(): Promise<void> {
+    return this.#stream.whenUpToDate()
+  }
+
+  #release(): void {
+    this.#refCount -= 1
+    if (this.#refCount > 0 || this.#closed) return
+    if (this.#gracePeriodMs <= 0) {
+      this.close()
+      return
+    }
+    const timer: { handle: TimerHandle } = {
+      handle: this.#clock.setTimeout(() => {
+        if (this.#closeTimer === timer) this.#closeTimer = undefined
+        this.close()
+      }, this.#gracePeriodMs),
+    }
+    this.#closeTimer = timer
+  }
+
+  #cancelClose(): void {
+    if (this.#closeTimer === undefined) return
+    this.#clock.clearTimeout(this.#closeTimer.handle)
+    this.#closeTimer = undefined
+  }
+}
