@@ -2,3 +2,18 @@
  * `live-shapes/server`: a development shape server speaking Electric's `/v1/shape` protocol. Node only.
  */
 export type * from './sources/source'
+export { createShapeHandler } from './handler'
+export type { ShapeHandler, ShapeHandlerOptions } from './handler'
+export { serveNode } from './nodeAdapter'
+export type { NodeServer, ServeNodeOptions } from './nodeAdapter'
+export { createMemorySource } from './sources/memory'
+export type {
+  MemorySource,
+  MemoryTableInit,
+  MemoryColumnInit,
+  MemoryRow,
+  MemoryValue,
+  MemoryTableRef,
+  MemoryTransaction,
+} from './sources/memory'
+export { nextCursor } from './cursor'

@@ -1,0 +1,23 @@
+/**
+ * What every request of one handler shares: resolved options, the shape registry and a monotonic stamp.
+ */
+import type { Clock } from '../core/clock'
+import type { ShapeRegistry } from './shapeRegistry'
+import type { ChangeSource } from './sources/source'
+
+export interface ResolvedHandlerOptions {
+  source: ChangeSource
+  longPollTimeoutMs: number
+  sseTimeoutMs: number
+  keepAliveMs: number
+  chunkBytes: number
+  clock: Clock
+  random: () => number
+}
+
+export interface HandlerContext {
+  readonly options: ResolvedHandlerOptions
+  readonly registry: ShapeRegistry
+  /** Strictly increasing per handler: the 4th etag component of no-change responses. */
+  nextStamp(): number
+}

@@ -1,0 +1,113 @@
+/**
+ * Building `/v1/shape` responses: CORS, `electric-server`, cache-control by case, JSON bodies, 400/409 errors.
+ *
+ * Invariants (protocol §2, §6):
+ * - H1. Every response carries `electric-server`; every `/v1/shape` response carries the CORS headers.
+ * - H2. cache-control by case: 409 with a handle `public, max-age=60, must-revalidate`, without one
+ *   `public, max-age=1, must-revalidate`; other errors `no-store` plus `surrogate-control: no-store`; `offset=-1`
+ *   the long snapshot value; live SSE `public, max-age={sse timeout s − 1, min 1}`; live long-poll
+ *   `public, max-age=5, stale-while-revalidate=5`; other 2xx/304 `public, max-age=60, stale-while-revalidate=300`.
+ * - H3. A 409 body is the array `[{"headers":{"control":"must-refetch"}}]`, never an SSE stream.
+ */
+import { HEADER } from '../core/protocol'
+import type { ValidationErrors } from './requestParams'
+
+/** The `electric-server` value: the Electric release whose protocol this server follows. */
+export const SERVER_HEADER_VALUE = 'ElectricSQL/1.7.12'
+
+export const CACHE_CONTROL = {
+  snapshot: 'public, max-age=604800, s-maxage=3600, stale-while-revalidate=2629746',
+  livePoll: 'public, max-age=5, stale-while-revalidate=5',
+  nonLive: 'public, max-age=60, stale-while-revalidate=300',
+  conflictWithHandle: 'public, max-age=60, must-revalidate',
+  conflictWithoutHandle: 'public, max-age=1, must-revalidate',
+  error: 'no-store',
+  noCache: 'no-cache',
+} as const
+
+/** `public, max-age=59` for the default 60 s SSE lifetime (H2). */
+export function sseCacheControl(sseTimeoutMs: number): string {
+  return `public, max-age=${Math.max(1, Math.floor(sseTimeoutMs / 1000) - 1)}`
+}
+
+const EXPOSED = [
+  HEADER.cursor,
+  HEADER.handle,
+  HEADER.hasData,
+  HEADER.offset,
+  HEADER.schema,
+  HEADER.upToDate,
+  HEADER.knownError,
+  HEADER.retryAfter,
+].join(',')
+
+/** CORS headers of a `/v1/shape` response (H1). */
+export function corsHeaders(request: Request): Record<string, string> {
+  return {
+    'access-control-allow-origin': request.headers.get('origin') ?? '*',
+    'access-control-allow-methods': 'GET, POST, HEAD, DELETE, OPTIONS',
+    'access-control-expose-headers': EXPOSED,
+  }
+}
+
+/** The CORS preflight answer: 204, a day of max-age, and only `if-none-match`/`traceparent` allowed. */
+export function preflight(request: Request): Response {
+  const requested = (request.headers.get('access-control-request-headers') ?? '')
+    .split(',')
+    .map((name) => name.trim().toLowerCase())
+    .filter((name) => name === 'if-none-match' || name === 'traceparent')
+  const headers: Record<string, string> = { ...corsHeaders(request), 'access-control-max-age': '86400' }
+  if (requested.length > 0) headers['access-control-allow-headers'] = requested.join(', ')
+  return withServer(new Response(null, { status: 204, headers }))
+}
+
+/** A JSON response with `electric-server`. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
+  return withServer(
+    new Response(JSON.stringify(body), {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+    }),
+  )
+}
+
+/** A 4xx/5xx error with the error cache headers (H2). */
+export function errorResponse(request: Request | undefined, status: number, body: unknown, extra: Record<string, string> = {}): Response {
+  return json(status, body, {
+    ...(request ? corsHeaders(request) : {}),
+    'cache-control': CACHE_CONTROL.error,
+    'surrogate-control': 'no-store',
+    ...extra,
+  })
+}
+
+/** 400 `{"message":"Invalid request","errors":…}`. */
+export function badRequest(request: Request, errors: ValidationErrors): Response {
+  return errorResponse(request, 400, { message: 'Invalid request', errors })
+}
+
+/** 409 must-refetch, with the handle to use next when there is one (H2, H3). */
+export function mustRefetch(request: Request, handle: string | undefined): Response {
+  const headers: Record<string, string> = {
+    ...corsHeaders(request),
+    'cache-control': handle ? CACHE_CONTROL.conflictWithHandle : CACHE_CONTROL.conflictWithoutHandle,
+  }
+  if (handle) headers[HEADER.handle] = handle
+  return json(409, [{ headers: { control: 'must-refetch' } }], headers)
+}
+
+export function withServer(response: Response): Response {
+  response.headers.set(HEADER.server, SERVER_HEADER_VALUE)
+  return response
+}
+
+/** The serialised `up-to-date` control message. */
+export function upToDateMessage(lsn: bigint): string {
+  return JSON.stringify({ headers: { control: 'up-to-date', global_last_seen_lsn: String(lsn) } })
+}
+
+/** The tx part of a `TX_OP` offset. */
+export function offsetTx(offset: string): bigint {
+  const underscore = offset.indexOf('_')
+  return underscore === -1 ? 0n : BigInt(offset.slice(0, underscore))
+}

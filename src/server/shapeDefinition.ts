@@ -1,0 +1,115 @@
+/**
+ * A shape's definition resolved against the source: the table, the selected columns, the compiled `where`, and the
+ * identity under which the registry shares one materialisation.
+ *
+ * Invariants:
+ * - D1. Selected columns always include the primary key; they are kept in table order.
+ * - D2. Two requests share a shape iff their `key`s are equal: table, normalised `where`, params, selected
+ *   columns (as a set), replica and log mode.
+ * - D3. Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
+ *   `where` compiler's own messages.
+ */
+import type { ColumnInfo, LogMode, Replica, Schema } from '../core/protocol'
+import { quoteIdentifier } from './identifiers'
+import type { ParseResult, ShapeQuery } from './requestParams'
+import { fail } from './requestParams'
+import type { ChangeSource, TableDescription } from './sources/source'
+import type { ShapeFilter } from './whereFilter'
+import { loadWhereFilter } from './whereFilter'
+
+export interface ShapeDefinition {
+  readonly table: TableDescription
+  /** Selected column names in table order (D1). */
+  readonly columns: readonly string[]
+  readonly where: ShapeFilter | undefined
+  readonly replica: Replica
+  readonly log: LogMode
+  /** Identity of the shape (D2). */
+  readonly key: string
+}
+
+/**
+ * Resolves a validated query against `source` (D1–D3).
+ * @example
+ * const resolved = await resolveShapeDefinition(query, source)
+ */
+export async function resolveShapeDefinition(
+  query: ShapeQuery,
+  source: ChangeSource,
+): Promise<ParseResult<ShapeDefinition>> {
+  const table = await source.describeTable(query.schema, query.table)
+  if (!table) {
+    return fail(
+      'table',
+      `Table ${quoteIdentifier(query.schema)}.${quoteIdentifier(query.table)} does not exist. ` +
+        'If the table name contains capitals or special characters you must quote it.',
+    )
+  }
+  let columns = table.columns.map((column) => column.name)
+  if (query.columns !== undefined) {
+    const requested = new Set(query.columns)
+    const missing = table.primaryKey.filter((name) => !requested.has(name))
+    if (missing.length > 0) {
+      return fail('columns', `The list of columns must include all primary key columns, missing: ${missing.join(', ')}`)
+    }
+    const known = new Set(columns)
+    const unknown = query.columns.filter((name) => !known.has(name))
+    if (unknown.length > 0) return fail('columns', `The following columns are not found on the table: ${unknown.join(', ')}`)
+    columns = columns.filter((name) => requested.has(name))
+  }
+  let where: ShapeFilter | undefined
+  if (query.where !== undefined) {
+    const compiled = await loadWhereFilter({ where: query.where, params: query.params, table })
+    if (!compiled.ok) return { ok: false, errors: { [compiled.refusal.field]: [...compiled.refusal.messages] } }
+    where = compiled.filter
+  }
+  const key = JSON.stringify({
+    schema: table.schema,
+    table: table.name,
+    where: where?.sql ?? null,
+    params: where?.params ?? [],
+    columns: [...columns].sort(),
+    replica: query.replica,
+    log: query.log,
+  })
+  return { ok: true, value: { table, columns, where, replica: query.replica, log: query.log, key } }
+}
+
+/** The `electric-schema` header value of a shape: its selected columns, keys absent when not applicable. */
+export function schemaHeader(definition: ShapeDefinition): string {
+  const schema: Schema = {}
+  const selected = new Set(definition.columns)
+  for (const column of definition.table.columns) {
+    if (!selected.has(column.name)) continue
+    const info: ColumnInfo = { type: column.type }
+    if (column.dims > 0) info.dims = column.dims
+    if (column.pkIndex !== undefined) info.pk_index = column.pkIndex
+    if (column.notNull) info.not_null = true
+    Object.assign(info, typeModInfo(column.type, column.typeMod))
+    schema[column.name] = info
+  }
+  return JSON.stringify(schema)
+}
+
+/** Length/precision/scale a type modifier encodes, as Electric reports them. */
+function typeModInfo(type: string, typeMod: number): Partial<ColumnInfo> {
+  if (typeMod < 0) return {}
+  switch (type) {
+    case 'varchar':
+      return { max_length: typeMod - 4 }
+    case 'bpchar':
+      return { length: typeMod - 4 }
+    case 'bit':
+    case 'varbit':
+      return { length: typeMod }
+    case 'numeric':
+      return { precision: ((typeMod - 4) >> 16) & 0xffff, scale: (typeMod - 4) & 0xffff }
+    case 'time':
+    case 'timetz':
+    case 'timestamp':
+    case 'timestamptz':
+      return { precision: typeMod }
+    default:
+      return { type_mod: typeMod }
+  }
+}

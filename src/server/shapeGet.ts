@@ -1,0 +1,172 @@
+/**
+ * `GET /v1/shape`: validation, shape lookup (409 on a stale handle) and the snapshot / `now` / catch-up / long-poll
+ * answers. SSE answers are built by `sseStream.ts`.
+ *
+ * Invariants (protocol §2, §4):
+ * - G1. `offset=-1` serves snapshot chunk 0 at `0_0`: never `electric-up-to-date`, never an up-to-date message.
+ * - G2. A response is up to date iff it reaches the log's end; then it ends with an up-to-date message whose LSN is
+ *   the chunk end's tx for live responses with data, `max(source LSN, chunk end tx)` for non-live ones, and the
+ *   source LSN (else the shape's last tx) for no-change live timeouts and `offset=now`.
+ * - G3. `electric-schema` only on non-live responses; `electric-cursor` only on live ones.
+ * - G4. Etag `"{handle}:{requested offset}:{response offset}"`, with a 4th, strictly increasing component on
+ *   no-change responses; a matching `If-None-Match` gets 304 with the same headers and no body.
+ * - G5. A held request ends with the first of: data, timeout, deletion (409 without a handle), client abort.
+ * - G6. An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
+ */
+import { BEFORE_ALL, NOW } from '../core/offset'
+import { HEADER } from '../core/protocol'
+import { nextCursor } from './cursor'
+import type { HandlerContext } from './handlerContext'
+import { parseShapeQuery } from './requestParams'
+import type { ShapeQuery } from './requestParams'
+import { CACHE_CONTROL, badRequest, corsHeaders, errorResponse, mustRefetch, offsetTx, upToDateMessage, withServer } from './responses'
+import { resolveShapeDefinition, schemaHeader } from './shapeDefinition'
+import type { ShapeLog } from './shapeLog'
+import { serveSse } from './sseStream'
+import { waitForLog } from './waitForLog'
+
+/** Serves a `GET` (or `HEAD`) of `/v1/shape`. */
+export async function serveShape(request: Request, context: HandlerContext): Promise<Response> {
+  const parsed = parseShapeQuery(new URL(request.url).searchParams)
+  if (!parsed.ok) return badRequest(request, parsed.errors)
+  const query = parsed.value
+  const resolved = await resolveShapeDefinition(query, context.options.source)
+  if (!resolved.ok) return badRequest(request, resolved.errors)
+  const definition = resolved.value
+
+  let log: ShapeLog
+  try {
+    const current = await context.registry.getOrCreate(definition)
+    if (query.handle !== undefined && query.handle !== current.handle) {
+      const other = context.registry.byHandle(query.handle)
+      if (other && other.definition.key !== definition.key) {
+        return errorResponse(request, 400, {
+          message:
+            'The specified shape definition and handle do not match. Please ensure the shape definition is correct ' +
+            'or omit the shape handle from the request to obtain a new one.',
+        })
+      }
+      return mustRefetch(request, current.handle)
+    }
+    log = current
+  } catch (error) {
+    return errorResponse(request, 503, { message: `Could not create the shape: ${String(error)}` }, { 'retry-after': '1' })
+  }
+
+  if (query.offset === BEFORE_ALL) return respond(request, context, log, query, { messages: [...log.firstChunk()], endOffset: '0_0' })
+  if (query.offset === NOW) {
+    const endOffset = log.endOffset()
+    return respond(request, context, log, query, { messages: [], endOffset, upToDateLsn: globalLsn(context, log), noChange: true })
+  }
+  if (query.liveSse) return serveSse(request, context, log, query)
+  return serveLog(request, context, log, query)
+}
+
+async function serveLog(request: Request, context: HandlerContext, log: ShapeLog, query: ShapeQuery): Promise<Response> {
+  const { options } = context
+  const offset = query.offset
+  if (log.read(offset, options.chunkBytes).kind === 'out-of-bounds') {
+    const outcome = await waitForLog(log, {
+      until: () => log.read(offset, options.chunkBytes).kind !== 'out-of-bounds',
+      timeoutMs: options.longPollTimeoutMs / 2,
+      clock: options.clock,
+      signal: request.signal,
+    })
+    if (outcome === 'deleted') return mustRefetch(request, undefined)
+    if (outcome !== 'ready') return badRequest(request, { offset: ['out of bounds for this shape'] })
+  }
+  let read = log.read(offset, options.chunkBytes)
+  if (read.kind === 'empty' && query.live) {
+    const outcome = await waitForLog(log, {
+      until: () => log.read(offset, options.chunkBytes).kind === 'data',
+      timeoutMs: options.longPollTimeoutMs,
+      clock: options.clock,
+      signal: request.signal,
+    })
+    if (outcome === 'deleted') return mustRefetch(request, undefined)
+    if (outcome !== 'ready') {
+      return respond(request, context, log, query, {
+        messages: [],
+        endOffset: log.endOffset(),
+        upToDateLsn: globalLsn(context, log),
+        noChange: true,
+      })
+    }
+    read = log.read(offset, options.chunkBytes)
+  }
+  if (read.kind === 'out-of-bounds') return badRequest(request, { offset: ['out of bounds for this shape'] })
+  if (read.kind === 'empty') {
+    return respond(request, context, log, query, {
+      messages: [],
+      endOffset: read.endOffset,
+      upToDateLsn: maxBigInt(context.options.source.currentLsn(), offsetTx(read.endOffset)),
+    })
+  }
+  const chunkTx = offsetTx(read.endOffset)
+  return respond(request, context, log, query, {
+    messages: read.messages,
+    endOffset: read.endOffset,
+    ...(read.reachedEnd
+      ? { upToDateLsn: query.live ? chunkTx : maxBigInt(context.options.source.currentLsn(), chunkTx) }
+      : {}),
+  })
+}
+
+interface Body {
+  messages: readonly string[]
+  endOffset: string
+  /** Present iff the response is up to date (G2). */
+  upToDateLsn?: bigint
+  /** A no-change answer: `electric-has-data: false` and a unique etag (G4). */
+  noChange?: boolean
+}
+
+function respond(request: Request, context: HandlerContext, log: ShapeLog, query: ShapeQuery, body: Body): Response {
+  const headers: Record<string, string> = {
+    ...corsHeaders(request),
+    'content-type': 'application/json; charset=utf-8',
+    [HEADER.handle]: log.handle,
+    [HEADER.offset]: body.endOffset,
+    [HEADER.hasData]: body.noChange ? 'false' : 'true',
+    'cache-control':
+      query.offset === BEFORE_ALL ? CACHE_CONTROL.snapshot : query.live ? CACHE_CONTROL.livePoll : CACHE_CONTROL.nonLive,
+  }
+  if (query.live) {
+    headers[HEADER.cursor] = nextCursor({
+      nowMs: context.options.clock.now(),
+      longPollTimeoutMs: context.options.longPollTimeoutMs,
+      requestCursor: query.cursor,
+      random: context.options.random,
+    })
+  } else {
+    headers[HEADER.schema] = schemaHeader(log.definition)
+  }
+  const messages = [...body.messages]
+  if (body.upToDateLsn !== undefined) {
+    headers[HEADER.upToDate] = ''
+    messages.push(upToDateMessage(body.upToDateLsn))
+  }
+  const etag = `${log.handle}:${query.offset}:${body.endOffset}${body.noChange ? `:${context.nextStamp()}` : ''}`
+  headers.etag = `"${etag}"`
+  if (matchesEtag(request, etag)) {
+    delete headers['content-type']
+    return withServer(new Response(null, { status: 304, headers }))
+  }
+  return withServer(new Response(`[${messages.join(',')}]`, { status: 200, headers }))
+}
+
+function matchesEtag(request: Request, etag: string): boolean {
+  const header = request.headers.get('if-none-match')
+  if (!header) return false
+  return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '').replace(/^"|"$/g, '') === etag)
+}
+
+/** The source's processed LSN, or the shape's last tx when the source reports none (G2). */
+export function globalLsn(context: HandlerContext, log: ShapeLog): bigint {
+  const lsn = context.options.source.currentLsn()
+  return lsn > 0n ? lsn : log.lastLsn()
+}
+
+function maxBigInt(a: bigint, b: bigint): bigint {
+  return a > b ? a : b
+}

@@ -1,0 +1,152 @@
+/**
+ * Definitions → handles → logs: creates each shape once, without losing or duplicating a transaction, and deletes it.
+ *
+ * Invariants:
+ * - G1. One live shape per definition key; concurrent requests for a new definition share one creation.
+ * - G2. A shape subscribes to the source before its snapshot starts and buffers what arrives meanwhile; once the
+ *   snapshot is in, buffered transactions visible in it (xid < xmin, or xid < xmax and not in xip_list) are dropped
+ *   and the rest are appended in order. Nothing is lost (S3) and nothing is applied twice.
+ * - G3. Handles are `"{hash of the key}-{µs timestamp}"`, strictly increasing timestamps per registry, so a
+ *   recreated shape never reuses a handle.
+ * - G4. A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
+ *   request for its definition creates a new shape.
+ * - G5. A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
+ */
+import type { Clock } from '../core/clock'
+import { snapshotMessage, transactionEntries } from './changeMessages'
+import type { ShapeDefinition } from './shapeDefinition'
+import { ShapeLog } from './shapeLog'
+import type { ChangeSource, SnapshotResult, Transaction } from './sources/source'
+
+export interface ShapeRegistryOptions {
+  source: ChangeSource
+  clock: Clock
+  /** Snapshot chunk threshold in bytes (UTF-16 code units of the serialised messages). */
+  chunkBytes: number
+}
+
+export class ShapeRegistry {
+  readonly #options: ShapeRegistryOptions
+  readonly #byKey = new Map<string, Promise<ShapeLog>>()
+  readonly #byHandle = new Map<string, ShapeLog>()
+  readonly #unsubscribe = new Map<ShapeLog, () => void>()
+  #lastMicros = 0
+
+  constructor(options: ShapeRegistryOptions) {
+    this.#options = options
+  }
+
+  /** The shape for `definition`, created if needed (G1, G2, G5). */
+  getOrCreate(definition: ShapeDefinition): Promise<ShapeLog> {
+    const existing = this.#byKey.get(definition.key)
+    if (existing) return existing
+    const creation = this.#create(definition)
+    this.#byKey.set(definition.key, creation)
+    creation.catch(() => {
+      if (this.#byKey.get(definition.key) === creation) this.#byKey.delete(definition.key)
+    })
+    return creation
+  }
+
+  /** The created shape of a definition key, if any. */
+  current(key: string): ShapeLog | undefined {
+    for (const log of this.#byHandle.values()) if (log.definition.key === key) return log
+    return undefined
+  }
+
+  byHandle(handle: string): ShapeLog | undefined {
+    return this.#byHandle.get(handle)
+  }
+
+  /** Deletes a shape (G4). */
+  delete(log: ShapeLog): void {
+    if (this.#byHandle.get(log.handle) !== log) return
+    this.#byHandle.delete(log.handle)
+    const creation = this.#byKey.get(log.definition.key)
+    void creation?.then((current) => {
+      if (current === log && this.#byKey.get(log.definition.key) === creation) this.#byKey.delete(log.definition.key)
+    })
+    this.#unsubscribe.get(log)?.()
+    this.#unsubscribe.delete(log)
+    log.delete()
+  }
+
+  /** Deletes every shape. */
+  async close(): Promise<void> {
+    const pending = [...this.#byKey.values()].map((creation) => creation.catch(() => undefined))
+    for (const log of await Promise.all(pending)) if (log) this.delete(log)
+    this.#byKey.clear()
+  }
+
+  async #create(definition: ShapeDefinition): Promise<ShapeLog> {
+    const { source } = this.#options
+    const buffered: Transaction[] = []
+    let log: ShapeLog | undefined
+    const unsubscribe = source.subscribe((transaction) => {
+      if (log) log.append(transactionEntries(definition, transaction))
+      else buffered.push(transaction)
+    })
+    let snapshot: SnapshotResult
+    try {
+      snapshot = await source.snapshot({
+        table: definition.table,
+        where: definition.where?.sql,
+        params: definition.where?.params ?? [],
+      })
+    } catch (error) {
+      unsubscribe()
+      throw error
+    }
+    const rows = definition.log === 'changes_only' ? [] : snapshot.rows.map((row) => snapshotMessage(definition, row))
+    const end = JSON.stringify({
+      headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
+    })
+    log = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
+    for (const transaction of buffered) {
+      if (!visibleIn(snapshot, transaction.xid)) log.append(transactionEntries(definition, transaction))
+    }
+    this.#byHandle.set(log.handle, log)
+    this.#unsubscribe.set(log, unsubscribe)
+    return log
+  }
+
+  #newHandle(key: string): string {
+    this.#lastMicros = Math.max(this.#lastMicros + 1, Math.floor(this.#options.clock.now() * 1000))
+    return `${fnv1a(key)}-${this.#lastMicros}`
+  }
+}
+
+/** Postgres visibility of a committed transaction in a snapshot (G2). */
+export function visibleIn(snapshot: Pick<SnapshotResult, 'xmin' | 'xmax' | 'xipList'>, xid: string): boolean {
+  const id = BigInt(xid)
+  if (id < BigInt(snapshot.xmin)) return true
+  return id < BigInt(snapshot.xmax) && !snapshot.xipList.includes(String(id))
+}
+
+/** Rows split into chunks of about `limit` bytes each; `end` closes the last chunk. */
+function chunk(rows: readonly string[], end: string, limit: number): string[][] {
+  const chunks: string[][] = [[]]
+  let bytes = 0
+  for (const row of rows) {
+    const current = chunks.at(-1) as string[]
+    if (current.length > 0 && bytes + row.length > limit) {
+      chunks.push([row])
+      bytes = row.length
+    } else {
+      current.push(row)
+      bytes += row.length
+    }
+  }
+  ;(chunks.at(-1) as string[]).push(end)
+  return chunks
+}
+
+/** 32-bit FNV-1a of `text`, in decimal: short, stable across runs, no Node crypto needed in the testing entry. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index)
+    hash = Math.imul(hash, 0x01000193) >>> 0
+  }
+  return hash
+}

@@ -1,0 +1,82 @@
+/**
+ * An in-process shape server for tests and stories: the real handler over a memory source, reached through a
+ * `fetch` that calls the handler directly (no sockets, no ports).
+ *
+ * Invariants:
+ * - T1. The in-process `fetch` behaves like the platform's on abort: it rejects with the signal's reason when the
+ *   signal aborts before the response, and the handler sees the abort (held requests and SSE streams end).
+ * - T2. Requests whose origin is not the server's are passed to the platform `fetch`, so one `fetch` serves a
+ *   whole app under test.
+ * - T3. `close()` ends every shape and closes the source.
+ */
+import { abortReason } from '../core/clock'
+import { createShapeHandler } from '../server/handler'
+import type { ShapeHandler, ShapeHandlerOptions } from '../server/handler'
+import { createMemorySource } from '../server/sources/memory'
+import type { MemorySource, MemoryTableInit } from '../server/sources/memory'
+
+export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'source'> {
+  /** Tables (and initial rows) of the memory source. */
+  tables?: readonly MemoryTableInit[]
+  /** Origin the in-process `fetch` answers for. Default `http://live-shapes.test`. */
+  origin?: string
+}
+
+export interface TestShapeServer {
+  /** The shape endpoint, `{origin}/v1/shape`: pass it as a shape's `url`. */
+  url: string
+  /** In-process `fetch`: pass it as the client's `fetch` option. */
+  fetch: typeof fetch
+  source: MemorySource
+  handler: ShapeHandler
+  close(): Promise<void>
+}
+
+/**
+ * Creates an in-process shape server (T1–T3).
+ * @example
+ * const server = createTestShapeServer({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] })
+ * const client = new ShapeClient({ fetch: server.fetch })
+ * client.shape({ url: server.url, params: { table: 'items' } })
+ */
+export function createTestShapeServer(options: TestShapeServerOptions = {}): TestShapeServer {
+  const { tables, origin = 'http://live-shapes.test', ...handlerOptions } = options
+  const source = createMemorySource(tables ? { tables } : {})
+  const handler = createShapeHandler({ ...handlerOptions, source })
+  const base = new URL(origin)
+
+  const inProcessFetch = (async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const request = new Request(input, init)
+    if (new URL(request.url).origin !== base.origin) return globalThis.fetch(input, init)
+    const signal = request.signal
+    if (signal.aborted) throw abortReason(signal)
+    return new Promise<Response>((resolve, reject) => {
+      const onAbort = (): void => reject(abortReason(signal))
+      signal.addEventListener('abort', onAbort, { once: true })
+      handler(request).then(
+        (response) => {
+          signal.removeEventListener('abort', onAbort)
+          if (signal.aborted) {
+            void response.body?.cancel()
+            reject(abortReason(signal))
+          } else resolve(response)
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      )
+    })
+  }) as typeof fetch
+
+  return {
+    url: `${base.origin}/v1/shape`,
+    fetch: inProcessFetch,
+    source,
+    handler,
+    async close() {
+      await handler.close()
+      await source.close()
+    },
+  }
+}
