@@ -63,14 +63,14 @@ class Snapshot<T> implements ShapeSnapshot<T> {
   #data: readonly T[] | undefined
   #keys: readonly string[] | undefined
   readonly #keysEpoch: number
-  readonly #keysFor: (rows: ReadonlyMap<string, T>, epoch: number) => readonly string[]
+  readonly #keysFor: (rows: ReadonlyMap<string, unknown>, epoch: number) => readonly string[]
 
   constructor(
     version: number,
     rows: ReadonlyMap<string, T>,
     isUpToDate: boolean,
     keysEpoch: number,
-    keysFor: (rows: ReadonlyMap<string, T>, epoch: number) => readonly string[],
+    keysFor: (rows: ReadonlyMap<string, unknown>, epoch: number) => readonly string[],
   ) {
     this.version = version
     this.rows = rows
@@ -321,7 +321,7 @@ export class ShapeStore<T = Row> {
   }
 
   /** Keys of a snapshot's rows, shared across snapshots of the current membership epoch (S5). */
-  readonly #keysFor = (rows: ReadonlyMap<string, T>, epoch: number): readonly string[] => {
+  readonly #keysFor = (rows: ReadonlyMap<string, unknown>, epoch: number): readonly string[] => {
     if (this.#keysCache?.epoch === epoch) return this.#keysCache.keys
     const keys = Object.freeze(Array.from(rows.keys()))
     if (epoch === this.#keysEpoch) this.#keysCache = { epoch, keys }

@@ -183,6 +183,14 @@ describe('ShapeStore snapshots', () => {
     expect(snapshot.data).toBe(snapshot.data)
   })
 
+  it('is assignable to a store of unknown rows (checked by tsc: no private member pins T contravariantly)', () => {
+    const specific = new ShapeStore<{ id: number }>()
+    specific.applyBatch([{ key: 'a', value: { id: 1 }, headers: { operation: 'insert' } }, utd])
+    const general: ShapeStore<unknown> = specific
+    const snapshot: { data: readonly unknown[] } = general.getSnapshot()
+    expect(snapshot.data).toEqual([{ id: 1 }])
+  })
+
   it('the initial snapshot is empty and not up to date', () => {
     const store = new ShapeStore()
     expect(store.getSnapshot()).toMatchObject({ version: 0, isUpToDate: false, data: [], keys: [] })
