@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest'
+import {
+  FetchError,
+  MalformedResponseError,
+  MissingHeadersError,
+  NetworkError,
+  ShapeRequestError,
+} from '../../src/core/errors'
+import type { LongPollRequest } from '../../src/core/longPollTransport'
+import { longPollRequest } from '../../src/core/longPollTransport'
+import {
+  badRequestResponse,
+  catchUpResponse,
+  FakeShapeServer,
+  HANDLE,
+  liveResponse,
+  mustRefetchResponse,
+  rawResponse,
+  serverErrorResponse,
+  snapshotEnd,
+  snapshotResponse,
+  snapshotRow,
+} from './support/fakeShapeServer'
+
+const URL_ = 'http://localhost:3000/v1/shape?log=full&offset=-1&table=items'
+
+async function request(response: Response, live = false): Promise<ReturnType<typeof longPollRequest>> {
+  const server = new FakeShapeServer()
+  const controller = new AbortController()
+  const init: LongPollRequest = { url: URL_, headers: {}, live, signal: controller.signal, fetch: server.fetch }
+  const result = longPollRequest(init)
+  ;(await server.nextRequest()).respond(response)
+  return result
+}
+
+const nonLiveHeaders = { 'electric-handle': HANDLE, 'electric-offset': '0_0', 'electric-schema': '{}' }
+
+describe('longPollRequest', () => {
+  it('returns meta and the message array of a snapshot chunk', async () => {
+    const messages = [snapshotRow(1, 'a'), snapshotEnd()]
+    const result = await request(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages }))
+    expect(result).toMatchObject({ kind: 'ok', meta: { handle: HANDLE, offset: '0_0', upToDate: false }, messages })
+  })
+
+  it('marks up-to-date responses and live cursors', async () => {
+    const result = await request(liveResponse({ requestOffset: '0_inf', offset: '0_inf', cursor: '40', lsn: '7', messages: [] }), true)
+    expect(result).toMatchObject({ kind: 'ok', meta: { upToDate: true, cursor: '40', hasData: false } })
+    const catchUp = await request(catchUpResponse({ requestOffset: '0_0', offset: '0_inf', lsn: '7', messages: [] }))
+    expect(catchUp).toMatchObject({ kind: 'ok', meta: { upToDate: true } })
+  })
+
+  it('treats 204 and an empty body as no messages', async () => {
+    expect(await request(new Response(null, { status: 204, headers: nonLiveHeaders }))).toMatchObject({ kind: 'ok', messages: [], meta: { upToDate: true } })
+    expect(await request(rawResponse('', nonLiveHeaders))).toMatchObject({ kind: 'ok', messages: [] })
+  })
+
+  it('reports 304 as not modified', async () => {
+    const result = await request(new Response(null, { status: 304, headers: { 'electric-cursor': '60' } }), true)
+    expect(result).toEqual({ kind: 'not-modified', cursor: '60', handle: undefined })
+  })
+
+  it('returns must-refetch for a 409 with or without a handle', async () => {
+    expect(await request(mustRefetchResponse('next-handle'))).toEqual({ kind: 'must-refetch', handle: 'next-handle' })
+    expect(await request(mustRefetchResponse(undefined))).toEqual({ kind: 'must-refetch', handle: undefined })
+  })
+
+  it.each([
+    ['invalid JSON', '[{"headers":'],
+    ['a non-array body', '{"headers":{"control":"up-to-date"}}'],
+    ['a non-message element', '[1]'],
+    ['a change without a key', '[{"value":{},"headers":{"operation":"insert"}}]'],
+  ])('throws a retryable MalformedResponseError for %s', async (_name, body) => {
+    const error = await request(rawResponse(body, nonLiveHeaders)).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(MalformedResponseError)
+    expect((error as MalformedResponseError).retryable).toBe(true)
+  })
+
+  it('throws typed errors for 400, other 4xx and 5xx', async () => {
+    const bad = await request(badRequestResponse({ where: ['bad'] })).catch((caught: unknown) => caught)
+    expect(bad).toBeInstanceOf(ShapeRequestError)
+    expect((bad as ShapeRequestError).retryable).toBe(false)
+    const unauthorized = await request(new Response('{"message":"Unauthorized - Invalid API secret"}', { status: 401 })).catch((caught: unknown) => caught)
+    expect(unauthorized).toBeInstanceOf(FetchError)
+    expect((unauthorized as FetchError).retryable).toBe(false)
+    const unavailable = await request(serverErrorResponse(503, '10')).catch((caught: unknown) => caught)
+    expect(unavailable).toMatchObject({ status: 503, retryable: true })
+  })
+
+  it('throws MissingHeadersError when a required header is absent', async () => {
+    const error = await request(rawResponse('[]', { 'electric-handle': HANDLE, 'electric-schema': '{}' })).catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(MissingHeadersError)
+    expect((error as MissingHeadersError).missing).toEqual(['electric-offset'])
+  })
+
+  it('turns a fetch rejection into NetworkError, but rethrows our own abort untouched', async () => {
+    const server = new FakeShapeServer()
+    const controller = new AbortController()
+    const failing = longPollRequest({ url: URL_, headers: {}, live: false, signal: controller.signal, fetch: server.fetch })
+    ;(await server.nextRequest()).fail(new TypeError('fetch failed'))
+    await expect(failing).rejects.toBeInstanceOf(NetworkError)
+
+    const aborted = longPollRequest({ url: URL_, headers: {}, live: false, signal: controller.signal, fetch: server.fetch })
+    await server.nextRequest()
+    controller.abort()
+    const error = await aborted.catch((caught: unknown) => caught)
+    expect(error).toBeInstanceOf(DOMException)
+    expect((error as DOMException).name).toBe('AbortError')
+    expect(server.inFlight).toBe(0)
+  })
+
+  it('sends the given headers with the abort signal', async () => {
+    const server = new FakeShapeServer()
+    const controller = new AbortController()
+    const pending = longPollRequest({ url: URL_, headers: { Authorization: 'Bearer t' }, live: false, signal: controller.signal, fetch: server.fetch })
+    const seen = await server.nextRequest()
+    expect(seen.headers).toEqual({ Authorization: 'Bearer t' })
+    expect(seen.signal).toBe(controller.signal)
+    seen.respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotEnd()] }))
+    await pending
+  })
+})
