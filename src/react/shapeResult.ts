@@ -1,0 +1,133 @@
+/**
+ * The value `useShape` gives a component, derived from a shape's store snapshot and status.
+ *
+ * Invariants:
+ * - V1. `getSnapshot` allocates only when an input changed (the store snapshot or a status field the result shows),
+ *   and returns the previous result object when the derived fields are all equal: identity changes only when
+ *   something a component could show changed.
+ * - V2. `data` and `rows` are the store snapshot's own array and Map, never copies.
+ * - V3. `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
+ *   hydrated client started from) for as long as this source lives, so hydration renders exactly that.
+ * - V4. `error` is `false` when there is none, as in `@electric-sql/react`.
+ */
+import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
+
+/**
+ * What `useShape` returns without a selector (and what a selector receives).
+ * @example
+ * const { data, isLoading, error } = useShape<Todo>({ url, params: { table: 'todos' } })
+ */
+export interface UseShapeResult<T = Row> {
+  /** Rows in key-insertion order; the store's own array (do not mutate). */
+  readonly data: readonly T[]
+  /** Rows by shape key. */
+  readonly rows: ReadonlyMap<string, T>
+  /** True until the first up-to-date (or while disabled: false). */
+  readonly isLoading: boolean
+  /** The rows reached the server's head and the stream has not been reset since. */
+  readonly isUpToDate: boolean
+  readonly isError: boolean
+  /** The last error of the stream, `false` when there is none (V4). */
+  readonly error: ShapeError | false
+  /** Epoch ms of the last up-to-date; `undefined` while loading. */
+  readonly lastSyncedAt: number | undefined
+  /** True while a changed definition shows the previous definition's rows until its own first up-to-date. */
+  readonly isPlaceholderData: boolean
+  /** The shape these rows come from (`undefined` while disabled); pass it to `useShapeStatus`, `useShapeRow`… */
+  readonly shape: Shape<T> | undefined
+}
+
+/** A `useSyncExternalStore` source of `UseShapeResult`. */
+export interface ShapeResultSource<T> {
+  subscribe(listener: () => void): () => void
+  getSnapshot(): UseShapeResult<T>
+  getServerSnapshot(): UseShapeResult<T>
+}
+
+const EMPTY_ROWS: ReadonlyMap<string, never> = new Map<string, never>()
+const EMPTY_DATA: readonly never[] = Object.freeze([])
+
+/** The result while a hook is disabled (`enabled: false`). */
+export const DISABLED_RESULT: UseShapeResult<never> = Object.freeze({
+  data: EMPTY_DATA,
+  rows: EMPTY_ROWS,
+  isLoading: false,
+  isUpToDate: false,
+  isError: false,
+  error: false,
+  lastSyncedAt: undefined,
+  isPlaceholderData: false,
+  shape: undefined,
+})
+
+function noop(): void {}
+
+/** The source used while disabled: never changes. */
+export const DISABLED_SOURCE: ShapeResultSource<never> = {
+  subscribe: () => noop,
+  getSnapshot: () => DISABLED_RESULT,
+  getServerSnapshot: () => DISABLED_RESULT,
+}
+
+function sameResult<T>(a: UseShapeResult<T>, b: Omit<UseShapeResult<T>, 'shape' | 'isPlaceholderData'>): boolean {
+  return (
+    a.data === b.data &&
+    a.rows === b.rows &&
+    a.isLoading === b.isLoading &&
+    a.isUpToDate === b.isUpToDate &&
+    a.error === b.error &&
+    a.lastSyncedAt === b.lastSyncedAt
+  )
+}
+
+/**
+ * A result source over `shape` (V1–V4). One per hook instance and shape.
+ * @example
+ * const source = useMemo(() => createShapeResultSource(shape), [shape])
+ */
+export function createShapeResultSource<T>(shape: Shape<T>): ShapeResultSource<T> {
+  let lastSnapshot: ShapeSnapshot<T> | undefined
+  let lastStatus: ShapeStatus | undefined
+  let current: UseShapeResult<T> | undefined
+  let server: UseShapeResult<T> | undefined
+
+  const getSnapshot = (): UseShapeResult<T> => {
+    const snapshot = shape.getSnapshot()
+    const status = shape.getStatus()
+    if (current !== undefined && snapshot === lastSnapshot && status === lastStatus) return current
+    lastSnapshot = snapshot
+    lastStatus = status
+    const error: ShapeError | false = status.error ?? false
+    const next: Omit<UseShapeResult<T>, 'shape' | 'isPlaceholderData'> = {
+      data: snapshot.data,
+      rows: snapshot.rows,
+      isLoading: !snapshot.isUpToDate,
+      isUpToDate: snapshot.isUpToDate && status.isUpToDate,
+      isError: error !== false,
+      error,
+      lastSyncedAt: snapshot.isUpToDate ? status.lastSyncedAt : undefined,
+    }
+    if (current === undefined || !sameResult(current, next)) {
+      const result: UseShapeResult<T> = Object.freeze({ ...next, isPlaceholderData: false, shape })
+      current = result
+      return result
+    }
+    return current
+  }
+
+  return {
+    subscribe(listener) {
+      const offRows = shape.subscribe(listener)
+      const offStatus = shape.subscribeStatus(listener)
+      return () => {
+        offRows()
+        offStatus()
+      }
+    },
+    getSnapshot,
+    getServerSnapshot() {
+      server ??= getSnapshot()
+      return server
+    },
+  }
+}

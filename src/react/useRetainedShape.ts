@@ -1,0 +1,112 @@
+/**
+ * Resolves what a hook was given (a `Shape`, or options describing one) to a `Shape`, and keeps it running while the
+ * component is mounted.
+ *
+ * Invariants:
+ * - R1. `client.shape()` runs only when the options changed by value (see `sameShapeOptions`), so an inline options
+ *   object reuses the same shape, and nothing subscribes again on re-render.
+ * - R2. The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
+ *   release followed at once by a retain, which the client's grace period absorbs: one stream, not two.
+ * - R3. `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
+ *   this component's hold on the stream; other components using the same shape keep it open.
+ * - R4. `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
+ * - R5. `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
+ *   function neither changes the shape nor goes stale.
+ */
+import { useEffect, useRef } from 'react'
+import type { ErrorRecovery, Row, Shape, ShapeClient, ShapeError, ShapeOptions } from '../core/index'
+import { sameShapeOptions } from './sameShapeOptions'
+import { useShapeClient } from './useShapeClient'
+
+/**
+ * The options of a shape as the hooks take them: `ShapeOptions` plus what only a component can decide, and the
+ * names `@electric-sql/react` uses for the same things.
+ */
+export interface ShapeHookOptions<T = Row> extends ShapeOptions<T> {
+  /** `false` creates no shape and opens no stream (default `true`). */
+  enabled?: boolean
+  /** Aborting it releases this component's hold on the stream. */
+  signal?: AbortSignal
+  /** `false`: sync up to the first up-to-date, then stop following changes (default `true`). */
+  subscribe?: boolean
+  /** `@electric-sql/react`'s former name for `liveSse`. */
+  experimentalLiveSse?: boolean
+}
+
+/** A shape for the hooks: the `Shape` itself (e.g. `useShape(...).shape`) or options describing one. */
+export type ShapeSource<T = Row> = Shape<T> | ShapeHookOptions<T>
+
+/** True when `source` is a `Shape` rather than options. */
+export function isShape<T>(source: ShapeSource<T>): source is Shape<T> {
+  return typeof (source as Partial<Shape<T>>).retain === 'function'
+}
+
+interface Memo<T> {
+  readonly client: ShapeClient
+  readonly options: ShapeHookOptions<T>
+  readonly shape: Shape<T>
+}
+
+const HOOK_ONLY_KEYS = ['enabled', 'signal', 'subscribe', 'experimentalLiveSse', 'selector', 'isEqual', 'suspense'] as const
+
+function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T>['onError']): ShapeOptions<T> {
+  const shapeOptions: Record<string, unknown> = { ...options }
+  for (const key of HOOK_ONLY_KEYS) delete shapeOptions[key]
+  if (options.liveSse === undefined && options.experimentalLiveSse !== undefined) shapeOptions.liveSse = options.experimentalLiveSse
+  if (options.onError !== undefined) shapeOptions.onError = onError
+  return shapeOptions as unknown as ShapeOptions<T>
+}
+
+/**
+ * The `Shape` for `source`, retained while the component is mounted (R1–R5); `undefined` when disabled.
+ * @example
+ * const shape = useRetainedShape({ url, params: { table: 'todos' } })
+ */
+export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T> | undefined {
+  const client = useShapeClient()
+  const memo = useRef<Memo<T> | undefined>(undefined)
+  const onErrorRef = useRef<ShapeOptions<T>['onError']>(undefined)
+  const onErrorWrapper = useRef((error: ShapeError): ErrorRecovery | void | Promise<ErrorRecovery | void> =>
+    onErrorRef.current?.(error),
+  ).current
+
+  let shape: Shape<T> | undefined
+  let signal: AbortSignal | undefined
+  let follow = true
+  if (source === undefined) {
+    memo.current = undefined
+  } else if (isShape(source)) {
+    shape = source
+  } else if (source.enabled === false) {
+    memo.current = undefined
+  } else {
+    signal = source.signal
+    follow = source.subscribe !== false
+    onErrorRef.current = source.onError
+    const previous = memo.current
+    if (previous !== undefined && previous.client === client && sameShapeOptions(previous.options, source)) {
+      shape = previous.shape
+    } else {
+      shape = client.shape<T>(toShapeOptions(source, onErrorWrapper))
+      memo.current = { client, options: source, shape }
+    }
+  }
+
+  useEffect(() => {
+    if (shape === undefined || signal?.aborted === true) return undefined
+    let release: (() => void) | undefined = shape.retain()
+    const releaseOnce = (): void => {
+      const pending = release
+      release = undefined
+      pending?.()
+    }
+    signal?.addEventListener('abort', releaseOnce, { once: true })
+    if (!follow) shape.whenUpToDate().then(releaseOnce, releaseOnce)
+    return () => {
+      signal?.removeEventListener('abort', releaseOnce)
+      releaseOnce()
+    }
+  }, [shape, signal, follow])
+
+  return shape
+}

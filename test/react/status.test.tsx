@@ -1,0 +1,109 @@
+import { describe, it, expect, afterEach } from 'vitest'
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
+import { FetchError, NetworkError, ShapeClient, ShapeRequestError } from '../../src/core/index'
+import type { ShapeStatus } from '../../src/core/index'
+import { ShapeClientProvider, useShape, useShapeStatus } from '../../src/react/index'
+import type { UseShapeResult } from '../../src/react/index'
+import { createManualClock } from './support/manualClock'
+import { errorResponse, scriptedFetch, snapshotResponse } from './support/scriptedFetch'
+import type { Item } from './support/harness'
+
+const URL_ = 'http://shapes.test/v1/shape'
+let client: ShapeClient | undefined
+afterEach(() => {
+  cleanup()
+  client?.dispose()
+})
+
+function setup() {
+  const script = scriptedFetch()
+  const clock = createManualClock()
+  client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility: null })
+  const seen: { status: ShapeStatus[]; result: UseShapeResult<Item>[] } = { status: [], result: [] }
+  function Probe() {
+    const result = useShape<Item>({ url: URL_, params: { table: 'items' } })
+    const status = useShapeStatus(result.shape)
+    if (seen.status.at(-1) !== status) seen.status.push(status)
+    if (seen.result.at(-1) !== result) seen.result.push(result)
+    return <p>{`${status.phase}:${result.data.length}:${result.error === false ? 'no-error' : result.error.constructor.name}`}</p>
+  }
+  const c = client
+  render(
+    <ShapeClientProvider client={c}>
+      <Probe />
+    </ShapeClientProvider>,
+  )
+  return { script, clock, seen }
+}
+
+describe('useShapeStatus and errors in useShape', () => {
+  it('goes connecting → live on the first up-to-date, with long-poll transport and lastSyncedAt', async () => {
+    const { script, clock, seen } = setup()
+    expect(screen.getByText('connecting:0:no-error')).toBeTruthy()
+    const first = await script.next()
+    expect(first.url.searchParams.get('offset')).toBe('-1')
+    act(() => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('live:1:no-error')
+    const last = seen.status.at(-1)
+    expect(last).toMatchObject({ phase: 'live', transport: 'long-poll', fallbackReason: undefined, error: undefined, isUpToDate: true })
+    expect(last?.lastSyncedAt).toBe(clock.now())
+    expect(seen.result.at(-1)?.lastSyncedAt).toBe(clock.now())
+    expect(seen.result[0]).toMatchObject({ isLoading: true, isError: false, error: false, lastSyncedAt: undefined })
+  })
+
+  it('reports a network error with its next retry time, then recovers when the stream does', async () => {
+    const { script, clock, seen } = setup()
+    const first = await script.next()
+    act(() => first.fail(new TypeError('fetch failed')))
+    await screen.findByText('error:0:NetworkError')
+    const failing = seen.status.at(-1)
+    expect(failing?.error).toBeInstanceOf(NetworkError)
+    expect(failing?.nextRetryAt).toBeGreaterThan(clock.now())
+    expect(seen.result.at(-1)).toMatchObject({ isError: true, isLoading: true })
+    act(() => clock.advance((failing?.nextRetryAt ?? 0) - clock.now()))
+    const retry = await script.next()
+    expect(retry.url.searchParams.get('offset')).toBe('-1')
+    act(() => retry.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('live:1:no-error')
+    expect(seen.status.at(-1)).toMatchObject({ error: undefined, nextRetryAt: undefined })
+    expect(seen.result.at(-1)).toMatchObject({ isError: false, error: false, isLoading: false })
+  })
+
+  it('gives a 400 as a ShapeRequestError carrying the server messages', async () => {
+    const { script } = setup()
+    const first = await script.next()
+    act(() => first.respond(errorResponse(400, { message: 'Invalid request', errors: { where: ['unknown column "nope"'] } })))
+    await screen.findByText('error:0:ShapeRequestError')
+  })
+
+  it('gives 401 and 403 as FetchError with their status, not retried', async () => {
+    for (const status of [401, 403]) {
+      const { script, clock, seen } = setup()
+      const first = await script.next()
+      act(() => first.respond(errorResponse(status, { message: 'nope' })))
+      await screen.findByText('error:0:FetchError')
+      const error = seen.result.at(-1)?.error
+      expect(error).toBeInstanceOf(FetchError)
+      expect(error).not.toBeInstanceOf(ShapeRequestError)
+      expect((error as FetchError).status).toBe(status)
+      expect(seen.status.at(-1)?.nextRetryAt).toBeUndefined()
+      act(() => clock.advance(60_000))
+      expect(script.waiting).toBe(0)
+      cleanup()
+      client?.dispose()
+    }
+  })
+})
+
+describe('400 details', () => {
+  it('keeps the server field messages on the error the hook returns', async () => {
+    const { script, seen } = setup()
+    const first = await script.next()
+    act(() => first.respond(errorResponse(400, { message: 'Invalid request', errors: { where: ['unknown column "nope"'] } })))
+    await waitFor(() => expect(seen.result.at(-1)?.isError).toBe(true))
+    const error = seen.result.at(-1)?.error
+    expect(error).toBeInstanceOf(ShapeRequestError)
+    expect((error as ShapeRequestError).errors).toEqual({ where: ['unknown column "nope"'] })
+    expect((error as ShapeRequestError).message).toContain('unknown column "nope"')
+  })
+})
