@@ -223,6 +223,7 @@ export class ShapeStream<T = Row> {
     if (signal.aborted) throw abortReason(signal)
     const runner = position.live && this.#runner?.isEnabled() ? this.#runner : undefined
     this.#transport = runner ? runner.transport : 'long-poll'
+    this.#refreshStatus()
     const url = buildRequestUrl({
       url: this.#options.url,
       params: inputs.params,
