@@ -1,0 +1,4 @@
+import { createMemoryFixture } from './support/memoryFixture'
+import { runConformanceSuite } from './support/conformance'
+
+runConformanceSuite('conformance on the memory source', createMemoryFixture)
