@@ -12,6 +12,10 @@ async function loadAdapter(side) {
 }
 
 async function run() {
+  if (job.scenario === 'react') {
+    const { installDom } = await import('./scenarios/reactUpdate.mjs')
+    await installDom()
+  }
   const adapter = await loadAdapter(job.side)
   switch (job.scenario) {
     case 'sync': {

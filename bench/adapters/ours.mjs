@@ -46,4 +46,32 @@ export async function openShape({ url, table, fetch, liveSse = false }) {
   }
 }
 
+/**
+ * React bindings for `scenarios/reactUpdate.mjs`: `useShape` (with and without a selector) and `useShapeRow`,
+ * under a `ShapeClientProvider` whose client already holds the synced shape.
+ */
+export async function reactBindings({ url, table, fetch }) {
+  const React = await import('react')
+  const client = new ShapeClient({ fetch, visibility: null })
+  const options = { url: `${url}/v1/shape`, params: { table } }
+  const shape = client.shape(options)
+  const release = shape.retain()
+  await shape.whenUpToDate()
+  return {
+    keys: () => [...shape.getSnapshot().keys],
+    getRow: (key) => shape.getRow(key),
+    Wrapper: ({ children }) => React.createElement(pkg.ShapeClientProvider, { client }, children),
+    useRows: () => pkg.useShape(options).data,
+    useSelectedRow: (key) => {
+      const selector = React.useCallback((result) => result.rows.get(key), [key])
+      return pkg.useShape({ ...options, selector })
+    },
+    useRow: (key) => pkg.useShapeRow(shape, key),
+    close: () => {
+      release()
+      client.dispose()
+    },
+  }
+}
+
 export const bundlePath = fileURLToPath(new URL('../.build/ours.mjs', import.meta.url))

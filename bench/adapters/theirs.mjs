@@ -40,23 +40,26 @@ export async function openShape({ url, table, fetch, liveSse = false }) {
 }
 
 /**
- * React bindings for the render scenario. Each returns what the list needs; `key`s are shape keys.
- * `@electric-sql/react` has one hook, `useShape(options)` with an optional `selector`.
+ * React bindings for `scenarios/reactUpdate.mjs`. `@electric-sql/react` has one hook, `useShape(options)` with an
+ * optional `selector`; selectors here are memoized per key (their hook re-subscribes when the selector changes)
+ * and read the row from the shape's map, the cheapest way it offers.
  */
 export async function reactBindings({ url, table, fetch }) {
   const { useShape, getShapeStream, getShape } = await import('@electric-sql/react')
   const React = await import('react')
   const controller = new AbortController()
-  const options = { url: `${url}/v1/shape`, params: { table }, fetchClient: fetch, signal: controller.signal }
+  const options = { url: `${url}/v1/shape`, params: { table }, fetchClient: fetch, signal: controller.signal, warnOnHttp: false }
   const shape = getShape(getShapeStream(options))
   await shape.value
-  const keyOf = (row) => `"public"."${table}"/"${row.id}"`
   return {
     keys: () => [...shape.currentValue.keys()],
-    /** All rows, as `useShape` returns them. */
+    getRow: (key) => shape.currentValue.get(key),
+    Wrapper: ({ children }) => children,
     useRows: () => useShape(options).data,
-    keyOf,
-    /** One row by key through a memoized selector (the cheapest way `useShape` offers). */
+    useSelectedRow: (key) => {
+      const selector = React.useCallback((result) => result.shape.currentValue.get(key), [key])
+      return useShape({ ...options, selector })
+    },
     useRow: (key) => {
       const selector = React.useCallback((result) => result.shape.currentValue.get(key), [key])
       return useShape({ ...options, selector })

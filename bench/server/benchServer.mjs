@@ -247,7 +247,8 @@ export function createBenchServer(options = {}) {
       case '/_bench/commit': {
         const table = tables.get(name)
         if (!table) return json(res, 404, { message: 'no such table' })
-        return json(res, 200, table.commit(Number(params.get('size') ?? '1')))
+        const ids = params.get('ids')?.split(',').map(Number)
+        return json(res, 200, table.commit(Number(params.get('size') ?? '1'), ids))
       }
       case '/_bench/waiters': {
         const table = tables.get(name)

@@ -85,13 +85,14 @@ export class BenchTable {
   }
 
   /**
-   * Commits the next scripted transaction: `size` single-row updates (T3), then wakes the waiters (T4).
+   * Commits the next scripted transaction: `size` single-row updates (or one update of each of `explicitIds`)
+   * (T3), then wakes the waiters (T4).
    * Returns what a client needs to recognise that it applied it: the last key and the `priority` it now holds.
    */
-  commit(size) {
+  commit(size, explicitIds) {
     const tx = ++this.#txCount
     const lsn = FIRST_LSN + tx
-    const ids = scriptedTxIds(tx, size, this.rows)
+    const ids = explicitIds ?? scriptedTxIds(tx, size, this.rows)
     const marker = 100 + tx
     ids.forEach((id, index) => {
       const offset = { tx: lsn, op: index * 2 }

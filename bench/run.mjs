@@ -1,0 +1,298 @@
+/**
+ * `npm run bench`: ours vs `@electric-sql/client` / `@electric-sql/react`, side by side in one run.
+ *
+ * Rules:
+ * - B1. Every measurement runs in a fresh Node process (`worker.mjs`); every repetition gets a fresh server process.
+ * - B2. Within a repetition the two sides run back to back, in alternating order across repetitions, and every
+ *   ratio ours/theirs is computed within one repetition, then summarized (median, min-max) over repetitions,
+ *   so drift of a noisy shared machine hits both sides of a ratio alike.
+ * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
+ *
+ * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size`,
+ * `--no-write` (do not update bench/RESULTS.md).
+ */
+import { fork } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import os from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { buildOurs } from './buildOurs.mjs'
+import { bundleSizes } from './bundleSize.mjs'
+import { fmt, summarize } from './stats.mjs'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const root = join(here, '..')
+const argv = process.argv.slice(2)
+const flag = (name) => argv.includes(`--${name}`)
+const option = (name, fallback) => {
+  const index = argv.indexOf(`--${name}`)
+  return index >= 0 ? argv[index + 1] : fallback
+}
+const reps = Number(option('reps', '3'))
+const full = flag('full')
+const only = option('only', undefined)?.split(',')
+const wants = (group) => !only || only.includes(group)
+const WORKER_TIMEOUT_MS = 300_000
+
+function log(...parts) {
+  console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts)
+}
+
+function startServer() {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, 'server/main.mjs'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] })
+    child.once('message', (message) => resolve({ child, url: message.url }))
+    child.once('error', reject)
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
+  })
+}
+
+function runWorker(job) {
+  return new Promise((resolve) => {
+    const child = fork(join(here, 'worker.mjs'), [JSON.stringify(job)], {
+      execArgv: ['--expose-gc', '--max-old-space-size=8192'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, NODE_ENV: 'production' },
+    })
+    let settled = false
+    const finish = (value) => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      resolve(value)
+    }
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      finish({ ok: false, error: `timed out after ${WORKER_TIMEOUT_MS} ms` })
+    }, WORKER_TIMEOUT_MS)
+    child.on('message', finish)
+    child.on('exit', (code) => finish({ ok: false, error: `worker exited with ${code} before reporting` }))
+  })
+}
+
+/** The jobs of one repetition; each group lists its sides in the order they run (B2). */
+function plan(rep) {
+  const sides = rep % 2 === 0 ? ['ours', 'theirs'] : ['theirs', 'ours']
+  const groups = []
+  if (wants('sync') || wants('floor')) {
+    for (const rows of full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]) {
+      groups.push({ id: `sync-${rows}`, sides: [...(wants('sync') ? sides : []), ...(wants('floor') ? ['floor'] : [])], job: { scenario: 'sync', rows } })
+    }
+  }
+  if (wants('live')) {
+    for (const mode of ['long-poll', 'sse']) {
+      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
+    }
+  }
+  if (wants('react')) {
+    for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) groups.push({ id: `react-${variant}`, sides, job: { scenario: 'react', rows: 10_000, variant } })
+  }
+  return groups
+}
+
+async function main() {
+  const started = new Date()
+  const machine = {
+    cpus: os.availableParallelism?.() ?? os.cpus().length,
+    cpuModel: os.cpus()[0]?.model ?? 'unknown',
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    loadAvgStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
+  }
+  let oursError
+  try {
+    await buildOurs()
+    const adapter = await import('./adapters/ours.mjs')
+    if (!adapter.available) oursError = 'ShapeClient is not exported yet'
+  } catch (error) {
+    oursError = `build failed: ${String(error.message ?? error).split('\n')[0]}`
+  }
+  if (oursError) log(`ours is not measurable: ${oursError}`)
+  const theirs = await import('./adapters/theirs.mjs')
+  const raw = []
+  for (let rep = 0; rep < reps; rep++) {
+    const server = await startServer()
+    const results = {}
+    for (const group of plan(rep)) {
+      results[group.id] = {}
+      for (const side of group.sides) {
+        if (side === 'ours' && oursError) {
+          results[group.id][side] = { ok: false, error: oursError }
+          continue
+        }
+        const table = `${group.id.replaceAll('-', '_')}_${side}_r${rep}`
+        const job = { ...group.job, side, url: server.url, table, scenario: side === 'floor' ? 'floor' : group.job.scenario }
+        const outcome = await runWorker(job)
+        results[group.id][side] = outcome
+        log(`rep ${rep + 1}/${reps} ${group.id} ${side}: ${outcome.ok ? JSON.stringify(outcome.result) : `FAILED ${outcome.error.split('\n')[0]}`}`)
+      }
+    }
+    server.child.kill('SIGTERM')
+    raw.push(results)
+  }
+  const sizes = wants('size') ? await bundleSizes(root) : undefined
+  machine.loadAvgEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ')
+  const report = {
+    started: started.toISOString(),
+    finished: new Date().toISOString(),
+    command: `node bench/run.mjs ${argv.join(' ')}`.trim(),
+    machine,
+    versions: { ours: 'live-shapes working tree (bundled from src/ by esbuild)', theirs: theirs.version, react: (await import('react')).version },
+    oursError,
+    reps,
+    raw,
+    sizes,
+  }
+  mkdirSync(join(here, 'results'), { recursive: true })
+  writeFileSync(join(here, 'results/latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+  const markdown = renderMarkdown(report)
+  writeFileSync(join(here, 'results/latest.md'), markdown)
+  console.log(markdown)
+  if (!flag('no-write') && !only) updateResultsMd(markdown)
+}
+
+/** Values of `metric` for one side per repetition, `undefined` where that run failed. */
+function series(report, groupId, side, pick) {
+  return report.raw.map((rep) => {
+    const outcome = rep[groupId]?.[side]
+    return outcome?.ok ? pick(outcome.result) : undefined
+  })
+}
+
+function cell(values) {
+  const s = summarize(values)
+  if (!s) return '–'
+  return s.n > 1 ? `${fmt(s.median)} (${fmt(s.min)}–${fmt(s.max)})` : fmt(s.median)
+}
+
+function ratioSeries(a, b) {
+  return a.map((value, i) => (value !== undefined && b[i] !== undefined && b[i] !== 0 ? value / b[i] : undefined))
+}
+
+function verdict(values, limit) {
+  const s = summarize(values)
+  if (!s || limit === undefined) return ''
+  return s.median <= limit ? `met (≤ ${limit})` : `**missed** (≤ ${limit})`
+}
+
+function errorsOf(report) {
+  const errors = new Set()
+  for (const rep of report.raw) {
+    for (const [groupId, sides] of Object.entries(rep)) {
+      for (const [side, outcome] of Object.entries(sides)) if (!outcome.ok) errors.add(`${groupId} ${side}: ${outcome.error.split('\n')[0]}`)
+    }
+  }
+  return [...errors]
+}
+
+function renderMarkdown(report) {
+  const lines = []
+  const { machine } = report
+  lines.push(`Run ${report.started} → ${report.finished}, \`${report.command}\`, ${report.reps} repetitions.`)
+  lines.push(`Machine: ${machine.cpus} CPUs (${machine.cpuModel}), ${machine.memGiB} GiB, ${machine.platform}, Node ${machine.node}; load average at start ${machine.loadAvgStart}, at end ${machine.loadAvgEnd}.`)
+  lines.push(`Versions: ours = ${report.versions.ours}; theirs = ${report.versions.theirs}; react ${report.versions.react}.`)
+  lines.push('Cells: median (min–max) over repetitions; ratio = ours/theirs computed within each repetition, then summarized.')
+  lines.push('')
+  const groups = new Set(report.raw.flatMap((rep) => Object.keys(rep)))
+  const table = (title, header, rows) => {
+    if (rows.length === 0) return
+    lines.push(`#### ${title}`, '', `| ${header.join(' | ')} |`, `|${header.map(() => '---').join('|')}|`)
+    for (const row of rows) lines.push(`| ${row.join(' | ')} |`)
+    lines.push('')
+  }
+  const compare = (groupId, label, pick, limit) => {
+    const ours = series(report, groupId, 'ours', pick)
+    const theirs = series(report, groupId, 'theirs', pick)
+    const ratio = ratioSeries(ours, theirs)
+    return [label, cell(ours), cell(theirs), cell(ratio), verdict(ratio, limit)]
+  }
+  const header = ['metric', 'ours', 'theirs', 'ours/theirs', 'target']
+  const syncRows = []
+  for (const groupId of [...groups].filter((g) => g.startsWith('sync-'))) {
+    const rows = Number(groupId.slice(5))
+    const n = rows.toLocaleString('en-US')
+    const is100k = rows === 100_000
+    syncRows.push(compare(groupId, `${n} rows: time to up-to-date (ms)`, (r) => r.ms, is100k ? 0.35 : undefined))
+    syncRows.push(compare(groupId, `${n} rows: peak heap during sync (MB)`, (r) => r.peakHeapMB))
+    syncRows.push(compare(groupId, `${n} rows: retained bytes per row`, (r) => r.retainedBytesPerRow, is100k ? 1.0 : undefined))
+    const ours = series(report, groupId, 'ours', (r) => r.peakOverRetained)
+    const theirs = series(report, groupId, 'theirs', (r) => r.peakOverRetained)
+    syncRows.push([`${n} rows: peak heap / retained heap`, cell(ours), cell(theirs), cell(ratioSeries(ours, theirs)), is100k ? `ours ${verdict(ours, 1.4)}` : ''])
+    const floorParse = series(report, groupId, 'floor', (r) => r.parseMs)
+    const floorFetch = series(report, groupId, 'floor', (r) => r.fetchParseMs)
+    const oursMs = series(report, groupId, 'ours', (r) => r.ms)
+    const theirsMs = series(report, groupId, 'theirs', (r) => r.ms)
+    syncRows.push([`${n} rows: floor, JSON.parse only (ms)`, '', '', cell(floorParse), ''])
+    syncRows.push([`${n} rows: floor, fetch + text + JSON.parse (ms)`, '', '', cell(floorFetch), ''])
+    syncRows.push([`${n} rows: time / parse floor`, cell(ratioSeries(oursMs, floorParse)), cell(ratioSeries(theirsMs, floorParse)), '', is100k ? `ours ${verdict(ratioSeries(oursMs, floorParse), 2)}` : ''])
+    syncRows.push([`${n} rows: time / fetch+parse floor`, cell(ratioSeries(oursMs, floorFetch)), cell(ratioSeries(theirsMs, floorFetch)), '', ''])
+  }
+  table('(a) initial sync, (d) parse floor', header, syncRows)
+  const liveRows = []
+  for (const mode of ['long-poll', 'sse']) {
+    for (const rows of [10_000, 100_000]) {
+      const groupId = `live-${mode}-${rows}`
+      if (!groups.has(groupId)) continue
+      const n = rows.toLocaleString('en-US')
+      liveRows.push(compare(groupId, `${mode}, ${n} rows: 100 tx × 100 updates, total (ms)`, (r) => r.ms, rows === 100_000 ? 0.5 : undefined))
+      liveRows.push(compare(groupId, `${mode}, ${n} rows: median tx, commit → published (ms)`, (r) => r.p50TxMs))
+    }
+    const small = series(report, `live-${mode}-10000`, 'ours', (r) => r.perTxMs)
+    const large = series(report, `live-${mode}-100000`, 'ours', (r) => r.perTxMs)
+    const theirsSmall = series(report, `live-${mode}-10000`, 'theirs', (r) => r.perTxMs)
+    const theirsLarge = series(report, `live-${mode}-100000`, 'theirs', (r) => r.perTxMs)
+    if (groups.has(`live-${mode}-10000`) && groups.has(`live-${mode}-100000`)) {
+      liveRows.push([`${mode}: per-tx cost at 100k / at 10k rows`, cell(ratioSeries(large, small)), cell(ratioSeries(theirsLarge, theirsSmall)), '', 'ours ≈ 1 (does not grow)'])
+    }
+  }
+  table('(b) live throughput', header, liveRows)
+  const reactRows = []
+  const memoTheirs = series(report, 'react-memo', 'theirs', (r) => r.latencyMs)
+  const hooksTheirs = series(report, 'react-rowHooks', 'theirs', (r) => r.latencyMs)
+  for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) {
+    const groupId = `react-${variant}`
+    if (!groups.has(groupId)) continue
+    const limit = variant === 'rowHooks' ? 0.01 : undefined
+    reactRows.push(compare(groupId, `${variant}: publish → commit (ms)`, (r) => r.latencyMs, limit))
+    reactRows.push(compare(groupId, `${variant}: row components rendered`, (r) => r.rowRenders))
+    const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
+    reactRows.push([`${variant}: ours / theirs memo list`, cell(ratioSeries(ours, memoTheirs)), '', '', variant === 'plain' ? '' : verdict(ratioSeries(ours, memoTheirs), 0.2)])
+  }
+  if (hooksTheirs.some((v) => v !== undefined)) void 0
+  table('(c) React, 10k rows, one single-row update (jsdom, react-dom/profiling)', header, reactRows)
+  if (report.sizes) {
+    const sizeRows = Object.entries(report.sizes).map(([name, size]) => size.error
+      ? [name, `error: ${size.error}`, '', '']
+      : [name, size.minBytes.toLocaleString('en-US'), size.gzipBytes.toLocaleString('en-US'), name === 'ours core + React (live-shapes)' ? (size.gzipBytes <= 12 * 1024 ? 'met (≤ 12 KB)' : '**missed** (≤ 12 KB)') : ''])
+    table('(e) browser bundle (esbuild --minify, gzip -9, react external)', ['entry', 'min bytes', 'gzip bytes', 'target'], sizeRows)
+  }
+  const errors = errorsOf(report)
+  if (errors.length > 0) {
+    lines.push('#### Runs that produced no number', '')
+    for (const error of errors) lines.push(`- ${error}`)
+    lines.push('')
+  }
+  return `${lines.join('\n')}\n`
+}
+
+function updateResultsMd(markdown) {
+  const file = join(here, 'RESULTS.md')
+  let text
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    return
+  }
+  const start = '<!-- bench:latest:start -->'
+  const end = '<!-- bench:latest:end -->'
+  const from = text.indexOf(start)
+  const to = text.indexOf(end)
+  if (from < 0 || to < from) return
+  writeFileSync(file, `${text.slice(0, from + start.length)}\n${markdown}${text.slice(to)}`)
+}
+
+main().catch((error) => {
+  console.error(error)
+  process.exit(1)
+})

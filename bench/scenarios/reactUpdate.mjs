@@ -1,0 +1,121 @@
+/**
+ * Scenario (c): React in jsdom with `react-dom/profiling`, 10k rows, one single-row update, for four page shapes:
+ * - `plain`: the list component reads all rows (`useShape().data`) and renders a row component per row;
+ * - `memo`: the same with `React.memo` row components;
+ * - `selector`: one component whose selector picks the updated row out of the 10k-row shape;
+ * - `rowHooks`: 10k memoized row components, each subscribed to its own row with the side's per-row hook (theirs:
+ *   `useShape` with a selector; ours: `useShapeRow`); the list itself does not subscribe.
+ *
+ * Latency is publish → commit: from the moment the live response carrying the update reaches the client's `fetch`
+ * to the last React commit it causes (Profiler `onRender`, which runs in the commit phase). Network and server time
+ * are excluded; parsing, applying, notifying, rendering and committing are included. Each process measures
+ * `updates` updates of the same row and reports the median.
+ */
+import { keyOf, prepareTable, dropTable } from '../probe.mjs'
+
+/** Installs jsdom globals; must run before react-dom is imported. */
+export async function installDom() {
+  const { JSDOM } = await import('jsdom')
+  const dom = new JSDOM('<!doctype html><html><body><div id="root"></div></body></html>', { pretendToBeVisual: true, url: 'http://localhost/' })
+  const { window } = dom
+  for (const name of ['window', 'document', 'navigator', 'HTMLElement', 'Element', 'Node', 'Text', 'MutationObserver', 'Event']) {
+    if (!(name in globalThis) || name === 'window' || name === 'document') {
+      Object.defineProperty(globalThis, name, { value: name === 'window' ? window : window[name], configurable: true, writable: true })
+    }
+  }
+  globalThis.IS_REACT_ACT_ENVIRONMENT = false
+  return window
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+
+async function until(predicate, what, timeoutMs = 60_000) {
+  const start = performance.now()
+  while (!predicate()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`)
+    await sleep(5)
+  }
+}
+
+export async function reactUpdate({ adapter, url, rows, table, variant, updates = 5 }) {
+  const React = await import('react')
+  const { createRoot } = await import('react-dom/profiling')
+  const h = React.createElement
+  await prepareTable(url, table, rows)
+  const liveResponses = []
+  const probed = async (input, init) => {
+    const response = await fetch(input, init)
+    if (String(input).includes('live=true')) liveResponses.push(performance.now())
+    return response
+  }
+  const bindings = await adapter.reactBindings({ url, table, fetch: probed })
+  const counter = { rows: 0 }
+  const targetKey = keyOf(table, 1)
+
+  const RowView = ({ row }) => {
+    counter.rows++
+    return h('li', null, `${row.title} · ${row.priority} · ${row.done ? 'done' : 'open'}`)
+  }
+  const MemoRow = React.memo(RowView)
+  const PlainList = () => h('ul', null, bindings.useRows().map((row) => h(RowView, { key: String(row.id), row })))
+  const MemoList = () => h('ul', null, bindings.useRows().map((row) => h(MemoRow, { key: String(row.id), row })))
+  const SelectedRow = () => {
+    const row = bindings.useSelectedRow(targetKey)
+    return h('ul', null, row ? h(RowView, { row }) : null)
+  }
+  const HookRow = React.memo(({ rowKey }) => {
+    const row = bindings.useRow(rowKey)
+    return row ? h(RowView, { row }) : null
+  })
+  const keys = bindings.keys()
+  const HookList = () => h('ul', null, keys.map((key) => h(HookRow, { key, rowKey: key })))
+  const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList }[variant]
+  if (!App) throw new Error(`unknown variant ${variant}`)
+  const expectedItems = variant === 'selector' ? 1 : rows
+
+  const commits = []
+  const onRender = (id, phase, actualDuration) => commits.push({ at: performance.now(), phase, actualDuration })
+  const container = document.getElementById('root')
+  const root = createRoot(container)
+  const mountStart = performance.now()
+  root.render(h(React.Profiler, { id: 'bench', onRender }, h(bindings.Wrapper, null, h(App))))
+  await until(() => container.querySelectorAll('li').length === expectedItems, 'the first render')
+  const mountMs = performance.now() - mountStart
+  await sleep(50)
+
+  const samples = []
+  for (let u = 0; u < updates; u++) {
+    counter.rows = 0
+    commits.length = 0
+    const sentAt = performance.now()
+    const info = await (await fetch(`${url}/_bench/commit?table=${table}&ids=1`, { method: 'POST' })).json()
+    const title = `tx ${info.tx} row 1`
+    await until(() => bindings.getRow(targetKey)?.priority === info.marker, 'the update in the store', 10_000)
+    await until(() => container.textContent.includes(title), 'the update in the DOM', 30_000)
+    await sleep(30)
+    const arrived = liveResponses.find((at) => at >= sentAt)
+    const last = commits.at(-1)
+    if (arrived === undefined || last === undefined) throw new Error('no live response or no commit observed')
+    samples.push({
+      latencyMs: last.at - arrived,
+      rowRenders: counter.rows,
+      commits: commits.length,
+      renderMs: commits.reduce((sum, c) => sum + c.actualDuration, 0),
+    })
+  }
+  root.unmount()
+  bindings.close()
+  await dropTable(url, table)
+  const median = (pick) => {
+    const values = samples.map(pick).sort((a, b) => a - b)
+    return values[values.length >> 1]
+  }
+  return {
+    latencyMs: median((s) => s.latencyMs),
+    rowRenders: Math.max(...samples.map((s) => s.rowRenders)),
+    commits: median((s) => s.commits),
+    renderMs: median((s) => s.renderMs),
+    mountMs,
+    samples: samples.map((s) => Number(s.latencyMs.toFixed(2))),
+  }
+}
