@@ -126,6 +126,7 @@ export class Shape<T = Row> {
 
   /** Resolves at the first up-to-date; rejects on an error the stream stopped on, or when the shape closes first. */
   whenUpToDate(): Promise<void> {
+    if (this.#closed) return Promise.reject(new DOMException('The shape was closed', 'AbortError'))
     return this.#stream.whenUpToDate()
   }
 

@@ -141,6 +141,7 @@ export class ShapeStream<T = Row> {
   whenUpToDate(): Promise<void> {
     if (this.#state.caughtUp) return Promise.resolve()
     if (this.#state.phase === 'error') return Promise.reject(this.#state.error)
+    if (this.#disposed) return Promise.reject(new DOMException('The shape stream was aborted', 'AbortError'))
     return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
   }
 

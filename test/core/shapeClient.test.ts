@@ -1,0 +1,175 @@
+import { describe, expect, it } from 'vitest'
+import { InvalidOptionsError, ReservedParamError } from '../../src/core/errors'
+import type { ShapeOptions } from '../../src/core/shapeOptions'
+import { ShapeClient } from '../../src/core/shapeClient'
+import { catchUpResponse, FakeShapeServer, liveResponse, snapshotRow, change } from './support/fakeShapeServer'
+import { ManualClock } from './support/manualClock'
+import { statusWhere } from './support/streamHarness'
+
+const url = 'http://localhost:3000/v1/shape'
+
+function setup(gracePeriodMs?: number) {
+  const server = new FakeShapeServer()
+  const clock = new ManualClock()
+  const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, ...(gracePeriodMs === undefined ? {} : { gracePeriodMs }) })
+  return { server, clock, client }
+}
+
+const items = (): ShapeOptions => ({ url, params: { table: 'items', where: 'done = $1', params: ['false'] } })
+
+describe('ShapeClient', () => {
+  it('returns the same shape for equal definitions and different ones otherwise', () => {
+    const { client } = setup()
+    const a = client.shape(items())
+    expect(client.shape({ url, params: { params: { '1': 'false' }, where: 'done = $1', table: 'items' } })).toBe(a)
+    expect(client.shape({ url, params: { table: 'items', where: 'done = $1', params: ['true'] } })).not.toBe(a)
+    expect(client.size).toBe(2)
+  })
+
+  it('keeps function identities per client instance', () => {
+    const token = () => 'Bearer t'
+    const one = setup().client
+    const other = setup().client
+    const options = (): ShapeOptions => ({ url, params: { table: 'items' }, headers: { Authorization: token } })
+    expect(one.shape(options())).toBe(one.shape(options()))
+    expect(one.shape({ url, params: { table: 'items' }, headers: { Authorization: () => 'Bearer t' } })).not.toBe(one.shape(options()))
+    expect(other.shape(options())).not.toBe(one.shape(options()))
+  })
+
+  it('throws typed errors synchronously for bad options and registers nothing', () => {
+    const { client, server } = setup()
+    expect(() => client.shape({ url: '', params: { table: 'items' } })).toThrow(InvalidOptionsError)
+    expect(() => client.shape({ url, params: { table: 'items', replica: 'half' as never } })).toThrow(InvalidOptionsError)
+    expect(() => client.shape({ url, params: { table: 'items', offset: '0_0' } })).toThrow(ReservedParamError)
+    expect(client.size).toBe(0)
+    expect(server.requests).toHaveLength(0)
+  })
+
+  it('two subscribers share one fetch stream, and both see the same rows', async () => {
+    const { client, server } = setup()
+    const first = client.shape(items())
+    const second = client.shape(items())
+    const releaseFirst = first.retain()
+    const releaseSecond = second.retain()
+    const request = await server.nextRequest()
+    expect(server.requests).toHaveLength(1)
+    request.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '3', messages: [snapshotRow(1, 'shared')] }))
+    await Promise.all([first.whenUpToDate(), second.whenUpToDate()])
+    await server.nextRequest()
+    expect(server.requests).toHaveLength(2)
+    expect(server.inFlight).toBe(1)
+    expect(second.getSnapshot()).toBe(first.getSnapshot())
+    expect(first.getRow('"public"."items"/"1"')).toEqual({ id: 1, title: 'shared' })
+    releaseFirst()
+    releaseSecond()
+    client.dispose()
+  })
+
+  it('does not start a stream before the first retain', async () => {
+    const { client, server } = setup()
+    const shape = client.shape(items())
+    expect(shape.getStatus().phase).toBe('idle')
+    shape.retain()
+    await server.nextRequest()
+    expect(shape.getStatus().phase).toBe('connecting')
+    client.dispose()
+  })
+
+  it('closes after the grace period and a retain during it cancels the close', async () => {
+    const { client, server, clock } = setup(3000)
+    const shape = client.shape(items())
+    const release = shape.retain()
+    const request = await server.nextRequest()
+    release()
+    release()
+    expect(shape.refCount).toBe(0)
+    clock.advance(2999)
+    expect(request.signal.aborted).toBe(false)
+    const again = client.shape(items()).retain()
+    expect(client.shape(items())).toBe(shape)
+    clock.advance(10_000)
+    expect(request.signal.aborted).toBe(false)
+    expect(clock.pendingTimers).toBe(0)
+    again()
+    clock.advance(3000)
+    expect(request.signal.aborted).toBe(true)
+    expect(shape.isClosed).toBe(true)
+  })
+
+  it('leaves nothing after the last release and the grace period: no request in flight, no timer, empty registry', async () => {
+    const { client, server, clock } = setup()
+    const shapes = [client.shape(items()), client.shape({ url, params: { table: 'other' } })]
+    const releases = shapes.map((shape) => shape.retain())
+    for (let i = 0; i < shapes.length; i++) {
+      const request = await server.nextRequest()
+      request.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
+    }
+    await Promise.all(shapes.map((shape) => shape.whenUpToDate()))
+    await server.nextRequest()
+    await server.nextRequest()
+    expect(server.inFlight).toBe(2)
+    for (const release of releases) release()
+    expect(client.size).toBe(2)
+    clock.advance(3000)
+    expect(server.inFlight).toBe(0)
+    expect(clock.pendingTimers).toBe(0)
+    expect(client.size).toBe(0)
+    expect(shapes.map((shape) => shape.getStatus().phase)).toEqual(['idle', 'idle'])
+    const fresh = client.shape(items())
+    expect(fresh).not.toBe(shapes[0])
+  })
+
+  it('reopens a closed shape that is retained again, resuming from its position', async () => {
+    const { client, server, clock } = setup(0)
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [snapshotRow(1, 'a')] }))
+    await shape.whenUpToDate()
+    await server.nextRequest()
+    release()
+    expect(client.size).toBe(0)
+    const releaseAgain = shape.retain()
+    expect(client.shape(items())).toBe(shape)
+    const resumed = await server.nextRequest()
+    expect(resumed.params.get('offset')).toBe('0_inf')
+    expect(resumed.params.has('live')).toBe(false)
+    releaseAgain()
+    expect(clock.pendingTimers).toBe(0)
+    expect(server.inFlight).toBe(0)
+  })
+
+  it('publishes live changes to subscribers and status to status subscribers', async () => {
+    const { client, server } = setup()
+    const shape = client.shape(items())
+    let notified = 0
+    shape.subscribe(() => notified++)
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
+    await statusWhere(shape, (s) => s.phase === 'live')
+    ;(await server.nextRequest()).respond(
+      liveResponse({ requestOffset: '0_inf', offset: '5_0', cursor: '20', lsn: '5', messages: [change({ operation: 'insert', id: 7, title: 'new', lsn: '5', opPosition: 0, last: true })] }),
+    )
+    await server.nextRequest()
+    expect(shape.getSnapshot().data).toEqual([{ id: 7, title: 'new' }])
+    expect(notified).toBe(2)
+    release()
+    client.dispose()
+  })
+
+  it('dispose() aborts every stream, clears grace timers and refuses new shapes', async () => {
+    const { client, server, clock } = setup()
+    const a = client.shape(items())
+    const b = client.shape({ url, params: { table: 'b' } })
+    a.retain()
+    b.retain()()
+    await server.nextRequest()
+    await server.nextRequest()
+    expect(clock.pendingTimers).toBe(1)
+    client.dispose()
+    expect(server.inFlight).toBe(0)
+    expect(clock.pendingTimers).toBe(0)
+    expect(client.size).toBe(0)
+    expect(() => client.shape(items())).toThrow(InvalidOptionsError)
+    await expect(a.whenUpToDate()).rejects.toMatchObject({ name: 'AbortError' })
+  })
+})
