@@ -1,0 +1,100 @@
+import { describe, it, expect, afterEach, vi } from 'vitest'
+import { Component, StrictMode, Suspense } from 'react'
+import type { ReactNode } from 'react'
+import { act, cleanup, render, screen } from '@testing-library/react'
+import { FetchError, ShapeClient, ShapeRequestError } from '../../src/core/index'
+import { ShapeClientProvider, useSuspenseShape } from '../../src/react/index'
+import { createManualClock } from './support/manualClock'
+import { errorResponse, scriptedFetch, snapshotResponse } from './support/scriptedFetch'
+import type { Item } from './support/harness'
+
+const URL_ = 'http://shapes.test/v1/shape'
+const OPTIONS = { url: URL_, params: { table: 'items' } }
+let client: ShapeClient | undefined
+// React 18 reports errors caught by a boundary as uncaught window errors in development; they are expected here.
+const ignoreWindowError = (event: Event): void => event.preventDefault()
+window.addEventListener('error', ignoreWindowError)
+afterEach(() => {
+  cleanup()
+  client?.dispose()
+  vi.restoreAllMocks()
+})
+
+class Boundary extends Component<{ children: ReactNode }, { error: unknown }> {
+  override state: { error: unknown } = { error: undefined }
+  static getDerivedStateFromError(error: unknown): { error: unknown } {
+    return { error }
+  }
+  override render(): ReactNode {
+    const { error } = this.state
+    if (error === undefined) return this.props.children
+    return <p>{`caught ${error instanceof Error ? `${error.constructor.name}: ${error.message}` : String(error)}`}</p>
+  }
+}
+
+function Items() {
+  const { data, isLoading } = useSuspenseShape<Item>(OPTIONS)
+  return <p>{`${String(isLoading)}:${data.map((row) => row.title).join(',')}`}</p>
+}
+
+function setup(strict = false) {
+  const script = scriptedFetch()
+  const clock = createManualClock()
+  client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility: null })
+  const tree = (
+    <ShapeClientProvider client={client}>
+      <Boundary>
+        <Suspense fallback={<p>suspended</p>}>
+          <Items />
+        </Suspense>
+      </Boundary>
+    </ShapeClientProvider>
+  )
+  render(strict ? <StrictMode>{tree}</StrictMode> : tree)
+  return { script, clock }
+}
+
+describe('useSuspenseShape', () => {
+  it('suspends until the first up-to-date, then renders the rows; the suspension hands the stream to the component', async () => {
+    const { script, clock } = setup()
+    expect(screen.getByText('suspended')).toBeTruthy()
+    const first = await script.next()
+    await act(async () => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }, { id: 2, title: 'b', done: false }])))
+    await screen.findByText('false:a,b')
+    const shape = client!.shape(OPTIONS)
+    expect(shape.refCount).toBe(1)
+    act(() => clock.advance(10_000))
+    expect(client!.size).toBe(1)
+    const live = await script.next()
+    expect(live.live).toBe(true)
+  })
+
+  it('opens one stream under StrictMode', async () => {
+    const { script } = setup(true)
+    const first = await script.next()
+    await act(async () => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('false:a')
+    const live = await script.next()
+    expect(live.live).toBe(true)
+    expect(live.url.searchParams.get('offset')).toBe('0_0')
+    expect(script.waiting).toBe(1)
+  })
+
+  it('throws a 400 to the error boundary as a ShapeRequestError', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const { script } = setup()
+    const first = await script.next()
+    await act(async () => first.respond(errorResponse(400, { message: 'Invalid request', errors: { table: ['does not exist'] } })))
+    const shown = await screen.findByText(/^caught/)
+    expect(shown.textContent).toBe(`caught ${ShapeRequestError.name}: Invalid request: table: does not exist`)
+  })
+
+  it('throws a 401 to the error boundary as a FetchError', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const { script } = setup()
+    const first = await script.next()
+    await act(async () => first.respond(errorResponse(401, { message: 'unauthorized' })))
+    const shown = await screen.findByText(/^caught/)
+    expect(shown.textContent).toMatch(new RegExp(`^caught ${FetchError.name}: HTTP 401`))
+  })
+})
