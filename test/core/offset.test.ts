@@ -66,6 +66,9 @@ describe('compareOffsets (O2)', () => {
     { a: 'now', b: '0_0' },
     { a: '0_0', b: 'garbage' },
     { a: '1_0', b: 'now' },
+    { a: 'now', b: '-1' },
+    { a: '-1', b: 'garbage' },
+    { a: 'now', b: 'now' },
   ])('throws RangeError comparing $a and $b', ({ a, b }) => {
     expect(() => compareOffsets(a, b)).toThrow(RangeError)
   })
