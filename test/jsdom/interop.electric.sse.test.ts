@@ -1,0 +1,75 @@
+/**
+ * The official Electric client in SSE mode (`liveSse: true`) against our server. Runs under jsdom because the
+ * client's fetch-event-source needs `document`; in plain Node it fails and the client falls back to long-polling.
+ * Proves the changes arrive over SSE: the client never warns about a fallback and makes no live long-poll after
+ * its first SSE request.
+ */
+import { Shape, ShapeStream } from '@electric-sql/client'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createTestShapeServer } from '../../src/testing'
+import type { TestShapeServer } from '../../src/testing'
+import { parsedItems, shapeRowsSatisfy, sortById } from '../server/support/electricInterop'
+
+const ITEMS = {
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int4', primaryKey: true },
+    { name: 'title', type: 'text' },
+    { name: 'n', type: 'int4' },
+  ],
+  rows: [
+    { id: 1, title: 'one', n: 1 },
+    { id: 2, title: 'two', n: 2 },
+  ],
+}
+
+describe('interop with @electric-sql/client over SSE', () => {
+  let server: TestShapeServer
+  const controllers: AbortController[] = []
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) controller.abort()
+    vi.restoreAllMocks()
+    await server.close()
+  })
+
+  for (const replica of ['default', 'full'] as const) {
+    it(`replica=${replica}: inserts, updates, deletes and a key change arrive over SSE`, async () => {
+      const warn = vi.spyOn(console, 'warn')
+      server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 5_000, sseTimeoutMs: 10_000 })
+      const controller = new AbortController()
+      controllers.push(controller)
+      const urls: string[] = []
+      const stream = new ShapeStream({
+        url: server.url,
+        params: { table: 'items', replica },
+        signal: controller.signal,
+        liveSse: true,
+        fetchClient: (input, init) => {
+          urls.push(String(input instanceof Request ? input.url : input))
+          return server.fetch(input, init)
+        },
+      })
+      const shape = new Shape(stream)
+      const matchesSource = (rows: Record<string, unknown>[]) =>
+        JSON.stringify(sortById(rows)) === JSON.stringify(parsedItems(server.source.rows('items')))
+
+      expect(sortById(await shape.rows)).toEqual(parsedItems(server.source.rows('items')))
+      server.source.insert('items', { id: 3, title: 'three', n: null })
+      await shapeRowsSatisfy(shape, matchesSource)
+      server.source.transaction((tx) => {
+        tx.update('items', { id: 1, title: 'uno' })
+        tx.delete('items', { id: 2 })
+      })
+      await shapeRowsSatisfy(shape, matchesSource)
+      server.source.update('items', { id: 30 }, { id: 3 })
+      const final = await shapeRowsSatisfy(shape, matchesSource)
+      expect(final.map((row) => row.id).sort()).toEqual([1, 30])
+
+      const live = urls.map((url) => new URL(url).searchParams).filter((search) => search.get('live') === 'true')
+      const firstSse = live.findIndex((search) => search.get('live_sse') === 'true')
+      expect(firstSse).toBeGreaterThanOrEqual(0)
+      expect(live.slice(firstSse).every((search) => search.get('live_sse') === 'true')).toBe(true)
+      expect(warn.mock.calls.flat().join(' ')).not.toMatch(/Falling back to long polling/)
+    })
+  }
+})

@@ -1,0 +1,76 @@
+/**
+ * The official Electric client syncs from our server (memory source, in-process fetch) and ends with exactly the
+ * rows the source holds, through inserts, updates, deletes and key changes, in long-poll mode. Its SSE mode needs
+ * `document` (fetch-event-source), so the SSE interop runs under jsdom: test/jsdom/interop.electric.sse.test.ts.
+ */
+import { Shape, ShapeStream } from '@electric-sql/client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createTestShapeServer } from '../../src/testing'
+import type { TestShapeServer } from '../../src/testing'
+import { parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
+
+const ITEMS = {
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int4', primaryKey: true },
+    { name: 'title', type: 'text' },
+    { name: 'n', type: 'int4' },
+  ],
+  rows: [
+    { id: 1, title: 'one', n: 1 },
+    { id: 2, title: 'two', n: 2 },
+  ],
+}
+
+describe('interop with @electric-sql/client', () => {
+  let server: TestShapeServer
+  const controllers: AbortController[] = []
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) controller.abort()
+    await server.close()
+  })
+
+  const open = (params: Record<string, string>) => {
+    const controller = new AbortController()
+    controllers.push(controller)
+    const urls: string[] = []
+    const stream = new ShapeStream({
+      url: server.url,
+      params: { table: 'items', ...params },
+      signal: controller.signal,
+      fetchClient: (input, init) => {
+        urls.push(String(input instanceof Request ? input.url : input))
+        return server.fetch(input, init)
+      },
+    })
+    return { shape: new Shape(stream), urls }
+  }
+
+  const matchesSource = (rows: Record<string, unknown>[]) =>
+    JSON.stringify(sortById(rows)) === JSON.stringify(parsedItems(server.source.rows('items')))
+
+  for (const mode of ['long-poll'] as const) {
+    for (const replica of ['default', 'full'] as const) {
+      it(`${mode}, replica=${replica}: inserts, updates, deletes and a key change reach the client`, async () => {
+        server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000, sseTimeoutMs: 5_000 })
+        const { shape, urls } = open({ replica })
+        const initial = await shape.rows
+        expect(sortById(initial)).toEqual(parsedItems(server.source.rows('items')))
+
+        server.source.insert('items', { id: 3, title: 'three', n: null })
+        await shapeRowsSatisfy(shape, matchesSource)
+        server.source.transaction((tx) => {
+          tx.update('items', { id: 1, title: 'uno' })
+          tx.delete('items', { id: 2 })
+        })
+        await shapeRowsSatisfy(shape, matchesSource)
+        server.source.update('items', { id: 30 }, { id: 3 })
+        const final = await shapeRowsSatisfy(shape, matchesSource)
+        expect(final.map((row) => row.id).sort()).toEqual([1, 30])
+        const live = urls.filter((url) => new URL(url).searchParams.get('live') === 'true')
+        expect(live.length).toBeGreaterThan(0)
+        expect(live.some((url) => new URL(url).searchParams.has('live_sse'))).toBe(false)
+      })
+    }
+  }
+})
