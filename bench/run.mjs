@@ -8,8 +8,8 @@
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
  * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
- * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size`,
- * `--no-write` (do not update bench/RESULTS.md).
+ * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size,profile`,
+ * `--no-profile`, `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do).
  */
 import { fork } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -18,6 +18,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildOurs } from './buildOurs.mjs'
 import { bundleSizes } from './bundleSize.mjs'
+import { profileJob } from './profile.mjs'
 import { fmt, summarize } from './stats.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -114,6 +115,7 @@ async function main() {
   for (let rep = 0; rep < reps; rep++) {
     const server = await startServer()
     const results = {}
+    let tableSeq = 0
     for (const group of plan(rep)) {
       results[group.id] = {}
       for (const side of group.sides) {
@@ -121,7 +123,8 @@ async function main() {
           results[group.id][side] = { ok: false, error: oursError }
           continue
         }
-        const table = `${group.id.replaceAll('-', '_')}_${side}_r${rep}`
+        // Same name length on every side: the name is in every key, so it changes the bytes on the wire.
+        const table = `t${rep}_${String(tableSeq++).padStart(4, '0')}`
         const job = { ...group.job, side, url: server.url, table, scenario: side === 'floor' ? 'floor' : group.job.scenario }
         const outcome = await runWorker(job)
         results[group.id][side] = outcome
@@ -132,6 +135,16 @@ async function main() {
     raw.push(results)
   }
   const sizes = wants('size') ? await bundleSizes(root) : undefined
+  let profiles
+  if (!flag('no-profile') && wants('profile') && !oursError) {
+    const server = await startServer()
+    profiles = {}
+    for (const side of ['ours', 'theirs']) {
+      log(`profiling ${side}: initial sync of 100,000 rows`)
+      profiles[side] = await profileJob({ scenario: 'sync', side, rows: 100_000, url: server.url, table: side === 'ours' ? 'p_ours' : 'p_thrs' })
+    }
+    server.child.kill('SIGTERM')
+  }
   machine.loadAvgEnd = os.loadavg().map((v) => v.toFixed(2)).join(' ')
   const report = {
     started: started.toISOString(),
@@ -143,6 +156,7 @@ async function main() {
     reps,
     raw,
     sizes,
+    profiles,
   }
   mkdirSync(join(here, 'results'), { recursive: true })
   writeFileSync(join(here, 'results/latest.json'), `${JSON.stringify(report, null, 2)}\n`)
@@ -249,7 +263,6 @@ function renderMarkdown(report) {
   table('(b) live throughput', header, liveRows)
   const reactRows = []
   const memoTheirs = series(report, 'react-memo', 'theirs', (r) => r.latencyMs)
-  const hooksTheirs = series(report, 'react-rowHooks', 'theirs', (r) => r.latencyMs)
   for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) {
     const groupId = `react-${variant}`
     if (!groups.has(groupId)) continue
@@ -259,13 +272,24 @@ function renderMarkdown(report) {
     const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
     reactRows.push([`${variant}: ours / theirs memo list`, cell(ratioSeries(ours, memoTheirs)), '', '', variant === 'plain' ? '' : verdict(ratioSeries(ours, memoTheirs), 0.2)])
   }
-  if (hooksTheirs.some((v) => v !== undefined)) void 0
   table('(c) React, 10k rows, one single-row update (jsdom, react-dom/profiling)', header, reactRows)
   if (report.sizes) {
     const sizeRows = Object.entries(report.sizes).map(([name, size]) => size.error
       ? [name, `error: ${size.error}`, '', '']
       : [name, size.minBytes.toLocaleString('en-US'), size.gzipBytes.toLocaleString('en-US'), name === 'ours core + React (live-shapes)' ? (size.gzipBytes <= 12 * 1024 ? 'met (≤ 12 KB)' : '**missed** (≤ 12 KB)') : ''])
     table('(e) browser bundle (esbuild --minify, gzip -9, react external)', ['entry', 'min bytes', 'gzip bytes', 'target'], sizeRows)
+  }
+  for (const [side, profile] of Object.entries(report.profiles ?? {})) {
+    if (!profile.summary) {
+      lines.push(`Profile of ${side}: ${profile.error}`, '')
+      continue
+    }
+    const { summary } = profile
+    const ms = profile.outcome?.ok ? ` (that run: ${fmt(profile.outcome.result.ms)} ms to up-to-date under the profiler)` : ''
+    table(`CPU profile, ${side}, initial sync of 100,000 rows: self time by area, ${fmt(summary.totalMs)} ms sampled${ms}`, ['area', 'self ms', 'share'],
+      summary.areas.map((a) => [a.name, fmt(a.ms), `${(a.share * 100).toFixed(1)}%`]))
+    table(`CPU profile, ${side}: top functions by self time`, ['function [area]', 'self ms', 'share'],
+      summary.functions.map((f) => [f.name, fmt(f.ms), `${(f.share * 100).toFixed(1)}%`]))
   }
   const errors = errorsOf(report)
   if (errors.length > 0) {
