@@ -1,0 +1,76 @@
+import { describe, expectTypeOf, it } from 'vitest'
+import type { Row, Shape, ShapeError, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
+import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSuspenseShape } from '../../src/index'
+import type { UseShapeOptions, UseShapeResult } from '../../src/index'
+
+interface Todo {
+  id: number
+  title: string
+  done: boolean
+}
+const options = { url: 'http://x/v1/shape', params: { table: 'todos' } }
+
+describe('public hook types', () => {
+  it('useShape without a selector returns the Electric-compatible result', () => {
+    const result = useShape<Todo>(options)
+    expectTypeOf(result).toEqualTypeOf<UseShapeResult<Todo>>()
+    expectTypeOf(result.data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf(result.rows).toEqualTypeOf<ReadonlyMap<string, Todo>>()
+    expectTypeOf(result.error).toEqualTypeOf<ShapeError | false>()
+    expectTypeOf(result.isLoading).toEqualTypeOf<boolean>()
+    expectTypeOf(result.isError).toEqualTypeOf<boolean>()
+    expectTypeOf(result.isUpToDate).toEqualTypeOf<boolean>()
+    expectTypeOf(result.lastSyncedAt).toEqualTypeOf<number | undefined>()
+    expectTypeOf(result.shape).toEqualTypeOf<Shape<Todo> | undefined>()
+    expectTypeOf(useShape(options).data).toEqualTypeOf<readonly Row[]>()
+  })
+
+  it('useShape with a selector returns the selection, typed from the selector', () => {
+    const count = useShape({ ...options, selector: (result: UseShapeResult<Todo>) => result.data.length })
+    expectTypeOf(count).toEqualTypeOf<number>()
+    const titles = useShape<Todo, string[]>({ ...options, selector: (r) => r.data.map((t) => t.title), isEqual: shallow })
+    expectTypeOf(titles).toEqualTypeOf<string[]>()
+    // @ts-expect-error isEqual compares selections, not results
+    useShape<Todo, number>({ ...options, selector: (r) => r.data.length, isEqual: (a: string, b: string) => a === b })
+  })
+
+  it('accepts the options of @electric-sql/react and the extras', () => {
+    const accepted: UseShapeOptions<Todo> = {
+      url: 'http://x/v1/shape',
+      params: { table: 'todos', where: 'done = $1', params: ['false'], columns: ['id', 'title'], replica: 'full' },
+      headers: { authorization: () => 'Bearer token' },
+      liveSse: true,
+      onError: () => undefined,
+      signal: new AbortController().signal,
+      subscribe: false,
+      enabled: false,
+    }
+    expectTypeOf(accepted).toMatchTypeOf<UseShapeOptions<Todo>>()
+    // @ts-expect-error url is required
+    useShape<Todo>({ params: { table: 'todos' } })
+    // @ts-expect-error replica is 'default' | 'full'
+    useShape<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
+  })
+
+  it('useSuspenseShape returns the same result type and takes no enabled', () => {
+    expectTypeOf(useSuspenseShape<Todo>(options)).toEqualTypeOf<UseShapeResult<Todo>>()
+    // @ts-expect-error a suspended hook always runs
+    useSuspenseShape<Todo>({ ...options, enabled: false })
+  })
+
+  it('status, row and keys hooks', () => {
+    const shape = useShape<Todo>(options).shape
+    const status = useShapeStatus(shape)
+    expectTypeOf(status).toEqualTypeOf<ShapeStatus>()
+    expectTypeOf(status.phase).toEqualTypeOf<ShapePhase>()
+    expectTypeOf(status.transport).toEqualTypeOf<LiveTransport>()
+    expectTypeOf(status.nextRetryAt).toEqualTypeOf<number | undefined>()
+    expectTypeOf(useShapeStatus(options)).toEqualTypeOf<ShapeStatus>()
+    expectTypeOf(useShapeRow(shape, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf(useShapeRow<Todo>(options, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf(useShapeKeys(shape)).toEqualTypeOf<readonly string[]>()
+    // @ts-expect-error the key is a string
+    useShapeRow(shape, 1)
+    expectTypeOf(useShapeClient().shape<Todo>(options)).toEqualTypeOf<Shape<Todo>>()
+  })
+})
