@@ -1,0 +1,156 @@
+/**
+ * Exact `numeric` values for evaluating shape where clauses: Postgres compares and adds decimals exactly, so we
+ * do too (a float would call `0.1 + 0.2 = 0.3` false and `10000000000000001 = 10000000000000000` true).
+ *
+ * Rules:
+ * - D1. A finite value is `unscaled / 10^scale`; `scale` is the number of fraction digits Postgres would print
+ *   (`1.50` has scale 2). Equality and order ignore scale, as in Postgres (`1.50 = 1.5`).
+ * - D2. `NaN` equals `NaN` and sorts above every other value, `Infinity` included (Postgres' numeric order).
+ * - D3. Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both.
+ */
+
+/** A Postgres `numeric` value. */
+export type Decimal =
+  | { readonly kind: 'finite'; readonly unscaled: bigint; readonly scale: number }
+  | { readonly kind: 'nan' }
+  | { readonly kind: 'infinity'; readonly negative: boolean }
+
+/** Raised for arithmetic Postgres refuses (division by zero). */
+export class DecimalArithmeticError extends Error {}
+
+const DECIMAL_INPUT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
+/** Postgres caps numeric input far above this; we cap exponents to keep bigint work bounded. */
+const MAX_EXPONENT = 10_000
+
+/** Parses Postgres `numeric` input or output text; undefined when Postgres would reject it. */
+export function parseDecimal(text: string): Decimal | undefined {
+  const trimmed = text.trim()
+  const lower = trimmed.toLowerCase()
+  if (lower === 'nan') return { kind: 'nan' }
+  if (lower === 'infinity' || lower === '+infinity' || lower === 'inf' || lower === '+inf') {
+    return { kind: 'infinity', negative: false }
+  }
+  if (lower === '-infinity' || lower === '-inf') return { kind: 'infinity', negative: true }
+  const match = DECIMAL_INPUT.exec(trimmed)
+  if (!match) return undefined
+  const sign = match[1] ?? ''
+  const whole = match[2] ?? ''
+  const fraction = match[3] ?? ''
+  if (whole === '' && fraction === '') return undefined
+  const exponent = match[4] === undefined ? 0 : Number(match[4])
+  if (Math.abs(exponent) > MAX_EXPONENT) return undefined
+  let digits = BigInt(`${whole}${fraction}` || '0')
+  let scale = fraction.length - exponent
+  if (scale < 0) {
+    digits *= 10n ** BigInt(-scale)
+    scale = 0
+  }
+  return { kind: 'finite', unscaled: sign === '-' ? -digits : digits, scale }
+}
+
+/** A finite decimal from an integer. */
+export function decimalFromBigInt(value: bigint): Decimal {
+  return { kind: 'finite', unscaled: value, scale: 0 }
+}
+
+function align(a: { unscaled: bigint; scale: number }, b: { unscaled: bigint; scale: number }) {
+  const scale = Math.max(a.scale, b.scale)
+  return {
+    left: a.unscaled * 10n ** BigInt(scale - a.scale),
+    right: b.unscaled * 10n ** BigInt(scale - b.scale),
+    scale,
+  }
+}
+
+function rank(value: Decimal): number {
+  if (value.kind === 'nan') return 2
+  if (value.kind === 'infinity') return value.negative ? -1 : 1
+  return 0
+}
+
+/** Postgres numeric order (D1, D2): negative, zero or positive. */
+export function compareDecimal(a: Decimal, b: Decimal): number {
+  if (a.kind === 'finite' && b.kind === 'finite') {
+    const { left, right } = align(a, b)
+    return left < right ? -1 : left > right ? 1 : 0
+  }
+  return Math.sign(rank(a) - rank(b))
+}
+
+export function negateDecimal(value: Decimal): Decimal {
+  if (value.kind === 'finite') return { kind: 'finite', unscaled: -value.unscaled, scale: value.scale }
+  if (value.kind === 'infinity') return { kind: 'infinity', negative: !value.negative }
+  return value
+}
+
+export function absDecimal(value: Decimal): Decimal {
+  if (value.kind === 'finite') return value.unscaled < 0n ? negateDecimal(value) : value
+  if (value.kind === 'infinity') return { kind: 'infinity', negative: false }
+  return value
+}
+
+function signOf(value: Decimal): number {
+  if (value.kind === 'finite') return value.unscaled < 0n ? -1 : value.unscaled > 0n ? 1 : 0
+  if (value.kind === 'infinity') return value.negative ? -1 : 1
+  return 0
+}
+
+export function addDecimal(a: Decimal, b: Decimal): Decimal {
+  if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' }
+  if (a.kind === 'infinity' && b.kind === 'infinity') return a.negative === b.negative ? a : { kind: 'nan' }
+  if (a.kind === 'infinity') return a
+  if (b.kind === 'infinity') return b
+  const { left, right, scale } = align(a, b)
+  return { kind: 'finite', unscaled: left + right, scale }
+}
+
+export function subtractDecimal(a: Decimal, b: Decimal): Decimal {
+  return addDecimal(a, negateDecimal(b))
+}
+
+export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
+  if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' }
+  if (a.kind === 'infinity' || b.kind === 'infinity') {
+    const sign = signOf(a) * signOf(b)
+    return sign === 0 ? { kind: 'nan' } : { kind: 'infinity', negative: sign < 0 }
+  }
+  return { kind: 'finite', unscaled: a.unscaled * b.unscaled, scale: a.scale + b.scale }
+}
+
+/** `a % b`: the remainder takes the dividend's sign, as in Postgres. */
+export function moduloDecimal(a: Decimal, b: Decimal): Decimal {
+  if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' }
+  if (signOf(b) === 0) throw new DecimalArithmeticError('division by zero')
+  if (a.kind === 'infinity') return { kind: 'nan' }
+  if (b.kind === 'infinity') return a
+  const { left, right, scale } = align(a, b)
+  return { kind: 'finite', unscaled: left % right, scale }
+}
+
+/** Postgres `numeric` output text (fixed point, never an exponent). */
+export function formatDecimal(value: Decimal): string {
+  if (value.kind === 'nan') return 'NaN'
+  if (value.kind === 'infinity') return value.negative ? '-Infinity' : 'Infinity'
+  const negative = value.unscaled < 0n
+  const digits = (negative ? -value.unscaled : value.unscaled).toString().padStart(value.scale + 1, '0')
+  const whole = digits.slice(0, digits.length - value.scale)
+  const fraction = digits.slice(digits.length - value.scale)
+  return `${negative ? '-' : ''}${whole}${fraction === '' ? '' : `.${fraction}`}`
+}
+
+/** Nearest double, as Postgres' numeric → float8 cast (which goes through the decimal text). */
+export function decimalToNumber(value: Decimal): number {
+  if (value.kind === 'nan') return Number.NaN
+  if (value.kind === 'infinity') return value.negative ? -Infinity : Infinity
+  return Number(formatDecimal(value))
+}
+
+/** Rounds half away from zero to an integer (Postgres' numeric → integer cast); undefined for NaN/Infinity. */
+export function roundDecimal(value: Decimal): bigint | undefined {
+  if (value.kind !== 'finite') return undefined
+  if (value.scale === 0) return value.unscaled
+  const divisor = 10n ** BigInt(value.scale)
+  const magnitude = value.unscaled < 0n ? -value.unscaled : value.unscaled
+  const rounded = (magnitude * 2n + divisor) / (divisor * 2n)
+  return value.unscaled < 0n ? -rounded : rounded
+}

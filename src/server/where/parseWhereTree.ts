@@ -1,0 +1,50 @@
+/**
+ * Parses a where clause with the real PostgreSQL parser (libpg-query, WASM) and returns its expression tree.
+ *
+ * Rules:
+ * - P1. The clause is parsed as the WHERE of `SELECT 1 FROM t WHERE <clause>`; the result must be exactly one
+ *   plain SELECT with nothing but that WHERE, so `1=1; DROP TABLE x`, `… UNION SELECT …`, `… LIMIT 1` or
+ *   `… ORDER BY` are refused however they are spelled. (The user's text is never spliced into SQL anyway.)
+ * - P2. A syntax error reports the parser's message and the 1-based character position within the clause.
+ * - P3. The WASM module is loaded once per process (libpg-query keeps it); parse results are never cached.
+ */
+import { loadModule, parseSync, type Node } from 'libpg-query'
+import { WhereClauseError } from './whereClauseError'
+
+const PREFIX = 'SELECT 1 FROM t WHERE '
+const ALLOWED_SELECT_KEYS: readonly string[] = ['targetList', 'fromClause', 'whereClause', 'limitOption', 'op']
+
+function describeSyntaxError(error: unknown): string {
+  const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails
+  const message = details?.message ?? (error instanceof Error ? error.message : String(error))
+  const position = details?.cursorPosition
+  if (position === undefined || position < PREFIX.length) return `Invalid where clause: ${message}`
+  return `Invalid where clause: ${message} (at character ${position - PREFIX.length + 1})`
+}
+
+/** The parse tree of the clause's expression (P1, P2); throws `WhereClauseError` for anything else. */
+export async function parseWhereTree(where: string): Promise<Node> {
+  if (where.trim() === '') throw new WhereClauseError('where', ['Invalid where clause: the where clause is empty'])
+  await loadModule()
+  let result: ReturnType<typeof parseSync>
+  try {
+    result = parseSync(`${PREFIX}${where}`)
+  } catch (error) {
+    throw new WhereClauseError('where', [describeSyntaxError(error)])
+  }
+  const statements = result.stmts ?? []
+  const statement = statements[0]?.stmt
+  const select = statement !== undefined && 'SelectStmt' in statement ? statement.SelectStmt : undefined
+  const onlyWhere =
+    statements.length === 1 &&
+    select !== undefined &&
+    select.op === 'SETOP_NONE' &&
+    (select.limitOption === undefined || select.limitOption === 'LIMIT_OPTION_DEFAULT') &&
+    Object.keys(select).every((key) => ALLOWED_SELECT_KEYS.includes(key))
+  if (!onlyWhere || select.whereClause === undefined) {
+    throw new WhereClauseError('where', [
+      'Invalid where clause: it must be a single boolean expression (no statements, clauses or set operations after it)',
+    ])
+  }
+  return select.whereClause
+}

@@ -1,0 +1,78 @@
+/**
+ * Compiles a shape's `where` (and its `$n` params) for the dev server: validated SQL to embed in the snapshot
+ * query, and an evaluator for live changes that agrees with Postgres.
+ *
+ * Rules:
+ * - W1. The clause is parsed by the real PostgreSQL parser (libpg-query), once per shape (`where/parseWhereTree`).
+ * - W2. The tree is validated against an allow-list and the table and fully typed (`where/analyzeWhere`); anything
+ *   not on the list is refused with a `WhereClauseError` naming it — never passed through.
+ * - W3. `sql` is rendered from the typed tree (`where/renderWhere`), never from the user's text; params stay bound.
+ * - W4. `params` holds only the values the clause uses, renumbered `$1..$n` in order of their original numbers, so
+ *   Postgres never sees an unused (untypable) parameter.
+ * - W5. `matches` follows Postgres semantics on wire text (`where/evaluateWhere`); a row on which Postgres would
+ *   raise an error (overflow, division by zero, bad cast) matches nothing, as the query would have returned nothing.
+ */
+import type { WireRow } from '../core/protocol'
+import type { TableDescription } from './sources/source'
+import { analyzeWhere } from './where/analyzeWhere'
+import { DecimalArithmeticError } from './where/decimal'
+import { evaluateWhere } from './where/evaluateWhere'
+import { parseWhereTree } from './where/parseWhereTree'
+import { renderWhere } from './where/renderWhere'
+import { SqlValueError } from './where/sqlValue'
+import { WhereClauseError } from './where/whereClauseError'
+
+export { WhereClauseError, type WhereClauseErrorField } from './where/whereClauseError'
+
+/** A validated where clause, ready for the snapshot query and for filtering live changes. */
+export interface CompiledWhere {
+  /** Normalized SQL boolean expression over the table's (quoted) columns, with $1..$n placeholders only;
+   *  safe to embed as `SELECT … FROM t WHERE (${sql})` with `params` bound positionally. */
+  readonly sql: string
+  /** $1..$n values (index 0 is $1), as strings; bound, never spliced. */
+  readonly params: readonly string[]
+  /** Evaluates the clause on a wire row (Postgres text values or null) with SQL semantics (NULL → not matching). */
+  matches(row: WireRow): boolean
+  /** Columns the clause reads. */
+  readonly columns: readonly string[]
+}
+
+/**
+ * Parses, validates and compiles a shape's `where` against its table (W1–W5).
+ *
+ * @throws WhereClauseError when the clause or its params are refused (`field` says which).
+ * @example
+ * const where = await compileWhere({ where: 'status = $1 AND price > 10', params: ['open'], table })
+ * await source.snapshot({ table, where: where.sql, params: where.params })
+ * if (where.matches(change.row)) log.append(change)
+ */
+export async function compileWhere(input: {
+  where: string
+  params: readonly string[]
+  table: TableDescription
+}): Promise<CompiledWhere> {
+  const missing = Array.from(input.params, (value, index) => (typeof value === 'string' ? undefined : index + 1)).filter(
+    (number) => number !== undefined,
+  )
+  if (missing.length > 0) {
+    throw new WhereClauseError('params', missing.map((number) => `Parameter $${number} must be a string`))
+  }
+  const tree = await parseWhereTree(input.where)
+  const analysis = analyzeWhere(tree, input.table, input.params)
+  const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))
+  const sql = renderWhere(analysis.expr, (number) => positions.get(number) ?? number)
+  const evaluate = evaluateWhere(analysis.expr)
+  return {
+    sql,
+    params: analysis.paramNumbers.map((number) => input.params[number - 1] ?? ''),
+    columns: analysis.columns,
+    matches(row) {
+      try {
+        return evaluate(row) === true
+      } catch (error) {
+        if (error instanceof SqlValueError || error instanceof DecimalArithmeticError) return false
+        throw error
+      }
+    },
+  }
+}
