@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { pgliteFixtures } from '../support/sqlFixture'
+import { describeSqlSourceCases, recordTransactions, replay, visibleIn } from '../support/sqlSourceCases'
+
+const fixtures = pgliteFixtures()
+const factory = { ...fixtures, exec: async (sql: string) => void (await (await fixtures.source()).db.exec(sql)) }
+
+afterAll(() => fixtures.dispose())
+
+describeSqlSourceCases('pglite', factory)
+
+describe('pglite source', { timeout: 30_000 }, () => {
+  beforeAll(() => fixtures.source(), 120_000)
+
+  it('puts each transaction queued around a snapshot either in it or after it, never both, never neither (S3, G4)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({
+      name: 'racing',
+      columns: [
+        { name: 'id', type: 'int4', primaryKey: true },
+        { name: 'n', type: 'int4' },
+      ],
+    })
+    const description = await source.describeTable('public', table)
+    if (description === undefined) throw new Error('table not described')
+    const recorder = recordTransactions(source)
+    const insert = (id: number) => source.db.query(`INSERT INTO "${table}" (id, n) VALUES ($1, $1)`, [id])
+    // PGlite runs queued work in call order: the snapshot lands between the writes issued before and after it.
+    const before = [insert(1), source.db.transaction(async (tx) => {
+      await tx.query(`INSERT INTO "${table}" (id, n) VALUES (2, 2), (3, 3)`)
+      await tx.query(`UPDATE "${table}" SET n = 10 WHERE id = 1`)
+    })]
+    let deliveredBeforeSnapshot = -1
+    const snapshot = source
+      .snapshot({ table: description, where: undefined, params: [] })
+      .then((result) => {
+        deliveredBeforeSnapshot = recorder.on(table).length
+        return result
+      })
+    const after = [insert(4), source.db.query(`UPDATE "${table}" SET n = 20 WHERE id = 2`), insert(5)]
+    await Promise.all([...before, ...after])
+    const result = await snapshot
+    await recorder.waitFor(() => recorder.on(table).length === 5)
+
+    expect(Object.fromEntries(result.rows.map((row) => [row['id'], row['n']]))).toEqual({ '1': '10', '2': '2', '3': '3' })
+    const delivered = recorder.on(table)
+    const visible = delivered.filter((transaction) => visibleIn(result, transaction.xid))
+    const invisible = delivered.filter((transaction) => !visibleIn(result, transaction.xid))
+    // The snapshot is exactly the visible transactions; it plus the invisible ones is exactly the final table.
+    expect(replay([], visible, table)).toEqual(replay(result.rows, [], table))
+    const final = await source.snapshot({ table: description, where: undefined, params: [] })
+    expect(replay(result.rows, invisible, table)).toEqual(replay(final.rows, [], table))
+    expect(delivered.map((transaction) => visibleIn(result, transaction.xid))).toEqual([true, true, false, false, false])
+    expect(deliveredBeforeSnapshot).toBe(2)
+    expect(result.lsn).toBe(delivered[1]?.lsn)
+    recorder.stop()
+    await fixture.close()
+  })
+
+  it('installs capture idempotently and stops capturing a table nobody described', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const described = await fixture.createTable({ name: 'captured', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    const ignored = await fixture.createTable({ name: 'ignored', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    await source.describeTable('public', described)
+    await source.describeTable('public', described)
+    const triggers = await source.db.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM pg_trigger WHERE tgrelid = $1::regclass AND NOT tgisinternal`,
+      [`"${described}"`],
+    )
+    expect(triggers.rows[0]?.count).toBe(1)
+    const recorder = recordTransactions(source)
+    await fixture.insert(ignored, { id: 1 })
+    await fixture.insert(described, { id: 1 })
+    await recorder.waitFor(() => recorder.on(described).length === 1)
+    expect(recorder.on(ignored)).toEqual([])
+    const left = await source.db.query<{ count: number }>('SELECT count(*)::int AS count FROM live_shapes.changes')
+    expect(left.rows[0]?.count).toBe(0)
+    recorder.stop()
+    await fixture.close()
+  })
+})

@@ -1,0 +1,190 @@
+/**
+ * SourceFixture over SQL: the same fixture drives the PGlite and the PostgreSQL source, writing with real SQL.
+ *
+ * Invariants:
+ * - F1. One source per test file (PGlite starts in ~6 s; a PostgreSQL source owns a slot): `makeFixture` hands out
+ *   fixtures over the file's shared source, `fixture.close()` releases only what the fixture made, and the
+ *   file's `afterAll` calls `dispose()`.
+ * - F2. Table names are unique per fixture and per process (`<name>_<pid>_<n>`), so test files running in
+ *   parallel against one PostgreSQL never share a table.
+ * - F3. Values are bound as text parameters (numbers and booleans formatted), never spliced into SQL.
+ */
+import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
+import pg from 'pg'
+import { quoteIdent } from '../../../src/server/sources/describeTable'
+import { createPGliteSource, type PGliteSource } from '../../../src/server/sources/pglite'
+import { createPostgresSource, type PostgresSource } from '../../../src/server/sources/postgres'
+import type { ChangeSource } from '../../../src/server/sources/source'
+
+// Pending test/server/support/fixture.ts (server-core): the SourceFixture of SERVER-CONTRACTS.md, verbatim.
+export interface SourceFixture {
+  source: ChangeSource
+  createTable(def: {
+    name: string
+    columns: { name: string; type: string; primaryKey?: boolean; notNull?: boolean }[]
+    replicaFull?: boolean
+  }): Promise<string>
+  insert(table: string, row: Record<string, string | number | boolean | null>): Promise<void>
+  update(table: string, key: Record<string, unknown>, changes: Record<string, unknown>): Promise<void>
+  delete(table: string, key: Record<string, unknown>): Promise<void>
+  transaction(fn: (tx: Omit<SourceFixture, 'source' | 'createTable' | 'transaction' | 'close'>) => Promise<void>): Promise<void>
+  close(): Promise<void>
+}
+
+type Value = unknown
+
+/** The writes a fixture (or one of its transactions) can make. */
+export type FixtureWrites = Omit<SourceFixture, 'source' | 'createTable' | 'transaction' | 'close'>
+
+/** Runs SQL with bound params; the only thing the writes need from a connection. */
+type Execute = (sql: string, params: readonly (string | null)[]) => Promise<unknown>
+
+/** A file's shared source plus a factory of fixtures over it (F1). */
+export interface SqlFixtureFactory<S extends ChangeSource> {
+  /** The shared source, created on first use. */
+  source(): Promise<S>
+  makeFixture(): Promise<SourceFixture>
+  dispose(): Promise<void>
+}
+
+let tableCounter = 0
+
+/** `<name>_<pid>_<n>`, lower case and within PostgreSQL's 63-byte identifier limit (F2). */
+export function uniqueTableName(name: string): string {
+  tableCounter += 1
+  const suffix = `_${process.pid}_${tableCounter}`
+  return `${name.toLowerCase().slice(0, 63 - suffix.length)}${suffix}`
+}
+
+function text(value: Value): string | null {
+  if (value === null || value === undefined) return null
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value)
+  return JSON.stringify(value)
+}
+
+function writes(execute: Execute): FixtureWrites {
+  return {
+    async insert(table, row) {
+      const names = Object.keys(row)
+      const placeholders = names.map((_, index) => `$${index + 1}`)
+      await execute(
+        `INSERT INTO ${quoteIdent(table)} (${names.map(quoteIdent).join(', ')}) VALUES (${placeholders.join(', ')})`,
+        names.map((name) => text(row[name])),
+      )
+    },
+    async update(table, key, changes) {
+      const set = Object.keys(changes)
+      const where = Object.keys(key)
+      const params = [...set.map((name) => text(changes[name])), ...where.map((name) => text(key[name]))]
+      await execute(
+        `UPDATE ${quoteIdent(table)} SET ${set.map((name, index) => `${quoteIdent(name)} = $${index + 1}`).join(', ')}
+          WHERE ${where.map((name, index) => `${quoteIdent(name)} = $${set.length + index + 1}`).join(' AND ')}`,
+        params,
+      )
+    },
+    async delete(table, key) {
+      const where = Object.keys(key)
+      await execute(
+        `DELETE FROM ${quoteIdent(table)} WHERE ${where.map((name, index) => `${quoteIdent(name)} = $${index + 1}`).join(' AND ')}`,
+        where.map((name) => text(key[name])),
+      )
+    },
+  }
+}
+
+function createTableSql(def: Parameters<SourceFixture['createTable']>[0], table: string): string {
+  const columns = def.columns.map(
+    (column) => `${quoteIdent(column.name)} ${column.type}${column.notNull === true ? ' NOT NULL' : ''}`,
+  )
+  const keys = def.columns.filter((column) => column.primaryKey === true).map((column) => quoteIdent(column.name))
+  if (keys.length > 0) columns.push(`PRIMARY KEY (${keys.join(', ')})`)
+  const replica = def.replicaFull === true ? `; ALTER TABLE ${quoteIdent(table)} REPLICA IDENTITY FULL` : ''
+  return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})${replica}`
+}
+
+/** Fixtures over one PGlite source per file; tables live in `public`. */
+export function pgliteFixtures(): SqlFixtureFactory<PGliteSource> {
+  let shared: Promise<PGliteSource> | undefined
+  const source = (): Promise<PGliteSource> => (shared ??= createPGliteSource())
+  // PGlite serializes params by the type it infers (bytea wants a Uint8Array, json gets JSON.stringify'd):
+  // a serializer for every type oid sends the wire text as is, which is what the fixture's values are.
+  const asText = new Proxy({} as Record<number, (value: unknown) => string>, { get: () => (value: unknown) => String(value) })
+  const onDb = (db: PGlite | PGliteTransaction): Execute => (sql, params) =>
+    db.query(sql, [...params], { serializers: asText })
+  return {
+    source,
+    async makeFixture() {
+      const live = await source()
+      const tables: string[] = []
+      return {
+        source: live,
+        ...writes(onDb(live.db)),
+        async createTable(def) {
+          const table = uniqueTableName(def.name)
+          await live.db.exec(createTableSql(def, table))
+          tables.push(table)
+          return table
+        },
+        async transaction(fn) {
+          await live.db.transaction((tx) => fn(writes(onDb(tx))))
+        },
+        async close() {
+          for (const table of tables.splice(0)) await live.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`)
+        },
+      }
+    },
+    async dispose() {
+      if (shared !== undefined) await (await shared).close()
+      shared = undefined
+    },
+  }
+}
+
+/** Fixtures over one PostgreSQL source (one slot) per file, writing through a small pool. */
+export function postgresFixtures(databaseUrl: string): SqlFixtureFactory<PostgresSource> & { pool: pg.Pool } {
+  let shared: Promise<PostgresSource> | undefined
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 4 })
+  pool.on('error', () => undefined)
+  const source = (): Promise<PostgresSource> => (shared ??= createPostgresSource({ databaseUrl }))
+  const onPool: Execute = (sql, params) => pool.query(sql, [...params])
+  return {
+    pool,
+    source,
+    async makeFixture() {
+      const live = await source()
+      const tables: string[] = []
+      return {
+        source: live,
+        ...writes(onPool),
+        async createTable(def) {
+          const table = uniqueTableName(def.name)
+          await pool.query(createTableSql(def, table))
+          tables.push(table)
+          return table
+        },
+        async transaction(fn) {
+          const client = await pool.connect()
+          try {
+            await client.query('BEGIN')
+            await fn(writes((sql, params) => client.query(sql, [...params])))
+            await client.query('COMMIT')
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined)
+            throw error
+          } finally {
+            client.release()
+          }
+        },
+        async close() {
+          for (const table of tables.splice(0)) await pool.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`)
+        },
+      }
+    },
+    async dispose() {
+      if (shared !== undefined) await (await shared).close()
+      shared = undefined
+      await pool.end()
+    },
+  }
+}
