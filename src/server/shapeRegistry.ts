@@ -29,6 +29,8 @@ export class ShapeRegistry {
   readonly #options: ShapeRegistryOptions
   readonly #byKey = new Map<string, Promise<ShapeLog>>()
   readonly #byHandle = new Map<string, ShapeLog>()
+  /** The created shape of each key, kept in step with `#byKey` so deletion is synchronous (G4). */
+  readonly #created = new Map<string, ShapeLog>()
   readonly #unsubscribe = new Map<ShapeLog, () => void>()
   #lastMicros = 0
 
@@ -50,8 +52,7 @@ export class ShapeRegistry {
 
   /** The created shape of a definition key, if any. */
   current(key: string): ShapeLog | undefined {
-    for (const log of this.#byHandle.values()) if (log.definition.key === key) return log
-    return undefined
+    return this.#created.get(key)
   }
 
   byHandle(handle: string): ShapeLog | undefined {
@@ -62,10 +63,10 @@ export class ShapeRegistry {
   delete(log: ShapeLog): void {
     if (this.#byHandle.get(log.handle) !== log) return
     this.#byHandle.delete(log.handle)
-    const creation = this.#byKey.get(log.definition.key)
-    void creation?.then((current) => {
-      if (current === log && this.#byKey.get(log.definition.key) === creation) this.#byKey.delete(log.definition.key)
-    })
+    if (this.#created.get(log.definition.key) === log) {
+      this.#created.delete(log.definition.key)
+      this.#byKey.delete(log.definition.key)
+    }
     this.#unsubscribe.get(log)?.()
     this.#unsubscribe.delete(log)
     log.delete()
@@ -106,6 +107,7 @@ export class ShapeRegistry {
       if (!visibleIn(snapshot, transaction.xid)) log.append(transactionEntries(definition, transaction))
     }
     this.#byHandle.set(log.handle, log)
+    this.#created.set(definition.key, log)
     this.#unsubscribe.set(log, unsubscribe)
     return log
   }

@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest'
+import { realClock } from '../../src/core/clock'
+import type { WireRow } from '../../src/core/protocol'
+import type { ShapeDefinition } from '../../src/server/shapeDefinition'
+import { ShapeRegistry, visibleIn } from '../../src/server/shapeRegistry'
+import type { ChangeSource, SnapshotResult, TableDescription, Transaction } from '../../src/server/sources/source'
+
+const table: TableDescription = {
+  schema: 'public',
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int4', dims: 0, notNull: true, pkIndex: 0, typeMod: -1 },
+    { name: 'title', type: 'text', dims: 0, notNull: false, pkIndex: undefined, typeMod: -1 },
+  ],
+  primaryKey: ['id'],
+}
+const definition: ShapeDefinition = { table, columns: ['id', 'title'], where: undefined, replica: 'default', log: 'full', key: 'items' }
+
+/** A source whose snapshot resolves only when the test says so, and whose transactions the test emits. */
+function scriptedSource() {
+  const listeners = new Set<(transaction: Transaction) => void>()
+  let finish: (result: SnapshotResult) => void = () => {}
+  let snapshotStarted: () => void = () => {}
+  const started = new Promise<void>((resolve) => (snapshotStarted = resolve))
+  const source: ChangeSource = {
+    kind: 'memory',
+    describeTable: async () => table,
+    snapshot: () => {
+      snapshotStarted()
+      return new Promise((resolve) => (finish = resolve))
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    currentLsn: () => 0n,
+    close: async () => {},
+  }
+  const commit = (xid: number, lsn: number, row: WireRow) =>
+    listeners.forEach((listener) =>
+      listener({ xid: String(xid), lsn: BigInt(lsn), changes: [{ schema: 'public', table: 'items', operation: 'insert', row, oldRow: undefined }] }),
+    )
+  return { source, commit, started, finish: (result: SnapshotResult) => finish(result), listeners }
+}
+
+describe('ShapeRegistry', () => {
+  it('applies exactly the transactions the snapshot does not contain (subscribe before snapshot)', async () => {
+    const scripted = scriptedSource()
+    const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+    const creation = registry.getOrCreate(definition)
+    expect(registry.getOrCreate(definition)).toBe(creation)
+    await scripted.started
+    scripted.commit(5, 10, { id: '5', title: 'before xmin: in the snapshot' })
+    scripted.commit(7, 11, { id: '7', title: 'in progress at snapshot time: not in it' })
+    scripted.commit(6, 12, { id: '6', title: 'below xmax, not in progress: in it' })
+    scripted.commit(9, 13, { id: '9', title: 'after xmax: not in it' })
+    scripted.finish({
+      rows: [{ id: '5', title: 'x' }, { id: '6', title: 'y' }],
+      xmin: '6',
+      xmax: '8',
+      xipList: ['7'],
+      lsn: 12n,
+    })
+    const log = await creation
+    scripted.commit(10, 14, { id: '10', title: 'after creation' })
+    const read = log.read('0_inf', Infinity)
+    expect(read.kind).toBe('data')
+    const ids = read.kind === 'data' ? read.messages.map((json) => JSON.parse(json).value.id) : []
+    expect(ids).toEqual(['7', '9', '10'])
+    expect(log.firstChunk().map((json) => JSON.parse(json).value?.id ?? JSON.parse(json).headers.control)).toEqual(['5', '6', 'snapshot-end'])
+  })
+
+  it('a failed snapshot unsubscribes and is forgotten; deletion makes the next request create a new handle', async () => {
+    const scripted = scriptedSource()
+    scripted.source.snapshot = async () => {
+      throw new Error('boom')
+    }
+    const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+    await expect(registry.getOrCreate(definition)).rejects.toThrow('boom')
+    expect(scripted.listeners.size).toBe(0)
+    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n })
+    const log = await registry.getOrCreate(definition)
+    expect(log.handle).toMatch(/^\d+-\d+$/)
+    registry.delete(log)
+    expect(log.state).toBe('deleted')
+    expect(registry.byHandle(log.handle)).toBeUndefined()
+    expect(scripted.listeners.size).toBe(0)
+    const next = await registry.getOrCreate(definition)
+    expect(next.handle).not.toBe(log.handle)
+  })
+
+  it('visibility follows Postgres snapshot rules', () => {
+    const snapshot = { xmin: '10', xmax: '20', xipList: ['12', '15'] }
+    expect([9, 10, 12, 13, 15, 19, 20, 21].map((xid) => visibleIn(snapshot, String(xid)))).toEqual([
+      true, true, false, true, false, true, false, false,
+    ])
+  })
+})
