@@ -1,0 +1,132 @@
+/**
+ * One story's world: an in-process shape server (memory source + the real `/v1/shape` handler, all in the page) and
+ * a `ShapeClient` whose `fetch` reaches it without a socket.
+ *
+ * Invariants:
+ * - F1. A fixture belongs to exactly one mounted story or test: nothing is shared between stories, so a write in one
+ *   never shows in another and each starts from its seed rows.
+ * - F2. `dispose()` disposes the client first (aborting its held requests), then closes the server (ending every
+ *   shape), so nothing keeps running after the story unmounts.
+ */
+import { ShapeClient } from '../../src/core/index'
+import type { LiveRunnerFactory } from '../../src/core/index'
+import { createTestShapeServer } from '../../src/testing/index'
+import type { MemoryRow, MemoryTableInit, TestShapeServer } from '../../src/testing/index'
+
+/** The row the stories show: one item of a to-do-like list. */
+export interface Item {
+  id: number
+  title: string
+  version: number
+}
+
+/** The `items` table every story reads. */
+export const ITEMS_TABLE = 'items'
+
+/** Three seed rows, so a story has something to show before any write. */
+export const SEED_ITEMS: readonly MemoryRow[] = [
+  { id: 1, title: 'Buy milk', version: 1 },
+  { id: 2, title: 'Write stories', version: 1 },
+  { id: 3, title: 'Ship it', version: 1 },
+]
+
+/** Options of `createStoryFixture`. */
+export interface StoryFixtureOptions {
+  /** Rows of `items` at start; default `SEED_ITEMS`. */
+  seed?: readonly MemoryRow[]
+  /** Makes the client use SSE for live requests (needs `liveRunner`). */
+  liveSse?: boolean
+  /** The SSE runner factory, when the core provides one. */
+  liveRunner?: LiveRunnerFactory
+  /** How long the server holds a live long-poll without changes; default 20 s like the real one. */
+  longPollTimeoutMs?: number
+  /** Holds every request until `openGate()`, so a story can show what renders before the server answers. */
+  gated?: boolean
+}
+
+/** A story's server, client and the writes its buttons make. */
+export interface StoryFixture {
+  server: TestShapeServer
+  client: ShapeClient
+  /** The shape URL to give the hooks. */
+  url: string
+  /** Inserts an item with the next free id and returns it. */
+  insertItem(title?: string): number
+  /** Bumps the version of item `id` (a one-row update). */
+  updateItem(id: number): void
+  deleteItem(id: number): void
+  /** Ids of the source's current rows, ascending. */
+  itemIds(): number[]
+  /** Lets held requests through (see `gated`); later requests go straight through. */
+  openGate(): void
+  dispose(): Promise<void>
+}
+
+function itemsTable(seed: readonly MemoryRow[]): MemoryTableInit {
+  return {
+    name: ITEMS_TABLE,
+    columns: [
+      { name: 'id', type: 'int4', primaryKey: true },
+      { name: 'title', type: 'text', notNull: true },
+      { name: 'version', type: 'int4', notNull: true },
+    ],
+    rows: seed,
+  }
+}
+
+/**
+ * Creates a fresh fixture (F1).
+ * @example
+ * const fixture = createStoryFixture()
+ * const shape = fixture.client.shape<Item>({ url: fixture.url, params: { table: ITEMS_TABLE } })
+ * fixture.insertItem('Walk the dog')
+ * await fixture.dispose()
+ */
+export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixture {
+  const server = createTestShapeServer({
+    tables: [itemsTable(options.seed ?? SEED_ITEMS)],
+    longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
+  })
+  let openGate = (): void => {}
+  const gate = options.gated ? new Promise<void>((resolve) => (openGate = resolve)) : undefined
+  const gatedFetch: typeof fetch = gate
+    ? async (input, init) => {
+        await gate
+        return server.fetch(input, init)
+      }
+    : server.fetch
+  const client = new ShapeClient({
+    fetch: gatedFetch,
+    liveSse: options.liveSse ?? false,
+    ...(options.liveRunner ? { liveRunner: options.liveRunner } : {}),
+  })
+  const itemIds = (): number[] => server.source.rows(ITEMS_TABLE).map((row) => Number(row['id'])).sort((a, b) => a - b)
+  const versionOf = (id: number): number => {
+    const row = server.source.rows(ITEMS_TABLE).find((candidate) => Number(candidate['id']) === id)
+    if (!row) throw new Error(`No item ${id}`)
+    return Number(row['version'])
+  }
+  return {
+    server,
+    client,
+    url: server.url,
+    insertItem(title) {
+      const id = Math.max(0, ...itemIds()) + 1
+      server.source.insert(ITEMS_TABLE, { id, title: title ?? `Item ${id}`, version: 1 })
+      return id
+    },
+    updateItem(id) {
+      server.source.update(ITEMS_TABLE, { id, version: versionOf(id) + 1 })
+    },
+    deleteItem(id) {
+      server.source.delete(ITEMS_TABLE, { id })
+    },
+    itemIds,
+    openGate: () => openGate(),
+    async dispose() {
+      openGate()
+      client.dispose()
+      await server.close()
+    },
+  }
+}
