@@ -7,11 +7,12 @@
  */
 
 /**
- * The subset of `fetch` the shape client calls.
+ * A `fetch`-compatible function (the platform one, a test's scripted one, or a wrapper adding auth or tracing).
+ * The shape client always passes a URL string and an init with `headers` and `signal`.
  * @example
  * const fetch: FetchLike = (url, init) => globalThis.fetch(url, init)
  */
-export type FetchLike = (url: string, init: { headers: Record<string, string>; signal: AbortSignal }) => Promise<Response>
+export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 /** The platform `fetch` (F1). */
 export const defaultFetch: FetchLike = (url, init) => globalThis.fetch(url, init)

@@ -72,8 +72,8 @@ export class Shape<T = Row> {
   /** Keeps the stream open until the returned release is called (SH1, SH3). */
   retain(): () => void {
     if (this.#closed) {
-      this.#closed = false
       this.#onReopen(this)
+      this.#closed = false
     }
     this.#cancelClose()
     this.#refCount += 1

@@ -38,6 +38,7 @@ import { longPollRequest } from './longPollTransport'
 import { createMessageParser, parseSchemaHeader } from './parse'
 import { HEADER, isUpToDate } from './protocol'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
+import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { initialStreamState, requestPosition, transition } from './streamState'
 
@@ -115,8 +116,7 @@ export class ShapeStream<T = Row> {
     this.#headers = options.headers
     this.#params = options.params
     this.#state = initialStreamState(options.from)
-    options.signal?.addEventListener('abort', () => this.#dispose(), { once: true })
-    if (options.signal?.aborted) this.#disposed = true
+    validateShapeOptions(options as ShapeOptions<unknown>)
   }
 
   /** The current protocol state (immutable). */
@@ -147,7 +147,9 @@ export class ShapeStream<T = Row> {
 
   /** Starts (or restarts, resuming from the last position with a catch-up request). No-op while running. */
   start(): void {
+    if (this.#options.signal?.aborted) this.#disposed = true
     if (this.#disposed || this.#state.phase !== 'stopped') return
+    this.#options.signal?.addEventListener('abort', this.#onAbort, { once: true })
     this.#dispatch({ type: 'start' })
     const visibility = this.#options.visibility
     if (visibility) {
@@ -165,6 +167,7 @@ export class ShapeStream<T = Row> {
     if (this.#state.phase === 'stopped') return
     this.#generation++
     this.#dispatch({ type: 'stop' })
+    this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#unsubscribeVisibility?.()
     this.#unsubscribeVisibility = undefined
     this.#iteration?.abort()
@@ -172,7 +175,7 @@ export class ShapeStream<T = Row> {
     this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
   }
 
-  #dispose(): void {
+  readonly #onAbort = (): void => {
     this.#disposed = true
     this.stop()
   }

@@ -113,7 +113,7 @@ describe('longPollRequest', () => {
     const controller = new AbortController()
     const pending = longPollRequest({ url: URL_, headers: { Authorization: 'Bearer t' }, live: false, signal: controller.signal, fetch: server.fetch })
     const seen = await server.nextRequest()
-    expect(seen.headers).toEqual({ Authorization: 'Bearer t' })
+    expect(seen.headers).toEqual({ authorization: 'Bearer t' })
     expect(seen.signal).toBe(controller.signal)
     seen.respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotEnd()] }))
     await pending

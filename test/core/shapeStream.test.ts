@@ -1,10 +1,12 @@
 import { describe, expect, it, vi } from 'vitest'
 import {
   FetchError,
+  InvalidOptionsError,
   MalformedResponseError,
   MalformedSchemaError,
   MissingHeadersError,
   NullValueError,
+  ReservedParamError,
   ShapeRequestError,
 } from '../../src/core/errors'
 import type { LiveRequestRunner, LiveRunRequest, LiveRunSink } from '../../src/core/liveRunner'
@@ -166,7 +168,7 @@ describe('ShapeStream: non-retryable errors', () => {
     stream.start()
     ;(await server.nextRequest()).respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotRow(1, 'a')] }))
     const second = await server.nextRequest()
-    expect(second.headers).toEqual({ Authorization: 'Bearer stale' })
+    expect(second.headers).toEqual({ authorization: 'Bearer stale' })
     const before = store.getSnapshot()
     second.respond(badRequestResponse({ where: ['unknown column'] }))
 
@@ -180,7 +182,7 @@ describe('ShapeStream: non-retryable errors', () => {
     clock.advance(500)
 
     const retry = await server.nextRequest()
-    expect(retry.headers).toEqual({ Authorization: 'Bearer fresh' })
+    expect(retry.headers).toEqual({ authorization: 'Bearer fresh' })
     expect(retry.params.get('offset')).toBe('0_0')
     expect(retry.params.get('handle')).toBe(HANDLE)
     expect(store.getSnapshot()).toBe(before)
@@ -334,6 +336,28 @@ describe('ShapeStream: retryable errors', () => {
     const error = await waiting.catch((caught: unknown) => caught)
     expect(error).toMatchObject({ code: 'retries-exhausted', attempts: 2 })
     expect(clock.pendingTimers).toBe(0)
+  })
+})
+
+describe('ShapeStream: options', () => {
+  it('validates its options synchronously in the constructor', () => {
+    expect(() => streamHarness({ params: { table: 'items', handle: 'h' } })).toThrow(ReservedParamError)
+    expect(() => streamHarness({ params: { table: '' } })).toThrow(InvalidOptionsError)
+  })
+
+  it('resolves function-valued headers and params on every request', async () => {
+    let token = 0
+    const { server, stream } = streamHarness({
+      headers: { Authorization: async () => `Bearer ${++token}` },
+      params: { table: 'items', tenant: () => 'acme' },
+    })
+    stream.start()
+    const first = await server.nextRequest()
+    expect(first.headers.authorization).toBe('Bearer 1')
+    expect(first.params.get('tenant')).toBe('acme')
+    first.respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [] }))
+    expect((await server.nextRequest()).headers.authorization).toBe('Bearer 2')
+    stream.stop()
   })
 })
 

@@ -25,7 +25,7 @@ export class FakeShapeServer {
 
   readonly fetch: FetchLike = (url, init) =>
     new Promise<Response>((resolve, reject) => {
-      const signal = init.signal
+      const signal = init.signal as AbortSignal
       let settled = false
       const onAbort = (): void => {
         if (settled) return
@@ -36,7 +36,7 @@ export class FakeShapeServer {
       const request: PendingRequest = {
         url: parsed,
         params: parsed.searchParams,
-        headers: { ...init.headers },
+        headers: Object.fromEntries(new Headers(init.headers).entries()),
         signal,
         get settled() {
           return settled
