@@ -79,9 +79,20 @@ export function quoteIdent(identifier: string): string {
  * `where` uses `$1..$n`; callers bind the params positionally.
  */
 export function snapshotRowsSql(table: TableDescription, where: string | undefined): string {
-  const columns = table.columns.map((column) => `${quoteIdent(column.name)}::text AS ${quoteIdent(column.name)}`)
+  const columns = table.columns.map((column) => `${textOf(column, quoteIdent(column.name))} AS ${quoteIdent(column.name)}`)
   const filter = where === undefined ? '' : ` WHERE (${where})`
   return `SELECT ${columns.join(', ')} FROM ${quoteQualified(table.schema, table.name)}${filter}`
+}
+
+/**
+ * SQL giving a column's text output. `::text` except for scalar `bpchar`, whose cast to text drops the padding
+ * its output function (and so logical replication) keeps; `concat` uses the output function.
+ */
+export function textOf(column: ColumnDescription, expression: string): string {
+  if (column.type === 'bpchar' && column.dims === 0) {
+    return `CASE WHEN ${expression} IS NULL THEN NULL ELSE concat(${expression}) END`
+  }
+  return `${expression}::text`
 }
 
 /** Session settings that make text output match Electric's (dates ISO, UTC, hex bytea, shortest exact floats). */

@@ -6,8 +6,9 @@
  * `live_shapes.changes` and notifies; the source then reads the committed rows, groups them by xid and deletes them.
  *
  * Invariants:
- * - G1. Values are `col::text` under Electric's session settings (set on the capture function itself and in the
- *   snapshot transaction), so snapshot rows and changes agree; booleans are `true`/`false` (S2).
+ * - G1. Values are `col::text` (padded `bpchar` kept, see `textOf`) under Electric's session settings (set on the
+ *   capture function itself and in the snapshot transaction), so snapshot rows and changes agree; booleans are
+ *   `true`/`false` (S2).
  * - G2. A transaction's LSN is the id of its last change row: ids come from one sequence, serialized transactions
  *   take them in commit order, so LSNs strictly increase (S1) and survive restarts of a persisted data dir.
  * - G3. A change row is delivered once: reads take only ids above the last delivered one, whether or not the
@@ -77,7 +78,10 @@ DECLARE
 BEGIN
   -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
   SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
-         || ']::text[], ARRAY[' || coalesce(string_agg(format('($1).%I::text', attname), ',' ORDER BY attnum), '')
+         || ']::text[], ARRAY[' || coalesce(string_agg(
+              CASE WHEN atttypid = 'pg_catalog.bpchar'::regtype
+                   THEN format('CASE WHEN ($1).%I IS NULL THEN NULL ELSE concat(($1).%I) END', attname, attname)
+                   ELSE format('($1).%I::text', attname) END, ',' ORDER BY attnum), '')
          || ']::text[])'
     INTO to_text_json
     FROM pg_catalog.pg_attribute

@@ -287,6 +287,7 @@ export function describeSqlSourceCases<S extends ChangeSource>(
         blob: '\\x0102',
         list: '{1,NULL,3}',
         flag: 'true',
+        padded: 'ab  ',
       })
       recorder.stop()
       await fixture.close()

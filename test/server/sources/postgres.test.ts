@@ -1,0 +1,139 @@
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { createPostgresSource, ReplicationStreamError } from '../../../src/server/sources/postgres'
+import { postgresFixtures } from '../support/sqlFixture'
+import { describeSqlSourceCases, recordTransactions, replay, visibleIn } from '../support/sqlSourceCases'
+
+const databaseUrl = inject('databaseUrl')
+const fixtures = postgresFixtures(databaseUrl)
+const factory = { ...fixtures, exec: async (sql: string) => void (await fixtures.pool.query(sql)) }
+
+afterAll(() => fixtures.dispose())
+
+describeSqlSourceCases('postgres', factory)
+
+describe('postgres source', { timeout: 30_000 }, () => {
+  beforeAll(() => fixtures.source(), 60_000)
+
+  it('never puts a transaction both in a snapshot and after it, nor in neither, with commits racing it (S3)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({
+      name: 'racing',
+      columns: [
+        { name: 'id', type: 'int4', primaryKey: true },
+        { name: 'n', type: 'int4' },
+      ],
+    })
+    const description = await source.describeTable('public', table)
+    if (description === undefined) throw new Error('table not described')
+    const recorder = recordTransactions(source)
+    const open = new pg.Client({ connectionString: databaseUrl })
+    await open.connect()
+    try {
+      // In progress while the snapshot is taken (lands in xip), committed after it.
+      await open.query('BEGIN')
+      await open.query(`INSERT INTO "${table}" (id, n) VALUES (1, 1)`)
+      await fixture.insert(table, { id: 2, n: 2 })
+      // Commits racing the snapshot on other connections: each lands before, during or after it.
+      const racing = Array.from({ length: 12 }, (_, index) => fixture.insert(table, { id: 10 + index, n: index }))
+      const [result] = await Promise.all([
+        source.snapshot({ table: description, where: undefined, params: [] }),
+        ...racing,
+      ])
+      await open.query(`UPDATE "${table}" SET n = 100 WHERE id = 2`)
+      await open.query('COMMIT')
+      await recorder.waitFor(() => recorder.on(table).length === 14)
+
+      const delivered = recorder.on(table)
+      const inProgress = delivered.find((transaction) => transaction.changes.some((change) => change.row['id'] === '1'))
+      expect(inProgress && result.xipList.includes(inProgress.xid)).toBe(true)
+      expect(result.rows.map((row) => row['id'])).not.toContain('1')
+      expect(result.rows.map((row) => row['id'])).toContain('2')
+      const visible = delivered.filter((transaction) => visibleIn(result, transaction.xid))
+      const invisible = delivered.filter((transaction) => !visibleIn(result, transaction.xid))
+      expect(replay([], visible, table)).toEqual(replay(result.rows, [], table))
+      const final = await source.snapshot({ table: description, where: undefined, params: [] })
+      expect(replay(result.rows, invisible, table)).toEqual(replay(final.rows, [], table))
+      expect(new Set(delivered.map((transaction) => transaction.xid)).size).toBe(delivered.length)
+    } finally {
+      await open.end()
+      recorder.stop()
+      await fixture.close()
+    }
+  })
+
+  it('adds no trigger to a described table and sets REPLICA IDENTITY FULL (Q1)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({ name: 'untouched', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    await source.describeTable('public', table)
+    await source.describeTable('public', table)
+    const { rows } = await fixtures.pool.query<{ triggers: number; identity: string; published: number }>(
+      `SELECT (SELECT count(*)::int FROM pg_trigger WHERE tgrelid = c.oid AND NOT tgisinternal) AS triggers,
+              c.relreplident::text AS identity,
+              (SELECT count(*)::int FROM pg_publication_tables WHERE pubname = $2 AND tablename = c.relname) AS published
+         FROM pg_class c WHERE c.relname = $1`,
+      [table, source.publicationName],
+    )
+    expect(rows).toEqual([{ triggers: 0, identity: 'f', published: 1 }])
+    await fixture.close()
+  })
+
+  it('reopens a dropped replication connection without losing or repeating a transaction (Q5)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({ name: 'resumed', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    await source.describeTable('public', table)
+    const recorder = recordTransactions(source)
+    await fixture.insert(table, { id: 1 })
+    await recorder.waitFor(() => recorder.on(table).length === 1)
+    const killed = await fixtures.pool.query(
+      'SELECT pg_terminate_backend(active_pid) AS done FROM pg_replication_slots WHERE slot_name = $1 AND active',
+      [source.slotName],
+    )
+    expect(killed.rowCount).toBe(1)
+    await fixture.insert(table, { id: 2 })
+    await fixture.insert(table, { id: 3 })
+    await recorder.waitFor(() => recorder.on(table).length >= 3)
+    expect(recorder.on(table).map((transaction) => transaction.changes[0]?.row['id'])).toEqual(['1', '2', '3'])
+    expect(source.state).toBe('streaming')
+    recorder.stop()
+    await fixture.close()
+  })
+
+  it('gives up after its reconnect budget with a typed error, and drops its slot and publication on close', async () => {
+    const errors: ReplicationStreamError[] = []
+    const failed = new Promise<void>((resolve) => {
+      void createPostgresSource({
+        databaseUrl,
+        maxReconnectAttempts: 0,
+        onError: (error) => {
+          errors.push(error)
+          resolve()
+        },
+      }).then(async (source) => {
+        lone = source
+        await fixtures.pool.query(
+          'SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = $1 AND active',
+          [source.slotName],
+        )
+      })
+    })
+    let lone: Awaited<ReturnType<typeof createPostgresSource>> | undefined
+    await failed
+    if (lone === undefined) throw new Error('source not created')
+    expect(errors).toHaveLength(1)
+    expect(errors[0]).toBeInstanceOf(ReplicationStreamError)
+    expect(lone.state).toBe('failed')
+    await expect(lone.describeTable('public', 'anything')).rejects.toBeInstanceOf(ReplicationStreamError)
+    const { slotName, publicationName } = lone
+    await lone.close()
+    const left = await fixtures.pool.query(
+      `SELECT (SELECT count(*)::int FROM pg_replication_slots WHERE slot_name = $1) AS slots,
+              (SELECT count(*)::int FROM pg_publication WHERE pubname = $2) AS publications`,
+      [slotName, publicationName],
+    )
+    expect(left.rows[0]).toEqual({ slots: 0, publications: 0 })
+  })
+})
