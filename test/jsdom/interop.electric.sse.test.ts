@@ -54,7 +54,7 @@ describe('interop with @electric-sql/client over SSE', () => {
           return response
         },
       })
-      const shape = new Shape(stream)
+      const shape = new Shape(stream as unknown as ConstructorParameters<typeof Shape>[0])
       const matchesSource = (rows: Record<string, unknown>[]) =>
         JSON.stringify(sortById(rows)) === JSON.stringify(parsedItems(server.source.rows('items')))
 

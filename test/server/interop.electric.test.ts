@@ -43,7 +43,7 @@ describe('interop with @electric-sql/client', () => {
         return server.fetch(input, init)
       },
     })
-    return { shape: new Shape(stream), urls }
+    return { shape: new Shape(stream as unknown as ConstructorParameters<typeof Shape>[0]), urls }
   }
 
   const matchesSource = (rows: Record<string, unknown>[]) =>
@@ -73,4 +73,16 @@ describe('interop with @electric-sql/client', () => {
       })
     }
   }
+  it('long-poll with where and params: rows move in and out of the shape', async () => {
+    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
+    const { shape } = open({ where: 'n >= $1', 'params[1]': '2' })
+    const inShape = () => parsedItems(server.source.rows('items')).filter((row) => (row.n as number | null) !== null && (row.n as number) >= 2)
+    const matches = (rows: Record<string, unknown>[]) => JSON.stringify(sortById(rows)) === JSON.stringify(inShape())
+    expect(sortById(await shape.rows)).toEqual(inShape())
+    server.source.update('items', { id: 1, n: 5 })
+    server.source.update('items', { id: 2, n: 0 })
+    server.source.insert('items', { id: 3, title: 'three', n: 9 })
+    const rows = await shapeRowsSatisfy(shape, matches)
+    expect(rows.map((row) => row.id).sort()).toEqual([1, 3])
+  })
 })

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../../src/server/handler'
 import type { ShapeHandler, ShapeHandlerOptions } from '../../../src/server/handler'
 import { defineLiveConformance } from './conformanceLive'
+import { defineWhereConformance } from './conformanceWhere'
 import type { SourceFixture } from './fixture'
 import { call, changesOf, initialSync, shapeUrl } from './shapeHttp'
 
@@ -54,6 +55,7 @@ export function runConformanceSuite(name: string, makeFixture: () => Promise<Sou
     defineSnapshotConformance(context)
     defineValidationConformance(context)
     defineLiveConformance(context)
+    defineWhereConformance(context)
   })
 }
 
