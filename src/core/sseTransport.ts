@@ -41,13 +41,11 @@
  * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
+import type { FetchLike } from './fetchLike'
 import { changeOffset, parseLogOffset, type OffsetString } from './offset'
 import { isChangeMessage, isUpToDate, type Message, type WireRow } from './protocol'
 import { readResponseMeta, type ResponseMeta } from './responseMeta'
 import { readSseData } from './sseParser'
-
-/** A `fetch`-compatible function (the global one, or a test's scripted one). */
-export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
 /** Everything one SSE request needs; see T1–T8 at the top of `sseTransport.ts`. */
 export interface SseRequest {

@@ -4,7 +4,7 @@
  */
 
 import type { ChangeHeaders, ChangeMessage, UpToDateMessage, WireRow } from '../../src/core/protocol'
-import type { FetchLike } from '../../src/core/sseTransport'
+import type { FetchLike } from '../../src/core/fetchLike'
 
 const encoder = new TextEncoder()
 

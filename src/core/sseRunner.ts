@@ -1,0 +1,75 @@
+/**
+ * The SSE live runner: plugs `runSseRequest` and the fallback policy into the stream's live-transport seam
+ * (`liveRunner.ts`). Pass `sseRunner` as `ShapeClient`'s `liveRunner` option to use SSE when `liveSse` is on.
+ *
+ * Invariants:
+ * - SR1. Live requests through this runner carry `live_sse=true` and `experimental_live_sse=true` (new and old servers).
+ * - SR2. The meta handed to the stream at open carries the request's own offset, not the response's
+ *   `electric-offset`: in SSE mode that header describes the log at request start, and adopting it before the
+ *   catch-up events arrived would skip them if the connection broke (see T5 in `sseTransport.ts`). The position only
+ *   moves with delivered batches.
+ * - SR3. Every connection that ends without a must-refetch feeds the fallback policy (`sseFallback.ts`), including one
+ *   that failed mid-stream with a `NetworkError`; after a short one the runner waits the policy's delay (on the
+ *   injected clock, cancelled by abort) before returning, so the next SSE request is spaced out. Once the policy falls
+ *   back, `isEnabled()` is false and `fallbackReason()` says why, until `onReset()` (a 409).
+ * - SR4. One runner per stream: the policy state lives in the runner, never in the module.
+ */
+import { sleep } from './clock'
+import { NetworkError } from './errors'
+import type { LiveRunnerFactory } from './liveRunner'
+import { PARAM } from './protocol'
+import { initialSseFallback, onSseConnectionClosed, resetSseFallback } from './sseFallback'
+import { runSseRequest } from './sseTransport'
+
+const SSE_PARAMS: Readonly<Record<string, string>> = Object.freeze({
+  [PARAM.liveSse]: 'true',
+  [PARAM.experimentalLiveSse]: 'true',
+})
+
+/**
+ * Builds the SSE runner of one shape stream (SR1–SR4).
+ * @example
+ * const client = new ShapeClient({ liveSse: true, liveRunner: sseRunner })
+ */
+export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
+  let fallback = initialSseFallback()
+  const closed = (durationMs: number, aborted: boolean): number => {
+    const decision = onSseConnectionClosed(fallback, { durationMs, aborted }, random)
+    fallback = decision.state
+    return decision.delayMs
+  }
+  return {
+    transport: 'sse',
+    extraParams: SSE_PARAMS,
+    isEnabled: () => !fallback.fallenBack,
+    fallbackReason: () => fallback.reason,
+    onReset: () => {
+      fallback = resetSseFallback()
+    },
+    async run(request, sink) {
+      const offset = new URL(request.url, 'http://relative.invalid').searchParams.get(PARAM.offset) ?? ''
+      const startedAt = clock.now()
+      let end
+      try {
+        end = await runSseRequest({
+          fetch: request.fetch,
+          url: request.url,
+          offset,
+          headers: request.headers,
+          signal: request.signal,
+          clock,
+          onMeta: (meta) => sink.onOpen({ ...meta, offset }),
+          onBatch: (batch) => sink.onBatch(batch),
+        })
+      } catch (error) {
+        if (error instanceof NetworkError) closed(clock.now() - startedAt, request.signal.aborted)
+        throw error
+      }
+      if (end.reason === 'must-refetch') return { kind: 'must-refetch', handle: end.handle }
+      const aborted = end.reason === 'aborted'
+      const delayMs = closed(end.durationMs, aborted)
+      if (delayMs > 0) await sleep(clock, delayMs, request.signal)
+      return { kind: 'closed', durationMs: end.durationMs, aborted }
+    },
+  }
+}
