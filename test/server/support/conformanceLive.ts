@@ -133,6 +133,8 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       const other = await ctx.itemsTable()
       const handler = ctx.handler()
       const { position } = await initialSync(handler, { table })
+      // A shape on the other table too: sources (like Electric's publication) may only capture tables with shapes.
+      await initialSync(handler, { table: other })
       await ctx.fixture.transaction(async (tx) => {
         await tx.insert(other, { id: 1, title: 'elsewhere', n: 0 })
         await tx.insert(table, { id: 1, title: 'a', n: 1 })
