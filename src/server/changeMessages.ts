@@ -109,12 +109,10 @@ function changeMessages(definition: ShapeDefinition, change: TransactionChange):
   }
   const changed = old ? columns.filter((name) => old[name] !== next[name]) : [...columns]
   if (changed.length === 0) return []
-  const message: ChangeMessage<WireRow> = {
-    key: newKey,
-    value: full ? project(next, columns) : project(next, unique([...table.primaryKey, ...changed], columns)),
-    headers: { operation: 'update', relation: rel },
-  }
-  if (full && old) message.old_value = project(old, changed)
+  const value = full ? project(next, columns) : project(next, unique([...table.primaryKey, ...changed], columns))
+  const headers: ChangeHeaders = { operation: 'update', relation: rel }
+  const message: ChangeMessage<WireRow> =
+    full && old ? { key: newKey, value, old_value: project(old, changed), headers } : { key: newKey, value, headers }
   return [{ opOffset: 0, message }]
 }
 
