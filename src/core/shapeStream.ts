@@ -6,44 +6,32 @@
  *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
  * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2).
  * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle, retried at once (no backoff).
- * - D4. Retryable errors back off (`Backoff`, `retry-after` as a floor) without calling `onError`; other errors
- *   go to `onError`, which may return new headers/params to retry from the same position, at most
- *   `MAX_ON_ERROR_RETRIES` times in a row. `MissingHeadersError` is never retried.
+ * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
+ *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  */
 import type { Clock } from './clock'
-import type { ShapeError } from './errors'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
 import type { MessageParser } from './parse'
 import type { Message, Row, Schema, WireRow } from './protocol'
 import type { ResponseMeta } from './responseMeta'
 import type { HeadersInput, RequestPosition, ShapeParamsInput } from './requestUrl'
-import type { ShapeOptions } from './shapeOptions'
+import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
 import type { VisibilityAdapter } from './visibility'
-import { Backoff, parseRetryAfter } from './backoff'
 import { abortReason, realClock, sleep } from './clock'
-import {
-  FetchError,
-  InvalidOptionsError,
-  MalformedResponseError,
-  MissingHeadersError,
-  RetriesExhaustedError,
-  ShapeError as ShapeErrorClass,
-} from './errors'
+import { InvalidOptionsError, MalformedResponseError, ShapeError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { longPollRequest } from './longPollTransport'
 import { createMessageParser, parseSchemaHeader } from './parse'
-import { HEADER, isUpToDate } from './protocol'
+import { isUpToDate } from './protocol'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
+import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { initialStreamState, requestPosition, transition } from './streamState'
-
-/** `onError` may ask for at most this many retries in a row (D4). */
-export const MAX_ON_ERROR_RETRIES = 50
 
 /** Where a stream puts parsed messages; `ShapeStore` is one. */
 export interface StreamSink<T> {
@@ -88,7 +76,7 @@ export class ShapeStream<T = Row> {
   readonly #fetch: FetchLike
   readonly #clock: Clock
   readonly #random: () => number
-  readonly #backoff: Backoff
+  readonly #retry: RetryPolicy
   readonly #runner: LiveRequestRunner | undefined
   readonly #statusListeners = new Set<() => void>()
   #waiters: Waiter[] = []
@@ -101,7 +89,6 @@ export class ShapeStream<T = Row> {
   #iteration: AbortController | undefined
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
-  #onErrorRetries = 0
   #parser: { schema: Schema; parser: MessageParser<T> } | undefined
   #disposed = false
 
@@ -111,7 +98,7 @@ export class ShapeStream<T = Row> {
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
-    this.#backoff = new Backoff(options.backoff ?? {}, this.#random)
+    this.#retry = new RetryPolicy(options.backoff ?? {}, this.#random)
     this.#runner = options.liveRunner
     this.#headers = options.headers
     this.#params = options.params
@@ -220,7 +207,7 @@ export class ShapeStream<T = Row> {
   async #step(signal: AbortSignal): Promise<void> {
     const position = requestPosition(this.#state)
     const inputs = await resolveRequestInputs(this.#headers, this.#params).catch((cause: unknown) => {
-      throw cause instanceof ShapeErrorClass
+      throw cause instanceof ShapeError
         ? cause
         : new InvalidOptionsError(`A headers or params function failed: ${describe(cause)}`, { cause })
     })
@@ -251,7 +238,7 @@ export class ShapeStream<T = Row> {
     const batch = upToDate && (last === undefined || !isUpToDate(last)) ? [...messages, SYNTHETIC_UP_TO_DATE] : messages
     const parsed = batch.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(batch) : []
     if (parsed.length > 0) this.#store.applyBatch(parsed)
-    this.#succeeded()
+    this.#retry.succeeded()
     this.#dispatch({
       type: 'response',
       handle: meta.handle,
@@ -268,7 +255,7 @@ export class ShapeStream<T = Row> {
     if (!position.live || position.handle === undefined) {
       throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client does not hold)')
     }
-    this.#succeeded()
+    this.#retry.succeeded()
     this.#dispatch({
       type: 'response',
       handle: result.handle ?? position.handle,
@@ -299,7 +286,7 @@ export class ShapeStream<T = Row> {
               const state = this.#state
               const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
               if (parsed.length > 0) this.#store.applyBatch(parsed)
-              this.#succeeded()
+              this.#retry.succeeded()
               this.#dispatch({ type: 'response', handle: state.handle ?? '', offset: batch.offset, cursor: state.cursor, schema: state.schema, upToDate: true, now: this.#clock.now() })
             } catch (error) {
               failure = error
@@ -345,42 +332,31 @@ export class ShapeStream<T = Row> {
     return compiled
   }
 
-  #succeeded(): void {
-    this.#backoff.reset()
-    this.#onErrorRetries = 0
-  }
-
-  async #recover(error: ShapeError, signal: AbortSignal): Promise<void> {
-    if (error.retryable) {
-      const retryAfter = error instanceof FetchError ? parseRetryAfter(error.headers[HEADER.retryAfter], this.#clock.now()) : undefined
-      const delay = this.#backoff.next(retryAfter)
-      if (delay !== undefined) {
-        this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delay })
-        await sleep(this.#clock, delay, signal)
-        this.#dispatch({ type: 'retry' })
-        return
-      }
-      error = new RetriesExhaustedError(this.#backoff.attempts + 1, error)
+  async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
+    const decision = this.#retry.afterFailure(failure, this.#clock.now())
+    if (decision.kind === 'backoff') {
+      this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
+      await sleep(this.#clock, decision.delayMs, signal)
+      this.#dispatch({ type: 'retry' })
+      return
     }
+    const error = decision.error
     this.#dispatch({ type: 'fatal-error', error })
     const generation = this.#generation
     const recovery = await this.#askOnError(error)
     if (generation !== this.#generation || signal.aborted) return
-    if (recovery === undefined || error instanceof MissingHeadersError || this.#onErrorRetries >= MAX_ON_ERROR_RETRIES) {
+    const delayMs = recovery === undefined ? undefined : this.#retry.recoveryDelay(error)
+    if (recovery === undefined || delayMs === undefined) {
       this.#rejectWaiters(error)
       return
     }
-    this.#onErrorRetries += 1
     if (recovery.headers) this.#headers = { ...this.#headers, ...recovery.headers }
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
-    this.#backoff.reset()
-    const { initialDelayMs = 1000, maxDelayMs = 32_000, multiplier = 2 } = this.#options.backoff ?? {}
-    const ceiling = Math.min(maxDelayMs, initialDelayMs * multiplier ** (this.#onErrorRetries - 1))
     this.#dispatch({ type: 'retry' })
-    await sleep(this.#clock, Math.floor(this.#random() * ceiling), signal)
+    await sleep(this.#clock, delayMs, signal)
   }
 
-  async #askOnError(error: ShapeError): Promise<{ headers?: HeadersInput; params?: Partial<ShapeParamsInput> } | undefined> {
+  async #askOnError(error: ShapeError): Promise<ErrorRecovery | undefined> {
     const onError = this.#options.onError
     if (!onError) return undefined
     try {
@@ -420,7 +396,7 @@ export class ShapeStream<T = Row> {
 }
 
 function toShapeError(error: unknown): ShapeError {
-  if (error instanceof ShapeErrorClass) return error
+  if (error instanceof ShapeError) return error
   return new InvalidOptionsError(`Unexpected failure in the shape stream: ${describe(error)}`, { cause: error })
 }
 

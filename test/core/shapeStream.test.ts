@@ -11,7 +11,7 @@ import {
 } from '../../src/core/errors'
 import type { LiveRequestRunner, LiveRunRequest, LiveRunSink } from '../../src/core/liveRunner'
 import type { VisibilityAdapter } from '../../src/core/visibility'
-import { MAX_ON_ERROR_RETRIES } from '../../src/core/shapeStream'
+import { MAX_ON_ERROR_RETRIES } from '../../src/core/retryPolicy'
 import {
   badRequestResponse,
   catchUpResponse,
