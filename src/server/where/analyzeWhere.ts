@@ -53,6 +53,8 @@ interface Untyped {
 type Analyzed = WhereExpr | Untyped | OpaqueColumn
 
 const SUFFIX = "in a shape's where clause"
+/** Keeps recursion (here and in rendering/evaluation) far from the JavaScript stack limit. */
+const MAX_DEPTH = 256
 const COMPARE_OPERATORS: readonly string[] = ['=', '<>', '<', '<=', '>', '>=']
 const ARITHMETIC_OPERATORS: readonly string[] = ['+', '-', '*', '/', '%']
 const LIKE_OPERATORS: Readonly<Record<string, { negated: boolean; caseInsensitive: boolean }>> = {
@@ -111,6 +113,7 @@ class WhereAnalyzer {
   readonly #params: readonly string[]
   readonly #paramTypes = new Map<number, SqlType>()
   readonly #columns = new Set<string>()
+  #depth = 0
 
   constructor(table: TableDescription, params: readonly string[]) {
     this.#table = table
@@ -128,18 +131,27 @@ class WhereAnalyzer {
   }
 
   #node(node: Node): Analyzed {
+    if (++this.#depth > MAX_DEPTH) throw where(`The where clause is nested too deeply (more than ${MAX_DEPTH} levels)`)
+    try {
+      return this.#nodeOf(node)
+    } finally {
+      this.#depth--
+    }
+  }
+
+  #nodeOf(node: Node): Analyzed {
     if ('A_Const' in node) return this.#constant(node.A_Const)
     if ('ParamRef' in node) return this.#paramRef(node.ParamRef.number ?? 0)
     if ('ColumnRef' in node) return this.#columnRef(node.ColumnRef.fields ?? [])
     if ('BoolExpr' in node) {
       const args = (node.BoolExpr.args ?? []).map((arg) => this.#bool(this.#node(arg), node.BoolExpr.boolop ?? ''))
       if (node.BoolExpr.boolop === 'NOT_EXPR' && args[0]) return { kind: 'not', type: 'bool', arg: args[0] }
-      return { kind: node.BoolExpr.boolop === 'OR_EXPR' ? 'or' : 'and', type: 'bool', args }
+      return junction(node.BoolExpr.boolop === 'OR_EXPR' ? 'or' : 'and', args)
     }
     if ('A_Expr' in node) return this.#aExpr(node.A_Expr)
     if ('NullTest' in node) {
       const arg = this.#node(required(node.NullTest.arg))
-      const operand = arg.kind === 'opaqueColumn' ? arg : this.#coerce(arg, 'text')
+      const operand = arg.kind === 'untyped' ? this.#coerce(arg, 'text') : arg
       return { kind: 'isNull', type: 'bool', negated: node.NullTest.nulltesttype === 'IS_NOT_NULL', arg: operand }
     }
     if ('BooleanTest' in node) {
@@ -292,9 +304,7 @@ class WhereAnalyzer {
         const list = listItems(required(expr.rexpr))
         const negated = operator === '<>'
         const comparisons = list.map((item) => this.#compare(negated ? '<>' : '=', arg, this.#node(item)))
-        return comparisons.length === 1 && comparisons[0]
-          ? comparisons[0]
-          : { kind: negated ? 'and' : 'or', type: 'bool', args: comparisons }
+        return comparisons.length === 1 && comparisons[0] ? comparisons[0] : junction(negated ? 'and' : 'or', comparisons)
       }
       case 'AEXPR_BETWEEN':
       case 'AEXPR_NOT_BETWEEN':
@@ -460,6 +470,11 @@ const BOOLEAN_TESTS: Readonly<Record<string, BooleanTestKind>> = {
   IS_NOT_FALSE: 'IS NOT FALSE',
   IS_UNKNOWN: 'IS UNKNOWN',
   IS_NOT_UNKNOWN: 'IS NOT UNKNOWN',
+}
+
+/** AND/OR with nested ones of the same kind flattened, as the parser does, so rendering is idempotent. */
+function junction(kind: 'and' | 'or', args: readonly WhereExpr[]): WhereExpr {
+  return { kind, type: 'bool', args: args.flatMap((arg) => (arg.kind === kind ? arg.args : [arg])) }
 }
 
 function required(node: Node | undefined): Node {

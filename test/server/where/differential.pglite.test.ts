@@ -113,6 +113,8 @@ const CASES: readonly { where: string; params?: string[]; matchesNone?: true }[]
   { where: "d < '0100-01-01'" },
   { where: "ts BETWEEN '2024-01-01' AND '2024-01-01 12:30:00.5'" },
   { where: 'j IS NULL' },
+  { where: 'i4 IS NULL OR f8 IS NOT NULL AND d IS NULL' },
+  { where: 'n IS NOT NULL AND ts IS NULL' },
   { where: 'tags IS NOT NULL AND i4 IN (1, 2, 3)' },
   { where: 'i4 NOT IN (1, 2, NULL)', matchesNone: true },
   { where: 'i4 NOT IN (1, 2)' },
