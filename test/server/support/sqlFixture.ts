@@ -15,26 +15,9 @@ import { quoteIdent } from '../../../src/server/sources/describeTable'
 import { createPGliteSource, type PGliteSource } from '../../../src/server/sources/pglite'
 import { createPostgresSource, type PostgresSource } from '../../../src/server/sources/postgres'
 import type { ChangeSource } from '../../../src/server/sources/source'
-
-// Pending test/server/support/fixture.ts (server-core): the SourceFixture of SERVER-CONTRACTS.md, verbatim.
-export interface SourceFixture {
-  source: ChangeSource
-  createTable(def: {
-    name: string
-    columns: { name: string; type: string; primaryKey?: boolean; notNull?: boolean }[]
-    replicaFull?: boolean
-  }): Promise<string>
-  insert(table: string, row: Record<string, string | number | boolean | null>): Promise<void>
-  update(table: string, key: Record<string, unknown>, changes: Record<string, unknown>): Promise<void>
-  delete(table: string, key: Record<string, unknown>): Promise<void>
-  transaction(fn: (tx: Omit<SourceFixture, 'source' | 'createTable' | 'transaction' | 'close'>) => Promise<void>): Promise<void>
-  close(): Promise<void>
-}
+import type { FixtureWrites, SourceFixture } from './fixture'
 
 type Value = unknown
-
-/** The writes a fixture (or one of its transactions) can make. */
-export type FixtureWrites = Omit<SourceFixture, 'source' | 'createTable' | 'transaction' | 'close'>
 
 /** Runs SQL with bound params; the only thing the writes need from a connection. */
 type Execute = (sql: string, params: readonly (string | null)[]) => Promise<unknown>
