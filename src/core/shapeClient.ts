@@ -23,6 +23,7 @@ import { ReferenceIds, shapeKey } from './shapeKey'
 import { validateShapeOptions } from './shapeOptions'
 import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
+import { sseRunner } from './sseRunner'
 import { browserVisibility } from './visibility'
 
 /** Dependencies and defaults shared by the shapes of one client. */
@@ -34,7 +35,7 @@ export interface ShapeClientOptions {
   gracePeriodMs?: number
   /** Default of `ShapeOptions.liveSse`. */
   liveSse?: boolean
-  /** Builds the SSE runner used when `liveSse` is on; without it live requests long-poll. */
+  /** Builds the live runner used when `liveSse` is on; default `sseRunner`. */
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */
   visibility?: VisibilityAdapter | null
@@ -54,7 +55,7 @@ export class ShapeClient {
   readonly #random: () => number
   readonly #gracePeriodMs: number
   readonly #liveSse: boolean
-  readonly #liveRunner: LiveRunnerFactory | undefined
+  readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
   #disposed = false
 
@@ -64,7 +65,7 @@ export class ShapeClient {
     this.#random = options.random ?? Math.random
     this.#gracePeriodMs = options.gracePeriodMs ?? 3000
     this.#liveSse = options.liveSse ?? false
-    this.#liveRunner = options.liveRunner
+    this.#liveRunner = options.liveRunner ?? sseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
   }
 
@@ -93,7 +94,7 @@ export class ShapeClient {
       clock: this.#clock,
       random: this.#random,
       visibility: this.#visibility,
-      liveRunner: useSse && this.#liveRunner ? this.#liveRunner({ fetch: this.#fetch, clock: this.#clock, random: this.#random }) : undefined,
+      liveRunner: useSse ? this.#liveRunner({ fetch: this.#fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
     })
     const shape = new Shape<T>({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidOptionsError, ReservedParamError } from '../../src/core/errors'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
 import { ShapeClient } from '../../src/core/shapeClient'
-import { catchUpResponse, FakeShapeServer, liveResponse, snapshotRow, change } from './support/fakeShapeServer'
+import { catchUpResponse, change, FakeShapeServer, HANDLE, liveResponse, snapshotRow, upToDate } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
 import { statusWhere } from './support/streamHarness'
 
@@ -171,5 +171,42 @@ describe('ShapeClient', () => {
     expect(client.size).toBe(0)
     expect(() => client.shape(items())).toThrow(InvalidOptionsError)
     await expect(a.whenUpToDate()).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
+  it('uses SSE for live requests when liveSse is on (default runner), long-poll before that', async () => {
+    const server = new FakeShapeServer()
+    const clock = new ManualClock()
+    const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, liveSse: true })
+    const shape = client.shape(items())
+    const release = shape.retain()
+    const initial = await server.nextRequest()
+    expect(initial.params.has('live_sse')).toBe(false)
+    initial.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
+    const sse = await server.nextRequest()
+    expect(sse.params.get('live')).toBe('true')
+    expect(sse.params.get('live_sse')).toBe('true')
+    expect(sse.params.get('experimental_live_sse')).toBe('true')
+    expect(sse.headers.accept).toBe('text/event-stream')
+    const events = [change({ operation: 'insert', id: 3, title: 'pushed', lsn: '8', opPosition: 0, last: true }), upToDate('8')]
+    sse.respond(
+      new Response(events.map((event) => `data: ${JSON.stringify(event)}\n\n`).join(''), {
+        status: 200,
+        headers: {
+          'content-type': 'text/event-stream',
+          'cache-control': 'public, max-age=59',
+          'electric-handle': HANDLE,
+          'electric-offset': '0_inf',
+          'electric-cursor': '20',
+          'electric-has-data': 'true',
+        },
+      }),
+    )
+    await statusWhere(shape, (s) => s.offset === '8_0')
+    expect(shape.getSnapshot().data).toEqual([{ id: 3, title: 'pushed' }])
+    expect(shape.getStatus()).toMatchObject({ phase: 'live', transport: 'sse', cursor: '20' })
+    release()
+    client.dispose()
+    expect(clock.pendingTimers).toBe(0)
+    expect(server.inFlight).toBe(0)
   })
 })
