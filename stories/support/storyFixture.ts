@@ -42,6 +42,8 @@ export interface StoryFixtureOptions {
   longPollTimeoutMs?: number
   /** Holds every request until `openGate()`, so a story can show what renders before the server answers. */
   gated?: boolean
+  /** Sees every response the server gives the client (tests check which transport was on the wire). */
+  onResponse?: (url: string, response: Response) => void
 }
 
 /** A story's server, client and the writes its buttons make. */
@@ -89,14 +91,18 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
   })
   let openGate = (): void => {}
   const gate = options.gated ? new Promise<void>((resolve) => (openGate = resolve)) : undefined
-  const gatedFetch: typeof fetch = gate
-    ? async (input, init) => {
-        await gate
-        return server.fetch(input, init)
-      }
-    : server.fetch
+  const { onResponse } = options
+  const clientFetch: typeof fetch =
+    gate || onResponse
+      ? async (input, init) => {
+          if (gate) await gate
+          const response = await server.fetch(input, init)
+          onResponse?.(input instanceof Request ? input.url : String(input), response)
+          return response
+        }
+      : server.fetch
   const client = new ShapeClient({
-    fetch: gatedFetch,
+    fetch: clientFetch,
     liveSse: options.liveSse ?? false,
     ...(options.liveRunner ? { liveRunner: options.liveRunner } : {}),
   })
