@@ -1,7 +1,7 @@
 /**
  * `createShapeHandler`: the dev shape server as a web-standard `(Request) => Promise<Response>`.
  *
- * Routes: `GET|HEAD /v1/shape` (HEAD answers as GET without a body), `OPTIONS /v1/shape` (preflight),
+ * Routes (matched as path suffixes): `GET|HEAD /v1/shape` (HEAD answers as GET without a body), `OPTIONS /v1/shape` (preflight),
  * `DELETE /v1/shape` (drops a shape; its clients then get 409), `GET /v1/health`. Anything else is 404/405.
  *
  * Invariants:
@@ -75,13 +75,14 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
 }
 
 async function route(request: Request, context: HandlerContext): Promise<Response> {
+  // Suffix match, so the handler can be mounted under a prefix (`/api/v1/shape`) by a framework route.
   const path = new URL(request.url).pathname.replace(/\/+$/, '')
-  if (path === '/v1/health') {
+  if (path.endsWith('/v1/health')) {
     return request.method === 'GET' || request.method === 'HEAD'
       ? json(200, { status: 'active' })
       : json(405, { message: 'Method not allowed' })
   }
-  if (path !== '/v1/shape') return withServer(new Response('Not found', { status: 404 }))
+  if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
   switch (request.method) {
     case 'GET':
       return serveShape(request, context)
