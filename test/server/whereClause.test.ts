@@ -87,6 +87,7 @@ describe('compileWhere: matches', () => {
     { where: 'NOT (active AND id = 1)', rows: [{ id: '1' }, { id: '2' }], expected: [false, true] },
     { where: 'name IS NULL', rows: [{ name: null }, { name: '' }], expected: [true, false] },
     { where: 'name IS NOT NULL', rows: [{ name: null }, { name: '' }], expected: [false, true] },
+    { where: `meta::text = '{"a": 1}'`, rows: [{ meta: '{"a": 1}' }, { meta: '{"a": 2}' }, { meta: null }], expected: [true, false, false] },
     { where: 'meta IS NOT NULL', rows: [{ meta: '{}' }, { meta: null }], expected: [true, false] },
     { where: 'id IN (1, 3)', rows: [{ id: '1' }, { id: '2' }, { id: '3' }], expected: [true, false, true] },
     { where: 'id NOT IN (1, 3)', rows: [{ id: '1' }, { id: '2' }], expected: [false, true] },
@@ -173,7 +174,7 @@ describe('compileWhere: refusals', () => {
     { where: 'active || name', message: /^argument of WHERE must be type boolean/ },
     { where: 'id LIKE 1', message: 'operator does not exist: integer ~~ integer' },
     { where: "code LIKE 'a%'", message: /^LIKE on character\(n\) values is not supported/ },
-    { where: "meta = '{}'", message: "Column \"meta\" has type jsonb, which a shape's where clause can only test with IS [NOT] NULL" },
+    { where: "meta = '{}'", message: "Column \"meta\" has type jsonb, which a shape's where clause can only test with IS [NOT] NULL or compare as text (meta::text)" },
     { where: 'id = ANY($1)', params: ['{1,2}'], message: "ANY (array) comparisons are not supported in a shape's where clause" },
     { where: "name SIMILAR TO 'a'", message: "SIMILAR TO is not supported in a shape's where clause" },
     { where: "name ~ 'a'", message: `Operator "~" is not allowed in a shape's where clause` },
@@ -193,6 +194,12 @@ describe('compileWhere: refusals', () => {
     expect(error.field).toBe(field)
     expect(error.messages).toHaveLength(1)
     expect(error.messages[0]).toMatch(typeof message === 'string' ? new RegExp(`^${escapeRegExp(message)}$`) : message)
+  })
+
+  it('refuses ::text on types whose text cast differs from their wire text', async () => {
+    const table: TableDescription = { ...items, columns: [...items.columns, column('ip', 'inet')] }
+    const error = await refusal("ip::text = '10.0.0.1'", [], table)
+    expect(error.messages).toEqual(["Cast from inet to text is not supported in a shape's where clause"])
   })
 
   it('refuses params that are not strings', async () => {

@@ -220,7 +220,12 @@ class WhereAnalyzer {
     this.#columns.add(column.name)
     const type = column.dims === 0 ? sqlTypeNamed(column.type) : undefined
     if (type === undefined) {
-      return { kind: 'opaqueColumn', name: column.name, typeName: `${column.type}${'[]'.repeat(column.dims)}` }
+      return {
+        kind: 'opaqueColumn',
+        name: column.name,
+        typeName: `${column.type}${'[]'.repeat(column.dims)}`,
+        baseType: column.type,
+      }
     }
     return { kind: 'column', type, name: column.name }
   }
@@ -229,7 +234,7 @@ class WhereAnalyzer {
   #coerce(value: Analyzed, type: SqlType, mismatch?: (actual: string) => string): WhereExpr {
     if (value.kind === 'opaqueColumn') {
       throw where(
-        `Column "${value.name}" has type ${value.typeName}, which a shape's where clause can only test with IS [NOT] NULL`,
+        `Column "${value.name}" has type ${value.typeName}, which a shape's where clause can only test with IS [NOT] NULL or compare as text (${value.name}::text)`,
       )
     }
     if (value.kind !== 'untyped') {
@@ -420,6 +425,9 @@ class WhereAnalyzer {
     if (typeName.typmods?.length) throw where(`Casts with a type modifier (${display}(…)) are not supported ${SUFFIX}`)
     const arg = this.#node(argNode)
     if (arg.kind === 'untyped') return this.#coerce(arg, type)
+    if (arg.kind === 'opaqueColumn' && type === 'text' && !TEXT_CAST_DIFFERS.includes(arg.baseType)) {
+      return { kind: 'columnText', type: 'text', name: arg.name }
+    }
     if (arg.kind === 'opaqueColumn' || !isSupportedCast(arg.type, type)) {
       throw where(`Cast from ${typeLabel(arg)} to ${TYPE_LABEL[type]} is not supported ${SUFFIX}`)
     }
@@ -462,6 +470,13 @@ class WhereAnalyzer {
     return { kind: 'coalesce', type: resolved, args: args.map((arg) => this.#coerce(arg, resolved)) }
   }
 }
+
+/**
+ * Types whose `::text` is not their output text (or depends on session settings the wire does not pin), so
+ * `col::text` could disagree with the wire value; every other opaque type casts to text through its output
+ * function, which is what the wire carries (S2).
+ */
+const TEXT_CAST_DIFFERS: readonly string[] = ['inet', 'cidr', 'money', 'interval']
 
 const BOOLEAN_TESTS: Readonly<Record<string, BooleanTestKind>> = {
   IS_TRUE: 'IS TRUE',

@@ -106,6 +106,10 @@ export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
         return type === undefined ? text : parseSqlValue(type, text)
       }
     }
+    case 'columnText': {
+      const { name } = expr
+      return (row) => row[name] ?? null
+    }
     case 'constant':
     case 'param': {
       const { value } = expr

@@ -35,6 +35,8 @@ export function renderWhere(expr: WhereExpr | OpaqueColumn, paramIndex: (number:
     case 'column':
     case 'opaqueColumn':
       return quoteIdentifier(expr.name)
+    case 'columnText':
+      return `(${quoteIdentifier(expr.name)})::text`
     case 'constant':
       if (expr.value === null) return `NULL${castSuffix(expr.type)}`
       if (expr.type === 'bool') return expr.value ? 'true' : 'false'

@@ -18,6 +18,8 @@ export type WhereFunction = 'lower' | 'upper' | 'char_length' | 'abs'
 
 export type WhereExpr =
   | { readonly kind: 'column'; readonly type: SqlType; readonly name: string }
+  /** `col::text` of a column whose type is otherwise opaque (an enum, jsonb, an array…): its wire text. */
+  | { readonly kind: 'columnText'; readonly type: 'text'; readonly name: string }
   | { readonly kind: 'constant'; readonly type: SqlType; readonly value: SqlValue | null }
   /** `$number` in the user's text; its value is already parsed as `type`. */
   | { readonly kind: 'param'; readonly type: SqlType; readonly number: number; readonly value: SqlValue }
@@ -65,4 +67,6 @@ export interface OpaqueColumn {
   readonly kind: 'opaqueColumn'
   readonly name: string
   readonly typeName: string
+  /** The element type for arrays. */
+  readonly baseType: string
 }

@@ -23,8 +23,9 @@ const POOLS: Record<string, readonly (string | null)[]> = {
   d: [null, '2024-01-01', '2024-02-29', '1999-12-31', 'infinity', '-infinity', '0044-03-15 BC'],
   ts: [null, '2024-01-01 00:00:00', '2024-01-01 12:30:00.5', '2023-12-31 23:59:59.999999', 'infinity', '1999-12-31 00:00:00'],
   tz: [null, '2024-01-01 00:00:00+00', '2024-01-01 10:00:00+02', '2023-12-31 23:00:00-05', '-infinity', '2024-02-29 00:00:00+00'],
-  j: [null, '{"a":1}'],
-  tags: [null, '{a,b}'],
+  j: [null, '{"a":1}', '{"b": [1, 2]}'],
+  tags: [null, '{a,b}', '{}'],
+  m: [null, 'sad', 'ok', 'happy'],
 }
 
 /** Deterministic PRNG (mulberry32) so a failure reproduces. */
@@ -113,6 +114,11 @@ const CASES: readonly { where: string; params?: string[]; matchesNone?: true }[]
   { where: "d < '0100-01-01'" },
   { where: "ts BETWEEN '2024-01-01' AND '2024-01-01 12:30:00.5'" },
   { where: 'j IS NULL' },
+  { where: `j::text = '{"a": 1}'` },
+  { where: "tags::text = '{a,b}'" },
+  { where: "m::text = 'ok'" },
+  { where: "m::text IN ('sad', $1)", params: ['happy'] },
+  { where: "m::text LIKE '%a%'" },
   { where: 'i4 IS NULL OR f8 IS NOT NULL AND d IS NULL' },
   { where: 'n IS NOT NULL AND ts IS NULL' },
   { where: 'tags IS NOT NULL AND i4 IN (1, 2, 3)' },
@@ -143,9 +149,9 @@ describe('matches agrees with Postgres (PGlite)', () => {
 
   beforeAll(async () => {
     db = new PGlite()
-    await db.exec(`CREATE TABLE things (id int4 PRIMARY KEY, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+    await db.exec(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); CREATE TABLE things (id int4 PRIMARY KEY, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
       n numeric, t text, vc varchar(10), c char(5), u uuid, b bool, d date, ts timestamp, tz timestamptz, j jsonb,
-      tags text[], "Mixed Case" text); SET TimeZone = 'UTC'; SET DateStyle = 'ISO, DMY'; SET extra_float_digits = 1`)
+      tags text[], m mood, "Mixed Case" text); SET TimeZone = 'UTC'; SET DateStyle = 'ISO, DMY'; SET extra_float_digits = 1`)
     const next = random(20_26)
     const names = [...Object.keys(POOLS), 'Mixed Case']
     const values: (string | null)[] = []

@@ -28,6 +28,7 @@ export const allTypes: TableDescription = {
     column('tz', 'timestamptz'),
     column('j', 'jsonb'),
     column('tags', 'text', { dims: 1 }),
+    column('m', 'mood'),
     column('Mixed Case', 'text'),
   ],
 }
