@@ -106,6 +106,9 @@ async function deleteShape(request: Request, context: HandlerContext): Promise<R
   const handle = search.get('handle')
   const headers = { ...corsHeaders(request), 'cache-control': 'no-cache' }
   let log = handle ? context.registry.byHandle(handle) : undefined
+  if (!handle && !search.get('table')) {
+    return badRequest(request, { handle: ["can't be blank when shape definition is missing"] })
+  }
   if (!handle) {
     const definitionSearch = new URLSearchParams(search)
     definitionSearch.set('offset', '-1')
