@@ -41,14 +41,18 @@ function browser() {
 }
 
 export default defineConfig({
+  // Pre-bundled up front: found only when the SSE runner first runs, it would otherwise re-optimize mid-run.
+  optimizeDeps: { include: ['@microsoft/fetch-event-source/lib/cjs/parse.js'] },
   test: {
     testTimeout: 20_000,
     projects: [
       {
+        extends: true,
         plugins: [storybookTest({ configDir: fileURLToPath(new URL('./.storybook', import.meta.url)) })],
         test: { name: 'storybook', browser: browser() },
       },
       {
+        extends: true,
         plugins: [react()],
         test: { name: 'e2e', include: ['test/e2e/**/*.test.{ts,tsx}'], browser: browser() },
       },

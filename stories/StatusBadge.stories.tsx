@@ -3,6 +3,7 @@
  */
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect } from 'storybook/test'
+import { sseRunner } from '../src/core/sseRunner'
 import { ItemWriter } from './support/ItemWriter'
 import { LiveItemList } from './support/LiveItemList'
 import { StatusBadge } from './support/StatusBadge'
@@ -13,15 +14,19 @@ function Badge() {
   return <StatusBadge source={itemsShape(useStoryFixture().url)} />
 }
 
-const meta = {
-  title: 'Live shapes/Status badge',
-  render: () => (
-    <StoryFixtureProvider>
+function LiveDemo({ sse }: { sse: boolean }) {
+  return (
+    <StoryFixtureProvider options={sse ? { liveSse: true, liveRunner: sseRunner } : {}}>
       <Badge />
       <ItemWriter />
       <LiveItemList />
     </StoryFixtureProvider>
-  ),
+  )
+}
+
+const meta = {
+  title: 'Live shapes/Status badge',
+  render: () => <LiveDemo sse={false} />,
 } satisfies Meta
 
 export default meta
@@ -34,6 +39,18 @@ export const LongPoll: Story = {
     await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
     await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('up to date')
     await expect(canvas.queryByTestId('status-error')).toBeNull()
+    await expect(canvas.queryByTestId('status-fallback')).toBeNull()
+  },
+}
+
+/** Live over SSE: the client's `liveSse` with the core's SSE runner; writes arrive over the event stream. */
+export const Sse: Story = {
+  render: () => <LiveDemo sse />,
+  play: async ({ canvas, userEvent }) => {
+    await expect(await canvas.findByText('sse')).toHaveAttribute('data-testid', 'status-transport')
+    await expect(await canvas.findByText('live')).toHaveAttribute('data-testid', 'status-phase')
+    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
+    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
     await expect(canvas.queryByTestId('status-fallback')).toBeNull()
   },
 }
