@@ -57,6 +57,10 @@ export async function compileWhere(input: {
   if (missing.length > 0) {
     throw new WhereClauseError('params', missing.map((number) => `Parameter $${number} must be a string`))
   }
+  const withNul = input.params.flatMap((value, index) => (value.includes('\u0000') ? [index + 1] : []))
+  if (withNul.length > 0) {
+    throw new WhereClauseError('params', withNul.map((number) => `Parameter $${number} contains a NUL character`))
+  }
   const tree = await parseWhereTree(input.where)
   const analysis = analyzeWhere(tree, input.table, input.params)
   const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))

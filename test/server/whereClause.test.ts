@@ -185,6 +185,8 @@ describe('compileWhere: refusals', () => {
     { where: "price::numeric(10,2) = 1", message: /^Casts with a type modifier/ },
     { where: "created::text = 'x'", message: "Cast from timestamp with time zone to text is not supported in a shape's where clause" },
     { where: 'price / 2 > 1', message: /^Division of numeric values is not supported/ },
+    { where: 'id = 1 OR true\u0000; DROP TABLE items', message: 'Invalid where clause: it contains a NUL character' },
+    { where: 'name = $1', params: ['a\u0000b'], field: 'params', message: 'Parameter $1 contains a NUL character' },
     { where: "B'101' IS NULL", message: "Bit-string literals are not supported in a shape's where clause" },
     { where: `id = 1 AND ${'NOT '.repeat(300)} true`, message: /^The where clause is nested too deeply/ },
   ]

@@ -63,13 +63,13 @@ function matchTokens(tokens: readonly Token[], text: readonly number[]): boolean
   return p === tokens.length
 }
 
-/** Lower-cases code point by code point (one-to-one, as Postgres' per-character `lower` does). */
+/**
+ * Lower-cases code point by code point, one to one, as Postgres' per-character `lower` does: where Unicode maps
+ * a letter to several code points (only `İ` → `i̇`), the base letter is kept.
+ */
 export function foldCase(text: string): string {
   let result = ''
-  for (const char of text) {
-    const lower = char.toLowerCase()
-    result += Array.from(lower).length === 1 ? lower : char
-  }
+  for (const char of text) result += String.fromCodePoint(char.toLowerCase().codePointAt(0) ?? 0)
   return result
 }
 

@@ -25,6 +25,8 @@ function describeSyntaxError(error: unknown): string {
 /** The parse tree of the clause's expression (P1, P2); throws `WhereClauseError` for anything else. */
 export async function parseWhereTree(where: string): Promise<Node> {
   if (where.trim() === '') throw new WhereClauseError('where', ['Invalid where clause: the where clause is empty'])
+  // The parser reads a C string: text after a NUL would be silently dropped.
+  if (where.includes('\u0000')) throw new WhereClauseError('where', ['Invalid where clause: it contains a NUL character'])
   await loadModule()
   let result: ReturnType<typeof parseSync>
   try {

@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest'
+import {
+  addDecimal,
+  compareDecimal,
+  DecimalArithmeticError,
+  formatDecimal,
+  moduloDecimal,
+  multiplyDecimal,
+  parseDecimal,
+  roundDecimal,
+  subtractDecimal,
+  type Decimal,
+} from '../../../src/server/where/decimal'
+
+function decimal(text: string): Decimal {
+  const value = parseDecimal(text)
+  if (!value) throw new Error(`not a decimal: ${text}`)
+  return value
+}
+
+describe('decimal', () => {
+  it.each([
+    ['1.50', '1.50'],
+    ['-0.5', '-0.5'],
+    ['.5', '0.5'],
+    ['5.', '5'],
+    ['1.5e-3', '0.0015'],
+    ['1e5', '100000'],
+    ['  +7 ', '7'],
+    ['nan', 'NaN'],
+    ['-Infinity', '-Infinity'],
+  ])('parses %s as %s', (input, output) => {
+    expect(formatDecimal(decimal(input))).toBe(output)
+  })
+
+  it.each(['', '.', 'abc', '1.2.3', '1e', '--1', '0x10'])('refuses %j', (input) => {
+    expect(parseDecimal(input)).toBeUndefined()
+  })
+
+  it.each([
+    ['1.5', '1.50', 0],
+    ['0.1', '0.10000000000000000000001', -1],
+    ['100000000000000000001', '100000000000000000000', 1],
+    ['-2', '1', -1],
+    ['NaN', 'Infinity', 1],
+    ['NaN', 'NaN', 0],
+    ['-Infinity', '-99999999999', -1],
+  ])('orders %s against %s as %i', (a, b, order) => {
+    expect(compareDecimal(decimal(a), decimal(b))).toBe(order)
+    expect(compareDecimal(decimal(b), decimal(a))).toBe(order === 0 ? 0 : -order)
+  })
+
+  it('adds, subtracts and multiplies exactly with Postgres result scales', () => {
+    expect(formatDecimal(addDecimal(decimal('0.1'), decimal('0.2')))).toBe('0.3')
+    expect(formatDecimal(subtractDecimal(decimal('1.00'), decimal('0.5')))).toBe('0.50')
+    expect(formatDecimal(multiplyDecimal(decimal('1.2300'), decimal('2.0')))).toBe('2.46000')
+    expect(formatDecimal(multiplyDecimal(decimal('Infinity'), decimal('0')))).toBe('NaN')
+    expect(formatDecimal(addDecimal(decimal('Infinity'), decimal('-Infinity')))).toBe('NaN')
+  })
+
+  it('takes the remainder with the sign of the dividend and refuses a zero divisor', () => {
+    expect(formatDecimal(moduloDecimal(decimal('-7.5'), decimal('2')))).toBe('-1.5')
+    expect(formatDecimal(moduloDecimal(decimal('7'), decimal('-3')))).toBe('1')
+    expect(() => moduloDecimal(decimal('1'), decimal('0.0'))).toThrow(DecimalArithmeticError)
+  })
+
+  it('rounds half away from zero like the numeric → integer cast', () => {
+    expect(roundDecimal(decimal('2.5'))).toBe(3n)
+    expect(roundDecimal(decimal('-2.5'))).toBe(-3n)
+    expect(roundDecimal(decimal('2.49'))).toBe(2n)
+    expect(roundDecimal(decimal('NaN'))).toBeUndefined()
+  })
+})
