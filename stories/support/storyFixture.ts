@@ -42,8 +42,12 @@ export interface StoryFixtureOptions {
   longPollTimeoutMs?: number
   /** Holds every request until `openGate()`, so a story can show what renders before the server answers. */
   gated?: boolean
+  /** Sees every request the client sends, with its abort signal (tests check that unmounting ends them). */
+  onRequest?: (url: string, signal: AbortSignal | undefined) => void
   /** Sees every response the server gives the client (tests check which transport was on the wire). */
   onResponse?: (url: string, response: Response) => void
+  /** The client's grace period after the last release; default the client's (3 s). */
+  gracePeriodMs?: number
 }
 
 /** A story's server, client and the writes its buttons make. */
@@ -91,19 +95,22 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
   })
   let openGate = (): void => {}
   const gate = options.gated ? new Promise<void>((resolve) => (openGate = resolve)) : undefined
-  const { onResponse } = options
+  const { onRequest, onResponse } = options
   const clientFetch: typeof fetch =
-    gate || onResponse
+    gate || onRequest || onResponse
       ? async (input, init) => {
+          const url = input instanceof Request ? input.url : String(input)
+          onRequest?.(url, init?.signal ?? undefined)
           if (gate) await gate
           const response = await server.fetch(input, init)
-          onResponse?.(input instanceof Request ? input.url : String(input), response)
+          onResponse?.(url, response)
           return response
         }
       : server.fetch
   const client = new ShapeClient({
     fetch: clientFetch,
     liveSse: options.liveSse ?? false,
+    ...(options.gracePeriodMs === undefined ? {} : { gracePeriodMs: options.gracePeriodMs }),
     ...(options.liveRunner ? { liveRunner: options.liveRunner } : {}),
   })
   const itemIds = (): number[] => server.source.rows(ITEMS_TABLE).map((row) => Number(row['id'])).sort((a, b) => a - b)
