@@ -251,6 +251,8 @@ function renderMarkdown(report) {
       const n = rows.toLocaleString('en-US')
       liveRows.push(compare(groupId, `${mode}, ${n} rows: 100 tx × 100 updates, total (ms)`, (r) => r.ms, rows === 100_000 ? 0.5 : undefined))
       liveRows.push(compare(groupId, `${mode}, ${n} rows: median tx, commit → published (ms)`, (r) => r.p50TxMs))
+      liveRows.push(compare(groupId, `${mode}, ${n} rows: client share, total over 100 tx (ms)`, (r) => r.clientTotalMs, rows === 100_000 ? 0.5 : undefined))
+      liveRows.push(compare(groupId, `${mode}, ${n} rows: client share, median tx (ms)`, (r) => r.clientP50Ms))
     }
     const small = series(report, `live-${mode}-10000`, 'ours', (r) => r.perTxMs)
     const large = series(report, `live-${mode}-100000`, 'ours', (r) => r.perTxMs)
@@ -258,6 +260,11 @@ function renderMarkdown(report) {
     const theirsLarge = series(report, `live-${mode}-100000`, 'theirs', (r) => r.perTxMs)
     if (groups.has(`live-${mode}-10000`) && groups.has(`live-${mode}-100000`)) {
       liveRows.push([`${mode}: per-tx cost at 100k / at 10k rows`, cell(ratioSeries(large, small)), cell(ratioSeries(theirsLarge, theirsSmall)), '', 'ours ≈ 1 (does not grow)'])
+      const clientSmall = series(report, `live-${mode}-10000`, 'ours', (r) => r.clientTotalMs)
+      const clientLarge = series(report, `live-${mode}-100000`, 'ours', (r) => r.clientTotalMs)
+      const theirsClientSmall = series(report, `live-${mode}-10000`, 'theirs', (r) => r.clientTotalMs)
+      const theirsClientLarge = series(report, `live-${mode}-100000`, 'theirs', (r) => r.clientTotalMs)
+      liveRows.push([`${mode}: client share at 100k / at 10k rows`, cell(ratioSeries(clientLarge, clientSmall)), cell(ratioSeries(theirsClientLarge, theirsClientSmall)), '', 'ours ≈ 1 (does not grow)'])
     }
   }
   table('(b) live throughput', header, liveRows)
@@ -268,6 +275,7 @@ function renderMarkdown(report) {
     if (!groups.has(groupId)) continue
     const limit = variant === 'rowHooks' ? 0.01 : undefined
     reactRows.push(compare(groupId, `${variant}: publish → commit (ms)`, (r) => r.latencyMs, limit))
+    reactRows.push(compare(groupId, `${variant}: first update, cold (ms)`, (r) => r.firstMs))
     reactRows.push(compare(groupId, `${variant}: row components rendered`, (r) => r.rowRenders))
     const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
     reactRows.push([`${variant}: ours / theirs memo list`, cell(ratioSeries(ours, memoTheirs)), '', '', variant === 'plain' ? '' : verdict(ratioSeries(ours, memoTheirs), 0.2)])

@@ -4,6 +4,10 @@
  * client has published the previous one (its last row shows the transaction's marker), so `ms / transactions`
  * is the end-to-end cost of one transaction (commit -> wake -> response -> parse -> apply -> notify).
  *
+ * `clientMs` isolates the client's share: from the first body bytes of the live response (long-poll) or SSE event
+ * that carries the transaction reaching the client's `fetch` body to the client publishing it. Bytes are
+ * timestamped by a pass-through stream wrapped around every live response body, on both sides alike.
+ *
  * Waiting for the client's live request to be parked before the first commit is done by polling the server's
  * waiter count: this is a bench, not a test, and it is outside the timed section.
  */
@@ -18,19 +22,36 @@ async function untilParked(url, table) {
   throw new Error('live request never parked')
 }
 
+/** A `fetch` whose live response bodies record when each chunk of bytes arrived. */
+function stampingFetch(arrivals) {
+  return async (input, init) => {
+    const response = await fetch(input, init)
+    if (!String(input).includes('live=true') || response.body === null) return response
+    const stamp = new TransformStream({
+      transform(chunk, controller) {
+        arrivals.push(performance.now())
+        controller.enqueue(chunk)
+      },
+    })
+    return new Response(response.body.pipeThrough(stamp), { status: response.status, statusText: response.statusText, headers: response.headers })
+  }
+}
+
 export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100 }) {
   await prepareTable(url, table, rows)
-  const shape = await adapter.openShape({ url, table, fetch, liveSse: mode === 'sse' })
+  const arrivals = []
+  const shape = await adapter.openShape({ url, table, fetch: stampingFetch(arrivals), liveSse: mode === 'sse' })
   await untilParked(url, table)
   let expected
   let resolveApplied
   const unsubscribe = shape.onChange(() => {
     if (expected && shape.getRow(expected.lastKey)?.priority === expected.marker) {
       expected = undefined
-      resolveApplied()
+      resolveApplied(performance.now())
     }
   })
   const perTx = []
+  const clientMs = []
   const start = performance.now()
   for (let t = 0; t < transactions; t++) {
     const txStart = performance.now()
@@ -39,10 +60,12 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     })
     const response = await fetch(`${url}/_bench/commit?table=${table}&size=${txSize}`, { method: 'POST' })
     const info = await response.json()
-    if (shape.getRow(info.lastKey)?.priority === info.marker) resolveApplied()
+    if (shape.getRow(info.lastKey)?.priority === info.marker) resolveApplied(performance.now())
     else expected = info
-    await applied
+    const appliedAt = await applied
     perTx.push(performance.now() - txStart)
+    const arrived = arrivals.find((at) => at >= txStart)
+    if (arrived !== undefined && arrived <= appliedAt) clientMs.push(appliedAt - arrived)
   }
   const ms = performance.now() - start
   unsubscribe()
@@ -52,11 +75,15 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
   shape.close()
   await dropTable(url, table)
   perTx.sort((a, b) => a - b)
+  clientMs.sort((a, b) => a - b)
   return {
     ms,
     perTxMs: ms / transactions,
     p50TxMs: perTx[perTx.length >> 1],
     p95TxMs: perTx[Math.floor(perTx.length * 0.95)],
     updatesPerSec: (transactions * txSize) / (ms / 1000),
+    clientP50Ms: clientMs[clientMs.length >> 1],
+    clientTotalMs: clientMs.reduce((sum, v) => sum + v, 0),
+    clientSamples: clientMs.length,
   }
 }

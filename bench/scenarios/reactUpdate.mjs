@@ -9,8 +9,9 @@
  * Latency is publish → commit: from the moment the live response carrying the update reaches the client's `fetch`
  * to the last React commit it causes (Profiler `onRender`, which runs in the commit phase). Network and server time
  * are excluded; parsing, applying, notifying, rendering and committing are included. Each process measures
- * `updates` updates of the same row, drops the first (cold code) and reports the median of the rest (fewer for
- * `rowHooks`, where one update of theirs takes seconds).
+ * `updates` updates of the same row, drops the first `warmup` ones (cold code: both sides take a few updates to get
+ * fast) and reports the median of the rest, plus the very first update as `firstMs` (fewer for `rowHooks`, where
+ * one update of theirs takes seconds).
  */
 import { keyOf, prepareTable, dropTable } from '../probe.mjs'
 
@@ -38,7 +39,7 @@ async function until(predicate, what, timeoutMs = 60_000) {
   }
 }
 
-export async function reactUpdate({ adapter, url, rows, table, variant, updates = variant === 'rowHooks' ? 3 : 6 }) {
+export async function reactUpdate({ adapter, url, rows, table, variant, updates = variant === 'rowHooks' ? 3 : 15, warmup = variant === 'rowHooks' ? 1 : 5 }) {
   const React = await import('react')
   const { createRoot } = await import('react-dom/profiling')
   const h = React.createElement
@@ -85,6 +86,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, updates 
   await sleep(50)
 
   const samples = []
+  let firstMs
   for (let u = 0; u < updates; u++) {
     counter.rows = 0
     commits.length = 0
@@ -97,7 +99,8 @@ export async function reactUpdate({ adapter, url, rows, table, variant, updates 
     const arrived = liveResponses.find((at) => at >= sentAt)
     const last = commits.at(-1)
     if (arrived === undefined || last === undefined) throw new Error('no live response or no commit observed')
-    if (u === 0) continue
+    if (u === 0) firstMs = last.at - arrived
+    if (u < warmup) continue
     samples.push({
       latencyMs: last.at - arrived,
       rowRenders: counter.rows,
@@ -118,6 +121,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, updates 
     commits: median((s) => s.commits),
     renderMs: median((s) => s.renderMs),
     mountMs,
+    firstMs,
     samples: samples.map((s) => Number(s.latencyMs.toFixed(2))),
   }
 }
