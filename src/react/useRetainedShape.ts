@@ -58,9 +58,16 @@ function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T
 }
 
 /**
- * The `Shape` for `source`, retained while the component is mounted (R1–R5); `undefined` when disabled.
+ * The shared `Shape` for `source`, kept open while the component is mounted (R1–R5); `undefined` when disabled.
+ * It does not re-render the component on changes: pass the shape to `useShapeKeys` and to row components using
+ * `useShapeRow`, so a list re-renders on membership changes only and each row on its own changes only.
+ *
  * @example
- * const shape = useRetainedShape({ url, params: { table: 'todos' } })
+ * function TodoList() {
+ *   const shape = useRetainedShape<Todo>({ url: '/v1/shape', params: { table: 'todos' } })
+ *   const keys = useShapeKeys(shape)
+ *   return <ul>{shape && keys.map((key) => <TodoRow key={key} shape={shape} rowKey={key} />)}</ul>
+ * }
  */
 export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T> | undefined {
   const client = useShapeClient()
