@@ -163,7 +163,6 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
       if (!isUpToDate(message)) continue
       const messages = held
       held = []
-      if (signal.aborted) break
       lastOffset = resumeOffset(messages, lastOffset)
       request.onBatch({ messages, offset: lastOffset })
     }
