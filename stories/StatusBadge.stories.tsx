@@ -14,9 +14,10 @@ function Badge() {
   return <StatusBadge source={itemsShape(useStoryFixture().url)} />
 }
 
-function LiveDemo({ sse }: { sse: boolean }) {
+function LiveDemo({ sse, cutSse = false }: { sse: boolean; cutSse?: boolean }) {
+  const options = sse ? { liveSse: true, liveRunner: sseRunner, ...(cutSse ? { sseTimeoutMs: 5 } : {}) } : {}
   return (
-    <StoryFixtureProvider options={sse ? { liveSse: true, liveRunner: sseRunner } : {}}>
+    <StoryFixtureProvider options={options}>
       <Badge />
       <ItemWriter />
       <LiveItemList />
@@ -52,6 +53,20 @@ export const Sse: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
     await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
     await expect(canvas.queryByTestId('status-fallback')).toBeNull()
+  },
+}
+
+/**
+ * A server (or proxy) that ends every SSE stream at once: after three short connections the client falls back to
+ * long-polling, says why, and keeps following writes.
+ */
+export const SseFallback: Story = {
+  render: () => <LiveDemo sse cutSse />,
+  play: async ({ canvas, userEvent }) => {
+    await expect(await canvas.findByTestId('status-fallback', {}, { timeout: 5000 })).toHaveTextContent(/long-polling/)
+    await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
+    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
+    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
   },
 }
 

@@ -40,6 +40,8 @@ export interface StoryFixtureOptions {
   liveRunner?: LiveRunnerFactory
   /** How long the server holds a live long-poll without changes; default 20 s like the real one. */
   longPollTimeoutMs?: number
+  /** How long the server keeps an SSE stream open; a few ms imitates a proxy that buffers and cuts SSE. */
+  sseTimeoutMs?: number
   /** Holds every request until `openGate()`, so a story can show what renders before the server answers. */
   gated?: boolean
   /** Sees every request the client sends, with its abort signal (tests check that unmounting ends them). */
@@ -92,6 +94,7 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
   const server = createTestShapeServer({
     tables: [itemsTable(options.seed ?? SEED_ITEMS)],
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
+    ...(options.sseTimeoutMs === undefined ? {} : { sseTimeoutMs: options.sseTimeoutMs }),
   })
   let openGate = (): void => {}
   const gate = options.gated ? new Promise<void>((resolve) => (openGate = resolve)) : undefined
