@@ -1,0 +1,227 @@
+import { describe, it, expect, afterEach, vi } from 'vitest'
+import { useState } from 'react'
+import { renderToString } from 'react-dom/server'
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
+import { ShapeClient } from '../../src/core/index'
+import { resetDefaultShapeClient, shallow, ShapeClientProvider, useShape } from '../../src/react/index'
+import type { UseShapeResult } from '../../src/react/index'
+import { createHarness, makeItems } from './support/harness'
+import type { Harness, Item } from './support/harness'
+
+const GRACE_MS = 3000
+let harness: Harness | undefined
+afterEach(async () => {
+  cleanup()
+  vi.unstubAllGlobals()
+  resetDefaultShapeClient()
+  await harness?.close()
+  harness = undefined
+})
+
+describe('useShape', () => {
+  it('returns the fields of @electric-sql/react with its conventions, plus rows by key and isUpToDate', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const seen: UseShapeResult<Item>[] = []
+    function List() {
+      const result = useShape<Item>(h.options())
+      seen.push(result)
+      return <p>{result.isLoading ? 'loading' : result.data.map((row) => row.title).join(',')}</p>
+    }
+    render(<List />, { wrapper: h.wrapper })
+    expect(seen[0]).toMatchObject({ data: [], isLoading: true, isError: false, error: false, lastSyncedAt: undefined, isUpToDate: false })
+    await screen.findByText('item 1,item 2')
+    const last = seen.at(-1)!
+    const shape = h.client.shape<Item>(h.options())
+    expect(last.shape).toBe(shape)
+    expect(last.data).toBe(shape.getSnapshot().data)
+    expect(last.rows).toBe(shape.getSnapshot().rows)
+    expect([...last.rows.values()]).toEqual(last.data)
+    expect(last).toMatchObject({ isLoading: false, isError: false, error: false, isUpToDate: true, isPlaceholderData: false })
+    expect(last.data).toEqual([
+      { id: 1, title: 'item 1', done: false },
+      { id: 2, title: 'item 2', done: false },
+    ])
+    expect(last.lastSyncedAt).toBe(h.clock.now())
+  })
+
+  it('keeps the same result object and subscription across re-renders with inline options and selector', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const shape = h.client.shape<Item>(h.options())
+    const subscribe = vi.spyOn(shape, 'subscribe')
+    const seen: Array<readonly Item[]> = []
+    let bump: () => void = () => undefined
+    function List() {
+      const [tick, setTick] = useState(0)
+      bump = () => setTick((value) => value + 1)
+      const data = useShape<Item, readonly Item[]>({ url: h.server.url, params: { table: h.table }, selector: (result) => result.data })
+      seen.push(data)
+      return <p>{`${tick}:${data.length}`}</p>
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('0:2')
+    const subscriptions = subscribe.mock.calls.length
+    const before = seen.at(-1)
+    for (let index = 1; index <= 5; index++) {
+      act(() => bump())
+      await screen.findByText(`${index}:2`)
+    }
+    expect(subscribe.mock.calls.length).toBe(subscriptions)
+    expect(seen.at(-1)).toBe(before)
+    expect(h.requests.initial).toBe(1)
+  })
+
+  it('re-renders a selector component only when its selection changes (isEqual: shallow)', async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    let renders = 0
+    function DoneIds() {
+      const ids = useShape<Item, number[]>({
+        ...h.options(),
+        selector: (result) => result.data.filter((row) => row.done).map((row) => row.id),
+        isEqual: shallow,
+      })
+      renders += 1
+      return <p>{`done:${ids.join(',')}`}</p>
+    }
+    render(<DoneIds />, { wrapper: h.wrapper })
+    await screen.findByText('done:')
+    const shape = h.client.shape<Item>(h.options())
+    await act(() => shape.whenUpToDate())
+    const settled = renders
+    act(() => h.server.source.update(h.table, { id: 1, title: 'renamed' }))
+    await waitFor(() => expect(shape.getRow(`"public"."${h.table}"/"1"`)?.title).toBe('renamed'))
+    expect(renders).toBe(settled)
+    act(() => h.server.source.update(h.table, { id: 2, done: true }))
+    await screen.findByText('done:2')
+    expect(renders).toBe(settled + 1)
+  })
+
+  it('runs a selector again when the props it closes over change', async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    function Count({ min }: { min: number }) {
+      const count = useShape<Item, number>({ ...h.options(), selector: (result) => result.data.filter((row) => row.id >= min).length })
+      return <p>{`count:${count}`}</p>
+    }
+    const view = render(<Count min={1} />, { wrapper: h.wrapper })
+    await screen.findByText('count:3')
+    view.rerender(<Count min={3} />)
+    expect(screen.getByText('count:1')).toBeTruthy()
+  })
+
+  it('enabled: false creates no shape and opens nothing; enabling it loads', async () => {
+    harness = createHarness(makeItems(1))
+    const h = harness
+    let last: UseShapeResult<Item> | undefined
+    function List({ enabled }: { enabled: boolean }) {
+      last = useShape<Item>({ ...h.options(), enabled })
+      return <p>{`${String(last.isLoading)}:${last.data.length}`}</p>
+    }
+    const view = render(<List enabled={false} />, { wrapper: h.wrapper })
+    expect(last).toMatchObject({ isLoading: false, data: [], error: false, shape: undefined })
+    expect(h.client.size).toBe(0)
+    expect(h.requests.started).toBe(0)
+    view.rerender(<List enabled />)
+    await screen.findByText('false:1')
+  })
+
+  it('keeps the previous rows while a changed definition syncs (no flash of empty content)', async () => {
+    harness = createHarness(makeItems(5))
+    const h = harness
+    const lengths: number[] = []
+    const placeholders: boolean[] = []
+    function List({ max }: { max: number }) {
+      const result = useShape<Item>(h.options({ where: 'id <= $1', params: [String(max)] }))
+      lengths.push(result.data.length)
+      placeholders.push(result.isPlaceholderData)
+      return <p>{`rows:${result.data.length}`}</p>
+    }
+    const view = render(<List max={2} />, { wrapper: h.wrapper })
+    // The first `where` of a run loads the server's SQL parser (WebAssembly): allow it time.
+    await screen.findByText('rows:2', undefined, { timeout: 15_000 })
+    const from = lengths.length
+    view.rerender(<List max={4} />)
+    expect(placeholders.at(-1)).toBe(true)
+    await screen.findByText('rows:4')
+    expect(lengths.slice(from).every((length) => length === 2 || length === 4)).toBe(true)
+    expect(placeholders.at(-1)).toBe(false)
+    expect(h.requests.initial).toBe(2)
+  }, 30_000)
+
+  it('an aborted signal releases the stream; subscribe: false lets it go after the first up-to-date, keeping the rows', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const controller = new AbortController()
+    function Signalled() {
+      const { data } = useShape<Item>({ ...h.options({ v: 'signal' }), signal: controller.signal })
+      return <p>{`signal:${data.length}`}</p>
+    }
+    function Once() {
+      const { data } = useShape<Item>({ ...h.options({ v: 'once' }), subscribe: false })
+      return <p>{`once:${data.length}`}</p>
+    }
+    render(
+      <>
+        <Signalled />
+        <Once />
+      </>,
+      { wrapper: h.wrapper },
+    )
+    await screen.findByText('signal:2')
+    await screen.findByText('once:2')
+    expect(h.client.shape(h.options({ v: 'once' })).refCount).toBe(0)
+    controller.abort()
+    act(() => h.clock.advance(GRACE_MS))
+    expect(h.client.size).toBe(0)
+    await h.requests.idle()
+    expect(screen.getByText('signal:2')).toBeTruthy()
+    expect(screen.getByText('once:2')).toBeTruthy()
+  })
+})
+
+describe('client resolution', () => {
+  it('uses a default client in a browser without a provider', async () => {
+    harness = createHarness(makeItems(1))
+    const h = harness
+    vi.stubGlobal('fetch', h.server.fetch)
+    function List() {
+      const { data } = useShape<Item>(h.options())
+      return <p>{`rows:${data.length}`}</p>
+    }
+    render(<List />)
+    await screen.findByText('rows:1')
+    expect(h.client.size).toBe(0)
+  })
+
+  it('throws on a server without a provider instead of sharing a module-level client', () => {
+    function List() {
+      const { data } = useShape<Item>({ url: 'http://x.test/v1/shape', params: { table: 'items' } })
+      return <p>{data.length}</p>
+    }
+    vi.stubGlobal('window', undefined)
+    expect(() => renderToString(<List />)).toThrow(/ShapeClientProvider/)
+  })
+
+  it('renders on the server what the store holds, through getServerSnapshot', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const client = new ShapeClient({ fetch: h.server.fetch, visibility: null })
+    const shape = client.shape<Item>(h.options())
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    function List() {
+      const { data, isLoading } = useShape<Item>(h.options())
+      return <p>{isLoading ? 'loading' : data.map((row) => row.title).join(',')}</p>
+    }
+    const html = renderToString(
+      <ShapeClientProvider client={client}>
+        <List />
+      </ShapeClientProvider>,
+    )
+    expect(html).toBe('<p>item 1,item 2</p>')
+    release()
+    client.dispose()
+  })
+})
