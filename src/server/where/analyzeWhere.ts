@@ -1,14 +1,10 @@
 /**
- * Validates a where clause's parse tree against an allow-list and the table, and types it (parse tree → WhereExpr).
+ * Validates a where clause's parse tree against the allow-list (`whereAllowList.ts`) and the table, and types it
+ * (parse tree → WhereExpr).
  *
  * Rules:
- * - A1. Allow-list: AND/OR/NOT; `= <> != < <= > >=`; `IS [NOT] DISTINCT FROM`; `+ - * / %` and unary `-`/`+`;
- *   `||`; `[NOT] LIKE`/`ILIKE` and their `~~` operator forms; `IS [NOT] NULL`; `IS [NOT] TRUE/FALSE/UNKNOWN`;
- *   `[NOT] IN (list)`; `[NOT] BETWEEN [SYMMETRIC]`; casts to the supported types; string, number, boolean and
- *   NULL literals; `$n`; the functions in `FUNCTIONS`; `COALESCE`. Everything else is refused by name.
- * - A2. Functions are limited to immutable ones (`lower`, `upper`, `length`/`char_length`/`character_length`,
- *   `abs`, `coalesce`): a shape's membership must not change unless its rows do, so `now()`, `random()`,
- *   `CURRENT_DATE`… are refused, as is anything with side effects (`pg_sleep`).
+ * - A1. Only what `whereAllowList.ts` lists is accepted; every other node, operator, function or cast is refused
+ *   by name with a `WhereClauseError`.
  * - A3. Columns are the table's own, unqualified or qualified by the table (and schema) name; quoted names keep
  *   their case (the parser already folded unquoted ones).
  * - A4. `$n` must be bound (1 ≤ n ≤ params.length) and is typed by context like an untyped literal; a value that
@@ -31,8 +27,18 @@ import {
   type SqlType,
 } from './sqlType'
 import { castSqlValue, parseSqlValue, SqlValueError, TYPE_LABEL } from './sqlValue'
+import {
+  ARITHMETIC_OPERATORS,
+  BOOLEAN_TESTS,
+  COMPARE_OPERATORS,
+  FUNCTIONS,
+  LIKE_OPERATORS,
+  MAX_DEPTH,
+  NODE_NAMES,
+  TEXT_CAST_DIFFERS,
+} from './whereAllowList'
 import { WhereClauseError } from './whereClauseError'
-import type { ArithmeticOperator, BooleanTestKind, CompareOperator, OpaqueColumn, WhereExpr, WhereFunction } from './whereExpr'
+import type { ArithmeticOperator, CompareOperator, OpaqueColumn, WhereExpr } from './whereExpr'
 
 /** The result of analysis: the typed tree plus what it reads. */
 export interface WhereAnalysis {
@@ -53,35 +59,6 @@ interface Untyped {
 type Analyzed = WhereExpr | Untyped | OpaqueColumn
 
 const SUFFIX = "in a shape's where clause"
-/** Keeps recursion (here and in rendering/evaluation) far from the JavaScript stack limit. */
-const MAX_DEPTH = 256
-const COMPARE_OPERATORS: readonly string[] = ['=', '<>', '<', '<=', '>', '>=']
-const ARITHMETIC_OPERATORS: readonly string[] = ['+', '-', '*', '/', '%']
-const LIKE_OPERATORS: Readonly<Record<string, { negated: boolean; caseInsensitive: boolean }>> = {
-  '~~': { negated: false, caseInsensitive: false },
-  '!~~': { negated: true, caseInsensitive: false },
-  '~~*': { negated: false, caseInsensitive: true },
-  '!~~*': { negated: true, caseInsensitive: true },
-}
-const FUNCTIONS: Readonly<Record<string, WhereFunction>> = {
-  lower: 'lower',
-  upper: 'upper',
-  length: 'char_length',
-  char_length: 'char_length',
-  character_length: 'char_length',
-  abs: 'abs',
-}
-const NODE_NAMES: Readonly<Record<string, string>> = {
-  CaseExpr: 'CASE expressions',
-  A_ArrayExpr: 'Array constructors',
-  RowExpr: 'Row constructors',
-  A_Indirection: 'Subscripts and field selections',
-  CollateClause: 'COLLATE clauses',
-  MinMaxExpr: 'GREATEST/LEAST',
-  GroupingFunc: 'GROUPING',
-  XmlExpr: 'XML expressions',
-  NullIfExpr: 'NULLIF',
-}
 
 const where = (message: string): WhereClauseError => new WhereClauseError('where', [message])
 
@@ -469,22 +446,6 @@ class WhereAnalyzer {
     const resolved: SqlType = type === 'unknown' ? 'text' : type
     return { kind: 'coalesce', type: resolved, args: args.map((arg) => this.#coerce(arg, resolved)) }
   }
-}
-
-/**
- * Types whose `::text` is not their output text (or depends on session settings the wire does not pin), so
- * `col::text` could disagree with the wire value; every other opaque type casts to text through its output
- * function, which is what the wire carries (S2).
- */
-const TEXT_CAST_DIFFERS: readonly string[] = ['inet', 'cidr', 'money', 'interval']
-
-const BOOLEAN_TESTS: Readonly<Record<string, BooleanTestKind>> = {
-  IS_TRUE: 'IS TRUE',
-  IS_NOT_TRUE: 'IS NOT TRUE',
-  IS_FALSE: 'IS FALSE',
-  IS_NOT_FALSE: 'IS NOT FALSE',
-  IS_UNKNOWN: 'IS UNKNOWN',
-  IS_NOT_UNKNOWN: 'IS NOT UNKNOWN',
 }
 
 /** AND/OR with nested ones of the same kind flattened, as the parser does, so rendering is idempotent. */
