@@ -6,7 +6,7 @@ import { ShapeClient } from '../../../src/core/index'
 import type { ShapeClientOptions } from '../../../src/core/index'
 import { ShapeClientProvider } from '../../../src/react/index'
 import { createTestShapeServer } from '../../../src/testing/index'
-import type { TestShapeServer } from '../../../src/testing/index'
+import type { TestShapeServer, TestShapeServerOptions } from '../../../src/testing/index'
 import { countingFetch } from './countingFetch'
 import type { CountingFetch } from './countingFetch'
 import { createManualClock } from './manualClock'
@@ -41,12 +41,17 @@ export interface Harness {
 let tableCounter = 0
 
 /** A server with one `items` table holding `rows`, a client on its in-process fetch, and a provider wrapper. */
-export function createHarness(rows: readonly Item[] = [], clientOptions: ShapeClientOptions = {}): Harness {
+export function createHarness(
+  rows: readonly Item[] = [],
+  clientOptions: ShapeClientOptions = {},
+  serverOptions: Omit<TestShapeServerOptions, 'tables'> = {},
+): Harness {
   tableCounter += 1
   const table = `items_${tableCounter}`
   const server = createTestShapeServer({
     tables: [{ name: table, columns: ITEM_COLUMNS, rows: rows.map((row) => ({ ...row })) }],
     longPollTimeoutMs: 60_000,
+    ...serverOptions,
   })
   const clock = createManualClock()
   const requests = countingFetch(server.fetch)
