@@ -64,34 +64,33 @@ export interface RequestUrlInput {
  * @example
  * const { headers, params } = await resolveRequestInputs({ Authorization: async () => `Bearer ${await token()}` }, { table: 'items' })
  */
-export async function resolveRequestInputs(
+export function resolveRequestInputs(
   headers: HeadersInput | undefined,
   params: ShapeParamsInput,
 ): Promise<{ headers: Record<string, string>; params: ResolvedParams }> {
-  const [headerEntries, paramEntries] = await Promise.all([
-    resolveEntries(headers ?? {}),
-    resolveEntries(params as Readonly<Record<string, MaybeAsync<ParamValue | undefined> | undefined>>),
-  ])
   const resolvedHeaders: Record<string, string> = {}
-  for (const { key, value } of headerEntries) {
-    if (value === undefined) continue
+  const resolvedParams: Record<string, ParamValue | undefined> = {}
+  const pending: Array<Promise<void>> = []
+  const setHeader = (key: string, value: unknown): void => {
+    if (value === undefined) return
     if (typeof value !== 'string') throw new InvalidOptionsError(`Header "${key}" must be a string, got ${typeof value}`)
     resolvedHeaders[key] = value
   }
-  const resolvedParams: Record<string, ParamValue | undefined> = {}
-  for (const { key, value } of paramEntries) resolvedParams[key] = value as ParamValue | undefined
-  return { headers: resolvedHeaders, params: resolvedParams }
-}
-
-async function resolveEntries<V>(
-  record: Readonly<Record<string, MaybeAsync<V> | undefined>>,
-): Promise<Array<{ key: string; value: V | undefined }>> {
-  return Promise.all(
-    Object.entries(record).map(async ([key, input]) => ({
-      key,
-      value: typeof input === 'function' ? await (input as () => V | Promise<V>)() : input,
-    })),
-  )
+  try {
+    for (const [key, input] of Object.entries(headers ?? {})) {
+      if (typeof input === 'function') pending.push(Promise.resolve(input()).then((value) => setHeader(key, value)))
+      else setHeader(key, input)
+    }
+    for (const [key, input] of Object.entries(params)) {
+      if (typeof input === 'function') pending.push(Promise.resolve(input()).then((value) => void (resolvedParams[key] = value)))
+      else resolvedParams[key] = input
+    }
+  } catch (error) {
+    return Promise.reject(error)
+  }
+  const result = { headers: resolvedHeaders, params: resolvedParams }
+  // Plain values need no extra turns of the event loop; functions run in parallel (U3).
+  return pending.length === 0 ? Promise.resolve(result) : Promise.all(pending).then(() => result)
 }
 
 /**

@@ -64,6 +64,12 @@ interface Waiter {
 const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
 
 /**
+ * Why the stream cancels its own requests (stop, pause). A constant: callers check `signal.aborted`, never the
+ * reason, and `abort()` without one builds a `DOMException` with a stack on every stop.
+ */
+const CANCELLED = Object.freeze({ name: 'AbortError', message: 'Cancelled by the shape stream' })
+
+/**
  * One shape's protocol client.
  * @example
  * const stream = new ShapeStream({ url, params: { table: 'items' }, store: new ShapeStore({ now: Date.now }) })
@@ -157,9 +163,9 @@ export class ShapeStream<T = Row> {
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#unsubscribeVisibility?.()
     this.#unsubscribeVisibility = undefined
-    this.#iteration?.abort()
+    this.#iteration?.abort(CANCELLED)
     this.#wakeResume?.()
-    this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
+    if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
   }
 
   readonly #onAbort = (): void => {
@@ -170,7 +176,7 @@ export class ShapeStream<T = Row> {
   #pause(): void {
     if (this.#state.phase === 'stopped' || this.#state.phase === 'paused' || this.#state.phase === 'error') return
     this.#dispatch({ type: 'pause' })
-    this.#iteration?.abort()
+    this.#iteration?.abort(CANCELLED)
   }
 
   #resume(): void {
@@ -290,7 +296,7 @@ export class ShapeStream<T = Row> {
               this.#dispatch({ type: 'response', handle: state.handle ?? '', offset: batch.offset, cursor: state.cursor, schema: state.schema, upToDate: true, now: this.#clock.now() })
             } catch (error) {
               failure = error
-              connection.abort()
+              connection.abort(CANCELLED)
             }
           },
         },
