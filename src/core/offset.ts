@@ -43,14 +43,16 @@ export function formatLogOffset(offset: LogOffset): OffsetString {
 
 /** Orders two log positions (O2); `-1` is accepted and sorts first. */
 export function compareOffsets(a: OffsetString, b: OffsetString): -1 | 0 | 1 {
-  const pa = a === BEFORE_ALL ? BEFORE_ALL : parseLogOffset(a)
-  const pb = b === BEFORE_ALL ? BEFORE_ALL : parseLogOffset(b)
+  const pa = a === BEFORE_ALL ? FIRST : parseLogOffset(a)
+  const pb = b === BEFORE_ALL ? FIRST : parseLogOffset(b)
   if (!pa || !pb) throw new RangeError(`Cannot compare offsets ${JSON.stringify(a)} and ${JSON.stringify(b)}`)
-  if (pa === BEFORE_ALL || pb === BEFORE_ALL) return pa === pb ? 0 : pa === BEFORE_ALL ? -1 : 1
   if (pa.tx !== pb.tx) return pa.tx < pb.tx ? -1 : 1
   if (pa.op === pb.op) return 0
   return pa.op < pb.op ? -1 : 1
 }
+
+/** `-1` as a position: before `0_0`, the smallest `TX_OP` (O2). */
+const FIRST: LogOffset = { tx: -1n, op: 0 }
 
 /** The log offset of a live change: `${lsn}_${op_position}` (protocol P2). */
 export function changeOffset(lsn: string, opPosition: number): OffsetString {
