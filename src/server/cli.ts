@@ -1,3 +1,260 @@
 #!/usr/bin/env node
-// `live-shapes dev`: filled in by the dev-server work (issue 3).
-export {}
+/**
+ * `live-shapes dev`: the development shape server on the command line.
+ *
+ *   live-shapes dev [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--database-url URL] [--long-poll-timeout MS]
+ *
+ * Embedded PGlite by default (in memory, or persisted in `--data-dir`); PostgreSQL logical replication when
+ * `--database-url` or `DATABASE_URL` is set.
+ *
+ * Invariants:
+ * - L1. Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
+ * - L2. SIGINT/SIGTERM close the HTTP server, the handler (ending held requests) and the source (dropping a
+ *   PostgreSQL slot), in that order, then exit 0. A second signal exits at once.
+ * - L3. `main` runs only when this file is the process's entry (the bin); importing it starts nothing.
+ */
+import { realpathSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { createShapeHandler } from './handler'
+import { serveNode } from './nodeAdapter'
+import { createPGliteSource, type PGliteSource } from './sources/pglite'
+import { createPostgresSource, type PostgresSource } from './sources/postgres'
+
+/** What `startDevServer` needs; the CLI flags map onto it one to one. */
+export interface DevServerOptions {
+  /** 0 picks a free port. Default 3000. */
+  port?: number
+  /** Default `127.0.0.1`. */
+  host?: string
+  /** Persist PGlite here; in memory when omitted. Ignored with `databaseUrl`. */
+  dataDir?: string
+  /** Use PostgreSQL logical replication instead of PGlite. */
+  databaseUrl?: string
+  longPollTimeoutMs?: number
+}
+
+/** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
+export interface DevServer {
+  /** Base URL, e.g. `http://127.0.0.1:3000`; shapes are served at `${url}/v1/shape`. */
+  readonly url: string
+  readonly source: PGliteSource | PostgresSource
+  close(): Promise<void>
+}
+
+/** Where the CLI writes and reads its environment; injected so `main` is testable in-process. */
+export interface CliIo {
+  out(line: string): void
+  err(line: string): void
+  env: Readonly<Record<string, string | undefined>>
+}
+
+/** Arguments `live-shapes` cannot run with; `main` prints the usage and exits with status 2 (L1). */
+export class CliUsageError extends Error {
+  readonly code = 'usage' as const
+  constructor(message: string) {
+    super(message)
+    this.name = 'CliUsageError'
+  }
+}
+
+export const USAGE = `Usage: live-shapes dev [options]
+
+Serves Electric's /v1/shape protocol for development.
+
+Options:
+  --port <n>               port to listen on (default 3000; 0 picks a free one)
+  --host <host>            interface to bind (default 127.0.0.1)
+  --data-dir <dir>         persist the embedded PGlite database in <dir> (default: in memory)
+  --database-url <url>     use PostgreSQL logical replication (default: env DATABASE_URL, else PGlite)
+  --long-poll-timeout <ms> how long live requests are held without changes (default 20000)
+  -h, --help               show this help`
+
+/**
+ * Starts a source, the handler and the HTTP server.
+ *
+ * @example
+ * const server = await startDevServer({ port: 0 })
+ * await server.source.kind === 'pglite' && server.source.db.exec('CREATE TABLE items (id int8 PRIMARY KEY)')
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
+  const source =
+    options.databaseUrl === undefined
+      ? await createPGliteSource(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
+      : await createPostgresSource({ databaseUrl: options.databaseUrl })
+  const handler = createShapeHandler({
+    source,
+    ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),
+  })
+  let server: Awaited<ReturnType<typeof serveNode>>
+  try {
+    server = await serveNode(handler, { port: options.port ?? 3000, host: options.host ?? '127.0.0.1' })
+  } catch (error) {
+    await handler.close()
+    await source.close()
+    throw error
+  }
+  let closing: Promise<void> | undefined
+  return {
+    url: server.url,
+    source,
+    close: () =>
+      (closing ??= (async () => {
+        await server.close()
+        await handler.close()
+        await source.close()
+      })()),
+  }
+}
+
+function integer(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined
+  const parsed = Number(value)
+  if (!/^\d+$/.test(value) || parsed < min || parsed > max) {
+    throw new CliUsageError(`--${name} must be an integer from ${min} to ${max}, got "${value}"`)
+  }
+  return parsed
+}
+
+/** Parses `dev` arguments into options (L1); `DATABASE_URL` applies when `--database-url` is absent. */
+export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): DevServerOptions | 'help' {
+  let parsed: ReturnType<typeof parseDevArgv>
+  try {
+    parsed = parseDevArgv(argv)
+  } catch (error) {
+    throw new CliUsageError(error instanceof Error ? error.message : String(error))
+  }
+  const { values, positionals } = parsed
+  if (values.help === true) return 'help'
+  if (positionals.length !== 1 || positionals[0] !== 'dev') {
+    throw new CliUsageError(positionals.length === 0 ? 'missing command: dev' : `unknown command: ${positionals.join(' ')}`)
+  }
+  const port = integer('port', values.port, 0, 65_535)
+  const longPollTimeoutMs = integer('long-poll-timeout', values['long-poll-timeout'], 1, 3_600_000)
+  const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
+  if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
+    throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
+  }
+  return {
+    ...(port === undefined ? {} : { port }),
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
+    ...(databaseUrl === undefined ? {} : { databaseUrl }),
+    ...(longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs }),
+  }
+}
+
+function parseDevArgv(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      'data-dir': { type: 'string' },
+      'database-url': { type: 'string' },
+      'long-poll-timeout': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  })
+}
+
+/** Hides the password of a connection URL before printing it. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password !== '') parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'the given database URL'
+  }
+}
+
+/**
+ * Runs the CLI: returns the running server (so tests can use and close it), or undefined with `exitCode` set when
+ * it printed help or a usage error.
+ *
+ * @example
+ * const result = await main(['dev', '--port', '0'], { out: console.log, err: console.error, env: {} })
+ */
+export async function main(
+  argv: readonly string[],
+  io: CliIo = { out: (line) => console.log(line), err: (line) => console.error(line), env: process.env },
+): Promise<{ exitCode: number; server: DevServer | undefined }> {
+  let options: DevServerOptions | 'help'
+  try {
+    options = parseDevArgs(argv, io.env)
+  } catch (error) {
+    if (!(error instanceof CliUsageError)) throw error
+    io.err(`live-shapes: ${error.message}\n\n${USAGE}`)
+    return { exitCode: 2, server: undefined }
+  }
+  if (options === 'help') {
+    io.out(USAGE)
+    return { exitCode: 0, server: undefined }
+  }
+  const server = await startDevServer(options)
+  const backing =
+    options.databaseUrl !== undefined
+      ? `PostgreSQL ${redact(options.databaseUrl)} (logical replication)`
+      : options.dataDir !== undefined
+        ? `PGlite in ${options.dataDir}`
+        : 'PGlite in memory (write to it through the server\'s source, or pass --data-dir)'
+  io.out(`live-shapes dev: serving ${server.url}/v1/shape on ${backing}`)
+  return { exitCode: 0, server }
+}
+
+/**
+ * Closes the server on the first SIGINT/SIGTERM and exits; a second signal, or one before the server is up, exits at
+ * once (L2). Installed before start-up so no signal ever meets the default handler halfway.
+ */
+function closeOnSignals(): { serving(server: DevServer): void } {
+  let running: DevServer | undefined
+  let stopping = false
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping || running === undefined) process.exit(130)
+    stopping = true
+    console.error(`live-shapes dev: ${signal}, shutting down`)
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error)
+        process.exit(1)
+      },
+    )
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
+  return {
+    serving: (server) => {
+      running = server
+    },
+  }
+}
+
+function isEntry(): boolean {
+  const entry = process.argv[1]
+  // The CommonJS build has no import.meta; only the ESM build is the bin.
+  const self = typeof import.meta === 'object' && typeof import.meta.url === 'string' ? import.meta.url : undefined
+  if (entry === undefined || self === undefined) return false
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(self))
+  } catch {
+    return false
+  }
+}
+
+if (isEntry()) {
+  const signals = closeOnSignals()
+  main(process.argv.slice(2)).then(
+    ({ exitCode, server }) => {
+      if (server === undefined) process.exit(exitCode)
+      else signals.serving(server)
+    },
+    (error: unknown) => {
+      console.error(`live-shapes dev: ${error instanceof Error ? error.message : String(error)}`)
+      process.exit(1)
+    },
+  )
+}

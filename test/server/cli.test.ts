@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { CliUsageError, main, parseDevArgs, USAGE, type DevServer } from '../../src/server/cli'
+
+function io(env: Record<string, string | undefined> = {}) {
+  const out: string[] = []
+  const err: string[] = []
+  return { io: { out: (line: string) => out.push(line), err: (line: string) => err.push(line), env }, out, err }
+}
+
+describe('live-shapes arguments', () => {
+  it('maps flags onto server options, taking DATABASE_URL only when no --database-url is given', () => {
+    expect(parseDevArgs(['dev'])).toEqual({})
+    expect(
+      parseDevArgs(['dev', '--port', '0', '--host', '0.0.0.0', '--data-dir', 'db', '--long-poll-timeout', '500']),
+    ).toEqual({ port: 0, host: '0.0.0.0', dataDir: 'db', longPollTimeoutMs: 500 })
+    expect(parseDevArgs(['dev'], { DATABASE_URL: 'postgresql://a/b' })).toEqual({ databaseUrl: 'postgresql://a/b' })
+    expect(parseDevArgs(['dev', '--database-url', 'postgresql://c/d'], { DATABASE_URL: 'postgresql://a/b' })).toEqual({
+      databaseUrl: 'postgresql://c/d',
+    })
+    expect(parseDevArgs(['--help'])).toBe('help')
+  })
+
+  it.each([
+    [['dev', '--port', 'x'], /--port must be an integer/],
+    [['dev', '--port', '70000'], /--port must be an integer/],
+    [['dev', '--long-poll-timeout', '0'], /--long-poll-timeout/],
+    [['dev', '--data-dir', 'db', '--database-url', 'postgresql://a/b'], /--data-dir/],
+    [['serve'], /unknown command: serve/],
+    [[], /missing command/],
+    [['dev', '--nope'], /nope/],
+  ])('refuses %j with a usage error', (argv, message) => {
+    expect(() => parseDevArgs(argv)).toThrow(CliUsageError)
+    expect(() => parseDevArgs(argv)).toThrow(message)
+  })
+
+  it('prints the usage and exits 2 on bad arguments, starting nothing', async () => {
+    const { io: cli, out, err } = io()
+    expect(await main(['dev', '--port', '-1'], cli)).toEqual({ exitCode: 2, server: undefined })
+    expect(out).toEqual([])
+    expect(err.join('\n')).toContain(USAGE)
+  })
+
+  it('prints the usage and exits 0 on --help', async () => {
+    const { io: cli, out } = io()
+    expect(await main(['dev', '--help'], cli)).toEqual({ exitCode: 0, server: undefined })
+    expect(out).toEqual([USAGE])
+  })
+})
+
+describe('live-shapes dev', { timeout: 60_000 }, () => {
+  let pglite: DevServer | undefined
+  const started = { out: [] as string[] }
+  beforeAll(async () => {
+    const { io: cli, out } = io()
+    const result = await main(['dev', '--port', '0', '--long-poll-timeout', '300'], cli)
+    pglite = result.server
+    started.out = out
+  }, 120_000)
+  afterAll(() => pglite?.close())
+
+  it('serves shapes from an embedded PGlite and prints where', async () => {
+    if (pglite === undefined) throw new Error('server did not start')
+    expect(started.out).toEqual([`live-shapes dev: serving ${pglite.url}/v1/shape on PGlite in memory (write to it through the server's source, or pass --data-dir)`])
+    expect(pglite.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    if (pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
+    await pglite.source.db.exec(`CREATE TABLE cli_items (id int8 PRIMARY KEY, title text); INSERT INTO cli_items VALUES (1, 'one')`)
+    const first = await fetch(`${pglite.url}/v1/shape?table=cli_items&offset=-1`)
+    expect(first.status).toBe(200)
+    const body = (await first.json()) as { value?: Record<string, unknown> }[]
+    expect(body.filter((message) => message.value).map((message) => message.value)).toEqual([{ id: '1', title: 'one' }])
+    const handle = first.headers.get('electric-handle')
+    const now = await fetch(`${pglite.url}/v1/shape?table=cli_items&offset=now&handle=${handle}`)
+    const offset = now.headers.get('electric-offset')
+    const live = fetch(`${pglite.url}/v1/shape?table=cli_items&offset=${offset}&handle=${handle}&live=true`)
+    await pglite.source.db.query(`INSERT INTO cli_items VALUES (2, 'two')`)
+    const changes = (await (await live).json()) as { value?: Record<string, unknown> }[]
+    expect(changes.filter((message) => message.value).map((message) => message.value)).toEqual([{ id: '2', title: 'two' }])
+  })
+
+  it('holds live requests for --long-poll-timeout', async () => {
+    if (pglite === undefined) throw new Error('server did not start')
+    if (pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
+    await pglite.source.db.exec('CREATE TABLE cli_idle (id int8 PRIMARY KEY)')
+    const first = await fetch(`${pglite.url}/v1/shape?table=cli_idle&offset=now`)
+    const handle = first.headers.get('electric-handle')
+    const offset = first.headers.get('electric-offset')
+    const started = performance.now()
+    const held = await fetch(`${pglite.url}/v1/shape?table=cli_idle&offset=${offset}&handle=${handle}&live=true`)
+    const elapsed = performance.now() - started
+    expect(held.headers.get('electric-has-data')).toBe('false')
+    expect(elapsed).toBeGreaterThanOrEqual(280)
+    expect(elapsed).toBeLessThan(5_000)
+  })
+
+  it('uses PostgreSQL logical replication with DATABASE_URL, and close() drops its slot', async () => {
+    const databaseUrl = inject('databaseUrl')
+    const { io: cli, out } = io({ DATABASE_URL: databaseUrl })
+    const { server } = await main(['dev', '--port', '0'], cli)
+    if (server === undefined || server.source.kind !== 'postgres') throw new Error('expected a PostgreSQL server')
+    expect(out[0]).toContain('on PostgreSQL postgresql://postgres@127.0.0.1')
+    const response = await fetch(`${server.url}/v1/shape?table=pg_missing_table&offset=-1`)
+    expect(response.status).toBe(400)
+    const { slotName } = server.source
+    await server.close()
+    const pg = await import('pg')
+    const client = new pg.default.Client({ connectionString: databaseUrl })
+    await client.connect()
+    const { rowCount } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slotName])
+    await client.end()
+    expect(rowCount).toBe(0)
+  })
+})
