@@ -84,6 +84,7 @@ function plan(rep) {
     for (const mode of ['long-poll', 'sse']) {
       for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
     }
+    groups.push({ id: 'live-long-poll-100000-rowonly', sides, job: { scenario: 'live', rows: 100_000, mode: 'long-poll', readSnapshot: false } })
   }
   if (wants('react')) {
     for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) groups.push({ id: `react-${variant}`, sides, job: { scenario: 'react', rows: 10_000, variant } })
@@ -267,7 +268,12 @@ function renderMarkdown(report) {
       liveRows.push([`${mode}: client share at 100k / at 10k rows`, cell(ratioSeries(clientLarge, clientSmall)), cell(ratioSeries(theirsClientLarge, theirsClientSmall)), '', 'ours ≈ 1 (does not grow)'])
     }
   }
-  table('(b) live throughput', header, liveRows)
+  if (groups.has('live-long-poll-100000-rowonly')) {
+    const groupId = 'live-long-poll-100000-rowonly'
+    liveRows.push(compare(groupId, 'long-poll, 100,000 rows, subscriber reads only the changed rows: total (ms)', (r) => r.ms))
+    liveRows.push(compare(groupId, 'long-poll, 100,000 rows, subscriber reads only the changed rows: client share (ms)', (r) => r.clientTotalMs))
+  }
+  table('(b) live throughput (subscriber reads the published snapshot on every change, as a React hook does)', header, liveRows)
   const reactRows = []
   const memoTheirs = series(report, 'react-memo', 'theirs', (r) => r.latencyMs)
   for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) {

@@ -2,8 +2,10 @@
  * Our side of every scenario: live-shapes, loaded from the bench bundle of `src/` (`bench/.build/ours.mjs`, built by
  * `buildOurs.mjs` before any worker starts). Same contract as `theirs.mjs`.
  *
- * Prefers the public API (`ShapeClient` from the package entry); until the package entry exports it, falls back
- * to the core file that defines it. SSE needs a `LiveRunnerFactory`; `sseRunner()` finds it by its export name.
+ * Uses the public API only: `ShapeClient` (whose default live runner is SSE when `liveSse` is on), `useShape`,
+ * `useShapeRow`, `ShapeClientProvider`. A subscriber reads the published snapshot on every change, as a React hook
+ * does (and as `@electric-sql/client`'s `Shape` hands its subscribers all rows); `readSnapshot: false` makes a
+ * subscriber that only reads single rows (`getRow`), to isolate the store's own per-transaction cost.
  */
 import { fileURLToPath } from 'node:url'
 
@@ -13,32 +15,24 @@ const pkg = bundle.pkg
 export const name = 'ours'
 export const version = 'live-shapes (working tree)'
 
-const ShapeClient = pkg.ShapeClient ?? bundle.ShapeClient
-
-/** The SSE live-runner factory, wherever it is exported from; undefined while it does not exist. */
-function sseRunner() {
-  for (const source of [pkg, bundle.sseTransport ?? {}]) {
-    for (const [exportName, value] of Object.entries(source)) {
-      if (typeof value === 'function' && /^(create)?Sse(Live)?Runner(Factory)?$|^sseLiveRunner$|^createSseLiveRunner$/i.test(exportName)) return value
-    }
-  }
-  return undefined
-}
+const ShapeClient = pkg.ShapeClient
 
 export const available = typeof ShapeClient === 'function'
 
-export async function openShape({ url, table, fetch, liveSse = false }) {
+export async function openShape({ url, table, fetch, liveSse = false, readSnapshot = true }) {
   if (!available) throw new Error('ours: ShapeClient is not built yet')
-  const liveRunner = liveSse ? sseRunner() : undefined
-  if (liveSse && !liveRunner) throw new Error('ours: no SSE live runner exported yet')
-  const client = new ShapeClient({ fetch, visibility: null, gracePeriodMs: 0, ...(liveRunner ? { liveRunner, liveSse: true } : {}) })
+  const client = new ShapeClient({ fetch, visibility: null, gracePeriodMs: 0 })
   const shape = client.shape({ url: `${url}/v1/shape`, params: { table }, liveSse })
   const release = shape.retain()
   await shape.whenUpToDate()
   return {
     size: () => shape.getSnapshot().rows.size,
     getRow: (key) => shape.getRow(key),
-    onChange: (listener) => shape.subscribe(listener),
+    onChange: (listener) =>
+      shape.subscribe(() => {
+        if (readSnapshot) shape.getSnapshot()
+        listener()
+      }),
     close: () => {
       release()
       client.dispose()

@@ -17,7 +17,8 @@ const require = createRequire(import.meta.url)
 export const name = 'theirs'
 export const version = `@electric-sql/client ${require('@electric-sql/client/package.json').version}, @electric-sql/react ${require('@electric-sql/react/package.json').version}`
 
-export async function openShape({ url, table, fetch, liveSse = false }) {
+/** `readSnapshot` is accepted for symmetry: `Shape` builds the array of all rows for every subscriber anyway. */
+export async function openShape({ url, table, fetch, liveSse = false, readSnapshot: _readSnapshot = true }) {
   const controller = new AbortController()
   const stream = new ShapeStream({
     url: `${url}/v1/shape`,

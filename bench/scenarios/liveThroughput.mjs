@@ -37,10 +37,10 @@ function stampingFetch(arrivals) {
   }
 }
 
-export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100 }) {
+export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100, readSnapshot = true }) {
   await prepareTable(url, table, rows)
   const arrivals = []
-  const shape = await adapter.openShape({ url, table, fetch: stampingFetch(arrivals), liveSse: mode === 'sse' })
+  const shape = await adapter.openShape({ url, table, fetch: stampingFetch(arrivals), liveSse: mode === 'sse', readSnapshot })
   await untilParked(url, table)
   let expected
   let resolveApplied
