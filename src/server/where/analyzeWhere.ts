@@ -134,7 +134,8 @@ class WhereAnalyzer {
     if ('BooleanTest' in node) {
       const test = BOOLEAN_TESTS[node.BooleanTest.booltesttype ?? '']
       if (!test) throw where(`Boolean test ${node.BooleanTest.booltesttype ?? ''} is not supported ${SUFFIX}`)
-      const arg = this.#coerce(this.#node(required(node.BooleanTest.arg)), 'bool', (t) => `argument of ${test} must be type boolean, not type ${t}`)
+      const mismatch = (actual: string) => `argument of ${test} must be type boolean, not type ${actual}`
+      const arg = this.#coerce(this.#node(required(node.BooleanTest.arg)), 'bool', mismatch)
       return { kind: 'booleanTest', type: 'bool', test, arg }
     }
     if ('TypeCast' in node) return this.#typeCast(required(node.TypeCast.arg), node.TypeCast.typeName ?? {})
@@ -211,13 +212,15 @@ class WhereAnalyzer {
   #coerce(value: Analyzed, type: SqlType, mismatch?: (actual: string) => string): WhereExpr {
     if (value.kind === 'opaqueColumn') {
       throw where(
-        `Column "${value.name}" has type ${value.typeName}, which a shape's where clause can only test with IS [NOT] NULL or compare as text (${value.name}::text)`,
+        `Column "${value.name}" has type ${value.typeName}, which a shape's where clause can only test with ` +
+          `IS [NOT] NULL or compare as text (${value.name}::text)`,
       )
     }
     if (value.kind !== 'untyped') {
       if (value.type === type) return value
       if (!isImplicitCast(value.type, type)) {
-        throw where(mismatch ? mismatch(TYPE_LABEL[value.type]) : `Cannot use ${TYPE_LABEL[value.type]} as ${TYPE_LABEL[type]} ${SUFFIX}`)
+        const actual = TYPE_LABEL[value.type]
+        throw where(mismatch ? mismatch(actual) : `Cannot use ${actual} as ${TYPE_LABEL[type]} ${SUFFIX}`)
       }
       if (value.kind === 'constant') {
         return { kind: 'constant', type, value: value.value === null ? null : castSqlValue(value.type, type, value.value) }
@@ -439,8 +442,9 @@ class WhereAnalyzer {
     let type: ExprType = 'unknown'
     for (const arg of args) {
       if (arg.kind === 'opaqueColumn') this.#coerce(arg, 'text')
-      const next: ExprType | undefined = arg.kind === 'untyped' || arg.kind === 'opaqueColumn' ? type : commonType(type, arg.type)
-      if (next === undefined) throw where(`COALESCE types ${TYPE_LABEL[type as SqlType]} and ${typeLabel(arg)} cannot be matched`)
+      const next: ExprType | undefined =
+        arg.kind === 'untyped' || arg.kind === 'opaqueColumn' ? type : commonType(type, arg.type)
+      if (next === undefined) throw where(`COALESCE types ${type} and ${typeLabel(arg)} cannot be matched`)
       type = next
     }
     const resolved: SqlType = type === 'unknown' ? 'text' : type

@@ -46,7 +46,8 @@ function compareResult(operator: CompareOperator, order: number): boolean {
 
 function integerArithmetic(type: 'int2' | 'int4' | 'int8', operator: ArithmeticOperator, a: bigint, b: bigint): bigint {
   if ((operator === '/' || operator === '%') && b === 0n) throw new SqlValueError('division by zero')
-  const result = operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : operator === '/' ? a / b : a % b
+  const result =
+    operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : operator === '/' ? a / b : a % b
   return checkInteger(type, result)
 }
 
@@ -192,7 +193,9 @@ export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
       const pattern = evaluateWhere(expr.pattern)
       const constant = expr.pattern.kind === 'constant' || expr.pattern.kind === 'param'
       const fixedText = constant ? pattern({}) : null
-      const fixed = fixedText === null ? undefined : compileLikePattern(caseInsensitive ? foldCase(fixedText as string) : (fixedText as string))
+      const fixedPattern = fixedText === null ? undefined : (fixedText as string)
+      const fixed =
+        fixedPattern === undefined ? undefined : compileLikePattern(caseInsensitive ? foldCase(fixedPattern) : fixedPattern)
       return (row) => {
         const value = arg(row)
         const matcher = likeMatcher(caseInsensitive, row, pattern, fixed)

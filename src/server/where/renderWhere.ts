@@ -57,8 +57,10 @@ export function renderWhere(expr: WhereExpr | OpaqueColumn, paramIndex: (number:
       return `(- ${render(expr.arg)})`
     case 'concat':
       return `(${render(expr.left)} || ${render(expr.right)})`
-    case 'like':
-      return `(${render(expr.arg)} ${expr.negated ? 'NOT ' : ''}${expr.caseInsensitive ? 'ILIKE' : 'LIKE'} ${render(expr.pattern)})`
+    case 'like': {
+      const operator = `${expr.negated ? 'NOT ' : ''}${expr.caseInsensitive ? 'ILIKE' : 'LIKE'}`
+      return `(${render(expr.arg)} ${operator} ${render(expr.pattern)})`
+    }
     case 'isNull':
       return `(${render(expr.arg)} IS ${expr.negated ? 'NOT ' : ''}NULL)`
     case 'booleanTest':

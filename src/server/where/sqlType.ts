@@ -126,7 +126,9 @@ export function commonType(a: ExprType, b: ExprType): ExprType | undefined {
 export function isSupportedCast(from: ExprType, to: SqlType): boolean {
   if (from === 'unknown' || from === to || isImplicitCast(from as SqlType, to)) return true
   if (isString(from)) return to !== 'bpchar'
-  if (isString(to)) return to === 'text' && (isInteger(from) || from === 'numeric' || from === 'bool' || from === 'uuid' || from === 'date')
+  if (isString(to)) {
+    return to === 'text' && (isInteger(from) || from === 'numeric' || from === 'bool' || from === 'uuid' || from === 'date')
+  }
   if (isInteger(to) || to === 'float4') return isNumber(from)
   if (to === 'date') return from === 'timestamp' || from === 'timestamptz'
   if (to === 'timestamp') return from === 'timestamptz'
