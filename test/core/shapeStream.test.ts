@@ -112,6 +112,33 @@ describe('ShapeStream: a long-poll session', () => {
   })
 })
 
+describe('ShapeStream: 304 Not Modified', () => {
+  it('treats a live 304 as no change at the same offset', async () => {
+    const { server, store, stream } = streamHarness()
+    stream.start()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '5', messages: [snapshotRow(1, 'a')] }))
+    await stream.whenUpToDate()
+    const before = store.getSnapshot()
+    ;(await server.nextRequest()).respond(new Response(null, { status: 304, headers: { 'electric-cursor': '80' } }))
+    const next = await server.nextRequest()
+    expect(Object.fromEntries(next.params)).toEqual({ cursor: '80', handle: HANDLE, live: 'true', log: 'full', offset: '0_inf', table: 'items' })
+    expect(store.getSnapshot()).toBe(before)
+    expect(stream.getStatus().phase).toBe('live')
+    stream.stop()
+  })
+
+  it('backs off on a non-live 304 instead of repeating the same request at once', async () => {
+    const { server, clock, stream } = streamHarness()
+    stream.start()
+    ;(await server.nextRequest()).respond(new Response(null, { status: 304 }))
+    const status = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
+    expect(status.error).toBeInstanceOf(MalformedResponseError)
+    clock.advance(500)
+    expect((await server.nextRequest()).params.get('offset')).toBe('-1')
+    stream.stop()
+  })
+})
+
 describe('ShapeStream: 409 must-refetch', () => {
   it('restarts from -1 in the middle of a chunked snapshot, at once, with a cache buster and the expired handle', async () => {
     const { server, clock, store, stream, statuses } = streamHarness()
@@ -189,6 +216,20 @@ describe('ShapeStream: non-retryable errors', () => {
     retry.respond(catchUpResponse({ requestOffset: '0_0', offset: '0_inf', lsn: '5', messages: [] }))
     await stream.whenUpToDate()
     expect(stream.getStatus()).toMatchObject({ phase: 'live', error: undefined })
+    stream.stop()
+  })
+
+  it('merges the params onError returns into later requests', async () => {
+    const onError = vi.fn(() => ({ params: { tenant: 'fixed' } }))
+    const { server, clock, stream } = streamHarness({ params: { table: 'items', tenant: 'broken' }, onError, random: () => 0 })
+    stream.start()
+    const first = await server.nextRequest()
+    expect(first.params.get('tenant')).toBe('broken')
+    first.respond(new Response('{"message":"Forbidden"}', { status: 403 }))
+    const retry = await server.nextRequest()
+    expect(retry.params.get('tenant')).toBe('fixed')
+    expect(retry.params.get('table')).toBe('items')
+    expect(clock.pendingTimers).toBe(0)
     stream.stop()
   })
 
