@@ -45,6 +45,8 @@ export default defineConfig({
   optimizeDeps: { include: ['@microsoft/fetch-event-source/lib/cjs/parse.js'] },
   test: {
     testTimeout: 20_000,
+    // CI sums this report with the Node/jsdom one for its closing line (scripts/ci-summary.mjs).
+    reporters: process.env.CI ? ['default', ['json', { outputFile: '.tmp/vitest-browser.json' }]] : ['default'],
     projects: [
       {
         extends: true,
