@@ -107,3 +107,46 @@ describe('400 details', () => {
     expect((error as ShapeRequestError).message).toContain('unknown column "nope"')
   })
 })
+
+describe('onError', () => {
+  it('gets the typed error, and an inline onError that returns new headers recovers the stream', async () => {
+    const script = scriptedFetch()
+    const clock = createManualClock()
+    client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility: null })
+    const errors: unknown[] = []
+    let token = 'old'
+    function Probe() {
+      const result = useShape<Item>({
+        url: URL_,
+        params: { table: 'items' },
+        headers: { authorization: 'Bearer old' },
+        onError: (error) => {
+          errors.push(error)
+          token = 'new'
+          return { headers: { authorization: `Bearer ${token}` } }
+        },
+      })
+      return <p>{`${result.data.length}:${result.isError ? 'error' : 'ok'}`}</p>
+    }
+    const c = client
+    render(
+      <ShapeClientProvider client={c}>
+        <Probe />
+      </ShapeClientProvider>,
+    )
+    const first = await script.next()
+    expect(first.headers.get('authorization')).toBe('Bearer old')
+    act(() => first.respond(errorResponse(401, { message: 'expired' })))
+    await waitFor(() => expect(errors).toHaveLength(1))
+    // A recovery returned by onError is retried after a backoff delay, on the client's clock.
+    await waitFor(() => expect(clock.pending).toBe(1))
+    act(() => clock.advance(60_000))
+    const retry = await script.next()
+    expect(retry.url.searchParams.get('offset')).toBe('-1')
+    expect(errors[0]).toBeInstanceOf(FetchError)
+    expect((errors[0] as FetchError).status).toBe(401)
+    act(() => retry.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('1:ok')
+    expect(client.size).toBe(1)
+  })
+})

@@ -6,6 +6,7 @@
 export interface ScriptedRequest {
   readonly url: URL
   readonly live: boolean
+  readonly headers: Headers
   readonly signal: AbortSignal | undefined
   respond(response: Response): void
   fail(error: unknown): void
@@ -40,6 +41,7 @@ export function scriptedFetch(): ScriptedFetch {
       const request: ScriptedRequest = {
         url,
         live: url.searchParams.get('live') === 'true',
+        headers: new Headers(init?.headers),
         signal: init?.signal ?? undefined,
         respond: (response) => {
           if (settle()) resolve(response)
