@@ -1,0 +1,234 @@
+/**
+ * Differential test: for generated rows and a list of where clauses, the rows Postgres returns for the rendered
+ * SQL are exactly the rows `matches` accepts, on the wire text Postgres itself produced. Runs against PGlite
+ * (PostgreSQL 18) and the test run's PostgreSQL 15 cluster (C.UTF-8), one shared instance of each per file.
+ */
+import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import type { WireRow } from '../../../src/core/protocol'
+import { compileWhere } from '../../../src/server/whereClause'
+import { allTypes } from './tables'
+
+const POOLS: Record<string, readonly (string | null)[]> = {
+  i2: [null, '-3', '-1', '0', '1', '2', '3', '32767', '-32768'],
+  i4: [null, '-2', '0', '1', '2', '3', '5', '2147483647'],
+  i8: [null, '-3', '0', '1', '3', '9007199254740993', '-9223372036854775808'],
+  f4: [null, '0', '0.1', '-1.5', '2.5', '3', 'NaN', 'Infinity', '1e30'],
+  f8: [null, '0', '0.1', '-1.5', '2.5', '3', 'NaN', 'Infinity', '-Infinity', '1e300', '9007199254740993'],
+  n: [null, '0', '1.50', '1.5', '-2.25', '3', '0.1', '100000000000000000001', 'NaN', '2.5', '-0.000001', 'Infinity'],
+  t: [null, '', 'a', 'abc', 'ABC', 'a%c', 'a_c', 'a\\c', 'axc', 'Été', 'été', 'zz', '😀', '\uFFFD', 'ab  ', 'a1', '3'],
+  vc: [null, 'a', 'abc', 'b', 'Z'],
+  c: [null, 'ab', 'ab   ', 'x', '', 'abc'],
+  u: [null, 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '00000000-0000-0000-0000-000000000000', 'ffffffff-ffff-ffff-ffff-ffffffffffff'],
+  b: [null, 'true', 'false'],
+  d: [null, '2024-01-01', '2024-02-29', '1999-12-31', 'infinity', '-infinity', '0044-03-15 BC'],
+  ts: [null, '2024-01-01 00:00:00', '2024-01-01 12:30:00.5', '2023-12-31 23:59:59.999999', 'infinity', '1999-12-31 00:00:00'],
+  tz: [null, '2024-01-01 00:00:00+00', '2024-01-01 10:00:00+02', '2023-12-31 23:00:00-05', '-infinity', '2024-02-29 00:00:00+00'],
+  j: [null, '{"a":1}', '{"b": [1, 2]}'],
+  tags: [null, '{a,b}', '{}'],
+  m: [null, 'sad', 'ok', 'happy'],
+}
+
+/** Deterministic PRNG (mulberry32) so a failure reproduces. */
+function random(seed: number): () => number {
+  let state = seed
+  return () => {
+    state = (state + 0x6d2b79f5) | 0
+    let t = Math.imul(state ^ (state >>> 15), 1 | state)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+const CASES: readonly { where: string; params?: string[]; matchesNone?: true }[] = [
+  { where: 'i4 = 3' },
+  { where: 'i4 <> $1', params: ['2'] },
+  { where: 'i2 < i4' },
+  { where: 'i8 >= $1', params: ['-3'] },
+  { where: 'i8 = 9007199254740993' },
+  { where: 'i4 + i2 > 3 AND i4 < 100 AND i2 < 100 AND i2 > -100' },
+  { where: 'i4 * i8 < 0 AND i8 < 100 AND i8 > -100 AND i4 < 100' },
+  { where: 'i4 / 2 = 1 OR i4 % 3 = 1' },
+  { where: '-i4 > -2' },
+  { where: 'abs(i4) = 2' },
+  { where: 'f8 > 1' },
+  { where: 'f8 = $1', params: ['NaN'] },
+  { where: 'f8 > $1', params: ['Infinity'] },
+  { where: 'f4 = 0.1', matchesNone: true },
+  { where: 'f4 > 0.1' },
+  { where: 'f4 < 0.1' },
+  { where: 'f4 = $1', params: ['0.1'] },
+  { where: 'f4 > i4' },
+  { where: 'f8 + 1 > 2' },
+  { where: 'f4 * 2 < 1' },
+  { where: 'f8 = i8' },
+  { where: 'n > 1.5' },
+  { where: 'n = 1.5' },
+  { where: 'n + i4 > 2' },
+  { where: 'n * 2 = 3' },
+  { where: 'n % 2 = 1.5' },
+  { where: 'n > f8' },
+  { where: 'n BETWEEN -1 AND 2' },
+  { where: 'n = $1', params: ['NaN'] },
+  { where: 'n < $1', params: ['1e20'] },
+  { where: 't = $1', params: ['abc'] },
+  { where: 't < $1', params: ['b'] },
+  { where: 't > $1', params: ['\uFFFD'] },
+  { where: 't LIKE $1', params: ['a%'] },
+  { where: String.raw`t LIKE 'a\%c'` },
+  { where: String.raw`t LIKE 'a\\c'` },
+  { where: "t ILIKE 'é%'" },
+  { where: "t NOT LIKE '%c'" },
+  { where: "t ~~ 'a_c'" },
+  { where: "t !~~* 'A%'" },
+  { where: "lower(t) = 'abc'" },
+  { where: "upper(t) = 'ÉTÉ'" },
+  { where: 'length(t) = 3' },
+  { where: "t || 'x' = 'ax'" },
+  { where: "t || i4 LIKE '%1'" },
+  { where: 'vc = t' },
+  { where: 'vc < t' },
+  { where: "c = 'ab'" },
+  { where: "c = 'ab   '" },
+  { where: 'c < t' },
+  { where: 'c = t' },
+  { where: 'length(c) = 2' },
+  { where: "c || 'x' = 'abx'" },
+  { where: 'u = $1', params: ['{A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11}'] },
+  { where: 'u < $1', params: ['b0000000-0000-0000-0000-000000000000'] },
+  { where: 'b' },
+  { where: 'NOT b' },
+  { where: 'b IS TRUE' },
+  { where: 'b IS NOT FALSE' },
+  { where: 'b IS UNKNOWN' },
+  { where: 'b = $1', params: ['yes'] },
+  { where: 'b AND i4 > 0' },
+  { where: 'b OR i4 > 0' },
+  { where: 'NOT (b OR i4 > 0)' },
+  { where: 'd > $1', params: ['2024-01-01'] },
+  { where: 'd = ts' },
+  { where: 'ts < tz' },
+  { where: 'tz >= $1', params: ['2024-01-01 09:00:00+01'] },
+  { where: 'd < tz' },
+  { where: 'tz::date = $1', params: ['2024-01-01'] },
+  { where: 'ts::date = d' },
+  { where: "d < '0100-01-01'" },
+  { where: "ts BETWEEN '2024-01-01' AND '2024-01-01 12:30:00.5'" },
+  { where: 'j IS NULL' },
+  { where: `j::text = '{"a": 1}'` },
+  { where: "tags::text = '{a,b}'" },
+  { where: "m::text = 'ok'" },
+  { where: "m::text IN ('sad', $1)", params: ['happy'] },
+  { where: "m::text LIKE '%a%'" },
+  { where: 'i4 IS NULL OR f8 IS NOT NULL AND d IS NULL' },
+  { where: 'n IS NOT NULL AND ts IS NULL' },
+  { where: 'tags IS NOT NULL AND i4 IN (1, 2, 3)' },
+  { where: 'i4 NOT IN (1, 2, NULL)', matchesNone: true },
+  { where: 'i4 NOT IN (1, 2)' },
+  { where: 'i4 IN (1, $1)', params: ['2'] },
+  { where: 'i4 BETWEEN SYMMETRIC 3 AND 1' },
+  { where: 'i4 NOT BETWEEN 1 AND 3' },
+  { where: 'i4 NOT BETWEEN SYMMETRIC 3 AND 1' },
+  { where: 'i4 IS DISTINCT FROM i2' },
+  { where: 'i4 IS NOT DISTINCT FROM NULL' },
+  { where: "COALESCE(t, 'none') = 'none'" },
+  { where: 'COALESCE(i2, i4, 0) > 1' },
+  { where: 'i4::text = $1', params: ['3'] },
+  { where: 'i8::numeric = n' },
+  { where: 'i4::float8 = f8' },
+  { where: "n::text = '1.50'" },
+  { where: "b::text = 'true'" },
+  { where: "d::text LIKE '2024%'" },
+  { where: '"Mixed Case" = t' },
+  { where: 'things.i4 = 1 OR public.things.i2 = 1' },
+  { where: 'i4 > 1 AND (t IS NULL OR b)' },
+]
+
+/** The little a differential run needs from a database. */
+interface Engine {
+  query(sql: string, params: readonly (string | null)[]): Promise<WireRow[]>
+  close(): Promise<void>
+}
+
+const SESSION = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, DMY'; SET extra_float_digits = 1"
+
+async function pglite(): Promise<Engine> {
+  const db = new PGlite()
+  await db.exec(SESSION)
+  return {
+    query: async (sql, params) => (await db.query<WireRow>(sql, [...params])).rows,
+    close: () => db.close(),
+  }
+}
+
+async function postgres(): Promise<Engine> {
+  const client = new pg.Client({ connectionString: inject('databaseUrl') })
+  await client.connect()
+  // Types and tables live in a schema of their own, so other suites sharing the cluster are not disturbed.
+  const schema = `where_differential_${process.pid}`
+  await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}; SET search_path = ${schema}`)
+  await client.query(SESSION)
+  return {
+    query: async (sql, params) => (await client.query<WireRow>(sql, [...params])).rows,
+    close: async () => {
+      await client.query(`DROP SCHEMA ${schema} CASCADE`)
+      await client.end()
+    },
+  }
+}
+
+describe.each([
+  { name: 'PGlite', open: pglite },
+  { name: 'PostgreSQL', open: postgres },
+])('matches agrees with $name', ({ open }) => {
+  let db: Engine
+  let rows: WireRow[]
+
+  beforeAll(async () => {
+    db = await open()
+    await db.query(`CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')`, [])
+    await db.query(
+      `CREATE TABLE things (id int4 PRIMARY KEY, i2 int2, i4 int4, i8 int8, f4 float4, f8 float8,
+      n numeric, t text, vc varchar(10), c char(5), u uuid, b bool, d date, ts timestamp, tz timestamptz, j jsonb,
+      tags text[], m mood, "Mixed Case" text)`,
+      [],
+    )
+    const next = random(20_26)
+    const names = [...Object.keys(POOLS), 'Mixed Case']
+    const values: (string | null)[] = []
+    const tuples: string[] = []
+    for (let id = 1; id <= 300; id++) {
+      const placeholders = [`$${values.push(String(id))}`]
+      for (const name of names) {
+        const pool = POOLS[name === 'Mixed Case' ? 't' : name] ?? [null]
+        placeholders.push(`$${values.push(pool[Math.floor(next() * pool.length)] ?? null)}`)
+      }
+      tuples.push(`(${placeholders.join(', ')})`)
+    }
+    const columns = names.map((name) => `"${name}"`).join(', ')
+    await db.query(`INSERT INTO things (id, ${columns}) VALUES ${tuples.join(', ')}`, values)
+    const all = allTypes.columns.map((column) => `"${column.name}"::text AS "${column.name}"`).join(', ')
+    const result = await db.query(`SELECT ${all} FROM things ORDER BY id`, [])
+    // Logical replication sends booleans as t/f: alternate the two spellings.
+    rows = result.map((row, index) =>
+      index % 2 === 0 || row.b == null ? row : { ...row, b: row.b === 'true' ? 't' : 'f' },
+    )
+  }, 60_000)
+
+  afterAll(async () => {
+    await db.close()
+  })
+
+  it.each(CASES)('$where', async ({ where, params = [], matchesNone }) => {
+    const compiled = await compileWhere({ where, params, table: allTypes })
+    const result = await db.query(`SELECT id::text AS id FROM things WHERE (${compiled.sql}) ORDER BY id`, compiled.params)
+    const expected = result.map((row) => row.id)
+    const actual = rows.filter((row) => compiled.matches(row)).map((row) => row.id)
+    expect(actual, compiled.sql).toEqual(expected)
+    // A case that matches everything or nothing proves little, unless matching nothing is its point.
+    if (matchesNone) expect(expected).toEqual([])
+    else expect(expected.length, `${compiled.sql} should split the rows`).toBeGreaterThan(0)
+    expect(expected.length, `${compiled.sql} should split the rows`).toBeLessThan(rows.length)
+  })
+})
