@@ -96,30 +96,37 @@ export class Shape<T = Row> {
     this.#onClose(this)
   }
 
+  /** Calls `listener` after each published change of the rows (at most once per batch). */
   subscribe(listener: () => void): () => void {
     return this.#store.subscribe(listener)
   }
 
+  /** The published rows; the same object until the next published change. */
   getSnapshot(): ShapeSnapshot<T> {
     return this.#store.getSnapshot()
   }
 
+  /** One published row by its shape key. */
   getRow(key: string): T | undefined {
     return this.#store.getRow(key)
   }
 
+  /** `replica=full`: the previous values of the row's last update. */
   getOldValue(key: string): Partial<T> | undefined {
     return this.#store.getOldValue(key)
   }
 
+  /** Calls `listener` only when the row under `key` changes identity. */
   subscribeKey(key: string, listener: () => void): () => void {
     return this.#store.subscribeKey(key, listener)
   }
 
+  /** The connection status (`idle` while not retained); the same object until a field changes. */
   getStatus(): ShapeStatus {
     return this.#stream.getStatus()
   }
 
+  /** Calls `listener` after each status change. */
   subscribeStatus(listener: () => void): () => void {
     return this.#stream.subscribeStatus(listener)
   }

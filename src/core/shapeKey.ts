@@ -20,6 +20,7 @@ export class ReferenceIds {
   readonly #ids = new WeakMap<object, number>()
   #next = 1
 
+  /** A stable number for `reference`, assigned on first sight. */
   idOf(reference: object): number {
     let id = this.#ids.get(reference)
     if (id === undefined) {
