@@ -9,6 +9,8 @@
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
+ * - D6. A request is never repeated at once without progress: a non-live response that neither moves the offset
+ *   nor is up to date, or a non-live 304, is a retryable error (backoff), never a hot loop.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -234,12 +236,16 @@ export class ShapeStream<T = Row> {
     if (signal.aborted) throw abortReason(signal)
     if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
     if (result.kind === 'not-modified') return this.#notModified(result, position, url)
-    this.#applyResponse(result.meta, result.messages)
+    this.#applyResponse(result.meta, result.messages, position, url)
   }
 
-  #applyResponse(meta: ResponseMeta, messages: readonly Message<WireRow>[]): void {
-    const schema = this.#schemaFor(meta.handle, meta.schema)
+  #applyResponse(meta: ResponseMeta, messages: readonly Message<WireRow>[], position: RequestPosition, url: string): void {
     const upToDate = meta.upToDate || messages.some(isUpToDate)
+    // A non-live answer that neither advances nor reaches the head would be requested again at once, forever.
+    if (!upToDate && !position.live && meta.offset === position.offset && meta.handle === position.handle) {
+      throw new MalformedResponseError(url, `no progress: the response ends at the requested offset ${position.offset} without up-to-date`)
+    }
+    const schema = this.#schemaFor(meta.handle, meta.schema)
     const last = messages[messages.length - 1]
     const batch = upToDate && (last === undefined || !isUpToDate(last)) ? [...messages, SYNTHETIC_UP_TO_DATE] : messages
     const parsed = batch.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(batch) : []

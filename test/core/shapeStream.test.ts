@@ -139,6 +139,26 @@ describe('ShapeStream: 304 Not Modified', () => {
   })
 })
 
+describe('ShapeStream: no hot loops', () => {
+  it('backs off when a non-live response does not advance and is not up to date', async () => {
+    const { server, clock, store, stream } = streamHarness()
+    stream.start()
+    ;(await server.nextRequest()).respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotRow(1, 'a')] }))
+    ;(await server.nextRequest()).respond(snapshotResponse({ requestOffset: '0_0', offset: '0_0', messages: [snapshotRow(1, 'again')] }))
+    const status = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
+    expect(status.error).toBeInstanceOf(MalformedResponseError)
+    expect(status.offset).toBe('0_0')
+    expect(server.requests).toHaveLength(2)
+    clock.advance(500)
+    const retry = await server.nextRequest()
+    expect(retry.params.get('offset')).toBe('0_0')
+    retry.respond(catchUpResponse({ requestOffset: '0_0', offset: '0_inf', lsn: '2', messages: [] }))
+    await stream.whenUpToDate()
+    expect(store.getSnapshot().data).toEqual([{ id: 1, title: 'a' }])
+    stream.stop()
+  })
+})
+
 describe('ShapeStream: 409 must-refetch', () => {
   it('restarts from -1 in the middle of a chunked snapshot, at once, with a cache buster and the expired handle', async () => {
     const { server, clock, store, stream, statuses } = streamHarness()
