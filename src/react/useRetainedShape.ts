@@ -13,10 +13,11 @@
  * - R5. `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
  *   function neither changes the shape nor goes stale.
  */
-import { useEffect, useRef } from 'react'
+import { useContext, useEffect, useRef } from 'react'
 import type { ErrorRecovery, Row, Shape, ShapeClient, ShapeError, ShapeOptions } from '../core/index'
 import { sameShapeOptions } from './sameShapeOptions'
-import { useShapeClient } from './useShapeClient'
+import { ShapeClientContext } from './ShapeClientProvider'
+import { resolveShapeClient } from './useShapeClient'
 
 /**
  * The options of a shape as the hooks take them: `ShapeOptions` plus what only a component can decide, and the
@@ -70,7 +71,8 @@ function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T
  * }
  */
 export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T> | undefined {
-  const client = useShapeClient()
+  // The client is resolved only for options: a hook given a `Shape` needs none (and so no provider on a server).
+  const provided = useContext(ShapeClientContext)
   const memo = useRef<Memo<T> | undefined>(undefined)
   const onErrorRef = useRef<ShapeOptions<T>['onError']>(undefined)
   const onErrorWrapper = useRef((error: ShapeError): ErrorRecovery | void | Promise<ErrorRecovery | void> =>
@@ -90,6 +92,7 @@ export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T
     signal = source.signal
     follow = source.subscribe !== false
     onErrorRef.current = source.onError
+    const client = resolveShapeClient(provided)
     const previous = memo.current
     if (previous !== undefined && previous.client === client && sameShapeOptions(previous.options, source)) {
       shape = previous.shape

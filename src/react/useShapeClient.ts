@@ -27,8 +27,12 @@ function isBrowser(): boolean {
  * const shape = client.shape({ url, params: { table: 'todos' } })
  */
 export function useShapeClient(): ShapeClient {
-  const client = useContext(ShapeClientContext)
-  if (client !== undefined) return client
+  return resolveShapeClient(useContext(ShapeClientContext))
+}
+
+/** The provider's client when there is one, else the default browser client (D1, D2); throws on a server. */
+export function resolveShapeClient(provided: ShapeClient | undefined): ShapeClient {
+  if (provided !== undefined) return provided
   if (!isBrowser()) {
     throw new Error(
       'live-shapes: no ShapeClientProvider above this component. On a server, create one ShapeClient per request ' +
