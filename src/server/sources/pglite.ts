@@ -17,6 +17,8 @@
  *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is (S3).
  * - G5. Installing capture is idempotent; changes made to a table before it was first described are not captured.
  *   TRUNCATE is not captured (PGlite has no logical decoding to see it either).
+ * - G6. One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
+ *   live source on the same database would miss them. Sources opened one after another are fine (G2).
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
@@ -141,16 +143,15 @@ class PGliteChangeSource implements PGliteSource {
   }
 
   async start(): Promise<void> {
-    // Changes left by an earlier run belong to no subscriber: skip them, but keep their ids as the LSN floor (G2).
-    const { rows } = await this.db.query<{ last: string | null }>(
-      'SELECT max(id)::text AS last FROM live_shapes.changes',
+    // Changes left by an earlier run belong to no subscriber: drop them, but start the LSN at the sequence's last
+    // value so this run's LSNs continue above every LSN the earlier run handed out (G2).
+    const { rows } = await this.db.query<{ last: string }>(
+      `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM live_shapes.changes_id_seq`,
     )
-    const last = rows[0]?.last
-    if (last !== null && last !== undefined) {
-      this.#lastId = BigInt(last)
-      this.#lsn = this.#lastId
-      await this.db.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last])
-    }
+    const last = BigInt(rows[0]?.last ?? '0')
+    this.#lastId = last
+    this.#lsn = last
+    await this.db.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last.toString()])
     this.#unlisten = await this.db.listen(CHANNEL, () => {
       void this.#drain()
     })

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { PGlite } from '@electric-sql/pglite'
+import { createPGliteSource } from '../../../src/server/sources/pglite'
 import { pgliteFixtures } from '../support/sqlFixture'
 import { describeSqlSourceCases, recordTransactions, replay, visibleIn } from '../support/sqlSourceCases'
 
@@ -79,5 +81,36 @@ describe('pglite source', { timeout: 30_000 }, () => {
     expect(left.rows[0]?.count).toBe(0)
     recorder.stop()
     await fixture.close()
+  })
+
+  it('continues LSNs above an earlier source on the same database and skips what it left behind (G2)', { timeout: 120_000 }, async () => {
+    // Its own database: two sources never capture from one PGlite at the same time (G6).
+    const db = await PGlite.create()
+    try {
+      const first = await createPGliteSource({ db })
+      await db.exec('CREATE TABLE resumed (id int4 PRIMARY KEY)')
+      await first.describeTable('public', 'resumed')
+      const recorder = recordTransactions(first)
+      await db.query('INSERT INTO resumed VALUES (1)')
+      await recorder.waitFor(() => recorder.on('resumed').length === 1)
+      const earlier = recorder.on('resumed')[0]?.lsn ?? 0n
+      await first.close()
+      // Committed while no source ran, as after a crash between commit and read.
+      await db.query('INSERT INTO resumed VALUES (99)')
+
+      const second = await createPGliteSource({ db })
+      expect(second.currentLsn()).toBeGreaterThan(earlier)
+      const next = recordTransactions(second)
+      await second.describeTable('public', 'resumed')
+      await db.query('INSERT INTO resumed VALUES (2)')
+      await next.waitFor(() => next.on('resumed').length === 1)
+      expect(next.on('resumed').map((transaction) => transaction.changes.map((change) => change.row['id']))).toEqual([['2']])
+      expect(next.on('resumed')[0]?.lsn).toBeGreaterThan(second.currentLsn() - 1n)
+      expect(next.on('resumed')[0]?.lsn).toBeGreaterThan(earlier)
+      await second.close()
+      expect(db.closed).toBe(false)
+    } finally {
+      await db.close()
+    }
   })
 })
