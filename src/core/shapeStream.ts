@@ -290,6 +290,7 @@ export class ShapeStream<T = Row> {
         {
           onOpen: (meta) => {
             if (failure !== undefined || connection.signal.aborted) return
+            this.#retry.succeeded()
             this.#dispatch({ type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
           },
           onBatch: (batch) => {
