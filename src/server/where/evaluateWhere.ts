@@ -51,13 +51,17 @@ function integerArithmetic(type: 'int2' | 'int4' | 'int8', operator: ArithmeticO
   return checkInteger(type, result)
 }
 
+/** Postgres' float operators: overflow and underflow raise, and so does `x / 0` unless `x` is NaN. */
 function floatArithmetic(type: 'float4' | 'float8', operator: ArithmeticOperator, a: number, b: number): number {
-  if (operator === '/' && b === 0) throw new SqlValueError('division by zero')
+  if (operator === '/' && b === 0 && !Number.isNaN(a)) throw new SqlValueError('division by zero')
   const raw = operator === '+' ? a + b : operator === '-' ? a - b : operator === '*' ? a * b : a / b
   const result = type === 'float4' ? Math.fround(raw) : raw
-  if (!Number.isFinite(result) && Number.isFinite(a) && Number.isFinite(b)) {
+  if (Number.isFinite(a) && Number.isFinite(b) && !Number.isFinite(result) && !Number.isNaN(result)) {
     throw new SqlValueError('value out of range: overflow')
   }
+  const underflow =
+    result === 0 && a !== 0 && ((operator === '*' && b !== 0) || (operator === '/' && Number.isFinite(b)))
+  if (underflow) throw new SqlValueError('value out of range: underflow')
   return result
 }
 
@@ -94,8 +98,32 @@ function likeMatcher(caseInsensitive: boolean, row: WireRow, evaluate: Evaluator
   return compileLikePattern(caseInsensitive ? foldCase(value as string) : (value as string))
 }
 
+const isNullConstant = (expr: WhereExpr): boolean => expr.kind === 'constant' && expr.value === null
+
+/**
+ * Whether a strict operation has a NULL literal operand: Postgres' planner folds it to NULL without evaluating the
+ * other operands (so `1 / 0 <> NULL` is NULL, not an error), and so do we.
+ */
+function foldsToNull(expr: WhereExpr): boolean {
+  switch (expr.kind) {
+    case 'compare':
+    case 'arithmetic':
+    case 'concat':
+      return isNullConstant(expr.left) || isNullConstant(expr.right)
+    case 'like':
+      return isNullConstant(expr.arg) || isNullConstant(expr.pattern)
+    case 'negate':
+    case 'function':
+    case 'cast':
+      return isNullConstant(expr.arg)
+    default:
+      return false
+  }
+}
+
 /** Compiles an expression (V1–V4). */
 export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
+  if (expr.kind !== 'opaqueColumn' && foldsToNull(expr)) return () => null
   switch (expr.kind) {
     case 'column':
     case 'opaqueColumn': {
