@@ -101,5 +101,6 @@ function isMessageShaped(message: unknown): boolean {
   if (typeof headers !== 'object' || headers === null) return false
   if ('control' in headers) return typeof (headers as { control: unknown }).control === 'string'
   const { key, value } = message as { key?: unknown; value?: unknown }
-  return typeof key === 'string' && typeof value === 'object' && value !== null && typeof (headers as { operation?: unknown }).operation === 'string'
+  const operation = (headers as { operation?: unknown }).operation
+  return typeof key === 'string' && typeof value === 'object' && value !== null && typeof operation === 'string'
 }

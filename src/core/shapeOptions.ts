@@ -102,7 +102,11 @@ function checkDefinitionParams(params: ShapeParamsInput): void {
   }
   const positional = params.params
   if (positional !== undefined && typeof positional !== 'function') {
-    const values: unknown[] = Array.isArray(positional) ? positional : typeof positional === 'object' && positional !== null ? Object.values(positional) : [positional]
+    const values: unknown[] = Array.isArray(positional)
+      ? positional
+      : typeof positional === 'object' && positional !== null
+        ? Object.values(positional)
+        : [positional]
     if (!values.every((value) => typeof value === 'string')) {
       throw new InvalidOptionsError('Shape param "params" must be an array of strings or a record of position to string')
     }

@@ -263,9 +263,9 @@ export class ShapeStream<T = Row> {
   }
 
   #notModified(result: { cursor: string | undefined; handle: string | undefined }, position: RequestPosition, url: string): void {
-    // A non-live 304 would repeat the same request forever: back off instead of spinning.
+    // A non-live 304 would repeat the same request forever: back off instead of spinning (D6).
     if (!position.live || position.handle === undefined) {
-      throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client does not hold)')
+      throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client lacks)')
     }
     this.#retry.succeeded()
     this.#dispatch({
@@ -291,7 +291,8 @@ export class ShapeStream<T = Row> {
           onOpen: (meta) => {
             if (failure !== undefined || connection.signal.aborted) return
             this.#retry.succeeded()
-            this.#dispatch({ type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
+            const { handle, offset, cursor } = meta
+            this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
           },
           onBatch: (batch) => {
             if (failure !== undefined || connection.signal.aborted) return
@@ -300,7 +301,15 @@ export class ShapeStream<T = Row> {
               const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
               if (parsed.length > 0) this.#store.applyBatch(parsed)
               this.#retry.succeeded()
-              this.#dispatch({ type: 'response', handle: state.handle ?? '', offset: batch.offset, cursor: state.cursor, schema: state.schema, upToDate: true, now: this.#clock.now() })
+              this.#dispatch({
+                type: 'response',
+                handle: state.handle ?? '',
+                offset: batch.offset,
+                cursor: state.cursor,
+                schema: state.schema,
+                upToDate: true,
+                now: this.#clock.now(),
+              })
             } catch (error) {
               failure = error
               connection.abort(CANCELLED)
