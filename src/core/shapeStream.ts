@@ -220,9 +220,11 @@ export class ShapeStream<T = Row> {
         : new InvalidOptionsError(`A headers or params function failed: ${describe(cause)}`, { cause })
     })
     if (signal.aborted) throw abortReason(signal)
-    const runner = position.live && this.#runner?.isEnabled() ? this.#runner : undefined
-    this.#transport = runner ? runner.transport : 'long-poll'
+    const enabled = this.#runner?.isEnabled() ? this.#runner : undefined
+    // The status names the live transport, which does not change for the non-live requests in between.
+    this.#transport = enabled ? enabled.transport : 'long-poll'
     this.#refreshStatus()
+    const runner = position.live ? enabled : undefined
     const url = buildRequestUrl({
       url: this.#options.url,
       params: inputs.params,

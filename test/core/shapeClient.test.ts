@@ -181,6 +181,7 @@ describe('ShapeClient', () => {
     const release = shape.retain()
     const initial = await server.nextRequest()
     expect(initial.params.has('live_sse')).toBe(false)
+    expect(shape.getStatus().transport).toBe('sse')
     initial.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
     const sse = await server.nextRequest()
     expect(sse.params.get('live')).toBe('true')
