@@ -150,3 +150,68 @@ describe('onError', () => {
     expect(client.size).toBe(1)
   })
 })
+
+describe('paused and refetching', () => {
+  function setupWithVisibility() {
+    const script = scriptedFetch()
+    const clock = createManualClock()
+    let hidden = false
+    const listeners = new Set<() => void>()
+    const visibility = {
+      isHidden: () => hidden,
+      subscribe(listener: () => void) {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      },
+    }
+    client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility })
+    function Probe() {
+      const result = useShape<Item>({ url: URL_, params: { table: 'items' } })
+      const status = useShapeStatus(result.shape)
+      return <p data-testid="probe">{`${status.phase}:${result.data.length}`}</p>
+    }
+    const c = client
+    render(
+      <ShapeClientProvider client={c}>
+        <Probe />
+      </ShapeClientProvider>,
+    )
+    const setHidden = (value: boolean): void => {
+      hidden = value
+      for (const listener of listeners) listener()
+    }
+    return { script, setHidden }
+  }
+
+  it('is paused while the page is hidden and live again after the catch-up', async () => {
+    const { script, setHidden } = setupWithVisibility()
+    const first = await script.next()
+    act(() => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    const live = await script.next()
+    await screen.findByText('live:1')
+    act(() => setHidden(true))
+    await screen.findByText('paused:1')
+    expect(live.signal?.aborted).toBe(true)
+    act(() => setHidden(false))
+    const catchUp = await script.next()
+    expect(catchUp.live).toBe(false)
+    expect(catchUp.url.searchParams.get('offset')).toBe('0_0')
+    act(() => catchUp.respond(snapshotResponse([])))
+    await screen.findByText('live:1')
+  })
+
+  it('is refetching after a 409 until the new handle is up to date, keeping the rows on screen', async () => {
+    const { script } = setupWithVisibility()
+    const first = await script.next()
+    act(() => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }, { id: 2, title: 'b', done: false }])))
+    const live = await script.next()
+    await screen.findByText('live:2')
+    act(() => live.respond(new Response('[{"headers":{"control":"must-refetch"}}]', { status: 409, headers: { 'electric-handle': 'h-2' } })))
+    const refetch = await script.next()
+    expect(refetch.url.searchParams.get('offset')).toBe('-1')
+    expect(refetch.url.searchParams.get('handle')).toBe('h-2')
+    await screen.findByText('refetching:2')
+    act(() => refetch.respond(snapshotResponse([{ id: 3, title: 'c', done: false }], 'h-2')))
+    await screen.findByText('live:1')
+  })
+})
