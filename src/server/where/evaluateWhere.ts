@@ -98,11 +98,12 @@ function likeMatcher(caseInsensitive: boolean, row: WireRow, evaluate: Evaluator
   return compileLikePattern(caseInsensitive ? foldCase(value as string) : (value as string))
 }
 
-const isNullConstant = (expr: WhereExpr): boolean => expr.kind === 'constant' && expr.value === null
+const isNullConstant = (expr: WhereExpr): boolean => (expr.kind === 'constant' && expr.value === null) || foldsToNull(expr)
 
 /**
- * Whether a strict operation has a NULL literal operand: Postgres' planner folds it to NULL without evaluating the
- * other operands (so `1 / 0 <> NULL` is NULL, not an error), and so do we.
+ * Whether a strict operation has a NULL literal operand, directly or through other strict operations: Postgres'
+ * planner folds it to NULL without evaluating the other operands (so `1 / 0 <> NULL` is NULL, not an error), and
+ * so do we.
  */
 function foldsToNull(expr: WhereExpr): boolean {
   switch (expr.kind) {
