@@ -9,11 +9,19 @@ import { createContext } from 'react'
 import type { ReactNode } from 'react'
 import type { ShapeClient } from '../core/index'
 
-/** The client of the nearest `ShapeClientProvider`, `undefined` outside of one. */
+/**
+ * The client of the nearest `ShapeClientProvider`, `undefined` outside of one. Prefer `useShapeClient()`.
+ * @example
+ * const client = useContext(ShapeClientContext)
+ */
 export const ShapeClientContext = createContext<ShapeClient | undefined>(undefined)
 ShapeClientContext.displayName = 'ShapeClientContext'
 
-/** Props of `ShapeClientProvider`. */
+/**
+ * Props of `ShapeClientProvider`.
+ * @example
+ * const props: ShapeClientProviderProps = { client: new ShapeClient(), children: <App /> }
+ */
 export interface ShapeClientProviderProps {
   /** The client every hook below uses: its registry, ref-counts, grace period and injected fetch/clock. */
   client: ShapeClient

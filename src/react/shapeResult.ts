@@ -37,7 +37,11 @@ export interface UseShapeResult<T = Row> {
   readonly shape: Shape<T> | undefined
 }
 
-/** A `useSyncExternalStore` source of `UseShapeResult`. */
+/**
+ * A `useSyncExternalStore` source of `UseShapeResult`.
+ * @example
+ * useSyncExternalStore(source.subscribe, source.getSnapshot, source.getServerSnapshot)
+ */
 export interface ShapeResultSource<T> {
   subscribe(listener: () => void): () => void
   getSnapshot(): UseShapeResult<T>

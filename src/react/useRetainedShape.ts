@@ -22,6 +22,8 @@ import { resolveShapeClient } from './useShapeClient'
 /**
  * The options of a shape as the hooks take them: `ShapeOptions` plus what only a component can decide, and the
  * names `@electric-sql/react` uses for the same things.
+ * @example
+ * const options: ShapeHookOptions<Todo> = { url: '/v1/shape', params: { table: 'todos' }, enabled: userId !== undefined }
  */
 export interface ShapeHookOptions<T = Row> extends ShapeOptions<T> {
   /** `false` creates no shape and opens no stream (default `true`). */
@@ -34,7 +36,11 @@ export interface ShapeHookOptions<T = Row> extends ShapeOptions<T> {
   experimentalLiveSse?: boolean
 }
 
-/** A shape for the hooks: the `Shape` itself (e.g. `useShape(...).shape`) or options describing one. */
+/**
+ * A shape for the hooks: the `Shape` itself (e.g. `useShape(...).shape`) or options describing one.
+ * @example
+ * useShapeStatus(shape) // or useShapeStatus({ url: '/v1/shape', params: { table: 'todos' } })
+ */
 export type ShapeSource<T = Row> = Shape<T> | ShapeHookOptions<T>
 
 /** True when `source` is a `Shape` rather than options. */

@@ -17,12 +17,17 @@ import type { Row, Shape } from '../core/index'
 import { createShapeResultSource, DISABLED_SOURCE } from './shapeResult'
 import type { ShapeResultSource, UseShapeResult } from './shapeResult'
 import { suspendOnShape } from './suspendOnShape'
+import { warnUnstableSelector } from './warnUnstableSelector'
 import type { ShapeHookOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 
 /**
  * Options of `useShape`: the shape (`url`, `params: { table, where, params, columns, replica }`, `headers`,
  * `liveSse`, `parser`, `columnMapper`, `onError`…), plus `enabled`, `signal`, `subscribe`, and a selector.
+ * Options are compared by value between renders (functions by identity), so an inline object is fine; hoist
+ * function-valued `headers`, `parser` or `columnMapper`, or each new function makes a new shape.
+ * @example
+ * const options: UseShapeOptions<Todo, number> = { url: '/v1/shape', params: { table: 'todos' }, selector: (r) => r.data.length }
  */
 export interface UseShapeOptions<T = Row, S = UseShapeResult<T>> extends ShapeHookOptions<T> {
   /** Picks what the component needs; the component re-renders only when that changed (per `isEqual`). */
@@ -61,6 +66,14 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
     () => isSettled(source.getSnapshot()),
     () => isSettled(source.getServerSnapshot()),
   )
+
+  const checkedShape = useRef<Shape<T> | undefined>(undefined)
+  const userSelector = options?.selector
+  useEffect(() => {
+    if (userSelector === undefined || shape === undefined || checkedShape.current === shape) return
+    checkedShape.current = shape
+    warnUnstableSelector(userSelector, source.getSnapshot(), options?.isEqual)
+  })
 
   const shown = useRef<Shown<S> | undefined>(undefined)
   const previous = shown.current

@@ -11,7 +11,11 @@ import type { UseShapeResult } from './shapeResult'
 import type { UseShapeOptions } from './useShape'
 import { useShapeValue } from './useShape'
 
-/** Options of `useSuspenseShape`: those of `useShape` without `enabled` (a suspended hook always runs). */
+/**
+ * Options of `useSuspenseShape`: those of `useShape` without `enabled` (a suspended hook always runs).
+ * @example
+ * const options: UseSuspenseShapeOptions<Todo> = { url: '/v1/shape', params: { table: 'todos' } }
+ */
 export type UseSuspenseShapeOptions<T = Row, S = UseShapeResult<T>> = Omit<UseShapeOptions<T, S>, 'enabled'>
 
 /**

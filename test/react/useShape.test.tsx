@@ -98,6 +98,28 @@ describe('useShape', () => {
     expect(renders).toBe(settled + 1)
   })
 
+  it('warns in development about a selector that returns a new value for the same input, unless isEqual says equal', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    function Unstable() {
+      const rows = useShape<Item, Item[]>({ ...h.options(), selector: (result) => result.data.filter((row) => !row.done) })
+      return <p>{`unstable:${rows.length}`}</p>
+    }
+    function Stable() {
+      const rows = useShape<Item, Item[]>({ ...h.options(), selector: (result) => result.data.filter((row) => !row.done), isEqual: shallow })
+      return <p>{`stable:${rows.length}`}</p>
+    }
+    const view = render(<Stable />, { wrapper: h.wrapper })
+    await screen.findByText('stable:2')
+    expect(warn).not.toHaveBeenCalled()
+    view.rerender(<Unstable />)
+    await screen.findByText('unstable:2')
+    expect(warn).toHaveBeenCalledTimes(1)
+    expect(String(warn.mock.calls[0]?.[0])).toMatch(/selector returned a different value/)
+    warn.mockRestore()
+  })
+
   it('runs a selector again when the props it closes over change', async () => {
     harness = createHarness(makeItems(3))
     const h = harness

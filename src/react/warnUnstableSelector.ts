@@ -1,0 +1,31 @@
+/**
+ * A development check, after react-redux's: a selector that returns a different value for the same input re-renders
+ * its component on every store change (and runs again on every render), which is almost always a mistake.
+ *
+ * Invariants:
+ * - C1. It runs only where `process.env.NODE_ENV` exists and is not `production`, once per hook instance and shape,
+ *   and only warns: it never changes what the hook returns.
+ * - C2. "Different" uses the hook's own `isEqual` (default `Object.is`), so `isEqual: shallow` silences it for
+ *   selectors that build a new array of the same rows.
+ */
+
+function isDevelopment(): boolean {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+  return env !== undefined && env.NODE_ENV !== 'production'
+}
+
+/**
+ * Warns when `selector` gives two unequal results for one `input` (C1, C2).
+ * @example
+ * warnUnstableSelector(selector, result, isEqual)
+ */
+export function warnUnstableSelector<I, S>(selector: (input: I) => S, input: I, isEqual: ((a: S, b: S) => boolean) | undefined): void {
+  if (!isDevelopment()) return
+  const first = selector(input)
+  const second = selector(input)
+  if ((isEqual ?? Object.is)(first, second)) return
+  console.warn(
+    'live-shapes: the useShape selector returned a different value for the same input, so the component re-renders ' +
+      'on every change of the shape. Pass `isEqual: shallow` (or another equality) or return existing values.',
+  )
+}
