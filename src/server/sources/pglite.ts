@@ -54,13 +54,24 @@ export interface PGliteSource extends ChangeSource {
 }
 
 const CHANNEL = 'live_shapes_changes'
+const SCHEMA = 'live_shapes'
+
+/**
+ * PGlite serializes a parameter by the type it infers (`bool` by truthiness, so `'false'` would bind as true;
+ * `bytea` and dates reject strings; json is stringified again). Params here are wire text already: a serializer
+ * for every type oid passes them through untouched.
+ */
+export const TEXT_PARAMS: Readonly<Record<number, (value: unknown) => string>> = new Proxy(
+  {},
+  { get: () => (value: unknown) => String(value) },
+)
 
 const functionSettings = TEXT_OUTPUT_SETTINGS.map(
   (setting) => `SET ${setting.name} = '${setting.value.replaceAll("'", "''")}'`,
 ).join('\n  ')
 
 const SETUP_SQL = `
-CREATE SCHEMA IF NOT EXISTS live_shapes;
+CREATE SCHEMA IF NOT EXISTS ${SCHEMA};
 CREATE TABLE IF NOT EXISTS live_shapes.changes (
   id bigserial PRIMARY KEY,
   xid text NOT NULL DEFAULT pg_current_xact_id()::text,
@@ -158,6 +169,8 @@ class PGliteChangeSource implements PGliteSource {
   }
 
   async describeTable(schema: string, name: string): Promise<TableDescription | undefined> {
+    // Capturing the capture table would recurse: it is not a table shapes can ask for.
+    if (schema === SCHEMA) return undefined
     const table = await describeTableWith(
       async (sql, params) => (await this.db.query<Record<string, unknown>>(sql, [...params])).rows,
       schema,
@@ -187,7 +200,9 @@ class PGliteChangeSource implements PGliteSource {
       const snap = await tx.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
       const snapshotText = snap.rows[0]?.snapshot
       if (snapshotText === undefined) throw new Error('pg_current_snapshot() returned no row')
-      const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params])
+      const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params], {
+        serializers: TEXT_PARAMS,
+      })
       return { rows: rows.rows, ...parseSnapshotText(snapshotText), lsn: this.#lsn }
     })
   }

@@ -72,6 +72,7 @@ describe('pglite source', { timeout: 30_000 }, () => {
       [`"${described}"`],
     )
     expect(triggers.rows[0]?.count).toBe(1)
+    expect(await source.describeTable('live_shapes', 'changes')).toBeUndefined()
     const recorder = recordTransactions(source)
     await fixture.insert(ignored, { id: 1 })
     await fixture.insert(described, { id: 1 })

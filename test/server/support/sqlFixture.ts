@@ -12,7 +12,7 @@
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
 import { quoteIdent } from '../../../src/server/sources/describeTable'
-import { createPGliteSource, type PGliteSource } from '../../../src/server/sources/pglite'
+import { createPGliteSource, TEXT_PARAMS, type PGliteSource } from '../../../src/server/sources/pglite'
 import { createPostgresSource, type PostgresSource } from '../../../src/server/sources/postgres'
 import type { ChangeSource } from '../../../src/server/sources/source'
 import type { FixtureWrites, SourceFixture } from './fixture'
@@ -90,11 +90,9 @@ function createTableSql(def: Parameters<SourceFixture['createTable']>[0], table:
 export function pgliteFixtures(): SqlFixtureFactory<PGliteSource> {
   let shared: Promise<PGliteSource> | undefined
   const source = (): Promise<PGliteSource> => (shared ??= createPGliteSource())
-  // PGlite serializes params by the type it infers (bytea wants a Uint8Array, json gets JSON.stringify'd):
-  // a serializer for every type oid sends the wire text as is, which is what the fixture's values are.
-  const asText = new Proxy({} as Record<number, (value: unknown) => string>, { get: () => (value: unknown) => String(value) })
+  // The fixture's values are wire text: bind them as such, not by PGlite's inferred-type serializers.
   const onDb = (db: PGlite | PGliteTransaction): Execute => (sql, params) =>
-    db.query(sql, [...params], { serializers: asText })
+    db.query(sql, [...params], { serializers: TEXT_PARAMS })
   return {
     source,
     async makeFixture() {

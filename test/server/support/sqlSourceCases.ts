@@ -148,6 +148,8 @@ export function describeSqlSourceCases<S extends ChangeSource>(
         { id: '6', title: 't6', priority: '6', done: 'true' },
         { id: '7', title: null, priority: '9', done: null },
       ])
+      const typed = await source.snapshot({ table: description, where: '"done" = $1 AND "id" < $2', params: ['false', '6'] })
+      expect(typed.rows.map((row) => row['id']).sort()).toEqual(['1', '3', '5'])
       expect(BigInt(result.xmax)).toBeGreaterThanOrEqual(BigInt(result.xmin))
       expect(result.lsn).toBeLessThanOrEqual(source.currentLsn())
       await expect(
@@ -279,6 +281,13 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await recorder.waitFor(() => recorder.on(table).length === 1)
       const snapshot = await source.snapshot({ table: description, where: undefined, params: [] })
       const changed = recorder.on(table)[0]?.changes[0]?.row
+      // Params are wire text whatever the column type.
+      const matched = await source.snapshot({
+        table: description,
+        where: '"at" = $1 AND "blob" = $2 AND "doc" = $3 AND "flag" = $4 AND "list" = $5',
+        params: ['2024-03-05 04:07:08.5+00', '\\x0102', '{"a": null, "b": [1, "x"]}', 'true', '{1,NULL,3}'],
+      })
+      expect(matched.rows).toHaveLength(1)
       expect(snapshot.rows).toEqual([changed])
       expect(changed).toMatchObject({
         at: '2024-03-05 04:07:08.5+00',
