@@ -9,7 +9,8 @@
  * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
  * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size,profile`,
- * `--no-profile`, `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do).
+ * `--no-profile`, `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
+ * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`).
  */
 import { fork } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
@@ -160,9 +161,10 @@ async function main() {
     profiles,
   }
   mkdirSync(join(here, 'results'), { recursive: true })
-  writeFileSync(join(here, 'results/latest.json'), `${JSON.stringify(report, null, 2)}\n`)
+  const outName = option('out', only ? 'partial' : 'latest')
+  writeFileSync(join(here, `results/${outName}.json`), `${JSON.stringify(report, null, 2)}\n`)
   const markdown = renderMarkdown(report)
-  writeFileSync(join(here, 'results/latest.md'), markdown)
+  writeFileSync(join(here, `results/${outName}.md`), markdown)
   console.log(markdown)
   if (!flag('no-write') && !only) updateResultsMd(markdown)
 }
