@@ -11,10 +11,13 @@
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  * - D6. A request is never repeated at once without progress: a non-live response that neither moves the offset
  *   nor is up to date, or a non-live 304, is a retryable error (backoff), never a hot loop.
+ * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`; its
+ *   watchdog timer is cleared whenever the request ends, so it never outlives it.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
+import type { LongPollResult } from './longPollTransport'
 import type { MessageParser } from './parse'
 import type { Message, Row, Schema, WireRow } from './protocol'
 import type { ResponseMeta } from './responseMeta'
@@ -24,7 +27,7 @@ import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
 import type { VisibilityAdapter } from './visibility'
 import { abortReason, realClock, sleep } from './clock'
-import { InvalidOptionsError, MalformedResponseError, ShapeError } from './errors'
+import { InvalidOptionsError, MalformedResponseError, NetworkError, ShapeError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { longPollRequest } from './longPollTransport'
 import { createMessageParser, parseSchemaHeader } from './parse'
@@ -56,12 +59,19 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   liveRunner?: LiveRequestRunner | undefined
   /** Resume from a known position (hydration). */
   from?: StreamStart | undefined
+  /**
+   * A live long-poll without any answer for this long is abandoned and retried (a dead connection the platform has
+   * not noticed; the server answers within 20 s). Default 45 000 ms; 0 disables.
+   */
+  liveRequestTimeoutMs?: number | undefined
 }
 
 interface Waiter {
   resolve: () => void
   reject: (error: unknown) => void
 }
+
+const DEFAULT_LIVE_REQUEST_TIMEOUT_MS = 45_000
 
 const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
 
@@ -234,11 +244,37 @@ export class ShapeStream<T = Row> {
       extraParams: runner?.extraParams,
     })
     if (runner) return this.#runLive(runner, url, inputs.headers, signal)
-    const result = await longPollRequest({ url, headers: inputs.headers, live: position.live, signal, fetch: this.#fetch })
+    const result = await this.#longPoll(url, inputs.headers, position.live, signal)
     if (signal.aborted) throw abortReason(signal)
     if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
     if (result.kind === 'not-modified') return this.#notModified(result, position, url)
     this.#applyResponse(result.meta, result.messages, position, url)
+  }
+
+  async #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal): Promise<LongPollResult> {
+    const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
+    if (!live || timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch })
+    const watchdog = new AbortController()
+    let expired = false
+    const timer = this.#clock.setTimeout(() => {
+      expired = true
+      watchdog.abort(CANCELLED)
+    }, timeoutMs)
+    // Cleared in the abort listener too: stop() and pause leave no timer behind synchronously (D1).
+    const forward = (): void => {
+      this.#clock.clearTimeout(timer)
+      watchdog.abort(signal.reason)
+    }
+    signal.addEventListener('abort', forward, { once: true })
+    try {
+      return await longPollRequest({ url, headers, live, signal: watchdog.signal, fetch: this.#fetch })
+    } catch (error) {
+      if (expired && !signal.aborted) throw new NetworkError(url, new Error(`no answer to a live request within ${timeoutMs} ms`))
+      throw error
+    } finally {
+      this.#clock.clearTimeout(timer)
+      signal.removeEventListener('abort', forward)
+    }
   }
 
   #applyResponse(meta: ResponseMeta, messages: readonly Message<WireRow>[], position: RequestPosition, url: string): void {

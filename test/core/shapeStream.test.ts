@@ -503,6 +503,31 @@ describe('ShapeStream: abort, stop and visibility', () => {
   })
 })
 
+describe('ShapeStream: live request watchdog', () => {
+  it('abandons a live long-poll unanswered for liveRequestTimeoutMs and retries it', async () => {
+    const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000 })
+    stream.start()
+    const initial = await server.nextRequest()
+    expect(clock.pendingTimers).toBe(0)
+    initial.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
+    const hung = await server.nextRequest()
+    expect(clock.pendingTimers).toBe(1)
+    clock.advance(44_999)
+    expect(hung.signal.aborted).toBe(false)
+    clock.advance(1)
+    expect(hung.signal.aborted).toBe(true)
+    const status = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
+    expect(status.error?.code).toBe('network')
+    clock.advance(500)
+    const retry = await server.nextRequest()
+    expect(Object.fromEntries(retry.params)).toMatchObject({ live: 'true', offset: '0_inf', handle: HANDLE })
+    retry.respond(liveResponse({ requestOffset: '0_inf', offset: '0_inf', cursor: '20', lsn: '1', messages: [] }))
+    await statusWhere(stream, (s) => s.phase === 'live')
+    stream.stop()
+    expect(clock.pendingTimers).toBe(0)
+  })
+})
+
 describe('ShapeStream: live runner seam', () => {
   function fakeRunner(script: (request: LiveRunRequest, sink: LiveRunSink) => Promise<void>) {
     let enabled = true
