@@ -7,8 +7,9 @@
  * because the library's parser turns text values into JS values.
  *
  * Setup, in this order: a publication (empty, `publish_via_partition_root`), then a logical slot (so the slot can
- * see the publication). Both are owned by this source and dropped by `close()`; a process killed before that
- * leaves them behind (`SELECT pg_drop_replication_slot(...)` cleans up).
+ * see the publication). Both are owned by this source and dropped by `close()` (or when start-up fails); a process
+ * killed before that leaves them behind (`SELECT pg_drop_replication_slot(...)` cleans up, and a source started
+ * with the same `slotName` replaces an inactive leftover).
  *
  * Invariants:
  * - Q1. No triggers or other objects on users' tables: describing a table adds it to our publication and sets
@@ -106,23 +107,50 @@ export async function createPostgresSource(options: PostgresSourceOptions): Prom
   const suffix = (): string => Math.floor(random() * 2 ** 48).toString(36)
   const slotName = options.slotName ?? `live_shapes_${suffix()}`
   const publicationName = options.publicationName ?? `live_shapes_${suffix()}`
+  for (const [option, name] of [
+    ['slotName', slotName],
+    ['publicationName', publicationName],
+  ] as const) {
+    // Slot names allow only these; START_REPLICATION splices the publication name into a quoted option value.
+    if (!/^[a-z0-9_]{1,63}$/.test(name)) {
+      throw new TypeError(`${option} must be 1-63 of a-z, 0-9 and _, got ${JSON.stringify(name)}`)
+    }
+  }
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 })
   // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined)
+  let created: 'nothing' | 'publication' | 'slot' = 'nothing'
   try {
     const existing = await pool.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [publicationName])
     if (existing.rowCount === 0) {
       await pool.query(`CREATE PUBLICATION ${quoteIdent(publicationName)} WITH (publish_via_partition_root = true)`)
     }
+    created = 'publication'
+    // A slot of this name left inactive by a killed run would only hold WAL back: replace it.
+    await pool.query(
+      `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+        WHERE slot_name = $1 AND NOT active`,
+      [slotName],
+    )
     const slot = await pool.query<{ lsn: string }>(
       "SELECT lsn::text AS lsn FROM pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
       [slotName],
     )
+    created = 'slot'
     const startLsn = parseLsn(slot.rows[0]?.lsn ?? '0/0')
     const source = new PostgresChangeSource(pool, options, slotName, publicationName, startLsn)
     await source.start()
     return source
   } catch (error) {
+    // Leave nothing behind when the source never came up.
+    if (created === 'slot') {
+      await pool
+        .query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slotName])
+        .catch(() => undefined)
+    }
+    if (created !== 'nothing') {
+      await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publicationName)}`).catch(() => undefined)
+    }
     await pool.end().catch(() => undefined)
     throw error
   }

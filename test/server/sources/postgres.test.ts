@@ -102,6 +102,26 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('refuses slot and publication names PostgreSQL or the replication command cannot take, creating nothing', async () => {
+    await expect(createPostgresSource({ databaseUrl, slotName: 'Bad-Name' })).rejects.toThrow(/slotName must be/)
+    await expect(createPostgresSource({ databaseUrl, publicationName: "it's" })).rejects.toThrow(/publicationName must be/)
+    const { rows } = await fixtures.pool.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM pg_publication WHERE pubname = 'it''s'`,
+    )
+    expect(rows[0]?.count).toBe(0)
+  })
+
+  it('replaces an inactive leftover slot of the same name', async () => {
+    await fixtures.pool.query("SELECT pg_create_logical_replication_slot('live_shapes_leftover', 'pgoutput')")
+    const source = await createPostgresSource({ databaseUrl, slotName: 'live_shapes_leftover' })
+    expect(source.state).toBe('streaming')
+    await source.close()
+    const { rows } = await fixtures.pool.query<{ count: number }>(
+      "SELECT count(*)::int AS count FROM pg_replication_slots WHERE slot_name = 'live_shapes_leftover'",
+    )
+    expect(rows[0]?.count).toBe(0)
+  })
+
   it('gives up after its reconnect budget with a typed error, and drops its slot and publication on close', async () => {
     const errors: ReplicationStreamError[] = []
     const failed = new Promise<void>((resolve) => {
