@@ -75,7 +75,8 @@ Options:
  *
  * @example
  * const server = await startDevServer({ port: 0 })
- * await server.source.kind === 'pglite' && server.source.db.exec('CREATE TABLE items (id int8 PRIMARY KEY)')
+ * if (server.source.kind === 'pglite') await server.source.db.exec('CREATE TABLE items (id int8 PRIMARY KEY)')
+ * console.log(`${server.url}/v1/shape?table=items&offset=-1`)
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServer> {
   const source =

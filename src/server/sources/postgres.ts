@@ -86,6 +86,7 @@ export interface PostgresSource extends ChangeSource {
   readonly state: PostgresSourceState
 }
 
+/** Where the replication stream is (Q5); `failed` is final. */
 export type PostgresSourceState = 'streaming' | 'reconnecting' | 'failed' | 'closed'
 
 const BOOL_OID = 16
@@ -161,11 +162,6 @@ export function parseLsn(text: string): bigint {
   const [high, low] = text.split('/')
   if (high === undefined || low === undefined) throw new Error(`not an LSN: ${text}`)
   return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`)
-}
-
-/** bigint → `X/Y`, as the replication protocol wants it. */
-export function formatLsn(lsn: bigint): string {
-  return `${(lsn >> 32n).toString(16).toUpperCase()}/${(lsn & 0xffffffffn).toString(16).toUpperCase()}`
 }
 
 interface OpenTransaction {
