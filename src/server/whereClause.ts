@@ -9,14 +9,17 @@
  * - W3. `sql` is rendered from the typed tree (`where/renderWhere`), never from the user's text; params stay bound.
  * - W4. `params` holds only the values the clause uses, renumbered `$1..$n` in order of their original numbers, so
  *   Postgres never sees an unused (untypable) parameter.
- * - W5. `matches` follows Postgres semantics on wire text (`where/evaluateWhere`); a row on which Postgres would
- *   raise an error (overflow, division by zero, bad cast) matches nothing, as the query would have returned nothing.
+ * - W5. `matches` follows Postgres semantics on wire text (`where/evaluateWhere`) over the clause as Postgres plans
+ *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
+ *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
+ *   failed the query.
  */
 import type { WireRow } from '../core/protocol'
 import type { TableDescription } from './sources/source'
 import { analyzeWhere } from './where/analyzeWhere'
 import { DecimalArithmeticError } from './where/decimal'
 import { evaluateWhere } from './where/evaluateWhere'
+import { foldConstants } from './where/foldConstants'
 import { parseWhereTree } from './where/parseWhereTree'
 import { renderWhere } from './where/renderWhere'
 import { SqlValueError } from './where/sqlValue'
@@ -65,7 +68,7 @@ export async function compileWhere(input: {
   const analysis = analyzeWhere(tree, input.table, input.params)
   const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))
   const sql = renderWhere(analysis.expr, (number) => positions.get(number) ?? number)
-  const evaluate = evaluateWhere(analysis.expr)
+  const evaluate = evaluateWhere(foldConstants(analysis.expr))
   return {
     sql,
     params: analysis.paramNumbers.map((number) => input.params[number - 1] ?? ''),

@@ -112,6 +112,12 @@ describe('compileWhere: matches', () => {
     // Rows on which Postgres would raise an error match nothing, negated or not.
     { where: 'id / qty > 0', rows: [{ id: '1', qty: '0' }, { id: '1', qty: '1' }], expected: [false, true] },
     { where: 'NOT (id / qty > 0)', rows: [{ id: '1', qty: '0' }, { id: '1', qty: '-1' }], expected: [false, true] },
+    // …but OR is true if any argument is, and AND false if any is, whatever raises elsewhere (Postgres may
+    // evaluate the arguments in any order).
+    { where: 'id / qty > 0 OR id = 1', rows: [{ id: '1', qty: '0' }, { id: '2', qty: '0' }], expected: [true, false] },
+    { where: 'NOT (id / qty > 0 AND id = 2)', rows: [{ id: '1', qty: '0' }, { id: '2', qty: '0' }], expected: [true, false] },
+    // Constant parts fold as in the planner: a NULL operand makes a strict operation NULL without evaluating it.
+    { where: '(qty / 0 <> NULL) IS NULL', rows: [{ qty: '1' }], expected: [true] },
     { where: 'qty * 2147483647 > 0', rows: [{ qty: '2' }, { qty: '1' }], expected: [false, true] },
     { where: "name::int4 > 2", rows: [{ name: 'x' }], expected: [false] },
     { where: 'true', rows: [{}], expected: [true] },
@@ -187,6 +193,9 @@ describe('compileWhere: refusals', () => {
     { where: 'price / 2 > 1', message: /^Division of numeric values is not supported/ },
     { where: 'id = 1 OR true\u0000; DROP TABLE items', message: 'Invalid where clause: it contains a NUL character' },
     { where: 'name = $1', params: ['a\u0000b'], field: 'params', message: 'Parameter $1 contains a NUL character' },
+    { where: 'id = 1 OR 1 / 0 = 1', message: 'Invalid where clause: division by zero' },
+    { where: 'id = 1 OR $1 / 0 = 1', params: ['5'], message: 'Invalid where clause: division by zero' },
+    { where: "id = 1 AND 'x'::text::int4 = 1", message: 'Invalid where clause: invalid input syntax for type integer: "x"' },
     { where: "B'101' IS NULL", message: "Bit-string literals are not supported in a shape's where clause" },
     { where: `id = 1 AND ${'NOT '.repeat(300)} true`, message: /^The where clause is nested too deeply/ },
   ]

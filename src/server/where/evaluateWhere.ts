@@ -8,6 +8,9 @@
  * - V3. What Postgres would raise an error for (overflow, division by zero, a bad cast, an unparsable wire value)
  *   throws `SqlValueError`/`DecimalArithmeticError`; `compileWhere`'s `matches` maps that to "does not match".
  * - V4. Constant LIKE patterns are compiled once per shape, never per row.
+ * - V5. AND/OR give their decisive answer (FALSE/TRUE) if any argument has it, even when another argument raises:
+ *   Postgres may evaluate the arguments in any order (it sorts quals by cost), so whenever it returns a value at
+ *   all, that is the value. Callers should evaluate the tree `foldConstants` produced, as Postgres executes it.
  */
 import type { WireRow } from '../../core/protocol'
 import {
@@ -98,33 +101,8 @@ function likeMatcher(caseInsensitive: boolean, row: WireRow, evaluate: Evaluator
   return compileLikePattern(caseInsensitive ? foldCase(value as string) : (value as string))
 }
 
-const isNullConstant = (expr: WhereExpr): boolean => (expr.kind === 'constant' && expr.value === null) || foldsToNull(expr)
-
-/**
- * Whether a strict operation has a NULL literal operand, directly or through other strict operations: Postgres'
- * planner folds it to NULL without evaluating the other operands (so `1 / 0 <> NULL` is NULL, not an error), and
- * so do we.
- */
-function foldsToNull(expr: WhereExpr): boolean {
-  switch (expr.kind) {
-    case 'compare':
-    case 'arithmetic':
-    case 'concat':
-      return isNullConstant(expr.left) || isNullConstant(expr.right)
-    case 'like':
-      return isNullConstant(expr.arg) || isNullConstant(expr.pattern)
-    case 'negate':
-    case 'function':
-    case 'cast':
-      return isNullConstant(expr.arg)
-    default:
-      return false
-  }
-}
-
 /** Compiles an expression (V1–V4). */
 export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
-  if (expr.kind !== 'opaqueColumn' && foldsToNull(expr)) return () => null
   switch (expr.kind) {
     case 'column':
     case 'opaqueColumn': {
@@ -151,11 +129,21 @@ export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
       const decisive = expr.kind === 'or'
       return (row) => {
         let sawNull = false
+        let failure: unknown
+        let failed = false
         for (const arg of args) {
-          const value = arg(row)
+          let value
+          try {
+            value = arg(row)
+          } catch (error) {
+            failed = true
+            failure = error
+            continue
+          }
           if (value === null) sawNull = true
           else if (value === decisive) return decisive
         }
+        if (failed) throw failure
         return sawNull ? null : !decisive
       }
     }
