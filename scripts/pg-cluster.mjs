@@ -16,7 +16,7 @@
 import { execFile } from 'node:child_process'
 import { access, chown, mkdir, rm, stat } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 
@@ -61,13 +61,16 @@ export async function findFreePort(from = DEFAULT_PORT, attempts = 50) {
   throw new Error(`no free port in ${from}..${from + attempts - 1}`)
 }
 
+function isRoot() {
+  return typeof process.getuid === 'function' && process.getuid() === 0
+}
+
 function asPostgres(command, args) {
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0
-  return isRoot ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args)
+  return isRoot() ? run('runuser', ['-u', 'postgres', '--', command, ...args]) : run(command, args)
 }
 
 async function ownForPostgres(dir) {
-  if (typeof process.getuid !== 'function' || process.getuid() !== 0) return
+  if (!isRoot()) return
   const { stdout } = await run('id', ['-u', 'postgres'])
   const { stdout: gid } = await run('id', ['-g', 'postgres'])
   await chown(dir, Number(stdout.trim()), Number(gid.trim()))
@@ -97,10 +100,23 @@ export async function start(options = {}) {
         '(or set PG_BIN to the directory holding initdb and pg_ctl)',
     )
   }
+  // The server's socket lives in the data dir; Unix socket paths are limited to ~107 bytes.
+  if (`${dir}/.s.PGSQL.${port}`.length > 100) {
+    throw new Error(`data dir path too long for a Unix socket in it: ${dir} (pick a shorter --dir)`)
+  }
   if (await exists(`${dir}/postmaster.pid`)) await stop({ dir, bin }).catch(() => undefined)
   await rm(dir, { recursive: true, force: true })
-  await mkdir(dir, { recursive: true, mode: 0o700 })
+  // Parents with the default mode (the postgres user must traverse them), the data dir itself private.
+  await mkdir(dirname(dir), { recursive: true })
+  await mkdir(dir, { mode: 0o700 })
   await ownForPostgres(dir)
+  if (isRoot()) {
+    try {
+      await run('runuser', ['-u', 'postgres', '--', 'test', '-w', dir])
+    } catch {
+      throw new Error(`the postgres user cannot write ${dir} (a parent directory is not traversable): pick another --dir`)
+    }
+  }
   await assertPortFree(port)
 
   await asPostgres(`${bin}/initdb`, ['-D', dir, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C.UTF-8'])
