@@ -1,8 +1,9 @@
 import { describe, it, expect, afterEach, vi } from 'vitest'
-import { useState } from 'react'
+import { Component, useState } from 'react'
+import type { ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { ShapeClient } from '../../src/core/index'
+import { ReservedParamError, ShapeClient } from '../../src/core/index'
 import { resetDefaultShapeClient, shallow, ShapeClientProvider, useShape } from '../../src/react/index'
 import type { UseShapeResult } from '../../src/react/index'
 import { createHarness, makeItems } from './support/harness'
@@ -200,6 +201,44 @@ describe('useShape', () => {
     await h.requests.idle()
     expect(screen.getByText('signal:2')).toBeTruthy()
     expect(screen.getByText('once:2')).toBeTruthy()
+  })
+})
+
+describe('bad options', () => {
+  it('throws a typed error for options that cannot describe a shape, for the nearest error boundary', () => {
+    harness = createHarness()
+    const h = harness
+    const caught: unknown[] = []
+    class Boundary extends Component<{ children: ReactNode }, { failed: boolean }> {
+      override state = { failed: false }
+      static getDerivedStateFromError(): { failed: boolean } {
+        return { failed: true }
+      }
+      override componentDidCatch(error: unknown): void {
+        caught.push(error)
+      }
+      override render(): ReactNode {
+        return this.state.failed ? <p>failed</p> : this.props.children
+      }
+    }
+    function Bad() {
+      const { data } = useShape<Item>({ url: h.server.url, params: { table: h.table, offset: '0_0' } })
+      return <p>{data.length}</p>
+    }
+    const ignore = (event: Event): void => event.preventDefault()
+    window.addEventListener('error', ignore)
+    const quiet = vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    render(
+      <Boundary>
+        <Bad />
+      </Boundary>,
+      { wrapper: h.wrapper },
+    )
+    quiet.mockRestore()
+    window.removeEventListener('error', ignore)
+    expect(screen.getByText('failed')).toBeTruthy()
+    expect(caught[0]).toBeInstanceOf(ReservedParamError)
+    expect(h.client.size).toBe(0)
   })
 })
 
