@@ -12,13 +12,9 @@
  * const getServerSnapshot = useMemo(() => firstValue(() => shape.getStatus()), [shape])
  */
 export function firstValue<V>(read: () => V): () => V {
-  let read_ = true
-  let value: V | undefined
+  let captured: { value: V } | undefined
   return () => {
-    if (read_) {
-      value = read()
-      read_ = false
-    }
-    return value as V
+    captured ??= { value: read() }
+    return captured.value
   }
 }
