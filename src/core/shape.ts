@@ -7,16 +7,24 @@
  * - SH2. `close()` stops the stream (no request, timer or listener left) and tells the owner, which evicts the
  *   shape; a later `retain()` on a closed shape reopens it through the owner again.
  * - SH3. A release function works once; calling it again does nothing (double cleanup cannot close a shape in use).
+ * - SH4. `getHydrationState` returns rows and position only when they agree: the stream caught up, not in a catch-up
+ *   or refetch, and the store published an up-to-date snapshot (every live batch ends with `up-to-date`, so the
+ *   published rows are exactly the rows as of the stream's offset).
+ * - SH5. `hydrate` seeds only a stopped shape, and only when it holds nothing up to date or older data (same handle:
+ *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
  */
 import type { Clock, TimerHandle } from './clock'
-import type { Row } from './protocol'
+import type { Message, Row, Schema } from './protocol'
+import type { ShapeOptions } from './shapeOptions'
 import type { ShapeSnapshot, ShapeStore } from './shapeStore'
 import type { ShapeStatus } from './shapeStatus'
 import type { ShapeStream } from './shapeStream'
+import { compareOffsets } from './offset'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
   key: string
+  options: ShapeOptions<T>
   store: ShapeStore<T>
   stream: ShapeStream<T>
   clock: Clock
@@ -26,6 +34,22 @@ export interface ShapeInit<T> {
   /** Called when a closed shape is retained again (SH2). */
   onReopen: (shape: Shape<T>) => void
 }
+
+/**
+ * An up-to-date shape's rows and the stream position they are as of: what `dehydrate` saves and `hydrate` restores.
+ * @example
+ * const state = shape.getHydrationState() // { handle, offset, cursor, schema, lastSyncedAt, rows } or undefined
+ */
+export interface ShapeHydrationState<T> {
+  readonly handle: string
+  readonly offset: string
+  readonly cursor: string | undefined
+  readonly schema: Schema | undefined
+  readonly lastSyncedAt: number | undefined
+  readonly rows: ReadonlyMap<string, T>
+}
+
+const UP_TO_DATE: Message<never> = { headers: { control: 'up-to-date' } }
 
 /**
  * A live shape shared by every subscriber with the same definition.
@@ -39,6 +63,8 @@ export interface ShapeInit<T> {
 export class Shape<T = Row> {
   /** The identity key this shape is registered under. */
   readonly key: string
+  /** The options the shape was created with (the first subscriber's `onError` and `backoff` among them). */
+  readonly options: ShapeOptions<T>
   readonly #store: ShapeStore<T>
   readonly #stream: ShapeStream<T>
   readonly #clock: Clock
@@ -51,6 +77,7 @@ export class Shape<T = Row> {
 
   constructor(init: ShapeInit<T>) {
     this.key = init.key
+    this.options = init.options
     this.#store = init.store
     this.#stream = init.stream
     this.#clock = init.clock
@@ -137,6 +164,42 @@ export class Shape<T = Row> {
     return this.#stream.whenUpToDate()
   }
 
+  /** The rows and the position they are as of, when they agree (SH4); `undefined` otherwise. */
+  getHydrationState(): ShapeHydrationState<T> | undefined {
+    const state = this.#stream.getState()
+    const snapshot = this.#store.getSnapshot()
+    if (!state.caughtUp || state.catchUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
+      return undefined
+    }
+    return {
+      handle: state.handle,
+      offset: state.offset,
+      cursor: state.cursor,
+      schema: state.schema,
+      lastSyncedAt: state.lastSyncedAt,
+      rows: snapshot.rows,
+    }
+  }
+
+  /**
+   * Seeds a stopped shape with rows as of a position, so it reads up to date at once and its first request is the
+   * live one from that position (SH5). Returns false, changing nothing, when the shape runs or holds newer data.
+   */
+  hydrate(state: ShapeHydrationState<T>): boolean {
+    if (this.#stream.getState().phase !== 'stopped') return false
+    const current = this.getHydrationState()
+    if (current !== undefined && !isOlder(current, state)) return false
+    const { rows, ...position } = state
+    if (!this.#stream.restartFrom({ ...position, caughtUp: true, resumeLive: true })) return false
+    const messages: Message<T>[] = []
+    for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
+    messages.push(UP_TO_DATE)
+    // `reset` first: the seed replaces whatever was published, it does not merge into it.
+    this.#store.reset()
+    this.#store.applyBatch(messages)
+    return true
+  }
+
   #release(): void {
     this.#refCount -= 1
     if (this.#refCount > 0 || this.#closed) return
@@ -158,4 +221,9 @@ export class Shape<T = Row> {
     this.#clock.clearTimeout(this.#closeTimer.handle)
     this.#closeTimer = undefined
   }
+}
+
+function isOlder(current: ShapeHydrationState<unknown>, incoming: ShapeHydrationState<unknown>): boolean {
+  if (current.handle === incoming.handle) return compareOffsets(current.offset, incoming.offset) < 0
+  return (current.lastSyncedAt ?? -Infinity) < (incoming.lastSyncedAt ?? -Infinity)
 }

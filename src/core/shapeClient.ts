@@ -99,6 +99,7 @@ export class ShapeClient {
     })
     const shape = new Shape<T>({
       key,
+      options,
       store,
       stream,
       clock: this.#clock,
@@ -113,6 +114,25 @@ export class ShapeClient {
     })
     this.#shapes.set(key, shape as Shape<unknown>)
     return shape
+  }
+
+  /**
+   * The registered shape for `options`, without creating one (hydration decides what to do with existing shapes).
+   * @example
+   * client.find({ url, params: { table: 'items' } }) // undefined until client.shape() created it
+   */
+  find<T = Row>(options: ShapeOptions<T>): Shape<T> | undefined {
+    validateShapeOptions(options as ShapeOptions<unknown>)
+    return this.#shapes.get(shapeKey(options as ShapeOptions<unknown>, this.#ids)) as Shape<T> | undefined
+  }
+
+  /**
+   * The registered shapes (open or in their grace period), in creation order; what `dehydrate` walks.
+   * @example
+   * client.getShapes().filter((shape) => shape.getStatus().isUpToDate)
+   */
+  getShapes(): readonly Shape<unknown>[] {
+    return [...this.#shapes.values()]
   }
 
   /** Closes every shape now and refuses new ones (CL4). */

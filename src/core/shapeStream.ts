@@ -13,6 +13,9 @@
  *   nor is up to date, or a non-live 304, is a retryable error (backoff), never a hot loop.
  * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`; its
  *   watchdog timer is cleared whenever the request ends, so it never outlives it.
+ * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
+ *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
+ *   new starting position only while stopped, as if the stream had been built with it.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -122,6 +125,22 @@ export class ShapeStream<T = Row> {
     this.#params = options.params
     this.#state = initialStreamState(options.from)
     validateShapeOptions(options as ShapeOptions<unknown>)
+    this.#status = deriveStatus(IDLE_STATUS, this.#state, {
+      transport: this.#transport,
+      fallbackReason: this.#runner?.fallbackReason(),
+    })
+  }
+
+  /**
+   * Replaces the starting position of a stopped stream (hydration of a shape that exists but never ran, D8).
+   * Returns false, changing nothing, while the stream runs: a running stream's position is the truth.
+   */
+  restartFrom(from: StreamStart): boolean {
+    if (this.#state.phase !== 'stopped') return false
+    this.#state = initialStreamState(from)
+    this.#parser = undefined
+    this.#refreshStatus()
+    return true
   }
 
   /** The current protocol state (immutable). */

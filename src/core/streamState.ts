@@ -10,6 +10,8 @@
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
  * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
  * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
+ * - T7. A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
+ *   first `start` goes live at once instead of catching up; every later start catches up as usual (T3).
  */
 import type { ShapeError } from './errors'
 import type { Schema } from './protocol'
@@ -33,6 +35,8 @@ export interface StreamState {
   readonly caughtUp: boolean
   /** The next request is a non-live catch-up (after resume or restart) (T3). */
   readonly catchUp: boolean
+  /** The next `start` requests live without a catch-up (T7); cleared by that start. */
+  readonly resumeLive: boolean
   /** After a 409, until the next up-to-date. */
   readonly refetching: boolean
   readonly expiredHandle: string | undefined
@@ -71,6 +75,8 @@ export interface StreamStart {
   schema?: Schema | undefined
   caughtUp?: boolean | undefined
   lastSyncedAt?: number | undefined
+  /** The rows given with this position are as of `offset` (hydration): the first start goes live at once (T7). */
+  resumeLive?: boolean | undefined
 }
 
 /**
@@ -88,6 +94,7 @@ export function initialStreamState(from: StreamStart = {}): StreamState {
     schema: from.schema,
     caughtUp,
     catchUp: false,
+    resumeLive: caughtUp && (from.resumeLive ?? false),
     refetching: false,
     expiredHandle: undefined,
     cacheBuster: undefined,
@@ -113,7 +120,14 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
   switch (event.type) {
     case 'start':
       if (state.phase !== 'stopped') return state
-      return { ...state, phase: activePhase(state), catchUp: state.caughtUp, error: undefined, nextRetryAt: undefined }
+      return {
+        ...state,
+        phase: activePhase(state),
+        catchUp: state.caughtUp && !state.resumeLive,
+        resumeLive: false,
+        error: undefined,
+        nextRetryAt: undefined,
+      }
     case 'stop':
       return { ...state, phase: 'stopped', nextRetryAt: undefined }
     case 'pause':
