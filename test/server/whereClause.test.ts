@@ -196,6 +196,8 @@ describe('compileWhere: refusals', () => {
     { where: 'id = 1 OR 1 / 0 = 1', message: 'Invalid where clause: division by zero' },
     { where: 'id = 1 OR $1 / 0 = 1', params: ['5'], message: 'Invalid where clause: division by zero' },
     { where: "id = 1 AND 'x'::text::int4 = 1", message: 'Invalid where clause: invalid input syntax for type integer: "x"' },
+    { where: 'items.* IS NULL', message: `"*" is not allowed in a shape's where clause` },
+    { where: "name COLLATE \"C\" < 'b'", message: "COLLATE clauses are not supported in a shape's where clause" },
     { where: "B'101' IS NULL", message: "Bit-string literals are not supported in a shape's where clause" },
     { where: `id = 1 AND ${'NOT '.repeat(300)} true`, message: /^The where clause is nested too deeply/ },
   ]
