@@ -8,10 +8,11 @@
  * - S2. Publish happens only for a batch holding an `up-to-date`, once, with the state as of the batch's last
  *   `up-to-date` (messages after it stay pending). Nothing is published before the first one. `must-refetch` clears
  *   the pending layer but the published snapshot stays until the next publish, which replaces it whole.
- * - S3. Copy-on-write: `#exposed` is true iff a snapshot object referring to the current `#published` Map has been
- *   handed out. Publishing mutates that Map in place when `#exposed` is false (O(changed keys)) and builds a new Map
- *   otherwise, so a Map anyone could have seen is never mutated. Only the current version's snapshot can refer to the
- *   current Map: every older snapshot was created before a publish that, by this rule, left its Map alone.
+ * - S3. Exposure, not hand-out, forces a copy. `#exposed` is true iff someone read `rows` of the snapshot whose Map is
+ *   the current `#published`; `data` and `keys` are fresh arrays and expose nothing. A publish builds a new Map when
+ *   `#exposed`, after a must-refetch, when the published Map is empty (the pending layer becomes the Map), or when
+ *   the undo budget (S7) is spent; otherwise it mutates `#published` in place in O(changed keys). A Map anyone could
+ *   have seen is therefore never mutated.
  * - S4. `version` bumps and listeners run only when a publish changed a row's identity or the first `up-to-date`
  *   arrived. `subscribe` listeners run once per publish; `subscribeKey` listeners only for keys whose row identity
  *   changed. A row whose merged value equals the old one field by field keeps the old object.
@@ -20,6 +21,15 @@
  *   ever overwritten in place (`Map.set` keeps its position). `data`/`keys` are built lazily, at most once each.
  * - S6. A listener that throws is isolated: the others still run, and the error goes to `onListenerError` or is
  *   rethrown in a microtask.
+ * - S7. Stale snapshots. A snapshot either owns an exact Map of its version, or a link `{ undo, next }` to the
+ *   snapshot of the following version, where `undo` holds the previous row (`undefined`: absent) of exactly the keys
+ *   that publish changed, and `order` the previous key order when it removed keys (removal loses positions). An
+ *   in-place publish over a handed-out snapshot links it to an eagerly created snapshot of the new version, so the
+ *   chain always ends at the current snapshot or at a Map no longer published. Reading an old snapshot copies the
+ *   Map at the end of its chain and applies the undos newest to oldest (O(n + changes), once, then the link is
+ *   dropped). Links point old → new only, so snapshots nobody holds are garbage. Undo entries recorded since the
+ *   chain began are bounded by the Map's size: past that, the publish copies instead (amortized O(1) per change),
+ *   which bounds what a forgotten old snapshot can retain to O(n).
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
@@ -56,37 +66,92 @@ interface ListenerEntry {
   readonly listener: () => void
 }
 
+/** What a snapshot needs from its store; typed without `T` so a store stays assignable to a wider row type. */
+interface SnapshotHost {
+  /** Marks `map` exposed if it is the published Map (S3). */
+  expose(map: ReadonlyMap<string, unknown>): void
+  /** The keys array of `epoch`, built from `rows` when not cached (S5). */
+  keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[]
+}
+
+/** How a snapshot's version differs from the next one (S7). */
+interface Link<T> {
+  readonly undo: ReadonlyMap<string, T | undefined>
+  readonly order: readonly string[] | undefined
+  readonly next: Snapshot<T>
+}
+
 class Snapshot<T> implements ShapeSnapshot<T> {
   readonly version: number
-  readonly rows: ReadonlyMap<string, T>
   readonly isUpToDate: boolean
+  readonly #keysEpoch: number
+  readonly #host: SnapshotHost
+  #map: ReadonlyMap<string, T> | undefined
+  #link: Link<T> | undefined
   #data: readonly T[] | undefined
   #keys: readonly string[] | undefined
-  readonly #keysEpoch: number
-  readonly #keysFor: (rows: ReadonlyMap<string, unknown>, epoch: number) => readonly string[]
 
-  constructor(
-    version: number,
-    rows: ReadonlyMap<string, T>,
-    isUpToDate: boolean,
-    keysEpoch: number,
-    keysFor: (rows: ReadonlyMap<string, unknown>, epoch: number) => readonly string[],
-  ) {
+  constructor(version: number, map: ReadonlyMap<string, T>, isUpToDate: boolean, keysEpoch: number, host: SnapshotHost) {
     this.version = version
-    this.rows = rows
+    this.#map = map
     this.isUpToDate = isUpToDate
     this.#keysEpoch = keysEpoch
-    this.#keysFor = keysFor
+    this.#host = host
+  }
+
+  get rows(): ReadonlyMap<string, T> {
+    const map = this.#exact()
+    this.#host.expose(map)
+    return map
   }
 
   get data(): readonly T[] {
-    this.#data ??= Object.freeze(Array.from(this.rows.values()))
+    this.#data ??= Object.freeze(Array.from(this.#exact().values()))
     return this.#data
   }
 
   get keys(): readonly string[] {
-    this.#keys ??= this.#keysFor(this.rows, this.#keysEpoch)
+    this.#keys ??= this.#host.keysFor(this.#keysEpoch, () => this.#exact())
     return this.#keys
+  }
+
+  /** Called by the store when it is about to mutate this snapshot's Map in place (S7). */
+  link(link: Link<T>): void {
+    this.#link = link
+    this.#map = undefined
+  }
+
+  /** The exact rows of this version; rebuilds them once from the chain if the Map moved on (S7). */
+  #exact(): ReadonlyMap<string, T> {
+    if (this.#link === undefined) return this.#map as ReadonlyMap<string, T>
+    const links: Link<T>[] = []
+    let end: Snapshot<T> = this
+    while (end.#link !== undefined) {
+      links.push(end.#link)
+      end = end.#link.next
+    }
+    let rows = new Map(end.#map)
+    let order: readonly string[] | undefined
+    for (let i = links.length - 1; i >= 0; i--) {
+      const link = links[i] as Link<T>
+      for (const [key, previous] of link.undo) {
+        if (previous === undefined) rows.delete(key)
+        else rows.set(key, previous)
+      }
+      // The oldest link that removed keys knows this version's order: later links only appended.
+      if (link.order !== undefined) order = link.order
+    }
+    if (order !== undefined) {
+      const ordered = new Map<string, T>()
+      for (const key of order) {
+        const row = rows.get(key)
+        if (row !== undefined) ordered.set(key, row)
+      }
+      rows = ordered
+    }
+    this.#map = rows
+    this.#link = undefined
+    return rows
   }
 }
 
@@ -105,6 +170,7 @@ export class ShapeStore<T = Row> {
   #published = new Map<string, T>()
   #exposed = false
   #snapshot: Snapshot<T> | undefined
+  #undoBudgetUsed = 0
   #version = 0
   #publishedUpToDate = false
 
@@ -163,16 +229,7 @@ export class ShapeStore<T = Row> {
 
   /** The published snapshot: the same object until the next published change; never allocates after the first call. */
   getSnapshot(): ShapeSnapshot<T> {
-    if (this.#snapshot === undefined) {
-      this.#snapshot = new Snapshot(
-        this.#version,
-        this.#published,
-        this.#publishedUpToDate,
-        this.#keysEpoch,
-        this.#keysFor,
-      )
-      this.#exposed = true
-    }
+    this.#snapshot ??= this.#snapshotOfNow()
     return this.#snapshot
   }
 
@@ -211,8 +268,13 @@ export class ShapeStore<T = Row> {
     }
   }
 
+  #snapshotOfNow(): Snapshot<T> {
+    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host)
+  }
+
   #current(key: string): T | undefined {
-    if (this.#pending.has(key)) return this.#pending.get(key)
+    const pending = this.#pending.get(key)
+    if (pending !== undefined || this.#pending.has(key)) return pending
     return this.#cleared ? undefined : this.#published.get(key)
   }
 
@@ -227,7 +289,7 @@ export class ShapeStore<T = Row> {
     switch (message.headers.operation) {
       case 'insert':
         this.#pending.set(key, existing !== undefined && shallowEqual(existing, value) ? existing : value)
-        this.#pendingOld.set(key, undefined)
+        this.#forgetOldValue(key)
         break
       case 'update': {
         const merged = existing === undefined ? value : ({ ...existing, ...value } as T)
@@ -237,21 +299,28 @@ export class ShapeStore<T = Row> {
       }
       case 'delete':
         this.#pending.set(key, undefined)
-        this.#pendingOld.set(key, undefined)
+        this.#forgetOldValue(key)
         break
     }
   }
 
-  /** Moves the pending layer into the published state (S1–S5); returns what changed, or undefined if nothing did. */
+  /** Without any old value around, an insert or delete has none to forget: skip the per-row Map write. */
+  #forgetOldValue(key: string): void {
+    if (this.#oldValues.size > 0 || this.#pendingOld.size > 0) this.#pendingOld.set(key, undefined)
+  }
+
+  /** Moves the pending layer into the published state (S1–S5, S7); returns what changed, or undefined if nothing did. */
   #publish(): { changedKeys: readonly string[] } | undefined {
     this.#lastSyncedAt = this.#now()
     const previous = this.#published
-    const changedKeys: string[] = []
+    const pending = this.#pending
+    let changedKeys: string[] = []
     let next = previous
     let membershipChanged = false
+    let link: { undo: Map<string, T | undefined>; order: readonly string[] | undefined } | undefined
     if (this.#cleared) {
       next = new Map()
-      for (const [key, row] of this.#pending) {
+      for (const [key, row] of pending) {
         if (row === undefined) continue
         const old = previous.get(key)
         const kept = old !== undefined && shallowEqual(old, row) ? old : row
@@ -262,27 +331,53 @@ export class ShapeStore<T = Row> {
       membershipChanged = !sameKeyOrder(previous, next)
       if (changedKeys.length === 0 && !membershipChanged) next = previous
       this.#oldValues.clear()
+      pending.clear()
+    } else if (previous.size === 0) {
+      // Typically the initial sync: the pending layer becomes the published Map instead of being copied into it.
+      for (const [key, row] of pending) if (row === undefined) pending.delete(key)
+      if (pending.size > 0) {
+        next = pending as Map<string, T>
+        this.#pending = new Map()
+        membershipChanged = true
+        changedKeys = this.#keyListeners.size === 0 ? [] : Array.from(this.#keyListeners.keys()).filter((key) => next.has(key))
+      } else {
+        pending.clear()
+      }
     } else {
-      for (const [key, row] of this.#pending) {
+      let removes = false
+      for (const [key, row] of pending) {
         const old = previous.get(key)
         if (row === old) continue
         changedKeys.push(key)
-        if ((row === undefined) !== (old === undefined)) membershipChanged = true
+        if ((row === undefined) !== (old === undefined)) {
+          membershipChanged = true
+          if (row === undefined) removes = true
+        }
       }
       if (changedKeys.length > 0) {
-        next = this.#exposed ? new Map(previous) : previous
+        const snapshot = this.#snapshot
+        const copy =
+          this.#exposed || (snapshot !== undefined && this.#undoBudgetUsed + changedKeys.length > previous.size)
+        if (copy) {
+          next = new Map(previous)
+        } else if (snapshot !== undefined) {
+          const undo = new Map<string, T | undefined>()
+          for (const key of changedKeys) undo.set(key, previous.get(key))
+          link = { undo, order: removes ? this.#keysFor(this.#keysEpoch, () => previous) : undefined }
+          this.#undoBudgetUsed += changedKeys.length
+        }
         for (const key of changedKeys) {
-          const row = this.#pending.get(key)
+          const row = pending.get(key)
           if (row === undefined) next.delete(key)
           else next.set(key, row)
         }
       }
+      pending.clear()
     }
     for (const [key, old] of this.#pendingOld) {
       if (old === undefined) this.#oldValues.delete(key)
       else this.#oldValues.set(key, old)
     }
-    this.#pending.clear()
     this.#pendingOld.clear()
     this.#cleared = false
 
@@ -295,12 +390,20 @@ export class ShapeStore<T = Row> {
     if (membershipChanged) this.#keysEpoch++
     this.#publishedUpToDate = true
     this.#version++
-    this.#snapshot = undefined
+    const retired = this.#snapshot
+    if (link !== undefined && retired !== undefined) {
+      this.#snapshot = this.#snapshotOfNow()
+      retired.link({ ...link, next: this.#snapshot })
+    } else {
+      this.#snapshot = undefined
+      this.#undoBudgetUsed = 0
+    }
     return { changedKeys }
   }
 
   #notify({ changedKeys }: { changedKeys: readonly string[] }): void {
     for (const entry of Array.from(this.#listeners)) this.#call(entry)
+    if (this.#keyListeners.size === 0) return
     for (const key of changedKeys) {
       const set = this.#keyListeners.get(key)
       if (set) for (const entry of Array.from(set)) this.#call(entry)
@@ -320,12 +423,19 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  /** Keys of a snapshot's rows, shared across snapshots of the current membership epoch (S5). */
-  readonly #keysFor = (rows: ReadonlyMap<string, unknown>, epoch: number): readonly string[] => {
+  /** Keys of one membership epoch, shared by its snapshots (S5); cached only for the current epoch. */
+  #keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[] {
     if (this.#keysCache?.epoch === epoch) return this.#keysCache.keys
-    const keys = Object.freeze(Array.from(rows.keys()))
+    const keys = Object.freeze(Array.from(rows().keys()))
     if (epoch === this.#keysEpoch) this.#keysCache = { epoch, keys }
     return keys
+  }
+
+  readonly #host: SnapshotHost = {
+    expose: (map) => {
+      if (map === this.#published) this.#exposed = true
+    },
+    keysFor: (epoch, rows) => this.#keysFor(epoch, rows),
   }
 }
 

@@ -175,6 +175,66 @@ describe('ShapeStore snapshots', () => {
     expect(published(store)).toEqual({ z: { v: 0 } })
   })
 
+  it('old snapshots rebuilt from the undo chain equal a copy-everything model, read in any order', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
+      return seed % n
+    }
+    const batch = (step: number): Msg[] => {
+      if (step % 9 === 8) return [refetch, ...Array.from({ length: 6 }, (_, i) => ins(`k${random(12)}`, { i, step })), utd]
+      const messages: Msg[] = []
+      for (let i = 0; i < 1 + random(3); i++) {
+        const key = `k${random(12)}`
+        const choice = random(3)
+        messages.push(choice === 0 ? ins(key, { step, i }) : choice === 1 ? upd(key, { u: step }) : del(key))
+      }
+      return [...messages, utd]
+    }
+    for (const readOrder of ['oldest first', 'newest first', 'data before rows'] as const) {
+      seed = 7
+      const store = new ShapeStore()
+      const model = new ShapeStore()
+      const held: { snapshot: ReturnType<ShapeStore['getSnapshot']>; rows: [string, Row][] }[] = []
+      for (let step = 0; step < 40; step++) {
+        const messages = batch(step)
+        store.applyBatch(messages)
+        model.applyBatch(messages)
+        // The model exposes every version's rows, so it always copies: the pre-change reference behaviour.
+        const expected = Array.from(model.getSnapshot().rows)
+        const snapshot = store.getSnapshot()
+        if (held.at(-1)?.snapshot !== snapshot) held.push({ snapshot, rows: expected })
+      }
+      expect(held.length).toBeGreaterThan(20)
+      const ordered = readOrder === 'newest first' ? [...held].reverse() : held
+      for (const { snapshot, rows } of ordered) {
+        if (readOrder === 'data before rows') expect(snapshot.data).toEqual(rows.map(([, row]) => row))
+        expect(Array.from(snapshot.rows)).toEqual(rows)
+        expect(snapshot.keys).toEqual(rows.map(([key]) => key))
+        expect(snapshot.data).toEqual(rows.map(([, row]) => row))
+      }
+    }
+  })
+
+  it('an old snapshot rebuilt after inserts, updates, deletes and a refetch keeps its rows, order and identities', () => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 2 }), ins('c', { v: 3 }), utd])
+    const v1 = store.getSnapshot()
+    const rowB = store.getRow('b')
+    store.applyBatch([del('b'), utd])
+    const v2 = store.getSnapshot()
+    store.applyBatch([ins('b', { v: 20 }), upd('a', { v: 10 }), ins('d', { v: 4 }), utd])
+    const v3 = store.getSnapshot()
+    store.applyBatch([del('a'), utd])
+    store.applyBatch([refetch, ins('z', { v: 0 }), utd])
+    expect(Array.from(v3.rows)).toEqual([['a', { v: 10 }], ['c', { v: 3 }], ['b', { v: 20 }], ['d', { v: 4 }]])
+    expect(Array.from(v2.rows)).toEqual([['a', { v: 1 }], ['c', { v: 3 }]])
+    expect(v1.keys).toEqual(['a', 'b', 'c'])
+    expect(v1.rows.get('b')).toBe(rowB)
+    expect(v1.data).toEqual([{ v: 1 }, { v: 2 }, { v: 3 }])
+    expect(published(store)).toEqual({ z: { v: 0 } })
+  })
+
   it('builds data lazily in key order, once per version', () => {
     const store = new ShapeStore()
     store.applyBatch([ins('b', { v: 2 }), ins('a', { v: 1 }), utd])
@@ -211,21 +271,73 @@ describe('ShapeStore copy-on-write', () => {
     expect(store.getRow('k5')).toEqual({ id: 5, v: 1 })
   })
 
-  it('copies once a snapshot exposed the map, leaving that snapshot intact', () => {
+  it('copies once a snapshot exposed its rows, leaving that snapshot intact', () => {
     const store = new ShapeStore()
     load(store, 10_000)
     const exposed = store.getSnapshot()
+    const rows = exposed.rows
     const set = vi.spyOn(Map.prototype, 'set')
     store.applyBatch([upd('k5', { v: 1 }), utd])
     expect(set.mock.calls.length).toBeGreaterThanOrEqual(10_000)
     set.mockClear()
     store.applyBatch([upd('k6', { v: 1 }), utd])
     expect(set.mock.calls.length).toBeLessThan(10)
-    expect(exposed.rows.get('k5')).toEqual({ id: 5, v: 0 })
-    expect(exposed.rows.get('k6')).toEqual({ id: 6, v: 0 })
-    expect(store.getSnapshot().rows).not.toBe(exposed.rows)
+    expect(exposed.rows).toBe(rows)
+    expect(rows.get('k5')).toEqual({ id: 5, v: 0 })
+    expect(rows.get('k6')).toEqual({ id: 6, v: 0 })
+    expect(store.getSnapshot().rows).not.toBe(rows)
   })
 
+  it('a 100,000-row store with a getSnapshot()-only subscriber does O(1) Map work per one-row change', () => {
+    const store = new ShapeStore()
+    load(store, 100_000)
+    store.subscribe(() => store.getSnapshot())
+    store.getSnapshot()
+    const set = vi.spyOn(Map.prototype, 'set')
+    const remove = vi.spyOn(Map.prototype, 'delete')
+    for (let i = 0; i < 5; i++) {
+      set.mockClear()
+      remove.mockClear()
+      store.applyBatch([upd(`k${i}`, { v: 1 }), utd])
+      expect(set.mock.calls.length + remove.mock.calls.length).toBeLessThan(10)
+    }
+    set.mockClear()
+    store.applyBatch([upd('k7', { v: 1 }), ins('new', { id: -1, v: 0 }), del('k8'), utd])
+    expect(set.mock.calls.length).toBeLessThan(20)
+    expect(store.getRow('k4')).toEqual({ id: 4, v: 1 })
+    expect(store.getSnapshot().version).toBe(7)
+  })
+
+  it('reading data or keys exposes nothing: the next publish still mutates in place', () => {
+    const store = new ShapeStore()
+    load(store, 10_000)
+    const first = store.getSnapshot()
+    const data = first.data
+    const keys = first.keys
+    const set = vi.spyOn(Map.prototype, 'set')
+    store.applyBatch([upd('k5', { v: 1 }), utd])
+    expect(set.mock.calls.length).toBeLessThan(10)
+    expect(first.data).toBe(data)
+    expect(data[5]).toEqual({ id: 5, v: 0 })
+    expect(store.getSnapshot().keys).toBe(keys)
+    expect(store.getSnapshot().data[5]).toEqual({ id: 5, v: 1 })
+  })
+
+  it('bounds what an old snapshot can retain: past n undo entries since the chain began, a publish copies', () => {
+    const store = new ShapeStore()
+    load(store, 100)
+    const held = store.getSnapshot()
+    const set = vi.spyOn(Map.prototype, 'set')
+    const copies: number[] = []
+    for (let i = 0; i < 150; i++) {
+      set.mockClear()
+      store.applyBatch([upd(`k${i % 100}`, { v: i + 1 }), utd])
+      store.getSnapshot()
+      if (set.mock.calls.length >= 100) copies.push(i)
+    }
+    expect(copies).toHaveLength(1)
+    expect(held.data.map((row) => row['v'])).toEqual(Array.from({ length: 100 }, () => 0))
+  })
   it('getRow reads published state, not pending changes', () => {
     const store = new ShapeStore()
     store.applyBatch([ins('a', { v: 1 }), utd])
