@@ -6,6 +6,7 @@ export default defineConfig({
     index: 'src/index.ts',
     'core/index': 'src/core/index.ts',
     'server/index': 'src/server/index.ts',
+    'server/postgres': 'src/server/postgres.ts',
     'server/cli': 'src/server/cli.ts',
     'testing/index': 'src/testing/index.ts',
   },

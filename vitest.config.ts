@@ -16,6 +16,7 @@ export default defineConfig({
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.tmp/vitest.json' }]] : ['default'],
     projects: [
       {
+        extends: true,
         test: {
           name: 'node',
           environment: 'node',
@@ -24,6 +25,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         test: {
           name: 'jsdom',
           environment: 'jsdom',
@@ -38,6 +40,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         resolve: {
           alias: react18Packages.map((name) => ({
             find: new RegExp(`^${name.replace('/', '\\/')}(?=$|/)`),

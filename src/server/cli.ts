@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util'
 import { createShapeHandler } from './handler'
 import { serveNode } from './nodeAdapter'
 import { createPGliteSource, type PGliteSource } from './sources/pglite'
-import { createPostgresSource, type PostgresSource } from './sources/postgres'
+import type { PostgresSource } from './sources/postgres'
 
 /** What `startDevServer` needs; the CLI flags map onto it one to one. */
 export interface DevServerOptions {
@@ -82,7 +82,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const source =
     options.databaseUrl === undefined
       ? await createPGliteSource(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
-      : await createPostgresSource({ databaseUrl: options.databaseUrl })
+      : // pg and pg-logical-replication are optional peers: load them only when PostgreSQL is asked for.
+        await (await import('./sources/postgres')).createPostgresSource({ databaseUrl: options.databaseUrl })
   const handler = createShapeHandler({
     source,
     ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),

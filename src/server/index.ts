@@ -17,3 +17,5 @@ export type {
   MemoryTransaction,
 } from './sources/memory'
 export { nextCursor } from './cursor'
+export { createPGliteSource } from './sources/pglite'
+export type { PGliteSource, PGliteSourceOptions } from './sources/pglite'
