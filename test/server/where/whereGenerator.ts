@@ -1,3 +1,6 @@
+/** The values of `$1` (used where a number goes) and `$2` (where text goes) in generated clauses. */
+export const GENERATED_PARAMS: readonly string[] = ['2', 'abc']
+
 /**
  * Generates random where clauses over the `allTypes` table for the differential test: well-typed enough that
  * most compile, hostile enough to reach NULLs, overflow, division by zero and bad casts.
@@ -24,9 +27,9 @@ function pick<T>(random: Random, items: readonly T[]): T {
 
 const INTEGER_COLUMNS = ['i2', 'i4', 'i8', 'id']
 const NUMBER_COLUMNS = [...INTEGER_COLUMNS, 'f4', 'f8', 'n']
-const NUMBER_LITERALS = ['0', '1', '-2', '3', '2.5', '-0.1', '100000', "'1.5'::float8", "'3'::int2", '2147483647', 'NULL']
+const NUMBER_LITERALS = ['0', '1', '-2', '3', '2.5', '-0.1', '100000', "'1.5'::float8", "'3'::int2", '2147483647', 'NULL', '$1']
 const TEXT_COLUMNS = ['t', 'vc', 'c', '"Mixed Case"']
-const TEXT_LITERALS = ["''", "'a'", "'abc'", "'ABC'", "'Été'", "'zz'", "'😀'", "'ab'", "'a1'", 'NULL']
+const TEXT_LITERALS = ["''", "'a'", "'abc'", "'ABC'", "'Été'", "'zz'", "'😀'", "'ab'", "'a1'", 'NULL', '$2']
 const PATTERNS = ["'a%'", "'%c'", "'_'", "'%'", String.raw`'a\%c'`, "'é%'", "'%b%'", "''"]
 const DATE_EXPRESSIONS = ['d', 'ts', 'tz', "'2024-01-01'::date", "'2024-01-01 12:00:00'::timestamp", "'2024-01-01 01:00:00+02'::timestamptz"]
 
