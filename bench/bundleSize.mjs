@@ -1,8 +1,9 @@
 /**
  * Scenario (e): browser bundle size, minified and gzipped, of our entries vs `@electric-sql/client` +
  * `@electric-sql/react`. Each side is bundled by esbuild exactly as an app bundler would see it (browser
- * conditions, minify, tree-shaking), with `react`/`react-dom` external on both sides. Entries re-export
- * everything (`export *`), so this is the full cost of the packages, not of one hook.
+ * conditions, minify, tree-shaking), with `react`/`react-dom` external on both sides. The main entries re-export
+ * everything (`export *`): the full cost of the packages; the "typical app import" entries show what tree-shaking
+ * leaves for an app that uses the hooks.
  */
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
@@ -36,9 +37,15 @@ async function measure(esbuild, contents, resolveDir, plugins = []) {
     external: ['react', 'react-dom', 'react/jsx-runtime'],
     logLevel: 'silent',
     define: { 'process.env.NODE_ENV': '"production"' },
+    metafile: true,
   })
   const code = result.outputFiles[0].contents
-  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length }
+  const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
+  const largest = Object.entries(inputs)
+    .map(([file, info]) => ({ file: file.replace(/^.*?((?:src|node_modules)\/)/, '$1'), minBytes: info.bytesInOutput }))
+    .sort((a, b) => b.minBytes - a.minBytes)
+    .slice(0, 10)
+  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, largest }
 }
 
 /** Sizes in bytes, keyed by entry name; an entry that fails to build reports its error instead. */
@@ -50,11 +57,13 @@ export async function bundleSizes(root) {
     'theirs client (@electric-sql/client)': `export * from '@electric-sql/client'`,
     'theirs client + React, as installed (two client copies)': `export * from '@electric-sql/client'\nexport * from '@electric-sql/react'`,
     'theirs client + React, deduplicated': `export * from '@electric-sql/client'\nexport * from '@electric-sql/react'`,
+    'ours, typical app import (useShape, useShapeRow, ShapeClientProvider, ShapeClient)': `export { useShape, useShapeRow, ShapeClientProvider, ShapeClient } from ${JSON.stringify(join(root, 'src/index.ts'))}`,
+    'theirs, typical app import (useShape), deduplicated': `export { useShape } from '@electric-sql/react'`,
   }
   const sizes = {}
   for (const [name, contents] of Object.entries(entries)) {
     try {
-      sizes[name] = await measure(esbuild, contents, root, name.endsWith('deduplicated') ? [dedupeClient(root)] : [])
+      sizes[name] = await measure(esbuild, contents, root, name.includes('deduplicated') ? [dedupeClient(root)] : [])
     } catch (error) {
       sizes[name] = { error: String(error.message ?? error).split('\n')[0] }
     }

@@ -12,7 +12,7 @@
  * `--no-profile`, `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`).
  */
-import { fork } from 'node:child_process'
+import { execFileSync, fork } from 'node:child_process'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import os from 'node:os'
 import { dirname, join } from 'node:path'
@@ -38,6 +38,17 @@ const WORKER_TIMEOUT_MS = 300_000
 
 function log(...parts) {
   console.error(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts)
+}
+
+/** HEAD of the checkout the bench bundles, and whether `src/` has uncommitted changes. */
+function gitDescribe() {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: root, encoding: 'utf8' }).trim() !== ''
+    return dirty ? `${head} + uncommitted changes in src/` : head
+  } catch {
+    return 'unknown commit'
+  }
 }
 
 function startServer() {
@@ -104,6 +115,7 @@ async function main() {
     loadAvgStart: os.loadavg().map((v) => v.toFixed(2)).join(' '),
   }
   let oursError
+  const oursCommit = gitDescribe()
   try {
     await buildOurs()
     const adapter = await import('./adapters/ours.mjs')
@@ -153,7 +165,7 @@ async function main() {
     finished: new Date().toISOString(),
     command: `node bench/run.mjs ${argv.join(' ')}`.trim(),
     machine,
-    versions: { ours: 'live-shapes working tree (bundled from src/ by esbuild)', theirs: theirs.version, react: (await import('react')).version },
+    versions: { ours: `live-shapes working tree at ${oursCommit} (bundled from src/ by esbuild)`, theirs: theirs.version, react: (await import('react')).version },
     oursError,
     reps,
     raw,
@@ -294,6 +306,11 @@ function renderMarkdown(report) {
       ? [name, `error: ${size.error}`, '', '']
       : [name, size.minBytes.toLocaleString('en-US'), size.gzipBytes.toLocaleString('en-US'), name === 'ours core + React (live-shapes)' ? (size.gzipBytes <= 12 * 1024 ? 'met (≤ 12 KB)' : '**missed** (≤ 12 KB)') : ''])
     table('(e) browser bundle (esbuild --minify, gzip -9, react external)', ['entry', 'min bytes', 'gzip bytes', 'target'], sizeRows)
+    const ours = report.sizes['ours core + React (live-shapes)']
+    if (ours?.largest) {
+      table('(e) largest modules in ours core + React (minified bytes before gzip)', ['module', 'min bytes'],
+        ours.largest.map((entry) => [entry.file, entry.minBytes.toLocaleString('en-US')]))
+    }
   }
   for (const [side, profile] of Object.entries(report.profiles ?? {})) {
     if (!profile.summary) {
