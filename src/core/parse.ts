@@ -8,7 +8,11 @@
  *   with the original error as `cause`. Columns absent from the schema keep their wire value (their key is still
  *   decoded, so a row never mixes naming styles).
  * - V3. `parseMessages` is all-or-nothing: it returns a fully parsed batch or throws, so the store never sees half of
- *   a batch (errors.ts E2). Input messages are never mutated.
+ *   a batch (errors.ts E2). It takes ownership of its input (fresh objects from `JSON.parse`, discarded by the caller
+ *   when it throws): without a `columnMapper` it parses values in place and returns the same array and objects, so a
+ *   synced row is the object `JSON.parse` made; with one, it builds renamed rows and leaves the input alone.
+ * - V5. Per row, only columns that need work are visited: a parser to run, or `not_null` to check. A column whose
+ *   type has no parser (`text`, `uuid`, …) and may be null costs nothing; absent columns (partial updates) are skipped.
  * - V4. User `parser` entries replace the default for their type name, for plain columns and for array elements.
  */
 import { InvalidOptionsError, MalformedSchemaError, NullValueError, ShapeError, ValueParseError } from './errors'
@@ -54,15 +58,30 @@ export interface MessageParserOptions<T> {
 
 /** Parses the rows of one shape, compiled for one schema. */
 export interface MessageParser<T> {
-  /** Parses one wire row (a `value`): every present column through its compiled parser, then the transformer. */
+  /**
+   * Parses one wire row (a `value`): every present column through its compiled parser, then the transformer. Without
+   * a `columnMapper` the row is parsed in place and returned (V3): pass a row you own.
+   */
   parseValue(row: WireRow): T
-  /** Parses `value` and `old_value` of every change message; control messages are kept as they are (V3). */
+  /** Parses `value` and `old_value` of every change message, taking ownership of them; control messages are kept (V3). */
   parseMessages(messages: readonly Message<WireRow>[]): Message<T>[]
 }
 
 interface CompiledColumn {
+  readonly name: string
   readonly key: string
   readonly parse: (value: WireValue) => unknown
+}
+
+/** A column that needs per-row work when rows are parsed in place (V5). */
+interface InPlaceColumn {
+  readonly name: string
+  /** Undefined when the value stays as it is and only `not_null` is checked. */
+  readonly parse: ((value: string) => unknown) | undefined
+  readonly notNull: boolean
+  /** The name shadows something on `Object.prototype` (`constructor`, `__proto__`…): presence needs `hasOwn`. */
+  readonly inherited: boolean
+  readonly pgType: string
 }
 
 /**
@@ -77,6 +96,7 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
   const decode = options.columnMapper ? options.columnMapper.decode.bind(options.columnMapper) : undefined
   const transformer = options.transformer
   const columns = new Map<string, CompiledColumn>()
+  const inPlaceColumns: InPlaceColumn[] = []
   const keyOwners = new Map<string, string>()
   for (const [name, info] of Object.entries(schema)) {
     const key = decode ? decode(name) : name
@@ -85,7 +105,17 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
       throw new InvalidOptionsError(`columnMapper maps both "${owner}" and "${name}" to "${key}"`)
     }
     keyOwners.set(key, name)
-    columns.set(name, { key, parse: compileColumn(name, info, parsers) })
+    const text = compileText(info, parsers)
+    columns.set(name, { name, key, parse: wrapColumn(name, info, text) })
+    if (text !== undefined || info.not_null === true) {
+      inPlaceColumns.push({
+        name,
+        parse: text,
+        notNull: info.not_null === true,
+        inherited: name in Object.prototype,
+        pgType: pgTypeOf(info),
+      })
+    }
   }
   // Keys of columns the schema does not describe; per parser instance, bounded by the table's columns.
   const passThroughKeys = new Map<string, string>()
@@ -99,7 +129,7 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
     return key
   }
 
-  const parseRow = (row: WireRow): Row => {
+  const renameRow = (row: WireRow): Row => {
     const out: Row = {}
     for (const name of Object.keys(row)) {
       const raw = row[name] as WireValue
@@ -109,49 +139,97 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
     return out
   }
 
+  const parseInPlace = (row: WireRow): Row => {
+    const out = row as Row
+    for (let i = 0; i < inPlaceColumns.length; i++) {
+      const column = inPlaceColumns[i] as InPlaceColumn
+      const { name } = column
+      if (column.inherited && !Object.hasOwn(row, name)) continue
+      const raw = row[name]
+      if (raw === undefined) continue
+      if (raw === null) {
+        if (column.notNull) throw new NullValueError(name)
+        continue
+      }
+      if (column.parse === undefined) continue
+      const value = runText(column.parse, raw, name, column.pgType)
+      if (column.inherited) setOwn(out, name, value)
+      else out[name] = value
+    }
+    return out
+  }
+
+  const parseRow = decode ? renameRow : parseInPlace
+
   const parseValue = (row: WireRow): T => {
     const parsed = parseRow(row)
     return transformer ? transformer(parsed) : (parsed as T)
   }
 
-  const parseMessages = (messages: readonly Message<WireRow>[]): Message<T>[] =>
-    messages.map((message): Message<T> => {
-      if (!isChangeMessage(message)) return message
-      const { old_value: oldValue, value, ...rest } = message
-      const parsed: ChangeMessage<T> = { ...rest, value: parseValue(value) }
-      if (oldValue !== undefined) parsed.old_value = parseRow(oldValue as WireRow) as Partial<T>
-      return parsed
-    })
+  const parseMessages = (messages: readonly Message<WireRow>[]): Message<T>[] => {
+    if (decode) {
+      return messages.map((message): Message<T> => {
+        if (!isChangeMessage(message)) return message
+        const { old_value: oldValue, value, ...rest } = message
+        const parsed: ChangeMessage<T> = { ...rest, value: parseValue(value) }
+        if (oldValue !== undefined) parsed.old_value = parseRow(oldValue as WireRow) as Partial<T>
+        return parsed
+      })
+    }
+    for (let i = 0; i < messages.length; i++) {
+      const message = messages[i] as Message<WireRow>
+      if (!isChangeMessage(message)) continue
+      const parsed = message as unknown as ChangeMessage<T>
+      const value = parseValue(message.value)
+      if (transformer) parsed.value = value
+      if (message.old_value !== undefined) parseInPlace(message.old_value as WireRow)
+    }
+    return messages as unknown as Message<T>[]
+  }
 
   return { parseValue, parseMessages }
 }
 
-function compileColumn(name: string, info: ColumnInfo, parsers: Parser): (value: WireValue) => unknown {
+/** The text parser of a column (array literal or element), or undefined when its values stay strings. */
+function compileText(info: ColumnInfo, parsers: Parser): ((value: string) => unknown) | undefined {
   const dims = info.dims ?? 0
   const element = Object.hasOwn(parsers, info.type) ? parsers[info.type] : undefined
-  const pgType = info.type + '[]'.repeat(dims)
-  let parseText: ((value: string) => unknown) | undefined
   if (dims > 0) {
     const delimiter = info.type === 'box' ? ';' : ','
     const parseElement = element ? (value: string) => element(value, info) : undefined
-    parseText = (value) => parsePgArray(value, parseElement, delimiter)
-  } else if (element) {
-    parseText = (value) => element(value, info)
+    return (value) => parsePgArray(value, parseElement, delimiter)
   }
+  return element ? (value) => element(value, info) : undefined
+}
+
+function wrapColumn(
+  name: string,
+  info: ColumnInfo,
+  text: ((value: string) => unknown) | undefined,
+): (value: WireValue) => unknown {
   const notNull = info.not_null === true
+  const pgType = pgTypeOf(info)
   return (value) => {
     if (value === null) {
       if (notNull) throw new NullValueError(name)
       return null
     }
-    if (!parseText) return value
-    try {
-      return parseText(value)
-    } catch (error) {
-      if (error instanceof ShapeError) throw error
-      throw new ValueParseError(name, pgType, { cause: error })
-    }
+    return text ? runText(text, value, name, pgType) : value
   }
+}
+
+/** Runs a column's text parser; anything it throws that is not already typed becomes `ValueParseError` (V2). */
+function runText(text: (value: string) => unknown, value: string, name: string, pgType: string): unknown {
+  try {
+    return text(value)
+  } catch (error) {
+    if (error instanceof ShapeError) throw error
+    throw new ValueParseError(name, pgType, { cause: error })
+  }
+}
+
+function pgTypeOf(info: ColumnInfo): string {
+  return info.type + '[]'.repeat(info.dims ?? 0)
 }
 
 /**

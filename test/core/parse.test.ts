@@ -156,7 +156,8 @@ describe('createMessageParser', () => {
   })
 
   describe('parseMessages', () => {
-    const batch: Message<WireRow>[] = [
+    // Fresh objects per call: parseMessages owns its input, as it owns a JSON.parse result (V3).
+    const batch = (): Message<WireRow>[] => [
       { key: 'k1', value: { id: '1', done: 't' }, headers: { operation: 'insert', relation: ['public', 't'] } },
       {
         key: 'k1',
@@ -169,26 +170,63 @@ describe('createMessageParser', () => {
     ]
 
     it('parses value and old_value and keeps control messages and headers', () => {
-      const out = createMessageParser(schema).parseMessages(batch)
+      const input = batch()
+      const headers = input.map((message) => message.headers)
+      const out = createMessageParser(schema).parseMessages(input)
       expect(out).toEqual([
-        { key: 'k1', value: { id: 1n, done: true }, headers: batch[0]?.headers },
-        { key: 'k1', value: { id: 1n, done: false }, old_value: { done: true }, headers: batch[1]?.headers },
-        batch[2],
-        batch[3],
+        { key: 'k1', value: { id: 1n, done: true }, headers: headers[0] },
+        { key: 'k1', value: { id: 1n, done: false }, old_value: { done: true }, headers: headers[1] },
+        batch()[2],
+        batch()[3],
       ])
-      expect(out[2]).toBe(batch[2])
+      expect(out[2]?.headers).toBe(headers[2])
       expect('old_value' in (out[0] as object)).toBe(false)
     })
 
-    it('does not mutate its input', () => {
-      const copy = structuredClone(batch)
-      createMessageParser(schema).parseMessages(batch)
-      expect(batch).toEqual(copy)
+    it('without a columnMapper parses in place: the same array, messages and row objects', () => {
+      const input = batch()
+      const values = input.map((message) => ('value' in message ? message.value : undefined))
+      const out = createMessageParser(schema).parseMessages(input)
+      expect(out).toBe(input)
+      out.forEach((message, i) => expect('value' in message ? message.value : undefined).toBe(values[i]))
+    })
+
+    it('with a transformer, messages carry the transformed value and old_value stays a parsed partial row', () => {
+      const out = createMessageParser(schema, { transformer: (row) => ({ label: `#${String(row['id'])}` }) }).parseMessages(batch())
+      expect(out[1]).toMatchObject({ value: { label: '#1' }, old_value: { done: true } })
+    })
+
+    it('with a columnMapper builds renamed rows and leaves its input alone', () => {
+      const input = batch()
+      const copy = structuredClone(input)
+      const out = createMessageParser(schema, { columnMapper: snakeCamelMapper() }).parseMessages(input)
+      expect(input).toEqual(copy)
+      expect(out[0]).toMatchObject({ value: { id: 1n, done: true } })
     })
 
     it('is all-or-nothing: one bad value throws for the whole batch', () => {
-      const bad: Message<WireRow>[] = [...batch, { key: 'k2', value: { id: null }, headers: { operation: 'insert' } }]
+      const bad: Message<WireRow>[] = [...batch(), { key: 'k2', value: { id: null }, headers: { operation: 'insert' } }]
       expect(() => createMessageParser(schema).parseMessages(bad)).toThrow(NullValueError)
+    })
+
+    it('checks not_null on columns without a parser, and skips absent columns', () => {
+      const textSchema: Schema = { id: { type: 'text', not_null: true }, note: { type: 'text' }, n: { type: 'int4' } }
+      const parser = createMessageParser(textSchema)
+      expect(() => parser.parseMessages([{ key: 'a', value: { id: null }, headers: { operation: 'insert' } }])).toThrow(NullValueError)
+      const [partial] = parser.parseMessages([{ key: 'a', value: { note: null }, headers: { operation: 'update' } }])
+      expect(partial).toEqual({ key: 'a', value: { note: null }, headers: { operation: 'update' } })
+    })
+
+    it('a column named like an Object.prototype member is parsed when present and never invented when absent', () => {
+      const parser = createMessageParser<Record<string, unknown>>({ constructor: { type: 'int4' }, ['__proto__']: { type: 'int4' } })
+      const [absent] = parser.parseMessages([{ key: 'a', value: {}, headers: { operation: 'insert' } }])
+      expect(Object.keys((absent as { value: object }).value)).toEqual([])
+      const wire = JSON.parse('{"constructor":"2","__proto__":"3"}') as WireRow
+      const [present] = parser.parseMessages([{ key: 'a', value: wire, headers: { operation: 'insert' } }])
+      const row = (present as { value: object }).value
+      expect(Object.getPrototypeOf(row)).toBe(Object.prototype)
+      expect(Object.getOwnPropertyDescriptor(row, 'constructor')?.value).toBe(2)
+      expect(Object.getOwnPropertyDescriptor(row, '__proto__')?.value).toBe(3)
     })
   })
 })
