@@ -6,7 +6,7 @@ import { ShapeClient } from '../../src/core/shapeClient'
 import { DehydratedStateError } from '../../src/core/dehydratedStateError'
 import { decodeDehydratedValue, encodeDehydratedValue } from '../../src/core/dehydratedValue'
 import type { DehydratedState } from '../../src/core/hydration'
-import { dehydrate, hydrate, parseDehydratedState, prefetchShape, serializeDehydratedState } from '../../src/core/hydration'
+import { dehydrate, dehydrateShapes, hydrate, parseDehydratedState, prefetchShape, serializeDehydratedState } from '../../src/core/hydration'
 import { badRequestResponse, catchUpResponse, FakeShapeServer, HANDLE, liveResponse } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
 
@@ -140,6 +140,35 @@ describe('dehydrate / hydrate', () => {
     expect(browser.server.requests).toHaveLength(1)
     release()
     browser.client.dispose()
+  })
+
+  it('between two handles keeps the one synced last', async () => {
+    const { state } = await serverState()
+    const entry = state.shapes[0]!
+    const at = entry.lastSyncedAt ?? 0
+    const browser = setup()
+    hydrate(browser.client, state)
+    const shape = browser.client.shape(things())
+    const stale: DehydratedState = { version: 1, shapes: [{ ...entry, position: { ...entry.position, handle: 'old' }, lastSyncedAt: at - 1, rows: [] }] }
+    hydrate(browser.client, stale)
+    expect(shape.getStatus().handle).toBe(HANDLE)
+    expect(shape.getSnapshot().keys).toHaveLength(2)
+    const fresh: DehydratedState = { version: 1, shapes: [{ ...entry, position: { handle: 'new', offset: '0_inf' }, lastSyncedAt: at + 1, rows: [] }] }
+    hydrate(browser.client, fresh)
+    expect(shape.getStatus()).toMatchObject({ handle: 'new', offset: '0_inf', cursor: undefined, isUpToDate: true })
+    expect(shape.getSnapshot().keys).toEqual([])
+  })
+
+  it('dehydrateShapes prefetches on a client of its own and disposes it', async () => {
+    const server = new FakeShapeServer()
+    const clock = new ManualClock()
+    const pending = dehydrateShapes([things()], { client: { fetch: server.fetch, clock, random: () => 0.5 } })
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [insert(1, ROW_1)] }))
+    const state = await pending
+    expect(state.shapes.map((shape) => shape.rows.map(([key]) => key))).toEqual([[keyOf(1)]])
+    // Released shapes would wait out their grace period on a timer; a disposed client leaves none.
+    expect(clock.pendingTimers).toBe(0)
+    expect(server.inFlight).toBe(0)
   })
 
   it('re-attaches options that were not dehydrated (headers) so the components find the hydrated shape', async () => {
