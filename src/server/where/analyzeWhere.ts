@@ -333,9 +333,6 @@ class WhereAnalyzer {
     if (!isNumber(type) || floatModulo) {
       throw where(`operator does not exist: ${typeLabel(left)} ${operator} ${typeLabel(right)}`)
     }
-    if (operator === '/' && type === 'numeric') {
-      throw where(`Division of numeric values is not supported ${SUFFIX} (Postgres' result scale is not reproduced)`)
-    }
     return { kind: 'arithmetic', type, operator, left: pair.left, right: pair.right }
   }
 

@@ -6,7 +6,8 @@
  * - D1. A finite value is `unscaled / 10^scale`; `scale` is the number of fraction digits Postgres would print
  *   (`1.50` has scale 2). Equality and order ignore scale, as in Postgres (`1.50 = 1.5`).
  * - D2. `NaN` equals `NaN` and sorts above every other value, `Infinity` included (Postgres' numeric order).
- * - D3. Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both.
+ * - D3. Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both, `/` the scale of
+ *   Postgres' `select_div_scale` (at least 16 significant digits), rounded half away from zero.
  */
 
 /** A Postgres `numeric` value. */
@@ -125,6 +126,38 @@ export function moduloDecimal(a: Decimal, b: Decimal): Decimal {
   if (b.kind === 'infinity') return a
   const { left, right, scale } = align(a, b)
   return { kind: 'finite', unscaled: left % right, scale }
+}
+
+/** The base-10000 weight and leading base-10000 digit Postgres stores for a finite value (0 and 0 for zero). */
+function leadingGroup(value: { unscaled: bigint; scale: number }): { weight: number; digit: bigint } {
+  const magnitude = value.unscaled < 0n ? -value.unscaled : value.unscaled
+  if (magnitude === 0n) return { weight: 0, digit: 0n }
+  const exponent = magnitude.toString().length - 1 - value.scale
+  const weight = Math.floor(exponent / 4)
+  const shift = value.scale + 4 * weight
+  const digit = shift >= 0 ? magnitude / 10n ** BigInt(shift) : magnitude * 10n ** BigInt(-shift)
+  return { weight, digit }
+}
+
+/** `a / b` with Postgres' result scale (D3); division by zero raises. */
+export function divideDecimal(a: Decimal, b: Decimal): Decimal {
+  if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' }
+  if (signOf(b) === 0) throw new DecimalArithmeticError('division by zero')
+  if (a.kind === 'infinity') {
+    return b.kind === 'infinity' ? { kind: 'nan' } : { kind: 'infinity', negative: a.negative !== signOf(b) < 0 }
+  }
+  if (b.kind === 'infinity') return { kind: 'finite', unscaled: 0n, scale: 0 }
+  const first = leadingGroup(a)
+  const second = leadingGroup(b)
+  const quotientWeight = first.weight - second.weight - (first.digit <= second.digit ? 1 : 0)
+  const scale = Math.min(Math.max(16 - quotientWeight * 4, a.scale, b.scale, 0), 1000)
+  const numerator = a.unscaled * 10n ** BigInt(b.scale + scale)
+  const denominator = b.unscaled * 10n ** BigInt(a.scale)
+  const negative = numerator < 0n !== denominator < 0n
+  const n = numerator < 0n ? -numerator : numerator
+  const d = denominator < 0n ? -denominator : denominator
+  const rounded = (2n * n + d) / (2n * d)
+  return { kind: 'finite', unscaled: negative ? -rounded : rounded, scale }
 }
 
 /** Postgres `numeric` output text (fixed point, never an exponent). */

@@ -16,6 +16,7 @@ import type { WireRow } from '../../core/protocol'
 import {
   absDecimal,
   addDecimal,
+  divideDecimal,
   moduloDecimal,
   multiplyDecimal,
   negateDecimal,
@@ -73,7 +74,7 @@ function decimalArithmetic(operator: ArithmeticOperator, a: Decimal, b: Decimal)
   if (operator === '-') return subtractDecimal(a, b)
   if (operator === '*') return multiplyDecimal(a, b)
   if (operator === '%') return moduloDecimal(a, b)
-  throw new SqlValueError('numeric division is not supported')
+  return divideDecimal(a, b)
 }
 
 function arithmetic(type: SqlType, operator: ArithmeticOperator, a: SqlValue, b: SqlValue): SqlValue {

@@ -2,7 +2,7 @@
  * What a shape's where clause may contain. Anything not listed here is refused by `analyzeWhere`.
  *
  * Rules:
- * - A1. Allowed: AND/OR/NOT; `= <> != < <= > >=`; `IS [NOT] DISTINCT FROM`; `+ - * / %` (not `/` on numeric) and
+ * - A1. Allowed: AND/OR/NOT; `= <> != < <= > >=`; `IS [NOT] DISTINCT FROM`; `+ - * / %` and
  *   unary `-`/`+`; `||`; `[NOT] LIKE`/`ILIKE` and their `~~ !~~ ~~* !~~*` operator forms (default `\` escape);
  *   `IS [NOT] NULL`; `IS [NOT] TRUE/FALSE/UNKNOWN`; `[NOT] IN (list)`; `[NOT] BETWEEN [SYMMETRIC]`; casts to the
  *   supported types without a modifier (see `sqlType.ts`) and `col::text` of other column types except those in

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   addDecimal,
   compareDecimal,
+  divideDecimal,
   DecimalArithmeticError,
   formatDecimal,
   moduloDecimal,
@@ -62,6 +63,26 @@ describe('decimal', () => {
     expect(formatDecimal(moduloDecimal(decimal('-7.5'), decimal('2')))).toBe('-1.5')
     expect(formatDecimal(moduloDecimal(decimal('7'), decimal('-3')))).toBe('1')
     expect(() => moduloDecimal(decimal('1'), decimal('0.0'))).toThrow(DecimalArithmeticError)
+  })
+
+  it.each([
+    ['1', '3', '0.33333333333333333333'],
+    ['2', '3', '0.66666666666666666667'],
+    ['-2', '3', '-0.66666666666666666667'],
+    ['10', '4', '2.5000000000000000'],
+    ['1.0000000000000000000001', '3', '0.3333333333333333333334'],
+    ['123456789', '0.001', '123456789000.00000000'],
+    ['0.00012345', '98765.4321', '0.0000000012499312499843758594'],
+    ['99999', '10000', '9.9999000000000000'],
+    ['1', 'Infinity', '0'],
+    ['-Infinity', '2', '-Infinity'],
+    ['NaN', '0', 'NaN'],
+  ])('divides %s by %s as Postgres does: %s', (a, b, quotient) => {
+    expect(formatDecimal(divideDecimal(decimal(a), decimal(b)))).toBe(quotient)
+  })
+
+  it('refuses division by zero', () => {
+    expect(() => divideDecimal(decimal('1'), decimal('0.00'))).toThrow(DecimalArithmeticError)
   })
 
   it('rounds half away from zero like the numeric → integer cast', () => {
