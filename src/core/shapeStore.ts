@@ -274,8 +274,9 @@ export class ShapeStore<T = Row> {
 
   #current(key: string): T | undefined {
     const pending = this.#pending.get(key)
-    if (pending !== undefined || this.#pending.has(key)) return pending
-    return this.#cleared ? undefined : this.#published.get(key)
+    // Absent and removed-while-pending both read as undefined when nothing published shows through (initial sync).
+    if (pending !== undefined || this.#cleared || this.#published.size === 0 || this.#pending.has(key)) return pending
+    return this.#published.get(key)
   }
 
   #apply(message: Message<T>): void {
