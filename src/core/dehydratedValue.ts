@@ -58,7 +58,9 @@ function tagged(tag: string, v?: JsonValue): JsonValue {
   return v === undefined ? { [TAG]: tag } : { [TAG]: tag, v }
 }
 
-function encode(input: unknown, path: string, serialize: ((value: unknown) => unknown) | undefined, seen: Set<object>): JsonValue {
+type Convert = ((value: unknown) => unknown) | undefined
+
+function encode(input: unknown, path: string, serialize: Convert, seen: Set<object>): JsonValue {
   const value = serialize ? serialize(input) : input
   switch (typeof value) {
     case 'string':
@@ -102,12 +104,12 @@ function encode(input: unknown, path: string, serialize: ((value: unknown) => un
   }
 }
 
-function decode(input: unknown, path: string, deserialize: ((value: unknown) => unknown) | undefined): unknown {
+function decode(input: unknown, path: string, deserialize: Convert): unknown {
   const value = decodeNode(input, path, deserialize)
   return deserialize ? deserialize(value) : value
 }
 
-function decodeNode(input: unknown, path: string, deserialize: ((value: unknown) => unknown) | undefined): unknown {
+function decodeNode(input: unknown, path: string, deserialize: Convert): unknown {
   if (input === null || typeof input === 'string' || typeof input === 'boolean') return input
   if (typeof input === 'number') {
     if (!Number.isFinite(input)) throw new DehydratedStateError(path, 'a number JSON cannot hold')
@@ -120,18 +122,20 @@ function decodeNode(input: unknown, path: string, deserialize: ((value: unknown)
   return decodeRecord(record, path, deserialize)
 }
 
-function decodeRecord(record: Record<string, unknown>, path: string, deserialize: ((value: unknown) => unknown) | undefined): unknown {
+function decodeRecord(record: Record<string, unknown>, path: string, deserialize: Convert): unknown {
   return Object.fromEntries(Object.keys(record).map((key) => [key, decode(record[key], `${path}.${key}`, deserialize)]))
 }
 
-function decodeTagged(record: Record<string, unknown>, path: string, deserialize: ((value: unknown) => unknown) | undefined): unknown {
+function decodeTagged(record: Record<string, unknown>, path: string, deserialize: Convert): unknown {
   const tag = record[TAG]
   const v = record['v']
   const extra = Object.keys(record).filter((key) => key !== TAG && key !== 'v')
   if (extra.length > 0) throw new DehydratedStateError(path, `a tagged value with unexpected keys ${extra.join(', ')}`)
   switch (tag) {
     case 'bigint':
-      if (typeof v !== 'string' || !INTEGER.test(v)) throw new DehydratedStateError(path, 'a bigint needs a decimal string "v"')
+      if (typeof v !== 'string' || !INTEGER.test(v)) {
+        throw new DehydratedStateError(path, 'a bigint needs a decimal string "v"')
+      }
       return BigInt(v)
     case 'number':
       if (typeof v !== 'string' || !SPECIAL_NUMBERS.includes(v)) {
@@ -144,11 +148,15 @@ function decodeTagged(record: Record<string, unknown>, path: string, deserialize
     case 'date': {
       if (v === null) return new Date(Number.NaN)
       const date = typeof v === 'string' ? new Date(v) : undefined
-      if (date === undefined || Number.isNaN(date.getTime())) throw new DehydratedStateError(path, 'a date needs an ISO string "v"')
+      if (date === undefined || Number.isNaN(date.getTime())) {
+        throw new DehydratedStateError(path, 'a date needs an ISO string "v"')
+      }
       return date
     }
     case 'object':
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new DehydratedStateError(path, 'an escaped object needs an object "v"')
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) {
+        throw new DehydratedStateError(path, 'an escaped object needs an object "v"')
+      }
       return decodeRecord(v as Record<string, unknown>, path, deserialize)
     default:
       throw new DehydratedStateError(path, `unknown value tag ${JSON.stringify(tag)}`)

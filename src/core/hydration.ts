@@ -204,8 +204,8 @@ export function hydrate(client: ShapeClient, state: DehydratedState, options: Hy
     prepared.push({ options: shapeOptions, state: { handle, offset, cursor, schema, lastSyncedAt: entry.lastSyncedAt, rows } })
   })
   for (const { options: shapeOptions, state: shapeState } of prepared) {
-    const { rows: _rows, ...position } = shapeState
-    const start: StreamStart = { ...position, caughtUp: true, resumeLive: true }
+    const { handle, offset, cursor, schema, lastSyncedAt } = shapeState
+    const start: StreamStart = { handle, offset, cursor, schema, lastSyncedAt, caughtUp: true, resumeLive: true }
     client.shape(shapeOptions, start).hydrate(shapeState)
   }
 }
@@ -290,7 +290,8 @@ function checkShape(entry: unknown, path: string): void {
     throw new DehydratedStateError(`${path}.position.cursor`, 'expected a string')
   }
   const schema = position['schema']
-  if (schema !== undefined && (!isRecord(schema) || !Object.values(schema).every((c) => isRecord(c) && typeof c['type'] === 'string'))) {
+  const isColumn = (column: unknown): boolean => isRecord(column) && typeof column['type'] === 'string'
+  if (schema !== undefined && (!isRecord(schema) || !Object.values(schema).every(isColumn))) {
     throw new DehydratedStateError(`${path}.position.schema`, 'expected column name to { type }')
   }
   const rows = entry['rows']

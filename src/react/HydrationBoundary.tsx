@@ -61,11 +61,11 @@ export function HydrationBoundary({ state, options, children }: HydrationBoundar
   // `options` is read with the state it belongs to, not a reason to hydrate again (an inline object is fine).
   useMemo(() => {
     if (state) hydrate(client, state, { ...options, only: 'new' })
-  }, [client, state]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [client, state])
 
   useEffect(() => {
     if (state) hydrate(client, state, { ...options, only: 'all' })
-  }, [client, state]) // eslint-disable-line react-hooks/exhaustive-deps
+  }, [client, state])
 
   return children
 }
