@@ -7,7 +7,8 @@
  *   node scripts/example.mjs --check    # the same, then check the running app and stop (exit 1 on failure)
  *
  * Options: --port <n> (default 3100), --tarball <file> (use this tarball instead of building and packing),
- * --no-browser (with --check: skip the Chromium step; it is skipped anyway when /usr/bin/chromium is missing).
+ * --no-browser (with --check: skip the Chromium step; it is skipped anyway when /usr/bin/chromium is missing),
+ * --refresh-lock (rewrite the example's lockfile with `npm install`, e.g. after live-shapes' dependencies changed).
  *
  * --check asserts: the server-rendered HTML holds the seeded rows; /v1/shape serves the snapshot; a write through
  * /api/items comes back on a live request; and, in Chromium, a click that writes changes the row without a reload
@@ -19,7 +20,7 @@
  * - E2. Whatever happens, the `next start` process group this script started is stopped before it exits.
  */
 import { spawn, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, statSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     port: { type: 'string', default: '3100' },
     tarball: { type: 'string' },
     'no-browser': { type: 'boolean', default: false },
+    'refresh-lock': { type: 'boolean', default: false },
   },
 })
 const port = Number(values.port)
@@ -79,15 +81,32 @@ function packTarball() {
  * tarball, which changes with every build.
  */
 function install() {
+  if (values['refresh-lock']) {
+    refreshLock()
+    return
+  }
   const installed = join(example, 'node_modules', '.package-lock.json')
   const lock = join(example, 'package-lock.json')
   if (!existsSync(installed) || statSync(installed).mtimeMs < statSync(lock).mtimeMs) {
     step('installing the example (npm ci)')
-    run('npm', ['ci', '--no-audit', '--no-fund'], example)
+    const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: example, env, stdio: 'inherit' })
+    if (ci.status !== 0) fail('npm ci failed; if live-shapes\' dependencies changed, run again with --refresh-lock')
   } else {
     step('replacing live-shapes in the example with the new tarball')
     run('npm', ['install', '--no-save', '--no-audit', '--no-fund', tarball], example)
   }
+}
+
+/** `npm install` from scratch, then the tarball's integrity is dropped from the lockfile (see `install`). */
+function refreshLock() {
+  step('refreshing the example\'s lockfile (npm install)')
+  const lock = join(example, 'package-lock.json')
+  rmSync(lock, { force: true })
+  rmSync(join(example, 'node_modules'), { recursive: true, force: true })
+  run('npm', ['install', '--no-audit', '--no-fund'], example)
+  const parsed = JSON.parse(readFileSync(lock, 'utf8'))
+  delete parsed.packages['node_modules/live-shapes'].integrity
+  writeFileSync(lock, `${JSON.stringify(parsed, null, 2)}\n`)
 }
 
 function portIsFree() {
