@@ -47,8 +47,18 @@ function startServer(): { server: TestShapeServer; table: string } {
   return { server, table }
 }
 
-function List({ url, table }: { url: string; table: string }) {
-  const { data, isUpToDate, lastSyncedAt } = useShape<Item>({ url, params: { table } })
+interface Target {
+  url: string
+  table: string
+  liveSse?: boolean
+}
+
+function shapeOptions({ url, table, liveSse }: Target) {
+  return liveSse === undefined ? { url, params: { table } } : { url, params: { table }, liveSse }
+}
+
+function List(target: Target) {
+  const { data, isUpToDate, lastSyncedAt } = useShape<Item>(shapeOptions(target))
   return (
     <ul data-testid="list" data-up-to-date={String(isUpToDate)} data-synced={String(lastSyncedAt)}>
       {data.map((row) => (
@@ -58,11 +68,11 @@ function List({ url, table }: { url: string; table: string }) {
   )
 }
 
-function App({ client, state, url, table }: { client: ShapeClient; state: DehydratedState | undefined; url: string; table: string }) {
+function App({ client, state, ...target }: Target & { client: ShapeClient; state: DehydratedState | undefined }) {
   return (
     <ShapeClientProvider client={client}>
       <HydrationBoundary state={state}>
-        <List url={url} table={table} />
+        <List {...target} />
       </HydrationBoundary>
     </ShapeClientProvider>
   )
@@ -72,17 +82,21 @@ function App({ client, state, url, table }: { client: ShapeClient; state: Dehydr
  * One server request, as a Next.js app router does it: a request client prefetches and dehydrates (the server
  * component), another fresh client renders the client components through `HydrationBoundary`; both are per request.
  */
-async function serverRender(test: { server: TestShapeServer; table: string }): Promise<{ page: string; state: DehydratedState }> {
+async function serverRender(
+  test: { server: TestShapeServer; table: string },
+  liveSse?: boolean,
+): Promise<{ page: string; state: DehydratedState }> {
+  const target: Target = { url: test.server.url, table: test.table, ...(liveSse === undefined ? {} : { liveSse }) }
   const requestClient = new ShapeClient({ fetch: test.server.fetch, visibility: null })
   let state: DehydratedState
   try {
-    await prefetchShape(requestClient, { url: test.server.url, params: { table: test.table } })
+    await prefetchShape(requestClient, shapeOptions(target))
     state = dehydrate(requestClient)
   } finally {
     requestClient.dispose()
   }
   const renderClient = new ShapeClient({ fetch: () => Promise.reject(new Error('the server render must not fetch')), visibility: null })
-  const html = renderToString(<App client={renderClient} state={state} url={test.server.url} table={test.table} />)
+  const html = renderToString(<App client={renderClient} state={state} {...target} />)
   renderClient.dispose()
   const page = `<div id="root">${html}</div><script id="shapes" type="application/json">${serializeDehydratedState(state)}</script>`
   return { page, state }
@@ -187,5 +201,28 @@ describe('server rendering with HydrationBoundary', () => {
     expect(new Set(offsets).size).toBe(offsets.length)
     expect(offsets[0]).toBe(state.shapes[0]?.position.offset)
     expect(browser.urls.every((url) => url.searchParams.get('live') === 'true')).toBe(true)
+  })
+
+  it('continues over SSE from the server offset when the shape uses liveSse', async () => {
+    const test = startServer()
+    const { page, state: serverState } = await serverRender(test, true)
+    expect(serverState.shapes[0]?.options.liveSse).toBe(true)
+    const { container, state } = loadPage(page)
+    const browser = browserClient(test.server)
+    const recoverable: unknown[] = []
+    await act(async () => {
+      root = hydrateRoot(container, <App client={browser.client} state={state} url={test.server.url} table={test.table} liveSse />, {
+        onRecoverableError: (error) => recoverable.push(error),
+      })
+    })
+    expect(recoverable).toEqual([])
+    await browser.requests(1)
+    const first = browser.urls[0]!.searchParams
+    expect(first.get('live')).toBe('true')
+    expect(first.get('live_sse')).toBe('true')
+    expect(first.get('offset')).toBe(serverState.shapes[0]?.position.offset)
+    act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
+    await screen.findByText('item 3')
+    expect(browser.urls.every((url) => url.searchParams.get('offset') !== '-1')).toBe(true)
   })
 })
