@@ -11,7 +11,8 @@
  * --refresh-lock (rewrite the example's lockfile with `npm install`, e.g. after live-shapes' dependencies changed).
  *
  * --check asserts: the server-rendered HTML holds the seeded rows; /v1/shape serves the snapshot; a write through
- * /api/items comes back on a live request; and, in Chromium, a click that writes changes the row without a reload
+ * /api/items comes back on a live request; and, in Chromium, a click that writes changes the row without a reload,
+ * a delete in a second window reaches the first, and the browser never refetches the snapshot the server rendered
  * (screenshot in .tmp/example-nextjs.png, no console errors).
  *
  * Invariants:
@@ -233,6 +234,14 @@ async function checkBrowser() {
     const after = before === 'true' ? 'false' : 'true'
     await page.locator(`li[data-item-id="2"][data-done="${after}"]`).waitFor({ timeout: 10_000 })
     assert(true, `clicking the checkbox of item 2 turns it done=${after} through the shape`)
+    const other = await browser.newPage()
+    other.on('pageerror', (error) => problems.push(`page error (second window): ${error.message}`))
+    await other.goto(origin, { waitUntil: 'load' })
+    await other.locator('[data-testid="status"][data-phase="live"]').waitFor({ timeout: 15_000 })
+    await other.locator('li[data-item-id="3"]').getByRole('button').click()
+    await page.locator('li[data-item-id="3"]').waitFor({ state: 'detached', timeout: 10_000 })
+    assert(true, 'deleting item 3 in a second window removes it from the first')
+    await other.close()
     const title = `Added in Chromium ${Date.now()}`
     await page.getByLabel('title', { exact: true }).fill(title)
     await page.getByRole('button', { name: 'Add' }).click()
