@@ -8,11 +8,13 @@
  * - S2. Publish happens only for a batch holding an `up-to-date`, once, with the state as of the batch's last
  *   `up-to-date` (messages after it stay pending). Nothing is published before the first one. `must-refetch` clears
  *   the pending layer but the published snapshot stays until the next publish, which replaces it whole.
- * - S3. Exposure, not hand-out, forces a copy. `#exposed` is true iff someone read `rows` of the snapshot whose Map is
- *   the current `#published`; `data` and `keys` are fresh arrays and expose nothing. A publish builds a new Map when
- *   `#exposed`, after a must-refetch, when the published Map is empty (the pending layer becomes the Map), or when
- *   the undo budget (S7) is spent; otherwise it mutates `#published` in place in O(changed keys). A Map anyone could
- *   have seen is therefore never mutated.
+ * - S3. Exposure, not hand-out, forces a copy. `rows` is a read-only view of its snapshot's version: `get`, `has` and
+ *   `size` answer for that version without exposing anything (O(1) on the current snapshot). Iterating it (`for…of`,
+ *   `keys`, `values`, `entries`, `forEach`) hands out the Map itself, so `#exposed` becomes true iff that happened
+ *   on the snapshot whose Map is the current `#published`; `data` and `keys` are fresh arrays and expose nothing. A
+ *   publish builds a new Map when `#exposed`, after a must-refetch, when the published Map is empty (the pending
+ *   layer becomes the Map), or when the undo budget (S7) is spent; otherwise it mutates `#published` in place in
+ *   O(changed keys). A Map anyone could have seen is therefore never mutated.
  * - S4. `version` bumps and listeners run only when a publish changed a row's identity or the first `up-to-date`
  *   arrived. `subscribe` listeners run once per publish; `subscribeKey` listeners only for keys whose row identity
  *   changed. A row whose merged value equals the old one field by field keeps the old object.
@@ -27,7 +29,7 @@
  *   in-place publish over a handed-out snapshot links it to an eagerly created snapshot of the new version, so the
  *   chain always ends at the current snapshot or at a Map no longer published. Reading an old snapshot copies the
  *   Map at the end of its chain and applies the undos newest to oldest (O(n + changes), once, then the link is
- *   dropped). Links point old → new only, so snapshots nobody holds are garbage. Undo entries recorded since the
+ *   dropped); a point read (`rows.get`) walks the chain instead, taking the first undo that holds the key. Links point old → new only, so snapshots nobody holds are garbage. Undo entries recorded since the
  *   chain began are bounded by the Map's size: past that, the publish copies instead (amortized O(1) per change),
  *   which bounds what a forgotten old snapshot can retain to O(n).
  */
@@ -90,16 +92,37 @@ class Snapshot<T> implements ShapeSnapshot<T> {
   #link: Link<T> | undefined
   #data: readonly T[] | undefined
   #keys: readonly string[] | undefined
+  #rows: RowsView<T> | undefined
+  /** Row count of this version, fixed at creation. */
+  readonly size: number
 
   constructor(version: number, map: ReadonlyMap<string, T>, isUpToDate: boolean, keysEpoch: number, host: SnapshotHost) {
     this.version = version
     this.#map = map
+    this.size = map.size
     this.isUpToDate = isUpToDate
     this.#keysEpoch = keysEpoch
     this.#host = host
   }
 
   get rows(): ReadonlyMap<string, T> {
+    this.#rows ??= new RowsView(this)
+    return this.#rows
+  }
+
+  /** The row of `key` in this version, without exposing or rebuilding anything (S3, S7). */
+  rowOf(key: string): T | undefined {
+    let snapshot: Snapshot<T> = this
+    while (snapshot.#link !== undefined) {
+      const { undo, next } = snapshot.#link
+      if (undo.has(key)) return undo.get(key)
+      snapshot = next
+    }
+    return (snapshot.#map as ReadonlyMap<string, T>).get(key)
+  }
+
+  /** This version's Map, handed out to an iteration: exposed if it is the published one (S3). */
+  exposedRows(): ReadonlyMap<string, T> {
     const map = this.#exact()
     this.#host.expose(map)
     return map
@@ -152,6 +175,51 @@ class Snapshot<T> implements ShapeSnapshot<T> {
     this.#map = rows
     this.#link = undefined
     return rows
+  }
+}
+
+/** `rows` of a snapshot (S3): point reads answer for its version; iteration hands out the version's Map. */
+class RowsView<T> implements ReadonlyMap<string, T> {
+  readonly #snapshot: Snapshot<T>
+
+  constructor(snapshot: Snapshot<T>) {
+    this.#snapshot = snapshot
+  }
+
+  get size(): number {
+    return this.#snapshot.size
+  }
+
+  get(key: string): T | undefined {
+    return this.#snapshot.rowOf(key)
+  }
+
+  has(key: string): boolean {
+    return this.#snapshot.rowOf(key) !== undefined
+  }
+
+  forEach(callback: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
+    for (const [key, value] of this.#snapshot.exposedRows()) callback.call(thisArg, value, key, this)
+  }
+
+  keys(): MapIterator<string> {
+    return this.#snapshot.exposedRows().keys()
+  }
+
+  values(): MapIterator<T> {
+    return this.#snapshot.exposedRows().values()
+  }
+
+  entries(): MapIterator<[string, T]> {
+    return this.#snapshot.exposedRows().entries()
+  }
+
+  [Symbol.iterator](): MapIterator<[string, T]> {
+    return this.#snapshot.exposedRows()[Symbol.iterator]()
+  }
+
+  get [Symbol.toStringTag](): string {
+    return 'ShapeRows'
   }
 }
 

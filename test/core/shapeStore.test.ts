@@ -208,6 +208,8 @@ describe('ShapeStore snapshots', () => {
       expect(held.length).toBeGreaterThan(20)
       const ordered = readOrder === 'newest first' ? [...held].reverse() : held
       for (const { snapshot, rows } of ordered) {
+        for (let k = 0; k < 12; k++) expect(snapshot.rows.get(`k${k}`)).toEqual(rows.find(([key]) => key === `k${k}`)?.[1])
+        expect(snapshot.rows.size).toBe(rows.length)
         if (readOrder === 'data before rows') expect(snapshot.data).toEqual(rows.map(([, row]) => row))
         expect(Array.from(snapshot.rows)).toEqual(rows)
         expect(snapshot.keys).toEqual(rows.map(([key]) => key))
@@ -271,11 +273,12 @@ describe('ShapeStore copy-on-write', () => {
     expect(store.getRow('k5')).toEqual({ id: 5, v: 1 })
   })
 
-  it('copies once a snapshot exposed its rows, leaving that snapshot intact', () => {
+  it('copies once an iteration of rows exposed the Map, leaving that snapshot intact', () => {
     const store = new ShapeStore()
     load(store, 10_000)
     const exposed = store.getSnapshot()
     const rows = exposed.rows
+    expect(Array.from(rows.keys())).toHaveLength(10_000)
     const set = vi.spyOn(Map.prototype, 'set')
     store.applyBatch([upd('k5', { v: 1 }), utd])
     expect(set.mock.calls.length).toBeGreaterThanOrEqual(10_000)
@@ -306,6 +309,31 @@ describe('ShapeStore copy-on-write', () => {
     expect(set.mock.calls.length).toBeLessThan(20)
     expect(store.getRow('k4')).toEqual({ id: 4, v: 1 })
     expect(store.getSnapshot().version).toBe(7)
+  })
+
+  it('point reads of rows (get, has, size) expose nothing and answer for their own version', () => {
+    const store = new ShapeStore()
+    load(store, 100_000)
+    store.subscribe(() => {
+      const { rows } = store.getSnapshot()
+      void [rows.size, rows.get('k1'), rows.has('k2')]
+    })
+    const first = store.getSnapshot()
+    void first.rows.get('k1')
+    const set = vi.spyOn(Map.prototype, 'set')
+    for (let i = 1; i <= 3; i++) {
+      set.mockClear()
+      store.applyBatch([upd('k1', { v: i }), del(`k${10 + i}`), utd])
+      expect(set.mock.calls.length).toBeLessThan(10)
+    }
+    set.mockClear()
+    expect(first.rows.get('k1')).toEqual({ id: 1, v: 0 })
+    expect(first.rows.has('k12')).toBe(true)
+    expect(first.rows.size).toBe(100_000)
+    expect(store.getSnapshot().rows.get('k1')).toEqual({ id: 1, v: 3 })
+    expect(store.getSnapshot().rows.has('k12')).toBe(false)
+    expect(store.getSnapshot().rows.size).toBe(100_000 - 3)
+    expect(set).not.toHaveBeenCalled()
   })
 
   it('reading data or keys exposes nothing: the next publish still mutates in place', () => {
