@@ -46,7 +46,10 @@ import type { Message, Row } from './protocol'
 export interface ShapeSnapshot<T> {
   /** Bumps only when a published batch changed something (0 before the first `up-to-date`). */
   readonly version: number
-  /** Rows by shape key. Never mutated after publication. */
+  /**
+   * Rows by shape key, as of this version; never changes. `get`/`has`/`size` are O(1) point reads on the current
+   * snapshot; iterating it hands out the version's Map, which makes the next publish copy it (S3).
+   */
   readonly rows: ReadonlyMap<string, T>
   /** Rows in key-insertion order, built lazily once per version. */
   readonly data: readonly T[]
