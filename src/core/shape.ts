@@ -12,6 +12,8 @@
  *   published rows are exactly the rows as of the stream's offset).
  * - SH5. `hydrate` seeds only a stopped shape, and only when it holds nothing up to date or older data (same handle:
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
+ * - SH6. A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
+ *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
  */
 import type { Clock, TimerHandle } from './clock'
 import type { Message, Row, Schema } from './protocol'
@@ -29,6 +31,8 @@ export interface ShapeInit<T> {
   stream: ShapeStream<T>
   clock: Clock
   gracePeriodMs: number
+  /** How long a shape that was never retained stays registered (SH6). */
+  unusedTimeoutMs: number
   /** Called after the shape closed (SH2). */
   onClose: (shape: Shape<T>) => void
   /** Called when a closed shape is retained again (SH2). */
@@ -69,6 +73,7 @@ export class Shape<T = Row> {
   readonly #stream: ShapeStream<T>
   readonly #clock: Clock
   readonly #gracePeriodMs: number
+  readonly #unusedTimeoutMs: number
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
   #refCount = 0
@@ -82,8 +87,10 @@ export class Shape<T = Row> {
     this.#stream = init.stream
     this.#clock = init.clock
     this.#gracePeriodMs = init.gracePeriodMs
+    this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
+    this.#scheduleClose(init.unusedTimeoutMs)
   }
 
   /** How many retains are outstanding. */
@@ -197,13 +204,20 @@ export class Shape<T = Row> {
     // `reset` first: the seed replaces whatever was published, it does not merge into it.
     this.#store.reset()
     this.#store.applyBatch(messages)
+    if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
   }
 
   #release(): void {
     this.#refCount -= 1
     if (this.#refCount > 0 || this.#closed) return
-    if (this.#gracePeriodMs <= 0) {
+    this.#scheduleClose(this.#gracePeriodMs)
+  }
+
+  /** Closes after `delayMs` unless retained first (SH1, SH6); replaces any pending close. */
+  #scheduleClose(delayMs: number): void {
+    this.#cancelClose()
+    if (delayMs <= 0) {
       this.close()
       return
     }
@@ -211,7 +225,7 @@ export class Shape<T = Row> {
       handle: this.#clock.setTimeout(() => {
         if (this.#closeTimer === timer) this.#closeTimer = undefined
         this.close()
-      }, this.#gracePeriodMs),
+      }, delayMs),
     }
     this.#closeTimer = timer
   }

@@ -5,7 +5,8 @@
  * - CL1. No module-level state: the registry, the reference ids of functions and the timers belong to the instance
  *   (one client per request on a server, so users never share rows).
  * - CL2. `shape()` validates options synchronously and returns the registered shape for an equal key (`shapeKey`).
- * - CL3. A shape leaves the registry when it closes (grace period elapsed or `dispose`), so nothing accumulates.
+ * - CL3. A shape leaves the registry when it closes (grace period elapsed, never retained within
+ *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - CL4. After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
  */
 import type { Clock } from './clock'
@@ -33,6 +34,11 @@ export interface ShapeClientOptions {
   random?: () => number
   /** Delay between the last release and closing the stream, default 3000 ms. */
   gracePeriodMs?: number
+  /**
+   * How long a shape that no subscriber retains stays registered (a render React abandoned, a hydrated shape no
+   * component used), default 30 000 ms and never less than `gracePeriodMs`.
+   */
+  unusedTimeoutMs?: number
   /** Default of `ShapeOptions.liveSse`. */
   liveSse?: boolean
   /** Builds the live runner used when `liveSse` is on; default `sseRunner`. */
@@ -54,6 +60,7 @@ export class ShapeClient {
   readonly #clock: Clock
   readonly #random: () => number
   readonly #gracePeriodMs: number
+  readonly #unusedTimeoutMs: number
   readonly #liveSse: boolean
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
@@ -64,6 +71,7 @@ export class ShapeClient {
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
     this.#gracePeriodMs = options.gracePeriodMs ?? 3000
+    this.#unusedTimeoutMs = Math.max(options.unusedTimeoutMs ?? 30_000, this.#gracePeriodMs)
     this.#liveSse = options.liveSse ?? false
     this.#liveRunner = options.liveRunner ?? sseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
@@ -104,6 +112,7 @@ export class ShapeClient {
       stream,
       clock: this.#clock,
       gracePeriodMs: this.#gracePeriodMs,
+      unusedTimeoutMs: this.#unusedTimeoutMs,
       onClose: (closed) => {
         if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
       },

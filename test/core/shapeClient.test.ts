@@ -119,6 +119,37 @@ describe('ShapeClient', () => {
     expect(fresh).not.toBe(shapes[0])
   })
 
+  it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it (SH6)', async () => {
+    const { server, clock } = setup()
+    const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, unusedTimeoutMs: 10_000 })
+    const abandoned = client.shape(items())
+    const used = client.shape({ url, params: { table: 'other' } })
+    clock.advance(5_000)
+    const release = used.retain()
+    await server.nextRequest()
+    clock.advance(5_000)
+    expect(abandoned.isClosed).toBe(true)
+    expect(client.find(items())).toBeUndefined()
+    expect(client.size).toBe(1)
+    clock.advance(60_000)
+    expect(used.isClosed).toBe(false)
+    release()
+    clock.advance(3_000)
+    expect(client.size).toBe(0)
+    expect(server.inFlight).toBe(0)
+    expect(clock.pendingTimers).toBe(0)
+  })
+
+  it('never evicts an unused shape sooner than the grace period', () => {
+    const { server, clock } = setup()
+    const client = new ShapeClient({ fetch: server.fetch, clock, visibility: null, gracePeriodMs: 5_000, unusedTimeoutMs: 1 })
+    const shape = client.shape(items())
+    clock.advance(4_999)
+    expect(shape.isClosed).toBe(false)
+    clock.advance(1)
+    expect(shape.isClosed).toBe(true)
+  })
+
   it('reopens a closed shape that is retained again, resuming from its position', async () => {
     const { client, server, clock } = setup(0)
     const shape = client.shape(items())
