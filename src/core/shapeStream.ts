@@ -125,6 +125,9 @@ export class ShapeStream<T = Row> {
     this.#params = options.params
     this.#state = initialStreamState(options.from)
     validateShapeOptions(options as ShapeOptions<unknown>)
+    // Before the first request the status already names the live transport that will be used (what an SSR page
+    // renders must match what the browser shows once it runs).
+    if (this.#runner?.isEnabled()) this.#transport = this.#runner.transport
     this.#status = deriveStatus(IDLE_STATUS, this.#state, {
       transport: this.#transport,
       fallbackReason: this.#runner?.fallbackReason(),

@@ -204,6 +204,12 @@ describe('ShapeClient', () => {
     await expect(a.whenUpToDate()).rejects.toMatchObject({ name: 'AbortError' })
   })
 
+  it('names the configured live transport in the status before the stream starts (SSR renders what the browser will)', () => {
+    const { client } = setup()
+    expect(client.shape({ ...items(), liveSse: true }).getStatus()).toMatchObject({ phase: 'idle', transport: 'sse' })
+    expect(client.shape(items()).getStatus()).toMatchObject({ phase: 'idle', transport: 'long-poll' })
+  })
+
   it('uses SSE for live requests when liveSse is on (default runner), long-poll before that', async () => {
     const server = new FakeShapeServer()
     const clock = new ManualClock()
