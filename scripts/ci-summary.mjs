@@ -18,6 +18,11 @@ for (const file of args) {
     // A missing report means that run never happened (an earlier step failed); the exit status tells.
   }
 }
+// Checks that are not Vitest runs (e.g. the Next.js example), as `name:exitStatus` pairs.
+for (const check of (process.env.EXTRA_CHECKS ?? '').split(/\s+/).filter(Boolean)) {
+  if (Number(check.split(':')[1]) === 0) passed += 1
+  else failed += 1
+}
 // A failure outside the test runner (install, typecheck, build) still fails the run.
 if (status !== 0 && failed === 0) failed = 1
 if (reports === 0 && failed === 0) failed = 1
