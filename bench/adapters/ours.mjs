@@ -3,8 +3,8 @@
  * `buildOurs.mjs` before any worker starts). Same contract as `theirs.mjs`.
  *
  * Uses the public API only: `ShapeClient` (whose default live runner is SSE when `liveSse` is on), `useShape`,
- * `useShapeRow`, `ShapeClientProvider`. A subscriber reads the published snapshot's `rows` on every change, as a
- * React hook does (and as `@electric-sql/client`'s `Shape` hands its subscribers all rows); `readSnapshot: false` makes a
+ * `useShapeRow`, `ShapeClientProvider`. A subscriber reads the published snapshot's `rows` and `data` on every
+ * change, as `useShape`'s result does (and as `@electric-sql/client`'s `Shape` hands its subscribers all rows); `readSnapshot: false` makes a
  * subscriber that only reads single rows (`getRow`), to isolate the store's own per-transaction cost.
  */
 import { fileURLToPath } from 'node:url'
@@ -30,7 +30,11 @@ export async function openShape({ url, table, fetch, liveSse = false, readSnapsh
     getRow: (key) => shape.getRow(key),
     onChange: (listener) =>
       shape.subscribe(() => {
-        if (readSnapshot) void shape.getSnapshot().rows
+        if (readSnapshot) {
+          const snapshot = shape.getSnapshot()
+          void snapshot.rows
+          void snapshot.data
+        }
         listener()
       }),
     close: () => {
