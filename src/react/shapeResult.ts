@@ -5,7 +5,8 @@
  * - V1. `getSnapshot` allocates only when an input changed (the store snapshot or a status field the result shows),
  *   and returns the previous result object when the derived fields are all equal: identity changes only when
  *   something a component could show changed.
- * - V2. `data` and `rows` are the store snapshot's own array and Map, never copies.
+ * - V2. `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
+ *   enumerable getters): a component or selector that never reads `data` never makes the store build the array.
  * - V3. `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
  *   hydrated client started from) for as long as this source lives, so hydration renders exactly that.
  * - V4. `error` is `false` when there is none, as in `@electric-sql/react`.
@@ -73,15 +74,29 @@ export const DISABLED_SOURCE: ShapeResultSource<never> = {
   getServerSnapshot: () => DISABLED_RESULT,
 }
 
-function sameResult<T>(a: UseShapeResult<T>, b: Omit<UseShapeResult<T>, 'shape' | 'isPlaceholderData'>): boolean {
+type DerivedFields<T> = Omit<UseShapeResult<T>, 'data' | 'rows' | 'shape' | 'isPlaceholderData'>
+
+function sameFields<T>(a: DerivedFields<T>, b: DerivedFields<T>): boolean {
   return (
-    a.data === b.data &&
-    a.rows === b.rows &&
     a.isLoading === b.isLoading &&
     a.isUpToDate === b.isUpToDate &&
     a.error === b.error &&
     a.lastSyncedAt === b.lastSyncedAt
   )
+}
+
+function resultOf<T>(snapshot: ShapeSnapshot<T>, fields: DerivedFields<T>, shape: Shape<T>): UseShapeResult<T> {
+  return Object.freeze({
+    get data(): readonly T[] {
+      return snapshot.data
+    },
+    get rows(): ReadonlyMap<string, T> {
+      return snapshot.rows
+    },
+    ...fields,
+    isPlaceholderData: false,
+    shape,
+  })
 }
 
 /**
@@ -92,31 +107,28 @@ function sameResult<T>(a: UseShapeResult<T>, b: Omit<UseShapeResult<T>, 'shape' 
 export function createShapeResultSource<T>(shape: Shape<T>): ShapeResultSource<T> {
   let lastSnapshot: ShapeSnapshot<T> | undefined
   let lastStatus: ShapeStatus | undefined
-  let current: UseShapeResult<T> | undefined
+  let current: { snapshot: ShapeSnapshot<T>; fields: DerivedFields<T>; result: UseShapeResult<T> } | undefined
   let server: UseShapeResult<T> | undefined
 
   const getSnapshot = (): UseShapeResult<T> => {
     const snapshot = shape.getSnapshot()
     const status = shape.getStatus()
-    if (current !== undefined && snapshot === lastSnapshot && status === lastStatus) return current
+    if (current !== undefined && snapshot === lastSnapshot && status === lastStatus) return current.result
     lastSnapshot = snapshot
     lastStatus = status
     const error: ShapeError | false = status.error ?? false
-    const next: Omit<UseShapeResult<T>, 'shape' | 'isPlaceholderData'> = {
-      data: snapshot.data,
-      rows: snapshot.rows,
+    const fields: DerivedFields<T> = {
       isLoading: !snapshot.isUpToDate,
       isUpToDate: snapshot.isUpToDate && status.isUpToDate,
       isError: error !== false,
       error,
       lastSyncedAt: snapshot.isUpToDate ? status.lastSyncedAt : undefined,
     }
-    if (current === undefined || !sameResult(current, next)) {
-      const result: UseShapeResult<T> = Object.freeze({ ...next, isPlaceholderData: false, shape })
-      current = result
-      return result
+    // A snapshot changes identity only when its rows changed, so comparing snapshots stands for comparing data/rows.
+    if (current === undefined || current.snapshot !== snapshot || !sameFields(current.fields, fields)) {
+      current = { snapshot, fields, result: resultOf(snapshot, fields, shape) }
     }
-    return current
+    return current.result
   }
 
   return {
