@@ -18,7 +18,7 @@ import type { ShapeStatus } from '../../src/core/shapeStatus'
 import { createShapeHandler, type ShapeHandler } from '../../src/server/handler'
 import { serveNode, type NodeServer } from '../../src/server/nodeAdapter'
 import { createMemorySource, type MemorySource } from '../../src/server/sources/memory'
-import { startSseProxy, type ProxyRecord, type SseProxy, type SseProxyMode } from './support/sseProxy'
+import { startSseProxy, type SseProxy, type SseProxyMode } from './support/sseProxy'
 
 /** Rows come in pairs (`<n>a`, `<n>b`) that every transaction writes together with the same `v`. */
 interface PairRow {
