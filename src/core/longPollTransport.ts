@@ -87,7 +87,8 @@ export function parseMessageArray(text: string, url: string): Message<WireRow>[]
     throw new MalformedResponseError(url, 'the body is not valid JSON', { cause })
   }
   if (!Array.isArray(body)) throw new MalformedResponseError(url, 'the body is not a JSON array of messages')
-  for (const [index, message] of body.entries()) {
+  for (let index = 0; index < body.length; index++) {
+    const message: unknown = body[index]
     if (!isMessageShaped(message)) {
       throw new MalformedResponseError(url, `message ${index} is not a protocol message: ${JSON.stringify(message)?.slice(0, 200)}`)
     }

@@ -357,6 +357,13 @@ export class ShapeStore<T = Row> {
       return
     }
     const { key, value } = message
+    // Initial sync: nothing published shows through and no pending row has been seen by anyone, so an insert
+    // needs no lookup (keeping the identity of an equal pending row is unobservable).
+    if (message.headers.operation === 'insert' && this.#published.size === 0 && !this.#cleared) {
+      this.#pending.set(key, value)
+      this.#forgetOldValue(key)
+      return
+    }
     const existing = this.#current(key)
     switch (message.headers.operation) {
       case 'insert':

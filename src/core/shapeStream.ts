@@ -299,7 +299,8 @@ export class ShapeStream<T = Row> {
     }
   }
 
-  #applyResponse(meta: ResponseMeta, messages: readonly Message<WireRow>[], position: RequestPosition, url: string): void {
+  /** Takes ownership of `messages` (the transport's fresh array): it may append to it. */
+  #applyResponse(meta: ResponseMeta, messages: Message<WireRow>[], position: RequestPosition, url: string): void {
     const upToDate = meta.upToDate || messages.some(isUpToDate)
     // A non-live answer that neither advances nor reaches the head would be requested again at once, forever.
     if (!upToDate && !position.live && meta.offset === position.offset && meta.handle === position.handle) {
@@ -307,8 +308,8 @@ export class ShapeStream<T = Row> {
     }
     const schema = this.#schemaFor(meta.handle, meta.schema)
     const last = messages[messages.length - 1]
-    const batch = upToDate && (last === undefined || !isUpToDate(last)) ? [...messages, SYNTHETIC_UP_TO_DATE] : messages
-    const parsed = batch.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(batch) : []
+    if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
+    const parsed = messages.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(messages) : []
     if (parsed.length > 0) this.#store.applyBatch(parsed)
     this.#retry.succeeded()
     this.#dispatch({
