@@ -6,7 +6,10 @@
  *   of message objects is a `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2).
  * - LP2. 204 and empty bodies mean no messages; 304 means "nothing new at the same position".
  * - LP3. `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
- *   untouched so callers can tell a cancel from a failure.
+ *   untouched so callers can tell a cancel from a failure. The same holds for reading the body.
+ * - LP4. The body is read as a stream and each array element is parsed as soon as it is complete, so a 10 MiB chunk
+ *   never exists as one string and the text of a message dies young (peak heap during a sync). The result, and which
+ *   bodies are rejected, are those of `parseMessageArray` on the whole text; a rejected body's stream is cancelled.
  */
 import type { FetchLike } from './fetchLike'
 import type { Message, WireRow } from './protocol'
@@ -67,14 +70,183 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
   }
   const meta = await readResponseMeta(response, url, { live: request.live })
   if (meta.kind === 'must-refetch') return meta
-  let text: string
-  try {
-    text = response.status === 204 ? '' : await response.text()
-  } catch (error) {
-    if (signal.aborted) throw abortReason(signal)
-    throw new NetworkError(url, error)
+  if (response.status === 204) return { kind: 'ok', meta, messages: [] }
+  const body = response.body
+  if (body === null || typeof body.getReader !== 'function') {
+    let text: string
+    try {
+      text = await response.text()
+    } catch (error) {
+      if (signal.aborted) throw abortReason(signal)
+      throw new NetworkError(url, error)
+    }
+    return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
-  return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
+  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal) }
+}
+
+/**
+ * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived (LP4), with
+ * the same outcome as `parseMessageArray` on the whole text: the messages, or `MalformedResponseError` (LP1).
+ */
+async function readMessageArray(body: ReadableStream<Uint8Array>, url: string, signal: AbortSignal): Promise<Message<WireRow>[]> {
+  const reader = body.getReader()
+  const splitter = new MessageArraySplitter(url)
+  const decoder = new TextDecoder()
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<Uint8Array>
+      try {
+        chunk = await reader.read()
+      } catch (error) {
+        if (signal.aborted) throw abortReason(signal)
+        throw new NetworkError(url, error)
+      }
+      if (chunk.done) break
+      splitter.push(decoder.decode(chunk.value, { stream: true }))
+    }
+    splitter.push(decoder.decode())
+    return splitter.end()
+  } catch (error) {
+    await reader.cancel().catch(() => undefined)
+    throw error
+  }
+}
+
+const SPACE = 0x20
+const TAB = 0x09
+const LF = 0x0a
+const CR = 0x0d
+const COMMA = 0x2c
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+
+/**
+ * Splits the text of a JSON array of objects, fed in pieces, into its elements (LP4). It checks the array's own
+ * syntax (brackets, commas, whitespace) and string/bracket nesting to find where each element ends; `JSON.parse`
+ * checks each element. An element that is not an object cannot be a message, so it is rejected where it starts.
+ */
+class MessageArraySplitter {
+  readonly #url: string
+  readonly #messages: Message<WireRow>[] = []
+  /** Bracket depth: 0 outside the array, 1 between elements, more inside an element. */
+  #depth = 0
+  #inString = false
+  #escaped = false
+  #state: 'before' | 'first' | 'value' | 'comma' | 'after' = 'before'
+  /** Text of the element in progress that arrived in earlier pieces. */
+  #parts: string[] = []
+
+  constructor(url: string) {
+    this.#url = url
+  }
+
+  push(text: string): void {
+    const n = text.length
+    // Hot loop: state lives in locals and is written back at the end of the piece.
+    let depth = this.#depth
+    let inString = this.#inString
+    let escaped = this.#escaped
+    let start = depth > 1 ? 0 : -1
+    for (let i = 0; i < n; i++) {
+      const c = text.charCodeAt(i)
+      if (depth > 1) {
+        if (inString) {
+          // Only a string that began in an earlier piece is scanned character by character.
+          if (escaped) escaped = false
+          else if (c === BACKSLASH) escaped = true
+          else if (c === QUOTE) inString = false
+        } else if (c === QUOTE) {
+          const close = closingQuote(text, i)
+          if (close < 0) {
+            inString = true
+            escaped = backslashesBefore(text, n, i + 1) % 2 === 1
+            i = n
+          } else {
+            i = close
+          }
+        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+          depth++
+        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+          if (--depth === 1) {
+            this.#element(text.slice(start, i + 1))
+            start = -1
+          }
+        }
+        continue
+      }
+      if (c === SPACE || c === LF || c === CR || c === TAB) continue
+      const state = this.#state
+      if (state === 'before') {
+        if (c !== OPEN_BRACKET) throw this.#malformed('the body is not a JSON array of messages')
+        depth = 1
+        this.#state = 'first'
+      } else if (state === 'after') {
+        throw this.#malformed('the body is not valid JSON: text after the array')
+      } else if (c === CLOSE_BRACKET && state !== 'value') {
+        depth = 0
+        this.#state = 'after'
+      } else if (c === COMMA && state === 'comma') {
+        this.#state = 'value'
+      } else if (state === 'comma') {
+        throw this.#malformed('the body is not valid JSON: expected "," or "]" between messages')
+      } else if (c === OPEN_BRACE) {
+        depth = 2
+        start = i
+      } else {
+        throw this.#malformed(`message ${this.#messages.length} is not a protocol message (not an object)`)
+      }
+    }
+    this.#depth = depth
+    this.#inString = inString
+    this.#escaped = escaped
+    if (start >= 0) this.#parts.push(start === 0 ? text : text.slice(start))
+  }
+
+  end(): Message<WireRow>[] {
+    if (this.#state === 'before') return this.#messages
+    if (this.#state !== 'after') throw this.#malformed('the body is not valid JSON: it ends inside the array')
+    return this.#messages
+  }
+
+  #element(last: string): void {
+    let text = last
+    if (this.#parts.length > 0) {
+      this.#parts.push(last)
+      text = this.#parts.join('')
+      this.#parts = []
+    }
+    this.#state = 'comma'
+    let message: unknown
+    try {
+      message = JSON.parse(text)
+    } catch (cause) {
+      throw new MalformedResponseError(this.#url, `message ${this.#messages.length} is not valid JSON`, { cause })
+    }
+    if (!isMessageShaped(message)) {
+      throw this.#malformed(`message ${this.#messages.length} is not a protocol message: ${text.slice(0, 200)}`)
+    }
+    this.#messages.push(message as Message<WireRow>)
+  }
+
+  #malformed(reason: string): MalformedResponseError {
+    return new MalformedResponseError(this.#url, reason)
+  }
+}
+
+/** Index of the quote closing the string opened at `open`, or -1 if it closes in a later piece. */
+function closingQuote(text: string, open: number): number {
+  let from = open + 1
+  for (;;) {
+    const quote = text.indexOf('"', from)
+    if (quote < 0) return -1
+    if (backslashesBefore(text, quote, open + 1) % 2 === 0) return quote
+    from = quote + 1
+  }
 }
 
 /** Parses a long-poll body into messages, or throws `MalformedResponseError` (LP1, LP2). */
@@ -104,4 +276,11 @@ function isMessageShaped(message: unknown): boolean {
   const { key, value } = message as { key?: unknown; value?: unknown }
   const operation = (headers as { operation?: unknown }).operation
   return typeof key === 'string' && typeof value === 'object' && value !== null && typeof operation === 'string'
+}
+
+/** How many backslashes immediately precede index `end`, looking no further back than `from`. */
+function backslashesBefore(text: string, end: number, from: number): number {
+  let i = end - 1
+  while (i >= from && text.charCodeAt(i) === BACKSLASH) i--
+  return end - 1 - i
 }

@@ -75,6 +75,82 @@ describe('longPollRequest', () => {
     expect((error as MalformedResponseError).retryable).toBe(true)
   })
 
+  /** A 200 whose body arrives in the given byte pieces. */
+  function piecewiseResponse(pieces: readonly Uint8Array[]): Response {
+    let next = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const piece = pieces[next++]
+        if (piece === undefined) controller.close()
+        else controller.enqueue(piece)
+      },
+    })
+    return new Response(body, { status: 200, headers: { 'electric-server': 'test', ...nonLiveHeaders } })
+  }
+
+  /** Cuts `text`'s UTF-8 bytes at every position in `cuts`. */
+  function cutBytes(text: string, cuts: readonly number[]): Uint8Array[] {
+    const bytes = new TextEncoder().encode(text)
+    const bounds = [0, ...cuts.filter((cut) => cut > 0 && cut < bytes.length), bytes.length]
+    return bounds.slice(1).map((end, index) => bytes.subarray(bounds[index], end))
+  }
+
+  const trickyMessages = [
+    { key: 'a', value: { title: 'braces } ] { [ and "quotes" and \\ backslash' }, headers: { operation: 'insert' } },
+    { key: 'b', value: { title: 'ünïcödé ✓ 😀', tail: '\\' }, headers: { operation: 'update' } },
+    { key: 'c', value: { nested: '{"x":[1,{"y":"}"}]}' }, headers: { operation: 'delete' } },
+    { headers: { control: 'up-to-date' } },
+  ]
+
+  it('parses a body cut at every byte position exactly as the whole text (strings, escapes, UTF-8 across pieces)', async () => {
+    const text = ` [ ${trickyMessages.map((message) => JSON.stringify(message)).join(' ,\n')} ] `
+    const length = new TextEncoder().encode(text).length
+    for (let cut = 1; cut < length; cut++) {
+      const result = await request(piecewiseResponse(cutBytes(text, [cut, cut + 3])))
+      expect(result).toEqual({ kind: 'ok', meta: expect.anything() as unknown, messages: trickyMessages })
+    }
+    const oneByteAtATime = cutBytes(text, Array.from({ length }, (_, index) => index))
+    expect(await request(piecewiseResponse(oneByteAtATime))).toMatchObject({ messages: trickyMessages })
+    expect(await request(piecewiseResponse(cutBytes('[]', [1])))).toMatchObject({ kind: 'ok', messages: [] })
+    expect(await request(piecewiseResponse(cutBytes(' \n ', [1])))).toMatchObject({ kind: 'ok', messages: [] })
+  })
+
+  it.each([
+    ['text after the array', '[{"headers":{"control":"up-to-date"}}] x'],
+    ['a second array', '[][]'],
+    ['a missing comma', '[{"headers":{"control":"up-to-date"}} {"headers":{"control":"up-to-date"}}]'],
+    ['a trailing comma', '[{"headers":{"control":"up-to-date"}},]'],
+    ['a leading comma', '[,{"headers":{"control":"up-to-date"}}]'],
+    ['a truncated body', '[{"headers":{"control":"up-to-date"}}'],
+    ['a truncated message', '[{"headers":{"control":"up-to'],
+    ['a bad message', '[{"headers":{"control":"up-to-date"}},{"headers":{"control":1]}]'],
+    ['a scalar element', '[{"headers":{"control":"up-to-date"}},"x"]'],
+    ['an array element', '[[]]'],
+  ])('rejects %s when the body arrives in pieces, and cancels the body', async (_name, body) => {
+    for (const cut of [1, Math.floor(body.length / 2), body.length - 1]) {
+      const response = piecewiseResponse(cutBytes(body, [cut]))
+      const error = await request(response).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(MalformedResponseError)
+      expect((error as MalformedResponseError).retryable).toBe(true)
+      expect(response.bodyUsed).toBe(true)
+    }
+  })
+
+  it('a body that fails while being read is a NetworkError', async () => {
+    let sent = false
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent) controller.error(new TypeError('terminated'))
+        else controller.enqueue(new TextEncoder().encode('[{"headers":{"control":"up-'))
+        sent = true
+      },
+    })
+    const error = await request(new Response(body, { status: 200, headers: { 'electric-server': 'test', ...nonLiveHeaders } })).catch(
+      (caught: unknown) => caught,
+    )
+    expect(error).toBeInstanceOf(NetworkError)
+  })
+
   it('throws typed errors for 400, other 4xx and 5xx', async () => {
     const bad = await request(badRequestResponse({ where: ['bad'] })).catch((caught: unknown) => caught)
     expect(bad).toBeInstanceOf(ShapeRequestError)
