@@ -126,9 +126,17 @@ const OPEN_BRACKET = 0x5b
 const CLOSE_BRACKET = 0x5d
 
 /**
- * Splits the text of a JSON array of objects, fed in pieces, into its elements (LP4). It checks the array's own
- * syntax (brackets, commas, whitespace) and string/bracket nesting to find where each element ends; `JSON.parse`
- * checks each element. An element that is not an object cannot be a message, so it is rejected where it starts.
+ * Splits the text of a JSON array of objects, fed in pieces, into its elements (LP4).
+ *
+ * Fast mode: a piece's last `},{` is a guess at the end of an element; the text up to it is parsed in one
+ * `JSON.parse` as an array. A guess that parses is right: JSON is read left to right without look-ahead, so text that
+ * parses once `]` is appended ends between two top-level elements (a cut inside a string or a nested value cannot
+ * parse). A guess that fails (a `},{` inside a string, or a malformed body) switches to exact mode for the rest of
+ * the body, starting from the text not yet parsed.
+ *
+ * Exact mode checks the array's own syntax (brackets, commas, whitespace) and string/bracket nesting to find where
+ * each element ends; `JSON.parse` checks each element. An element that is not an object cannot be a message, so it
+ * is rejected where it starts.
  */
 class MessageArraySplitter {
   readonly #url: string
@@ -140,12 +148,73 @@ class MessageArraySplitter {
   #state: 'before' | 'first' | 'value' | 'comma' | 'after' = 'before'
   /** Text of the element in progress that arrived in earlier pieces. */
   #parts: string[] = []
+  #mode: 'fast' | 'exact' = 'fast'
+  /** Fast mode: the text not parsed yet, which starts at the body's start or just after a `,` between elements. */
+  #unparsed: string[] = []
+  #atBodyStart = true
 
   constructor(url: string) {
     this.#url = url
   }
 
   push(text: string): void {
+    if (this.#mode === 'exact') return this.#scan(text)
+    this.#unparsed.push(text)
+    const guess = text.lastIndexOf('},{')
+    if (guess < 0) return
+    const joined = this.#unparsed.length === 1 ? text : this.#unparsed.join('')
+    const end = joined.length - text.length + guess + 1
+    const group = joined.slice(0, end)
+    let values: unknown
+    try {
+      values = JSON.parse(this.#atBodyStart ? group + ']' : '[' + group + ']')
+    } catch {
+      values = undefined
+    }
+    if (!Array.isArray(values)) return this.#toExact(joined)
+    this.#accept(values, group)
+    this.#unparsed = [joined.slice(end + 1)]
+    this.#atBodyStart = false
+  }
+
+  end(): Message<WireRow>[] {
+    if (this.#mode === 'exact') return this.#endExact()
+    const text = this.#unparsed.join('')
+    this.#unparsed = []
+    if (this.#atBodyStart && text.trim() === '') return this.#messages
+    let values: unknown
+    try {
+      values = JSON.parse(this.#atBodyStart ? text : '[' + text)
+    } catch (cause) {
+      throw new MalformedResponseError(this.#url, 'the body is not valid JSON', { cause })
+    }
+    if (!Array.isArray(values)) throw this.#malformed('the body is not a JSON array of messages')
+    this.#accept(values, text)
+    return this.#messages
+  }
+
+  #accept(values: unknown[], text: string): void {
+    for (let i = 0; i < values.length; i++) {
+      const message: unknown = values[i]
+      if (!isMessageShaped(message)) {
+        const shown = JSON.stringify(message)?.slice(0, 200) ?? text.slice(0, 200)
+        throw this.#malformed(`message ${this.#messages.length} is not a protocol message: ${shown}`)
+      }
+      this.#messages.push(message as Message<WireRow>)
+    }
+  }
+
+  #toExact(unparsed: string): void {
+    this.#mode = 'exact'
+    this.#unparsed = []
+    if (!this.#atBodyStart) {
+      this.#depth = 1
+      this.#state = 'value'
+    }
+    this.#scan(unparsed)
+  }
+
+  #scan(text: string): void {
     const n = text.length
     // Hot loop: state lives in locals and is written back at the end of the piece.
     let depth = this.#depth
@@ -207,7 +276,7 @@ class MessageArraySplitter {
     if (start >= 0) this.#parts.push(start === 0 ? text : text.slice(start))
   }
 
-  end(): Message<WireRow>[] {
+  #endExact(): Message<WireRow>[] {
     if (this.#state === 'before') return this.#messages
     if (this.#state !== 'after') throw this.#malformed('the body is not valid JSON: it ends inside the array')
     return this.#messages

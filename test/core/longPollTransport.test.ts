@@ -99,15 +99,22 @@ describe('longPollRequest', () => {
     { key: 'a', value: { title: 'braces } ] { [ and "quotes" and \\ backslash' }, headers: { operation: 'insert' } },
     { key: 'b', value: { title: 'ünïcödé ✓ 😀', tail: '\\' }, headers: { operation: 'update' } },
     { key: 'c', value: { nested: '{"x":[1,{"y":"}"}]}' }, headers: { operation: 'delete' } },
+    { key: 'd', value: { title: 'looks like a boundary: },{ and }\\",{' }, headers: { operation: 'insert' } },
     { headers: { control: 'up-to-date' } },
   ]
 
-  it('parses a body cut at every byte position exactly as the whole text (strings, escapes, UTF-8 across pieces)', async () => {
-    const text = ` [ ${trickyMessages.map((message) => JSON.stringify(message)).join(' ,\n')} ] `
+  it.each([
+    ['spaced', ` [ ${trickyMessages.map((message) => JSON.stringify(message)).join(' ,\n')} ] `],
+    ['compact (whole groups parsed at once, boundary look-alikes inside strings)', JSON.stringify(trickyMessages)],
+  ])('parses a %s body cut at every byte position exactly as the whole text (strings, escapes, UTF-8)', async (_name, text) => {
     const length = new TextEncoder().encode(text).length
     for (let cut = 1; cut < length; cut++) {
       const result = await request(piecewiseResponse(cutBytes(text, [cut, cut + 3])))
       expect(result).toEqual({ kind: 'ok', meta: expect.anything() as unknown, messages: trickyMessages })
+    }
+    const twoMessages = JSON.stringify([trickyMessages[0], trickyMessages[0]])
+    for (let cut = 1; cut < twoMessages.length; cut++) {
+      expect(await request(piecewiseResponse(cutBytes(twoMessages, [cut])))).toMatchObject({ messages: [trickyMessages[0], trickyMessages[0]] })
     }
     const oneByteAtATime = cutBytes(text, Array.from({ length }, (_, index) => index))
     expect(await request(piecewiseResponse(oneByteAtATime))).toMatchObject({ messages: trickyMessages })
