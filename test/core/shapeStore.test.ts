@@ -37,6 +37,24 @@ describe('ShapeStore state by event', () => {
     { name: 'delete removes', batches: [[ins('a', { v: 1 }), ins('b', { v: 2 }), utd], [del('a'), utd]], rows: { b: { v: 2 } }, version: 2 },
     { name: 'delete of an unknown key changes nothing', batches: [[ins('a', { v: 1 }), utd], [del('q'), utd]], rows: { a: { v: 1 } }, version: 1 },
     { name: 'a duplicate insert is idempotent', batches: [[ins('a', { v: 1 }), utd], [ins('a', { v: 1 }), utd]], rows: { a: { v: 1 } }, version: 1 },
+    {
+      name: 'initial sync: a repeated insert keeps the last value, a later update merges into it',
+      batches: [[ins('a', { v: 1, w: 1 }), ins('a', { v: 2, w: 2 })], [upd('a', { w: 3 }), utd]],
+      rows: { a: { v: 2, w: 3 } },
+      version: 1,
+    },
+    {
+      name: 'initial sync: insert, delete and insert again of one key',
+      batches: [[ins('a', { v: 1 }), ins('b', { v: 1 }), del('a')], [ins('a', { v: 2 }), utd]],
+      rows: { a: { v: 2 }, b: { v: 1 } },
+      version: 1,
+    },
+    {
+      name: 'an insert after a must-refetch (nothing published yet) replaces the pending row',
+      batches: [[ins('a', { v: 1 }), refetch, ins('a', { v: 2 }), utd]],
+      rows: { a: { v: 2 } },
+      version: 1,
+    },
     { name: 'a duplicate delete is idempotent', batches: [[ins('a', { v: 1 }), utd], [del('a'), del('a'), utd], [del('a'), utd]], rows: {}, version: 2 },
     { name: 'an insert on an existing key replaces it', batches: [[ins('a', { v: 1, w: 1 }), utd], [ins('a', { v: 2 }), utd]], rows: { a: { v: 2 } }, version: 2 },
     {
