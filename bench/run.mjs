@@ -9,7 +9,7 @@
  * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
  * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size,profile`,
- * `--no-profile`, `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
+ * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`).
  */
 import { execFileSync, fork } from 'node:child_process'
@@ -100,6 +100,12 @@ function plan(rep) {
   }
   if (wants('react')) {
     for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) groups.push({ id: `react-${variant}`, sides, job: { scenario: 'react', rows: 10_000, variant } })
+    // Theirs has no row-list component: `rowList` runs ours only and is compared with their memo list (same rep).
+    groups.push({ id: 'react-rowList', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList' } })
+    if (!flag('no-react-prod')) {
+      groups.push({ id: 'react-memo-prod', sides, job: { scenario: 'react', rows: 10_000, variant: 'memo', reactBuild: 'production' } })
+      groups.push({ id: 'react-rowList-prod', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList', reactBuild: 'production' } })
+    }
   }
   return groups
 }
@@ -290,17 +296,43 @@ function renderMarkdown(report) {
   table('(b) live throughput (subscriber reads the published snapshot on every change, as a React hook does)', header, liveRows)
   const reactRows = []
   const memoTheirs = series(report, 'react-memo', 'theirs', (r) => r.latencyMs)
-  for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) {
+  /** Ours against `theirsGroupId`'s theirs side (`rowList` has no theirs of its own: their memo list stands in). */
+  const compareWith = (groupId, theirsGroupId, label, pick) => {
+    const ours = series(report, groupId, 'ours', pick)
+    const theirs = series(report, theirsGroupId, 'theirs', pick)
+    return [label, cell(ours), cell(theirs), cell(ratioSeries(ours, theirs)), '']
+  }
+  for (const variant of ['plain', 'memo', 'selector', 'rowHooks', 'rowList']) {
     const groupId = `react-${variant}`
     if (!groups.has(groupId)) continue
     const limit = variant === 'rowHooks' ? 0.01 : undefined
-    reactRows.push(compare(groupId, `${variant}: publish → commit (ms)`, (r) => r.latencyMs, limit))
-    reactRows.push(compare(groupId, `${variant}: first update, cold (ms)`, (r) => r.firstMs))
-    reactRows.push(compare(groupId, `${variant}: row components rendered`, (r) => r.rowRenders))
+    const label = variant === 'rowList' ? 'rowList (theirs: memo list)' : variant
+    const theirsGroupId = variant === 'rowList' ? 'react-memo' : groupId
+    const row = (text, pick, rowLimit) => variant === 'rowList' ? compareWith(groupId, theirsGroupId, text, pick) : compare(groupId, text, pick, rowLimit)
+    reactRows.push(row(`${label}: publish → commit (ms)`, (r) => r.latencyMs, limit))
+    reactRows.push(row(`${label}: first update, cold (ms)`, (r) => r.firstMs))
+    reactRows.push(row(`${label}: row components rendered`, (r) => r.rowRenders))
     const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
     reactRows.push([`${variant}: ours / theirs memo list`, cell(ratioSeries(ours, memoTheirs)), '', '', variant === 'plain' ? '' : verdict(ratioSeries(ours, memoTheirs), 0.2)])
   }
   table('(c) React, 10k rows, one single-row update (jsdom, react-dom/profiling)', header, reactRows)
+  const prodRows = []
+  if (groups.has('react-memo-prod')) {
+    const memoTheirsProd = series(report, 'react-memo-prod', 'theirs', (r) => r.latencyMs)
+    prodRows.push(compare('react-memo-prod', 'memo: publish → commit (ms)', (r) => r.latencyMs))
+    prodRows.push(compare('react-memo-prod', 'memo: first update, cold (ms)', (r) => r.firstMs))
+    prodRows.push(compare('react-memo-prod', 'memo: row components rendered', (r) => r.rowRenders))
+    const memoOursProd = series(report, 'react-memo-prod', 'ours', (r) => r.latencyMs)
+    prodRows.push(['memo: ours / theirs memo list', cell(ratioSeries(memoOursProd, memoTheirsProd)), '', '', verdict(ratioSeries(memoOursProd, memoTheirsProd), 0.2)])
+    if (groups.has('react-rowList-prod')) {
+      prodRows.push(compareWith('react-rowList-prod', 'react-memo-prod', 'rowList (theirs: memo list): publish → commit (ms)', (r) => r.latencyMs))
+      prodRows.push(compareWith('react-rowList-prod', 'react-memo-prod', 'rowList (theirs: memo list): first update, cold (ms)', (r) => r.firstMs))
+      prodRows.push(compareWith('react-rowList-prod', 'react-memo-prod', 'rowList (theirs: memo list): row components rendered', (r) => r.rowRenders))
+      const rowListProd = series(report, 'react-rowList-prod', 'ours', (r) => r.latencyMs)
+      prodRows.push(['rowList: ours / theirs memo list', cell(ratioSeries(rowListProd, memoTheirsProd)), '', '', verdict(ratioSeries(rowListProd, memoTheirsProd), 0.2)])
+    }
+  }
+  table('(c′) React, the same update with production react-dom (`react-dom/client`; commit timed by the updated row\'s layout effect)', header, prodRows)
   if (report.sizes) {
     const sizeRows = Object.entries(report.sizes).map(([name, size]) => size.error
       ? [name, `error: ${size.error}`, '', '']

@@ -45,8 +45,8 @@ export async function openShape({ url, table, fetch, liveSse = false, readSnapsh
 }
 
 /**
- * React bindings for `scenarios/reactUpdate.mjs`: `useShape` (with and without a selector) and `useShapeRow`,
- * under a `ShapeClientProvider` whose client already holds the synced shape.
+ * React bindings for `scenarios/reactUpdate.mjs`: `useShape` (with and without a selector), `useShapeRow` and
+ * `ShapeRowList`, under a `ShapeClientProvider` whose client already holds the synced shape.
  */
 export async function reactBindings({ url, table, fetch }) {
   const React = await import('react')
@@ -65,6 +65,8 @@ export async function reactBindings({ url, table, fetch }) {
       return pkg.useShape({ ...options, selector })
     },
     useRow: (key) => pkg.useShapeRow(shape, key),
+    /** `<ShapeRowList shape renderRow />` over the synced shape; `renderRow` must be stable (the caller memoizes it). */
+    RowList: ({ renderRow }) => React.createElement(pkg.ShapeRowList, { shape, renderRow }),
     close: () => {
       release()
       client.dispose()

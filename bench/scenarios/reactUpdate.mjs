@@ -1,10 +1,18 @@
 /**
- * Scenario (c): React in jsdom with `react-dom/profiling`, 10k rows, one single-row update, for four page shapes:
+ * Scenario (c): React in jsdom, 10k rows, one single-row update, for five page shapes:
  * - `plain`: the list component reads all rows (`useShape().data`) and renders a row component per row;
  * - `memo`: the same with `React.memo` row components;
  * - `selector`: one component whose selector picks the updated row out of the 10k-row shape;
  * - `rowHooks`: 10k memoized row components, each subscribed to its own row with the side's per-row hook (theirs:
- *   `useShape` with a selector; ours: `useShapeRow`); the list itself does not subscribe.
+ *   `useShape` with a selector; ours: `useShapeRow`); the list itself does not subscribe;
+ * - `rowList` (ours only: theirs has no such component, its counterpart is its `memo` list): the same memoized
+ *   `useShapeRow` row components inside `<ul><ShapeRowList shape renderRow /></ul>`, `renderRow` stable
+ *   (`useCallback`), so React visits one group of about √n rows instead of all n siblings.
+ *
+ * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`;
+ * `'production'` (`react-dom/client`, where `onRender` never fires) times it with a layout effect of the updated
+ * row component, which runs in the same commit after its DOM mutation. The profiling build does extra work per
+ * commit (it walks the children of every fiber it completes to sum durations), so the two are reported apart.
  *
  * Latency is publish → commit: from the moment the live response carrying the update reaches the client's `fetch`
  * to the last React commit it causes (Profiler `onRender`, which runs in the commit phase). Network and server time
@@ -43,9 +51,10 @@ async function until(predicate, what, timeoutMs = 60_000) {
   }
 }
 
-export async function reactUpdate({ adapter, url, rows, table, variant, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
+export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
   const React = await import('react')
-  const { createRoot } = await import('react-dom/profiling')
+  const production = reactBuild === 'production'
+  const { createRoot } = await import(production ? 'react-dom/client' : 'react-dom/profiling')
   const h = React.createElement
   await prepareTable(url, table, rows)
   const liveResponses = []
@@ -59,9 +68,16 @@ export async function reactUpdate({ adapter, url, rows, table, variant, maxWarmu
   const targetKey = keyOf(table, 1)
 
   const seen = { title: undefined }
+  const commits = []
   const RowView = ({ row }) => {
     counter.rows++
     if (row.id === 1n) seen.title = row.title
+    if (production) {
+      // Hook order is fixed per process (`production` never changes), so the conditional call is safe.
+      React.useLayoutEffect(() => {
+        if (row.id === 1n) commits.push({ at: performance.now(), phase: 'layout', actualDuration: 0 })
+      }, [row])
+    }
     return h('li', null, `${row.title} · ${row.priority} · ${row.done ? 'done' : 'open'}`)
   }
   const MemoRow = React.memo(RowView)
@@ -77,12 +93,16 @@ export async function reactUpdate({ adapter, url, rows, table, variant, maxWarmu
   })
   const keys = bindings.keys()
   const HookList = () => h('ul', null, keys.map((key) => h(HookRow, { key, rowKey: key })))
-  const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList }[variant]
+  const RowList = () => {
+    const renderRow = React.useCallback((key) => h(HookRow, { rowKey: key }), [])
+    return h('ul', null, h(bindings.RowList, { renderRow }))
+  }
+  if (variant === 'rowList' && !bindings.RowList) throw new Error(`${adapter.name} has no row-list component`)
+  const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList, rowList: RowList }[variant]
   if (!App) throw new Error(`unknown variant ${variant}`)
   const expectedItems = variant === 'selector' ? 1 : rows
 
-  const commits = []
-  const onRender = (id, phase, actualDuration) => commits.push({ at: performance.now(), phase, actualDuration })
+  const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), phase, actualDuration })
   const container = document.getElementById('root')
   const root = createRoot(container)
   const mountStart = performance.now()
