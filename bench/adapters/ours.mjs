@@ -66,7 +66,7 @@ export async function reactBindings({ url, table, fetch }) {
     },
     useRow: (key) => pkg.useShapeRow(shape, key),
     /** `<ShapeRowList shape renderRow />` over the synced shape; `renderRow` must be stable (the caller memoizes it). */
-    RowList: ({ renderRow }) => React.createElement(pkg.ShapeRowList, { shape, renderRow }),
+    RowList: ({ renderRow, groupSize }) => React.createElement(pkg.ShapeRowList, groupSize === undefined ? { shape, renderRow } : { shape, renderRow, groupSize }),
     close: () => {
       release()
       client.dispose()

@@ -9,6 +9,7 @@
  *   `useShapeRow` row components inside `<ul><ShapeRowList shape renderRow /></ul>`, `renderRow` stable
  *   (`useCallback`), so React visits one group of about √n rows instead of all n siblings.
  *
+ * `groupSize` (rowList only, default: the component's own) is for by-hand experiments.
  * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`;
  * `'production'` (`react-dom/client`, where `onRender` never fires) times it with a layout effect of the updated
  * row component, which runs in the same commit after its DOM mutation. The profiling build does extra work per
@@ -51,7 +52,7 @@ async function until(predicate, what, timeoutMs = 60_000) {
   }
 }
 
-export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
+export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', groupSize, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
   const React = await import('react')
   const production = reactBuild === 'production'
   const { createRoot } = await import(production ? 'react-dom/client' : 'react-dom/profiling')
@@ -95,7 +96,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   const HookList = () => h('ul', null, keys.map((key) => h(HookRow, { key, rowKey: key })))
   const RowList = () => {
     const renderRow = React.useCallback((key) => h(HookRow, { rowKey: key }), [])
-    return h('ul', null, h(bindings.RowList, { renderRow }))
+    return h('ul', null, h(bindings.RowList, { renderRow, groupSize }))
   }
   if (variant === 'rowList' && !bindings.RowList) throw new Error(`${adapter.name} has no row-list component`)
   const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList, rowList: RowList }[variant]
