@@ -9,7 +9,9 @@
  *   `useShapeRow` row components inside `<ul><ShapeRowList shape renderRow /></ul>`, `renderRow` stable
  *   (`useCallback`), so React visits one group of about √n rows instead of all n siblings.
  *
- * `groupSize` (rowList only, default: the component's own) is for by-hand experiments.
+ * `groupSize` (rowList only, default: the component's own) and `cpuProfile` (a file: CPU profile of the measured
+ * updates only, mount and warm-up excluded; the DOM check is then skipped so it does not pollute the profile) are
+ * for by-hand experiments (`bench/rowListGroupSize.mjs`, `bench/rowListProfile.mjs`).
  * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`;
  * `'production'` (`react-dom/client`, where `onRender` never fires) times it with a layout effect of the updated
  * row component, which runs in the same commit after its DOM mutation. The profiling build does extra work per
@@ -52,7 +54,7 @@ async function until(predicate, what, timeoutMs = 60_000) {
   }
 }
 
-export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', groupSize, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
+export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', groupSize, cpuProfile, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
   const React = await import('react')
   const production = reactBuild === 'production'
   const { createRoot } = await import(production ? 'react-dom/client' : 'react-dom/profiling')
@@ -117,9 +119,18 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   let warmups = 0
   const warmupStart = performance.now()
   let sampleStart
+  let profiler
   for (;;) {
     const warming = warmups < maxWarmup && (warmups === 0 || performance.now() - warmupStart < warmupBudgetMs)
     if (!warming) {
+      if (cpuProfile && sampleStart === undefined) {
+        const { Session } = await import('node:inspector/promises')
+        profiler = new Session()
+        profiler.connect()
+        await profiler.post('Profiler.enable')
+        await profiler.post('Profiler.setSamplingInterval', { interval: 100 })
+        await profiler.post('Profiler.start')
+      }
       sampleStart ??= performance.now()
       if (samples.length >= maxSamples || (samples.length >= 2 && performance.now() - sampleStart > sampleBudgetMs)) break
     }
@@ -131,7 +142,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     await until(() => bindings.getRow(targetKey)?.priority === info.marker, 'the update in the store', 10_000)
     await until(() => seen.title === title && commits.length > 0, 'the updated row to render and commit', 60_000)
     await sleep(30)
-    if (!container.textContent.includes(title)) throw new Error('the DOM does not show the update')
+    if (!profiler && !container.textContent.includes(title)) throw new Error('the DOM does not show the update')
     const arrived = liveResponses.find((at) => at >= sentAt)
     const last = commits.at(-1)
     if (arrived === undefined || last === undefined) throw new Error('no live response or no commit observed')
@@ -147,6 +158,12 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
       commits: commits.length,
       renderMs: commits.reduce((sum, c) => sum + c.actualDuration, 0),
     })
+  }
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop')
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(cpuProfile, JSON.stringify(profile))
+    profiler.disconnect()
   }
   root.unmount()
   bindings.close()
