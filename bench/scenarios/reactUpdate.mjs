@@ -100,8 +100,23 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     const renderRow = React.useCallback((key) => h(HookRow, { rowKey: key }), [])
     return h('ul', null, h(bindings.RowList, { renderRow, groupSize }))
   }
+  // By-hand only (`rowTree`): the static keys in memoized Fragment groups nested `branching` wide, to measure what
+  // nesting would buy `ShapeRowList` (every bailed-out group React completes loops over its children).
+  const branching = groupSize ?? 16
+  const Branch = React.memo(({ node }) => node.leaves
+    ? node.leaves.map((key) => h(React.Fragment, { key }, h(HookRow, { rowKey: key })))
+    : node.children.map((child, index) => h(Branch, { key: index, node: child })))
+  const buildTree = (list) => {
+    if (list.length <= branching) return { leaves: list }
+    const size = branching ** Math.ceil(Math.log(list.length) / Math.log(branching) - 1)
+    const children = []
+    for (let start = 0; start < list.length; start += size) children.push(buildTree(list.slice(start, start + size)))
+    return { children }
+  }
+  const tree = variant === 'rowTree' ? buildTree(keys) : undefined
+  const RowTree = () => h('ul', null, h(Branch, { node: tree }))
   if (variant === 'rowList' && !bindings.RowList) throw new Error(`${adapter.name} has no row-list component`)
-  const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList, rowList: RowList }[variant]
+  const App = { plain: PlainList, memo: MemoList, selector: SelectedRow, rowHooks: HookList, rowList: RowList, rowTree: RowTree }[variant]
   if (!App) throw new Error(`unknown variant ${variant}`)
   const expectedItems = variant === 'selector' ? 1 : rows
 
