@@ -1,19 +1,24 @@
 /**
- * `ShapeRowList`: the rows of a shape as a keyed list of row components, grouped so that one row's update costs React
- * work proportional to √rows instead of rows.
+ * `ShapeRowList`: the rows of a shape as a keyed list of row components, inside a tree of memoized groups so that one
+ * membership change costs React work proportional to log(rows) instead of rows.
  *
- * Why: a row component subscribed with `useShapeRow` re-renders alone, but React still visits every sibling of that
- * component on the way (it clones, begins and completes each sibling fiber, then walks them again in each commit
- * pass). In a flat list of 10,000 rows that walk, not the hooks, is most of an update's cost.
+ * Why a tree, not a flat list of groups: a row component subscribed with `useShapeRow` re-renders alone, but React
+ * still visits every child of each fiber it passes on the way (it clones them, and when completing a fiber it loops
+ * over all its children to merge their flags). A flat list of √n groups therefore still loops over every row on each
+ * update; nesting the groups `FAN_OUT` wide bounds each loop by `FAN_OUT` and the path by the tree's depth.
  *
  * Invariants:
- * - G1. Keys are rendered in consecutive groups of `groupSize` (default: the power of two at or above √rows, at least
- *   16, so it changes rarely as rows come and go). A group is a memoized component that returns a Fragment: no DOM of
- *   its own, so `<ul><ShapeRowList …/></ul>` keeps its `<li>`s as direct children.
- * - G2. A group keeps its keys array while its keys are unchanged (compared by content with the previous render), so
- *   a membership change re-renders the groups whose keys changed and no other.
- * - G3. Groups are keyed by position. A row that moves into another group (keys inserted or removed before it) is
- *   remounted, so its component's local state does not survive that move.
+ * - T1. Keys are cut into consecutive leaves of `groupSize` keys (default 16). A branch at height h covers the
+ *   `FAN_OUT`^h consecutive leaves starting at a multiple of `FAN_OUT`^h. Boundaries depend on positions only, so an
+ *   append changes the last leaf and its ancestors and no other node.
+ * - T2. Every group (leaf or branch) is a memoized component that returns a Fragment: no DOM of its own, so
+ *   `<ul><ShapeRowList …/></ul>` keeps its `<li>`s as direct children, in key order.
+ * - T3. A node keeps its object identity while it covers the same keys (a leaf: same keys by content; a branch: the
+ *   same child objects), so a membership change re-renders exactly the nodes whose keys changed: the path from the
+ *   root to each changed leaf.
+ * - T4. Nodes are keyed by position. A row that moves into another leaf (keys inserted or removed before it) is
+ *   remounted, so its component's local state does not survive that move; so is every row when the tree's height
+ *   changes (the leaf count crossing a power of `FAN_OUT`), since React cannot move fibers to a new parent.
  */
 import { Fragment, createElement, memo, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
@@ -21,7 +26,8 @@ import type { Row } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
 import { useShapeKeys } from './useShapeKeys'
 
-const MIN_GROUP_SIZE = 16
+const DEFAULT_LEAF_SIZE = 16
+const FAN_OUT = 16
 
 /** Props of `ShapeRowList`. */
 export interface ShapeRowListProps<T = Row> {
@@ -32,34 +38,85 @@ export interface ShapeRowListProps<T = Row> {
    * function (`useCallback`): a new one re-renders every group.
    */
   renderRow: (key: string) => ReactNode
-  /** Keys per group (default: G1). */
+  /** Keys per leaf group, the lowest level of the tree (default 16; T1). Groups above it hold 16 children each. */
   groupSize?: number
+  /**
+   * Diagnostics: called each time a group renders, with its height (0 for a leaf) and its index at that height.
+   * Pass a stable function: a new one re-renders every group.
+   */
+  onGroupRender?: (group: ShapeRowGroupInfo) => void
 }
+
+/** Which group rendered, as reported to `ShapeRowListProps.onGroupRender`. */
+export interface ShapeRowGroupInfo {
+  /** 0 for a leaf (renders rows), h for a branch whose descendants are h levels deep. */
+  readonly height: number
+  /** Position of the group among the groups of its height, from 0. */
+  readonly index: number
+}
+
+type GroupNode =
+  | { readonly kind: 'leaf'; readonly height: 0; readonly index: number; readonly keys: readonly string[] }
+  | { readonly kind: 'branch'; readonly height: number; readonly index: number; readonly children: readonly GroupNode[] }
 
 interface GroupProps {
-  readonly keys: readonly string[]
+  readonly node: GroupNode
   readonly renderRow: (key: string) => ReactNode
+  readonly onGroupRender: ((group: ShapeRowGroupInfo) => void) | undefined
 }
 
-const Group = memo(function ShapeRowGroup({ keys, renderRow }: GroupProps): ReactNode {
-  return keys.map((key) => createElement(Fragment, { key }, renderRow(key)))
+const Group = memo(function ShapeRowGroup({ node, renderRow, onGroupRender }: GroupProps): ReactNode {
+  onGroupRender?.({ height: node.height, index: node.index })
+  if (node.kind === 'leaf') return node.keys.map((key) => createElement(Fragment, { key }, renderRow(key)))
+  return node.children.map((child, position) =>
+    createElement(Group, { key: position, node: child, renderRow, onGroupRender }),
+  )
 })
 
-function defaultGroupSize(rows: number): number {
-  let size = MIN_GROUP_SIZE
-  while (size * size < rows) size *= 2
-  return size
-}
-
-function sameKeys(a: readonly string[], b: readonly string[]): boolean {
+function sameItems<E>(a: readonly E[], b: readonly E[]): boolean {
   if (a.length !== b.length) return false
   for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
   return true
 }
 
+/** The tree's levels, leaves first, each node reused from `previous` at the same height and index when unchanged (T3). */
+function buildLevels(
+  keys: readonly string[],
+  leafSize: number,
+  previous: readonly (readonly GroupNode[])[],
+): GroupNode[][] {
+  const leaves: GroupNode[] = []
+  for (let start = 0; start < keys.length; start += leafSize) {
+    const slice = keys.slice(start, start + leafSize)
+    const index = leaves.length
+    const before = previous[0]?.[index]
+    leaves.push(before?.kind === 'leaf' && sameItems(before.keys, slice) ? before : { kind: 'leaf', height: 0, index, keys: slice })
+  }
+  const levels: GroupNode[][] = [leaves]
+  let below = leaves
+  while (below.length > 1) {
+    const height = levels.length
+    const level: GroupNode[] = []
+    for (let start = 0; start < below.length; start += FAN_OUT) {
+      const children = below.slice(start, start + FAN_OUT)
+      const index = level.length
+      const before = previous[height]?.[index]
+      level.push(
+        before?.kind === 'branch' && sameItems(before.children, children)
+          ? before
+          : { kind: 'branch', height, index, children },
+      )
+    }
+    levels.push(level)
+    below = level
+  }
+  return levels
+}
+
 /**
- * The shape's rows in key order, each rendered by `renderRow`, in memoized groups (G1–G3). The list re-renders on
- * membership changes only (`useShapeKeys`); a row's own change re-renders that row alone.
+ * The shape's rows in key order, each rendered by `renderRow`, in a tree of memoized groups (T1–T4). The list
+ * re-renders on membership changes only (`useShapeKeys`), and then only the groups on the path to each change; a
+ * row's own change re-renders that row alone.
  *
  * @example
  * const TodoRow = memo(function TodoRow({ shape, rowKey }: { shape: Shape<Todo>; rowKey: string }) {
@@ -71,19 +128,16 @@ function sameKeys(a: readonly string[], b: readonly string[]): boolean {
  *   return <ul><ShapeRowList shape={shape} renderRow={renderRow} /></ul>
  * }
  */
-export function ShapeRowList<T = Row>({ shape, renderRow, groupSize }: ShapeRowListProps<T>): ReactNode {
+export function ShapeRowList<T = Row>({ shape, renderRow, groupSize, onGroupRender }: ShapeRowListProps<T>): ReactNode {
   const keys = useShapeKeys(shape)
-  const previous = useRef<readonly (readonly string[])[]>([])
-  const groups = useMemo(() => {
-    const size = Math.max(1, Math.floor(groupSize ?? defaultGroupSize(keys.length)))
-    const next: (readonly string[])[] = []
-    for (let start = 0; start < keys.length; start += size) {
-      const slice = keys.slice(start, start + size)
-      const before = previous.current[next.length]
-      next.push(before !== undefined && sameKeys(before, slice) ? before : slice)
-    }
-    return next
+  const previous = useRef<readonly (readonly GroupNode[])[]>([])
+  const levels = useMemo(() => {
+    const leafSize = Math.max(1, Math.floor(groupSize ?? DEFAULT_LEAF_SIZE))
+    return buildLevels(keys, leafSize, previous.current)
   }, [keys, groupSize])
-  previous.current = groups
-  return groups.map((group, index) => createElement(Group, { key: index, keys: group, renderRow }))
+  previous.current = levels
+  const root = levels[levels.length - 1]?.[0]
+  if (root === undefined) return null
+  // Keyed by height: a height change moves every row under a new parent anyway (T4), so say so to React.
+  return createElement(Group, { key: root.height, node: root, renderRow, onGroupRender })
 }
