@@ -104,6 +104,19 @@ export const TEXT_OUTPUT_SETTINGS: readonly { name: string; value: string }[] = 
   { name: 'bytea_output', value: 'hex' },
 ]
 
+/** Applies `TEXT_OUTPUT_SETTINGS` to the open transaction only (`set_config(…, true)`), before its snapshot query. */
+export async function setTextOutputForTransaction(query: SqlQuery): Promise<void> {
+  for (const setting of TEXT_OUTPUT_SETTINGS) await query('SELECT set_config($1, $2, true)', [setting.name, setting.value])
+}
+
+/** The open transaction's visibility (`pg_current_snapshot()`), which tells the registry what its rows contain. */
+export async function currentSnapshot(query: SqlQuery): Promise<{ xmin: string; xmax: string; xipList: string[] }> {
+  const rows = await query('SELECT pg_current_snapshot()::text AS snapshot', [])
+  const text = rows[0]?.['snapshot']
+  if (typeof text !== 'string') throw new Error('pg_current_snapshot() returned no row')
+  return parseSnapshotText(text)
+}
+
 /** Parses `pg_current_snapshot()`'s text form `xmin:xmax:xip,xip`. */
 export function parseSnapshotText(text: string): { xmin: string; xmax: string; xipList: string[] } {
   const [xmin, xmax, xip] = text.split(':')

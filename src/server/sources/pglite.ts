@@ -23,12 +23,14 @@
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
 import {
+  currentSnapshot,
   describeTableWith,
-  parseSnapshotText,
   quoteIdent,
   quoteQualified,
+  setTextOutputForTransaction,
   snapshotRowsSql,
   TEXT_OUTPUT_SETTINGS,
+  type SqlQuery,
 } from './describeTable'
 import type {
   ChangeSource,
@@ -193,17 +195,14 @@ class PGliteChangeSource implements PGliteSource {
     this.#assertOpen()
     return this.db.transaction(async (tx) => {
       await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-      for (const setting of TEXT_OUTPUT_SETTINGS) {
-        await tx.query('SELECT set_config($1, $2, true)', [setting.name, setting.value])
-      }
+      const query: SqlQuery = async (sql, params) => (await tx.query<Record<string, unknown>>(sql, [...params])).rows
+      await setTextOutputForTransaction(query)
       await this.#deliverPending(tx)
-      const snap = await tx.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
-      const snapshotText = snap.rows[0]?.snapshot
-      if (snapshotText === undefined) throw new Error('pg_current_snapshot() returned no row')
+      const visibility = await currentSnapshot(query)
       const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params], {
         serializers: TEXT_PARAMS,
       })
-      return { rows: rows.rows, ...parseSnapshotText(snapshotText), lsn: this.#lsn }
+      return { rows: rows.rows, ...visibility, lsn: this.#lsn }
     })
   }
 

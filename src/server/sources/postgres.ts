@@ -29,12 +29,14 @@ import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
 import type { WireRow } from '../../core/protocol'
 import {
+  currentSnapshot,
   describeTableWith,
-  parseSnapshotText,
   quoteIdent,
   quoteQualified,
+  setTextOutputForTransaction,
   snapshotRowsSql,
   TEXT_OUTPUT_SETTINGS,
+  type SqlQuery,
 } from './describeTable'
 import { PgoutputDecoder, type DecodedMessage, type DecodedRelation, type DecodedTuple } from './pgoutputDecoder'
 import type {
@@ -233,16 +235,13 @@ class PostgresChangeSource implements PostgresSource {
     const client = await this.#pool.connect()
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
-      for (const setting of TEXT_OUTPUT_SETTINGS) {
-        await client.query('SELECT set_config($1, $2, true)', [setting.name, setting.value])
-      }
-      const snap = await client.query<{ snapshot: string }>('SELECT pg_current_snapshot()::text AS snapshot')
+      const query: SqlQuery = async (sql, params) => (await client.query(sql, [...params])).rows
+      await setTextOutputForTransaction(query)
+      const visibility = await currentSnapshot(query)
       const lsn = this.#lsn
-      const snapshotText = snap.rows[0]?.snapshot
-      if (snapshotText === undefined) throw new Error('pg_current_snapshot() returned no row')
       const rows = await client.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params])
       await client.query('COMMIT')
-      return { rows: rows.rows, ...parseSnapshotText(snapshotText), lsn }
+      return { rows: rows.rows, ...visibility, lsn }
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw error
