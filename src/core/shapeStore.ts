@@ -8,13 +8,11 @@
  * - S2. Publish happens only for a batch holding an `up-to-date`, once, with the state as of the batch's last
  *   `up-to-date` (messages after it stay pending). Nothing is published before the first one. `must-refetch` clears
  *   the pending layer but the published snapshot stays until the next publish, which replaces it whole.
- * - S3. Exposure, not hand-out, forces a copy. `rows` is a read-only view of its snapshot's version: `get`, `has` and
- *   `size` answer for that version without exposing anything (O(1) on the current snapshot). Iterating it (`for…of`,
- *   `keys`, `values`, `entries`, `forEach`) hands out the Map itself, so `#exposed` becomes true iff that happened
- *   on the snapshot whose Map is the current `#published`; `data` and `keys` are fresh arrays and expose nothing. A
- *   publish builds a new Map when `#exposed`, after a must-refetch, when the published Map is empty (the pending
- *   layer becomes the Map), or when the undo budget (S7) is spent; otherwise it mutates `#published` in place in
- *   O(changed keys). A Map anyone could have seen is therefore never mutated.
+ * - S3. Exposure, not hand-out, forces a copy (shapeSnapshot.ts SN1): `#exposed` becomes true iff the current
+ *   `#published` Map was handed out by iterating a snapshot's `rows`. A publish builds a new Map when `#exposed`,
+ *   after a must-refetch, when the published Map is empty (the pending layer becomes the Map), or when the undo
+ *   budget (S7) is spent; otherwise it mutates `#published` in place in O(changed keys). A Map anyone could have
+ *   seen is therefore never mutated.
  * - S4. `version` bumps and listeners run only when a publish changed a row's identity or the first `up-to-date`
  *   arrived. `subscribe` listeners run once per publish; `subscribeKey` listeners only for keys whose row identity
  *   changed. A row whose merged value equals the old one field by field keeps the old object.
@@ -23,41 +21,20 @@
  *   ever overwritten in place (`Map.set` keeps its position). `data`/`keys` are built lazily, at most once each.
  * - S6. A listener that throws is isolated: the others still run, and the error goes to `onListenerError` or is
  *   rethrown in a microtask.
- * - S7. Stale snapshots. A snapshot either owns an exact Map of its version, or a link `{ undo, next }` to the
- *   snapshot of the following version, where `undo` holds the previous row (`undefined`: absent) of exactly the keys
- *   that publish changed, and `order` the previous key order when it removed keys (removal loses positions). An
- *   in-place publish over a handed-out snapshot links it to an eagerly created snapshot of the new version, so the
- *   chain always ends at the current snapshot or at a Map no longer published. Reading an old snapshot copies the
- *   Map at the end of its chain and applies the undos newest to oldest (O(n + changes), once, then the link is
- *   dropped); a point read (`rows.get`) walks the chain instead, taking the first undo that holds the key. Links point old → new only, so snapshots nobody holds are garbage. Undo entries recorded since the
- *   chain began are bounded by the Map's size: past that, the publish copies instead (amortized O(1) per change),
- *   which bounds what a forgotten old snapshot can retain to O(n).
+ * - S7. An in-place publish over a handed-out snapshot links it (shapeSnapshot.ts SN2) to an eagerly created
+ *   snapshot of the new version, so the chain always ends at the current snapshot or at a Map no longer published.
+ *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
+ *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
+ * - S8. A publish that kept membership and key order over a snapshot whose `data` was built hands the new snapshot
+ *   that array and the changed keys (SN3), so reading `data` on every version costs a flat copy plus O(changed).
+ *   The key → position index it needs is built once per membership epoch and only when asked for.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
+import { Snapshot } from './shapeSnapshot'
+import type { DataBase, SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
 
-/**
- * One published state of a shape. Immutable: later batches never change a snapshot already obtained.
- *
- * @example
- * const snapshot = store.getSnapshot()
- * snapshot.data.map((row) => row.title)
- */
-export interface ShapeSnapshot<T> {
-  /** Bumps only when a published batch changed something (0 before the first `up-to-date`). */
-  readonly version: number
-  /**
-   * Rows by shape key, as of this version; never changes. `get`/`has`/`size` are O(1) point reads on the current
-   * snapshot; iterating it hands out the version's Map, which makes the next publish copy it (S3).
-   */
-  readonly rows: ReadonlyMap<string, T>
-  /** Rows in key-insertion order, built lazily once per version. */
-  readonly data: readonly T[]
-  /** Keys in insertion order; the same array across versions while membership is unchanged. */
-  readonly keys: readonly string[]
-  /** True once the first `up-to-date` has been published (every published snapshot after that is a complete shape). */
-  readonly isUpToDate: boolean
-}
+export type { ShapeSnapshot } from './shapeSnapshot'
 
 /** Options of `ShapeStore`. */
 export interface ShapeStoreOptions {
@@ -69,161 +46,6 @@ export interface ShapeStoreOptions {
 
 interface ListenerEntry {
   readonly listener: () => void
-}
-
-/** What a snapshot needs from its store; typed without `T` so a store stays assignable to a wider row type. */
-interface SnapshotHost {
-  /** Marks `map` exposed if it is the published Map (S3). */
-  expose(map: ReadonlyMap<string, unknown>): void
-  /** The keys array of `epoch`, built from `rows` when not cached (S5). */
-  keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[]
-}
-
-/** How a snapshot's version differs from the next one (S7). */
-interface Link<T> {
-  readonly undo: ReadonlyMap<string, T | undefined>
-  readonly order: readonly string[] | undefined
-  readonly next: Snapshot<T>
-}
-
-class Snapshot<T> implements ShapeSnapshot<T> {
-  readonly version: number
-  readonly isUpToDate: boolean
-  readonly #keysEpoch: number
-  readonly #host: SnapshotHost
-  #map: ReadonlyMap<string, T> | undefined
-  #link: Link<T> | undefined
-  #data: readonly T[] | undefined
-  #keys: readonly string[] | undefined
-  #rows: RowsView<T> | undefined
-  /** Row count of this version, fixed at creation. */
-  readonly size: number
-
-  constructor(version: number, map: ReadonlyMap<string, T>, isUpToDate: boolean, keysEpoch: number, host: SnapshotHost) {
-    this.version = version
-    this.#map = map
-    this.size = map.size
-    this.isUpToDate = isUpToDate
-    this.#keysEpoch = keysEpoch
-    this.#host = host
-  }
-
-  get rows(): ReadonlyMap<string, T> {
-    this.#rows ??= new RowsView(this)
-    return this.#rows
-  }
-
-  /** The row of `key` in this version, without exposing or rebuilding anything (S3, S7). */
-  rowOf(key: string): T | undefined {
-    let snapshot: Snapshot<T> = this
-    while (snapshot.#link !== undefined) {
-      const { undo, next } = snapshot.#link
-      if (undo.has(key)) return undo.get(key)
-      snapshot = next
-    }
-    return (snapshot.#map as ReadonlyMap<string, T>).get(key)
-  }
-
-  /** This version's Map, handed out to an iteration: exposed if it is the published one (S3). */
-  exposedRows(): ReadonlyMap<string, T> {
-    const map = this.#exact()
-    this.#host.expose(map)
-    return map
-  }
-
-  get data(): readonly T[] {
-    this.#data ??= Object.freeze(Array.from(this.#exact().values()))
-    return this.#data
-  }
-
-  get keys(): readonly string[] {
-    this.#keys ??= this.#host.keysFor(this.#keysEpoch, () => this.#exact())
-    return this.#keys
-  }
-
-  /** Called by the store when it is about to mutate this snapshot's Map in place (S7). */
-  link(link: Link<T>): void {
-    this.#link = link
-    this.#map = undefined
-  }
-
-  /** The exact rows of this version; rebuilds them once from the chain if the Map moved on (S7). */
-  #exact(): ReadonlyMap<string, T> {
-    if (this.#link === undefined) return this.#map as ReadonlyMap<string, T>
-    const links: Link<T>[] = []
-    let end: Snapshot<T> = this
-    while (end.#link !== undefined) {
-      links.push(end.#link)
-      end = end.#link.next
-    }
-    let rows = new Map(end.#map)
-    let order: readonly string[] | undefined
-    for (let i = links.length - 1; i >= 0; i--) {
-      const link = links[i] as Link<T>
-      for (const [key, previous] of link.undo) {
-        if (previous === undefined) rows.delete(key)
-        else rows.set(key, previous)
-      }
-      // The oldest link that removed keys knows this version's order: later links only appended.
-      if (link.order !== undefined) order = link.order
-    }
-    if (order !== undefined) {
-      const ordered = new Map<string, T>()
-      for (const key of order) {
-        const row = rows.get(key)
-        if (row !== undefined) ordered.set(key, row)
-      }
-      rows = ordered
-    }
-    this.#map = rows
-    this.#link = undefined
-    return rows
-  }
-}
-
-/** `rows` of a snapshot (S3): point reads answer for its version; iteration hands out the version's Map. */
-class RowsView<T> implements ReadonlyMap<string, T> {
-  readonly #snapshot: Snapshot<T>
-
-  constructor(snapshot: Snapshot<T>) {
-    this.#snapshot = snapshot
-  }
-
-  get size(): number {
-    return this.#snapshot.size
-  }
-
-  get(key: string): T | undefined {
-    return this.#snapshot.rowOf(key)
-  }
-
-  has(key: string): boolean {
-    return this.#snapshot.rowOf(key) !== undefined
-  }
-
-  forEach(callback: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.#snapshot.exposedRows()) callback.call(thisArg, value, key, this)
-  }
-
-  keys(): MapIterator<string> {
-    return this.#snapshot.exposedRows().keys()
-  }
-
-  values(): MapIterator<T> {
-    return this.#snapshot.exposedRows().values()
-  }
-
-  entries(): MapIterator<[string, T]> {
-    return this.#snapshot.exposedRows().entries()
-  }
-
-  [Symbol.iterator](): MapIterator<[string, T]> {
-    return this.#snapshot.exposedRows()[Symbol.iterator]()
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'ShapeRows'
-  }
 }
 
 /**
@@ -255,6 +77,7 @@ export class ShapeStore<T = Row> {
 
   #keysEpoch = 0
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
+  #indexCache: { readonly epoch: number; readonly index: ReadonlyMap<string, number> } | undefined
 
   readonly #listeners = new Set<ListenerEntry>()
   readonly #keyListeners = new Map<string, Set<ListenerEntry>>()
@@ -339,8 +162,8 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  #snapshotOfNow(): Snapshot<T> {
-    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host)
+  #snapshotOfNow(dataBase?: DataBase<T>): Snapshot<T> {
+    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host, dataBase)
   }
 
   #current(key: string): T | undefined {
@@ -466,15 +289,20 @@ export class ShapeStore<T = Row> {
       this.#published = next
       this.#exposed = false
     }
-    if (membershipChanged) this.#keysEpoch++
+    if (membershipChanged) {
+      this.#keysEpoch++
+      this.#indexCache = undefined
+    }
     this.#publishedUpToDate = true
     this.#version++
     const retired = this.#snapshot
+    const builtData = membershipChanged ? undefined : retired?.builtData
+    const dataBase = builtData === undefined ? undefined : { data: builtData, changedKeys }
     if (link !== undefined && retired !== undefined) {
-      this.#snapshot = this.#snapshotOfNow()
+      this.#snapshot = this.#snapshotOfNow(dataBase)
       retired.link({ ...link, next: this.#snapshot })
     } else {
-      this.#snapshot = undefined
+      this.#snapshot = dataBase === undefined ? undefined : this.#snapshotOfNow(dataBase)
       this.#undoBudgetUsed = 0
     }
     return { changedKeys }
@@ -510,11 +338,22 @@ export class ShapeStore<T = Row> {
     return keys
   }
 
+  /** Key positions of the current epoch (S8); `rows` of an older epoch get an index that is not cached. */
+  #indexFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): ReadonlyMap<string, number> {
+    if (this.#indexCache?.epoch === epoch) return this.#indexCache.index
+    const index = new Map<string, number>()
+    const keys = this.#keysFor(epoch, rows)
+    for (let i = 0; i < keys.length; i++) index.set(keys[i] as string, i)
+    if (epoch === this.#keysEpoch) this.#indexCache = { epoch, index }
+    return index
+  }
+
   readonly #host: SnapshotHost = {
     expose: (map) => {
       if (map === this.#published) this.#exposed = true
     },
     keysFor: (epoch, rows) => this.#keysFor(epoch, rows),
+    indexFor: (epoch, rows) => this.#indexFor(epoch, rows),
   }
 }
 

@@ -197,7 +197,7 @@ describe('ShapeStore snapshots', () => {
     let seed = 7
     const random = (n: number) => {
       seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648
-      return seed % n
+      return (seed >>> 16) % n
     }
     const batch = (step: number): Msg[] => {
       if (step % 9 === 8) return [refetch, ...Array.from({ length: 6 }, (_, i) => ins(`k${random(12)}`, { i, step })), utd]
@@ -367,6 +367,62 @@ describe('ShapeStore copy-on-write', () => {
     expect(data[5]).toEqual({ id: 5, v: 0 })
     expect(store.getSnapshot().keys).toBe(keys)
     expect(store.getSnapshot().data[5]).toEqual({ id: 5, v: 1 })
+  })
+
+  it('derives the next data from the previous one when membership is kept: no walk of the Map (S8, SN3)', () => {
+    const store = new ShapeStore()
+    load(store, 10_000)
+    const first = store.getSnapshot()
+    const data = first.data
+    store.applyBatch([upd('k5', { v: 1 }), upd('k9000', { v: 2 }), utd])
+    const values = vi.spyOn(Map.prototype, 'values')
+    const iterate = vi.spyOn(Map.prototype, Symbol.iterator)
+    const next = store.getSnapshot().data
+    expect(values).not.toHaveBeenCalled()
+    expect(iterate).not.toHaveBeenCalled()
+    expect(next).not.toBe(data)
+    expect(Object.isFrozen(next)).toBe(true)
+    expect(next[5]).toEqual({ id: 5, v: 1 })
+    expect(next[9000]).toEqual({ id: 9000, v: 2 })
+    expect(next[6]).toBe(data[6])
+    expect(data[5]).toEqual({ id: 5, v: 0 })
+    expect(first.data).toBe(data)
+    // A membership change cannot reuse positions: the next data is built from the rows.
+    store.applyBatch([ins('k-new', { v: 3 }), utd])
+    expect(store.getSnapshot().data).toHaveLength(10_001)
+    expect(values).toHaveBeenCalled()
+  })
+
+  it('data always equals the rows in key order, whatever the history of reads and writes (SN3)', () => {
+    let seed = 7
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return (seed >>> 16) % n
+    }
+    const store = new ShapeStore()
+    load(store, 40)
+    const held: { snapshot: ReturnType<ShapeStore['getSnapshot']>; expected: Row[] }[] = []
+    const exact = (snapshot: ReturnType<ShapeStore['getSnapshot']>) => snapshot.keys.map((key) => snapshot.rows.get(key) as Row)
+    for (let step = 0; step < 600; step++) {
+      const batch: Msg[] = []
+      for (let i = random(4); i >= 0; i--) {
+        const key = `k${random(60)}`
+        const op = random(10)
+        if (op < 6) batch.push(upd(key, { id: key, v: step }))
+        else if (op < 8) batch.push(ins(key, { id: key, v: -step }))
+        else batch.push(del(key))
+      }
+      if (random(40) === 0) batch.unshift(refetch, ...Array.from({ length: 30 }, (_, i) => ins(`k${(i * 7) % 60}`, { id: i, v: step })))
+      store.applyBatch([...batch, utd])
+      const snapshot = store.getSnapshot()
+      // Read data on most versions (so the next one can derive), skip some (so it cannot), iterate rows sometimes.
+      const read = random(5)
+      if (read < 3) expect(snapshot.data).toEqual(exact(snapshot))
+      else if (read === 3) expect(Array.from(snapshot.rows.values())).toEqual(exact(snapshot))
+      if (random(20) === 0) held.push({ snapshot, expected: exact(snapshot) })
+    }
+    for (const { snapshot, expected } of held) expect(snapshot.data).toEqual(expected)
+    expect(held.length).toBeGreaterThan(10)
   })
 
   it('bounds what an old snapshot can retain: past n undo entries since the chain began, a publish copies', () => {
