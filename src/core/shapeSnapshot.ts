@@ -12,11 +12,6 @@
  *   Reading an old snapshot copies the Map at the end of its chain and applies the undos newest to oldest
  *   (O(n + changes), once, then the link is dropped); a point read (`rows.get`) walks the chain instead, taking the
  *   first undo that holds the key. Links point old → new only, so snapshots nobody holds are garbage.
- * - SN3. `data` is built lazily, at most once per snapshot. When the previous version's `data` was built and the
- *   publish kept membership and key order, the store hands the new snapshot a `DataBase` (that array and the
- *   changed keys): `data` is then a copy of it with only the changed keys' positions rewritten (a flat copy plus
- *   O(changed), instead of walking the Map). Positions come from the host's index of the membership epoch, so the
- *   result equals `Array.from(rows.values())` exactly. A base is dropped once used: no chain of old arrays.
  */
 
 /**
@@ -48,14 +43,6 @@ export interface SnapshotHost {
   expose(map: ReadonlyMap<string, unknown>): void
   /** The keys array of `epoch`, built from `rows` when not cached (shapeStore.ts S5). */
   keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[]
-  /** Position of each key of `epoch` in its keys array; `rows` are the epoch's rows when it must be built (SN3). */
-  indexFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): ReadonlyMap<string, number>
-}
-
-/** The previous version's `data` and what changed since, when membership and order were kept (SN3). */
-export interface DataBase<T> {
-  readonly data: readonly T[]
-  readonly changedKeys: readonly string[]
 }
 
 /** How a snapshot's version differs from the next one (SN2). */
@@ -75,20 +62,11 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   #data: readonly T[] | undefined
   #keys: readonly string[] | undefined
   #rows: RowsView<T> | undefined
-  #dataBase: DataBase<T> | undefined
   /** Row count of this version, fixed at creation. */
   readonly size: number
 
-  constructor(
-    version: number,
-    map: ReadonlyMap<string, T>,
-    isUpToDate: boolean,
-    keysEpoch: number,
-    host: SnapshotHost,
-    dataBase?: DataBase<T>,
-  ) {
+  constructor(version: number, map: ReadonlyMap<string, T>, isUpToDate: boolean, keysEpoch: number, host: SnapshotHost) {
     this.version = version
-    this.#dataBase = dataBase
     this.#map = map
     this.size = map.size
     this.isUpToDate = isUpToDate
@@ -120,12 +98,7 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   }
 
   get data(): readonly T[] {
-    this.#data ??= Object.freeze(this.#buildData())
-    return this.#data
-  }
-
-  /** Whether `data` was built (the store derives the next version's from it, SN3). */
-  get builtData(): readonly T[] | undefined {
+    this.#data ??= Object.freeze(Array.from(this.#exact().values()))
     return this.#data
   }
 
@@ -138,16 +111,6 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   link(link: Link<T>): void {
     this.#link = link
     this.#map = undefined
-  }
-
-  #buildData(): T[] {
-    const base = this.#dataBase
-    this.#dataBase = undefined
-    if (base === undefined) return Array.from(this.#exact().values())
-    const index = this.#host.indexFor(this.#keysEpoch, () => this.#exact())
-    const data = base.data.slice()
-    for (const key of base.changedKeys) data[index.get(key) as number] = this.rowOf(key) as T
-    return data
   }
 
   /** The exact rows of this version; rebuilds them once from the chain if the Map moved on (SN2). */

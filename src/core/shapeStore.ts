@@ -25,14 +25,11 @@
  *   snapshot of the new version, so the chain always ends at the current snapshot or at a Map no longer published.
  *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
- * - S8. A publish that kept membership and key order over a snapshot whose `data` was built hands the new snapshot
- *   that array and the changed keys (SN3), so reading `data` on every version costs a flat copy plus O(changed).
- *   The key → position index it needs is built once per membership epoch and only when asked for.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
 import { Snapshot } from './shapeSnapshot'
-import type { DataBase, SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
+import type { SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
 
 export type { ShapeSnapshot } from './shapeSnapshot'
 
@@ -77,7 +74,6 @@ export class ShapeStore<T = Row> {
 
   #keysEpoch = 0
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
-  #indexCache: { readonly epoch: number; readonly index: ReadonlyMap<string, number> } | undefined
 
   readonly #listeners = new Set<ListenerEntry>()
   readonly #keyListeners = new Map<string, Set<ListenerEntry>>()
@@ -162,8 +158,8 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  #snapshotOfNow(dataBase?: DataBase<T>): Snapshot<T> {
-    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host, dataBase)
+  #snapshotOfNow(): Snapshot<T> {
+    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host)
   }
 
   #current(key: string): T | undefined {
@@ -289,20 +285,15 @@ export class ShapeStore<T = Row> {
       this.#published = next
       this.#exposed = false
     }
-    if (membershipChanged) {
-      this.#keysEpoch++
-      this.#indexCache = undefined
-    }
+    if (membershipChanged) this.#keysEpoch++
     this.#publishedUpToDate = true
     this.#version++
     const retired = this.#snapshot
-    const builtData = membershipChanged ? undefined : retired?.builtData
-    const dataBase = builtData === undefined ? undefined : { data: builtData, changedKeys }
     if (link !== undefined && retired !== undefined) {
-      this.#snapshot = this.#snapshotOfNow(dataBase)
+      this.#snapshot = this.#snapshotOfNow()
       retired.link({ ...link, next: this.#snapshot })
     } else {
-      this.#snapshot = dataBase === undefined ? undefined : this.#snapshotOfNow(dataBase)
+      this.#snapshot = undefined
       this.#undoBudgetUsed = 0
     }
     return { changedKeys }
@@ -338,22 +329,11 @@ export class ShapeStore<T = Row> {
     return keys
   }
 
-  /** Key positions of the current epoch (S8); `rows` of an older epoch get an index that is not cached. */
-  #indexFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): ReadonlyMap<string, number> {
-    if (this.#indexCache?.epoch === epoch) return this.#indexCache.index
-    const index = new Map<string, number>()
-    const keys = this.#keysFor(epoch, rows)
-    for (let i = 0; i < keys.length; i++) index.set(keys[i] as string, i)
-    if (epoch === this.#keysEpoch) this.#indexCache = { epoch, index }
-    return index
-  }
-
   readonly #host: SnapshotHost = {
     expose: (map) => {
       if (map === this.#published) this.#exposed = true
     },
     keysFor: (epoch, rows) => this.#keysFor(epoch, rows),
-    indexFor: (epoch, rows) => this.#indexFor(epoch, rows),
   }
 }
 
