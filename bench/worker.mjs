@@ -8,6 +8,10 @@ const job = JSON.parse(process.argv[2] ?? '{}')
 async function loadAdapter(side) {
   if (side === 'theirs') return import('./adapters/theirs.mjs')
   if (side === 'ours') return import('./adapters/ours.mjs')
+  if (side === 'oursLazy') {
+    const ours = await import('./adapters/ours.mjs')
+    return { ...ours, name: 'ours (lazyJson)', openShape: (options) => ours.openShape({ ...options, lazyJson: true }) }
+  }
   return undefined
 }
 

@@ -19,10 +19,10 @@ const ShapeClient = pkg.ShapeClient
 
 export const available = typeof ShapeClient === 'function'
 
-export async function openShape({ url, table, fetch, liveSse = false, readSnapshot = true }) {
+export async function openShape({ url, table, fetch, liveSse = false, readSnapshot = true, lazyJson = false }) {
   if (!available) throw new Error('ours: ShapeClient is not built yet')
   const client = new ShapeClient({ fetch, visibility: null, gracePeriodMs: 0 })
-  const shape = client.shape({ url: `${url}/v1/shape`, params: { table }, liveSse })
+  const shape = client.shape({ url: `${url}/v1/shape`, params: { table }, liveSse, lazyJson })
   const release = shape.retain()
   await shape.whenUpToDate()
   return {

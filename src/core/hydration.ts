@@ -3,7 +3,8 @@
  * client so the first render shows the server's rows and the stream continues live from the server's offset.
  *
  * Invariants:
- * - H1. A dehydrated shape carries what identifies it and nothing secret or callable: url, params, log, liveSse.
+ * - H1. A dehydrated shape carries what identifies it and nothing secret or callable: url, params, log, liveSse,
+ *   lazyJson.
  *   Never headers or functions; a shape whose params hold functions is not dehydrated (the browser could not rebuild
  *   its identity). `hydrate`'s `shapeOptions` re-attaches headers, parser, columnMapper, transformer by identity.
  * - H2. Rows and position agree (Shape SH4): the rows are exactly the rows as of the offset, so the browser's first
@@ -34,6 +35,7 @@ export interface DehydratedShapeOptions {
   params: { table: string } & Record<string, ParamValue>
   log?: LogMode
   liveSse?: boolean
+  lazyJson?: boolean
 }
 
 /** Where the browser's stream continues (H2). */
@@ -274,8 +276,10 @@ function checkShape(entry: unknown, path: string): void {
   if (options['log'] !== undefined && options['log'] !== 'full' && options['log'] !== 'changes_only') {
     throw new DehydratedStateError(`${path}.options.log`, 'expected "full" or "changes_only"')
   }
-  if (options['liveSse'] !== undefined && typeof options['liveSse'] !== 'boolean') {
-    throw new DehydratedStateError(`${path}.options.liveSse`, 'expected a boolean')
+  for (const flag of ['liveSse', 'lazyJson']) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw new DehydratedStateError(`${path}.options.${flag}`, 'expected a boolean')
+    }
   }
   const position = entry['position']
   if (!isRecord(position)) throw new DehydratedStateError(`${path}.position`, 'expected an object')
@@ -321,6 +325,7 @@ function dehydrateOptions(options: ShapeOptions<unknown>): DehydratedShapeOption
   const result: DehydratedShapeOptions = { url: options.url, params: { ...params, table: options.params.table } }
   if (options.log !== undefined) result.log = options.log
   if (options.liveSse !== undefined) result.liveSse = options.liveSse
+  if (options.lazyJson !== undefined) result.lazyJson = options.lazyJson
   return result
 }
 

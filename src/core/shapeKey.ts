@@ -2,7 +2,8 @@
  * The identity of a shape definition: equal keys share one store and one stream.
  *
  * Invariants:
- * - K1. The key covers url, table, where, positional params, columns, replica, log, custom params and headers;
+ * - K1. The key covers url, table, where, positional params, columns, replica, log, custom params, headers, liveSse
+ *   and lazyJson;
  *   param order, `params` as array or record, and the defaults (`replica=default`, `log=full`) do not matter.
  * - K2. Functions and objects whose behaviour cannot be compared (`parser`, `columnMapper`, `transformer`,
  *   function-valued params and headers) count by reference, through ids held in a `ReferenceIds` owned by one client
@@ -54,6 +55,7 @@ export function shapeKey(options: ShapeOptions<unknown>, ids: ReferenceIds): str
     options.columnMapper ? ids.idOf(options.columnMapper) : null,
     options.transformer ? ids.idOf(options.transformer) : null,
     options.liveSse ?? null,
+    options.lazyJson === true,
   ])
 }
 

@@ -40,6 +40,12 @@ export interface ShapeOptions<T = Row> {
   liveSse?: boolean
   /** Per-type value parsers overriding the defaults. */
   parser?: Parser
+  /**
+   * Parse `json`/`jsonb` values when a row's property is first read instead of on arrival: rows whose JSON is never
+   * read cost their text only, and a sync does less work. Reading stays transparent (`row.payload`, spread,
+   * `JSON.stringify`); a value that is not valid JSON throws `ValueParseError` at that read.
+   */
+  lazyJson?: boolean
   columnMapper?: ColumnMapper
   transformer?: (row: Row) => T
   onError?: OnError
@@ -87,6 +93,11 @@ export function validateShapeOptions(options: ShapeOptions<unknown>): void {
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new InvalidOptionsError('Shape option "onError" must be a function')
+  }
+  for (const flag of ['liveSse', 'lazyJson'] as const) {
+    if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {
+      throw new InvalidOptionsError(`Shape option "${flag}" must be a boolean, got ${JSON.stringify(options[flag])}`)
+    }
   }
 }
 

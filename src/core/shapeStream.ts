@@ -405,8 +405,9 @@ export class ShapeStream<T = Row> {
 
   #parserFor(schema: Schema): MessageParser<T> {
     if (this.#parser?.schema === schema) return this.#parser.parser
-    const { parser, columnMapper, transformer } = this.#options
+    const { parser, columnMapper, transformer, lazyJson } = this.#options
     const compiled = createMessageParser<T>(schema, {
+      ...(lazyJson === true ? { lazyJson } : {}),
       ...(parser ? { parser } : {}),
       ...(columnMapper ? { columnMapper } : {}),
       ...(transformer ? { transformer } : {}),

@@ -113,6 +113,30 @@ describe('dehydrate / hydrate', () => {
     browser.client.dispose()
   })
 
+  it('carries lazyJson, so the browser finds the hydrated shape under the same definition; rows hold parsed values', async () => {
+    const server = setup()
+    const options: ShapeOptions = { ...things(), lazyJson: true }
+    const shape = server.client.shape(options)
+    const release = shape.retain()
+    const request = await server.server.nextRequest()
+    request.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '10', schema: SCHEMA, messages: [insert(1, ROW_1)] }))
+    await shape.whenUpToDate()
+    expect(Object.getOwnPropertyDescriptor(shape.getRow(keyOf(1)), 'doc')?.get).toBeTypeOf('function')
+    const state = parseDehydratedState(serializeDehydratedState(dehydrate(server.client)))
+    expect(state.shapes[0]?.options).toMatchObject({ lazyJson: true })
+    release()
+    server.client.dispose()
+
+    const browser = setup()
+    hydrate(browser.client, state)
+    const hydrated = browser.client.shape(options)
+    expect(hydrated.getSnapshot().isUpToDate).toBe(true)
+    expect((hydrated.getRow(keyOf(1)) as Row)['doc']).toEqual(JSON.parse(ROW_1.doc))
+    expect(browser.client.shape(things()).getSnapshot().isUpToDate).toBe(false)
+    expect(() => parseDehydratedState(serializeDehydratedState({ ...state, shapes: [{ ...state.shapes[0]!, options: { ...state.shapes[0]!.options, lazyJson: 'yes' as never } }] }))).toThrow(DehydratedStateError)
+    browser.client.dispose()
+  })
+
   it('keeps the newer data of a shape the client already has, and never touches a running one', async () => {
     const { state } = await serverState()
     const entry = state.shapes[0]!

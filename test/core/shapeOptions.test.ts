@@ -62,6 +62,8 @@ describe('shapeKey', () => {
       { ...base, log: 'changes_only' },
       { url, params: { table: 'items', tenant: 'x' } },
       { ...base, headers: { Authorization: 'a' } },
+      { ...base, liveSse: true },
+      { ...base, lazyJson: true },
     ]
     const keys = new Set([base, ...variants].map((options) => shapeKey(options, ids)))
     expect(keys.size).toBe(variants.length + 1)
