@@ -190,8 +190,9 @@ export class ShapeStore<T = Row> {
         this.#forgetOldValue(key)
         break
       case 'update': {
-        const merged = existing === undefined ? value : ({ ...existing, ...value } as T)
-        this.#pending.set(key, existing !== undefined && shallowEqual(existing, merged) ? existing : merged)
+        // Merging changes nothing iff every field the update carries is already there with the same value (S4).
+        const merged = existing === undefined ? value : carriesNoChange(existing, value) ? existing : ({ ...existing, ...value } as T)
+        this.#pending.set(key, merged)
         this.#pendingOld.set(key, message.old_value)
         break
       }
@@ -341,6 +342,17 @@ function sameKeyOrder(a: ReadonlyMap<string, unknown>, b: ReadonlyMap<string, un
   if (a.size !== b.size) return false
   const other = b.keys()
   for (const key of a.keys()) if (other.next().value !== key) return false
+  return true
+}
+
+/** True when every own field of `update` exists on `row` with an `Object.is`-equal value. */
+function carriesNoChange(row: unknown, update: unknown): boolean {
+  if (typeof row !== 'object' || typeof update !== 'object' || row === null || update === null) return false
+  for (const key of Object.keys(update)) {
+    if (!Object.hasOwn(row, key) || !Object.is((row as Record<string, unknown>)[key], (update as Record<string, unknown>)[key])) {
+      return false
+    }
+  }
   return true
 }
 

@@ -450,6 +450,27 @@ describe('ShapeStore notifications', () => {
     expect(listener).toHaveBeenCalledTimes(1)
   })
 
+  it.each([
+    { name: 'carries equal values', update: { id: 1, x: 1 }, kept: true },
+    { name: 'carries a subset of equal values', update: { x: 1 }, kept: true },
+    { name: 'carries nothing', update: {}, kept: true },
+    { name: 'changes one field', update: { id: 1, x: 2 }, kept: false },
+    { name: 'adds a field', update: { z: 1 }, kept: false },
+    { name: 'sets a present field to undefined', update: { y: undefined }, kept: false },
+    { name: 'carries NaN where NaN is (Object.is)', update: { n: NaN }, kept: true },
+    { name: 'carries -0 where 0 is (Object.is)', update: { x0: -0 }, kept: false },
+  ])('an update that $name keeps the row object: $kept (S4)', ({ update, kept }) => {
+    const store = new ShapeStore()
+    store.applyBatch([ins('a', { id: 1, x: 1, y: 'y', n: NaN, x0: 0 }), utd])
+    const before = store.getRow('a')
+    const listener = vi.fn()
+    store.subscribeKey('a', listener)
+    store.applyBatch([upd('a', update as Row), utd])
+    expect(store.getRow('a') === before).toBe(kept)
+    expect(listener).toHaveBeenCalledTimes(kept ? 0 : 1)
+    expect(store.getRow('a')).toEqual({ ...before, ...update })
+  })
+
   it('must-refetch shows no empty flash and notifies only changed keys after the refetch', () => {
     const store = new ShapeStore()
     store.applyBatch([ins('a', { v: 1 }), ins('b', { v: 2 }), utd])
