@@ -1,9 +1,9 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import type { Shape } from '../../src/core/index'
-import { useShape, useShapeKeys, useShapeRow, useShapeStatus } from '../../src/react/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
+import { fiftyShapes } from './support/fiftyShapes'
 import { exposeGc, liveTargets, settledHeap } from './support/heapGauge'
 
 const GRACE_MS = 3000
@@ -41,30 +41,11 @@ describe('heap flatness', () => {
     const gc = exposeGc()
     harness = createHarness(makeItems(3))
     const h = harness
-    const ids = Array.from({ length: 50 }, (_, index) => index)
     // While set, `One` records a weak reference to the Shape it renders; the test never holds a strong one.
     let sampling: Map<number, WeakRef<Shape<Item>>> | undefined
-    function Others({ shape }: { shape: Shape<Item> | undefined }) {
-      const status = useShapeStatus(shape)
-      const keys = useShapeKeys(shape)
-      const row = useShapeRow(shape, keys[0] ?? '')
-      return <b>{`${status.phase}:${keys.length}:${row ? 'row' : 'none'}`}</b>
-    }
-    function One({ id }: { id: number }) {
-      // A custom param makes 50 distinct shapes for the client (the server ignores it).
-      const { data, shape } = useShape<Item>(h.options({ variant: String(id) }))
-      if (sampling !== undefined && shape !== undefined && !sampling.has(id)) sampling.set(id, new WeakRef(shape))
-      return (
-        <i>
-          {data.length}
-          {id % 10 === 0 ? <Others shape={shape} /> : null}
-        </i>
-      )
-    }
-    function Many({ on }: { on: boolean }) {
-      return <div data-testid="many">{on ? ids.map((id) => <One key={id} id={id} />) : null}</div>
-    }
-    const syncedText = ids.map((id) => (id % 10 === 0 ? '3live:3:row' : '3')).join('')
+    const { Many, syncedText } = fiftyShapes(h, (id, shape) => {
+      if (sampling !== undefined && !sampling.has(id)) sampling.set(id, new WeakRef(shape))
+    })
     const view = render(<Many on={false} />, { wrapper: h.wrapper })
     const mountSampled = (): Array<WeakRef<Shape<Item>>> => {
       sampling = new Map()

@@ -1,10 +1,10 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { StrictMode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import type { Shape } from '../../src/core/index'
-import { useShape, useShapeKeys, useShapeRow, useShapeStatus } from '../../src/react/index'
+import { useShape } from '../../src/react/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
+import { fiftyShapes } from './support/fiftyShapes'
 
 const GRACE_MS = 3000
 let harness: Harness | undefined
@@ -90,27 +90,7 @@ describe('ref-counting', () => {
   it('1,000 mount/unmount cycles of 50 shapes leave no shape registered, no timer and no request open', async () => {
     harness = createHarness(makeItems(3))
     const h = harness
-    const ids = Array.from({ length: 50 }, (_, index) => index)
-    function Others({ shape }: { shape: Shape<Item> | undefined }) {
-      const status = useShapeStatus(shape)
-      const keys = useShapeKeys(shape)
-      const row = useShapeRow(shape, keys[0] ?? '')
-      return <b>{`${status.phase}:${keys.length}:${row ? 'row' : 'none'}`}</b>
-    }
-    function One({ id }: { id: number }) {
-      // A custom param makes 50 distinct shapes for the client (the server ignores it).
-      const { data, shape } = useShape<Item>(h.options({ variant: String(id) }))
-      return (
-        <i>
-          {data.length}
-          {id % 10 === 0 ? <Others shape={shape} /> : null}
-        </i>
-      )
-    }
-    function Many({ on }: { on: boolean }) {
-      return <div data-testid="many">{on ? ids.map((id) => <One key={id} id={id} />) : null}</div>
-    }
-    const syncedText = ids.map((id) => (id % 10 === 0 ? '3live:3:row' : '3')).join('')
+    const { Many, syncedText } = fiftyShapes(h)
     const view = render(<Many on={false} />, { wrapper: h.wrapper })
     let synced = 0
     for (let cycle = 0; cycle < 1000; cycle++) {
