@@ -11,6 +11,10 @@
  * - G4. A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
  *   request for its definition creates a new shape.
  * - G5. A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
+ * - G6. A transaction that truncates a shape's table deletes the shape instead of appending to it (G4), so its
+ *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
+ *   taken and is not visible in it deletes the new shape as soon as it is registered: its first reader gets that
+ *   snapshot and then the 409.
  */
 import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
@@ -84,8 +88,9 @@ export class ShapeRegistry {
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
     const unsubscribe = source.subscribe((transaction) => {
-      if (log) log.append(transactionEntries(definition, transaction))
-      else buffered.push(transaction)
+      if (!log) buffered.push(transaction)
+      else if (truncates(transaction, definition)) this.delete(log)
+      else log.append(transactionEntries(definition, transaction))
     })
     let snapshot: SnapshotResult
     try {
@@ -103,12 +108,16 @@ export class ShapeRegistry {
       headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
     })
     log = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
+    let truncated = false
     for (const transaction of buffered) {
-      if (!visibleIn(snapshot, transaction.xid)) log.append(transactionEntries(definition, transaction))
+      if (visibleIn(snapshot, transaction.xid) || truncated) continue
+      if (truncates(transaction, definition)) truncated = true
+      else log.append(transactionEntries(definition, transaction))
     }
     this.#byHandle.set(log.handle, log)
     this.#created.set(definition.key, log)
     this.#unsubscribe.set(log, unsubscribe)
+    if (truncated) this.delete(log)
     return log
   }
 
@@ -116,6 +125,12 @@ export class ShapeRegistry {
     this.#lastMicros = Math.max(this.#lastMicros + 1, Math.floor(this.#options.clock.now() * 1000))
     return `${fnv1a(key)}-${this.#lastMicros}`
   }
+}
+
+/** True when `transaction` truncated the table of `definition` (G6). */
+function truncates(transaction: Transaction, definition: ShapeDefinition): boolean {
+  const { schema, name } = definition.table
+  return transaction.truncated?.some((table) => table.schema === schema && table.table === name) ?? false
 }
 
 /** Postgres visibility of a committed transaction in a snapshot (G2). */

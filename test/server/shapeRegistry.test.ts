@@ -40,7 +40,9 @@ function scriptedSource() {
     listeners.forEach((listener) =>
       listener({ xid: String(xid), lsn: BigInt(lsn), changes: [{ schema: 'public', table: 'items', operation: 'insert', row, oldRow: undefined }] }),
     )
-  return { source, commit, started, finish: (result: SnapshotResult) => finish(result), listeners }
+  const truncate = (xid: number, lsn: number, name = 'items') =>
+    listeners.forEach((listener) => listener({ xid: String(xid), lsn: BigInt(lsn), changes: [], truncated: [{ schema: 'public', table: name }] }))
+  return { source, commit, truncate, started, finish: (result: SnapshotResult) => finish(result), listeners }
 }
 
 describe('ShapeRegistry', () => {
@@ -87,6 +89,47 @@ describe('ShapeRegistry', () => {
     expect(scripted.listeners.size).toBe(0)
     const next = await registry.getOrCreate(definition)
     expect(next.handle).not.toBe(log.handle)
+  })
+
+  it('a TRUNCATE of the table deletes the shape (G6); one of another table does not', async () => {
+    const scripted = scriptedSource()
+    const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+    const creation = registry.getOrCreate(definition)
+    await scripted.started
+    scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n })
+    const log = await creation
+    const events: string[] = []
+    log.subscribe((event) => events.push(event))
+    scripted.truncate(6, 10, 'other')
+    expect(log.state).not.toBe('deleted')
+    scripted.commit(7, 11, { id: '2', title: 'y' })
+    scripted.truncate(8, 12)
+    expect(log.state).toBe('deleted')
+    expect(events).toEqual(['append', 'deleted'])
+    expect(registry.byHandle(log.handle)).toBeUndefined()
+    expect(scripted.listeners.size).toBe(0)
+    const next = registry.getOrCreate(definition)
+    scripted.finish({ rows: [], xmin: '9', xmax: '9', xipList: [], lsn: 12n })
+    expect((await next).handle).not.toBe(log.handle)
+  })
+
+  it('a TRUNCATE committed during the snapshot and not in it deletes the new shape once registered; one in it does not', async () => {
+    for (const { xid, deleted } of [
+      { xid: 7, deleted: true },
+      { xid: 4, deleted: false },
+    ]) {
+      const scripted = scriptedSource()
+      const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+      const creation = registry.getOrCreate(definition)
+      await scripted.started
+      scripted.truncate(xid, 10)
+      scripted.commit(9, 11, { id: '9', title: 'after the truncate' })
+      scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n })
+      const log = await creation
+      expect(log.state === 'deleted').toBe(deleted)
+      expect(registry.byHandle(log.handle) === undefined).toBe(deleted)
+      expect(scripted.listeners.size).toBe(deleted ? 0 : 1)
+    }
   })
 
   it('visibility follows Postgres snapshot rules', () => {

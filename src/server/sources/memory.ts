@@ -17,6 +17,7 @@ import type {
   SnapshotRequest,
   SnapshotResult,
   TableDescription,
+  TableName,
   Transaction,
   TransactionChange,
 } from './source'
@@ -52,6 +53,8 @@ export interface MemoryTransaction {
   /** Updates the row identified by `key` (default: the primary-key columns of `changes`) with `changes`. */
   update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): void
   delete(table: MemoryTableRef, key: MemoryRow): void
+  /** Empties the table, as `TRUNCATE` does (delivered as a truncation, S5). */
+  truncate(table: MemoryTableRef): void
 }
 
 export interface MemorySource extends ChangeSource {
@@ -62,6 +65,7 @@ export interface MemorySource extends ChangeSource {
   insert(table: MemoryTableRef, row: MemoryRow): void
   update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): void
   delete(table: MemoryTableRef, key: MemoryRow): void
+  truncate(table: MemoryTableRef): void
   /** Current rows of a table, as wire rows. */
   rows(table: MemoryTableRef): WireRow[]
 }
@@ -119,6 +123,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
       return rows
     }
     const changes: TransactionChange[] = []
+    const truncated: TableName[] = []
     const base = (table: MemoryTable) => ({ schema: table.description.schema, table: table.description.name })
     fn({
       insert(ref, row) {
@@ -154,10 +159,20 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
         rows.delete(id)
         changes.push({ ...base(table), operation: 'delete', row: { ...old }, oldRow: undefined })
       },
+      truncate(ref) {
+        const table = resolve(ref)
+        rowsOf(table).clear()
+        truncated.push(base(table))
+      },
     })
-    if (changes.length === 0) return undefined
+    if (changes.length === 0 && truncated.length === 0) return undefined
     for (const [table, rows] of working) table.rows = rows
-    const committed: Transaction = { xid: String(nextXid), lsn: lsn + 1n, changes }
+    const committed: Transaction = {
+      xid: String(nextXid),
+      lsn: lsn + 1n,
+      changes,
+      ...(truncated.length > 0 ? { truncated } : {}),
+    }
     nextXid += 1n
     lsn += 1n
     for (const listener of [...listeners]) listener(committed)
@@ -198,6 +213,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
     insert: (table, row) => void transaction((tx) => tx.insert(table, row)),
     update: (table, changes, key) => void transaction((tx) => tx.update(table, changes, key)),
     delete: (table, key) => void transaction((tx) => tx.delete(table, key)),
+    truncate: (table) => void transaction((tx) => tx.truncate(table)),
     rows: (table) => [...resolve(table).rows.values()].map((row) => ({ ...row })),
   }
 }

@@ -16,7 +16,7 @@
  * - G4. `snapshot` first delivers every committed change and then reads `pg_current_snapshot()` and the rows in the
  *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is (S3).
  * - G5. Installing capture is idempotent; changes made to a table before it was first described are not captured.
- *   TRUNCATE is not captured (PGlite has no logical decoding to see it either).
+ *   A statement-level trigger captures TRUNCATE as one `truncate` change row, delivered in `truncated` (S5).
  * - G6. One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
  *   live source on the same database would miss them. Sources opened one after another are fine (G2).
  */
@@ -37,6 +37,7 @@ import type {
   SnapshotRequest,
   SnapshotResult,
   TableDescription,
+  TableName,
   Transaction,
   TransactionChange,
 } from './source'
@@ -91,6 +92,11 @@ DECLARE
   new_row json;
   old_row json;
 BEGIN
+  IF TG_OP = 'TRUNCATE' THEN
+    INSERT INTO live_shapes.changes (schema_name, table_name, op) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, 'truncate');
+    PERFORM pg_notify('${CHANNEL}', '');
+    RETURN NULL;
+  END IF;
   -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
   SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
          || ']::text[], ARRAY[' || coalesce(string_agg(
@@ -184,7 +190,9 @@ class PGliteChangeSource implements PGliteSource {
       // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) keeps this idempotent across restarts of a persisted database.
       await this.db.exec(
         `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
-         FOR EACH ROW EXECUTE FUNCTION live_shapes.capture()`,
+         FOR EACH ROW EXECUTE FUNCTION live_shapes.capture();
+         CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
+         FOR EACH STATEMENT EXECUTE FUNCTION live_shapes.capture();`,
       )
       this.#captured.add(qualified)
     }
@@ -260,14 +268,15 @@ class PGliteChangeSource implements PGliteSource {
 /** Rows arrive in id order and a transaction's rows are contiguous (one connection): cut at each xid change. */
 function groupByXid(rows: readonly ChangeRow[]): Transaction[] {
   const transactions: Transaction[] = []
-  let current: { xid: string; lsn: bigint; changes: TransactionChange[] } | undefined
+  let current: { xid: string; lsn: bigint; changes: TransactionChange[]; truncated: TableName[] } | undefined
   for (const row of rows) {
     if (current === undefined || current.xid !== row.xid) {
-      current = { xid: row.xid, lsn: 0n, changes: [] }
+      current = { xid: row.xid, lsn: 0n, changes: [], truncated: [] }
       transactions.push(current)
     }
     current.lsn = BigInt(row.id)
-    current.changes.push(toChange(row))
+    if (row.op === 'truncate') current.truncated.push({ schema: row.schema_name, table: row.table_name })
+    else current.changes.push(toChange(row))
   }
   return transactions
 }

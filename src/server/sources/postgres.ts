@@ -23,7 +23,8 @@
  * - Q5. A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
  *   after `maxReconnectAttempts` consecutive failures the source is `failed`: `snapshot` and `describeTable`
  *   reject with {@link ReplicationStreamError}, and `onError` is called once.
- * - Q6. TRUNCATE is not delivered (Electric answers it with a 409 per shape; the dev server does not).
+ * - Q6. TRUNCATE of a published table arrives as pgoutput's Truncate message and is delivered in `truncated` (S5;
+ *   the publication publishes truncate, its default).
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
@@ -44,6 +45,7 @@ import type {
   SnapshotRequest,
   SnapshotResult,
   TableDescription,
+  TableName,
   Transaction,
   TransactionChange,
 } from './source'
@@ -170,6 +172,7 @@ interface OpenTransaction {
   xid: string
   lsn: bigint
   changes: TransactionChange[]
+  truncated: TableName[]
 }
 
 class PostgresChangeSource implements PostgresSource {
@@ -380,20 +383,28 @@ class PostgresChangeSource implements PostgresSource {
   #onMessage(message: DecodedMessage): void {
     switch (message.tag) {
       case 'begin':
-        this.#open = { xid: message.xid, lsn: message.finalLsn, changes: [] }
+        this.#open = { xid: message.xid, lsn: message.finalLsn, changes: [], truncated: [] }
         return
       case 'insert':
       case 'update':
       case 'delete':
         this.#open?.changes.push(toChange(message))
         return
+      case 'truncate':
+        for (const relation of message.relations) this.#open?.truncated.push({ schema: relation.schema, table: relation.name })
+        return
       case 'commit': {
         const open = this.#open
         this.#open = undefined
         if (open === undefined || open.lsn <= this.#lsn) return
         this.#lsn = open.lsn
-        if (open.changes.length === 0) return
-        const transaction: Transaction = { xid: open.xid, lsn: open.lsn, changes: open.changes }
+        if (open.changes.length === 0 && open.truncated.length === 0) return
+        const transaction: Transaction = {
+          xid: open.xid,
+          lsn: open.lsn,
+          changes: open.changes,
+          ...(open.truncated.length > 0 ? { truncated: open.truncated } : {}),
+        }
         for (const listener of [...this.#listeners]) listener(transaction)
         return
       }

@@ -11,6 +11,8 @@
  *   is either visible in a snapshot or will be delivered after `subscribe` was called before the snapshot began.
  * - S4. `update` carries the full new row and, when the source knows it, the full old row (`oldRow`); `delete`
  *   carries the full old row when known, at least its primary key.
+ * - S5. A `TRUNCATE` is delivered as its table in the transaction's `truncated` list, not as row deletes; a
+ *   transaction that only truncates is still delivered.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
@@ -63,12 +65,20 @@ export interface TransactionChange {
   oldRow: WireRow | undefined
 }
 
+/** A table named by schema and name. */
+export interface TableName {
+  schema: string
+  table: string
+}
+
 export interface Transaction {
   /** Decimal transaction id. */
   xid: string
   /** Commit LSN, strictly increasing across transactions (S1). */
   lsn: bigint
   changes: readonly TransactionChange[]
+  /** Tables this transaction truncated (S5); absent or empty when none. */
+  truncated?: readonly TableName[]
 }
 
 export interface ChangeSource {

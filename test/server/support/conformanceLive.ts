@@ -162,6 +162,41 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('cache-control')).toBe('public, max-age=1, must-revalidate')
     })
 
+    it('TRUNCATE ends a held request with 409; the refetch serves the table as the transaction left it', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler({ longPollTimeoutMs: 10_000 })
+      await ctx.fixture.insert(table, { id: 1, title: 'gone', n: 1 })
+      const { position, messages } = await initialSync(handler, { table })
+      expect(messages.filter((message) => message.key !== undefined)).toHaveLength(1)
+      const held = call(handler, shapeUrl({ table, offset: position.offset, handle: position.handle, live: 'true' }))
+      await ctx.fixture.transaction(async (tx) => {
+        await tx.truncate(table)
+        await tx.insert(table, { id: 2, title: 'after', n: 2 })
+      })
+      const response = await held
+      expect(response.status).toBe(409)
+      expect(response.body).toEqual([{ headers: { control: 'must-refetch' } }])
+      const stale = await call(handler, shapeUrl({ table, offset: position.offset, handle: position.handle }))
+      expect(stale.status).toBe(409)
+      expect(stale.headers.get('electric-handle')).not.toBe(position.handle)
+      const refetched = await initialSync(handler, { table })
+      expect(refetched.position.handle).toBe(stale.headers.get('electric-handle'))
+      expect(refetched.messages.filter((message) => message.key !== undefined).map((message) => message.value)).toEqual([
+        { id: '2', title: 'after', n: '2' },
+      ])
+    })
+
+    it('TRUNCATE of another table leaves the shape alone', async () => {
+      const table = await ctx.itemsTable()
+      const other = await ctx.itemsTable()
+      const handler = ctx.handler({ longPollTimeoutMs: 10_000 })
+      const { position } = await initialSync(handler, { table })
+      await ctx.fixture.truncate(other)
+      await ctx.fixture.insert(table, { id: 3, title: 'still live', n: 3 })
+      const { changes } = await liveUntil(handler, { table }, position, count(1))
+      expect(changes.map((change) => change.value)).toEqual([{ id: '3', title: 'still live', n: '3' }])
+    })
+
     it('an aborted held request is answered at once and frees its timer', async () => {
       const table = await ctx.itemsTable()
       const watcher = observedClock(10_000)

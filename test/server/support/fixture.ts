@@ -17,6 +17,8 @@ export interface SourceFixture {
   insert(table: string, row: Record<string, FixtureValue>): Promise<void>
   update(table: string, key: Record<string, unknown>, changes: Record<string, unknown>): Promise<void>
   delete(table: string, key: Record<string, unknown>): Promise<void>
+  /** `TRUNCATE` of the table. */
+  truncate(table: string): Promise<void>
   /** Several statements in one transaction. */
   transaction(fn: (tx: FixtureWrites) => Promise<void>): Promise<void>
   close(): Promise<void>

@@ -30,6 +30,7 @@ export async function createMemoryFixture(): Promise<SourceFixture> {
     insert: async (table, row) => run((tx) => tx.insert(table, toRow(row))),
     update: async (table, key, changes) => run((tx) => tx.update(table, toRow(changes), toRow(key))),
     delete: async (table, key) => run((tx) => tx.delete(table, toRow(key))),
+    truncate: async (table) => run((tx) => tx.truncate(table)),
   })
   return {
     source,

@@ -73,6 +73,9 @@ function writes(execute: Execute): FixtureWrites {
         where.map((name) => text(key[name])),
       )
     },
+    async truncate(table) {
+      await execute(`TRUNCATE ${quoteIdent(table)}`, [])
+    },
   }
 }
 
