@@ -3,8 +3,12 @@
  * `@electric-sql/react`. Each side is bundled by esbuild exactly as an app bundler would see it (browser
  * conditions, minify, tree-shaking), with `react`/`react-dom` external on both sides. The main entries re-export
  * everything (`export *`): the full cost of the packages; the "typical app import" entries show what tree-shaking
- * leaves for an app that uses the hooks.
+ * leaves for an app that uses the hooks. Code splitting is on, as in an app bundler: "up front" is the entry chunk
+ * plus the chunks it imports statically (each gzipped on its own, as served); "loaded later" is what is only reached
+ * through `import()` (our SSE stack, loaded on the first SSE connection).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { gzipSync } from 'node:zlib'
 import { join } from 'node:path'
 
@@ -25,27 +29,61 @@ function dedupeClient(root) {
 }
 
 async function measure(esbuild, contents, resolveDir, plugins = []) {
-  const result = await esbuild.build({
-    plugins,
-    stdin: { contents, resolveDir, loader: 'js' },
-    bundle: true,
-    minify: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    write: false,
-    external: ['react', 'react-dom', 'react/jsx-runtime'],
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    metafile: true,
-  })
-  const code = result.outputFiles[0].contents
-  const inputs = Object.values(result.metafile.outputs)[0]?.inputs ?? {}
-  const largest = Object.entries(inputs)
-    .map(([file, info]) => ({ file: file.replace(/^.*?((?:src|node_modules)\/)/, '$1'), minBytes: info.bytesInOutput }))
-    .sort((a, b) => b.minBytes - a.minBytes)
-    .slice(0, 10)
-  return { minBytes: code.length, gzipBytes: gzipSync(code, { level: 9 }).length, largest }
+  // Splitting needs an entry file on disk (not stdin); imports in it resolve from `resolveDir` as absolute paths.
+  const dir = mkdtempSync(join(tmpdir(), 'live-shapes-size-'))
+  const entry = join(dir, 'entry.js')
+  writeFileSync(entry, contents)
+  try {
+    const result = await esbuild.build({
+      plugins,
+      entryPoints: [entry],
+      absWorkingDir: dir,
+      nodePaths: [join(resolveDir, 'node_modules')],
+      bundle: true,
+      minify: true,
+      splitting: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      outdir: join(dir, 'out'),
+      write: false,
+      external: ['react', 'react-dom', 'react/jsx-runtime'],
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      metafile: true,
+    })
+    const outputs = result.metafile.outputs
+    const files = new Map(result.outputFiles.map((file) => [file.path.slice(dir.length + 1), file.contents]))
+    const entryName = Object.keys(outputs).find((name) => outputs[name].entryPoint !== undefined)
+    const upFront = new Set()
+    const visit = (name) => {
+      if (upFront.has(name)) return
+      upFront.add(name)
+      for (const imported of outputs[name].imports) if (imported.kind === 'import-statement' && !imported.external) visit(imported.path)
+    }
+    visit(entryName)
+    const sum = (names, size) => names.reduce((total, name) => total + size(files.get(name)), 0)
+    const later = Object.keys(outputs).filter((name) => name.endsWith('.js') && !upFront.has(name))
+    const minOf = (code) => code.length
+    const gzipOf = (code) => gzipSync(code, { level: 9 }).length
+    const inputs = {}
+    for (const name of upFront) {
+      for (const [file, info] of Object.entries(outputs[name].inputs)) inputs[file] = (inputs[file] ?? 0) + info.bytesInOutput
+    }
+    const largest = Object.entries(inputs)
+      .map(([file, minBytes]) => ({ file: file.replace(/^.*?((?:src|node_modules)\/)/, '$1'), minBytes }))
+      .sort((a, b) => b.minBytes - a.minBytes)
+      .slice(0, 10)
+    return {
+      minBytes: sum([...upFront], minOf),
+      gzipBytes: sum([...upFront], gzipOf),
+      laterMinBytes: sum(later, minOf),
+      laterGzipBytes: sum(later, gzipOf),
+      largest,
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 }
 
 /** Sizes in bytes, keyed by entry name; an entry that fails to build reports its error instead. */

@@ -43,6 +43,12 @@ export const PARAM = {
   secret: 'secret',
 } as const
 
+/** Params of a live SSE request: the current name and the deprecated one, for new and old servers (§1.2). */
+export const SSE_LIVE_PARAMS: Readonly<Record<string, string>> = Object.freeze({
+  [PARAM.liveSse]: 'true',
+  [PARAM.experimentalLiveSse]: 'true',
+})
+
 /** Params that position a request in the stream; stripped when computing a shape's identity. */
 export const PROTOCOL_PARAMS: readonly string[] = [
   'live',

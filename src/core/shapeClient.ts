@@ -24,7 +24,7 @@ import { ReferenceIds, shapeKey } from './shapeKey'
 import { validateShapeOptions } from './shapeOptions'
 import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
-import { sseRunner } from './sseRunner'
+import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
 
 /** Dependencies and defaults shared by the shapes of one client. */
@@ -41,7 +41,7 @@ export interface ShapeClientOptions {
   unusedTimeoutMs?: number
   /** Default of `ShapeOptions.liveSse`. */
   liveSse?: boolean
-  /** Builds the live runner used when `liveSse` is on; default `sseRunner`. */
+  /** Builds the live runner used when `liveSse` is on; default `lazySseRunner` (`sseRunner`, loaded on first use). */
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */
   visibility?: VisibilityAdapter | null
@@ -73,7 +73,7 @@ export class ShapeClient {
     this.#gracePeriodMs = options.gracePeriodMs ?? 3000
     this.#unusedTimeoutMs = Math.max(options.unusedTimeoutMs ?? 30_000, this.#gracePeriodMs)
     this.#liveSse = options.liveSse ?? false
-    this.#liveRunner = options.liveRunner ?? sseRunner
+    this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
   }
 

@@ -17,14 +17,9 @@
 import { sleep } from './clock'
 import { NetworkError } from './errors'
 import type { LiveRunnerFactory } from './liveRunner'
-import { PARAM } from './protocol'
+import { PARAM, SSE_LIVE_PARAMS } from './protocol'
 import { initialSseFallback, onSseConnectionClosed, resetSseFallback } from './sseFallback'
 import { runSseRequest } from './sseTransport'
-
-const SSE_PARAMS: Readonly<Record<string, string>> = Object.freeze({
-  [PARAM.liveSse]: 'true',
-  [PARAM.experimentalLiveSse]: 'true',
-})
 
 /**
  * Builds the SSE runner of one shape stream (SR1–SR4).
@@ -40,7 +35,7 @@ export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
   }
   return {
     transport: 'sse',
-    extraParams: SSE_PARAMS,
+    extraParams: SSE_LIVE_PARAMS,
     isEnabled: () => !fallback.fallenBack,
     fallbackReason: () => fallback.reason,
     onReset: () => {

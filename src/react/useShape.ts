@@ -12,7 +12,7 @@
  * - U4. In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
  */
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
-import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/shim/with-selector'
+import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
 import type { Row, Shape } from '../core/index'
 import { createShapeResultSource, DISABLED_SOURCE } from './shapeResult'
 import type { ShapeResultSource, UseShapeResult } from './shapeResult'

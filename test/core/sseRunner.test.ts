@@ -3,6 +3,7 @@ import type { Clock } from '../../src/core/clock'
 import { NetworkError } from '../../src/core/errors'
 import type { LiveBatch, LiveRunSink } from '../../src/core/liveRunner'
 import type { ResponseMeta } from '../../src/core/responseMeta'
+import { lazySseRunner } from '../../src/core/lazySseRunner'
 import { sseRunner } from '../../src/core/sseRunner'
 import { change, chunkedStream, controlledStream, event, scriptedFetch, sseResponse, upToDate } from './sseHelpers'
 
@@ -32,9 +33,12 @@ function sink() {
   return { opens, batches, sink: value }
 }
 
-describe('sseRunner', () => {
+describe.each([
+  { name: 'sseRunner', factory: sseRunner },
+  { name: 'lazySseRunner (loads sseRunner on first run, lazySseRunner.ts LZ1-LZ2)', factory: lazySseRunner },
+])('$name', ({ factory }) => {
   it('asks for both SSE params and reports the SSE transport', () => {
-    const runner = sseRunner({ fetch: scriptedFetch(), clock: testClock().clock, random: () => 0 })
+    const runner = factory({ fetch: scriptedFetch(), clock: testClock().clock, random: () => 0 })
     expect(runner.transport).toBe('sse')
     expect(runner.extraParams).toEqual({ live_sse: 'true', experimental_live_sse: 'true' })
     expect(runner.isEnabled()).toBe(true)
@@ -48,7 +52,7 @@ describe('sseRunner', () => {
       const tx = [change('200', 0, 'a'), change('200', 2, 'b'), upToDate('200')]
       return sseResponse(chunkedStream([tx.map(event).join('')]), { 'electric-offset': '900_0' })
     })
-    const runner = sseRunner({ fetch, clock, random: () => 0 })
+    const runner = factory({ fetch, clock, random: () => 0 })
     const out = sink()
     const end = await runner.run({ url: URL_, headers: { authorization: 'x' }, signal: new AbortController().signal, fetch }, out.sink)
     expect(out.opens.map((m) => m.offset)).toEqual(['100_4'])
@@ -60,7 +64,7 @@ describe('sseRunner', () => {
   it('falls back to long-polling after three short connections, spacing the retries, and a reset re-enables it', async () => {
     const { clock, delays } = testClock()
     const fetch = scriptedFetch(...Array.from({ length: 4 }, () => () => sseResponse(chunkedStream([]))))
-    const runner = sseRunner({ fetch, clock, random: () => 0.5 })
+    const runner = factory({ fetch, clock, random: () => 0.5 })
     const request = { url: URL_, headers: {}, signal: new AbortController().signal, fetch }
     for (let i = 0; i < 3; i++) {
       expect(runner.isEnabled()).toBe(true)
@@ -83,7 +87,7 @@ describe('sseRunner', () => {
         return sseResponse(chunkedStream([]))
       }),
     )
-    const runner = sseRunner({ fetch, clock, random: () => 0 })
+    const runner = factory({ fetch, clock, random: () => 0 })
     for (const _ of durations) await runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)
     expect(runner.isEnabled()).toBe(true)
   })
@@ -92,7 +96,7 @@ describe('sseRunner', () => {
     const { clock } = testClock()
     const bodies = [controlledStream(), controlledStream(), controlledStream()]
     const fetch = scriptedFetch(...bodies.map((body) => () => sseResponse(body.stream)))
-    const runner = sseRunner({ fetch, clock, random: () => 0 })
+    const runner = factory({ fetch, clock, random: () => 0 })
     for (const body of bodies) {
       const ended = runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)
       await body.drained()
@@ -106,7 +110,7 @@ describe('sseRunner', () => {
     const { clock } = testClock()
     const body = controlledStream()
     const fetch = scriptedFetch(() => sseResponse(body.stream))
-    const runner = sseRunner({ fetch, clock, random: () => 0 })
+    const runner = factory({ fetch, clock, random: () => 0 })
     const controller = new AbortController()
     const out = sink()
     const ended = runner.run({ url: URL_, headers: {}, signal: controller.signal, fetch }, out.sink)
@@ -119,7 +123,7 @@ describe('sseRunner', () => {
   it('maps a 409 to must-refetch', async () => {
     const { clock } = testClock()
     const fetch = scriptedFetch(new Response('[{"headers":{"control":"must-refetch"}}]', { status: 409, headers: { 'electric-handle': 'h2' } }))
-    const runner = sseRunner({ fetch, clock, random: () => 0 })
+    const runner = factory({ fetch, clock, random: () => 0 })
     expect(await runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)).toEqual({
       kind: 'must-refetch',
       handle: 'h2',
