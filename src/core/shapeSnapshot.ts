@@ -1,7 +1,7 @@
 /**
  * Published versions of a shape's rows: the `ShapeSnapshot` readers hold, and how a stale one stays exact.
  *
- * Invariants (the store's side is in shapeStore.ts S1-S6):
+ * Invariants (the store's side is in shapeStore.ts S1–S7):
  * - SN1. Exposure, not hand-out, forces a copy. `rows` is a read-only view of its snapshot's version: `get`, `has`
  *   and `size` answer for that version without exposing anything (O(1) on the current snapshot). Iterating it
  *   (`for…of`, `keys`, `values`, `entries`, `forEach`) hands out the Map itself and tells the host (`expose`), so
@@ -52,6 +52,7 @@ export interface Link<T> {
   readonly next: Snapshot<T>
 }
 
+/** The store's `ShapeSnapshot` (SN1, SN2); internal to core, created only by `ShapeStore`. */
 export class Snapshot<T> implements ShapeSnapshot<T> {
   readonly version: number
   readonly isUpToDate: boolean
