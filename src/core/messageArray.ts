@@ -5,10 +5,11 @@
  * - MA1. A body that is not JSON, not an array, or holds an element that is not a message object is a
  *   `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2). Blank text is no messages.
  * - MA2. Reading as a stream gives exactly the result of `parseMessageArray` on the whole text, and rejects exactly
- *   the same bodies; elements are parsed as soon as they are complete, so a 10 MiB chunk never exists as one string
- *   and the text of a message dies young (peak heap during a sync). A rejected body's stream is cancelled.
- * - MA3. The fast path (one `JSON.parse` per piece, split at a guessed boundary) is only an optimisation: whenever a
- *   guess fails, the character-exact scanner takes over, so MA2 holds for any body (see `MessageArraySplitter`).
+ *   the same bodies; a body in Electric's compact form is parsed piece by piece as it arrives, so a 10 MiB chunk
+ *   never exists as one string and the text of a message dies young (peak heap during a sync). A rejected body's
+ *   stream is cancelled.
+ * - MA3. Parsing per piece (one `JSON.parse` up to a guessed boundary) is only an optimisation: text no guess could
+ *   split is parsed whole at the end, so MA2 holds for any body (see `MessageArraySplitter`).
  */
 import type { Message, WireRow } from './protocol'
 import { abortReason } from './clock'
@@ -42,43 +43,26 @@ export async function readMessageArray(body: ReadableStream<Uint8Array>, url: st
   }
 }
 
-const SPACE = 0x20
-const TAB = 0x09
-const LF = 0x0a
-const CR = 0x0d
-const COMMA = 0x2c
-const QUOTE = 0x22
-const BACKSLASH = 0x5c
-const OPEN_BRACE = 0x7b
-const CLOSE_BRACE = 0x7d
-const OPEN_BRACKET = 0x5b
-const CLOSE_BRACKET = 0x5d
+/** Failed guesses in a row after which a body is read whole: bounds the work a malformed body costs. */
+const MAX_FAILED_GUESSES = 4
 
 /**
- * Splits the text of a JSON array of objects, fed in pieces, into its elements (MA2, MA3).
+ * Splits the text of a JSON array of messages, fed in pieces, into its elements (MA2, MA3).
  *
  * Fast mode: a piece's last `},{` is a guess at the end of an element; the text up to it is parsed in one
  * `JSON.parse` as an array. A guess that parses is right: JSON is read left to right without look-ahead, so text that
  * parses once `]` is appended ends between two top-level elements (a cut inside a string or a nested value cannot
- * parse). A guess that fails (a `},{` inside a string, or a malformed body) switches to exact mode for the rest of
- * the body, starting from the text not yet parsed.
- *
- * Exact mode checks the array's own syntax (brackets, commas, whitespace) and string/bracket nesting to find where
- * each element ends; `JSON.parse` checks each element. An element that is not an object cannot be a message, so it
- * is rejected where it starts.
+ * parse). A guess that fails (a `},{` inside a string) leaves the text unparsed for the next piece's guess; after
+ * `MAX_FAILED_GUESSES` failures in a row (a malformed body, where every later guess would fail too) the splitter
+ * stops guessing. Whatever is left is parsed in one `JSON.parse` at the end, which decides exactly as parsing the
+ * whole body would, because the text before it was already proven to be whole elements. A body with whitespace
+ * between its elements never matches `},{` and is parsed whole at the end.
  */
 class MessageArraySplitter {
   readonly #url: string
   readonly #messages: Message<WireRow>[] = []
-  /** Bracket depth: 0 outside the array, 1 between elements, more inside an element. */
-  #depth = 0
-  #inString = false
-  #escaped = false
-  #state: 'before' | 'first' | 'value' | 'comma' | 'after' = 'before'
-  /** Text of the element in progress that arrived in earlier pieces. */
-  #parts: string[] = []
-  #mode: 'fast' | 'exact' = 'fast'
-  /** Fast mode: the text not parsed yet, which starts at the body's start or just after a `,` between elements. */
+  #failedGuesses = 0
+  /** The text not parsed yet, which starts at the body's start or just after a `,` between elements. */
   #unparsed: string[] = []
   #atBodyStart = true
 
@@ -87,8 +71,8 @@ class MessageArraySplitter {
   }
 
   push(text: string): void {
-    if (this.#mode === 'exact') return this.#scan(text)
     this.#unparsed.push(text)
+    if (this.#failedGuesses >= MAX_FAILED_GUESSES) return
     const guess = text.lastIndexOf('},{')
     if (guess < 0) return
     const joined = this.#unparsed.length === 1 ? text : this.#unparsed.join('')
@@ -100,14 +84,18 @@ class MessageArraySplitter {
     } catch {
       values = undefined
     }
-    if (!Array.isArray(values)) return this.#toExact(joined)
+    if (!Array.isArray(values)) {
+      this.#failedGuesses += 1
+      this.#unparsed = [joined]
+      return
+    }
+    this.#failedGuesses = 0
     this.#accept(values, group)
     this.#unparsed = [joined.slice(end + 1)]
     this.#atBodyStart = false
   }
 
   end(): Message<WireRow>[] {
-    if (this.#mode === 'exact') return this.#endExact()
     const text = this.#unparsed.join('')
     this.#unparsed = []
     if (this.#atBodyStart && text.trim() === '') return this.#messages
@@ -117,7 +105,7 @@ class MessageArraySplitter {
     } catch (cause) {
       throw new MalformedResponseError(this.#url, 'the body is not valid JSON', { cause })
     }
-    if (!Array.isArray(values)) throw this.#malformed('the body is not a JSON array of messages')
+    if (!Array.isArray(values)) throw new MalformedResponseError(this.#url, 'the body is not a JSON array of messages')
     this.#accept(values, text)
     return this.#messages
   }
@@ -127,123 +115,10 @@ class MessageArraySplitter {
       const message: unknown = values[i]
       if (!isMessageShaped(message)) {
         const shown = JSON.stringify(message)?.slice(0, 200) ?? text.slice(0, 200)
-        throw this.#malformed(`message ${this.#messages.length} is not a protocol message: ${shown}`)
+        throw new MalformedResponseError(this.#url, `message ${this.#messages.length} is not a protocol message: ${shown}`)
       }
       this.#messages.push(message as Message<WireRow>)
     }
-  }
-
-  #toExact(unparsed: string): void {
-    this.#mode = 'exact'
-    this.#unparsed = []
-    if (!this.#atBodyStart) {
-      this.#depth = 1
-      this.#state = 'value'
-    }
-    this.#scan(unparsed)
-  }
-
-  #scan(text: string): void {
-    const n = text.length
-    // Hot loop: state lives in locals and is written back at the end of the piece.
-    let depth = this.#depth
-    let inString = this.#inString
-    let escaped = this.#escaped
-    let start = depth > 1 ? 0 : -1
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i)
-      if (depth > 1) {
-        if (inString) {
-          // Only a string that began in an earlier piece is scanned character by character.
-          if (escaped) escaped = false
-          else if (c === BACKSLASH) escaped = true
-          else if (c === QUOTE) inString = false
-        } else if (c === QUOTE) {
-          const close = closingQuote(text, i)
-          if (close < 0) {
-            inString = true
-            escaped = backslashesBefore(text, n, i + 1) % 2 === 1
-            i = n
-          } else {
-            i = close
-          }
-        } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-          depth++
-        } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-          if (--depth === 1) {
-            this.#element(text.slice(start, i + 1))
-            start = -1
-          }
-        }
-        continue
-      }
-      if (c === SPACE || c === LF || c === CR || c === TAB) continue
-      const state = this.#state
-      if (state === 'before') {
-        if (c !== OPEN_BRACKET) throw this.#malformed('the body is not a JSON array of messages')
-        depth = 1
-        this.#state = 'first'
-      } else if (state === 'after') {
-        throw this.#malformed('the body is not valid JSON: text after the array')
-      } else if (c === CLOSE_BRACKET && state !== 'value') {
-        depth = 0
-        this.#state = 'after'
-      } else if (c === COMMA && state === 'comma') {
-        this.#state = 'value'
-      } else if (state === 'comma') {
-        throw this.#malformed('the body is not valid JSON: expected "," or "]" between messages')
-      } else if (c === OPEN_BRACE) {
-        depth = 2
-        start = i
-      } else {
-        throw this.#malformed(`message ${this.#messages.length} is not a protocol message (not an object)`)
-      }
-    }
-    this.#depth = depth
-    this.#inString = inString
-    this.#escaped = escaped
-    if (start >= 0) this.#parts.push(start === 0 ? text : text.slice(start))
-  }
-
-  #endExact(): Message<WireRow>[] {
-    if (this.#state === 'before') return this.#messages
-    if (this.#state !== 'after') throw this.#malformed('the body is not valid JSON: it ends inside the array')
-    return this.#messages
-  }
-
-  #element(last: string): void {
-    let text = last
-    if (this.#parts.length > 0) {
-      this.#parts.push(last)
-      text = this.#parts.join('')
-      this.#parts = []
-    }
-    this.#state = 'comma'
-    let message: unknown
-    try {
-      message = JSON.parse(text)
-    } catch (cause) {
-      throw new MalformedResponseError(this.#url, `message ${this.#messages.length} is not valid JSON`, { cause })
-    }
-    if (!isMessageShaped(message)) {
-      throw this.#malformed(`message ${this.#messages.length} is not a protocol message: ${text.slice(0, 200)}`)
-    }
-    this.#messages.push(message as Message<WireRow>)
-  }
-
-  #malformed(reason: string): MalformedResponseError {
-    return new MalformedResponseError(this.#url, reason)
-  }
-}
-
-/** Index of the quote closing the string opened at `open`, or -1 if it closes in a later piece. */
-function closingQuote(text: string, open: number): number {
-  let from = open + 1
-  for (;;) {
-    const quote = text.indexOf('"', from)
-    if (quote < 0) return -1
-    if (backslashesBefore(text, quote, open + 1) % 2 === 0) return quote
-    from = quote + 1
   }
 }
 
@@ -274,11 +149,4 @@ function isMessageShaped(message: unknown): boolean {
   const { key, value } = message as { key?: unknown; value?: unknown }
   const operation = (headers as { operation?: unknown }).operation
   return typeof key === 'string' && typeof value === 'object' && value !== null && typeof operation === 'string'
-}
-
-/** How many backslashes immediately precede index `end`, looking no further back than `from`. */
-function backslashesBefore(text: string, end: number, from: number): number {
-  let i = end - 1
-  while (i >= from && text.charCodeAt(i) === BACKSLASH) i--
-  return end - 1 - i
 }

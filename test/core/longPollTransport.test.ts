@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import {
   FetchError,
   MalformedResponseError,
@@ -140,6 +140,41 @@ describe('longPollRequest', () => {
       expect(error).toBeInstanceOf(MalformedResponseError)
       expect((error as MalformedResponseError).retryable).toBe(true)
       expect(response.bodyUsed).toBe(true)
+    }
+  })
+
+  it('a malformed body costs a bounded number of parse attempts, however many boundaries follow (MA3)', async () => {
+    const message = JSON.stringify({ headers: { control: 'up-to-date' } })
+    // An extra brace after the first message; every later piece holds a real-looking boundary.
+    const pieces = [`[${message}}`, ...Array.from({ length: 200 }, () => `,${message},${message}`), ']']
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const error = await request(piecewiseResponse(pieces.map((piece) => new TextEncoder().encode(piece)))).catch((caught: unknown) => caught)
+      expect(error).toBeInstanceOf(MalformedResponseError)
+      expect(parse.mock.calls.length).toBeLessThan(12)
+    } finally {
+      parse.mockRestore()
+    }
+  })
+
+  it('a boundary look-alike inside a string only delays parsing to the next piece', async () => {
+    const tricky = { key: 'a', value: { title: 'x},{y' }, headers: { operation: 'insert' } }
+    const plain = { key: 'b', value: { title: 'z' }, headers: { operation: 'insert' } }
+    const full = JSON.stringify([tricky, plain, plain])
+    const firstCut = full.indexOf('},{') + 3 // just after the look-alike inside the title
+    const secondCut = full.lastIndexOf('},{') + 3 // just after the real boundary before the last message
+    const pieces = [full.slice(0, firstCut), full.slice(firstCut, secondCut), full.slice(secondCut)]
+    const parse = vi.spyOn(JSON, 'parse')
+    try {
+      const result = await request(piecewiseResponse(pieces.map((piece) => new TextEncoder().encode(piece))))
+      expect(result).toMatchObject({ kind: 'ok', messages: [tricky, plain, plain] })
+      // Three parses of body text: the failed guess, the next piece's guess (two messages), the last message at the
+      // end. A fallback to the whole body would parse it all at the end instead.
+      const bodyParses = parse.mock.calls.map(([text]) => text as string).filter((text) => text.includes('"key"'))
+      expect(bodyParses).toHaveLength(3)
+      expect(bodyParses[2]).toBe('[' + full.slice(secondCut - 1))
+    } finally {
+      parse.mockRestore()
     }
   })
 
