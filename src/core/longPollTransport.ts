@@ -8,6 +8,8 @@
  * - LP3. `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
  *   untouched so callers can tell a cancel from a failure. The same holds for reading the body.
  * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
+ * - LP5. `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
+ *   offered the body's leading messages as they are parsed (MA4), and the result holds only the rest.
  */
 import type { FetchLike } from './fetchLike'
 import type { Message, WireRow } from './protocol'
@@ -25,9 +27,11 @@ export interface LongPollRequest {
   live: boolean
   signal: AbortSignal
   fetch: FetchLike
+  /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
+  stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
 }
 
-/** A 2xx response and its messages. */
+/** A 2xx response and its messages (those a `stage` consumer took are not in `messages`, LP5). */
 export interface LongPollMessages {
   kind: 'ok'
   meta: ResponseMeta
@@ -81,5 +85,5 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     }
     return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
-  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal) }
+  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
 }

@@ -10,6 +10,10 @@
  *   stream is cancelled.
  * - MA3. Parsing per piece (one `JSON.parse` up to a guessed boundary) is only an optimisation: text no guess could
  *   split is parsed whole at the end, so MA2 holds for any body (see `MessageArraySplitter`).
+ * - MA4. With `onGroup`, each group of whole messages parsed before the end is offered to it in order; a group it
+ *   takes (returns true) is not part of the result. Once it declines one, it is not asked again, so the messages it
+ *   took always precede the ones returned. A body that turns out malformed still rejects: the caller, which took
+ *   the groups, must undo what it did with them (the stream does, shapeStore.ts S8).
  */
 import type { Message, WireRow } from './protocol'
 import { abortReason } from './clock'
@@ -19,9 +23,14 @@ import { MalformedResponseError, NetworkError } from './errors'
  * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived (MA2), with
  * the same outcome as `parseMessageArray` on the whole text: the messages, or `MalformedResponseError` (MA1).
  */
-export async function readMessageArray(body: ReadableStream<Uint8Array>, url: string, signal: AbortSignal): Promise<Message<WireRow>[]> {
+export async function readMessageArray(
+  body: ReadableStream<Uint8Array>,
+  url: string,
+  signal: AbortSignal,
+  onGroup?: (messages: Message<WireRow>[]) => boolean,
+): Promise<Message<WireRow>[]> {
   const reader = body.getReader()
-  const splitter = new MessageArraySplitter(url)
+  const splitter = new MessageArraySplitter(url, onGroup)
   const decoder = new TextDecoder()
   try {
     for (;;) {
@@ -60,14 +69,16 @@ const MAX_FAILED_GUESSES = 4
  */
 class MessageArraySplitter {
   readonly #url: string
-  readonly #messages: Message<WireRow>[] = []
+  #messages: Message<WireRow>[] = []
   #failedGuesses = 0
+  #onGroup: ((messages: Message<WireRow>[]) => boolean) | undefined
   /** The text not parsed yet, which starts at the body's start or just after a `,` between elements. */
   #unparsed: string[] = []
   #atBodyStart = true
 
-  constructor(url: string) {
+  constructor(url: string, onGroup?: (messages: Message<WireRow>[]) => boolean) {
     this.#url = url
+    this.#onGroup = onGroup
   }
 
   push(text: string): void {
@@ -93,6 +104,11 @@ class MessageArraySplitter {
     this.#accept(values, group)
     this.#unparsed = [joined.slice(end + 1)]
     this.#atBodyStart = false
+    // MA4: only a group with nothing before it still held can be handed over, so order is kept.
+    if (this.#onGroup !== undefined && this.#messages.length === values.length) {
+      if (this.#onGroup(this.#messages)) this.#messages = []
+      else this.#onGroup = undefined
+    }
   }
 
   end(): Message<WireRow>[] {

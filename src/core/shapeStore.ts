@@ -25,6 +25,11 @@
  *   snapshot of the new version, so the chain always ends at the current snapshot or at a Map no longer published.
  *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
+ * - S8. Staging. `stage` applies the change messages of a response still being read to the pending layer at once
+ *   (so a large snapshot chunk's message objects die young) and records, per write, the value it replaced;
+ *   `settleStaged(false)` replays those records backwards, which restores the pending layer (and pending old values)
+ *   exactly, so a response that fails after staging leaves the store as it was (errors.ts E2). Staging never
+ *   publishes: control messages are not staged, and the stream settles before it applies the response's last part.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
@@ -39,6 +44,17 @@ export interface ShapeStoreOptions {
   now?: () => number
   /** Receives errors thrown by listeners; by default they are rethrown in a microtask (S6). */
   onListenerError?: (error: unknown) => void
+}
+
+/** Marks "no pending entry" in a staging record (S8). */
+const ABSENT: unique symbol = Symbol('absent')
+
+/** What staged writes replaced, in write order (S8). */
+interface StagingRecord<T> {
+  readonly keys: string[]
+  readonly pending: (T | undefined | typeof ABSENT)[]
+  readonly oldKeys: string[]
+  readonly old: (Partial<T> | undefined | typeof ABSENT)[]
 }
 
 interface ListenerEntry {
@@ -71,6 +87,7 @@ export class ShapeStore<T = Row> {
 
   #oldValues = new Map<string, Partial<T>>()
   #pendingOld = new Map<string, Partial<T> | undefined>()
+  #staging: StagingRecord<T> | undefined
 
   #keysEpoch = 0
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
@@ -95,6 +112,7 @@ export class ShapeStore<T = Row> {
 
   /** Applies parsed protocol messages atomically; publishes and notifies at most once (S2, S4). */
   applyBatch(messages: readonly Message<T>[]): void {
+    if (this.#staging !== undefined) throw new Error('ShapeStore.applyBatch while changes are staged: settle them first (S8)')
     let lastUpToDate = -1
     for (let i = messages.length - 1; i >= 0; i--) {
       const message = messages[i] as Message<T>
@@ -107,6 +125,37 @@ export class ShapeStore<T = Row> {
     const publication = lastUpToDate >= 0 ? this.#publish() : undefined
     for (let i = lastUpToDate + 1; i < messages.length; i++) this.#apply(messages[i] as Message<T>)
     if (publication) this.#notify(publication)
+  }
+
+  /**
+   * Applies change messages of a response still being read to the pending layer, undoably (S8). Throws on a control
+   * message: those belong to `applyBatch`.
+   */
+  stage(messages: readonly Message<T>[]): void {
+    this.#staging ??= { keys: [], pending: [], oldKeys: [], old: [] }
+    for (const message of messages) {
+      if (!isChangeMessage(message)) throw new Error('ShapeStore.stage takes change messages only')
+      this.#apply(message)
+    }
+  }
+
+  /** Ends staging: keeps the staged changes as part of the pending layer, or reverts them exactly (S8). */
+  settleStaged(keep: boolean): void {
+    const staging = this.#staging
+    this.#staging = undefined
+    if (staging === undefined || keep) return
+    for (let i = staging.keys.length - 1; i >= 0; i--) {
+      const key = staging.keys[i] as string
+      const previous = staging.pending[i]
+      if (previous === ABSENT) this.#pending.delete(key)
+      else this.#pending.set(key, previous)
+    }
+    for (let i = staging.oldKeys.length - 1; i >= 0; i--) {
+      const key = staging.oldKeys[i] as string
+      const previous = staging.old[i]
+      if (previous === ABSENT) this.#pendingOld.delete(key)
+      else this.#pendingOld.set(key, previous)
+    }
   }
 
   /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays (S2). */
@@ -179,25 +228,25 @@ export class ShapeStore<T = Row> {
     // Initial sync: nothing published shows through and no pending row has been seen by anyone, so an insert
     // needs no lookup (keeping the identity of an equal pending row is unobservable).
     if (message.headers.operation === 'insert' && this.#published.size === 0 && !this.#cleared) {
-      this.#pending.set(key, value)
+      this.#setPending(key, value)
       this.#forgetOldValue(key)
       return
     }
     const existing = this.#current(key)
     switch (message.headers.operation) {
       case 'insert':
-        this.#pending.set(key, existing !== undefined && shallowEqual(existing, value) ? existing : value)
+        this.#setPending(key, existing !== undefined && shallowEqual(existing, value) ? existing : value)
         this.#forgetOldValue(key)
         break
       case 'update': {
         // Merging changes nothing iff every field the update carries is already there with the same value (S4).
         const merged = existing === undefined ? value : carriesNoChange(existing, value) ? existing : ({ ...existing, ...value } as T)
-        this.#pending.set(key, merged)
-        this.#pendingOld.set(key, message.old_value)
+        this.#setPending(key, merged)
+        this.#setPendingOld(key, message.old_value)
         break
       }
       case 'delete':
-        this.#pending.set(key, undefined)
+        this.#setPending(key, undefined)
         this.#forgetOldValue(key)
         break
     }
@@ -205,7 +254,27 @@ export class ShapeStore<T = Row> {
 
   /** Without any old value around, an insert or delete has none to forget: skip the per-row Map write. */
   #forgetOldValue(key: string): void {
-    if (this.#oldValues.size > 0 || this.#pendingOld.size > 0) this.#pendingOld.set(key, undefined)
+    if (this.#oldValues.size > 0 || this.#pendingOld.size > 0) this.#setPendingOld(key, undefined)
+  }
+
+  #setPending(key: string, row: T | undefined): void {
+    const staging = this.#staging
+    if (staging !== undefined) {
+      const previous = this.#pending.get(key)
+      staging.keys.push(key)
+      staging.pending.push(previous === undefined && !this.#pending.has(key) ? ABSENT : previous)
+    }
+    this.#pending.set(key, row)
+  }
+
+  #setPendingOld(key: string, old: Partial<T> | undefined): void {
+    const staging = this.#staging
+    if (staging !== undefined) {
+      const previous = this.#pendingOld.get(key)
+      staging.oldKeys.push(key)
+      staging.old.push(previous === undefined && !this.#pendingOld.has(key) ? ABSENT : previous)
+    }
+    this.#pendingOld.set(key, old)
   }
 
   /** Moves the pending layer into the published state (S1–S5, S7); returns what changed, or undefined if nothing did. */

@@ -34,7 +34,7 @@ import { InvalidOptionsError, MalformedResponseError, NetworkError, ShapeError }
 import { defaultFetch } from './fetchLike'
 import { longPollRequest } from './longPollTransport'
 import { createMessageParser, parseSchemaHeader } from './parse'
-import { isUpToDate } from './protocol'
+import { isChangeMessage, isUpToDate } from './protocol'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
 import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
@@ -47,6 +47,10 @@ export interface StreamSink<T> {
   applyBatch(messages: readonly Message<T>[]): void
   /** A 409: drop pending rows (the published snapshot stays until the next up-to-date). */
   reset(): void
+  /** Change messages of a response still being read: pending only, undoable (`ShapeStore` S8). */
+  stage(messages: readonly Message<T>[]): void
+  /** Keeps what was staged, or reverts it exactly. */
+  settleStaged(keep: boolean): void
 }
 
 /** Options of a `ShapeStream`: the shape's options plus its dependencies. */
@@ -266,16 +270,36 @@ export class ShapeStream<T = Row> {
       extraParams: runner?.extraParams,
     })
     if (runner) return this.#runLive(runner, url, inputs.headers, signal)
-    const result = await this.#longPoll(url, inputs.headers, position.live, signal)
-    if (signal.aborted) throw abortReason(signal)
-    if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
-    if (result.kind === 'not-modified') return this.#notModified(result, position, url)
-    this.#applyResponse(result.meta, result.messages, position, url)
+    try {
+      const result = await this.#longPoll(url, inputs.headers, position.live, signal)
+      if (signal.aborted) throw abortReason(signal)
+      if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
+      if (result.kind === 'not-modified') return this.#notModified(result, position, url)
+      this.#applyResponse(result.meta, result.messages, position, url)
+    } catch (error) {
+      // Whatever this response staged is undone: a failed response leaves the store as it was (E2, S8).
+      this.#store.settleStaged(false)
+      throw error
+    }
+  }
+
+  /**
+   * The consumer that stages a non-live body's leading change messages in the store while the rest is read (LP5,
+   * MA4, S8), so a large snapshot chunk's message objects die young. It declines a group holding a control message.
+   */
+  #stager(meta: ResponseMeta): (messages: Message<WireRow>[]) => boolean {
+    const schema = this.#schemaFor(meta.handle, meta.schema)
+    return (messages) => {
+      for (const message of messages) if (!isChangeMessage(message)) return false
+      this.#store.stage(this.#parserFor(schema ?? {}).parseMessages(messages))
+      return true
+    }
   }
 
   async #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal): Promise<LongPollResult> {
     const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
-    if (!live || timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch })
+    if (!live) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch, stage: (meta) => this.#stager(meta) })
+    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch })
     const watchdog = new AbortController()
     let expired = false
     const timer = this.#clock.setTimeout(() => {
@@ -310,6 +334,8 @@ export class ShapeStream<T = Row> {
     const last = messages[messages.length - 1]
     if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
     const parsed = messages.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(messages) : []
+    // Nothing can fail past this point: what was staged becomes part of the batch (S8).
+    this.#store.settleStaged(true)
     if (parsed.length > 0) this.#store.applyBatch(parsed)
     this.#retry.succeeded()
     this.#dispatch({

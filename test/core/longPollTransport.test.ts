@@ -178,6 +178,38 @@ describe('longPollRequest', () => {
     }
   })
 
+  it('offers leading groups to stage while reading; a declined group ends the offers, and the result holds the rest (LP5, MA4)', async () => {
+    const messages = Array.from({ length: 6 }, (_, index) => ({ key: `k${index}`, value: { id: index }, headers: { operation: 'insert' } }))
+    const text = JSON.stringify(messages)
+    // Cut just after messages 1 and 3 (each cut leaves a `},{` guess in its piece), so groups arrive as [0], [1, 2], …
+    const pieces = [text.indexOf('"k1"') + 2, text.indexOf('"k3"') + 2, text.indexOf('"k5"') + 2]
+    for (const declineAt of [Infinity, 1]) {
+      const offered: string[][] = []
+      const server = new FakeShapeServer()
+      const result = longPollRequest({
+        url: URL_,
+        headers: {},
+        live: false,
+        signal: new AbortController().signal,
+        fetch: server.fetch,
+        stage: (meta) => {
+          expect(meta.handle).toBe(HANDLE)
+          return (group) => {
+            offered.push(group.map((message) => (message as { key: string }).key))
+            return offered.length - 1 < declineAt
+          }
+        },
+      })
+      ;(await server.nextRequest()).respond(piecewiseResponse(cutBytes(text, pieces)))
+      const outcome = await result
+      const returned = outcome.kind === 'ok' ? outcome.messages.map((message) => (message as { key: string }).key) : []
+      const taken = offered.slice(0, Math.min(declineAt, offered.length)).flat()
+      expect([...taken, ...returned]).toEqual(messages.map((message) => message.key))
+      if (declineAt === 1) expect(offered).toHaveLength(2)
+      else expect(taken.length).toBeGreaterThan(0)
+    }
+  })
+
   it('a body that fails while being read is a NetworkError', async () => {
     let sent = false
     const body = new ReadableStream<Uint8Array>({

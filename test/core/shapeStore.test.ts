@@ -579,6 +579,72 @@ describe('ShapeStore notifications', () => {
   })
 })
 
+describe('ShapeStore staging (S8)', () => {
+  /** Everything observable about the pending layer: what the next up-to-date would publish, and old values. */
+  const outcome = (store: ShapeStore) => {
+    store.applyBatch([utd])
+    const rows = Object.fromEntries(store.getSnapshot().keys.map((key) => [key, store.getSnapshot().rows.get(key)]))
+    const old = Object.fromEntries(store.getSnapshot().keys.map((key) => [key, store.getOldValue(key)]))
+    return { rows, old, keys: store.getSnapshot().keys }
+  }
+
+  it('staged changes publish with the next up-to-date exactly as if the whole response had been applied at once', () => {
+    const staged = new ShapeStore()
+    const whole = new ShapeStore()
+    const first = [ins('a', { v: 1 }), ins('b', { v: 2 })]
+    const second = [upd('a', { v: 3 }, { v: 1 }), del('b'), ins('c', { v: 4 })]
+    staged.stage(first)
+    staged.stage(second)
+    expect(staged.getSnapshot().isUpToDate).toBe(false)
+    staged.settleStaged(true)
+    staged.applyBatch([ins('d', { v: 5 }), utd])
+    whole.applyBatch([...first, ...second, ins('d', { v: 5 }), utd])
+    expect(outcome(staged)).toEqual(outcome(whole))
+  })
+
+  it('settleStaged(false) restores the pending layer exactly, whatever was pending or published before', () => {
+    let seed = 11
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return (seed >>> 16) % n
+    }
+    const batch = (size: number, step: number): Msg[] =>
+      Array.from({ length: size }, () => {
+        const key = `k${random(12)}`
+        const op = random(3)
+        return op === 0 ? ins(key, { v: step }) : op === 1 ? upd(key, { v: -step }, { v: step }) : del(key)
+      })
+    for (let round = 0; round < 200; round++) {
+      const reverted = new ShapeStore()
+      const control = new ShapeStore()
+      // The same history on both: maybe a published state, maybe pending changes on top of it.
+      const history = [batch(random(6), 1), batch(random(6), 2)]
+      const published = random(2) === 0
+      for (const store of [reverted, control]) store.applyBatch([...history[0]!, ...(published ? [utd] : [])])
+      const pendingOnTop = history[1]!
+      reverted.applyBatch(pendingOnTop)
+      control.applyBatch(pendingOnTop)
+      reverted.stage(batch(1 + random(8), 3))
+      reverted.stage(batch(random(4), 4))
+      reverted.settleStaged(false)
+      expect(outcome(reverted)).toEqual(outcome(control))
+    }
+  })
+
+  it('never publishes while staging, and refuses control messages and a batch before settling', () => {
+    const store = new ShapeStore()
+    const listener = vi.fn()
+    store.subscribe(listener)
+    expect(() => store.stage([utd])).toThrow(/change messages only/)
+    store.stage([ins('a', { v: 1 })])
+    expect(listener).not.toHaveBeenCalled()
+    expect(() => store.applyBatch([utd])).toThrow(/settle/)
+    store.settleStaged(false)
+    store.applyBatch([utd])
+    expect(store.getSnapshot().rows.size).toBe(0)
+  })
+})
+
 describe('ShapeStore metadata', () => {
   it('sets lastSyncedAt from the injected clock at every batch with up-to-date', () => {
     let time = 100

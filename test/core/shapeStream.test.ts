@@ -371,6 +371,36 @@ describe('ShapeStream: retryable errors', () => {
     stream.stop()
   })
 
+  it.each([
+    ['the connection drops', (controller: ReadableStreamDefaultController<Uint8Array>) => controller.error(new TypeError('terminated'))],
+    ['the rest is not JSON', (controller: ReadableStreamDefaultController<Uint8Array>) => {
+      controller.enqueue(new TextEncoder().encode('{"key":'))
+      controller.close()
+    }],
+  ])('a snapshot chunk whose body fails after its first messages were staged leaves nothing behind when %s (S8)', async (_name, fail) => {
+    const { server, clock, store, stream } = streamHarness()
+    stream.start()
+    // The first part holds whole messages (staged as it arrives), then the body fails.
+    const part = JSON.stringify([snapshotRow(1, 'from the failed body'), snapshotRow(2, 'from the failed body')]).slice(0, -1) + ','
+    let pulls = 0
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (pulls++ === 0) controller.enqueue(new TextEncoder().encode(part))
+        else fail(controller)
+      },
+    })
+    const headers = snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [] }).headers
+    ;(await server.nextRequest()).respond(new Response(body, { status: 200, headers }))
+    await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
+    clock.advance(1000)
+    const retry = await server.nextRequest()
+    expect(retry.params.get('offset')).toBe('-1')
+    retry.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [snapshotRow(3, 'from the retry')] }))
+    await stream.whenUpToDate()
+    expect(store.getSnapshot().data).toEqual([{ id: 3, title: 'from the retry' }])
+    stream.stop()
+  })
+
   it('treats a malformed electric-schema header as a typed, retryable error', async () => {
     const { server, clock, store, stream } = streamHarness()
     stream.start()
