@@ -71,6 +71,8 @@ class MessageArraySplitter {
   readonly #url: string
   #messages: Message<WireRow>[] = []
   #failedGuesses = 0
+  /** Messages accepted so far, including those handed to `onGroup`: the index error messages name. */
+  #accepted = 0
   #onGroup: ((messages: Message<WireRow>[]) => boolean) | undefined
   /** The text not parsed yet, which starts at the body's start or just after a `,` between elements. */
   #unparsed: string[] = []
@@ -131,9 +133,10 @@ class MessageArraySplitter {
       const message: unknown = values[i]
       if (!isMessageShaped(message)) {
         const shown = JSON.stringify(message)?.slice(0, 200) ?? text.slice(0, 200)
-        throw new MalformedResponseError(this.#url, `message ${this.#messages.length} is not a protocol message: ${shown}`)
+        throw new MalformedResponseError(this.#url, `message ${this.#accepted} is not a protocol message: ${shown}`)
       }
       this.#messages.push(message as Message<WireRow>)
+      this.#accepted += 1
     }
   }
 }

@@ -210,6 +210,26 @@ describe('longPollRequest', () => {
     }
   })
 
+  it('names a bad message by its index in the whole body, also after groups were staged', async () => {
+    const good = (index: number) => JSON.stringify({ key: `k${index}`, value: {}, headers: { operation: 'insert' } })
+    const text = `[${good(0)},${good(1)},${good(2)},${good(3)},{"x":1},${good(5)}]`
+    const server = new FakeShapeServer()
+    const staged: number[] = []
+    const result = longPollRequest({
+      url: URL_,
+      headers: {},
+      live: false,
+      signal: new AbortController().signal,
+      fetch: server.fetch,
+      stage: () => (group) => staged.push(group.length) > 0,
+    })
+    ;(await server.nextRequest()).respond(piecewiseResponse(cutBytes(text, [text.indexOf('"k2"') + 2])))
+    const error = await result.catch((caught: unknown) => caught)
+    expect(staged).toEqual([2])
+    expect(error).toBeInstanceOf(MalformedResponseError)
+    expect((error as Error).message).toContain('message 4 is not a protocol message')
+  })
+
   it('a body that fails while being read is a NetworkError', async () => {
     let sent = false
     const body = new ReadableStream<Uint8Array>({
