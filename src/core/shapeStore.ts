@@ -258,13 +258,18 @@ export class ShapeStore<T = Row> {
   }
 
   #setPending(key: string, row: T | undefined): void {
+    const pending = this.#pending
     const staging = this.#staging
-    if (staging !== undefined) {
-      const previous = this.#pending.get(key)
-      staging.keys.push(key)
-      staging.pending.push(previous === undefined && !this.#pending.has(key) ? ABSENT : previous)
+    if (staging === undefined) {
+      pending.set(key, row)
+      return
     }
-    this.#pending.set(key, row)
+    // One lookup: an undefined previous value was absent iff the write grew the Map.
+    const previous = pending.get(key)
+    const size = pending.size
+    pending.set(key, row)
+    staging.keys.push(key)
+    staging.pending.push(previous === undefined && pending.size > size ? ABSENT : previous)
   }
 
   #setPendingOld(key: string, old: Partial<T> | undefined): void {
