@@ -178,6 +178,14 @@ describe('longPollRequest', () => {
     }
   })
 
+  /** A non-live request with a `stage` option, answered with `response`. */
+  async function stagedRequest(stage: NonNullable<LongPollRequest['stage']>, response: Response): Promise<ReturnType<typeof longPollRequest>> {
+    const server = new FakeShapeServer()
+    const result = longPollRequest({ url: URL_, headers: {}, live: false, signal: new AbortController().signal, fetch: server.fetch, stage })
+    ;(await server.nextRequest()).respond(response)
+    return result
+  }
+
   it('offers leading groups to stage while reading; a declined group ends the offers, and the result holds the rest (LP5, MA4)', async () => {
     const messages = Array.from({ length: 6 }, (_, index) => ({ key: `k${index}`, value: { id: index }, headers: { operation: 'insert' } }))
     const text = JSON.stringify(messages)
@@ -185,23 +193,14 @@ describe('longPollRequest', () => {
     const pieces = [text.indexOf('"k1"') + 2, text.indexOf('"k3"') + 2, text.indexOf('"k5"') + 2]
     for (const declineAt of [Infinity, 1]) {
       const offered: string[][] = []
-      const server = new FakeShapeServer()
-      const result = longPollRequest({
-        url: URL_,
-        headers: {},
-        live: false,
-        signal: new AbortController().signal,
-        fetch: server.fetch,
-        stage: (meta) => {
-          expect(meta.handle).toBe(HANDLE)
-          return (group) => {
-            offered.push(group.map((message) => (message as { key: string }).key))
-            return offered.length - 1 < declineAt
-          }
-        },
-      })
-      ;(await server.nextRequest()).respond(piecewiseResponse(cutBytes(text, pieces)))
-      const outcome = await result
+      const stage: NonNullable<LongPollRequest['stage']> = (meta) => {
+        expect(meta.handle).toBe(HANDLE)
+        return (group) => {
+          offered.push(group.map((message) => (message as { key: string }).key))
+          return offered.length - 1 < declineAt
+        }
+      }
+      const outcome = await stagedRequest(stage, piecewiseResponse(cutBytes(text, pieces)))
       const returned = outcome.kind === 'ok' ? outcome.messages.map((message) => (message as { key: string }).key) : []
       const taken = offered.slice(0, Math.min(declineAt, offered.length)).flat()
       expect([...taken, ...returned]).toEqual(messages.map((message) => message.key))
@@ -213,18 +212,9 @@ describe('longPollRequest', () => {
   it('names a bad message by its index in the whole body, also after groups were staged', async () => {
     const good = (index: number) => JSON.stringify({ key: `k${index}`, value: {}, headers: { operation: 'insert' } })
     const text = `[${good(0)},${good(1)},${good(2)},${good(3)},{"x":1},${good(5)}]`
-    const server = new FakeShapeServer()
     const staged: number[] = []
-    const result = longPollRequest({
-      url: URL_,
-      headers: {},
-      live: false,
-      signal: new AbortController().signal,
-      fetch: server.fetch,
-      stage: () => (group) => staged.push(group.length) > 0,
-    })
-    ;(await server.nextRequest()).respond(piecewiseResponse(cutBytes(text, [text.indexOf('"k2"') + 2])))
-    const error = await result.catch((caught: unknown) => caught)
+    const response = piecewiseResponse(cutBytes(text, [text.indexOf('"k2"') + 2]))
+    const error = await stagedRequest(() => (group) => staged.push(group.length) > 0, response).catch((caught: unknown) => caught)
     expect(staged).toEqual([2])
     expect(error).toBeInstanceOf(MalformedResponseError)
     expect((error as Error).message).toContain('message 4 is not a protocol message')
