@@ -115,6 +115,7 @@ export class ShapeStream<T = Row> {
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
   #parser: { schema: Schema; parser: MessageParser<T> } | undefined
+  #headerSchema: { header: string; schema: Schema } | undefined
   #disposed = false
 
   constructor(options: ShapeStreamOptions<T>) {
@@ -426,7 +427,10 @@ export class ShapeStream<T = Row> {
   #schemaFor(handle: string, header: string | undefined): Schema | undefined {
     const state = this.#state
     if (state.schema !== undefined && state.handle === handle) return state.schema
-    return header === undefined ? undefined : parseSchemaHeader(header)
+    if (header === undefined) return undefined
+    // The stager and the response's last part ask for the same header: one Schema, so one compiled parser.
+    if (this.#headerSchema?.header !== header) this.#headerSchema = { header, schema: parseSchemaHeader(header) }
+    return this.#headerSchema.schema
   }
 
   #parserFor(schema: Schema): MessageParser<T> {
