@@ -3,9 +3,10 @@
  * `live-shapes dev`: the development shape server on the command line.
  *
  *   live-shapes dev [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--database-url URL] [--long-poll-timeout MS]
+ *                   [--secret S]
  *
  * Embedded PGlite by default (in memory, or persisted in `--data-dir`); PostgreSQL logical replication when
- * `--database-url` or `DATABASE_URL` is set.
+ * `--database-url` or `DATABASE_URL` is set. `--secret` (or `ELECTRIC_SECRET`) makes shape requests carry it.
  *
  * Invariants:
  * - L1. Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
@@ -32,6 +33,8 @@ export interface DevServerOptions {
   /** Use PostgreSQL logical replication instead of PGlite. */
   databaseUrl?: string
   longPollTimeoutMs?: number
+  /** Shape requests must carry it as `secret` (or `api_secret`); open when omitted. */
+  secret?: string
 }
 
 /** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
@@ -68,6 +71,7 @@ Options:
   --data-dir <dir>         persist the embedded PGlite database in <dir> (default: in memory)
   --database-url <url>     use PostgreSQL logical replication (default: env DATABASE_URL, else PGlite)
   --long-poll-timeout <ms> how long live requests are held without changes (default 20000)
+  --secret <secret>        require ?secret=<secret> on shape requests (default: env ELECTRIC_SECRET, else open)
   -h, --help               show this help`
 
 /**
@@ -87,6 +91,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const handler = createShapeHandler({
     source,
     ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),
+    ...(options.secret === undefined ? {} : { secret: options.secret }),
   })
   let server: Awaited<ReturnType<typeof serveNode>>
   try {
@@ -134,6 +139,8 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   const port = integer('port', values.port, 0, 65_535)
   const longPollTimeoutMs = integer('long-poll-timeout', values['long-poll-timeout'], 1, 3_600_000)
   const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
+  const secret = values.secret ?? (env['ELECTRIC_SECRET'] || undefined)
+  if (secret === '') throw new CliUsageError('--secret must not be empty')
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
@@ -143,6 +150,7 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(values['data-dir'] === undefined ? {} : { dataDir: values['data-dir'] }),
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs }),
+    ...(secret === undefined ? {} : { secret }),
   }
 }
 
@@ -157,6 +165,7 @@ function parseDevArgv(argv: readonly string[]) {
       'data-dir': { type: 'string' },
       'database-url': { type: 'string' },
       'long-poll-timeout': { type: 'string' },
+      secret: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -203,7 +212,7 @@ export async function main(
       : options.dataDir !== undefined
         ? `PGlite in ${options.dataDir}`
         : 'PGlite in memory (write to it through the server\'s source, or pass --data-dir)'
-  io.out(`live-shapes dev: serving ${server.url}/v1/shape on ${backing}`)
+  io.out(`live-shapes dev: serving ${server.url}/v1/shape on ${backing}${options.secret === undefined ? '' : ', secret required'}`)
   return { exitCode: 0, server }
 }
 

@@ -8,6 +8,9 @@
  * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers.
  * - A2. `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
  *   (the caller owns it).
+ * - A3. With `secret` set, every `GET`/`HEAD`/`DELETE /v1/shape` must carry it as the `secret` param (or the legacy
+ *   `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else is read
+ *   (protocol §1.4). Preflight and health stay open. Without `secret` the server is open, as Electric's insecure mode.
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
@@ -32,6 +35,8 @@ export interface ShapeHandlerOptions {
   clock?: Clock
   /** Uniform in [0, 1); used for cursor bumps. Default `Math.random`. */
   random?: () => number
+  /** When set, shape requests must carry it as `secret` (or `api_secret`), as with Electric's `ELECTRIC_SECRET` (A3). */
+  secret?: string
 }
 
 /** A request handler with a `close()` that ends every shape. */
@@ -55,6 +60,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     chunkBytes: options.chunkBytes ?? 10 * 1024 * 1024,
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,
+    secret: options.secret,
   }
   const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes })
   let stamp = 0
@@ -74,6 +80,21 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
   return Object.assign(handler, { close: () => registry.close() })
 }
 
+/** A3: the request carries the handler's secret, or the handler has none. */
+function authorized(request: Request, secret: string | undefined): boolean {
+  if (secret === undefined) return true
+  const params = new URL(request.url).searchParams
+  const given = params.get('secret') ?? params.get('api_secret')
+  return given !== null && sameText(given, secret)
+}
+
+/** String equality whose time does not depend on where the strings first differ. */
+function sameText(a: string, b: string): boolean {
+  let difference = a.length ^ b.length
+  for (let index = 0; index < b.length; index++) difference |= (a.charCodeAt(index) || 0) ^ b.charCodeAt(index)
+  return difference === 0
+}
+
 async function route(request: Request, context: HandlerContext): Promise<Response> {
   // Suffix match, so the handler can be mounted under a prefix (`/api/v1/shape`) by a framework route.
   const path = new URL(request.url).pathname.replace(/\/+$/, '')
@@ -83,6 +104,9 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
       : json(405, { message: 'Method not allowed' })
   }
   if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
+  if (request.method !== 'OPTIONS' && !authorized(request, context.options.secret)) {
+    return errorResponse(request, 401, { message: 'Unauthorized - Invalid API secret' })
+  }
   switch (request.method) {
     case 'GET':
       return serveShape(request, context)

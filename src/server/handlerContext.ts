@@ -13,6 +13,8 @@ export interface ResolvedHandlerOptions {
   chunkBytes: number
   clock: Clock
   random: () => number
+  /** Required `secret` param of shape requests, if any (handler.ts A3). */
+  secret: string | undefined
 }
 
 export interface HandlerContext {

@@ -18,6 +18,9 @@ describe('live-shapes arguments', () => {
       databaseUrl: 'postgresql://c/d',
     })
     expect(parseDevArgs(['--help'])).toBe('help')
+    expect(parseDevArgs(['dev', '--secret', 's3'], { ELECTRIC_SECRET: 'env' })).toEqual({ secret: 's3' })
+    expect(parseDevArgs(['dev'], { ELECTRIC_SECRET: 'env' })).toEqual({ secret: 'env' })
+    expect(parseDevArgs(['dev'], { ELECTRIC_SECRET: '' })).toEqual({})
   })
 
   it.each([
@@ -28,6 +31,7 @@ describe('live-shapes arguments', () => {
     [['serve'], /unknown command: serve/],
     [[], /missing command/],
     [['dev', '--nope'], /nope/],
+    [['dev', '--secret', ''], /--secret must not be empty/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(CliUsageError)
     expect(() => parseDevArgs(argv)).toThrow(message)

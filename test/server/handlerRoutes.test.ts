@@ -26,4 +26,34 @@ describe('handler routes', () => {
       errors: { handle: ["can't be blank when shape definition is missing"] },
     })
   })
+
+  describe('with a secret (A3)', () => {
+    const secured = createShapeHandler({
+      source: createMemorySource({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] }),
+      secret: 'open sesame',
+    })
+    const shapeUrl = (extra: string) => `http://t/v1/shape?table=items&offset=-1${extra}`
+
+    it.each([
+      ['no secret', ''],
+      ['a wrong secret', '&secret=nope'],
+      ['a longer secret that starts like it', '&secret=open%20sesame%21'],
+      ['a prefix of it', '&secret=open'],
+    ])('refuses a request with %s: 401 with Electric\'s body, before the shape is looked at', async (_name, extra) => {
+      for (const method of ['GET', 'HEAD', 'DELETE']) {
+        const response = await secured(new Request(shapeUrl(extra), { method }))
+        expect(response.status).toBe(401)
+        if (method !== 'HEAD') expect(await response.json()).toEqual({ message: 'Unauthorized - Invalid API secret' })
+      }
+      // Even a request that would be a 400 is a 401 first.
+      expect((await secured(new Request(`http://t/v1/shape?offset=-1${extra}`))).status).toBe(401)
+    })
+
+    it('serves with secret or the legacy api_secret; preflight and health stay open', async () => {
+      expect((await secured(new Request(shapeUrl('&secret=open%20sesame')))).status).toBe(200)
+      expect((await secured(new Request(shapeUrl('&api_secret=open%20sesame')))).status).toBe(200)
+      expect((await secured(new Request(shapeUrl(''), { method: 'OPTIONS', headers: { origin: 'http://app' } }))).status).toBe(204)
+      expect((await secured(new Request('http://t/v1/health'))).status).toBe(200)
+    })
+  })
 })

@@ -73,6 +73,15 @@ describe('interop with @electric-sql/client', () => {
       })
     }
   }
+  it('syncs from a server that requires a secret when the client sends it as a param', async () => {
+    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000, secret: 'electric-secret' })
+    const { shape, urls } = open({ secret: 'electric-secret' })
+    expect(sortById(await shape.rows)).toEqual(parsedItems(server.source.rows('items')))
+    server.source.insert('items', { id: 3, title: 'three', n: 3 })
+    await shapeRowsSatisfy(shape, matchesSource)
+    expect(urls.every((url) => new URL(url).searchParams.get('secret') === 'electric-secret')).toBe(true)
+  })
+
   it('long-poll with where and params: rows move in and out of the shape', async () => {
     server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
     const { shape } = open({ where: 'n >= $1', 'params[1]': '2' })

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { FetchError } from '../../src/core/errors'
+import { ShapeClient } from '../../src/core/shapeClient'
 import { createTestShapeServer } from '../../src/testing'
 
 const items = {
@@ -46,4 +48,28 @@ describe('createTestShapeServer', () => {
     expect((await held).status).toBe(409)
     expect(await stream.text()).toBe('')
   })
+
+  it('with a secret, a client without it gets a typed 401 and recovers when onError supplies it', async () => {
+    const server = createTestShapeServer({ tables: [items], secret: 's3cret' })
+    const client = new ShapeClient({ fetch: server.fetch, visibility: null })
+    const seen: unknown[] = []
+    const shape = client.shape({
+      url: server.url,
+      params: { table: 'items' },
+      onError: (error) => {
+        seen.push(error)
+        return { params: { secret: 's3cret' } }
+      },
+    })
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    expect(seen).toHaveLength(1)
+    expect(seen[0]).toBeInstanceOf(FetchError)
+    expect(seen[0]).toMatchObject({ status: 401, retryable: false, json: { message: 'Unauthorized - Invalid API secret' } })
+    expect(shape.getSnapshot().data).toEqual([{ id: 1, done: false }])
+    release()
+    client.dispose()
+    await server.close()
+  })
 })
+
