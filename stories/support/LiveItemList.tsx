@@ -4,6 +4,7 @@
 import type { ReactNode } from 'react'
 import { useShape } from '../../src/index'
 import { itemsShape } from './itemsShape'
+import { ItemsView } from './ItemsView'
 import { useStoryFixture } from './StoryFixture'
 import type { Item } from './storyFixture'
 
@@ -19,16 +20,8 @@ export interface LiveItemListProps {
  */
 export function LiveItemList({ where }: LiveItemListProps): ReactNode {
   const fixture = useStoryFixture()
-  const { data, isLoading, error } = useShape<Item>(itemsShape(fixture.url, where === undefined ? {} : { where }))
+  const { data, isLoading, error } = useShape<Item>(itemsShape(fixture.url, { where }))
   if (error) return <p role="alert">Could not load items: {error.message}</p>
   if (isLoading) return <p data-testid="items-loading">Loading items…</p>
-  return (
-    <ul aria-label="Items" data-testid="items">
-      {data.map((item) => (
-        <li key={item.id} data-testid={`item-${item.id}`}>
-          #{item.id} {item.title} · v{item.version}
-        </li>
-      ))}
-    </ul>
-  )
+  return <ItemsView items={data} />
 }

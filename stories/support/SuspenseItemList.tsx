@@ -6,6 +6,7 @@ import { Component, Suspense } from 'react'
 import type { ReactNode } from 'react'
 import { useSuspenseShape } from '../../src/index'
 import { itemsShape } from './itemsShape'
+import { ItemsView } from './ItemsView'
 import { useStoryFixture } from './StoryFixture'
 import type { Item } from './storyFixture'
 
@@ -34,16 +35,8 @@ class ErrorBoundary extends Component<{ children?: ReactNode }, BoundaryState> {
 
 function SuspendedItems({ where }: { where: string | undefined }): ReactNode {
   const fixture = useStoryFixture()
-  const { data } = useSuspenseShape<Item>(itemsShape(fixture.url, where === undefined ? {} : { where }))
-  return (
-    <ul aria-label="Items" data-testid="items">
-      {data.map((item) => (
-        <li key={item.id} data-testid={`item-${item.id}`}>
-          #{item.id} {item.title} · v{item.version}
-        </li>
-      ))}
-    </ul>
-  )
+  const { data } = useSuspenseShape<Item>(itemsShape(fixture.url, { where }))
+  return <ItemsView items={data} />
 }
 
 /** Props of `SuspenseItemList`. */

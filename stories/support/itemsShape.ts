@@ -10,7 +10,10 @@ import type { Item } from './storyFixture'
  * @example
  * useShape<Item>(itemsShape(fixture.url))
  */
-export function itemsShape(url: string, extra: { where?: string; liveSse?: boolean } = {}): ShapeHookOptions<Item> {
+export function itemsShape(
+  url: string,
+  extra: { where?: string | undefined; liveSse?: boolean | undefined } = {},
+): ShapeHookOptions<Item> {
   return {
     url,
     params: { table: ITEMS_TABLE, ...(extra.where === undefined ? {} : { where: extra.where }) },

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { PGlite } from '@electric-sql/pglite'
 import { createPGliteSource } from '../../../src/server/sources/pglite'
 import { pgliteFixtures } from '../support/sqlFixture'
-import { describeSqlSourceCases, recordTransactions, replay, visibleIn } from '../support/sqlSourceCases'
+import { visibleIn } from '../../../src/server/shapeRegistry'
+import { describeSqlSourceCases, racingTable, recordTransactions, replay } from '../support/sqlSourceCases'
 
 const fixtures = pgliteFixtures()
 const factory = { ...fixtures, exec: async (sql: string) => void (await (await fixtures.source()).db.exec(sql)) }
@@ -17,16 +18,7 @@ describe('pglite source', { timeout: 30_000 }, () => {
   it('puts each transaction queued around a snapshot either in it or after it, never both, never neither (S3, G4)', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
-    const table = await fixture.createTable({
-      name: 'racing',
-      columns: [
-        { name: 'id', type: 'int4', primaryKey: true },
-        { name: 'n', type: 'int4' },
-      ],
-    })
-    const description = await source.describeTable('public', table)
-    if (description === undefined) throw new Error('table not described')
-    const recorder = recordTransactions(source)
+    const { table, description, recorder } = await racingTable(source, fixture)
     const insert = (id: number) => source.db.query(`INSERT INTO "${table}" (id, n) VALUES ($1, $1)`, [id])
     // PGlite runs queued work in call order: the snapshot lands between the writes issued before and after it.
     const before = [insert(1), source.db.transaction(async (tx) => {

@@ -2,7 +2,8 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { createPostgresSource, ReplicationStreamError } from '../../../src/server/sources/postgres'
 import { postgresFixtures } from '../support/sqlFixture'
-import { describeSqlSourceCases, recordTransactions, replay, visibleIn } from '../support/sqlSourceCases'
+import { visibleIn } from '../../../src/server/shapeRegistry'
+import { describeSqlSourceCases, racingTable, recordTransactions, replay } from '../support/sqlSourceCases'
 
 const databaseUrl = inject('databaseUrl')
 const fixtures = postgresFixtures(databaseUrl)
@@ -18,16 +19,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
   it('never puts a transaction both in a snapshot and after it, nor in neither, with commits racing it (S3)', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
-    const table = await fixture.createTable({
-      name: 'racing',
-      columns: [
-        { name: 'id', type: 'int4', primaryKey: true },
-        { name: 'n', type: 'int4' },
-      ],
-    })
-    const description = await source.describeTable('public', table)
-    if (description === undefined) throw new Error('table not described')
-    const recorder = recordTransactions(source)
+    const { table, description, recorder } = await racingTable(source, fixture)
     const open = new pg.Client({ connectionString: databaseUrl })
     await open.connect()
     try {

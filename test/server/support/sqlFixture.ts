@@ -89,6 +89,35 @@ function createTableSql(def: Parameters<SourceFixture['createTable']>[0], table:
   return `CREATE TABLE ${quoteIdent(table)} (${columns.join(', ')})${replica}`
 }
 
+/** How a fixture reaches its database: parameterised writes, DDL scripts, and a transaction. */
+interface SqlAccess {
+  execute: Execute
+  /** Runs a script of one or more statements without parameters. */
+  ddl(sql: string): Promise<unknown>
+  transaction(run: (execute: Execute) => Promise<void>): Promise<void>
+}
+
+/** A fixture over `source`; the tables it created are dropped by `close()`. */
+function sqlFixture<S extends ChangeSource>(source: S, { execute, ddl, transaction }: SqlAccess): SourceFixture & { source: S } {
+  const tables: string[] = []
+  return {
+    source,
+    ...writes(execute),
+    async createTable(def) {
+      const table = uniqueTableName(def.name)
+      await ddl(createTableSql(def, table))
+      tables.push(table)
+      return table
+    },
+    async transaction(fn) {
+      await transaction((inTransaction) => fn(writes(inTransaction)))
+    },
+    async close() {
+      for (const table of tables.splice(0)) await ddl(`DROP TABLE IF EXISTS ${quoteIdent(table)}`)
+    },
+  }
+}
+
 /** Fixtures over one PGlite source per file; tables live in `public`. */
 export function pgliteFixtures(): SqlFixtureFactory<PGliteSource> {
   let shared: Promise<PGliteSource> | undefined
@@ -100,23 +129,11 @@ export function pgliteFixtures(): SqlFixtureFactory<PGliteSource> {
     source,
     async makeFixture() {
       const live = await source()
-      const tables: string[] = []
-      return {
-        source: live,
-        ...writes(onDb(live.db)),
-        async createTable(def) {
-          const table = uniqueTableName(def.name)
-          await live.db.exec(createTableSql(def, table))
-          tables.push(table)
-          return table
-        },
-        async transaction(fn) {
-          await live.db.transaction((tx) => fn(writes(onDb(tx))))
-        },
-        async close() {
-          for (const table of tables.splice(0)) await live.db.exec(`DROP TABLE IF EXISTS ${quoteIdent(table)}`)
-        },
-      }
+      return sqlFixture(live, {
+        execute: onDb(live.db),
+        ddl: (sql) => live.db.exec(sql),
+        transaction: (run) => live.db.transaction((tx) => run(onDb(tx))),
+      })
     },
     async dispose() {
       if (shared !== undefined) await (await shared).close()
@@ -136,22 +153,14 @@ export function postgresFixtures(databaseUrl: string): SqlFixtureFactory<Postgre
     pool,
     source,
     async makeFixture() {
-      const live = await source()
-      const tables: string[] = []
-      return {
-        source: live,
-        ...writes(onPool),
-        async createTable(def) {
-          const table = uniqueTableName(def.name)
-          await pool.query(createTableSql(def, table))
-          tables.push(table)
-          return table
-        },
-        async transaction(fn) {
+      return sqlFixture(await source(), {
+        execute: onPool,
+        ddl: (sql) => pool.query(sql),
+        async transaction(run) {
           const client = await pool.connect()
           try {
             await client.query('BEGIN')
-            await fn(writes((sql, params) => client.query(sql, [...params])))
+            await run((sql, params) => client.query(sql, [...params]))
             await client.query('COMMIT')
           } catch (error) {
             await client.query('ROLLBACK').catch(() => undefined)
@@ -160,10 +169,7 @@ export function postgresFixtures(databaseUrl: string): SqlFixtureFactory<Postgre
             client.release()
           }
         },
-        async close() {
-          for (const table of tables.splice(0)) await pool.query(`DROP TABLE IF EXISTS ${quoteIdent(table)}`)
-        },
-      }
+      })
     },
     async dispose() {
       if (shared !== undefined) await (await shared).close()

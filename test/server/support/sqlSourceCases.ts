@@ -5,7 +5,8 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
-import type { ChangeSource, Transaction } from '../../../src/server/sources/source'
+import type { ChangeSource, TableDescription, Transaction } from '../../../src/server/sources/source'
+import type { SourceFixture } from './fixture'
 import type { SqlFixtureFactory } from './sqlFixture'
 
 /** Collects the transactions a source delivers and waits, event-driven, for a condition over them. */
@@ -41,11 +42,24 @@ export function recordTransactions(source: ChangeSource): TransactionRecorder {
   }
 }
 
-/** Postgres snapshot visibility of a committed transaction (S3). */
-export function visibleIn(snapshot: { xmin: string; xmax: string; xipList: readonly string[] }, xid: string): boolean {
-  const id = BigInt(xid)
-  if (id < BigInt(snapshot.xmin)) return true
-  return id < BigInt(snapshot.xmax) && !snapshot.xipList.includes(xid)
+/**
+ * The S3 race tests' table: a fresh `racing (id int4 primary key, n int4)`, described by `source`, and a recorder of
+ * the transactions delivered from then on.
+ */
+export async function racingTable<S extends ChangeSource>(
+  source: S,
+  fixture: SourceFixture,
+): Promise<{ table: string; description: TableDescription; recorder: TransactionRecorder }> {
+  const table = await fixture.createTable({
+    name: 'racing',
+    columns: [
+      { name: 'id', type: 'int4', primaryKey: true },
+      { name: 'n', type: 'int4' },
+    ],
+  })
+  const description = await source.describeTable('public', table)
+  if (description === undefined) throw new Error('table not described')
+  return { table, description, recorder: recordTransactions(source) }
 }
 
 /** Applies transactions' changes for `table` to rows keyed by `key`, as a shape consumer would. */
