@@ -103,7 +103,7 @@ class MessageArraySplitter {
       return
     }
     this.#failedGuesses = 0
-    this.#accept(values, group)
+    this.#accept(values)
     this.#unparsed = [joined.slice(end + 1)]
     this.#atBodyStart = false
     // MA4: only a group with nothing before it still held can be handed over, so order is kept.
@@ -113,7 +113,9 @@ class MessageArraySplitter {
     }
   }
 
-  end(): Message<WireRow>[] {
+  /** Parses what is left, plus `last` (no boundary guess on it), and returns the messages not handed over. */
+  end(last = ''): Message<WireRow>[] {
+    if (last !== '') this.#unparsed.push(last)
     const text = this.#unparsed.join('')
     this.#unparsed = []
     if (this.#atBodyStart && text.trim() === '') return this.#messages
@@ -124,15 +126,16 @@ class MessageArraySplitter {
       throw new MalformedResponseError(this.#url, 'the body is not valid JSON', { cause })
     }
     if (!Array.isArray(values)) throw new MalformedResponseError(this.#url, 'the body is not a JSON array of messages')
-    this.#accept(values, text)
+    this.#accept(values)
     return this.#messages
   }
 
-  #accept(values: unknown[], text: string): void {
+  #accept(values: unknown[]): void {
     for (let i = 0; i < values.length; i++) {
       const message: unknown = values[i]
       if (!isMessageShaped(message)) {
-        const shown = JSON.stringify(message)?.slice(0, 200) ?? text.slice(0, 200)
+        // A value JSON.parse made always stringifies.
+        const shown = (JSON.stringify(message) as string).slice(0, 200)
         throw new MalformedResponseError(this.#url, `message ${this.#accepted} is not a protocol message: ${shown}`)
       }
       this.#messages.push(message as Message<WireRow>)
@@ -143,21 +146,7 @@ class MessageArraySplitter {
 
 /** Parses a long-poll body into messages, or throws `MalformedResponseError` (MA1). */
 export function parseMessageArray(text: string, url: string): Message<WireRow>[] {
-  if (text.trim() === '') return []
-  let body: unknown
-  try {
-    body = JSON.parse(text)
-  } catch (cause) {
-    throw new MalformedResponseError(url, 'the body is not valid JSON', { cause })
-  }
-  if (!Array.isArray(body)) throw new MalformedResponseError(url, 'the body is not a JSON array of messages')
-  for (let index = 0; index < body.length; index++) {
-    const message: unknown = body[index]
-    if (!isMessageShaped(message)) {
-      throw new MalformedResponseError(url, `message ${index} is not a protocol message: ${JSON.stringify(message)?.slice(0, 200)}`)
-    }
-  }
-  return body as Message<WireRow>[]
+  return new MessageArraySplitter(url).end(text)
 }
 
 function isMessageShaped(message: unknown): boolean {

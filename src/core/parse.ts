@@ -77,7 +77,6 @@ export interface MessageParser<T> {
 }
 
 interface CompiledColumn {
-  readonly name: string
   readonly key: string
   readonly parse: (value: WireValue) => unknown
   /** Set when the column's values are installed lazily under `key` (V6). */
@@ -126,7 +125,7 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
         ? lazyColumn(key, name, pgType, text)
         : undefined
     if (lazy) hasLazy = true
-    columns.set(name, { name, key, parse: wrapColumn(name, info, text), lazy })
+    columns.set(name, { key, parse: wrapColumn(name, info, text), lazy })
     if (text !== undefined || info.not_null === true) {
       inPlaceColumns.push({
         name,

@@ -49,12 +49,40 @@ export interface ShapeStoreOptions {
 /** Marks "no pending entry" in a staging record (S8). */
 const ABSENT: unique symbol = Symbol('absent')
 
-/** What staged writes replaced, in write order (S8). */
-interface StagingRecord<T> {
+/** What the staged writes to one Map replaced, in write order (S8). */
+interface UndoLog<V> {
   readonly keys: string[]
-  readonly pending: (T | undefined | typeof ABSENT)[]
-  readonly oldKeys: string[]
-  readonly old: (Partial<T> | undefined | typeof ABSENT)[]
+  readonly previous: (V | typeof ABSENT)[]
+}
+
+/** The undo logs of the pending rows and of the pending old values (S8). */
+interface StagingRecord<T> {
+  readonly pending: UndoLog<T | undefined>
+  readonly old: UndoLog<Partial<T> | undefined>
+}
+
+/** Sets `key` in `map`, first logging what it replaced when `log` is given (one lookup: see below). */
+function setLogged<V>(map: Map<string, V>, key: string, value: V, log: UndoLog<V> | undefined): void {
+  if (log === undefined) {
+    map.set(key, value)
+    return
+  }
+  // An undefined previous value was absent iff the write grew the Map.
+  const previous = map.get(key)
+  const size = map.size
+  map.set(key, value)
+  log.keys.push(key)
+  log.previous.push(previous === undefined && map.size > size ? ABSENT : (previous as V))
+}
+
+/** Replays `log` backwards on `map`, restoring what was there before it (S8). */
+function undo<V>(map: Map<string, V>, log: UndoLog<V>): void {
+  for (let i = log.keys.length - 1; i >= 0; i--) {
+    const key = log.keys[i] as string
+    const previous = log.previous[i] as V | typeof ABSENT
+    if (previous === ABSENT) map.delete(key)
+    else map.set(key, previous)
+  }
 }
 
 interface ListenerEntry {
@@ -132,7 +160,7 @@ export class ShapeStore<T = Row> {
    * message: those belong to `applyBatch`.
    */
   stage(messages: readonly Message<T>[]): void {
-    this.#staging ??= { keys: [], pending: [], oldKeys: [], old: [] }
+    this.#staging ??= { pending: { keys: [], previous: [] }, old: { keys: [], previous: [] } }
     for (const message of messages) {
       if (!isChangeMessage(message)) throw new Error('ShapeStore.stage takes change messages only')
       this.#apply(message)
@@ -144,18 +172,8 @@ export class ShapeStore<T = Row> {
     const staging = this.#staging
     this.#staging = undefined
     if (staging === undefined || keep) return
-    for (let i = staging.keys.length - 1; i >= 0; i--) {
-      const key = staging.keys[i] as string
-      const previous = staging.pending[i]
-      if (previous === ABSENT) this.#pending.delete(key)
-      else this.#pending.set(key, previous)
-    }
-    for (let i = staging.oldKeys.length - 1; i >= 0; i--) {
-      const key = staging.oldKeys[i] as string
-      const previous = staging.old[i]
-      if (previous === ABSENT) this.#pendingOld.delete(key)
-      else this.#pendingOld.set(key, previous)
-    }
+    undo(this.#pending, staging.pending)
+    undo(this.#pendingOld, staging.old)
   }
 
   /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays (S2). */
@@ -258,28 +276,11 @@ export class ShapeStore<T = Row> {
   }
 
   #setPending(key: string, row: T | undefined): void {
-    const pending = this.#pending
-    const staging = this.#staging
-    if (staging === undefined) {
-      pending.set(key, row)
-      return
-    }
-    // One lookup: an undefined previous value was absent iff the write grew the Map.
-    const previous = pending.get(key)
-    const size = pending.size
-    pending.set(key, row)
-    staging.keys.push(key)
-    staging.pending.push(previous === undefined && pending.size > size ? ABSENT : previous)
+    setLogged(this.#pending, key, row, this.#staging?.pending)
   }
 
   #setPendingOld(key: string, old: Partial<T> | undefined): void {
-    const staging = this.#staging
-    if (staging !== undefined) {
-      const previous = this.#pendingOld.get(key)
-      staging.oldKeys.push(key)
-      staging.old.push(previous === undefined && !this.#pendingOld.has(key) ? ABSENT : previous)
-    }
-    this.#pendingOld.set(key, old)
+    setLogged(this.#pendingOld, key, old, this.#staging?.old)
   }
 
   /** Moves the pending layer into the published state (S1–S5, S7); returns what changed, or undefined if nothing did. */
