@@ -24,6 +24,7 @@ import { Fragment, createElement, memo, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
+import { sameIterableOrder } from './shallow'
 import { useShapeKeys } from './useShapeKeys'
 
 const DEFAULT_LEAF_SIZE = 16
@@ -73,12 +74,6 @@ const Group = memo(function ShapeRowGroup({ node, renderRow, onGroupRender }: Gr
   )
 })
 
-function sameItems<E>(a: readonly E[], b: readonly E[]): boolean {
-  if (a.length !== b.length) return false
-  for (let index = 0; index < a.length; index++) if (a[index] !== b[index]) return false
-  return true
-}
-
 /** The tree's levels, leaves first, each node reused from `previous` at the same height and index when unchanged (T3). */
 function buildLevels(
   keys: readonly string[],
@@ -90,7 +85,7 @@ function buildLevels(
     const slice = keys.slice(start, start + leafSize)
     const index = leaves.length
     const before = previous[0]?.[index]
-    leaves.push(before?.kind === 'leaf' && sameItems(before.keys, slice) ? before : { kind: 'leaf', height: 0, index, keys: slice })
+    leaves.push(before?.kind === 'leaf' && sameIterableOrder(before.keys, slice) ? before : { kind: 'leaf', height: 0, index, keys: slice })
   }
   const levels: GroupNode[][] = [leaves]
   let below = leaves
@@ -102,7 +97,7 @@ function buildLevels(
       const index = level.length
       const before = previous[height]?.[index]
       level.push(
-        before?.kind === 'branch' && sameItems(before.children, children)
+        before?.kind === 'branch' && sameIterableOrder(before.children, children)
           ? before
           : { kind: 'branch', height, index, children },
       )

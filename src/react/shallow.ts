@@ -7,7 +7,8 @@
  *   insertion for Sets, by key for Maps). Values of different kinds are never equal.
  */
 
-function sameIterableOrder(a: readonly unknown[], b: readonly unknown[]): boolean {
+/** Same length and `Object.is`-equal items at every index. */
+export function sameIterableOrder(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false
   for (let index = 0; index < a.length; index++) if (!Object.is(a[index], b[index])) return false
   return true

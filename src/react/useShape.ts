@@ -92,8 +92,12 @@ function isSettled<T>(result: UseShapeResult<T>): boolean {
   return !result.isLoading || result.isError
 }
 
+/** The previous result marked as placeholder; its lazy `data`/`rows` getters are copied, not read (shapeResult V2). */
 function asPlaceholder<S>(value: S, isDefaultResult: boolean): S {
-  return isDefaultResult ? (Object.freeze({ ...(value as object), isPlaceholderData: true }) as S) : value
+  if (!isDefaultResult) return value
+  const descriptors = Object.getOwnPropertyDescriptors(value as object)
+  const copy = Object.defineProperties({}, { ...descriptors, isPlaceholderData: { value: true, enumerable: true } })
+  return Object.freeze(copy) as S
 }
 
 /**

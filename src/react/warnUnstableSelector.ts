@@ -4,14 +4,20 @@
  *
  * Invariants:
  * - C1. It runs only where `process.env.NODE_ENV` exists and is not `production`, once per hook instance and shape,
- *   and only warns: it never changes what the hook returns.
+ *   and only warns: it never changes what the hook returns. It reads `process.env.NODE_ENV` literally, so an app
+ *   bundler that replaces that expression (Vite, webpack, Next) turns the check on in a browser development build,
+ *   where there is no `process` object; where nothing replaces it and there is no `process`, the read throws and the
+ *   check stays off.
  * - C2. "Different" uses the hook's own `isEqual` (default `Object.is`), so `isEqual: shallow` silences it for
  *   selectors that build a new array of the same rows.
  */
 
 function isDevelopment(): boolean {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-  return env !== undefined && env.NODE_ENV !== 'production'
+  try {
+    return process.env.NODE_ENV !== 'production'
+  } catch {
+    return false
+  }
 }
 
 /**
