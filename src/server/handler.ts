@@ -8,9 +8,10 @@
  * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers.
  * - A2. `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
  *   (the caller owns it).
- * - A3. With `secret` set, every `GET`/`HEAD`/`DELETE /v1/shape` must carry it as the `secret` param (or the legacy
- *   `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else is read
- *   (protocol §1.4). Preflight and health stay open. Without `secret` the server is open, as Electric's insecure mode.
+ * - A3. With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
+ *   (or the legacy `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else
+ *   is read (protocol §1.4), an unsupported method included. Preflight and health stay open. Without `secret` the
+ *   server is open, as Electric's insecure mode.
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
@@ -81,9 +82,9 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
 }
 
 /** A3: the request carries the handler's secret, or the handler has none. */
-function authorized(request: Request, secret: string | undefined): boolean {
+function authorized(url: URL, secret: string | undefined): boolean {
   if (secret === undefined) return true
-  const params = new URL(request.url).searchParams
+  const params = url.searchParams
   const given = params.get('secret') ?? params.get('api_secret')
   return given !== null && sameText(given, secret)
 }
@@ -97,14 +98,15 @@ function sameText(a: string, b: string): boolean {
 
 async function route(request: Request, context: HandlerContext): Promise<Response> {
   // Suffix match, so the handler can be mounted under a prefix (`/api/v1/shape`) by a framework route.
-  const path = new URL(request.url).pathname.replace(/\/+$/, '')
+  const url = new URL(request.url)
+  const path = url.pathname.replace(/\/+$/, '')
   if (path.endsWith('/v1/health')) {
     return request.method === 'GET' || request.method === 'HEAD'
       ? json(200, { status: 'active' })
       : json(405, { message: 'Method not allowed' })
   }
   if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
-  if (request.method !== 'OPTIONS' && !authorized(request, context.options.secret)) {
+  if (request.method !== 'OPTIONS' && !authorized(url, context.options.secret)) {
     return errorResponse(request, 401, { message: 'Unauthorized - Invalid API secret' })
   }
   switch (request.method) {

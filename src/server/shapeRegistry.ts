@@ -87,10 +87,14 @@ export class ShapeRegistry {
     const { source } = this.#options
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
+    // One rule for live and buffered transactions; a deleted log ignores appends (shapeLog.ts L5).
+    const apply = (shapeLog: ShapeLog, transaction: Transaction): void => {
+      if (truncates(transaction, definition)) this.delete(shapeLog)
+      else shapeLog.append(transactionEntries(definition, transaction))
+    }
     const unsubscribe = source.subscribe((transaction) => {
-      if (!log) buffered.push(transaction)
-      else if (truncates(transaction, definition)) this.delete(log)
-      else log.append(transactionEntries(definition, transaction))
+      if (log) apply(log, transaction)
+      else buffered.push(transaction)
     })
     let snapshot: SnapshotResult
     try {
@@ -107,18 +111,14 @@ export class ShapeRegistry {
     const end = JSON.stringify({
       headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
     })
-    log = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
-    let truncated = false
-    for (const transaction of buffered) {
-      if (visibleIn(snapshot, transaction.xid) || truncated) continue
-      if (truncates(transaction, definition)) truncated = true
-      else log.append(transactionEntries(definition, transaction))
-    }
-    this.#byHandle.set(log.handle, log)
-    this.#created.set(definition.key, log)
-    this.#unsubscribe.set(log, unsubscribe)
-    if (truncated) this.delete(log)
-    return log
+    const created = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
+    // Registered first, so a buffered TRUNCATE can delete it like a live one (G6).
+    this.#byHandle.set(created.handle, created)
+    this.#created.set(definition.key, created)
+    this.#unsubscribe.set(created, unsubscribe)
+    for (const transaction of buffered) if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)
+    log = created
+    return created
   }
 
   #newHandle(key: string): string {

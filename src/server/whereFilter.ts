@@ -1,20 +1,16 @@
 /**
- * The server's view of a compiled `where`: structurally the `CompiledWhere` of `whereClause.ts`, loaded lazily so
- * shapes without `where` (and the in-process testing server) never load the SQL parser.
+ * The server's view of a compiled `where`: the `CompiledWhere` of `whereClause.ts`, loaded lazily so shapes without
+ * `where` (and the in-process testing server) never load the SQL parser (type imports load nothing).
  */
-import type { WireRow } from '../core/protocol'
 import type { TableDescription } from './sources/source'
+import type { CompiledWhere } from './whereClause'
+import type { WhereClauseErrorField } from './where/whereClauseError'
 
-export interface ShapeFilter {
-  readonly sql: string
-  readonly params: readonly string[]
-  matches(row: WireRow): boolean
-  readonly columns: readonly string[]
-}
+export type ShapeFilter = CompiledWhere
 
 /** A refusal of `where`/`params`, with the messages for the 400 body. */
 export interface WhereRefusal {
-  field: 'where' | 'params'
+  field: WhereClauseErrorField
   messages: readonly string[]
 }
 

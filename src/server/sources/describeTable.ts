@@ -7,6 +7,7 @@
  * - D3. The primary key follows the index's key order; a table without one uses all its columns as the key.
  * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
  */
+import { quoteIdentifier } from '../identifiers'
 import type { ColumnDescription, TableDescription } from './source'
 
 /** Runs one parameterized query and returns its rows; both `pg` and PGlite fit this. */
@@ -69,10 +70,8 @@ export function quoteQualified(schema: string, name: string): string {
   return `${quoteIdent(schema)}.${quoteIdent(name)}`
 }
 
-/** An identifier quoted as Postgres's `quote_ident` would always quote it. */
-export function quoteIdent(identifier: string): string {
-  return `"${identifier.replaceAll('"', '""')}"`
-}
+/** An identifier quoted as Postgres's `quote_ident` would always quote it (one quoting rule for the server). */
+export const quoteIdent = quoteIdentifier
 
 /**
  * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`.

@@ -167,12 +167,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
     })
     if (changes.length === 0 && truncated.length === 0) return undefined
     for (const [table, rows] of working) table.rows = rows
-    const committed: Transaction = {
-      xid: String(nextXid),
-      lsn: lsn + 1n,
-      changes,
-      ...(truncated.length > 0 ? { truncated } : {}),
-    }
+    const committed: Transaction = { xid: String(nextXid), lsn: lsn + 1n, changes, truncated }
     nextXid += 1n
     lsn += 1n
     for (const listener of [...listeners]) listener(committed)

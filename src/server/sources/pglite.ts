@@ -92,23 +92,21 @@ DECLARE
   new_row json;
   old_row json;
 BEGIN
-  IF TG_OP = 'TRUNCATE' THEN
-    INSERT INTO live_shapes.changes (schema_name, table_name, op) VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, 'truncate');
-    PERFORM pg_notify('${CHANNEL}', '');
-    RETURN NULL;
+  -- A TRUNCATE (statement trigger) has no rows: only its op is recorded.
+  IF TG_OP <> 'TRUNCATE' THEN
+    -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
+    SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
+           || ']::text[], ARRAY[' || coalesce(string_agg(
+                CASE WHEN atttypid = 'pg_catalog.bpchar'::regtype
+                     THEN format('CASE WHEN ($1).%I IS NULL THEN NULL ELSE concat(($1).%I) END', attname, attname)
+                     ELSE format('($1).%I::text', attname) END, ',' ORDER BY attnum), '')
+           || ']::text[])'
+      INTO to_text_json
+      FROM pg_catalog.pg_attribute
+     WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
+    IF TG_OP <> 'DELETE' THEN EXECUTE to_text_json USING NEW INTO new_row; END IF;
+    IF TG_OP <> 'INSERT' THEN EXECUTE to_text_json USING OLD INTO old_row; END IF;
   END IF;
-  -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
-  SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
-         || ']::text[], ARRAY[' || coalesce(string_agg(
-              CASE WHEN atttypid = 'pg_catalog.bpchar'::regtype
-                   THEN format('CASE WHEN ($1).%I IS NULL THEN NULL ELSE concat(($1).%I) END', attname, attname)
-                   ELSE format('($1).%I::text', attname) END, ',' ORDER BY attnum), '')
-         || ']::text[])'
-    INTO to_text_json
-    FROM pg_catalog.pg_attribute
-   WHERE attrelid = TG_RELID AND attnum > 0 AND NOT attisdropped;
-  IF TG_OP <> 'DELETE' THEN EXECUTE to_text_json USING NEW INTO new_row; END IF;
-  IF TG_OP <> 'INSERT' THEN EXECUTE to_text_json USING OLD INTO old_row; END IF;
   INSERT INTO live_shapes.changes (schema_name, table_name, op, new_row, old_row)
        VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), new_row, old_row);
   PERFORM pg_notify('${CHANNEL}', '');

@@ -124,13 +124,14 @@ export async function createPostgresSource(options: PostgresSourceOptions): Prom
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 })
   // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined)
-  let created: 'nothing' | 'publication' | 'slot' = 'nothing'
+  let publicationCreated = false
+  let startLsn: bigint
   try {
     const existing = await pool.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [publicationName])
     if (existing.rowCount === 0) {
       await pool.query(`CREATE PUBLICATION ${quoteIdent(publicationName)} WITH (publish_via_partition_root = true)`)
     }
-    created = 'publication'
+    publicationCreated = true
     // A slot of this name left inactive by a killed run would only hold WAL back: replace it.
     await pool.query(
       `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
@@ -141,24 +142,25 @@ export async function createPostgresSource(options: PostgresSourceOptions): Prom
       "SELECT lsn::text AS lsn FROM pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
       [slotName],
     )
-    created = 'slot'
-    const startLsn = parseLsn(slot.rows[0]?.lsn ?? '0/0')
-    const source = new PostgresChangeSource(pool, options, slotName, publicationName, startLsn)
-    await source.start()
-    return source
+    startLsn = parseLsn(slot.rows[0]?.lsn ?? '0/0')
   } catch (error) {
-    // Leave nothing behind when the source never came up.
-    if (created === 'slot') {
-      await pool
-        .query('SELECT pg_catalog.pg_drop_replication_slot($1)', [slotName])
-        .catch(() => undefined)
-    }
-    if (created !== 'nothing') {
+    // Leave nothing behind when the source never came up (the slot is created last: nothing of it to drop here).
+    if (publicationCreated) {
       await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publicationName)}`).catch(() => undefined)
     }
     await pool.end().catch(() => undefined)
     throw error
   }
+  const source = new PostgresChangeSource(pool, options, slotName, publicationName, startLsn)
+  try {
+    await source.start()
+  } catch (error) {
+    // The slot exists: close() drops it (retrying while the failed walsender still holds it), the publication and
+    // the pool, as for any source.
+    await source.close().catch(() => undefined)
+    throw error
+  }
+  return source
 }
 
 /** `X/Y` (hex halves) → bigint. */
@@ -399,12 +401,7 @@ class PostgresChangeSource implements PostgresSource {
         if (open === undefined || open.lsn <= this.#lsn) return
         this.#lsn = open.lsn
         if (open.changes.length === 0 && open.truncated.length === 0) return
-        const transaction: Transaction = {
-          xid: open.xid,
-          lsn: open.lsn,
-          changes: open.changes,
-          ...(open.truncated.length > 0 ? { truncated: open.truncated } : {}),
-        }
+        const transaction: Transaction = { xid: open.xid, lsn: open.lsn, changes: open.changes, truncated: open.truncated }
         for (const listener of [...this.#listeners]) listener(transaction)
         return
       }

@@ -9,14 +9,10 @@
  *   no type inference or precedence left to do, so it evaluates exactly what the evaluator evaluates.
  * - R3. `$n` stays a placeholder, renumbered by `paramIndex` to the compiled params' positions.
  */
+import { quoteIdentifier } from '../identifiers'
 import type { SqlType } from './sqlType'
 import { formatSqlValue } from './sqlValue'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
-
-/** `"name"` with embedded quotes doubled (R1). */
-export function quoteIdentifier(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`
-}
 
 /** A string literal that means `text` whatever `standard_conforming_strings` is (R1). */
 export function quoteLiteral(text: string): string {
