@@ -26,10 +26,12 @@
  *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
  * - S8. Staging. `stage` applies the change messages of a response still being read to the pending layer at once
- *   (so a large snapshot chunk's message objects die young) and records, per write, the value it replaced;
- *   `settleStaged(false)` replays those records backwards, which restores the pending layer (and pending old values)
- *   exactly, so a response that fails after staging leaves the store as it was (errors.ts E2). Staging never
- *   publishes: control messages are not staged, and the stream settles before it applies the response's last part.
+ *   (so a large snapshot chunk's message objects die young) and records the value each write overwrote (a key it
+ *   added needs no record: see `UndoLog`); `settleStaged(false)` replays those records backwards and deletes the
+ *   added keys, which restores the pending layer (and pending old values) exactly, so a response that fails after
+ *   staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages are not staged,
+ *   the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse to run while
+ *   anything is staged.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
@@ -46,13 +48,16 @@ export interface ShapeStoreOptions {
   onListenerError?: (error: unknown) => void
 }
 
-/** Marks "no pending entry" in a staging record (S8). */
-const ABSENT: unique symbol = Symbol('absent')
-
-/** What the staged writes to one Map replaced, in write order (S8). */
+/**
+ * What the staged writes to one Map replaced (S8). Staging only ever sets keys (control messages, the only source of
+ * `clear`, are not staged), and `Map.set` keeps an existing key's position and appends a new one, so the keys past
+ * the first `sizeBefore` entries are exactly the ones staging added: only overwrites need a record. An initial sync
+ * therefore stages without logging anything.
+ */
 interface UndoLog<V> {
+  readonly sizeBefore: number
   readonly keys: string[]
-  readonly previous: (V | typeof ABSENT)[]
+  readonly previous: V[]
 }
 
 /** The undo logs of the pending rows and of the pending old values (S8). */
@@ -61,28 +66,32 @@ interface StagingRecord<T> {
   readonly old: UndoLog<Partial<T> | undefined>
 }
 
-/** Sets `key` in `map`, first logging what it replaced when `log` is given (one lookup: see below). */
+function undoLogOf<V>(map: Map<string, V>): UndoLog<V> {
+  return { sizeBefore: map.size, keys: [], previous: [] }
+}
+
+/** Sets `key` in `map`, logging what it overwrote when `log` is given. */
 function setLogged<V>(map: Map<string, V>, key: string, value: V, log: UndoLog<V> | undefined): void {
   if (log === undefined) {
     map.set(key, value)
     return
   }
-  // An undefined previous value was absent iff the write grew the Map.
-  const previous = map.get(key)
+  const previous = map.get(key) as V
   const size = map.size
   map.set(key, value)
-  log.keys.push(key)
-  log.previous.push(previous === undefined && map.size > size ? ABSENT : (previous as V))
+  if (map.size === size) {
+    log.keys.push(key)
+    log.previous.push(previous)
+  }
 }
 
-/** Replays `log` backwards on `map`, restoring what was there before it (S8). */
+/** Restores `map` as it was when `log` began: overwrites replayed backwards, then the added keys deleted (S8). */
 function undo<V>(map: Map<string, V>, log: UndoLog<V>): void {
-  for (let i = log.keys.length - 1; i >= 0; i--) {
-    const key = log.keys[i] as string
-    const previous = log.previous[i] as V | typeof ABSENT
-    if (previous === ABSENT) map.delete(key)
-    else map.set(key, previous)
-  }
+  for (let i = log.keys.length - 1; i >= 0; i--) map.set(log.keys[i] as string, log.previous[i] as V)
+  const added: string[] = []
+  let position = 0
+  for (const key of map.keys()) if (position++ >= log.sizeBefore) added.push(key)
+  for (const key of added) map.delete(key)
 }
 
 interface ListenerEntry {
@@ -160,7 +169,7 @@ export class ShapeStore<T = Row> {
    * message: those belong to `applyBatch`.
    */
   stage(messages: readonly Message<T>[]): void {
-    this.#staging ??= { pending: { keys: [], previous: [] }, old: { keys: [], previous: [] } }
+    this.#staging ??= { pending: undoLogOf(this.#pending), old: undoLogOf(this.#pendingOld) }
     for (const message of messages) {
       if (!isChangeMessage(message)) throw new Error('ShapeStore.stage takes change messages only')
       this.#apply(message)
@@ -178,6 +187,7 @@ export class ShapeStore<T = Row> {
 
   /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays (S2). */
   reset(): void {
+    if (this.#staging !== undefined) throw new Error('ShapeStore.reset while changes are staged: settle them first (S8)')
     this.#pending.clear()
     this.#pendingOld.clear()
     this.#cleared = true

@@ -631,7 +631,7 @@ describe('ShapeStore staging (S8)', () => {
     }
   })
 
-  it('never publishes while staging, and refuses control messages and a batch before settling', () => {
+  it('never publishes while staging, and refuses control messages, a batch and a reset before settling', () => {
     const store = new ShapeStore()
     const listener = vi.fn()
     store.subscribe(listener)
@@ -639,6 +639,7 @@ describe('ShapeStore staging (S8)', () => {
     store.stage([ins('a', { v: 1 })])
     expect(listener).not.toHaveBeenCalled()
     expect(() => store.applyBatch([utd])).toThrow(/settle/)
+    expect(() => store.reset()).toThrow(/settle/)
     store.settleStaged(false)
     store.applyBatch([utd])
     expect(store.getSnapshot().rows.size).toBe(0)
