@@ -8,6 +8,8 @@
  *   columns (as a set), replica and log mode.
  * - D3. Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
  *   `where` compiler's own messages.
+ * - D4. A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
+ *   description, so equal request keys resolve to equal definitions while the table is unchanged.
  */
 import type { ColumnInfo, LogMode, Replica, Schema } from '../core/protocol'
 import { quoteIdentifier } from './identifiers'
@@ -73,6 +75,24 @@ export async function resolveShapeDefinition(
     log: query.log,
   })
   return { ok: true, value: { table, columns, where, replica: query.replica, log: query.log, key } }
+}
+
+/**
+ * The definition part of a query as written, before resolution (D4): table, `where` text, params, requested
+ * columns in request order, replica and log mode.
+ * @example
+ * const shape = registry.resolvedRequest(query.handle, requestKey(query))
+ */
+export function requestKey(query: ShapeQuery): string {
+  return JSON.stringify({
+    schema: query.schema,
+    table: query.table,
+    where: query.where ?? null,
+    params: query.params,
+    columns: query.columns ?? null,
+    replica: query.replica,
+    log: query.log,
+  })
 }
 
 /** The `electric-schema` header value of a shape: its selected columns, keys absent when not applicable. */

@@ -1,5 +1,5 @@
 /**
- * `GET /v1/shape`: validation, shape lookup (409 on a stale handle) and the snapshot / `now` / catch-up / long-poll
+ * `GET /v1/shape`: validation, shape lookup (`findShape.ts`: 400/409/503 refusals) and the snapshot / `now` / catch-up / long-poll
  * answers. SSE answers are built by `sseStream.ts`.
  *
  * Invariants (protocol §2, §4):
@@ -16,11 +16,12 @@
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
 import { nextCursor } from './cursor'
+import { findShape } from './findShape'
 import type { HandlerContext } from './handlerContext'
 import { parseShapeQuery } from './requestParams'
 import type { ShapeQuery } from './requestParams'
-import { CACHE_CONTROL, badRequest, corsHeaders, errorResponse, mustRefetch, offsetTx, upToDateMessage, withServer } from './responses'
-import { resolveShapeDefinition, schemaHeader } from './shapeDefinition'
+import { CACHE_CONTROL, badRequest, corsHeaders, mustRefetch, offsetTx, upToDateMessage, withServer } from './responses'
+import { schemaHeader } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
 import { serveSse } from './sseStream'
 import { waitForLog } from './waitForLog'
@@ -30,28 +31,8 @@ export async function serveShape(request: Request, context: HandlerContext): Pro
   const parsed = parseShapeQuery(new URL(request.url).searchParams)
   if (!parsed.ok) return badRequest(request, parsed.errors)
   const query = parsed.value
-  const resolved = await resolveShapeDefinition(query, context.options.source)
-  if (!resolved.ok) return badRequest(request, resolved.errors)
-  const definition = resolved.value
-
-  let log: ShapeLog
-  try {
-    const current = await context.registry.getOrCreate(definition)
-    if (query.handle !== undefined && query.handle !== current.handle) {
-      const other = context.registry.byHandle(query.handle)
-      if (other && other.definition.key !== definition.key) {
-        return errorResponse(request, 400, {
-          message:
-            'The specified shape definition and handle do not match. Please ensure the shape definition is correct ' +
-            'or omit the shape handle from the request to obtain a new one.',
-        })
-      }
-      return mustRefetch(request, current.handle)
-    }
-    log = current
-  } catch (error) {
-    return errorResponse(request, 503, { message: `Could not create the shape: ${String(error)}` }, { 'retry-after': '1' })
-  }
+  const log = await findShape(request, context, query)
+  if (log instanceof Response) return log
 
   if (query.offset === BEFORE_ALL) return respond(request, context, log, query, { messages: [...log.firstChunk()], endOffset: '0_0' })
   if (query.offset === NOW) {

@@ -15,12 +15,17 @@
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
  *   taken and is not visible in it deletes the new shape as soon as it is registered: its first reader gets that
  *   snapshot and then the 409.
+ * - G7. A request key (shapeDefinition.ts D4) that resolved to a live shape is remembered with that shape, at most
+ *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
  */
 import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
 import type { ShapeDefinition } from './shapeDefinition'
 import { ShapeLog } from './shapeLog'
 import type { ChangeSource, SnapshotResult, Transaction } from './sources/source'
+
+/** Bounds what one shape remembers when clients spell its definition many ways (G7). */
+const MAX_REQUEST_KEYS = 16
 
 export interface ShapeRegistryOptions {
   source: ChangeSource
@@ -36,6 +41,7 @@ export class ShapeRegistry {
   /** The created shape of each key, kept in step with `#byKey` so deletion is synchronous (G4). */
   readonly #created = new Map<string, ShapeLog>()
   readonly #unsubscribe = new Map<ShapeLog, () => void>()
+  readonly #requestKeys = new Map<ShapeLog, Set<string>>()
   #lastMicros = 0
 
   constructor(options: ShapeRegistryOptions) {
@@ -63,6 +69,20 @@ export class ShapeRegistry {
     return this.#byHandle.get(handle)
   }
 
+  /** The live shape `handle` names, if `requestKey` resolved to it before (G7). */
+  resolvedRequest(handle: string, requestKey: string): ShapeLog | undefined {
+    const log = this.#byHandle.get(handle)
+    return log !== undefined && this.#requestKeys.get(log)?.has(requestKey) === true ? log : undefined
+  }
+
+  /** Remembers that `requestKey` resolved to `log`, while `log` lives (G7). */
+  rememberRequest(log: ShapeLog, requestKey: string): void {
+    if (this.#byHandle.get(log.handle) !== log) return
+    let keys = this.#requestKeys.get(log)
+    if (keys === undefined) this.#requestKeys.set(log, (keys = new Set()))
+    if (keys.size < MAX_REQUEST_KEYS) keys.add(requestKey)
+  }
+
   /** Deletes a shape (G4). */
   delete(log: ShapeLog): void {
     if (this.#byHandle.get(log.handle) !== log) return
@@ -73,6 +93,7 @@ export class ShapeRegistry {
     }
     this.#unsubscribe.get(log)?.()
     this.#unsubscribe.delete(log)
+    this.#requestKeys.delete(log)
     log.delete()
   }
 

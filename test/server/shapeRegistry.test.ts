@@ -132,6 +132,25 @@ describe('ShapeRegistry', () => {
     }
   })
 
+  it('remembers request keys per live shape, at most 16, and forgets them with the shape (G7)', async () => {
+    const scripted = scriptedSource()
+    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n })
+    const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+    const log = await registry.getOrCreate(definition)
+    expect(registry.resolvedRequest(log.handle, 'spelling 0')).toBeUndefined()
+    const spellings = Array.from({ length: 17 }, (_, index) => `spelling ${index}`)
+    for (const spelling of spellings) registry.rememberRequest(log, spelling)
+    expect(spellings.map((spelling) => registry.resolvedRequest(log.handle, spelling) === log)).toEqual([
+      ...Array.from({ length: 16 }, () => true),
+      false,
+    ])
+    expect(registry.resolvedRequest('other-handle', 'spelling 0')).toBeUndefined()
+    registry.delete(log)
+    expect(registry.resolvedRequest(log.handle, 'spelling 0')).toBeUndefined()
+    registry.rememberRequest(log, 'spelling 0')
+    expect(registry.resolvedRequest(log.handle, 'spelling 0')).toBeUndefined()
+  })
+
   it('visibility follows Postgres snapshot rules', () => {
     const snapshot = { xmin: '10', xmax: '20', xipList: ['12', '15'] }
     expect([9, 10, 12, 13, 15, 19, 20, 21].map((xid) => visibleIn(snapshot, String(xid)))).toEqual([

@@ -11,7 +11,7 @@ import type { ShapeHandler, ShapeHandlerOptions } from '../../../src/server/hand
 import { defineLiveConformance } from './conformanceLive'
 import { defineWhereConformance } from './conformanceWhere'
 import type { SourceFixture } from './fixture'
-import { call, changesOf, initialSync, shapeUrl } from './shapeHttp'
+import { call, changesOf, initialSync, liveUntil, shapeUrl } from './shapeHttp'
 
 /** What a conformance test file works with. */
 export interface ConformanceContext {
@@ -265,6 +265,44 @@ function defineValidationConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('electric-handle')).toBe(position.handle)
       expect(response.headers.get('cache-control')).toBe('public, max-age=60, must-revalidate')
       expect(response.headers.has('location')).toBe(false)
+    })
+
+    it('a live handle sent with another definition → 400, before and after it was used with its own', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler()
+      const { position } = await initialSync(handler, { table })
+      const mismatch = { table, where: 'n > 1', offset: position.offset, handle: position.handle }
+      for (const round of ['before', 'after']) {
+        const response = await call(handler, shapeUrl(mismatch))
+        expect(response.status, round).toBe(400)
+        expect(response.body).toEqual({
+          message:
+            'The specified shape definition and handle do not match. Please ensure the shape definition is correct ' +
+            'or omit the shape handle from the request to obtain a new one.',
+        })
+        const own = await call(handler, shapeUrl({ table, offset: position.offset, handle: position.handle }))
+        expect(own.status, round).toBe(200)
+      }
+    })
+
+    it('a handle sent with its definition spelled another way is answered by its shape, byte for byte', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler()
+      const written = { table, where: 'n > $1', 'params[1]': '1', columns: 'id,n' }
+      const { position } = await initialSync(handler, written)
+      await ctx.fixture.insert(table, { id: 1, title: 'one', n: 2 })
+      await liveUntil(handler, written, position, (changes) => changes.length > 0)
+      const respelled = { table, where: ' n>$1 ', 'params[1]': '1', columns: 'n,id' }
+      // The source's LSN may move between requests on a shared database; everything else must be equal.
+      const answer = async (params: Record<string, string>) => {
+        const response = await call(handler, shapeUrl({ ...params, offset: position.offset, handle: position.handle }))
+        const text = response.text.replace(/"global_last_seen_lsn":"\d+"/, '"global_last_seen_lsn":"?"')
+        return { status: response.status, headers: [...response.headers], text }
+      }
+      const reference = await answer(written)
+      expect(reference.status).toBe(200)
+      expect(reference.text).toContain('"value":{"id":"1","n":"2"}')
+      for (const params of [respelled, written, respelled]) expect(await answer(params)).toEqual(reference)
     })
 
     it('DELETE drops the shape: its handle then gets 409 and a new handle', async () => {

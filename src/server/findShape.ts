@@ -1,0 +1,52 @@
+/**
+ * Which shape answers a `/v1/shape` GET, or the refusal that answers it instead (protocol §6).
+ *
+ * Invariants:
+ * - K1. A request whose `handle` names a live shape that the same request key (shapeDefinition.ts D4) resolved to
+ *   before is answered by that shape as it is: no catalog query and no `where` compilation, which every long-poll
+ *   and SSE reconnect would otherwise repeat. A deleted or rotated shape is no longer live (shapeRegistry.ts G7), so
+ *   its handle falls through to K2 and gets its 409.
+ * - K2. Any other request resolves its definition against the source, finds or creates the shape for it and
+ *   remembers its request key for K1. A `handle` that names a live shape of another definition gets 400; any other
+ *   handle but the shape's own gets 409 with the shape's handle; a creation that fails gets 503.
+ * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). The dev
+ *   server does not watch DDL: a table altered under a live shape keeps serving that shape until it is deleted.
+ */
+import type { HandlerContext } from './handlerContext'
+import type { ShapeQuery } from './requestParams'
+import { badRequest, errorResponse, mustRefetch } from './responses'
+import { requestKey, resolveShapeDefinition } from './shapeDefinition'
+import type { ShapeLog } from './shapeLog'
+
+/**
+ * The shape that answers `query`, or the response that refuses it (K1–K3).
+ * @example
+ * const found = await findShape(request, context, query)
+ * if (found instanceof Response) return found
+ */
+export async function findShape(request: Request, context: HandlerContext, query: ShapeQuery): Promise<ShapeLog | Response> {
+  const key = requestKey(query)
+  const known = query.handle === undefined ? undefined : context.registry.resolvedRequest(query.handle, key)
+  if (known !== undefined) return known
+
+  const resolved = await resolveShapeDefinition(query, context.options.source)
+  if (!resolved.ok) return badRequest(request, resolved.errors)
+  const definition = resolved.value
+  let current: ShapeLog
+  try {
+    current = await context.registry.getOrCreate(definition)
+  } catch (error) {
+    return errorResponse(request, 503, { message: `Could not create the shape: ${String(error)}` }, { 'retry-after': '1' })
+  }
+  context.registry.rememberRequest(current, key)
+  if (query.handle === undefined || query.handle === current.handle) return current
+  const other = context.registry.byHandle(query.handle)
+  if (other && other.definition.key !== definition.key) {
+    return errorResponse(request, 400, {
+      message:
+        'The specified shape definition and handle do not match. Please ensure the shape definition is correct ' +
+        'or omit the shape handle from the request to obtain a new one.',
+    })
+  }
+  return mustRefetch(request, current.handle)
+}

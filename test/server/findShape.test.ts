@@ -1,0 +1,121 @@
+import { parseSync } from 'libpg-query'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { createShapeHandler } from '../../src/server/handler'
+import type { ShapeHandler } from '../../src/server/handler'
+import type { ChangeSource } from '../../src/server/sources/source'
+import { createMemoryFixture } from './support/memoryFixture'
+import type { SourceFixture } from './support/fixture'
+import { SseReader, call, initialSync, liveUntil, shapeUrl } from './support/shapeHttp'
+import type { StreamPosition } from './support/shapeHttp'
+
+// Counts parses of `where` clauses (the whereClause module is loaded by dynamic import, through this mock).
+vi.mock('libpg-query', async (importOriginal) => {
+  const original = await importOriginal<typeof import('libpg-query')>()
+  return { ...original, parseSync: vi.fn(original.parseSync) }
+})
+
+/** `source` with its catalog queries counted. */
+function counted(source: ChangeSource): { source: ChangeSource; describes: () => number } {
+  let describes = 0
+  return {
+    describes: () => describes,
+    source: {
+      kind: source.kind,
+      describeTable: (schema, name) => {
+        describes += 1
+        return source.describeTable(schema, name)
+      },
+      snapshot: (request) => source.snapshot(request),
+      subscribe: (listener) => source.subscribe(listener),
+      currentLsn: () => source.currentLsn(),
+      close: () => source.close(),
+    },
+  }
+}
+
+const LONG_POLLS = 40
+const SSE_RECONNECTS = 5
+
+describe('requests naming a known shape (findShape K1)', () => {
+  const open: { fixture: SourceFixture; handler: ShapeHandler }[] = []
+  afterEach(async () => {
+    for (const { fixture, handler } of open.splice(0)) {
+      await handler.close()
+      await fixture.close()
+    }
+  })
+
+  async function setUp() {
+    const fixture = await createMemoryFixture()
+    const source = counted(fixture.source)
+    const handler = createShapeHandler({ source: source.source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 })
+    open.push({ fixture, handler })
+    const table = await fixture.createTable({
+      name: 'items',
+      columns: [
+        { name: 'id', type: 'int4', primaryKey: true },
+        { name: 'n', type: 'int4' },
+      ],
+    })
+    vi.mocked(parseSync).mockClear()
+    return { fixture, handler, table, describes: source.describes, parses: () => vi.mocked(parseSync).mock.calls.length }
+  }
+
+  it(`neither describes the table nor parses the where after the sync: ${LONG_POLLS} long-polls, ${SSE_RECONNECTS} SSE reconnects`, async () => {
+    const { fixture, handler, table, describes, parses } = await setUp()
+    const params = { table, where: 'n >= $1', 'params[1]': '0' }
+    let { position } = await initialSync(handler, params)
+    // The offset=-1 request resolved the definition; the memory source compiles the rendered where for its snapshot.
+    const atSync = { describes: describes(), parses: parses() }
+    expect(atSync).toEqual({ describes: 1, parses: 2 })
+    for (let id = 1; id <= LONG_POLLS; id++) {
+      await fixture.insert(table, { id, n: id })
+      ;({ position } = await liveUntil(handler, params, position, (changes) => changes.length === 1))
+    }
+    for (let id = LONG_POLLS + 1; id <= LONG_POLLS + SSE_RECONNECTS; id++) {
+      position = await sseChange(handler, params, position, () => fixture.insert(table, { id, n: id }))
+    }
+    expect({ describes: describes(), parses: parses() }).toEqual(atSync)
+  })
+
+  it('resolves again for a deleted shape (409 with the new handle) and for another spelling, then reuses both', async () => {
+    const { handler, table, describes, parses } = await setUp()
+    const params = { table, where: 'n >= 0' }
+    const { position } = await initialSync(handler, params)
+    expect(await handler(new Request(shapeUrl({ table, handle: position.handle, where: 'n >= 0' }), { method: 'DELETE' }))).toHaveProperty('status', 202)
+    const afterDelete = { describes: describes(), parses: parses() }
+    const stale = await call(handler, shapeUrl({ ...params, offset: position.offset, handle: position.handle }))
+    expect(stale.status).toBe(409)
+    const fresh = stale.headers.get('electric-handle') as string
+    expect(fresh).not.toBe(position.handle)
+    // Resolved for the request, compiled again by the memory source for the new shape's snapshot.
+    const recreated = { describes: describes(), parses: parses() }
+    expect(recreated).toEqual({ describes: afterDelete.describes + 1, parses: afterDelete.parses + 2 })
+    for (const where of ['n >= 0', 'n>=0', 'n >= 0', 'n>=0']) {
+      const response = await call(handler, shapeUrl({ table, where, offset: '0_0', handle: fresh }))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('electric-handle')).toBe(fresh)
+    }
+    // The 409's resolution taught the new shape the first spelling; the second resolves once, then is known too.
+    expect({ describes: describes(), parses: parses() }).toEqual({ describes: recreated.describes + 1, parses: recreated.parses + 1 })
+  })
+})
+
+/** One SSE connection at the head: `write` commits, the stream carries it and its up-to-date; then disconnects. */
+async function sseChange(
+  handler: ShapeHandler,
+  params: Record<string, string>,
+  position: StreamPosition,
+  write: () => Promise<void>,
+): Promise<StreamPosition> {
+  const response = await handler(
+    new Request(shapeUrl({ ...params, offset: position.offset, handle: position.handle, live: 'true', live_sse: 'true' })),
+  )
+  expect(response.status).toBe(200)
+  const reader = new SseReader(response.body as ReadableStream<Uint8Array>)
+  await write()
+  expect(await reader.until((text) => text.includes('"control":"up-to-date"'))).toBe(true)
+  await reader.cancel()
+  const upToDate = reader.events().find((event) => event.headers.control === 'up-to-date')
+  return { ...position, offset: `${upToDate?.headers.global_last_seen_lsn as string}_0` }
+}
