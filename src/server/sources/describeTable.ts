@@ -103,9 +103,15 @@ export const TEXT_OUTPUT_SETTINGS: readonly { name: string; value: string }[] = 
   { name: 'bytea_output', value: 'hex' },
 ]
 
-/** Applies `TEXT_OUTPUT_SETTINGS` to the open transaction only (`set_config(…, true)`), before its snapshot query. */
+const SET_TEXT_OUTPUT_SQL = `SELECT ${TEXT_OUTPUT_SETTINGS.map((_, index) => `set_config($${2 * index + 1}, $${2 * index + 2}, true)`).join(', ')}`
+const SET_TEXT_OUTPUT_PARAMS: readonly string[] = TEXT_OUTPUT_SETTINGS.flatMap((setting) => [setting.name, setting.value])
+
+/**
+ * Applies `TEXT_OUTPUT_SETTINGS` to the open transaction only (`set_config(…, true)`), before its snapshot query:
+ * one statement, so one round trip per snapshot.
+ */
 export async function setTextOutputForTransaction(query: SqlQuery): Promise<void> {
-  for (const setting of TEXT_OUTPUT_SETTINGS) await query('SELECT set_config($1, $2, true)', [setting.name, setting.value])
+  await query(SET_TEXT_OUTPUT_SQL, SET_TEXT_OUTPUT_PARAMS)
 }
 
 /** The open transaction's visibility (`pg_current_snapshot()`), which tells the registry what its rows contain. */

@@ -11,7 +11,7 @@
  */
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
-import { quoteIdent } from '../../../src/server/sources/describeTable'
+import { quoteIdent, type SqlQuery } from '../../../src/server/sources/describeTable'
 import { createPGliteSource, TEXT_PARAMS, type PGliteSource } from '../../../src/server/sources/pglite'
 import { createPostgresSource, type PostgresSource } from '../../../src/server/sources/postgres'
 import type { ChangeSource } from '../../../src/server/sources/source'
@@ -27,6 +27,8 @@ export interface SqlFixtureFactory<S extends ChangeSource> {
   /** The shared source, created on first use. */
   source(): Promise<S>
   makeFixture(): Promise<SourceFixture>
+  /** Runs `run` in one transaction of the source's database, with a query function that returns the rows. */
+  inTransaction<T>(run: (query: SqlQuery) => Promise<T>): Promise<T>
   dispose(): Promise<void>
 }
 
@@ -135,6 +137,10 @@ export function pgliteFixtures(): SqlFixtureFactory<PGliteSource> {
         transaction: (run) => live.db.transaction((tx) => run(onDb(tx))),
       })
     },
+    async inTransaction(run) {
+      const live = await source()
+      return live.db.transaction((tx) => run(async (sql, params) => (await tx.query<Record<string, unknown>>(sql, [...params])).rows))
+    },
     async dispose() {
       if (shared !== undefined) await (await shared).close()
       shared = undefined
@@ -156,25 +162,30 @@ export function postgresFixtures(databaseUrl: string): SqlFixtureFactory<Postgre
       return sqlFixture(await source(), {
         execute: onPool,
         ddl: (sql) => pool.query(sql),
-        async transaction(run) {
-          const client = await pool.connect()
-          try {
-            await client.query('BEGIN')
-            await run((sql, params) => client.query(sql, [...params]))
-            await client.query('COMMIT')
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => undefined)
-            throw error
-          } finally {
-            client.release()
-          }
-        },
+        transaction: (run) => inPoolTransaction(pool, run),
       })
     },
+    inTransaction: (run) => inPoolTransaction(pool, run),
     async dispose() {
       if (shared !== undefined) await (await shared).close()
       shared = undefined
       await pool.end()
     },
+  }
+}
+
+/** Runs `run` in one transaction on a pooled connection; rolls back when it throws. */
+async function inPoolTransaction<T>(pool: pg.Pool, run: (query: SqlQuery) => Promise<T>): Promise<T> {
+  const client = await pool.connect()
+  try {
+    await client.query('BEGIN')
+    const result = await run(async (sql, params) => (await client.query(sql, [...params])).rows as Record<string, unknown>[])
+    await client.query('COMMIT')
+    return result
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined)
+    throw error
+  } finally {
+    client.release()
   }
 }

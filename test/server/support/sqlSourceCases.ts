@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
+import { setTextOutputForTransaction, TEXT_OUTPUT_SETTINGS, type SqlQuery } from '../../../src/server/sources/describeTable'
 import type { ChangeSource, TableDescription, Transaction } from '../../../src/server/sources/source'
 import type { SourceFixture } from './fixture'
 import type { SqlFixtureFactory } from './sqlFixture'
@@ -97,6 +98,29 @@ export function describeSqlSourceCases<S extends ChangeSource>(
   // Explicit timeouts: a database per file starts slowly on a loaded 2-core machine (PGlite takes ~6-15 s).
   describe(`${name} source (shared SQL cases)`, { timeout: 30_000 }, () => {
     beforeAll(() => factory.source(), 120_000)
+
+    it('sets the text output settings for the snapshot transaction only, in one round trip', async () => {
+      const names = TEXT_OUTPUT_SETTINGS.map((setting) => setting.name)
+      const show = async (query: SqlQuery) => {
+        const rows = await query(`SELECT ${names.map((_, index) => `current_setting($${index + 1}) AS s${index}`).join(', ')}`, names)
+        return Object.fromEntries(names.map((name, index) => [name, rows[0]?.[`s${index}`]]))
+      }
+      const before = await factory.inTransaction(show)
+      const inside = await factory.inTransaction(async (query) => {
+        let roundTrips = 0
+        await setTextOutputForTransaction((sql, params) => {
+          roundTrips += 1
+          return query(sql, params)
+        })
+        return { roundTrips, settings: await show(query) }
+      })
+      expect(inside).toEqual({
+        roundTrips: 1,
+        settings: Object.fromEntries(TEXT_OUTPUT_SETTINGS.map((setting) => [setting.name, setting.value])),
+      })
+      expect(before).not.toEqual(inside.settings)
+      expect(await factory.inTransaction(show)).toEqual(before)
+    })
 
     it('describes columns in order with element types, dims, typmods, not-null and primary key order', async () => {
       const source = await factory.source()
