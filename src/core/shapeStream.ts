@@ -4,15 +4,16 @@
  * Invariants:
  * - D1. One request at a time per stream; each request or backoff sleep has its own AbortController, aborted by
  *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
- * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2).
+ * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2;
+ *   staging and its undo: responseApplier.ts RA1–RA4).
  * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle, retried at once (no backoff).
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  * - D6. A request is never repeated at once without progress: a non-live response that neither moves the offset
  *   nor is up to date, or a non-live 304, is a retryable error (backoff), never a hot loop.
- * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`; its
- *   watchdog timer is cleared whenever the request ends, so it never outlives it.
+ * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`
+ *   (liveDeadline.ts W1–W2).
  * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -21,37 +22,26 @@ import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
 import type { LongPollResult } from './longPollTransport'
-import type { MessageParser } from './parse'
-import type { Message, Row, Schema, WireRow } from './protocol'
-import type { ResponseMeta } from './responseMeta'
-import type { HeadersInput, RequestPosition, ShapeParamsInput } from './requestUrl'
+import type { Row } from './protocol'
+import type { ResponseReading, StreamSink } from './responseApplier'
+import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
 import type { VisibilityAdapter } from './visibility'
 import { abortReason, realClock, sleep } from './clock'
-import { InvalidOptionsError, MalformedResponseError, NetworkError, ShapeError } from './errors'
+import { InvalidOptionsError, ShapeError } from './errors'
 import { defaultFetch } from './fetchLike'
+import { withLiveDeadline } from './liveDeadline'
 import { longPollRequest } from './longPollTransport'
-import { createMessageParser, parseSchemaHeader } from './parse'
-import { isChangeMessage, isUpToDate } from './protocol'
+import { ResponseApplier } from './responseApplier'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
 import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { initialStreamState, requestPosition, transition } from './streamState'
 
-/** Where a stream puts parsed messages; `ShapeStore` is one. */
-export interface StreamSink<T> {
-  /** Parsed messages of one response or live batch, applied atomically. */
-  applyBatch(messages: readonly Message<T>[]): void
-  /** A 409: drop pending rows (the published snapshot stays until the next up-to-date). */
-  reset(): void
-  /** Change messages of a response still being read: pending only, undoable (`ShapeStore` S8). */
-  stage(messages: readonly Message<T>[]): void
-  /** Keeps what was staged, or reverts it exactly. */
-  settleStaged(keep: boolean): void
-}
+export type { StreamSink } from './responseApplier'
 
 /** Options of a `ShapeStream`: the shape's options plus its dependencies. */
 export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
@@ -80,8 +70,6 @@ interface Waiter {
 
 const DEFAULT_LIVE_REQUEST_TIMEOUT_MS = 45_000
 
-const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
-
 /**
  * Why the stream cancels its own requests (stop, pause). A constant: callers check `signal.aborted`, never the
  * reason, and `abort()` without one builds a `DOMException` with a stack on every stop.
@@ -97,7 +85,7 @@ const CANCELLED = Object.freeze({ name: 'AbortError', message: 'Cancelled by the
  */
 export class ShapeStream<T = Row> {
   readonly #options: ShapeStreamOptions<T>
-  readonly #store: StreamSink<T>
+  readonly #applier: ResponseApplier<T>
   readonly #fetch: FetchLike
   readonly #clock: Clock
   readonly #random: () => number
@@ -114,13 +102,17 @@ export class ShapeStream<T = Row> {
   #iteration: AbortController | undefined
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
-  #parser: { schema: Schema; parser: MessageParser<T> } | undefined
-  #headerSchema: { header: string; schema: Schema } | undefined
   #disposed = false
 
   constructor(options: ShapeStreamOptions<T>) {
     this.#options = options
-    this.#store = options.store
+    const { parser, columnMapper, transformer, lazyJson } = options
+    this.#applier = new ResponseApplier(options.store, {
+      ...(lazyJson === true ? { lazyJson } : {}),
+      ...(parser ? { parser } : {}),
+      ...(columnMapper ? { columnMapper } : {}),
+      ...(transformer ? { transformer } : {}),
+    })
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
@@ -146,7 +138,7 @@ export class ShapeStream<T = Row> {
   restartFrom(from: StreamStart): boolean {
     if (this.#state.phase !== 'stopped') return false
     this.#state = initialStreamState(from)
-    this.#parser = undefined
+    this.#applier.forgetParser()
     this.#refreshStatus()
     return true
   }
@@ -271,100 +263,36 @@ export class ShapeStream<T = Row> {
       extraParams: runner?.extraParams,
     })
     if (runner) return this.#runLive(runner, url, inputs.headers, signal)
+    const reading = this.#applier.begin(this.#state)
     try {
-      const result = await this.#longPoll(url, inputs.headers, position.live, signal)
+      const result = await this.#longPoll(url, inputs.headers, position.live, signal, reading)
       if (signal.aborted) throw abortReason(signal)
       if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
-      if (result.kind === 'not-modified') return this.#notModified(result, position, url)
-      this.#applyResponse(result.meta, result.messages, position, url)
+      const event =
+        result.kind === 'not-modified'
+          ? this.#applier.notModified(result, position, url, this.#clock.now())
+          : this.#applier.applyResponse(reading, result, position, url, this.#clock.now())
+      this.#retry.succeeded()
+      this.#dispatch(event)
     } catch (error) {
-      // Whatever this response staged is undone: a failed response leaves the store as it was (E2, S8).
-      this.#store.settleStaged(false)
+      // Whatever this response staged is undone: a failed response leaves the store as it was (E2, RA3).
+      this.#applier.discard()
       throw error
     }
   }
 
-  /**
-   * The consumer that stages a non-live body's leading change messages in the store while the rest is read (LP5,
-   * MA4, S8), so a large snapshot chunk's message objects die young. It declines a group holding a control message.
-   */
-  #stager(meta: ResponseMeta): (messages: Message<WireRow>[]) => boolean {
-    const schema = this.#schemaFor(meta.handle, meta.schema)
-    return (messages) => {
-      for (const message of messages) if (!isChangeMessage(message)) return false
-      this.#store.stage(this.#parserFor(schema ?? {}).parseMessages(messages))
-      return true
-    }
-  }
-
-  async #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal): Promise<LongPollResult> {
+  async #longPoll(
+    url: string,
+    headers: Record<string, string>,
+    live: boolean,
+    signal: AbortSignal,
+    reading: ResponseReading<T>,
+  ): Promise<LongPollResult> {
+    const fetch = this.#fetch
+    if (!live) return longPollRequest({ url, headers, live, signal, fetch, stage: (meta) => reading.stager(meta) })
     const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
-    if (!live) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch, stage: (meta) => this.#stager(meta) })
-    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch: this.#fetch })
-    const watchdog = new AbortController()
-    let expired = false
-    const timer = this.#clock.setTimeout(() => {
-      expired = true
-      watchdog.abort(CANCELLED)
-    }, timeoutMs)
-    // Cleared in the abort listener too: stop() and pause leave no timer behind synchronously (D1).
-    const forward = (): void => {
-      this.#clock.clearTimeout(timer)
-      watchdog.abort(signal.reason)
-    }
-    signal.addEventListener('abort', forward, { once: true })
-    try {
-      return await longPollRequest({ url, headers, live, signal: watchdog.signal, fetch: this.#fetch })
-    } catch (error) {
-      if (expired && !signal.aborted) throw new NetworkError(url, new Error(`no answer to a live request within ${timeoutMs} ms`))
-      throw error
-    } finally {
-      this.#clock.clearTimeout(timer)
-      signal.removeEventListener('abort', forward)
-    }
-  }
-
-  /** Takes ownership of `messages` (the transport's fresh array): it may append to it. */
-  #applyResponse(meta: ResponseMeta, messages: Message<WireRow>[], position: RequestPosition, url: string): void {
-    const upToDate = meta.upToDate || messages.some(isUpToDate)
-    // A non-live answer that neither advances nor reaches the head would be requested again at once, forever.
-    if (!upToDate && !position.live && meta.offset === position.offset && meta.handle === position.handle) {
-      throw new MalformedResponseError(url, `no progress: the response ends at the requested offset ${position.offset} without up-to-date`)
-    }
-    const schema = this.#schemaFor(meta.handle, meta.schema)
-    const last = messages[messages.length - 1]
-    if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
-    const parsed = messages.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(messages) : []
-    // Nothing can fail past this point: what was staged becomes part of the batch (S8).
-    this.#store.settleStaged(true)
-    if (parsed.length > 0) this.#store.applyBatch(parsed)
-    this.#retry.succeeded()
-    this.#dispatch({
-      type: 'response',
-      handle: meta.handle,
-      offset: meta.offset,
-      cursor: meta.cursor,
-      schema,
-      upToDate,
-      now: this.#clock.now(),
-    })
-  }
-
-  #notModified(result: { cursor: string | undefined; handle: string | undefined }, position: RequestPosition, url: string): void {
-    // A non-live 304 would repeat the same request forever: back off instead of spinning (D6).
-    if (!position.live || position.handle === undefined) {
-      throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client lacks)')
-    }
-    this.#retry.succeeded()
-    this.#dispatch({
-      type: 'response',
-      handle: result.handle ?? position.handle,
-      offset: position.offset,
-      cursor: result.cursor,
-      schema: undefined,
-      upToDate: true,
-      now: this.#clock.now(),
-    })
+    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch })
+    return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) => longPollRequest({ url, headers, live, signal: deadline, fetch }))
   }
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
@@ -385,19 +313,9 @@ export class ShapeStream<T = Row> {
           onBatch: (batch) => {
             if (failure !== undefined || connection.signal.aborted) return
             try {
-              const state = this.#state
-              const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
-              if (parsed.length > 0) this.#store.applyBatch(parsed)
+              const event = this.#applier.applyLive(this.#state, batch, this.#clock.now())
               this.#retry.succeeded()
-              this.#dispatch({
-                type: 'response',
-                handle: state.handle ?? '',
-                offset: batch.offset,
-                cursor: state.cursor,
-                schema: state.schema,
-                upToDate: true,
-                now: this.#clock.now(),
-              })
+              this.#dispatch(event)
             } catch (error) {
               failure = error
               connection.abort(CANCELLED)
@@ -417,33 +335,10 @@ export class ShapeStream<T = Row> {
   }
 
   #mustRefetch(handle: string | undefined): void {
-    this.#store.reset()
-    this.#parser = undefined
+    this.#applier.reset()
     this.#runner?.onReset?.()
     const cacheBuster = `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}`
     this.#dispatch({ type: 'must-refetch', handle, cacheBuster })
-  }
-
-  #schemaFor(handle: string, header: string | undefined): Schema | undefined {
-    const state = this.#state
-    if (state.schema !== undefined && state.handle === handle) return state.schema
-    if (header === undefined) return undefined
-    // The stager and the response's last part ask for the same header: one Schema, so one compiled parser.
-    if (this.#headerSchema?.header !== header) this.#headerSchema = { header, schema: parseSchemaHeader(header) }
-    return this.#headerSchema.schema
-  }
-
-  #parserFor(schema: Schema): MessageParser<T> {
-    if (this.#parser?.schema === schema) return this.#parser.parser
-    const { parser, columnMapper, transformer, lazyJson } = this.#options
-    const compiled = createMessageParser<T>(schema, {
-      ...(lazyJson === true ? { lazyJson } : {}),
-      ...(parser ? { parser } : {}),
-      ...(columnMapper ? { columnMapper } : {}),
-      ...(transformer ? { transformer } : {}),
-    })
-    this.#parser = { schema, parser: compiled }
-    return compiled
   }
 
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {

@@ -1,0 +1,171 @@
+/**
+ * How a stream's responses become store writes, and the state event that records each one.
+ *
+ * Invariants:
+ * - RA1. One Schema per response: resolved once, when its headers arrive (the state's schema when the handle is the
+ *   state's, else the response's `electric-schema` header), and used by the groups staged while the body is read
+ *   and by the body's last part alike, so one compiled parser serves the whole response.
+ * - RA2. The parser is compiled once per Schema object and dropped by `reset` (after a 409 the new handle may carry
+ *   another schema).
+ * - RA3. What a long-poll response staged is settled exactly once: kept just before its last part is applied,
+ *   after the last check that can fail, or reverted by `discard` on any failure (shapeStore.ts S8, errors.ts E2).
+ * - RA4. A non-live response that neither advances nor reaches the head, or a non-live 304, is an error, never
+ *   applied: the same request would be sent again at once, forever (shapeStream.ts D6).
+ */
+import type { LiveBatch } from './liveRunner'
+import type { MessageParser, MessageParserOptions } from './parse'
+import type { Message, Schema, WireRow } from './protocol'
+import type { ResponseMeta } from './responseMeta'
+import type { RequestPosition } from './requestUrl'
+import type { StreamEvent, StreamState } from './streamState'
+import { MalformedResponseError } from './errors'
+import { createMessageParser, parseSchemaHeader } from './parse'
+import { isChangeMessage, isUpToDate } from './protocol'
+
+/** Where a stream puts parsed messages; `ShapeStore` is one. */
+export interface StreamSink<T> {
+  /** Parsed messages of one response or live batch, applied atomically. */
+  applyBatch(messages: readonly Message<T>[]): void
+  /** A 409: drop pending rows (the published snapshot stays until the next up-to-date). */
+  reset(): void
+  /** Change messages of a response still being read: pending only, undoable (`ShapeStore` S8). */
+  stage(messages: readonly Message<T>[]): void
+  /** Keeps what was staged, or reverts it exactly. */
+  settleStaged(keep: boolean): void
+}
+
+/** One long-poll response being read: its schema, resolved once when its headers arrive (RA1). */
+export class ResponseReading<T> {
+  readonly #state: StreamState
+  readonly #applier: ResponseApplier<T>
+  #schema: { value: Schema | undefined } | undefined
+
+  constructor(state: StreamState, applier: ResponseApplier<T>) {
+    this.#state = state
+    this.#applier = applier
+  }
+
+  /** The response's schema (RA1), resolved on first call. */
+  schemaOf(meta: ResponseMeta): Schema | undefined {
+    this.#schema ??= { value: schemaOf(this.#state, meta) }
+    return this.#schema.value
+  }
+
+  /** Consumer of the body's leading change messages while the rest is read (longPollTransport.ts LP5). */
+  stager(meta: ResponseMeta): (messages: Message<WireRow>[]) => boolean {
+    const schema = this.schemaOf(meta)
+    return (messages) => {
+      for (const message of messages) if (!isChangeMessage(message)) return false
+      this.#applier.stage(schema, messages)
+      return true
+    }
+  }
+}
+
+const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
+
+/**
+ * Parses responses with the shape's parser options and applies them to a sink (RA1–RA4).
+ * @example
+ * const applier = new ResponseApplier(store, {})
+ * const event = applier.applyLive(stream.getState(), batch, Date.now())
+ */
+export class ResponseApplier<T> {
+  readonly #sink: StreamSink<T>
+  readonly #options: MessageParserOptions<T>
+  #parser: { schema: Schema; parser: MessageParser<T> } | undefined
+
+  constructor(sink: StreamSink<T>, options: MessageParserOptions<T>) {
+    this.#sink = sink
+    this.#options = options
+  }
+
+  /** A long-poll response about to be read from `state`. */
+  begin(state: StreamState): ResponseReading<T> {
+    return new ResponseReading(state, this)
+  }
+
+  /** Stages change messages of a response still being read (shapeStore.ts S8). */
+  stage(schema: Schema | undefined, messages: Message<WireRow>[]): void {
+    this.#sink.stage(this.#parserFor(schema ?? {}).parseMessages(messages))
+  }
+
+  /**
+   * Applies a long-poll response whose body was read whole (its staged part included) and returns the state event
+   * for it. Takes ownership of `messages` (the transport's fresh array): it may append to it.
+   */
+  applyResponse(
+    reading: ResponseReading<T>,
+    response: { meta: ResponseMeta; messages: Message<WireRow>[] },
+    position: RequestPosition,
+    url: string,
+    now: number,
+  ): StreamEvent {
+    const { meta, messages } = response
+    const upToDate = meta.upToDate || messages.some(isUpToDate)
+    if (!upToDate && !position.live && meta.offset === position.offset && meta.handle === position.handle) {
+      throw new MalformedResponseError(url, `no progress: the response ends at the requested offset ${position.offset} without up-to-date`)
+    }
+    const schema = reading.schemaOf(meta)
+    const last = messages[messages.length - 1]
+    if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
+    const parsed = messages.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(messages) : []
+    // Nothing can fail past this point: what was staged becomes part of the batch (RA3).
+    this.#sink.settleStaged(true)
+    if (parsed.length > 0) this.#sink.applyBatch(parsed)
+    return { type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema, upToDate, now }
+  }
+
+  /** The state event for a live 304 (a cache revalidated what this client has); a non-live 304 is an error (RA4). */
+  notModified(result: { cursor: string | undefined; handle: string | undefined }, position: RequestPosition, url: string, now: number): StreamEvent {
+    if (!position.live || position.handle === undefined) {
+      throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client lacks)')
+    }
+    const handle = result.handle ?? position.handle
+    return { type: 'response', handle, offset: position.offset, cursor: result.cursor, schema: undefined, upToDate: true, now }
+  }
+
+  /** Reverts whatever the response being read staged (RA3). */
+  discard(): void {
+    this.#sink.settleStaged(false)
+  }
+
+  /** Applies one live batch (a runner's, e.g. SSE) and returns the state event for it. */
+  applyLive(state: StreamState, batch: LiveBatch, now: number): StreamEvent {
+    const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
+    if (parsed.length > 0) this.#sink.applyBatch(parsed)
+    return {
+      type: 'response',
+      handle: state.handle ?? '',
+      offset: batch.offset,
+      cursor: state.cursor,
+      schema: state.schema,
+      upToDate: true,
+      now,
+    }
+  }
+
+  /** A 409: the pending rows and the compiled parser go (RA2). */
+  reset(): void {
+    this.#sink.reset()
+    this.#parser = undefined
+  }
+
+  /** A new starting position: the next response may carry another schema (RA2). */
+  forgetParser(): void {
+    this.#parser = undefined
+  }
+
+  #parserFor(schema: Schema): MessageParser<T> {
+    if (this.#parser?.schema === schema) return this.#parser.parser
+    const compiled = createMessageParser<T>(schema, this.#options)
+    this.#parser = { schema, parser: compiled }
+    return compiled
+  }
+}
+
+/** The schema of a response (RA1): the state's when the response continues its handle, else its header's. */
+function schemaOf(state: StreamState, meta: ResponseMeta): Schema | undefined {
+  if (state.schema !== undefined && state.handle === meta.handle) return state.schema
+  return meta.schema === undefined ? undefined : parseSchemaHeader(meta.schema)
+}

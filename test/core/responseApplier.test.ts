@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest'
+import { MalformedResponseError } from '../../src/core/errors'
+import type { Message, Row, WireRow } from '../../src/core/protocol'
+import type { RequestPosition } from '../../src/core/requestUrl'
+import type { ResponseMeta } from '../../src/core/responseMeta'
+import { ResponseApplier } from '../../src/core/responseApplier'
+import { ShapeStore } from '../../src/core/shapeStore'
+import { initialStreamState } from '../../src/core/streamState'
+
+const url = 'http://x/v1/shape'
+const INT8 = JSON.stringify({ id: { type: 'int8', pk_index: 0 }, n: { type: 'int8' } })
+const TEXT = JSON.stringify({ id: { type: 'int8', pk_index: 0 }, n: { type: 'text' } })
+
+const meta = (init: Partial<ResponseMeta> = {}): ResponseMeta => ({
+  kind: 'ok',
+  status: 200,
+  handle: 'h1',
+  offset: '0_0',
+  cursor: undefined,
+  schema: INT8,
+  upToDate: false,
+  hasData: true,
+  ...init,
+})
+const position = (init: Partial<RequestPosition> = {}): RequestPosition => ({
+  offset: '-1',
+  handle: undefined,
+  live: false,
+  cursor: undefined,
+  cacheBuster: undefined,
+  expiredHandle: undefined,
+  ...init,
+})
+const ins = (id: number): Message<WireRow> => ({ key: `"k${id}"`, value: { id: String(id), n: String(id * 10) }, headers: { operation: 'insert' } })
+const utd: Message<WireRow> = { headers: { control: 'up-to-date' } }
+
+function setup() {
+  const store = new ShapeStore<Row>()
+  return { store, applier: new ResponseApplier<Row>(store, {}) }
+}
+
+describe('ResponseApplier', () => {
+  it("parses a response's staged groups and its last part with the one schema of its headers (RA1)", () => {
+    const { store, applier } = setup()
+    const reading = applier.begin(initialStreamState())
+    const response = meta({ upToDate: true })
+    expect(reading.stager(response)([ins(1), ins(2)])).toBe(true)
+    const event = applier.applyResponse(reading, { meta: response, messages: [ins(3)] }, position(), url, 5)
+    expect(event).toMatchObject({ type: 'response', handle: 'h1', offset: '0_0', upToDate: true, now: 5 })
+    expect(reading.schemaOf(response)).toBe(event.type === 'response' ? event.schema : undefined)
+    expect([...store.getSnapshot().rows.values()].map((row) => row.n)).toEqual([10n, 20n, 30n])
+  })
+
+  it("keeps the state's schema for a response that continues its handle, and takes the header's for a new handle (RA1)", () => {
+    const { store, applier } = setup()
+    const first = applier.begin(initialStreamState())
+    const event = applier.applyResponse(first, { meta: meta(), messages: [ins(1)] }, position(), url, 0)
+    const schema = event.type === 'response' ? event.schema : undefined
+    const state = { ...initialStreamState({ handle: 'h1', offset: '0_0', schema }) }
+    // Same handle, another header: the state's int8 schema still applies.
+    const same = applier.begin(state)
+    applier.applyResponse(same, { meta: meta({ schema: TEXT, offset: '0_1', upToDate: true }), messages: [ins(2)] }, position({ offset: '0_0', handle: 'h1' }), url, 0)
+    expect(store.getRow('"k2"')?.n).toBe(20n)
+    // A new handle: its header's text schema.
+    const other = applier.begin(state)
+    expect(other.schemaOf(meta({ handle: 'h2', schema: TEXT }))?.n?.type).toBe('text')
+  })
+
+  it('keeps what a response staged when it applies, and discard reverts it exactly (RA3)', () => {
+    const { store, applier } = setup()
+    const kept = applier.begin(initialStreamState())
+    kept.stager(meta())([ins(1)])
+    applier.applyResponse(kept, { meta: meta(), messages: [] }, position(), url, 0)
+    const failed = applier.begin(initialStreamState({ handle: 'h1', offset: '0_0' }))
+    failed.stager(meta({ offset: '0_1' }))([ins(2), ins(3)])
+    applier.discard()
+    store.applyBatch([utd])
+    expect([...store.getSnapshot().keys]).toEqual(['"k1"'])
+  })
+
+  it('declines a group holding a control message, staging none of it', () => {
+    const { store, applier } = setup()
+    const reading = applier.begin(initialStreamState())
+    expect(reading.stager(meta())([ins(1), utd])).toBe(false)
+    store.applyBatch([utd])
+    expect(store.getSnapshot().rows.size).toBe(0)
+  })
+
+  it('refuses a non-live response without progress and a non-live 304; a live 304 is up to date (RA4)', () => {
+    const { applier } = setup()
+    const at = position({ offset: '0_0', handle: 'h1' })
+    const reading = applier.begin(initialStreamState({ handle: 'h1', offset: '0_0' }))
+    expect(() => applier.applyResponse(reading, { meta: meta(), messages: [] }, at, url, 0)).toThrow(MalformedResponseError)
+    expect(() => applier.notModified({ cursor: undefined, handle: undefined }, at, url, 0)).toThrow(/304/)
+    expect(applier.notModified({ cursor: '7', handle: undefined }, { ...at, live: true }, url, 9)).toEqual({
+      type: 'response',
+      handle: 'h1',
+      offset: '0_0',
+      cursor: '7',
+      schema: undefined,
+      upToDate: true,
+      now: 9,
+    })
+  })
+
+  it('applies a live batch with the state schema and appends no up-to-date of its own', () => {
+    const { store, applier } = setup()
+    const first = applier.begin(initialStreamState())
+    const event = applier.applyResponse(first, { meta: meta({ upToDate: true }), messages: [] }, position(), url, 0)
+    const schema = event.type === 'response' ? event.schema : undefined
+    const state = initialStreamState({ handle: 'h1', offset: '0_inf', schema, caughtUp: true })
+    const live = applier.applyLive(state, { messages: [ins(4), utd], offset: '5_0' }, 3)
+    expect(live).toMatchObject({ type: 'response', handle: 'h1', offset: '5_0', upToDate: true, now: 3 })
+    expect(store.getRow('"k4"')?.n).toBe(40n)
+  })
+})
