@@ -99,7 +99,10 @@ function plan(rep) {
     for (const mode of ['long-poll', 'sse']) {
       for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
     }
-    groups.push({ id: 'live-long-poll-100000-rowonly', sides, job: { scenario: 'live', rows: 100_000, mode: 'long-poll', readSnapshot: false } })
+    // The same transactions for a subscriber that reads only the changed rows (`useShapeRow`, `ShapeRowList`, a selector).
+    for (const mode of ['long-poll', 'sse']) {
+      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}-rowonly`, sides, job: { scenario: 'live', rows, mode, readSnapshot: false } })
+    }
   }
   if (wants('react')) {
     for (const variant of ['plain', 'memo', 'selector', 'rowHooks']) groups.push({ id: `react-${variant}`, sides, job: { scenario: 'react', rows: 10_000, variant } })
@@ -276,35 +279,28 @@ function renderMarkdown(report) {
   }
   table('(a) initial sync, (d) parse floor', header, syncRows)
   const liveRows = []
-  for (const mode of ['long-poll', 'sse']) {
-    for (const rows of [10_000, 100_000]) {
-      const groupId = `live-${mode}-${rows}`
-      if (!groups.has(groupId)) continue
-      const n = rows.toLocaleString('en-US')
-      liveRows.push(compare(groupId, `${mode}, ${n} rows: 100 tx × 100 updates, total (ms)`, (r) => r.ms, rows === 100_000 ? 0.5 : undefined))
-      liveRows.push(compare(groupId, `${mode}, ${n} rows: median tx, commit → published (ms)`, (r) => r.p50TxMs))
-      liveRows.push(compare(groupId, `${mode}, ${n} rows: client share, total over 100 tx (ms)`, (r) => r.clientTotalMs, rows === 100_000 ? 0.5 : undefined))
-      liveRows.push(compare(groupId, `${mode}, ${n} rows: client share, median tx (ms)`, (r) => r.clientP50Ms))
-    }
-    const small = series(report, `live-${mode}-10000`, 'ours', (r) => r.perTxMs)
-    const large = series(report, `live-${mode}-100000`, 'ours', (r) => r.perTxMs)
-    const theirsSmall = series(report, `live-${mode}-10000`, 'theirs', (r) => r.perTxMs)
-    const theirsLarge = series(report, `live-${mode}-100000`, 'theirs', (r) => r.perTxMs)
-    if (groups.has(`live-${mode}-10000`) && groups.has(`live-${mode}-100000`)) {
-      liveRows.push([`${mode}: per-tx cost at 100k / at 10k rows`, cell(ratioSeries(large, small)), cell(ratioSeries(theirsLarge, theirsSmall)), '', 'ours ≈ 1 (does not grow)'])
-      const clientSmall = series(report, `live-${mode}-10000`, 'ours', (r) => r.clientTotalMs)
-      const clientLarge = series(report, `live-${mode}-100000`, 'ours', (r) => r.clientTotalMs)
-      const theirsClientSmall = series(report, `live-${mode}-10000`, 'theirs', (r) => r.clientTotalMs)
-      const theirsClientLarge = series(report, `live-${mode}-100000`, 'theirs', (r) => r.clientTotalMs)
-      liveRows.push([`${mode}: client share at 100k / at 10k rows`, cell(ratioSeries(clientLarge, clientSmall)), cell(ratioSeries(theirsClientLarge, theirsClientSmall)), '', 'ours ≈ 1 (does not grow)'])
+  for (const reader of ['', '-rowonly']) {
+    const who = reader === '' ? '' : ', subscriber reads only the changed rows'
+    for (const mode of ['long-poll', 'sse']) {
+      for (const rows of [10_000, 100_000]) {
+        const groupId = `live-${mode}-${rows}${reader}`
+        if (!groups.has(groupId)) continue
+        const n = rows.toLocaleString('en-US')
+        const target = rows === 100_000 && reader === '' ? 0.5 : undefined
+        liveRows.push(compare(groupId, `${mode}, ${n} rows${who}: 100 tx × 100 updates, total (ms)`, (r) => r.ms, target))
+        if (reader === '') liveRows.push(compare(groupId, `${mode}, ${n} rows: median tx, commit → published (ms)`, (r) => r.p50TxMs))
+        liveRows.push(compare(groupId, `${mode}, ${n} rows${who}: client share, total over 100 tx (ms)`, (r) => r.clientTotalMs, target))
+        if (reader === '') liveRows.push(compare(groupId, `${mode}, ${n} rows: client share, median tx (ms)`, (r) => r.clientP50Ms))
+      }
+      const small = `live-${mode}-10000${reader}`
+      const large = `live-${mode}-100000${reader}`
+      if (!groups.has(small) || !groups.has(large)) continue
+      const growth = (side, pick) => ratioSeries(series(report, large, side, pick), series(report, small, side, pick))
+      liveRows.push([`${mode}${who}: per-tx cost at 100k / at 10k rows`, cell(growth('ours', (r) => r.perTxMs)), cell(growth('theirs', (r) => r.perTxMs)), '', 'ours ≈ 1 (does not grow)'])
+      liveRows.push([`${mode}${who}: client share at 100k / at 10k rows`, cell(growth('ours', (r) => r.clientTotalMs)), cell(growth('theirs', (r) => r.clientTotalMs)), '', 'ours ≈ 1 (does not grow)'])
     }
   }
-  if (groups.has('live-long-poll-100000-rowonly')) {
-    const groupId = 'live-long-poll-100000-rowonly'
-    liveRows.push(compare(groupId, 'long-poll, 100,000 rows, subscriber reads only the changed rows: total (ms)', (r) => r.ms))
-    liveRows.push(compare(groupId, 'long-poll, 100,000 rows, subscriber reads only the changed rows: client share (ms)', (r) => r.clientTotalMs))
-  }
-  table('(b) live throughput (subscriber reads the published snapshot on every change, as a React hook does)', header, liveRows)
+  table('(b) live throughput (subscriber reads the published snapshot, `rows` and `data`, on every change; then one that reads only the changed rows)', header, liveRows)
   const reactRows = []
   const memoTheirs = series(report, 'react-memo', 'theirs', (r) => r.latencyMs)
   /** Ours against `theirsGroupId`'s theirs side (`rowList` has no theirs of its own: their memo list stands in). */
