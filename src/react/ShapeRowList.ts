@@ -14,13 +14,13 @@
  * - T2. Every group (leaf or branch) is a memoized component that returns a Fragment: no DOM of its own, so
  *   `<ul><ShapeRowList …/></ul>` keeps its `<li>`s as direct children, in key order.
  * - T3. A node keeps its object identity while it covers the same keys (a leaf: same keys by content; a branch: the
- *   same child objects), so a membership change re-renders exactly the nodes whose keys changed: the path from the
- *   root to each changed leaf.
+ *   same child objects) as in the last committed tree, so a membership change re-renders exactly the nodes whose
+ *   keys changed: the path from the root to each changed leaf.
  * - T4. Nodes are keyed by position. A row that moves into another leaf (keys inserted or removed before it) is
  *   remounted, so its component's local state does not survive that move; so is every row when the tree's height
  *   changes (the leaf count crossing a power of `FAN_OUT`), since React cannot move fibers to a new parent.
  */
-import { Fragment, createElement, memo, useMemo, useRef } from 'react'
+import { Fragment, createElement, memo, useEffect, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
@@ -130,7 +130,11 @@ export function ShapeRowList<T = Row>({ shape, renderRow, groupSize, onGroupRend
     const leafSize = Math.max(1, Math.floor(groupSize ?? DEFAULT_LEAF_SIZE))
     return buildLevels(keys, leafSize, previous.current)
   }, [keys, groupSize])
-  previous.current = levels
+  // Only a committed tree is reused: a render React abandons leaves nothing behind. React runs pending effects before
+  // it renders the next update, so the next membership change still starts from this tree.
+  useEffect(() => {
+    previous.current = levels
+  }, [levels])
   const root = levels[levels.length - 1]?.[0]
   if (root === undefined) return null
   // Keyed by height: a height change moves every row under a new parent anyway (T4), so say so to React.
