@@ -17,12 +17,11 @@
 import type { WireRow } from '../core/protocol'
 import type { TableDescription } from './sources/source'
 import { analyzeWhere } from './where/analyzeWhere'
-import { DecimalArithmeticError } from './where/decimal'
 import { evaluateWhere } from './where/evaluateWhere'
 import { foldConstants } from './where/foldConstants'
 import { parseWhereTree } from './where/parseWhereTree'
 import { renderWhere } from './where/renderWhere'
-import { SqlValueError } from './where/sqlValue'
+import { isEvaluationError } from './where/sqlValue'
 import { WhereClauseError } from './where/whereClauseError'
 
 export { WhereClauseError, type WhereClauseErrorField } from './where/whereClauseError'
@@ -77,7 +76,7 @@ export async function compileWhere(input: {
       try {
         return evaluate(row) === true
       } catch (error) {
-        if (error instanceof SqlValueError || error instanceof DecimalArithmeticError) return false
+        if (isEvaluationError(error)) return false
         throw error
       }
     },

@@ -13,7 +13,7 @@
  */
 import type { Node } from 'libpg-query'
 import type { TableDescription } from '../sources/source'
-import { DecimalArithmeticError, parseDecimal } from './decimal'
+import { parseDecimal } from './decimal'
 import { compileLikePattern } from './likePattern'
 import {
   castTypeNamed,
@@ -26,7 +26,7 @@ import {
   type ExprType,
   type SqlType,
 } from './sqlType'
-import { castSqlValue, parseSqlValue, SqlValueError, TYPE_LABEL } from './sqlValue'
+import { castSqlValue, isEvaluationError, parseSqlValue, SqlValueError, TYPE_LABEL } from './sqlValue'
 import {
   ARITHMETIC_OPERATORS,
   BOOLEAN_TESTS,
@@ -41,7 +41,7 @@ import { WhereClauseError } from './whereClauseError'
 import type { ArithmeticOperator, CompareOperator, OpaqueColumn, WhereExpr } from './whereExpr'
 
 /** The result of analysis: the typed tree plus what it reads. */
-export interface WhereAnalysis {
+interface WhereAnalysis {
   readonly expr: WhereExpr
   /** Column names read, in table order. */
   readonly columns: readonly string[]
@@ -66,6 +66,16 @@ function typeLabel(value: Analyzed): string {
   if (value.kind === 'untyped') return 'unknown'
   if (value.kind === 'opaqueColumn') return value.typeName
   return TYPE_LABEL[value.type]
+}
+
+/** Postgres' "operator does not exist" for `left operator right`, or for a prefix operator without `left`. */
+function noOperator(left: Analyzed | undefined, operator: string, right: Analyzed): WhereClauseError {
+  return where(`operator does not exist: ${left === undefined ? '' : `${typeLabel(left)} `}${operator} ${typeLabel(right)}`)
+}
+
+/** A value `LIKE` and `||` take as text: an untyped literal or `$n`, or a string-typed expression. */
+function isTextual(value: Analyzed): boolean {
+  return value.kind === 'untyped' || (value.kind !== 'opaqueColumn' && isString(value.type))
 }
 
 function stringsOf(nodes: readonly Node[] | undefined): string[] | undefined {
@@ -254,12 +264,11 @@ class WhereAnalyzer {
 
   /** Both operands at their common type (T3), or Postgres' "operator does not exist". */
   #pair(left: Analyzed, right: Analyzed, operator: string): { left: WhereExpr; right: WhereExpr; type: SqlType } {
-    const noOperator = () => where(`operator does not exist: ${typeLabel(left)} ${operator} ${typeLabel(right)}`)
     if (left.kind === 'opaqueColumn' || right.kind === 'opaqueColumn') {
       return { left: this.#coerce(left, 'text'), right: this.#coerce(right, 'text'), type: 'text' }
     }
     const type = commonType(left.kind === 'untyped' ? 'unknown' : left.type, right.kind === 'untyped' ? 'unknown' : right.type)
-    if (type === undefined || type === 'unknown') throw noOperator()
+    if (type === undefined || type === 'unknown') throw noOperator(left, operator, right)
     return { left: this.#coerce(left, type), right: this.#coerce(right, type), type }
   }
 
@@ -315,7 +324,7 @@ class WhereAnalyzer {
     if (!leftNode) {
       if (operator !== '-' && operator !== '+') throw where(`Prefix operator "${operator}" is not allowed ${SUFFIX}`)
       if (right.kind === 'untyped' || right.kind === 'opaqueColumn' || !isNumber(right.type)) {
-        throw where(`operator does not exist: ${operator} ${typeLabel(right)}`)
+        throw noOperator(undefined, operator, right)
       }
       return operator === '+' ? right : { kind: 'negate', type: right.type, arg: right }
     }
@@ -330,22 +339,20 @@ class WhereAnalyzer {
     const pair = this.#pair(left, right, operator)
     const { type } = pair
     const floatModulo = operator === '%' && (type === 'float4' || type === 'float8')
-    if (!isNumber(type) || floatModulo) {
-      throw where(`operator does not exist: ${typeLabel(left)} ${operator} ${typeLabel(right)}`)
-    }
+    if (!isNumber(type) || floatModulo) throw noOperator(left, operator, right)
     return { kind: 'arithmetic', type, operator, left: pair.left, right: pair.right }
   }
 
   /** `||`: text with text, or text with a value that has an exact text form (Postgres' `anynonarray || text`). */
   #concat(left: Analyzed, right: Analyzed): WhereExpr {
-    const noOperator = () => where(`operator does not exist: ${typeLabel(left)} || ${typeLabel(right)}`)
-    const textual = (value: Analyzed) => value.kind === 'untyped' || (value.kind !== 'opaqueColumn' && isString(value.type))
     const asText = (value: Analyzed): WhereExpr => {
-      if (textual(value)) return this.#coerce(value, 'text')
-      if (value.kind === 'untyped' || value.kind === 'opaqueColumn' || !isSupportedCast(value.type, 'text')) throw noOperator()
+      if (isTextual(value)) return this.#coerce(value, 'text')
+      if (value.kind === 'untyped' || value.kind === 'opaqueColumn' || !isSupportedCast(value.type, 'text')) {
+        throw noOperator(left, '||', right)
+      }
       return { kind: 'cast', type: 'text', arg: value }
     }
-    if (!textual(left) && !textual(right)) throw noOperator()
+    if (!isTextual(left) && !isTextual(right)) throw noOperator(left, '||', right)
     return { kind: 'concat', type: 'text', left: asText(left), right: asText(right) }
   }
 
@@ -356,9 +363,7 @@ class WhereAnalyzer {
     }
     const arg = this.#node(argNode)
     const pattern = this.#node(patternNode)
-    const label = `${typeLabel(arg)} ${operator} ${typeLabel(pattern)}`
-    const isText = (value: Analyzed) => value.kind === 'untyped' || (value.kind !== 'opaqueColumn' && isString(value.type))
-    if (!isText(arg) || !isText(pattern)) throw where(`operator does not exist: ${label}`)
+    if (!isTextual(arg) || !isTextual(pattern)) throw noOperator(arg, operator, pattern)
     if (arg.kind !== 'untyped' && arg.kind !== 'opaqueColumn' && arg.type === 'bpchar') {
       throw where(`LIKE on character(n) values is not supported ${SUFFIX} (cast the column to text)`)
     }
@@ -469,7 +474,7 @@ export function analyzeWhere(tree: Node, table: TableDescription, params: readon
   try {
     return new WhereAnalyzer(table, params).analyze(tree)
   } catch (error) {
-    if (error instanceof DecimalArithmeticError) throw where(error.message)
+    if (isEvaluationError(error)) throw where(error.message)
     throw error
   }
 }

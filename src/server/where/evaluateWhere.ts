@@ -29,7 +29,7 @@ import { castSqlValue, checkInteger, compareSqlValues, parseSqlValue, SqlValueEr
 import type { ArithmeticOperator, CompareOperator, OpaqueColumn, WhereExpr } from './whereExpr'
 
 /** A compiled expression: its value on a row, `null` for SQL NULL. */
-export type Evaluator = (row: WireRow) => SqlValue | null
+type Evaluator = (row: WireRow) => SqlValue | null
 
 function compareResult(operator: CompareOperator, order: number): boolean {
   switch (operator) {

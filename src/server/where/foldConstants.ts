@@ -12,9 +12,8 @@
  * - F6. Casts involving `timestamptz` are not folded: they depend on the session time zone, so Postgres treats
  *   them as stable and evaluates them per row.
  */
-import { DecimalArithmeticError } from './decimal'
 import { evaluateWhere } from './evaluateWhere'
-import { SqlValueError } from './sqlValue'
+import { isEvaluationError } from './sqlValue'
 import { WhereClauseError } from './whereClauseError'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
 
@@ -28,7 +27,7 @@ function evaluateNow(expr: WhereExpr): Constant {
     const value = evaluateWhere(expr)({})
     return { kind: 'constant', type: expr.type, value }
   } catch (error) {
-    if (error instanceof SqlValueError || error instanceof DecimalArithmeticError) {
+    if (isEvaluationError(error)) {
       throw new WhereClauseError('where', [`Invalid where clause: ${error.message}`])
     }
     throw error

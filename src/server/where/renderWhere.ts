@@ -15,7 +15,7 @@ import { formatSqlValue } from './sqlValue'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
 
 /** A string literal that means `text` whatever `standard_conforming_strings` is (R1). */
-export function quoteLiteral(text: string): string {
+function quoteLiteral(text: string): string {
   const quoted = text.replaceAll("'", "''")
   return text.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`
 }

@@ -90,7 +90,7 @@ export function isString(type: ExprType): type is 'text' | 'bpchar' {
   return type === 'text' || type === 'bpchar'
 }
 
-export function isDateTime(type: ExprType): type is 'date' | 'timestamp' | 'timestamptz' {
+function isDateTime(type: ExprType): type is 'date' | 'timestamp' | 'timestamptz' {
   return type === 'date' || type === 'timestamp' || type === 'timestamptz'
 }
 

@@ -14,6 +14,7 @@
  */
 import {
   compareDecimal,
+  DecimalArithmeticError,
   decimalFromBigInt,
   decimalToNumber,
   formatDecimal,
@@ -29,6 +30,11 @@ export type SqlValue = boolean | bigint | number | string | Decimal | Instant
 
 /** A run-time error Postgres would raise for this value (V4). */
 export class SqlValueError extends Error {}
+
+/** True for an error Postgres would raise evaluating values: bad input, out of range, decimal division by zero (V4). */
+export function isEvaluationError(error: unknown): error is SqlValueError | DecimalArithmeticError {
+  return error instanceof SqlValueError || error instanceof DecimalArithmeticError
+}
 
 /** Postgres' own names, used in its error messages. */
 export const TYPE_LABEL: Readonly<Record<SqlType, string>> = {
@@ -150,7 +156,7 @@ function unsupportedDateTime(type: SqlType, text: string): SqlValueError {
 }
 
 /** Compares code point by code point (V2). */
-export function compareText(a: string, b: string): number {
+function compareText(a: string, b: string): number {
   const length = Math.min(a.length, b.length)
   for (let index = 0; index < length; index++) {
     const x = a.codePointAt(index) ?? 0
