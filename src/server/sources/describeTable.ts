@@ -87,7 +87,7 @@ export function snapshotRowsSql(table: TableDescription, where: string | undefin
  * SQL giving a column's text output. `::text` except for scalar `bpchar`, whose cast to text drops the padding
  * its output function (and so logical replication) keeps; `concat` uses the output function.
  */
-export function textOf(column: ColumnDescription, expression: string): string {
+export function textOf(column: Pick<ColumnDescription, 'type' | 'dims'>, expression: string): string {
   if (column.type === 'bpchar' && column.dims === 0) {
     return `CASE WHEN ${expression} IS NULL THEN NULL ELSE concat(${expression}) END`
   }
@@ -123,7 +123,7 @@ export async function currentSnapshot(query: SqlQuery): Promise<{ xmin: string; 
 }
 
 /** Parses `pg_current_snapshot()`'s text form `xmin:xmax:xip,xip`. */
-export function parseSnapshotText(text: string): { xmin: string; xmax: string; xipList: string[] } {
+function parseSnapshotText(text: string): { xmin: string; xmax: string; xipList: string[] } {
   const [xmin, xmax, xip] = text.split(':')
   if (xmin === undefined || xmax === undefined) throw new Error(`unexpected pg_current_snapshot() output: ${text}`)
   return { xmin, xmax, xipList: xip === undefined || xip === '' ? [] : xip.split(',') }

@@ -30,6 +30,7 @@ import {
   setTextOutputForTransaction,
   snapshotRowsSql,
   TEXT_OUTPUT_SETTINGS,
+  textOf,
   type SqlQuery,
 } from './describeTable'
 import type {
@@ -58,6 +59,8 @@ export interface PGliteSource extends ChangeSource {
 
 const CHANNEL = 'live_shapes_changes'
 const SCHEMA = 'live_shapes'
+const CHANGES = `${SCHEMA}.changes`
+const CAPTURE = `${SCHEMA}.capture()`
 
 /**
  * PGlite serializes a parameter by the type it infers (`bool` by truthiness, so `'false'` would bind as true;
@@ -69,13 +72,16 @@ export const TEXT_PARAMS: Readonly<Record<number, (value: unknown) => string>> =
   { get: () => (value: unknown) => String(value) },
 )
 
+/** `format()` templates of a captured column's text output, from the rule the snapshot query uses (G1). */
+const columnText = (type: string): string => textOf({ type, dims: 0 }, '($1).%1$I').replaceAll("'", "''")
+
 const functionSettings = TEXT_OUTPUT_SETTINGS.map(
   (setting) => `SET ${setting.name} = '${setting.value.replaceAll("'", "''")}'`,
 ).join('\n  ')
 
 const SETUP_SQL = `
 CREATE SCHEMA IF NOT EXISTS ${SCHEMA};
-CREATE TABLE IF NOT EXISTS live_shapes.changes (
+CREATE TABLE IF NOT EXISTS ${CHANGES} (
   id bigserial PRIMARY KEY,
   xid text NOT NULL DEFAULT pg_current_xact_id()::text,
   schema_name text NOT NULL,
@@ -84,7 +90,7 @@ CREATE TABLE IF NOT EXISTS live_shapes.changes (
   new_row json,
   old_row json
 );
-CREATE OR REPLACE FUNCTION live_shapes.capture() RETURNS trigger LANGUAGE plpgsql
+CREATE OR REPLACE FUNCTION ${CAPTURE} RETURNS trigger LANGUAGE plpgsql
   ${functionSettings}
 AS $capture$
 DECLARE
@@ -98,8 +104,8 @@ BEGIN
     SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
            || ']::text[], ARRAY[' || coalesce(string_agg(
                 CASE WHEN atttypid = 'pg_catalog.bpchar'::regtype
-                     THEN format('CASE WHEN ($1).%I IS NULL THEN NULL ELSE concat(($1).%I) END', attname, attname)
-                     ELSE format('($1).%I::text', attname) END, ',' ORDER BY attnum), '')
+                     THEN format('${columnText('bpchar')}', attname)
+                     ELSE format('${columnText('text')}', attname) END, ',' ORDER BY attnum), '')
            || ']::text[])'
       INTO to_text_json
       FROM pg_catalog.pg_attribute
@@ -107,7 +113,7 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN EXECUTE to_text_json USING NEW INTO new_row; END IF;
     IF TG_OP <> 'INSERT' THEN EXECUTE to_text_json USING OLD INTO old_row; END IF;
   END IF;
-  INSERT INTO live_shapes.changes (schema_name, table_name, op, new_row, old_row)
+  INSERT INTO ${CHANGES} (schema_name, table_name, op, new_row, old_row)
        VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), new_row, old_row);
   PERFORM pg_notify('${CHANNEL}', '');
   RETURN NULL;
@@ -163,12 +169,12 @@ class PGliteChangeSource implements PGliteSource {
     // Changes left by an earlier run belong to no subscriber: drop them, but start the LSN at the sequence's last
     // value so this run's LSNs continue above every LSN the earlier run handed out (G2).
     const { rows } = await this.db.query<{ last: string }>(
-      `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM live_shapes.changes_id_seq`,
+      `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM ${CHANGES}_id_seq`,
     )
     const last = BigInt(rows[0]?.last ?? '0')
     this.#lastId = last
     this.#lsn = last
-    await this.db.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last.toString()])
+    await this.db.query(`DELETE FROM ${CHANGES} WHERE id <= $1`, [last.toString()])
     this.#unlisten = await this.db.listen(CHANNEL, () => {
       void this.#drain()
     })
@@ -188,9 +194,9 @@ class PGliteChangeSource implements PGliteSource {
       // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) keeps this idempotent across restarts of a persisted database.
       await this.db.exec(
         `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
-         FOR EACH ROW EXECUTE FUNCTION live_shapes.capture();
+         FOR EACH ROW EXECUTE FUNCTION ${CAPTURE};
          CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
-         FOR EACH STATEMENT EXECUTE FUNCTION live_shapes.capture();`,
+         FOR EACH STATEMENT EXECUTE FUNCTION ${CAPTURE};`,
       )
       this.#captured.add(qualified)
     }
@@ -249,7 +255,7 @@ class PGliteChangeSource implements PGliteSource {
   async #deliverPending(tx: PGliteTransaction): Promise<void> {
     const { rows } = await tx.query<ChangeRow>(
       `SELECT id::text AS id, xid, schema_name, table_name, op, new_row, old_row
-         FROM live_shapes.changes WHERE id > $1 ORDER BY id`,
+         FROM ${CHANGES} WHERE id > $1 ORDER BY id`,
       [this.#lastId.toString()],
     )
     const last = rows[rows.length - 1]
@@ -259,7 +265,7 @@ class PGliteChangeSource implements PGliteSource {
       this.#lsn = transaction.lsn
       for (const listener of [...this.#listeners]) listener(transaction)
     }
-    await tx.query('DELETE FROM live_shapes.changes WHERE id <= $1', [last.id])
+    await tx.query(`DELETE FROM ${CHANGES} WHERE id <= $1`, [last.id])
   }
 }
 
