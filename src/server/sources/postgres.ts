@@ -11,20 +11,18 @@
  * killed before that leaves them behind (`SELECT pg_drop_replication_slot(...)` cleans up, and a source started
  * with the same `slotName` replaces an inactive leftover).
  *
- * Invariants:
- * - Q1. No triggers or other objects on users' tables: describing a table adds it to our publication and sets
- *   `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the whole old row (S4).
- * - Q2. A transaction's `lsn` is its commit LSN as a decimal bigint and `xid` its real xid; transactions whose
- *   LSN is not above the last delivered one (replayed after a reconnect) are dropped, so each is delivered once (S1).
+ * Invariants (the publication and slot: `replicationObjects.ts` R1–R4; messages → transactions, each delivered
+ * once, booleans as `::text` prints them: `pgoutputTransactions.ts` P1–P3):
+ * - Q1. No triggers or other objects on users' tables: describing a table publishes it (R3).
  * - Q3. Values are text output under Electric's session settings (replication connection startup options and the
- *   snapshot transaction); booleans are normalized from pgoutput's `t`/`f` to `true`/`false` as `::text` gives (S2).
+ *   snapshot transaction).
  * - Q4. The slot exists before the first `snapshot`: every transaction a snapshot does not see commits after the
  *   slot's start and is streamed (S3).
  * - Q5. A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
  *   after `maxReconnectAttempts` consecutive failures the source is `failed`: `snapshot` and `describeTable`
  *   reject with {@link ReplicationStreamError}, and `onError` is called once.
- * - Q6. TRUNCATE of a published table arrives as pgoutput's Truncate message and is delivered in `truncated` (S5;
- *   the publication publishes truncate, its default).
+ * - Q6. TRUNCATE of a published table is delivered in `truncated` (S5; the publication publishes truncate, its
+ *   default).
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
@@ -32,23 +30,16 @@ import type { WireRow } from '../../core/protocol'
 import {
   currentSnapshot,
   describeTableWith,
-  quoteIdent,
   quoteQualified,
   setTextOutputForTransaction,
   snapshotRowsSql,
   TEXT_OUTPUT_SETTINGS,
   type SqlQuery,
 } from './describeTable'
-import { PgoutputDecoder, type DecodedMessage, type DecodedRelation, type DecodedTuple } from './pgoutputDecoder'
-import type {
-  ChangeSource,
-  SnapshotRequest,
-  SnapshotResult,
-  TableDescription,
-  TableName,
-  Transaction,
-  TransactionChange,
-} from './source'
+import { PgoutputDecoder, type DecodedMessage } from './pgoutputDecoder'
+import { PgoutputTransactions } from './pgoutputTransactions'
+import { createReplicationObjects, dropReplicationObjects, publishTable } from './replicationObjects'
+import type { ChangeSource, SnapshotRequest, SnapshotResult, TableDescription, Transaction } from './source'
 
 /** Options of {@link createPostgresSource}. */
 export interface PostgresSourceOptions {
@@ -93,8 +84,6 @@ export interface PostgresSource extends ChangeSource {
 /** Where the replication stream is (Q5); `failed` is final. */
 export type PostgresSourceState = 'streaming' | 'reconnecting' | 'failed' | 'closed'
 
-const BOOL_OID = 16
-
 /** Startup options so the walsender formats values as Electric's connections do (Q3). */
 const REPLICATION_OPTIONS = TEXT_OUTPUT_SETTINGS.map(
   (setting) => `-c ${setting.name}=${setting.value.replaceAll(' ', '')}`,
@@ -124,30 +113,10 @@ export async function createPostgresSource(options: PostgresSourceOptions): Prom
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 4 })
   // An idle pooled connection dropped by the server must not crash the process; the next query reconnects.
   pool.on('error', () => undefined)
-  let publicationCreated = false
   let startLsn: bigint
   try {
-    const existing = await pool.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [publicationName])
-    if (existing.rowCount === 0) {
-      await pool.query(`CREATE PUBLICATION ${quoteIdent(publicationName)} WITH (publish_via_partition_root = true)`)
-    }
-    publicationCreated = true
-    // A slot of this name left inactive by a killed run would only hold WAL back: replace it.
-    await pool.query(
-      `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
-        WHERE slot_name = $1 AND NOT active`,
-      [slotName],
-    )
-    const slot = await pool.query<{ lsn: string }>(
-      "SELECT lsn::text AS lsn FROM pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
-      [slotName],
-    )
-    startLsn = parseLsn(slot.rows[0]?.lsn ?? '0/0')
+    startLsn = await createReplicationObjects(pool, { slotName, publicationName })
   } catch (error) {
-    // Leave nothing behind when the source never came up (the slot is created last: nothing of it to drop here).
-    if (publicationCreated) {
-      await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(publicationName)}`).catch(() => undefined)
-    }
     await pool.end().catch(() => undefined)
     throw error
   }
@@ -163,20 +132,6 @@ export async function createPostgresSource(options: PostgresSourceOptions): Prom
   return source
 }
 
-/** `X/Y` (hex halves) → bigint. */
-export function parseLsn(text: string): bigint {
-  const [high, low] = text.split('/')
-  if (high === undefined || low === undefined) throw new Error(`not an LSN: ${text}`)
-  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`)
-}
-
-interface OpenTransaction {
-  xid: string
-  lsn: bigint
-  changes: TransactionChange[]
-  truncated: TableName[]
-}
-
 class PostgresChangeSource implements PostgresSource {
   readonly kind = 'postgres' as const
   readonly slotName: string
@@ -186,9 +141,8 @@ class PostgresChangeSource implements PostgresSource {
   readonly #listeners = new Set<(transaction: Transaction) => void>()
   readonly #published = new Set<string>()
   readonly #decoder = new PgoutputDecoder()
+  readonly #transactions: PgoutputTransactions
   #service: LogicalReplicationService | undefined
-  #lsn: bigint
-  #open: OpenTransaction | undefined
   #state: PostgresSourceState = 'reconnecting'
   #failure: ReplicationStreamError | undefined
   #failedAttempts = 0
@@ -205,7 +159,7 @@ class PostgresChangeSource implements PostgresSource {
     this.#options = options
     this.slotName = slotName
     this.publicationName = publicationName
-    this.#lsn = startLsn
+    this.#transactions = new PgoutputTransactions(startLsn)
   }
 
   get state(): PostgresSourceState {
@@ -229,7 +183,7 @@ class PostgresChangeSource implements PostgresSource {
     if (table === undefined) return undefined
     const qualified = quoteQualified(table.schema, table.name)
     if (!this.#published.has(qualified)) {
-      await this.#publish(table, qualified)
+      await publishTable(this.#pool, this.publicationName, table, qualified)
       this.#published.add(qualified)
     }
     return table
@@ -243,7 +197,7 @@ class PostgresChangeSource implements PostgresSource {
       const query: SqlQuery = async (sql, params) => (await client.query(sql, [...params])).rows
       await setTextOutputForTransaction(query)
       const visibility = await currentSnapshot(query)
-      const lsn = this.#lsn
+      const lsn = this.#transactions.lsn
       const rows = await client.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params])
       await client.query('COMMIT')
       return { rows: rows.rows, ...visibility, lsn }
@@ -263,7 +217,7 @@ class PostgresChangeSource implements PostgresSource {
   }
 
   currentLsn(): bigint {
-    return this.#lsn
+    return this.#transactions.lsn
   }
 
   async close(): Promise<void> {
@@ -273,45 +227,13 @@ class PostgresChangeSource implements PostgresSource {
     await this.#service?.destroy().catch(() => undefined)
     await this.#running.catch(() => undefined)
     try {
-      await this.#dropSlot()
-      await this.#pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(this.publicationName)}`)
+      await dropReplicationObjects(
+        this.#pool,
+        { slotName: this.slotName, publicationName: this.publicationName },
+        this.#options.setTimeout ?? setTimeout,
+      )
     } finally {
       await this.#pool.end()
-    }
-  }
-
-  /** The walsender may hold the slot for a moment after its connection closed: retry while it is in use. */
-  async #dropSlot(): Promise<void> {
-    const schedule = this.#options.setTimeout ?? setTimeout
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.#pool.query(
-          'SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
-          [this.slotName],
-        )
-        return
-      } catch (error) {
-        const inUse = (error as { code?: unknown }).code === '55006'
-        if (!inUse || attempt >= 100) throw error
-        await new Promise<void>((resolve) => {
-          schedule(resolve, 20)
-        })
-      }
-    }
-  }
-
-  async #publish(table: TableDescription, qualified: string): Promise<void> {
-    await this.#pool.query(`ALTER TABLE ${qualified} REPLICA IDENTITY FULL`)
-    const member = await this.#pool.query(
-      `SELECT 1 FROM pg_catalog.pg_publication_rel pr
-         JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
-         JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
-         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-        WHERE p.pubname = $1 AND n.nspname = $2 AND c.relname = $3`,
-      [this.publicationName, table.schema, table.name],
-    )
-    if (member.rowCount === 0) {
-      await this.#pool.query(`ALTER PUBLICATION ${quoteIdent(this.publicationName)} ADD TABLE ${qualified}`)
     }
   }
 
@@ -346,17 +268,21 @@ class PostgresChangeSource implements PostgresSource {
       service.on('heartbeat', (lsn: string, _timestamp: number, shouldRespond: boolean) => {
         if (shouldRespond) void service.acknowledge(lsn)
       })
-      service.on('data', (_lsn: string, message: DecodedMessage) => this.#onMessage(message))
+      service.on('data', (_lsn: string, message: DecodedMessage) => {
+        const transaction = this.#transactions.push(message)
+        if (transaction !== undefined) for (const listener of [...this.#listeners]) listener(transaction)
+      })
       let failure: unknown
       try {
-        // '0/0': the server resumes from the slot's confirmed position; Q2 drops what we already delivered.
+        // '0/0': the server resumes from the slot's confirmed position; what we already delivered is dropped
+        // (pgoutputTransactions.ts P1).
         await service.subscribe(new TextPgoutputPlugin(this.#decoder, this.publicationName), this.slotName, '0/0')
         failure = new Error('replication stream ended')
       } catch (error) {
         failure = error
       }
       await service.destroy().catch(() => undefined)
-      this.#open = undefined
+      this.#transactions.abandon()
       if (this.#isClosed()) return
       if (!started) {
         onFirstFailure(failure)
@@ -382,33 +308,6 @@ class PostgresChangeSource implements PostgresSource {
     }
   }
 
-  #onMessage(message: DecodedMessage): void {
-    switch (message.tag) {
-      case 'begin':
-        this.#open = { xid: message.xid, lsn: message.finalLsn, changes: [], truncated: [] }
-        return
-      case 'insert':
-      case 'update':
-      case 'delete':
-        this.#open?.changes.push(toChange(message))
-        return
-      case 'truncate':
-        for (const relation of message.relations) this.#open?.truncated.push({ schema: relation.schema, table: relation.name })
-        return
-      case 'commit': {
-        const open = this.#open
-        this.#open = undefined
-        if (open === undefined || open.lsn <= this.#lsn) return
-        this.#lsn = open.lsn
-        if (open.changes.length === 0 && open.truncated.length === 0) return
-        const transaction: Transaction = { xid: open.xid, lsn: open.lsn, changes: open.changes, truncated: open.truncated }
-        for (const listener of [...this.#listeners]) listener(transaction)
-        return
-      }
-      default:
-        return
-    }
-  }
 }
 
 /**
@@ -424,35 +323,4 @@ class TextPgoutputPlugin extends PgoutputPlugin {
   override parse(buffer: Buffer): Pgoutput.Message {
     return this.#decoder.decode(buffer) as unknown as Pgoutput.Message
   }
-}
-
-type RowMessage = Extract<DecodedMessage, { tag: 'insert' | 'update' | 'delete' }>
-
-function toChange(message: RowMessage): TransactionChange {
-  const { relation } = message
-  const base = { schema: relation.schema, table: relation.name }
-  switch (message.tag) {
-    case 'insert':
-      return { ...base, operation: 'insert', row: textRow(message.newTuple, relation), oldRow: undefined }
-    case 'update':
-      return {
-        ...base,
-        operation: 'update',
-        row: textRow(message.newTuple, relation),
-        oldRow: message.oldKind === 'full' && message.oldTuple ? textRow(message.oldTuple, relation) : undefined,
-      }
-    case 'delete':
-      return { ...base, operation: 'delete', row: textRow(message.oldTuple, relation), oldRow: undefined }
-  }
-}
-
-/** Booleans as `::text` prints them (Q3); everything else as sent. */
-function textRow(tuple: DecodedTuple, relation: DecodedRelation): WireRow {
-  const row: WireRow = {}
-  for (const column of relation.columns) {
-    const value = tuple[column.name]
-    if (value === undefined) continue
-    row[column.name] = column.typeOid === BOOL_OID && value !== null ? (value === 't' ? 'true' : 'false') : value
-  }
-  return row
 }

@@ -1,0 +1,105 @@
+/**
+ * The publication and the logical slot a PostgreSQL source owns, and adding described tables to the publication.
+ *
+ * Invariants:
+ * - R1. The publication (empty, `publish_via_partition_root`) is created before the slot, so the slot sees it; a
+ *   failure part-way drops what was created, so a source that never came up leaves nothing behind.
+ * - R2. An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
+ * - R3. Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
+ *   whole old row (S4), and adds it to the publication once. Nothing else is created on users' tables.
+ * - R4. Dropping the slot retries while the walsender still holds it (error 55006) for a moment after its
+ *   connection closed.
+ */
+import type pg from 'pg'
+import { quoteIdent } from './describeTable'
+import type { TableDescription } from './source'
+
+/** The names of a source's publication and slot. */
+export interface ReplicationNames {
+  slotName: string
+  publicationName: string
+}
+
+/**
+ * Creates the publication (unless it exists) and then the slot (R1, R2); returns the slot's start LSN.
+ * @example
+ * const startLsn = await createReplicationObjects(pool, { slotName, publicationName })
+ */
+export async function createReplicationObjects(pool: pg.Pool, names: ReplicationNames): Promise<bigint> {
+  let publicationCreated = false
+  try {
+    const existing = await pool.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [names.publicationName])
+    if (existing.rowCount === 0) {
+      await pool.query(`CREATE PUBLICATION ${quoteIdent(names.publicationName)} WITH (publish_via_partition_root = true)`)
+    }
+    publicationCreated = true
+    await pool.query(
+      `SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+        WHERE slot_name = $1 AND NOT active`,
+      [names.slotName],
+    )
+    const slot = await pool.query<{ lsn: string }>(
+      "SELECT lsn::text AS lsn FROM pg_catalog.pg_create_logical_replication_slot($1, 'pgoutput')",
+      [names.slotName],
+    )
+    return parseLsn(slot.rows[0]?.lsn ?? '0/0')
+  } catch (error) {
+    // The slot is created last: nothing of it to drop here.
+    if (publicationCreated) {
+      await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`).catch(() => undefined)
+    }
+    throw error
+  }
+}
+
+/** Drops the slot (R4) and then the publication. */
+export async function dropReplicationObjects(
+  pool: pg.Pool,
+  names: ReplicationNames,
+  schedule: (callback: () => void, ms: number) => unknown,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await pool.query(
+        'SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1',
+        [names.slotName],
+      )
+      break
+    } catch (error) {
+      const inUse = (error as { code?: unknown }).code === '55006'
+      if (!inUse || attempt >= 100) throw error
+      await new Promise<void>((resolve) => {
+        schedule(resolve, 20)
+      })
+    }
+  }
+  await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`)
+}
+
+/** Makes `table` (quoted as `qualified`) stream its changes through the publication (R3). */
+export async function publishTable(
+  pool: pg.Pool,
+  publicationName: string,
+  table: TableDescription,
+  qualified: string,
+): Promise<void> {
+  await pool.query(`ALTER TABLE ${qualified} REPLICA IDENTITY FULL`)
+  const member = await pool.query(
+    `SELECT 1 FROM pg_catalog.pg_publication_rel pr
+       JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+       JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
+       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE p.pubname = $1 AND n.nspname = $2 AND c.relname = $3`,
+    [publicationName, table.schema, table.name],
+  )
+  if (member.rowCount === 0) {
+    await pool.query(`ALTER PUBLICATION ${quoteIdent(publicationName)} ADD TABLE ${qualified}`)
+  }
+}
+
+/** `X/Y` (hex halves) → bigint. */
+function parseLsn(text: string): bigint {
+  const [high, low] = text.split('/')
+  if (high === undefined || low === undefined) throw new Error(`not an LSN: ${text}`)
+  return (BigInt(`0x${high}`) << 32n) | BigInt(`0x${low}`)
+}
