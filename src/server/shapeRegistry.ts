@@ -14,7 +14,8 @@
  * - G6. A transaction that truncates a shape's table deletes the shape instead of appending to it (G4), so its
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
  *   taken and is not visible in it deletes the new shape as soon as it is registered: its first reader gets that
- *   snapshot and then the 409.
+ *   snapshot and then the 409. A transaction naming the table in `schemaChanged` (source.ts S6) deletes it the same
+ *   way, as Electric answers a relation change: the 409 makes clients refetch the new columns and schema.
  * - G7. A request key (shapeDefinition.ts D4) that resolved to a live shape is remembered with that shape, at most
  *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
  */
@@ -22,7 +23,7 @@ import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
 import type { ShapeDefinition } from './shapeDefinition'
 import { ShapeLog } from './shapeLog'
-import type { ChangeSource, SnapshotResult, Transaction } from './sources/source'
+import type { ChangeSource, SnapshotResult, TableName, Transaction } from './sources/source'
 
 /** Bounds what one shape remembers when clients spell its definition many ways (G7). */
 const MAX_REQUEST_KEYS = 16
@@ -110,7 +111,7 @@ export class ShapeRegistry {
     let log: ShapeLog | undefined
     // One rule for live and buffered transactions; a deleted log ignores appends (shapeLog.ts L5).
     const apply = (shapeLog: ShapeLog, transaction: Transaction): void => {
-      if (truncates(transaction, definition)) this.delete(shapeLog)
+      if (invalidates(transaction, definition)) this.delete(shapeLog)
       else shapeLog.append(transactionEntries(definition, transaction))
     }
     const unsubscribe = source.subscribe((transaction) => {
@@ -133,7 +134,7 @@ export class ShapeRegistry {
       headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
     })
     const created = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
-    // Registered first, so a buffered TRUNCATE can delete it like a live one (G6).
+    // Registered first, so a buffered TRUNCATE or schema change can delete it like a live one (G6).
     this.#byHandle.set(created.handle, created)
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
@@ -148,10 +149,11 @@ export class ShapeRegistry {
   }
 }
 
-/** True when `transaction` truncated the table of `definition` (G6). */
-function truncates(transaction: Transaction, definition: ShapeDefinition): boolean {
+/** True when `transaction` truncated the table of `definition` or changed its columns (G6). */
+function invalidates(transaction: Transaction, definition: ShapeDefinition): boolean {
   const { schema, name } = definition.table
-  return transaction.truncated?.some((table) => table.schema === schema && table.table === name) ?? false
+  const names = (table: TableName): boolean => table.schema === schema && table.table === name
+  return (transaction.truncated?.some(names) ?? false) || (transaction.schemaChanged?.some(names) ?? false)
 }
 
 /** Postgres visibility of a committed transaction in a snapshot (G2). */

@@ -7,4 +7,4 @@ const fixtures = pgliteFixtures()
 beforeAll(() => fixtures.source(), 120_000)
 afterAll(() => fixtures.dispose())
 
-runConformanceSuite('conformance on the PGlite source', () => fixtures.makeFixture())
+runConformanceSuite('conformance on the PGlite source', () => fixtures.makeFixture(), { schemaChanges: true })

@@ -7,4 +7,4 @@ const fixtures = postgresFixtures(inject('databaseUrl'))
 beforeAll(() => fixtures.source(), 60_000)
 afterAll(() => fixtures.dispose())
 
-runConformanceSuite('conformance on the PostgreSQL source', () => fixtures.makeFixture())
+runConformanceSuite('conformance on the PostgreSQL source', () => fixtures.makeFixture(), { schemaChanges: true })

@@ -40,8 +40,9 @@ function scriptedSource() {
     listeners.forEach((listener) =>
       listener({ xid: String(xid), lsn: BigInt(lsn), changes: [{ schema: 'public', table: 'items', operation: 'insert', row, oldRow: undefined }] }),
     )
-  const truncate = (xid: number, lsn: number, name = 'items') =>
-    listeners.forEach((listener) => listener({ xid: String(xid), lsn: BigInt(lsn), changes: [], truncated: [{ schema: 'public', table: name }] }))
+  /** A transaction that truncates the table, or (`schemaChanged`) changes its columns (S5, S6). */
+  const truncate = (xid: number, lsn: number, name = 'items', field: 'truncated' | 'schemaChanged' = 'truncated') =>
+    listeners.forEach((listener) => listener({ xid: String(xid), lsn: BigInt(lsn), changes: [], [field]: [{ schema: 'public', table: name }] }))
   return { source, commit, truncate, started, finish: (result: SnapshotResult) => finish(result), listeners }
 }
 
@@ -91,7 +92,10 @@ describe('ShapeRegistry', () => {
     expect(next.handle).not.toBe(log.handle)
   })
 
-  it('a TRUNCATE of the table deletes the shape (G6); one of another table does not', async () => {
+  it.each([
+    { field: 'truncated', what: 'TRUNCATE' },
+    { field: 'schemaChanged', what: 'schema change' },
+  ] as const)('a $what of the table deletes the shape (G6); one of another table does not', async ({ field }) => {
     const scripted = scriptedSource()
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
     const creation = registry.getOrCreate(definition)
@@ -100,10 +104,10 @@ describe('ShapeRegistry', () => {
     const log = await creation
     const events: string[] = []
     log.subscribe((event) => events.push(event))
-    scripted.truncate(6, 10, 'other')
+    scripted.truncate(6, 10, 'other', field)
     expect(log.state).not.toBe('deleted')
     scripted.commit(7, 11, { id: '2', title: 'y' })
-    scripted.truncate(8, 12)
+    scripted.truncate(8, 12, 'items', field)
     expect(log.state).toBe('deleted')
     expect(events).toEqual(['append', 'deleted'])
     expect(registry.byHandle(log.handle)).toBeUndefined()

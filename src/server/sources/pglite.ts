@@ -19,6 +19,13 @@
  *   A statement-level trigger captures TRUNCATE as one `truncate` change row, delivered in `truncated` (S5).
  * - G6. One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
  *   live source on the same database would miss them. Sources opened one after another are fine (G2).
+ * - G7. Schema changes (S6): a captured table's signature (schema, name, columns with type oid, modifier and NOT
+ *   NULL, primary key) is stored in `live_shapes.captured` when capture is installed, before the table is
+ *   described. An event trigger at the end of every ALTER TABLE compares the altered captured tables' signatures
+ *   with the stored ones; a table whose signature changed gets one `schema` change row under its stored name (so
+ *   a renamed table changes its old name) in the ALTER's own transaction, delivered in `schemaChanged` as soon as
+ *   that transaction commits, with or without a row change after it. Other DDL (DROP TABLE, ALTER TYPE) is not
+ *   watched.
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
@@ -61,6 +68,8 @@ const CHANNEL = 'live_shapes_changes'
 const SCHEMA = 'live_shapes'
 const CHANGES = `${SCHEMA}.changes`
 const CAPTURE = `${SCHEMA}.capture()`
+const CAPTURED = `${SCHEMA}.captured`
+const SIGNATURE = `${SCHEMA}.signature`
 
 /**
  * PGlite serializes a parameter by the type it infers (`bool` by truthiness, so `'false'` would bind as true;
@@ -119,6 +128,39 @@ BEGIN
   RETURN NULL;
 END
 $capture$;
+CREATE TABLE IF NOT EXISTS ${CAPTURED} (
+  relid oid PRIMARY KEY,
+  schema_name text NOT NULL,
+  table_name text NOT NULL,
+  signature text
+);
+-- What a shape's schema depends on (G7): the table's name, its columns and their types, NOT NULL, the primary key.
+CREATE OR REPLACE FUNCTION ${SIGNATURE}(relation oid) RETURNS text LANGUAGE sql STABLE AS $signature$
+  SELECT format('%I.%I', n.nspname, c.relname)
+         || '(' || coalesce((SELECT string_agg(format('%I %s %s %s', attname, atttypid, atttypmod, attnotnull), ', ' ORDER BY attnum)
+                               FROM pg_catalog.pg_attribute
+                              WHERE attrelid = relation AND attnum > 0 AND NOT attisdropped), '')
+         || ') ' || coalesce((SELECT indkey::text FROM pg_catalog.pg_index WHERE indrelid = relation AND indisprimary), '')
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = relation
+$signature$;
+CREATE OR REPLACE FUNCTION ${SCHEMA}.capture_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $capture_ddl$
+BEGIN
+  WITH altered AS (
+    UPDATE ${CAPTURED} AS captured SET signature = ${SIGNATURE}(captured.relid)
+     WHERE captured.relid IN (SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
+                               WHERE classid = 'pg_catalog.pg_class'::regclass)
+       AND captured.signature IS DISTINCT FROM ${SIGNATURE}(captured.relid)
+    RETURNING captured.schema_name, captured.table_name
+  )
+  INSERT INTO ${CHANGES} (schema_name, table_name, op) SELECT schema_name, table_name, 'schema' FROM altered;
+  IF FOUND THEN PERFORM pg_notify('${CHANNEL}', ''); END IF;
+END
+$capture_ddl$;
+-- No CREATE OR REPLACE for event triggers: recreated, so a persisted database gets this version's.
+DROP EVENT TRIGGER IF EXISTS live_shapes_capture_ddl;
+CREATE EVENT TRIGGER live_shapes_capture_ddl ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+  EXECUTE FUNCTION ${SCHEMA}.capture_ddl();
 `
 
 interface ChangeRow {
@@ -183,24 +225,31 @@ class PGliteChangeSource implements PGliteSource {
   async describeTable(schema: string, name: string): Promise<TableDescription | undefined> {
     // Capturing the capture table would recurse: it is not a table shapes can ask for.
     if (schema === SCHEMA) return undefined
-    const table = await describeTableWith(
-      async (sql, params) => (await this.db.query<Record<string, unknown>>(sql, [...params])).rows,
-      schema,
-      name,
-    )
+    const query: SqlQuery = async (sql, params) => (await this.db.query<Record<string, unknown>>(sql, [...params])).rows
+    const table = await describeTableWith(query, schema, name)
     if (table === undefined) return undefined
     const qualified = quoteQualified(table.schema, table.name)
-    if (!this.#captured.has(qualified)) {
-      // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) keeps this idempotent across restarts of a persisted database.
-      await this.db.exec(
+    if (this.#captured.has(qualified)) return table
+    // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) and the upsert keep this idempotent across restarts of a persisted
+    // database. The signature is stored before the description that shapes use is read, so an ALTER in between is
+    // seen by the event trigger (G7).
+    await this.db.transaction(async (tx) => {
+      await tx.exec(
         `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
          FOR EACH ROW EXECUTE FUNCTION ${CAPTURE};
          CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
          FOR EACH STATEMENT EXECUTE FUNCTION ${CAPTURE};`,
       )
-      this.#captured.add(qualified)
-    }
-    return table
+      await tx.query(
+        `INSERT INTO ${CAPTURED} (relid, schema_name, table_name, signature)
+         SELECT relid, $2, $3, ${SIGNATURE}(relid) FROM (SELECT $1::regclass::oid AS relid) AS described
+         ON CONFLICT (relid) DO UPDATE
+           SET schema_name = excluded.schema_name, table_name = excluded.table_name, signature = excluded.signature`,
+        [qualified, table.schema, table.name],
+      )
+    })
+    this.#captured.add(qualified)
+    return describeTableWith(query, schema, name)
   }
 
   async snapshot(request: SnapshotRequest): Promise<SnapshotResult> {
@@ -272,14 +321,17 @@ class PGliteChangeSource implements PGliteSource {
 /** Rows arrive in id order and a transaction's rows are contiguous (one connection): cut at each xid change. */
 function groupByXid(rows: readonly ChangeRow[]): Transaction[] {
   const transactions: Transaction[] = []
-  let current: { xid: string; lsn: bigint; changes: TransactionChange[]; truncated: TableName[] } | undefined
+  let current:
+    | { xid: string; lsn: bigint; changes: TransactionChange[]; truncated: TableName[]; schemaChanged: TableName[] }
+    | undefined
   for (const row of rows) {
     if (current === undefined || current.xid !== row.xid) {
-      current = { xid: row.xid, lsn: 0n, changes: [], truncated: [] }
+      current = { xid: row.xid, lsn: 0n, changes: [], truncated: [], schemaChanged: [] }
       transactions.push(current)
     }
     current.lsn = BigInt(row.id)
     if (row.op === 'truncate') current.truncated.push({ schema: row.schema_name, table: row.table_name })
+    else if (row.op === 'schema') current.schemaChanged.push({ schema: row.schema_name, table: row.table_name })
     else current.changes.push(toChange(row))
   }
   return transactions

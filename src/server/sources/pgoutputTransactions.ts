@@ -8,9 +8,14 @@
  * - P2. Values are sent as text output; booleans are normalized from pgoutput's `t`/`f` to `true`/`false` as
  *   `::text` gives (S2).
  * - P3. TRUNCATE arrives as pgoutput's Truncate message and is delivered in `truncated` (S5).
+ * - P4. The Relation messages of a transaction are compared with the table baselines (relationSchemas.ts C1–C3)
+ *   when its commit is delivered, not when they arrive: a changed table is delivered in that transaction's
+ *   `schemaChanged` (S6), ahead of its row changes in the registry's eyes (the whole transaction drops the shape).
+ *   Relation messages of replayed or abandoned transactions are not compared.
  */
 import type { WireRow } from '../../core/protocol'
 import type { DecodedMessage, DecodedRelation, DecodedTuple } from './pgoutputDecoder'
+import { RelationSchemas } from './relationSchemas'
 import type { TableName, Transaction, TransactionChange } from './source'
 
 const BOOL_OID = 16
@@ -20,10 +25,11 @@ interface OpenTransaction {
   lsn: bigint
   changes: TransactionChange[]
   truncated: TableName[]
+  relations: DecodedRelation[]
 }
 
 /**
- * Groups the messages of one replication stream into transactions (P1–P3).
+ * Groups the messages of one replication stream into transactions (P1–P4).
  * @example
  * const transactions = new PgoutputTransactions(slotLsn)
  * service.on('data', (_lsn, message) => { const done = transactions.push(message); if (done) deliver(done) })
@@ -31,10 +37,13 @@ interface OpenTransaction {
 export class PgoutputTransactions {
   #open: OpenTransaction | undefined
   #lsn: bigint
+  /** The table baselines Relation messages are compared with (P4); `know` them when describing a table. */
+  readonly schemas: RelationSchemas
 
   /** `startLsn`: nothing at or below it is passed on (P1). */
-  constructor(startLsn: bigint) {
+  constructor(startLsn: bigint, schemas: RelationSchemas = new RelationSchemas()) {
     this.#lsn = startLsn
+    this.schemas = schemas
   }
 
   /** The commit LSN of the last transaction seen (P1). */
@@ -46,7 +55,10 @@ export class PgoutputTransactions {
   push(message: DecodedMessage): Transaction | undefined {
     switch (message.tag) {
       case 'begin':
-        this.#open = { xid: message.xid, lsn: message.finalLsn, changes: [], truncated: [] }
+        this.#open = { xid: message.xid, lsn: message.finalLsn, changes: [], truncated: [], relations: [] }
+        return undefined
+      case 'relation':
+        this.#open?.relations.push(message.relation)
         return undefined
       case 'insert':
       case 'update':
@@ -61,8 +73,9 @@ export class PgoutputTransactions {
         this.#open = undefined
         if (open === undefined || open.lsn <= this.#lsn) return undefined
         this.#lsn = open.lsn
-        if (open.changes.length === 0 && open.truncated.length === 0) return undefined
-        return { xid: open.xid, lsn: open.lsn, changes: open.changes, truncated: open.truncated }
+        const schemaChanged = open.relations.flatMap((relation) => this.schemas.accept(relation))
+        if (open.changes.length === 0 && open.truncated.length === 0 && schemaChanged.length === 0) return undefined
+        return { xid: open.xid, lsn: open.lsn, changes: open.changes, truncated: open.truncated, schemaChanged }
       }
       default:
         return undefined

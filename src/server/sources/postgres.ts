@@ -23,6 +23,10 @@
  *   reject with {@link ReplicationStreamError}, and `onError` is called once.
  * - Q6. TRUNCATE of a published table is delivered in `truncated` (S5; the publication publishes truncate, its
  *   default).
+ * - Q7. A change of a published table's columns is delivered in `schemaChanged` (S6) with the table's next row
+ *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
+ *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
+ *   Relation messages are compared with (relationSchemas.ts C1–C3).
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
@@ -38,6 +42,7 @@ import {
 } from './describeTable'
 import { PgoutputDecoder, type DecodedMessage } from './pgoutputDecoder'
 import { PgoutputTransactions } from './pgoutputTransactions'
+import { relationSignatureWith } from './relationSchemas'
 import { createReplicationObjects, dropReplicationObjects, publishTable } from './replicationObjects'
 import type { ChangeSource, SnapshotRequest, SnapshotResult, TableDescription, Transaction } from './source'
 
@@ -175,11 +180,13 @@ class PostgresChangeSource implements PostgresSource {
 
   async describeTable(schema: string, name: string): Promise<TableDescription | undefined> {
     this.#assertUsable()
-    const table = await describeTableWith(
-      async (sql, params) => (await this.#pool.query(sql, [...params])).rows as Record<string, unknown>[],
-      schema,
-      name,
-    )
+    const query: SqlQuery = async (sql, params) => (await this.#pool.query(sql, [...params])).rows as Record<string, unknown>[]
+    const { schemas } = this.#transactions
+    if (!schemas.knows(schema, name)) {
+      const signature = await relationSignatureWith(query, schema, name)
+      if (signature !== undefined) schemas.know(signature)
+    }
+    const table = await describeTableWith(query, schema, name)
     if (table === undefined) return undefined
     const qualified = quoteQualified(table.schema, table.name)
     if (!this.#published.has(qualified)) {

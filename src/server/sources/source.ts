@@ -13,6 +13,11 @@
  *   carries the full old row when known, at least its primary key.
  * - S5. A `TRUNCATE` is delivered as its table in the transaction's `truncated` list, not as row deletes; a
  *   transaction that only truncates is still delivered.
+ * - S6. A table whose columns changed (ALTER TABLE add/drop/rename column, type change) is delivered in the
+ *   `schemaChanged` list of a transaction no later than the first one carrying a change made under the new columns,
+ *   so no shape described before the change appends rows of the new shape. A source may name a table whose
+ *   columns did not change (a false alarm costs its shapes a resync); what each source detects, and when, is in
+ *   its own file. A transaction that only changes a schema may be delivered with no changes.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
@@ -79,6 +84,8 @@ export interface Transaction {
   changes: readonly TransactionChange[]
   /** Tables this transaction truncated (S5); absent or empty when none. */
   truncated?: readonly TableName[]
+  /** Tables whose columns changed at or before this transaction (S6); absent or empty when none. */
+  schemaChanged?: readonly TableName[]
 }
 
 export interface ChangeSource {

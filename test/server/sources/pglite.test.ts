@@ -77,6 +77,35 @@ describe('pglite source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('delivers an ALTER TABLE that changes a captured table at its commit, under the name it was described by (G7)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const alter = (table: string, clause: string) => fixture.alterTable?.(table, clause)
+    const columns = [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'n', type: 'int4' }]
+    const table = await fixture.createTable({ name: 'altered', columns })
+    const ignored = await fixture.createTable({ name: 'not_described', columns })
+    await source.describeTable('public', table)
+    const recorder = recordTransactions(source)
+    const changed = () => recorder.transactions.flatMap((transaction) => transaction.schemaChanged ?? [])
+    await alter(table, 'ADD CONSTRAINT positive CHECK (id > 0)')
+    await alter(ignored, 'ADD COLUMN note text')
+    await alter(table, 'ADD COLUMN note text')
+    await recorder.waitFor(() => changed().length === 1)
+    // Only the column change of the described table, alone in its transaction: no row change was needed.
+    expect(recorder.transactions).toEqual([
+      { xid: expect.any(String), lsn: expect.any(BigInt), changes: [], truncated: [], schemaChanged: [{ schema: 'public', table }] },
+    ])
+    await alter(table, 'ALTER COLUMN n SET NOT NULL')
+    await recorder.waitFor(() => changed().length === 2)
+    const renamed = `${table}_renamed`
+    await alter(table, `RENAME TO "${renamed}"`)
+    await recorder.waitFor(() => changed().length === 3)
+    expect(changed()).toEqual(Array.from({ length: 3 }, () => ({ schema: 'public', table })))
+    recorder.stop()
+    await fixture.alterTable?.(renamed, `RENAME TO "${table}"`)
+    await fixture.close()
+  })
+
   it('continues LSNs above an earlier source on the same database and skips what it left behind (G2)', { timeout: 120_000 }, async () => {
     // Its own database: two sources never capture from one PGlite at the same time (G6).
     const db = await PGlite.create()

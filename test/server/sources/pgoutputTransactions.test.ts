@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { DecodedMessage, DecodedRelation } from '../../../src/server/sources/pgoutputDecoder'
 import { PgoutputTransactions } from '../../../src/server/sources/pgoutputTransactions'
+import { RelationSchemas, type RelationSignature } from '../../../src/server/sources/relationSchemas'
 
 const items: DecodedRelation = {
   oid: 1,
@@ -37,6 +38,7 @@ describe('PgoutputTransactions', () => {
         xid: '7',
         lsn: 20n,
         truncated: [],
+        schemaChanged: [],
         changes: [
           { schema: 'public', table: 'items', operation: 'insert', row: { id: '1', done: 'false' }, oldRow: undefined },
           { schema: 'public', table: 'items', operation: 'insert', row: { id: '2', done: null }, oldRow: undefined },
@@ -59,5 +61,66 @@ describe('PgoutputTransactions', () => {
     expect(truncated.map((transaction) => ({ lsn: transaction.lsn, truncated: transaction.truncated }))).toEqual([
       { lsn: 15n, truncated: [{ schema: 'public', table: 'items' }] },
     ])
+  })
+
+  describe('schema changes (P4, relationSchemas.ts C1–C3)', () => {
+    const described: RelationSignature = {
+      oid: 1,
+      schema: 'public',
+      name: 'items',
+      columns: items.columns.map(({ name, typeOid, typeMod }) => ({ name, typeOid, typeMod })),
+    }
+    const withColumns = (changes: Partial<DecodedRelation>): DecodedMessage => ({ tag: 'relation', relation: { ...items, ...changes } })
+    const added = withColumns({ columns: [...items.columns, { name: 'note', typeOid: 25, typeMod: -1, isKey: false }] })
+    const schemaChangedBy = (transactions: PgoutputTransactions, xid: number, lsn: bigint, relation: DecodedMessage) =>
+      feed(transactions, [begin(xid, lsn), relation, insert(String(xid), 't'), commit(lsn)]).map((transaction) => transaction.schemaChanged)
+
+    const started = (): PgoutputTransactions => {
+      const schemas = new RelationSchemas()
+      schemas.know(described)
+      return new PgoutputTransactions(10n, schemas)
+    }
+
+    it('a Relation message equal to the described columns changes nothing; one with a column added changes the table once', () => {
+      const transactions = started()
+      expect(schemaChangedBy(transactions, 11, 11n, withColumns({}))).toEqual([[]])
+      expect(schemaChangedBy(transactions, 12, 12n, added)).toEqual([[{ schema: 'public', table: 'items' }]])
+      expect(schemaChangedBy(transactions, 13, 13n, added)).toEqual([[]])
+    })
+
+    it.each([
+      { change: 'a dropped column', relation: withColumns({ columns: items.columns.slice(0, 1) }) },
+      { change: 'a renamed column', relation: withColumns({ columns: [items.columns[0]!, { ...items.columns[1]!, name: 'finished' }] }) },
+      { change: 'a type change', relation: withColumns({ columns: [{ ...items.columns[0]!, typeOid: 20 }, items.columns[1]!] }) },
+      { change: 'a type modifier change', relation: withColumns({ columns: [items.columns[0]!, { ...items.columns[1]!, typeMod: 12 }] }) },
+      { change: 'a new table of the same name', relation: withColumns({ oid: 2 }) },
+    ])('$change changes the table', ({ relation }) => {
+      expect(schemaChangedBy(started(), 11, 11n, relation)).toEqual([[{ schema: 'public', table: 'items' }]])
+    })
+
+    it('a renamed table changes its old name', () => {
+      const transactions = started()
+      expect(schemaChangedBy(transactions, 11, 11n, withColumns({ name: 'goods' }))).toEqual([[{ schema: 'public', table: 'items' }]])
+    })
+
+    it('a described table keeps its older baseline, so a shape described before the ALTER is still dropped (C1)', () => {
+      const schemas = new RelationSchemas()
+      schemas.know(described)
+      schemas.know({ ...described, columns: [...described.columns, { name: 'note', typeOid: 25, typeMod: -1 }] })
+      expect(schemaChangedBy(new PgoutputTransactions(10n, schemas), 11, 11n, added)).toEqual([[{ schema: 'public', table: 'items' }]])
+    })
+
+    it('compares the Relation messages of delivered transactions only: replayed ones are not, abandoned ones are again (C3)', () => {
+      const transactions = started()
+      expect(schemaChangedBy(transactions, 9, 10n, added)).toEqual([])
+      feed(transactions, [begin(11, 11n), added, insert('11', 't')])
+      transactions.abandon()
+      expect(schemaChangedBy(transactions, 11, 11n, added)).toEqual([[{ schema: 'public', table: 'items' }]])
+    })
+
+    it('a transaction whose only news is a changed relation is still delivered', () => {
+      const done = feed(started(), [begin(11, 11n), added, commit(11n)])
+      expect(done.map((transaction) => transaction.schemaChanged)).toEqual([[{ schema: 'public', table: 'items' }]])
+    })
   })
 })

@@ -72,6 +72,35 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('sees a column change with the next write of the table, even when the table was described again after the ALTER (Q7)', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const columns = [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'n', type: 'int4' }]
+    const table = await fixture.createTable({ name: 'altered', columns })
+    const marker = await fixture.createTable({ name: 'marker', columns })
+    await source.describeTable('public', table)
+    await source.describeTable('public', marker)
+    const recorder = recordTransactions(source)
+    const changed = () => recorder.transactions.flatMap((transaction) => transaction.schemaChanged ?? [])
+    await fixture.insert(table, { id: 1, n: 1 })
+    await fixture.alterTable?.(table, 'ADD COLUMN note text')
+    await fixture.insert(marker, { id: 1, n: 1 })
+    await recorder.waitFor(() => recorder.on(marker).length === 1)
+    // pgoutput sends no DDL: nothing is known until the table's next change.
+    expect(changed()).toEqual([])
+    expect(await source.describeTable('public', table)).toMatchObject({ columns: [{ name: 'id' }, { name: 'n' }, { name: 'note' }] })
+    await fixture.insert(table, { id: 2, n: 2, note: 'x' })
+    await recorder.waitFor(() => recorder.on(table).length === 2)
+    const [, altered] = recorder.on(table)
+    expect(altered?.schemaChanged).toEqual([{ schema: 'public', table }])
+    expect(altered?.changes.map((change) => change.row)).toEqual([{ id: '2', n: '2', note: 'x' }])
+    await fixture.insert(table, { id: 3, n: 3, note: 'y' })
+    await recorder.waitFor(() => recorder.on(table).length === 3)
+    expect(recorder.on(table)[2]?.schemaChanged).toEqual([])
+    recorder.stop()
+    await fixture.close()
+  })
+
   it('reopens a dropped replication connection without losing or repeating a transaction (Q5)', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../../src/server/handler'
 import type { ShapeHandler, ShapeHandlerOptions } from '../../../src/server/handler'
 import { defineLiveConformance } from './conformanceLive'
+import { defineSchemaChangeConformance } from './conformanceSchemaChange'
 import { defineWhereConformance } from './conformanceWhere'
 import type { SourceFixture } from './fixture'
 import { call, changesOf, initialSync, liveUntil, shapeUrl } from './shapeHttp'
@@ -24,8 +25,15 @@ export interface ConformanceContext {
 
 export const SHORT_TIMEOUTS = { longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 } as const
 
-/** Registers the suite as `describe(name)`; `makeFixture` is called once per test. */
-export function runConformanceSuite(name: string, makeFixture: () => Promise<SourceFixture>): void {
+/**
+ * Registers the suite as `describe(name)`; `makeFixture` is called once per test. `schemaChanges`: the fixture has
+ * `alterTable`, so the schema-change cases run too.
+ */
+export function runConformanceSuite(
+  name: string,
+  makeFixture: () => Promise<SourceFixture>,
+  options: { schemaChanges?: boolean } = {},
+): void {
   describe(name, () => {
     const handlers: ShapeHandler[] = []
     const context = {} as ConformanceContext
@@ -56,6 +64,7 @@ export function runConformanceSuite(name: string, makeFixture: () => Promise<Sou
     defineValidationConformance(context)
     defineLiveConformance(context)
     defineWhereConformance(context)
+    if (options.schemaChanges === true) defineSchemaChangeConformance(context)
   })
 }
 

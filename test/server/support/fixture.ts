@@ -19,10 +19,12 @@ export interface SourceFixture {
   delete(table: string, key: Record<string, unknown>): Promise<void>
   /** `TRUNCATE` of the table. */
   truncate(table: string): Promise<void>
+  /** `ALTER TABLE <table> <clause>`, on sources with DDL (the SQL ones; the memory source has none). */
+  alterTable?: (table: string, clause: string) => Promise<void>
   /** Several statements in one transaction. */
   transaction(fn: (tx: FixtureWrites) => Promise<void>): Promise<void>
   close(): Promise<void>
 }
 
 /** The writes a fixture (or one of its transactions) can make. */
-export type FixtureWrites = Omit<SourceFixture, 'source' | 'createTable' | 'transaction' | 'close'>
+export type FixtureWrites = Omit<SourceFixture, 'source' | 'createTable' | 'alterTable' | 'transaction' | 'close'>

@@ -111,6 +111,9 @@ function sqlFixture<S extends ChangeSource>(source: S, { execute, ddl, transacti
       tables.push(table)
       return table
     },
+    async alterTable(table, clause) {
+      await ddl(`ALTER TABLE ${quoteIdent(table)} ${clause}`)
+    },
     async transaction(fn) {
       await transaction((inTransaction) => fn(writes(inTransaction)))
     },
