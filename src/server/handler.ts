@@ -12,11 +12,13 @@
  *   (or the legacy `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else
  *   is read (protocol §1.4), an unsupported method included. Preflight and health stay open. Without `secret` the
  *   server is open, as Electric's insecure mode.
+ * - A4. A `POST /v1/shape` (Electric's subset snapshot request with a body) is 405 and says subset snapshots are not
+ *   supported, as `subset__*` GET params are 400 (requestParams.ts Q5); 401 first under A3.
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
-import { parseShapeQuery } from './requestParams'
+import { parseShapeQuery, SUBSET_UNSUPPORTED } from './requestParams'
 import { badRequest, corsHeaders, errorResponse, json, preflight, withServer } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
@@ -81,6 +83,9 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
   return Object.assign(handler, { close: () => registry.close() })
 }
 
+/** The methods `/v1/shape` answers, for a 405's `allow` header. */
+const ALLOWED = 'GET, HEAD, DELETE, OPTIONS'
+
 /** A3: the request carries the handler's secret, or the handler has none. */
 function authorized(url: URL, secret: string | undefined): boolean {
   if (secret === undefined) return true
@@ -121,8 +126,10 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
       return preflight(request)
     case 'DELETE':
       return deleteShape(request, context)
+    case 'POST':
+      return errorResponse(request, 405, { message: `POST not allowed: ${SUBSET_UNSUPPORTED}` }, { allow: ALLOWED })
     default:
-      return errorResponse(request, 405, { message: `${request.method} not allowed` })
+      return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: ALLOWED })
   }
 }
 

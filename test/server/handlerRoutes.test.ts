@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../src/server/handler'
+import { SUBSET_UNSUPPORTED } from '../../src/server/requestParams'
 import { createMemorySource } from '../../src/server/sources/memory'
 
 describe('handler routes', () => {
@@ -16,6 +17,21 @@ describe('handler routes', () => {
     const post = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: '{}' }))
     expect(post.status).toBe(405)
     expect(post.headers.get('cache-control')).toBe('no-store')
+    expect(post.headers.get('allow')).toBe('GET, HEAD, DELETE, OPTIONS')
+    const put = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'PUT', body: '{}' }))
+    expect(put.status).toBe(405)
+    expect(await put.json()).toEqual({ message: 'PUT not allowed' })
+  })
+
+  it('refuses subset snapshots: subset__* params get 400 in Electric\'s shape, a POST 405 saying why (Q5, A4)', async () => {
+    const get = await handler(new Request('http://t/v1/shape?table=items&offset=-1&subset__where=id%3E1&subset__limit=1'))
+    expect(get.status).toBe(400)
+    expect(await get.json()).toEqual({ message: 'Invalid request', errors: { subset: [SUBSET_UNSUPPORTED] } })
+    const post = await handler(
+      new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: JSON.stringify({ where: 'id > 1' }) }),
+    )
+    expect(post.status).toBe(405)
+    expect(await post.json()).toEqual({ message: `POST not allowed: ${SUBSET_UNSUPPORTED}` })
   })
 
   it('DELETE without handle or table is a 400 naming the handle', async () => {
@@ -40,7 +56,7 @@ describe('handler routes', () => {
       ['a longer secret that starts like it', '&secret=open%20sesame%21'],
       ['a prefix of it', '&secret=open'],
     ])('refuses a request with %s: 401 with Electric\'s body, before the shape is looked at', async (_name, extra) => {
-      for (const method of ['GET', 'HEAD', 'DELETE']) {
+      for (const method of ['GET', 'HEAD', 'DELETE', 'POST']) {
         const response = await secured(new Request(shapeUrl(extra), { method }))
         expect(response.status).toBe(401)
         if (method !== 'HEAD') expect(await response.json()).toEqual({ message: 'Unauthorized - Invalid API secret' })
