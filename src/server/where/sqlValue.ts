@@ -230,6 +230,19 @@ function toDecimal(from: SqlType, value: SqlValue): Decimal {
   return isInteger(from) ? decimalFromBigInt(value as bigint) : (value as Decimal)
 }
 
+/**
+ * numeric → float as Postgres converts it (through the float's input function, V4): a finite numeric whose value
+ * overflows to infinity or underflows to zero is out of range, e.g. `1e400::float8`, never `Infinity`.
+ */
+function numericToFloat(to: 'float4' | 'float8', value: Decimal): number {
+  const number = decimalToNumber(value)
+  const result = to === 'float4' ? Math.fround(number) : number
+  if (value.kind === 'finite' && (!Number.isFinite(result) || (result === 0 && value.unscaled !== 0n))) {
+    throw new SqlValueError(`"${formatDecimal(value)}" is out of range for type ${TYPE_LABEL[to]}`)
+  }
+  return result
+}
+
 /** Converts a value to another type, as the cast `value::to` does (only pairs `isSupportedCast` allows). */
 export function castSqlValue(from: SqlType, to: SqlType, value: SqlValue): SqlValue {
   if (from === to) return value
@@ -247,12 +260,13 @@ export function castSqlValue(from: SqlType, to: SqlType, value: SqlValue): SqlVa
     return checkInteger(to, BigInt(roundHalfEven(number)))
   }
   if (isFloat(to)) {
-    const number = isInteger(from)
-      ? Number(value as bigint)
-      : from === 'numeric'
-        ? decimalToNumber(value as Decimal)
-        : (value as number)
-    return to === 'float4' ? Math.fround(number) : number
+    if (from === 'numeric') return numericToFloat(to, value as Decimal)
+    const number = isInteger(from) ? Number(value as bigint) : (value as number)
+    const result = to === 'float4' ? Math.fround(number) : number
+    // float8 → float4 (dtof): a finite value too large or a non-zero one too small for single precision raises.
+    if (!Number.isFinite(result) && Number.isFinite(number)) throw new SqlValueError('value out of range: overflow')
+    if (result === 0 && number !== 0) throw new SqlValueError('value out of range: underflow')
+    return result
   }
   if (to === 'numeric') return toDecimal(from, value)
   if (to === 'date') return truncateToDay(value as Instant)

@@ -59,6 +59,9 @@ const CASES: readonly { where: string; params?: string[]; matchesNone?: true }[]
   { where: 'f8 + 1 > 2' },
   { where: 'f4 * 2 < 1' },
   { where: 'f8 = i8' },
+  { where: 'f8 > 1e308' },
+  { where: 'f8 = 1e400 - 1e400' },
+  { where: 'f4 < 1e-50 AND f4 > -1e-50' },
   { where: 'n > 1.5' },
   { where: 'n = 1.5' },
   { where: 'n + i4 > 2' },
@@ -147,6 +150,23 @@ const CASES: readonly { where: string; params?: string[]; matchesNone?: true }[]
   { where: 'i4 > 1 AND (t IS NULL OR b)' },
 ]
 
+/** Clauses Postgres refuses when it plans them (constants out of range): we must refuse them at compile time. */
+const REFUSED: readonly { where: string; params?: string[]; message: RegExp }[] = [
+  { where: 'f8 = 1e400', message: /"1(0)+" is out of range for type double precision/ },
+  { where: 'f8 = -1e400', message: /"-1(0)+" is out of range for type double precision/ },
+  { where: 'f8 = 1e-400', message: /"0\.(0)+1" is out of range for type double precision/ },
+  { where: 'f8 + 1e400 > 0', message: /out of range for type double precision/ },
+  { where: 'f8 = 1e400 OR true', message: /out of range for type double precision/ },
+  { where: 'f8 = 1e400::float8', message: /out of range for type double precision/ },
+  { where: 'f8 = 1e308 * 10', message: /out of range for type double precision/ },
+  { where: 'f4 = 1e40::float4', message: /out of range for type real/ },
+  { where: 'f4 = 1e-50::float4', message: /out of range for type real/ },
+  { where: 'f4 = 1e300::float8::float4', message: /value out of range: overflow/ },
+  { where: 'f4 = 1e-300::float8::float4', message: /value out of range: underflow/ },
+  { where: "f8 = '1e400'", message: /"1e400" is out of range for type double precision/ },
+  { where: 'f8 = $1', params: ['1e400'], message: /"1e400" is out of range for type double precision/ },
+]
+
 /** The little a differential run needs from a database. */
 interface Engine {
   query(sql: string, params: readonly (string | null)[]): Promise<WireRow[]>
@@ -232,6 +252,19 @@ describe.each([
     if (matchesNone) expect(expected).toEqual([])
     else expect(expected.length, `${compiled.sql} should split the rows`).toBeGreaterThan(0)
     expect(expected.length, `${compiled.sql} should split the rows`).toBeLessThan(rows.length)
+  })
+
+  it.each(REFUSED)('refuses $where at compile time, as Postgres refuses it', async ({ where, params = [], message }) => {
+    const theirs = await db.query(`SELECT id FROM things WHERE (${where}) LIMIT 0`, params).then(
+      () => 'accepted',
+      (error: Error) => error.message,
+    )
+    expect(theirs).toMatch(message)
+    const ours = await compileWhere({ where, params, table: allTypes }).then(
+      () => 'accepted',
+      (error: unknown) => (error instanceof WhereClauseError ? error.messages.join() : `not a WhereClauseError: ${String(error)}`),
+    )
+    expect(ours).toMatch(message)
   })
 
   type Outcome = 'true' | 'false' | 'null' | 'error'
