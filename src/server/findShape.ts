@@ -9,8 +9,10 @@
  * - K2. Any other request resolves its definition against the source, finds or creates the shape for it and
  *   remembers its request key for K1. A `handle` that names a live shape of another definition gets 400; any other
  *   handle but the shape's own gets 409 with the shape's handle; a creation that fails gets 503.
- * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). The dev
- *   server does not watch DDL: a table altered under a live shape keeps serving that shape until it is deleted.
+ * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). A
+ *   schema change of the table deletes its shapes when the source delivers it (source.ts S6: at the ALTER's commit
+ *   on PGlite, with the table's next write on PostgreSQL), so K1 then finds none and K2 describes the table again.
+ *   Until then a shape keeps its old description; no row written under the new columns has reached it.
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'
