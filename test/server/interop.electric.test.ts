@@ -3,7 +3,7 @@
  * rows the source holds, through inserts, updates, deletes and key changes, in long-poll mode. Its SSE mode needs
  * `document` (fetch-event-source), so the SSE interop runs under jsdom: test/jsdom/interop.electric.sse.test.ts.
  */
-import { FetchError, Shape, ShapeStream } from '@electric-sql/client'
+import { Shape, ShapeStream } from '@electric-sql/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
