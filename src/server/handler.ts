@@ -24,7 +24,6 @@ import { badRequest, corsHeaders, errorResponse, json, preflight, withServer } f
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
 import { ShapeRegistry } from './shapeRegistry'
-import { serveSubsetPost } from './subsetSnapshot'
 import type { ChangeSource } from './sources/source'
 
 export interface ShapeHandlerOptions {
@@ -129,7 +128,7 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
     case 'DELETE':
       return deleteShape(request, context)
     case 'POST':
-      return serveSubsetPost(request, context)
+      return (await import('./subsetSnapshot')).serveSubsetPost(request, context)
     default:
       return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: ALLOWED })
   }

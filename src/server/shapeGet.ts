@@ -25,7 +25,6 @@ import { schemaHeader } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
 import { serveSse } from './sseStream'
 import { subsetFieldsOfSearch } from './subsetParams'
-import { serveSubset } from './subsetSnapshot'
 import { waitForLog } from './waitForLog'
 
 /** Serves a `GET` (or `HEAD`) of `/v1/shape`. */
@@ -35,7 +34,8 @@ export async function serveShape(request: Request, context: HandlerContext): Pro
   if (!parsed.ok) return badRequest(request, parsed.errors)
   const query = parsed.value
   const subset = subsetFieldsOfSearch(search)
-  if (subset !== undefined) return serveSubset(request, context, query, subset)
+  // Loaded on the first subset request, with the SQL compilers it needs: shapes alone never load them.
+  if (subset !== undefined) return (await import('./subsetSnapshot')).serveSubset(request, context, query, subset)
   const log = await findShape(request, context, query)
   if (log instanceof Response) return log
 
