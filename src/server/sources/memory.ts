@@ -10,7 +10,7 @@
  *   `xipList`: every committed transaction is visible in it, none delivered later is.
  * - M4. Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
  * - M5. A snapshot's `databaseLsn` is the next LSN (S7): every visible transaction has a smaller one, the next
- *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` O1–O4).
+ *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` OR1–OR4).
  */
 import type { WireRow, WireValue } from '../../core/protocol'
 import type {
