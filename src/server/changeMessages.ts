@@ -3,7 +3,7 @@
  *
  * Invariants:
  * - C1. Keys are `"schema"."table"/"v1"/"v2"…` over the primary key, `/` doubled inside values, NULL as `_`.
- * - C2. Snapshot rows carry only `operation: insert` and `relation`; live changes carry `lsn` (decimal string),
+ * - C2. Snapshot rows carry only `operation: insert` and `relation` (plus `snapshot_mark` in a subset); live changes carry `lsn` (decimal string),
  *   `op_position` (2 × the change's index in its whole transaction, +1 for the insert half of a key change),
  *   `txids` (numbers) and `last: true` on the shape's last change of the transaction only.
  * - C3. `replica=default`: update value = key + changed selected columns, delete value = key; `replica=full`:
@@ -36,13 +36,11 @@ export function rowKey(table: TableDescription, row: WireRow): string {
   return `${prefix}/${parts.join('/')}`
 }
 
-/** The serialised snapshot message of `row` (C2). */
-export function snapshotMessage(definition: ShapeDefinition, row: WireRow): string {
-  const message: ChangeMessage<WireRow> = {
-    key: rowKey(definition.table, row),
-    value: project(row, definition.columns),
-    headers: { operation: 'insert', relation: relation(definition.table) },
-  }
+/** The serialised snapshot message of `row` (C2); a subset snapshot's rows also carry its `snapshotMark`. */
+export function snapshotMessage(definition: ShapeDefinition, row: WireRow, snapshotMark?: number): string {
+  const headers: ChangeHeaders = { operation: 'insert', relation: relation(definition.table) }
+  if (snapshotMark !== undefined) headers.snapshot_mark = snapshotMark
+  const message: ChangeMessage<WireRow> = { key: rowKey(definition.table, row), value: project(row, definition.columns), headers }
   return JSON.stringify(message)
 }
 

@@ -1,8 +1,9 @@
 /**
  * `createShapeHandler`: the dev shape server as a web-standard `(Request) => Promise<Response>`.
  *
- * Routes (matched as path suffixes): `GET|HEAD /v1/shape` (HEAD answers as GET without a body), `OPTIONS /v1/shape` (preflight),
- * `DELETE /v1/shape` (drops a shape; its clients then get 409), `GET /v1/health`. Anything else is 404/405.
+ * Routes (matched as path suffixes): `GET|HEAD /v1/shape` (HEAD answers as GET without a body), `POST /v1/shape` (a
+ * subset snapshot with a JSON body), `OPTIONS /v1/shape` (preflight), `DELETE /v1/shape` (drops a shape; its clients
+ * then get 409), `GET /v1/health`. Anything else is 404/405.
  *
  * Invariants:
  * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers.
@@ -12,13 +13,13 @@
  *   (or the legacy `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else
  *   is read (protocol §1.4), an unsupported method included. Preflight and health stay open. Without `secret` the
  *   server is open, as Electric's insecure mode.
- * - A4. A `POST /v1/shape` (Electric's subset snapshot request with a body) is 405 and says subset snapshots are not
- *   supported, as `subset__*` GET params are 400 (requestParams.ts Q5); 401 first under A3.
+ * - A4. `POST /v1/shape` is Electric's subset snapshot request with its params in a JSON body, answered as the GET
+ *   form is (subsetSnapshot.ts N1–N5); 401 first under A3.
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
-import { parseShapeQuery, SUBSET_UNSUPPORTED } from './requestParams'
+import { parseShapeQuery } from './requestParams'
 import { badRequest, corsHeaders, errorResponse, json, preflight, withServer } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
@@ -84,7 +85,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
 }
 
 /** The methods `/v1/shape` answers, for a 405's `allow` header. */
-const ALLOWED = 'GET, HEAD, DELETE, OPTIONS'
+const ALLOWED = 'GET, HEAD, POST, DELETE, OPTIONS'
 
 /** A3: the request carries the handler's secret, or the handler has none. */
 function authorized(url: URL, secret: string | undefined): boolean {
@@ -127,7 +128,7 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
     case 'DELETE':
       return deleteShape(request, context)
     case 'POST':
-      return errorResponse(request, 405, { message: `POST not allowed: ${SUBSET_UNSUPPORTED}` }, { allow: ALLOWED })
+      return (await import('./subsetSnapshot')).serveSubsetPost(request, context)
     default:
       return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: ALLOWED })
   }

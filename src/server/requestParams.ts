@@ -9,10 +9,8 @@
  *   refused with `-1`/`now`, `live_sse` refused without `live`, `table` required.
  * - Q3. `live` and `live_sse` are true for any present value except the literal `false`; `experimental_live_sse`
  *   is used only when `live_sse` is absent and goes through Ecto boolean casting (`true`/`false`/`1`/`0`).
- * - Q4. Unknown params are ignored. An empty value counts as absent, as Ecto's `cast` does.
- * - Q5. Subset snapshots are not implemented: any `subset__*` param (present, even empty) is refused in the cast
- *   step as `errors.subset` ({@link SUBSET_UNSUPPORTED}), so the client's `requestSnapshot`/`fetchSnapshot` gets a
- *   400 instead of a plain shape body it would misread.
+ * - Q4. Unknown params are ignored. An empty value counts as absent, as Ecto's `cast` does. `subset__*` params are
+ *   not part of the shape: they are read by `subsetParams.ts` once the shape is resolved (subsetSnapshot.ts N1).
  */
 import { BEFORE_ALL, NOW, isValidOffset } from '../core/offset'
 import type { LogMode, Replica } from '../core/protocol'
@@ -43,13 +41,10 @@ export interface ShapeQuery {
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: ValidationErrors }
 
-/** The 400 message of a request for a subset snapshot (Q5). */
-export const SUBSET_UNSUPPORTED = 'subset snapshots are not supported by the live-shapes dev server'
-
 const ECTO_BOOLEAN: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false }
 
 /**
- * Validates a `/v1/shape` query (Q1–Q5). Table existence, `columns` against the table and `where` are checked by
+ * Validates a `/v1/shape` query (Q1–Q4). Table existence, `columns` against the table and `where` are checked by
  * `resolveShapeDefinition`, which needs the source.
  * @example
  * const parsed = parseShapeQuery(new URL(request.url).searchParams)
@@ -94,8 +89,6 @@ export function parseShapeQuery(search: URLSearchParams): ParseResult<ShapeQuery
 
   const params = parseParams(search)
   if (!params.ok) add('params', params.message)
-
-  if ([...search.keys()].some((name) => name.startsWith('subset__'))) add('subset', SUBSET_UNSUPPORTED)
 
   if (Object.keys(errors).length > 0 || offset === undefined || !params.ok) return { ok: false, errors }
 
@@ -147,6 +140,15 @@ function parseParams(search: URLSearchParams): { ok: true; value: string[] } | {
     if (!Number.isSafeInteger(index)) return { ok: false, message: `Invalid parameter name: ${match[1]}` }
     byIndex.set(index, raw)
   }
+  return denseParams(byIndex)
+}
+
+/**
+ * Params by number to the `$1..$n` array, refused unless numbered 1..n without gaps (a shape's and a subset's).
+ * @example
+ * denseParams(new Map([[1, 'a'], [2, 'b']])) // { ok: true, value: ['a', 'b'] }
+ */
+export function denseParams(byIndex: ReadonlyMap<number, string>): { ok: true; value: string[] } | { ok: false; message: string } {
   const values: string[] = []
   for (let index = 1; index <= byIndex.size; index++) {
     const param = byIndex.get(index)

@@ -1,6 +1,6 @@
 /**
  * `GET /v1/shape`: validation, shape lookup (`findShape.ts`: 400/409/503 refusals) and the snapshot / `now` / catch-up / long-poll
- * answers. SSE answers are built by `sseStream.ts`.
+ * answers. SSE answers are built by `sseStream.ts`, subset snapshots (`subset__*` params) by `subsetSnapshot.ts`.
  *
  * Invariants (protocol §2, §4):
  * - G1. `offset=-1` serves snapshot chunk 0 at `0_0`: never `electric-up-to-date`, never an up-to-date message.
@@ -24,13 +24,18 @@ import { CACHE_CONTROL, badRequest, corsHeaders, mustRefetch, offsetTx, upToDate
 import { schemaHeader } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
 import { serveSse } from './sseStream'
+import { subsetFieldsOfSearch } from './subsetParams'
 import { waitForLog } from './waitForLog'
 
 /** Serves a `GET` (or `HEAD`) of `/v1/shape`. */
 export async function serveShape(request: Request, context: HandlerContext): Promise<Response> {
-  const parsed = parseShapeQuery(new URL(request.url).searchParams)
+  const search = new URL(request.url).searchParams
+  const parsed = parseShapeQuery(search)
   if (!parsed.ok) return badRequest(request, parsed.errors)
   const query = parsed.value
+  const subset = subsetFieldsOfSearch(search)
+  // Loaded on the first subset request, with the SQL compilers it needs: shapes alone never load them.
+  if (subset !== undefined) return (await import('./subsetSnapshot')).serveSubset(request, context, query, subset)
   const log = await findShape(request, context, query)
   if (log instanceof Response) return log
 

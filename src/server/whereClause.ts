@@ -8,7 +8,8 @@
  *   not on the list is refused with a `WhereClauseError` naming it — never passed through.
  * - W3. `sql` is rendered from the typed tree (`where/renderWhere`), never from the user's text; params stay bound.
  * - W4. `params` holds only the values the clause uses, renumbered `$1..$n` in order of their original numbers, so
- *   Postgres never sees an unused (untypable) parameter.
+ *   Postgres never sees an unused (untypable) parameter. With `paramOffset` k the placeholders are `$k+1..$k+n`,
+ *   so the clause can follow another clause's k params in one query (a subset's where after its shape's).
  * - W5. `matches` follows Postgres semantics on wire text (`where/evaluateWhere`) over the clause as Postgres plans
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
@@ -52,6 +53,8 @@ export async function compileWhere(input: {
   where: string
   params: readonly string[]
   table: TableDescription
+  /** Placeholders start at `$paramOffset + 1` (W4); default 0. */
+  paramOffset?: number
 }): Promise<CompiledWhere> {
   const missing = Array.from(input.params, (value, index) => (typeof value === 'string' ? undefined : index + 1)).filter(
     (number) => number !== undefined,
@@ -66,7 +69,8 @@ export async function compileWhere(input: {
   const tree = await parseWhereTree(input.where)
   const analysis = analyzeWhere(tree, input.table, input.params)
   const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))
-  const sql = renderWhere(analysis.expr, (number) => positions.get(number) ?? number)
+  const offset = input.paramOffset ?? 0
+  const sql = renderWhere(analysis.expr, (number) => (positions.get(number) ?? number) + offset)
   const evaluate = evaluateWhere(foldConstants(analysis.expr))
   return {
     sql,

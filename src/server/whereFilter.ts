@@ -19,6 +19,8 @@ export async function loadWhereFilter(input: {
   where: string
   params: readonly string[]
   table: TableDescription
+  /** Placeholders start at `$paramOffset + 1` (whereClause.ts W4). */
+  paramOffset?: number
 }): Promise<{ ok: true; filter: ShapeFilter } | { ok: false; refusal: WhereRefusal }> {
   const module = await import('./whereClause')
   try {

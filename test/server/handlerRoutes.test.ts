@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../src/server/handler'
-import { SUBSET_UNSUPPORTED } from '../../src/server/requestParams'
 import { createMemorySource } from '../../src/server/sources/memory'
 
 describe('handler routes', () => {
@@ -14,24 +13,19 @@ describe('handler routes', () => {
     const unknown = await handler(new Request('http://t/v2/shape?table=items&offset=-1'))
     expect(unknown.status).toBe(404)
     expect(unknown.headers.get('electric-server')).toMatch(/^ElectricSQL\//)
-    const post = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: '{}' }))
-    expect(post.status).toBe(405)
-    expect(post.headers.get('cache-control')).toBe('no-store')
-    expect(post.headers.get('allow')).toBe('GET, HEAD, DELETE, OPTIONS')
     const put = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'PUT', body: '{}' }))
     expect(put.status).toBe(405)
+    expect(put.headers.get('cache-control')).toBe('no-store')
+    expect(put.headers.get('allow')).toBe('GET, HEAD, POST, DELETE, OPTIONS')
     expect(await put.json()).toEqual({ message: 'PUT not allowed' })
   })
 
-  it('refuses subset snapshots: subset__* params get 400 in Electric\'s shape, a POST 405 saying why (Q5, A4)', async () => {
-    const get = await handler(new Request('http://t/v1/shape?table=items&offset=-1&subset__where=id%3E1&subset__limit=1'))
-    expect(get.status).toBe(400)
-    expect(await get.json()).toEqual({ message: 'Invalid request', errors: { subset: [SUBSET_UNSUPPORTED] } })
-    const post = await handler(
-      new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: JSON.stringify({ where: 'id > 1' }) }),
-    )
-    expect(post.status).toBe(405)
-    expect(await post.json()).toEqual({ message: `POST not allowed: ${SUBSET_UNSUPPORTED}` })
+  it('POST /v1/shape is a subset snapshot of the shape its query names (A4)', async () => {
+    const post = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: '{}' }))
+    expect(post.status).toBe(200)
+    expect(post.headers.get('electric-snapshot')).toBe('true')
+    expect(post.headers.get('cache-control')).toBe('no-cache')
+    expect(await post.json()).toMatchObject({ metadata: { snapshot_mark: expect.any(Number) }, data: [] })
   })
 
   it('DELETE without handle or table is a 400 naming the handle', async () => {

@@ -3,11 +3,10 @@
  * rows the source holds, through inserts, updates, deletes and key changes, in long-poll mode. Its SSE mode needs
  * `document` (fetch-event-source), so the SSE interop runs under jsdom: test/jsdom/interop.electric.sse.test.ts.
  */
-import { FetchError, Shape, ShapeStream } from '@electric-sql/client'
+import { Shape, ShapeStream } from '@electric-sql/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
-import { SUBSET_UNSUPPORTED } from '../../src/server/requestParams'
 import { parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
 
 const ITEMS = {
@@ -94,22 +93,5 @@ describe('interop with @electric-sql/client', () => {
     server.source.insert('items', { id: 3, title: 'three', n: 9 })
     const rows = await shapeRowsSatisfy(shape, matches)
     expect(rows.map((row) => row.id).sort()).toEqual([1, 3])
-  })
-
-  it.each([
-    { method: 'GET', status: 400, body: { message: 'Invalid request', errors: { subset: [SUBSET_UNSUPPORTED] } } },
-    { method: 'POST', status: 405, body: { message: `POST not allowed: ${SUBSET_UNSUPPORTED}` } },
-  ] as const)('a subset snapshot by $method is refused with $status, not answered with a shape body', async ({ method, status, body }) => {
-    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
-    const { stream, shape, urls } = open({})
-    await shape.rows
-    const refused = await stream.fetchSnapshot({ where: 'n > 1', limit: 1, orderBy: 'id', method }).then(
-      () => undefined,
-      (error: unknown) => error,
-    )
-    expect(refused).toBeInstanceOf(FetchError)
-    expect((refused as FetchError).status).toBe(status)
-    expect((refused as FetchError).json).toEqual(body)
-    expect(urls.some((url) => [...new URL(url).searchParams.keys()].some((name) => name.startsWith('subset__')))).toBe(method === 'GET')
   })
 })

@@ -63,6 +63,7 @@ describe('ShapeRegistry', () => {
       xmax: '8',
       xipList: ['7'],
       lsn: 12n,
+      databaseLsn: 13n,
     })
     const log = await creation
     scripted.commit(10, 14, { id: '10', title: 'after creation' })
@@ -81,7 +82,7 @@ describe('ShapeRegistry', () => {
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
     await expect(registry.getOrCreate(definition)).rejects.toThrow('boom')
     expect(scripted.listeners.size).toBe(0)
-    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n })
+    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 0n + 1n })
     const log = await registry.getOrCreate(definition)
     expect(log.handle).toMatch(/^\d+-\d+$/)
     registry.delete(log)
@@ -100,7 +101,7 @@ describe('ShapeRegistry', () => {
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
     const creation = registry.getOrCreate(definition)
     await scripted.started
-    scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n })
+    scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n, databaseLsn: 4n + 1n })
     const log = await creation
     const events: string[] = []
     log.subscribe((event) => events.push(event))
@@ -113,7 +114,7 @@ describe('ShapeRegistry', () => {
     expect(registry.byHandle(log.handle)).toBeUndefined()
     expect(scripted.listeners.size).toBe(0)
     const next = registry.getOrCreate(definition)
-    scripted.finish({ rows: [], xmin: '9', xmax: '9', xipList: [], lsn: 12n })
+    scripted.finish({ rows: [], xmin: '9', xmax: '9', xipList: [], lsn: 12n, databaseLsn: 12n + 1n })
     expect((await next).handle).not.toBe(log.handle)
   })
 
@@ -128,7 +129,7 @@ describe('ShapeRegistry', () => {
       await scripted.started
       scripted.truncate(xid, 10)
       scripted.commit(9, 11, { id: '9', title: 'after the truncate' })
-      scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n })
+      scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n, databaseLsn: 4n + 1n })
       const log = await creation
       expect(log.state === 'deleted').toBe(deleted)
       expect(registry.byHandle(log.handle) === undefined).toBe(deleted)
@@ -138,7 +139,7 @@ describe('ShapeRegistry', () => {
 
   it('remembers request keys per live shape, at most 16, and forgets them with the shape (G7)', async () => {
     const scripted = scriptedSource()
-    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n })
+    scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 0n + 1n })
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
     const log = await registry.getOrCreate(definition)
     expect(registry.resolvedRequest(log.handle, 'spelling 0')).toBeUndefined()

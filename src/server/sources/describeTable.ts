@@ -8,7 +8,7 @@
  * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
  */
 import { quoteIdentifier } from '../identifiers'
-import type { ColumnDescription, TableDescription } from './source'
+import type { ColumnDescription, SnapshotRequest, TableDescription } from './source'
 
 /** Runs one parameterized query and returns its rows; both `pg` and PGlite fit this. */
 export type SqlQuery = (sql: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>
@@ -74,13 +74,29 @@ export function quoteQualified(schema: string, name: string): string {
 export const quoteIdent = quoteIdentifier
 
 /**
- * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`.
- * `where` uses `$1..$n`; callers bind the params positionally.
+ * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`, then ordered,
+ * offset and limited as `page` says (S8). `where` uses `$1..$n`; callers bind the params positionally.
  */
-export function snapshotRowsSql(table: TableDescription, where: string | undefined): string {
+export function snapshotRowsSql(
+  table: TableDescription,
+  where: string | undefined,
+  page: Pick<SnapshotRequest, 'orderBy' | 'offset' | 'limit'> = {},
+): string {
   const columns = table.columns.map((column) => `${textOf(column, quoteIdent(column.name))} AS ${quoteIdent(column.name)}`)
   const filter = where === undefined ? '' : ` WHERE (${where})`
-  return `SELECT ${columns.join(', ')} FROM ${quoteQualified(table.schema, table.name)}${filter}`
+  const terms = (page.orderBy ?? []).map(
+    (term) => `${quoteIdent(term.column)} ${term.direction.toUpperCase()} NULLS ${term.nulls.toUpperCase()}`,
+  )
+  const order = terms.length === 0 ? '' : ` ORDER BY ${terms.join(', ')}`
+  const offset = page.offset === undefined ? '' : ` OFFSET ${count(page.offset)}`
+  const limit = page.limit === undefined ? '' : ` LIMIT ${count(page.limit)}`
+  return `SELECT ${columns.join(', ')} FROM ${quoteQualified(table.schema, table.name)}${filter}${order}${limit}${offset}`
+}
+
+/** A row count spliced into SQL: only a non-negative safe integer gets there. */
+function count(value: number): string {
+  if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`not a row count: ${value}`)
+  return String(value)
 }
 
 /**
@@ -120,6 +136,18 @@ export async function currentSnapshot(query: SqlQuery): Promise<{ xmin: string; 
   const text = rows[0]?.['snapshot']
   if (typeof text !== 'string') throw new Error('pg_current_snapshot() returned no row')
   return parseSnapshotText(text)
+}
+
+/**
+ * PostgreSQL's WAL insert position as a decimal bigint, read inside a snapshot's transaction: every commit visible in
+ * the snapshot was inserted below it and every later commit is inserted at or above it (S7). The insert position,
+ * not the write position: with asynchronous commit a visible commit record may not be written yet.
+ */
+export async function currentWalInsertLsn(query: SqlQuery): Promise<bigint> {
+  const rows = await query(`SELECT (pg_current_wal_insert_lsn() - '0/0'::pg_lsn)::text AS lsn`, [])
+  const text = rows[0]?.['lsn']
+  if (typeof text !== 'string' || !/^\d+$/.test(text)) throw new Error(`unexpected WAL insert LSN: ${String(text)}`)
+  return BigInt(text)
 }
 
 /** Parses `pg_current_snapshot()`'s text form `xmin:xmax:xip,xip`. */

@@ -9,6 +9,8 @@
  * - M3. A snapshot is taken synchronously when `snapshot()` is called, with `xmin = xmax = next xid` and an empty
  *   `xipList`: every committed transaction is visible in it, none delivered later is.
  * - M4. Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
+ * - M5. A snapshot's `databaseLsn` is the next LSN (S7): every visible transaction has a smaller one, the next
+ *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` OR1–OR4).
  */
 import type { WireRow, WireValue } from '../../core/protocol'
 import type {
@@ -176,16 +178,25 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
 
   const snapshot = async (request: SnapshotRequest): Promise<SnapshotResult> => {
     const table = resolve({ schema: request.table.schema, name: request.table.name })
-    const rows = [...table.rows.values()].map((row) => ({ ...row }))
-    const result = { xmin: String(nextXid), xmax: String(nextXid), xipList: [], lsn }
-    if (request.where === undefined) return { rows, ...result }
-    const compiled = await loadWhereFilter({
-      where: request.where,
-      params: request.params.map((param) => param ?? ''),
-      table: table.description,
-    })
-    if (!compiled.ok) throw new Error(`Memory source: invalid where: ${compiled.refusal.messages.join('; ')}`)
-    return { rows: rows.filter((row) => compiled.filter.matches(row)), ...result }
+    // M3: the read is synchronous; what follows works on this copy, whatever commits meanwhile.
+    let rows = [...table.rows.values()].map((row) => ({ ...row }))
+    const result = { xmin: String(nextXid), xmax: String(nextXid), xipList: [], lsn, databaseLsn: lsn + 1n }
+    if (request.where !== undefined) {
+      const compiled = await loadWhereFilter({
+        where: request.where,
+        params: request.params.map((param) => param ?? ''),
+        table: table.description,
+      })
+      if (!compiled.ok) throw new Error(`Memory source: invalid where: ${compiled.refusal.messages.join('; ')}`)
+      rows = rows.filter((row) => compiled.filter.matches(row))
+    }
+    if (request.orderBy !== undefined && request.orderBy.length > 0) {
+      const { sortRows } = await import('./sortRows')
+      rows = sortRows(table.description, rows, request.orderBy)
+    }
+    const start = request.offset ?? 0
+    const end = request.limit === undefined ? undefined : start + request.limit
+    return { rows: start === 0 && end === undefined ? rows : rows.slice(start, end), ...result }
   }
 
   for (const init of options.tables ?? []) createTable(init)

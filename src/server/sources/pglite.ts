@@ -26,6 +26,8 @@
  *   a renamed table changes its old name) in the ALTER's own transaction, delivered in `schemaChanged` as soon as
  *   that transaction commits, with or without a row change after it. Other DDL (DROP TABLE, ALTER TYPE) is not
  *   watched.
+ * - G8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (G4): every transaction visible
+ *   in it has an LSN at most that id, every later one takes ids from the sequence above it (G2).
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
@@ -260,10 +262,11 @@ class PGliteChangeSource implements PGliteSource {
       await setTextOutputForTransaction(query)
       await this.#deliverPending(tx)
       const visibility = await currentSnapshot(query)
-      const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params], {
+      const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params], {
         serializers: TEXT_PARAMS,
       })
-      return { rows: rows.rows, ...visibility, lsn: this.#lsn }
+      // G8: every change visible here was delivered with an id up to #lsn; later commits take larger ids.
+      return { rows: rows.rows, ...visibility, lsn: this.#lsn, databaseLsn: this.#lsn + 1n }
     })
   }
 

@@ -27,12 +27,15 @@
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
  *   Relation messages are compared with (relationSchemas.ts C1–C3).
+ * - Q8. A snapshot's `databaseLsn` (S7) is the WAL insert position read in its transaction, and a transaction's `lsn`
+ *   is its commit record's LSN (P1): visible commits lie below it, later ones at or above it.
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
 import type { WireRow } from '../../core/protocol'
 import {
   currentSnapshot,
+  currentWalInsertLsn,
   describeTableWith,
   quoteQualified,
   setTextOutputForTransaction,
@@ -205,9 +208,10 @@ class PostgresChangeSource implements PostgresSource {
       await setTextOutputForTransaction(query)
       const visibility = await currentSnapshot(query)
       const lsn = this.#transactions.lsn
-      const rows = await client.query<WireRow>(snapshotRowsSql(request.table, request.where), [...request.params])
+      const databaseLsn = await currentWalInsertLsn(query)
+      const rows = await client.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params])
       await client.query('COMMIT')
-      return { rows: rows.rows, ...visibility, lsn }
+      return { rows: rows.rows, ...visibility, lsn, databaseLsn }
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined)
       throw error

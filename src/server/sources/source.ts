@@ -18,6 +18,11 @@
  *   so no shape described before the change appends rows of the new shape. A source may name a table whose
  *   columns did not change (a false alarm costs its shapes a resync); what each source detects, and when, is in
  *   its own file. A transaction that only changes a schema may be delivered with no changes.
+ * - S7. A snapshot's `databaseLsn` is greater than the `lsn` of every transaction visible in it and not greater than
+ *   the `lsn` of any transaction that commits after `snapshot` returned, so a reader of the stream knows it has
+ *   passed the snapshot at the first change whose LSN reaches it (the subset metadata's `database_lsn`).
+ * - S8. `orderBy`, `offset` and `limit` apply after `where`, in that order, within the same consistent read; each
+ *   term sorts by one column with an explicit direction and NULLS placement.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
@@ -43,11 +48,24 @@ export interface TableDescription {
   primaryKey: readonly string[]
 }
 
+/** One `ORDER BY` term of a snapshot: a column of the table (S8). */
+export interface SnapshotOrder {
+  column: string
+  direction: 'asc' | 'desc'
+  nulls: 'first' | 'last'
+}
+
 export interface SnapshotRequest {
   table: TableDescription
   /** A validated SQL boolean expression over the table's columns using `$1..$n`, or undefined for all rows. */
   where: string | undefined
   params: readonly (string | null)[]
+  /** Row order (S8); unspecified when absent or empty. */
+  orderBy?: readonly SnapshotOrder[]
+  /** Rows skipped after ordering (S8). */
+  offset?: number
+  /** At most this many rows after the offset (S8). */
+  limit?: number
 }
 
 export interface SnapshotResult {
@@ -58,6 +76,8 @@ export interface SnapshotResult {
   xipList: string[]
   /** The LSN the source had processed when the snapshot was taken (decimal). */
   lsn: bigint
+  /** Above every LSN visible in the snapshot, at most the LSN of any later commit (S7). */
+  databaseLsn: bigint
 }
 
 export interface TransactionChange {

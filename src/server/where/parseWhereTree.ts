@@ -9,18 +9,11 @@
  * - P3. The WASM module is loaded once per process (libpg-query keeps it); parse results are never cached.
  */
 import { loadModule, parseSync, type Node } from 'libpg-query'
+import { soleSelect, syntaxErrorMessage } from './parseTreeNodes'
 import { WhereClauseError } from './whereClauseError'
 
 const PREFIX = 'SELECT 1 FROM t WHERE '
 const ALLOWED_SELECT_KEYS: readonly string[] = ['targetList', 'fromClause', 'whereClause', 'limitOption', 'op']
-
-function describeSyntaxError(error: unknown): string {
-  const details = (error as { sqlDetails?: { message?: string; cursorPosition?: number } }).sqlDetails
-  const message = details?.message ?? (error instanceof Error ? error.message : String(error))
-  const position = details?.cursorPosition
-  if (position === undefined || position < PREFIX.length) return `Invalid where clause: ${message}`
-  return `Invalid where clause: ${message} (at character ${position - PREFIX.length + 1})`
-}
 
 /** The parse tree of the clause's expression (P1, P2); throws `WhereClauseError` for anything else. */
 export async function parseWhereTree(where: string): Promise<Node> {
@@ -32,18 +25,10 @@ export async function parseWhereTree(where: string): Promise<Node> {
   try {
     result = parseSync(`${PREFIX}${where}`)
   } catch (error) {
-    throw new WhereClauseError('where', [describeSyntaxError(error)])
+    throw new WhereClauseError('where', [syntaxErrorMessage(error, 'Invalid where clause', PREFIX.length)])
   }
-  const statements = result.stmts ?? []
-  const statement = statements[0]?.stmt
-  const select = statement !== undefined && 'SelectStmt' in statement ? statement.SelectStmt : undefined
-  const onlyWhere =
-    statements.length === 1 &&
-    select !== undefined &&
-    select.op === 'SETOP_NONE' &&
-    (select.limitOption === undefined || select.limitOption === 'LIMIT_OPTION_DEFAULT') &&
-    Object.keys(select).every((key) => ALLOWED_SELECT_KEYS.includes(key))
-  if (!onlyWhere || select.whereClause === undefined) {
+  const select = soleSelect(result, ALLOWED_SELECT_KEYS)
+  if (select?.whereClause === undefined) {
     throw new WhereClauseError('where', [
       'Invalid where clause: it must be a single boolean expression (no statements, clauses or set operations after it)',
     ])

@@ -1,5 +1,5 @@
 /**
- * The protocol conformance suite (SHAPE-PROTOCOL.md §8, items 1–29 and 35, plus the request-validation and
+ * The protocol conformance suite (SHAPE-PROTOCOL.md §8, items 1–29, 35 and 38, plus the request-validation and
  * message-format rules of §1–§3), run against any source through a `SourceFixture`.
  *
  * Each test gets a fresh fixture (unique tables) and its own handler with short timeouts, so held requests end in
@@ -10,6 +10,7 @@ import { createShapeHandler } from '../../../src/server/handler'
 import type { ShapeHandler, ShapeHandlerOptions } from '../../../src/server/handler'
 import { defineLiveConformance } from './conformanceLive'
 import { defineSchemaChangeConformance } from './conformanceSchemaChange'
+import { defineSubsetConformance } from './conformanceSubset'
 import { defineWhereConformance } from './conformanceWhere'
 import type { SourceFixture } from './fixture'
 import { call, changesOf, initialSync, liveUntil, shapeUrl } from './shapeHttp'
@@ -64,6 +65,7 @@ export function runConformanceSuite(
     defineValidationConformance(context)
     defineLiveConformance(context)
     defineWhereConformance(context)
+    defineSubsetConformance(context)
     if (options.schemaChanges === true) defineSchemaChangeConformance(context)
   })
 }

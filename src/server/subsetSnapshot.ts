@@ -1,0 +1,95 @@
+/**
+ * Subset snapshots (protocol §1.3, §3.6): `GET /v1/shape?…&subset__*=…` and `POST /v1/shape?…` with a JSON body
+ * answer a page of a shape's rows, read at one consistent snapshot, with what the client needs to merge it with
+ * the shape's live changes (`@electric-sql/client`'s `requestSnapshot`).
+ *
+ * Invariants:
+ * - N1. The shape is named and resolved as by a GET (findShape.ts K1–K3, same 400/409/503); the subset's own params
+ *   are then cast (subsetParams.ts U1–U5) and compiled against it (subsetQuery.ts SQ1–SQ3). Every subset refusal is
+ *   `400 {"message":"Invalid request","errors":{"subset":{<field>:[…]}}}`.
+ * - N2. The rows are those of the shape that match the subset, in `order_by` order, offset then limited, from one
+ *   `source.snapshot` (S3, S8), as the shape's snapshot inserts (columns projected) carrying `snapshot_mark`.
+ * - N3. `metadata` is that snapshot's `xmin`, `xmax`, `xip_list` (decimal strings), `database_lsn` (its
+ *   `databaseLsn`, decimal: S7) and `snapshot_mark`, a fresh integer in 0..2^31-1 drawn from the handler's `random`.
+ *   With the `txids` and `lsn` of later changes (changeMessages.ts C2) the client drops exactly the changes the
+ *   snapshot already holds and retires it once the stream reaches `database_lsn`.
+ * - N4. `electric-offset` leaves the client's stream where it was: the requested offset (`-1` stays `-1`; `now` is
+ *   the log end read before the snapshot is taken), so no change the snapshot misses is skipped. An offset past the
+ *   log's end is refused at once (400 out of bounds). `electric-handle` is the shape's.
+ * - N5. Headers: `cache-control: no-cache`, `electric-snapshot: true`, `electric-schema`, CORS; no etag, cursor or
+ *   up-to-date. `live`/`live_sse` are ignored: a snapshot is not live.
+ */
+import { BEFORE_ALL, NOW } from '../core/offset'
+import { HEADER } from '../core/protocol'
+import { snapshotMessage } from './changeMessages'
+import { findShape } from './findShape'
+import type { HandlerContext } from './handlerContext'
+import { parseShapeQuery } from './requestParams'
+import type { ShapeQuery, ValidationErrors } from './requestParams'
+import { badRequest, CACHE_CONTROL, corsHeaders, errorResponse, withServer } from './responses'
+import { schemaHeader } from './shapeDefinition'
+import { castSubsetParams, subsetFieldsOfBody } from './subsetParams'
+import { compileSubsetQuery } from './subsetQuery'
+
+/**
+ * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset (U5, N1).
+ * @example
+ * case 'POST': return serveSubsetPost(request, context)
+ */
+export async function serveSubsetPost(request: Request, context: HandlerContext): Promise<Response> {
+  const body = subsetFieldsOfBody(await request.text())
+  if (!body.ok) return errorResponse(request, body.status, body.body)
+  const parsed = parseShapeQuery(new URL(request.url).searchParams)
+  if (!parsed.ok) return badRequest(request, parsed.errors)
+  return serveSubset(request, context, parsed.value, body.fields)
+}
+
+/**
+ * Answers a subset request for the shape `query` names, with the raw subset `fields` (N1–N5).
+ * @example
+ * const fields = subsetFieldsOfSearch(search)
+ * if (fields !== undefined) return serveSubset(request, context, query, fields)
+ */
+export async function serveSubset(
+  request: Request,
+  context: HandlerContext,
+  query: ShapeQuery,
+  fields: Readonly<Record<string, unknown>>,
+): Promise<Response> {
+  const log = await findShape(request, context, query)
+  if (log instanceof Response) return log
+  const subset = castSubsetParams(fields)
+  if (!subset.ok) return subsetRefusal(request, subset.errors)
+  const compiled = await compileSubsetQuery(log.definition, subset.value)
+  if (!compiled.ok) return subsetRefusal(request, compiled.errors)
+
+  let offset = query.offset
+  if (offset === NOW) offset = log.endOffset()
+  else if (offset !== BEFORE_ALL && log.read(offset, context.options.chunkBytes).kind === 'out-of-bounds') {
+    return badRequest(request, { offset: ['out of bounds for this shape'] })
+  }
+  const snapshot = await context.options.source.snapshot(compiled.value)
+  const mark = Math.floor(context.options.random() * 2 ** 31)
+  const metadata = JSON.stringify({
+    xmin: snapshot.xmin,
+    xmax: snapshot.xmax,
+    xip_list: snapshot.xipList,
+    database_lsn: String(snapshot.databaseLsn),
+    snapshot_mark: mark,
+  })
+  const data = snapshot.rows.map((row) => snapshotMessage(log.definition, row, mark))
+  const headers: Record<string, string> = {
+    ...corsHeaders(request),
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': CACHE_CONTROL.noCache,
+    [HEADER.snapshot]: 'true',
+    [HEADER.handle]: log.handle,
+    [HEADER.offset]: offset,
+    [HEADER.schema]: schemaHeader(log.definition),
+  }
+  return withServer(new Response(`{"metadata":${metadata},"data":[${data.join(',')}]}`, { status: 200, headers }))
+}
+
+function subsetRefusal(request: Request, errors: ValidationErrors): Response {
+  return errorResponse(request, 400, { message: 'Invalid request', errors: { subset: errors } })
+}

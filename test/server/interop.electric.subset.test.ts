@@ -1,0 +1,137 @@
+/**
+ * The official Electric client's on-demand loading against our server (memory source, in-process fetch): a
+ * `log: 'changes_only'` ShapeStream whose `Shape` loads rows with `requestSnapshot`, by GET and by POST. The shape
+ * holds exactly the subset's rows; a change committed before the snapshot but delivered after it is dropped by the
+ * client (its txid is visible in the snapshot metadata), and a change committed after it arrives exactly once.
+ */
+import { Shape, ShapeStream } from '@electric-sql/client'
+import type { Message, Row } from '@electric-sql/client'
+import { afterEach, describe, expect, it } from 'vitest'
+import { createTestShapeServer } from '../../src/testing'
+import type { TestShapeServer } from '../../src/testing'
+import { parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
+
+const ITEMS = {
+  name: 'items',
+  columns: [
+    { name: 'id', type: 'int4', primaryKey: true },
+    { name: 'title', type: 'text' },
+    { name: 'n', type: 'int4' },
+  ],
+  rows: [
+    { id: 1, title: 'one', n: 1 },
+    { id: 2, title: 'two', n: 6 },
+    { id: 3, title: 'three', n: 3 },
+    { id: 4, title: 'four', n: null },
+    { id: 5, title: 'five', n: 2 },
+    { id: 6, title: 'six', n: 9 },
+  ],
+}
+
+/** Live requests wait here while it is closed; each parked request is announced, and an abort releases it. */
+class LiveGate {
+  #open = false
+  #parked: (() => void)[] = []
+  #onPark: (() => void) | undefined
+  #pending = 0
+
+  async pass(signal: AbortSignal | null | undefined): Promise<void> {
+    if (this.#open) return
+    await new Promise<void>((resolve, reject) => {
+      this.#parked.push(resolve)
+      this.#pending += 1
+      this.#onPark?.()
+      signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
+    })
+  }
+
+  /** Resolves once a live request is (or was, since the last call) parked at the gate. */
+  parked(): Promise<void> {
+    if (this.#pending > 0) {
+      this.#pending = 0
+      return Promise.resolve()
+    }
+    return new Promise((resolve) => {
+      this.#onPark = () => {
+        this.#onPark = undefined
+        this.#pending = 0
+        resolve()
+      }
+    })
+  }
+
+  open(): void {
+    this.#open = true
+    for (const resolve of this.#parked.splice(0)) resolve()
+  }
+}
+
+describe('interop with @electric-sql/client: changes_only + requestSnapshot', () => {
+  let server: TestShapeServer
+  const controllers: AbortController[] = []
+  afterEach(async () => {
+    for (const controller of controllers.splice(0)) controller.abort()
+    await server.close()
+  })
+
+  it.each(['GET', 'POST'] as const)('%s: the Shape holds the subset rows; earlier changes are not replayed, later ones arrive once', async (method) => {
+    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
+    const gate = new LiveGate()
+    const wire: string[] = []
+    const controller = new AbortController()
+    controllers.push(controller)
+    const stream = new ShapeStream<Row>({
+      url: server.url,
+      params: { table: 'items' },
+      log: 'changes_only',
+      signal: controller.signal,
+      fetchClient: async (input, init) => {
+        const url = new URL(String(input instanceof Request ? input.url : input))
+        if (url.searchParams.get('live') === 'true') await gate.pass(init?.signal)
+        const response = await server.fetch(input, init)
+        if (init?.method !== 'POST' && ![...url.searchParams.keys()].some((name) => name.startsWith('subset__'))) {
+          wire.push(await response.clone().text())
+        }
+        return response
+      },
+    })
+    const delivered: Message<Row>[] = []
+    stream.subscribe((messages) => void delivered.push(...messages))
+    const shape = new Shape(stream as unknown as ConstructorParameters<typeof Shape>[0])
+    expect(await shape.rows).toEqual([])
+    await gate.parked()
+
+    // Committed before the snapshot, while the stream is held before reading it.
+    server.source.update('items', { id: 3, title: 'three, before' })
+    await shape.requestSnapshot({ where: 'n >= $1', params: { '1': 2 }, orderBy: 'n DESC', limit: 3, method })
+
+    const subset = parsedItems(server.source.rows('items'))
+      .filter((row) => row.n !== null && (row.n as number) >= 2)
+      .sort((a, b) => (b.n as number) - (a.n as number))
+      .slice(0, 3)
+    expect(sortById(shape.currentRows)).toEqual(sortById(subset))
+    expect(subset.map((row) => row.id)).toContain(3)
+
+    // The stream resumes from where it was, reads the earlier update and parks again: the client dropped it.
+    await gate.parked()
+    expect(wire.some((text) => text.includes('"three, before"') && text.includes('"operation":"update"'))).toBe(true)
+    const keyOf = (id: number) => `"public"."items"/"${id}"`
+    const forKey = (id: number) => delivered.filter((message) => 'key' in message && message.key === keyOf(id))
+    expect(forKey(3).map((message) => message.headers.operation)).toEqual(['insert'])
+
+    // Committed after the snapshot: delivered once.
+    server.source.update('items', { id: 3, title: 'three, after' })
+    server.source.insert('items', { id: 7, title: 'seven', n: 4 })
+    gate.open()
+    const expected = sortById([
+      ...parsedItems(server.source.rows('items')).filter((row) => subset.some((chosen) => chosen.id === row.id)),
+      ...parsedItems(server.source.rows('items')).filter((row) => row.id === 7),
+    ])
+    const rows = await shapeRowsSatisfy(shape, (current) => JSON.stringify(sortById(current)) === JSON.stringify(expected))
+    expect(sortById(rows).find((row) => row.id === 3)?.title).toBe('three, after')
+    expect(forKey(3).map((message) => message.headers.operation)).toEqual(['insert', 'update'])
+    expect(forKey(7).map((message) => message.headers.operation)).toEqual(['insert'])
+    const snapshotInsert = forKey(3)[0]
+    expect(snapshotInsert?.headers).toHaveProperty('snapshot_mark')
+  })
+})
