@@ -74,23 +74,25 @@ export function quoteQualified(schema: string, name: string): string {
 export const quoteIdent = quoteIdentifier
 
 /**
- * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`, then ordered,
- * offset and limited as `page` says (S8). `where` uses `$1..$n`; callers bind the params positionally.
+ * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`, then ordered
+ * by the table's own column values (not their text) and offset and limited as `page` says (S8). `where` uses `$1..$n`; callers bind the params positionally.
  */
 export function snapshotRowsSql(
   table: TableDescription,
   where: string | undefined,
   page: Pick<SnapshotRequest, 'orderBy' | 'offset' | 'limit'> = {},
 ): string {
+  const qualified = quoteQualified(table.schema, table.name)
   const columns = table.columns.map((column) => `${textOf(column, quoteIdent(column.name))} AS ${quoteIdent(column.name)}`)
   const filter = where === undefined ? '' : ` WHERE (${where})`
+  // Qualified: a bare name in ORDER BY means the output column, which is the text form and would sort as text.
   const terms = (page.orderBy ?? []).map(
-    (term) => `${quoteIdent(term.column)} ${term.direction.toUpperCase()} NULLS ${term.nulls.toUpperCase()}`,
+    (term) => `${qualified}.${quoteIdent(term.column)} ${term.direction.toUpperCase()} NULLS ${term.nulls.toUpperCase()}`,
   )
   const order = terms.length === 0 ? '' : ` ORDER BY ${terms.join(', ')}`
   const offset = page.offset === undefined ? '' : ` OFFSET ${count(page.offset)}`
   const limit = page.limit === undefined ? '' : ` LIMIT ${count(page.limit)}`
-  return `SELECT ${columns.join(', ')} FROM ${quoteQualified(table.schema, table.name)}${filter}${order}${limit}${offset}`
+  return `SELECT ${columns.join(', ')} FROM ${qualified}${filter}${order}${limit}${offset}`
 }
 
 /** A row count spliced into SQL: only a non-negative safe integer gets there. */

@@ -9,12 +9,13 @@ import type { Handler, ShapeResponse } from './shapeHttp'
 
 type Item = { id: number; title: string | null; n: number | null }
 
+/** `n` values whose text order (-1, -2, 10, 5, 9) differs from their value order, so a text sort is caught. */
 const ITEMS: readonly Item[] = [
-  { id: 1, title: 'delta', n: 4 },
+  { id: 1, title: 'delta', n: 9 },
   { id: 2, title: 'alpha', n: null },
-  { id: 3, title: 'echo', n: 1 },
-  { id: 4, title: 'bravo', n: 3 },
-  { id: 5, title: null, n: 2 },
+  { id: 3, title: 'echo', n: -1 },
+  { id: 4, title: 'bravo', n: 10 },
+  { id: 5, title: null, n: -2 },
   { id: 6, title: 'charlie', n: null },
   { id: 7, title: 'foxtrot', n: 5 },
 ]
@@ -126,11 +127,20 @@ export function defineSubsetConformance(ctx: ConformanceContext): void {
       })
     }
 
+    it('orders numbers by value, not by their text: limit 2 of n gives -2, -1; of n DESC NULLS LAST 10, 9', async () => {
+      const { table, handler, handle, offset } = await seeded()
+      const ascending = await call(handler, shapeUrl({ table, offset, handle, subset__order_by: 'n', subset__limit: '2' }))
+      expect(ascending.status, ascending.text).toBe(200)
+      expect(ascending.body.data.map((message: { value: { n: string } }) => message.value.n)).toEqual(['-2', '-1'])
+      const descending = await call(handler, shapeUrl({ table, offset, handle, subset__order_by: 'n DESC NULLS LAST', subset__limit: '2' }))
+      expect(descending.body.data.map((message: { value: { n: string } }) => message.value.n)).toEqual(['10', '9'])
+    })
+
     it("combines the subset where and its params with the shape's where, params and columns", async () => {
       const table = await ctx.itemsTable()
       for (const item of ITEMS) await ctx.fixture.insert(table, item)
       const handler = ctx.handler()
-      const shape = { table, where: 'n >= $1', 'params[1]': '2', columns: 'id,n' }
+      const shape = { table, where: 'n >= $1', 'params[1]': '-1', columns: 'id,n' }
       const { position } = await initialSync(handler, shape)
       const response = await call(
         handler,
@@ -139,12 +149,12 @@ export function defineSubsetConformance(ctx: ConformanceContext): void {
           offset: position.offset,
           handle: position.handle,
           subset__where: 'title <> $1 AND n < $2',
-          subset__params: JSON.stringify({ 1: 'delta', 2: '5' }),
+          subset__params: JSON.stringify({ 1: 'delta', 2: '10' }),
           subset__order_by: 'n',
         }),
       )
       expect(response.status, response.text).toBe(200)
-      const expected = ITEMS.filter((item) => item.n !== null && item.n >= 2 && item.title !== null && item.title !== 'delta' && item.n < 5)
+      const expected = ITEMS.filter((item) => item.n !== null && item.n >= -1 && item.title !== null && item.title !== 'delta' && item.n < 10)
         .sort((a, b) => (a.n as number) - (b.n as number))
       expect(response.body.data.map((message: { value: unknown }) => message.value)).toEqual(
         expected.map((item) => ({ id: String(item.id), n: String(item.n) })),
