@@ -8,7 +8,8 @@
  * - RA2. The parser is compiled once per Schema object and dropped by `reset` (after a 409 the new handle may carry
  *   another schema).
  * - RA3. What a long-poll response staged is settled exactly once: kept just before its last part is applied,
- *   after the last check that can fail, or reverted by `discard` on any failure (shapeStore.ts S8, errors.ts E2).
+ *   after the last check that can fail, or reverted by `discard` on any failure, stop or pause (shapeStore.ts S8,
+ *   errors.ts E2). Once its request's signal aborted, a response stages nothing more.
  * - RA4. A non-live response that neither advances nor reaches the head, or a non-live 304, is an error, never
  *   applied: the same request would be sent again at once, forever (shapeStream.ts D6).
  */
@@ -37,11 +38,13 @@ export interface StreamSink<T> {
 /** One long-poll response being read: its schema, resolved once when its headers arrive (RA1). */
 export class ResponseReading<T> {
   readonly #state: StreamState
+  readonly #signal: AbortSignal
   readonly #applier: ResponseApplier<T>
   #schema: { value: Schema | undefined } | undefined
 
-  constructor(state: StreamState, applier: ResponseApplier<T>) {
+  constructor(state: StreamState, signal: AbortSignal, applier: ResponseApplier<T>) {
     this.#state = state
+    this.#signal = signal
     this.#applier = applier
   }
 
@@ -55,6 +58,7 @@ export class ResponseReading<T> {
   stager(meta: ResponseMeta): (messages: Message<WireRow>[]) => boolean {
     const schema = this.schemaOf(meta)
     return (messages) => {
+      if (this.#signal.aborted) return false
       for (const message of messages) if (!isChangeMessage(message)) return false
       this.#applier.stage(schema, messages)
       return true
@@ -63,6 +67,9 @@ export class ResponseReading<T> {
 }
 
 const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
+
+/** The schema of a response without one: one object, so its compiled parser is reused (RA2). */
+const NO_SCHEMA: Schema = Object.freeze({})
 
 /**
  * Parses responses with the shape's parser options and applies them to a sink (RA1–RA4).
@@ -80,26 +87,27 @@ export class ResponseApplier<T> {
     this.#options = options
   }
 
-  /** A long-poll response about to be read from `state`. */
-  begin(state: StreamState): ResponseReading<T> {
-    return new ResponseReading(state, this)
+  /** A long-poll response about to be read from `state` by a request aborted through `signal`. */
+  begin(state: StreamState, signal: AbortSignal): ResponseReading<T> {
+    return new ResponseReading(state, signal, this)
   }
 
   /** Stages change messages of a response still being read (shapeStore.ts S8). */
   stage(schema: Schema | undefined, messages: Message<WireRow>[]): void {
-    this.#sink.stage(this.#parserFor(schema ?? {}).parseMessages(messages))
+    this.#sink.stage(this.#parserFor(schema ?? NO_SCHEMA).parseMessages(messages))
   }
 
   /**
    * Applies a long-poll response whose body was read whole (its staged part included) and returns the state event
-   * for it. Takes ownership of `messages` (the transport's fresh array): it may append to it.
+   * for it, timed by `now` once the batch is applied. Takes ownership of `messages` (the transport's fresh array):
+   * it may append to it.
    */
   applyResponse(
     reading: ResponseReading<T>,
     response: { meta: ResponseMeta; messages: Message<WireRow>[] },
     position: RequestPosition,
     url: string,
-    now: number,
+    now: () => number,
   ): StreamEvent {
     const { meta, messages } = response
     const upToDate = meta.upToDate || messages.some(isUpToDate)
@@ -109,11 +117,11 @@ export class ResponseApplier<T> {
     const schema = reading.schemaOf(meta)
     const last = messages[messages.length - 1]
     if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
-    const parsed = messages.length > 0 ? this.#parserFor(schema ?? {}).parseMessages(messages) : []
+    const parsed = messages.length > 0 ? this.#parserFor(schema ?? NO_SCHEMA).parseMessages(messages) : []
     // Nothing can fail past this point: what was staged becomes part of the batch (RA3).
     this.#sink.settleStaged(true)
     if (parsed.length > 0) this.#sink.applyBatch(parsed)
-    return { type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema, upToDate, now }
+    return { type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema, upToDate, now: now() }
   }
 
   /** The state event for a live 304 (a cache revalidated what this client has); a non-live 304 is an error (RA4). */
@@ -130,9 +138,9 @@ export class ResponseApplier<T> {
     this.#sink.settleStaged(false)
   }
 
-  /** Applies one live batch (a runner's, e.g. SSE) and returns the state event for it. */
-  applyLive(state: StreamState, batch: LiveBatch, now: number): StreamEvent {
-    const parsed = this.#parserFor(state.schema ?? {}).parseMessages(batch.messages)
+  /** Applies one live batch (a runner's, e.g. SSE) and returns the state event for it, timed once it is applied. */
+  applyLive(state: StreamState, batch: LiveBatch, now: () => number): StreamEvent {
+    const parsed = this.#parserFor(state.schema ?? NO_SCHEMA).parseMessages(batch.messages)
     if (parsed.length > 0) this.#sink.applyBatch(parsed)
     return {
       type: 'response',
@@ -141,7 +149,7 @@ export class ResponseApplier<T> {
       cursor: state.cursor,
       schema: state.schema,
       upToDate: true,
-      now,
+      now: now(),
     }
   }
 

@@ -26,12 +26,12 @@
  *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
  * - S8. Staging. `stage` applies the change messages of a response still being read to the pending layer at once
- *   (so a large snapshot chunk's message objects die young) and records the value each write overwrote (a key it
- *   added needs no record: see `UndoLog`); `settleStaged(false)` replays those records backwards and deletes the
- *   added keys, which restores the pending layer (and pending old values) exactly, so a response that fails after
- *   staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages are not staged,
- *   the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse to run while
- *   anything is staged.
+ *   (so a large snapshot chunk's message objects die young) and records the value each write overwrote (the first
+ *   write of a key it added needs no record: see `UndoLog`); `settleStaged(false)` replays those records backwards
+ *   and deletes the added keys, which restores the pending layer (and pending old values) exactly, so a response
+ *   that fails after staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages
+ *   are not staged, the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse
+ *   to run while anything is staged.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
@@ -51,8 +51,8 @@ export interface ShapeStoreOptions {
 /**
  * What the staged writes to one Map replaced (S8). Staging only ever sets keys (control messages, the only source of
  * `clear`, are not staged), and `Map.set` keeps an existing key's position and appends a new one, so the keys past
- * the first `sizeBefore` entries are exactly the ones staging added: only overwrites need a record. An initial sync
- * therefore stages without logging anything.
+ * the first `sizeBefore` entries are exactly the ones staging added: only overwrites need a record (of a key present
+ * when staging began, or of one staging added and then rewrote). An initial sync of distinct keys logs nothing.
  */
 interface UndoLog<V> {
   readonly sizeBefore: number

@@ -10,8 +10,8 @@
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
- * - D6. A request is never repeated at once without progress: a non-live response that neither moves the offset
- *   nor is up to date, or a non-live 304, is a retryable error (backoff), never a hot loop.
+ * - D6. A request is never repeated at once without progress: what responseApplier.ts RA4 refuses is a retryable
+ *   error (backoff), never a hot loop.
  * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`
  *   (liveDeadline.ts W1–W2).
  * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
@@ -195,6 +195,8 @@ export class ShapeStream<T = Row> {
     this.#unsubscribeVisibility?.()
     this.#unsubscribeVisibility = undefined
     this.#iteration?.abort(CANCELLED)
+    // Settled now, not when the aborted read unwinds: the store is as before the response at once (RA3).
+    this.#applier.discard()
     this.#wakeResume?.()
     if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
   }
@@ -208,6 +210,7 @@ export class ShapeStream<T = Row> {
     if (this.#state.phase === 'stopped' || this.#state.phase === 'paused' || this.#state.phase === 'error') return
     this.#dispatch({ type: 'pause' })
     this.#iteration?.abort(CANCELLED)
+    this.#applier.discard()
   }
 
   #resume(): void {
@@ -263,7 +266,7 @@ export class ShapeStream<T = Row> {
       extraParams: runner?.extraParams,
     })
     if (runner) return this.#runLive(runner, url, inputs.headers, signal)
-    const reading = this.#applier.begin(this.#state)
+    const reading = this.#applier.begin(this.#state, signal)
     try {
       const result = await this.#longPoll(url, inputs.headers, position.live, signal, reading)
       if (signal.aborted) throw abortReason(signal)
@@ -271,7 +274,7 @@ export class ShapeStream<T = Row> {
       const event =
         result.kind === 'not-modified'
           ? this.#applier.notModified(result, position, url, this.#clock.now())
-          : this.#applier.applyResponse(reading, result, position, url, this.#clock.now())
+          : this.#applier.applyResponse(reading, result, position, url, () => this.#clock.now())
       this.#retry.succeeded()
       this.#dispatch(event)
     } catch (error) {
@@ -313,7 +316,7 @@ export class ShapeStream<T = Row> {
           onBatch: (batch) => {
             if (failure !== undefined || connection.signal.aborted) return
             try {
-              const event = this.#applier.applyLive(this.#state, batch, this.#clock.now())
+              const event = this.#applier.applyLive(this.#state, batch, () => this.#clock.now())
               this.#retry.succeeded()
               this.#dispatch(event)
             } catch (error) {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { NetworkError } from '../../src/core/errors'
 import { withLiveDeadline } from '../../src/core/liveDeadline'
 import { ManualClock } from './support/manualClock'
@@ -63,6 +63,35 @@ describe('withLiveDeadline (W1, W2)', () => {
     await expect(withLiveDeadline(clock, 1_000, url, caller.signal, request.run)).rejects.toThrow('gone')
     expect(request.signal()?.aborted).toBe(true)
     expect(clock.pendingTimers).toBe(0)
+  })
+
+  it("removes its abort listener from the caller's signal on every path", async () => {
+    for (const settle of ['answer', 'deadline', 'abort'] as const) {
+      const clock = new ManualClock()
+      const caller = new AbortController()
+      const remove = vi.spyOn(caller.signal, 'removeEventListener')
+      const request = pendingRequest()
+      const outcome = withLiveDeadline(clock, 1_000, url, caller.signal, request.run).catch(() => undefined)
+      if (settle === 'answer') request.resolve('ok')
+      else if (settle === 'deadline') clock.advance(1_000)
+      else caller.abort(new Error('stop'))
+      await outcome
+      expect(remove).toHaveBeenCalledWith('abort', expect.any(Function))
+      expect(clock.pendingTimers).toBe(0)
+    }
+  })
+
+  it("a caller's abort after the deadline passed is reported as the abort, not as the deadline", async () => {
+    const clock = new ManualClock()
+    const caller = new AbortController()
+    let rejectLater!: (error: unknown) => void
+    // A request that ignores its signal for a while, then fails.
+    const outcome = withLiveDeadline(clock, 1_000, url, caller.signal, () => new Promise<string>((_resolve, reject) => (rejectLater = reject)))
+    clock.advance(1_000)
+    const reason = new Error('stopped')
+    caller.abort(reason)
+    rejectLater(reason)
+    await expect(outcome).rejects.toBe(reason)
   })
 
   it('lets a failure before the deadline through unchanged', async () => {

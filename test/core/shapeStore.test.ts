@@ -614,11 +614,17 @@ describe('ShapeStore staging (S8)', () => {
         const op = random(3)
         return op === 0 ? ins(key, { v: step }) : op === 1 ? upd(key, { v: -step }, { v: step }) : del(key)
       })
+    /** A history batch: changes, sometimes with a must-refetch among them (the cleared pending layer, S2). */
+    const historyBatch = (size: number, step: number): Msg[] => {
+      const changes = batch(size, step)
+      if (random(4) === 0) changes.splice(random(changes.length + 1), 0, refetch)
+      return changes
+    }
     for (let round = 0; round < 200; round++) {
       const reverted = new ShapeStore()
       const control = new ShapeStore()
       // The same history on both: maybe a published state, maybe pending changes on top of it.
-      const history = [batch(random(6), 1), batch(random(6), 2)]
+      const history = [historyBatch(random(6), 1), historyBatch(random(6), 2)]
       const published = random(2) === 0
       for (const store of [reverted, control]) store.applyBatch([...history[0]!, ...(published ? [utd] : [])])
       const pendingOnTop = history[1]!
@@ -627,6 +633,10 @@ describe('ShapeStore staging (S8)', () => {
       reverted.stage(batch(1 + random(8), 3))
       reverted.stage(batch(random(4), 4))
       reverted.settleStaged(false)
+      // One more batch on both: a pending entry the revert left behind would show through it.
+      const after = batch(random(5), 5)
+      reverted.applyBatch(after)
+      control.applyBatch(after)
       expect(outcome(reverted)).toEqual(outcome(control))
     }
   })

@@ -533,6 +533,51 @@ describe('ShapeStream: abort, stop and visibility', () => {
   })
 })
 
+describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', () => {
+  it.each(['stop', 'pause'] as const)('%s settles what the response being read staged at once, before the read unwinds', async (how) => {
+    let hidden = false
+    const listeners = new Set<() => void>()
+    const visibility: VisibilityAdapter = {
+      isHidden: () => hidden,
+      subscribe: (listener) => {
+        listeners.add(listener)
+        return () => listeners.delete(listener)
+      },
+    }
+    const { server, store, stream } = streamHarness({ visibility })
+    stream.start()
+    const request = await server.nextRequest()
+    const headers = snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [] }).headers
+    let staged!: () => void
+    const wasStaged = new Promise<void>((resolve) => (staged = resolve))
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Whole messages then an open body: the first group is staged, the read waits for more.
+        controller.enqueue(new TextEncoder().encode(JSON.stringify([snapshotRow(1, 'a'), snapshotRow(2, 'b')]).slice(0, -1) + ','))
+        request.signal.addEventListener('abort', () => setTimeout(() => controller.error(request.signal.reason), 0))
+      },
+      pull() {
+        staged()
+        return new Promise(() => undefined)
+      },
+    })
+    request.respond(new Response(body, { status: 200, headers }))
+    await wasStaged
+    await Promise.resolve()
+    expect(() => store.reset()).toThrow(/settle/)
+    if (how === 'stop') stream.stop()
+    else {
+      hidden = true
+      for (const listener of listeners) listener()
+    }
+    // Nothing staged is left: a hydration right now may reset the store.
+    expect(() => store.reset()).not.toThrow()
+    store.applyBatch([upToDate('1')])
+    expect(store.getSnapshot().rows.size).toBe(0)
+    stream.stop()
+  })
+})
+
 describe('ShapeStream: live request watchdog', () => {
   it('abandons a live long-poll unanswered for liveRequestTimeoutMs and retries it', async () => {
     const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000 })
