@@ -452,6 +452,24 @@ describe('ShapeStream: options', () => {
   })
 })
 
+/** A visibility adapter a test flips by hand; `listeners` shows what the stream left subscribed. */
+function fakeVisibility() {
+  let hidden = false
+  const listeners = new Set<() => void>()
+  const visibility: VisibilityAdapter = {
+    isHidden: () => hidden,
+    subscribe: (listener) => {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+  const setHidden = (value: boolean) => {
+    hidden = value
+    for (const listener of listeners) listener()
+  }
+  return { visibility, setHidden, listeners }
+}
+
 describe('ShapeStream: abort, stop and visibility', () => {
   it('aborting the signal interrupts the request in flight and leaves nothing behind', async () => {
     const controller = new AbortController()
@@ -494,19 +512,7 @@ describe('ShapeStream: abort, stop and visibility', () => {
   })
 
   it('pauses when hidden (aborting the long-poll) and catches up non-live when visible again', async () => {
-    let hidden = false
-    const listeners = new Set<() => void>()
-    const visibility: VisibilityAdapter = {
-      isHidden: () => hidden,
-      subscribe: (listener) => {
-        listeners.add(listener)
-        return () => listeners.delete(listener)
-      },
-    }
-    const setHidden = (value: boolean) => {
-      hidden = value
-      for (const listener of listeners) listener()
-    }
+    const { visibility, setHidden, listeners } = fakeVisibility()
     const { server, clock, stream } = streamHarness({ visibility })
     stream.start()
     ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
@@ -535,15 +541,7 @@ describe('ShapeStream: abort, stop and visibility', () => {
 
 describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', () => {
   it.each(['stop', 'pause'] as const)('%s settles what the response being read staged at once, before the read unwinds', async (how) => {
-    let hidden = false
-    const listeners = new Set<() => void>()
-    const visibility: VisibilityAdapter = {
-      isHidden: () => hidden,
-      subscribe: (listener) => {
-        listeners.add(listener)
-        return () => listeners.delete(listener)
-      },
-    }
+    const { visibility, setHidden } = fakeVisibility()
     const { server, store, stream } = streamHarness({ visibility })
     stream.start()
     const request = await server.nextRequest()
@@ -566,10 +564,7 @@ describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', 
     await Promise.resolve()
     expect(() => store.reset()).toThrow(/settle/)
     if (how === 'stop') stream.stop()
-    else {
-      hidden = true
-      for (const listener of listeners) listener()
-    }
+    else setHidden(true)
     // Nothing staged is left: a hydration right now may reset the store.
     expect(() => store.reset()).not.toThrow()
     store.applyBatch([upToDate('1')])
