@@ -18,6 +18,9 @@
  *   log's end is refused at once (400 out of bounds). `electric-handle` is the shape's.
  * - N5. Headers: `cache-control: no-cache`, `electric-snapshot: true`, `electric-schema`, CORS; no etag, cursor or
  *   up-to-date. `live`/`live_sse` are ignored: a snapshot is not live.
+ * - N6. A snapshot that fails on a row (SQLSTATE class 22, or the memory source's `DataException`:
+ *   dataException.ts E1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
+ *   `retry-after`, never a 500.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
@@ -30,6 +33,8 @@ import { badRequest, CACHE_CONTROL, corsHeaders, errorResponse, withServer } fro
 import { schemaHeader } from './shapeDefinition'
 import { castSubsetParams, subsetFieldsOfBody } from './subsetParams'
 import { compileSubsetQuery } from './subsetQuery'
+import { isDataException } from './sources/dataException'
+import type { SnapshotResult } from './sources/source'
 
 /**
  * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset (U5, N1).
@@ -68,7 +73,14 @@ export async function serveSubset(
   else if (offset !== BEFORE_ALL && log.read(offset, context.options.chunkBytes).kind === 'out-of-bounds') {
     return badRequest(request, { offset: ['out of bounds for this shape'] })
   }
-  const snapshot = await context.options.source.snapshot(compiled.value)
+  let snapshot: SnapshotResult
+  try {
+    snapshot = await context.options.source.snapshot(compiled.value)
+  } catch (error) {
+    // N6: the same request would fail the same way, so only a data exception is the client's to fix.
+    if (isDataException(error)) return subsetRefusal(request, { where: [error.message] })
+    return errorResponse(request, 503, { message: `Could not take the subset snapshot: ${String(error)}` }, { 'retry-after': '1' })
+  }
   const mark = Math.floor(context.options.random() * 2 ** 31)
   const metadata = JSON.stringify({
     xmin: snapshot.xmin,

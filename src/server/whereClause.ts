@@ -14,8 +14,11 @@
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
+ * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts E1) instead, so a
+ *   snapshot over rows in memory fails where Postgres's would.
  */
 import type { WireRow } from '../core/protocol'
+import { DataException } from './sources/dataException'
 import type { TableDescription } from './sources/source'
 import { analyzeWhere } from './where/analyzeWhere'
 import { evaluateWhere } from './where/evaluateWhere'
@@ -36,6 +39,11 @@ export interface CompiledWhere {
   readonly params: readonly string[]
   /** Evaluates the clause on a wire row (Postgres text values or null) with SQL semantics (NULL → not matching). */
   matches(row: WireRow): boolean
+  /**
+   * As `matches`, but a row on which Postgres would have failed the query throws a `DataException` (W6), for
+   * sources that must fail a snapshot as Postgres does.
+   */
+  matchesOrThrow(row: WireRow): boolean
   /** Columns the clause reads. */
   readonly columns: readonly string[]
 }
@@ -81,6 +89,14 @@ export async function compileWhere(input: {
         return evaluate(row) === true
       } catch (error) {
         if (isEvaluationError(error)) return false
+        throw error
+      }
+    },
+    matchesOrThrow(row) {
+      try {
+        return evaluate(row) === true
+      } catch (error) {
+        if (isEvaluationError(error)) throw new DataException(error.message)
         throw error
       }
     },

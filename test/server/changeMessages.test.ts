@@ -13,7 +13,8 @@ const table: TableDescription = {
   primaryKey: ['id'],
 }
 /** `status = 'open'`, as the where compiler would evaluate it. */
-const openOnly: ShapeFilter = { sql: `"status" = $1`, params: ['open'], columns: ['status'], matches: (row) => row.status === 'open' }
+const isOpen = (row: WireRow): boolean => row.status === 'open'
+const openOnly: ShapeFilter = { sql: `"status" = $1`, params: ['open'], columns: ['status'], matches: isOpen, matchesOrThrow: isOpen }
 const shape = (overrides: Partial<ShapeDefinition> = {}): ShapeDefinition => ({
   table, columns: ['id', 'status', 'title'], where: openOnly, replica: 'default', log: 'full', key: 'k', ...overrides,
 })

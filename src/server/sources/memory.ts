@@ -11,6 +11,9 @@
  * - M4. Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
  * - M5. A snapshot's `databaseLsn` is the next LSN (S7): every visible transaction has a smaller one, the next
  *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` OR1–OR4).
+ * - M6. A `where` that raises on some row (division by zero, overflow, a bad cast) fails the snapshot with a
+ *   `DataException`, as PostgreSQL fails the query (dataException.ts E1); live changes on such a row match nothing
+ *   (whereClause.ts W5), as on every source.
  */
 import type { WireRow, WireValue } from '../../core/protocol'
 import type {
@@ -188,7 +191,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
         table: table.description,
       })
       if (!compiled.ok) throw new Error(`Memory source: invalid where: ${compiled.refusal.messages.join('; ')}`)
-      rows = rows.filter((row) => compiled.filter.matches(row))
+      rows = rows.filter((row) => compiled.filter.matchesOrThrow(row))
     }
     if (request.orderBy !== undefined && request.orderBy.length > 0) {
       const { sortRows } = await import('./sortRows')

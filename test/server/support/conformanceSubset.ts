@@ -219,6 +219,18 @@ export function defineSubsetConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('cache-control')).toBe('no-store')
     })
 
+    it('a where that raises on a row (division by zero) → 400 errors.subset.where, not retried as a server error', async () => {
+      const { table, handler, handle, offset } = await seeded()
+      // Row 7 has n = 5: PostgreSQL fails the whole query, and the memory source refuses it the same way.
+      const response = await call(handler, shapeUrl({ table, offset, handle, subset__where: '100 / (n - 5) > 1' }))
+      expect(response.status, response.text).toBe(400)
+      expect(response.body).toEqual(invalidSubset({ where: [expect.stringContaining('division by zero')] }))
+      expect(response.headers.get('cache-control')).toBe('no-store')
+      expect(response.headers.has('retry-after')).toBe(false)
+      const fine = await call(handler, shapeUrl({ table, offset, handle, subset__where: 'n <> 5 AND 100 / (n - 5) > 1' }))
+      expect(fine.status, fine.text).toBe(200)
+    })
+
     it('refuses the shape as a GET would: unknown table 400, stale handle 409; an offset past the log 400', async () => {
       const { table, handler, handle } = await seeded()
       const unknown = await call(handler, shapeUrl({ table: 'nope_never', offset: '-1', subset__where: 'id > 1' }))

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { createShapeHandler } from '../../src/server/handler'
+import type { ShapeHandler } from '../../src/server/handler'
+import type { ChangeSource, SnapshotRequest } from '../../src/server/sources/source'
+import { createMemoryFixture } from './support/memoryFixture'
+import type { SourceFixture } from './support/fixture'
+import { call, initialSync, shapeUrl } from './support/shapeHttp'
+
+/** `source` whose subset snapshots (those with an ORDER BY) reject with `error`; shape snapshots still work. */
+function failingSubsets(source: ChangeSource, error: unknown): ChangeSource {
+  return {
+    kind: source.kind,
+    describeTable: (schema, name) => source.describeTable(schema, name),
+    snapshot: (request: SnapshotRequest) => (request.orderBy === undefined ? source.snapshot(request) : Promise.reject(error)),
+    subscribe: (listener) => source.subscribe(listener),
+    currentLsn: () => source.currentLsn(),
+    close: () => source.close(),
+  }
+}
+
+describe('subset snapshot failures (subsetSnapshot.ts N6)', () => {
+  const open: { fixture: SourceFixture; handler: ShapeHandler }[] = []
+  afterEach(async () => {
+    for (const { fixture, handler } of open.splice(0)) {
+      await handler.close()
+      await fixture.close()
+    }
+  })
+
+  async function setUp(error: unknown) {
+    const fixture = await createMemoryFixture()
+    const table = await fixture.createTable({ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    await fixture.insert(table, { id: 1 })
+    const handler = createShapeHandler({ source: failingSubsets(fixture.source, error) })
+    open.push({ fixture, handler })
+    const { position } = await initialSync(handler, { table })
+    return { handler, url: shapeUrl({ table, offset: position.offset, handle: position.handle, subset__order_by: 'id' }) }
+  }
+
+  it('a failure that is not a data exception → 503 with retry-after, not a 500', async () => {
+    const { handler, url } = await setUp(Object.assign(new Error('terminating connection'), { code: '57P01' }))
+    const response = await call(handler, url)
+    expect(response.status, response.text).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    expect(response.body.message).toContain('terminating connection')
+  })
+
+  it("a database error of SQLSTATE class 22 → 400 errors.subset.where with the database's message", async () => {
+    const { handler, url } = await setUp(Object.assign(new Error('value out of range for type integer'), { code: '22003' }))
+    const response = await call(handler, url)
+    expect(response.status, response.text).toBe(400)
+    expect(response.body).toEqual({ message: 'Invalid request', errors: { subset: { where: ['value out of range for type integer'] } } })
+  })
+})
