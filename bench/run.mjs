@@ -10,7 +10,8 @@
  *
  * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size,profile`,
  * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
- * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_NODE_FLAGS` adds
+ * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
+ * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
  * V8/Node flags to every worker (e.g. `--max-semi-space-size=1` to see how much of a peak is young garbage).
  */
 import { execFileSync, fork } from 'node:child_process'

@@ -3,14 +3,16 @@
  * The timer covers creating the client, every snapshot request, parsing and materializing, up to the promise
  * that says "up to date" resolving.
  */
-import { dropTable, fullGc, heapUsed, keyOf, prepareTable, probedFetch, startHeapSampler } from '../probe.mjs'
+import { dropTable, fullGc, heapSpacesMB, heapUsed, keyOf, prepareTable, probedFetch, startHeapSampler } from '../probe.mjs'
 
 export async function initialSync({ adapter, url, rows, table }) {
   const info = await prepareTable(url, table, rows)
   fullGc()
   const baseline = heapUsed()
   const rssBefore = process.resourceUsage().maxRSS
-  const sampler = startHeapSampler()
+  // BENCH_HEAP_SPACES=1: also report the heap's spaces at the peak and after the full GC (where a peak comes from).
+  const withSpaces = process.env.BENCH_HEAP_SPACES === '1'
+  const sampler = startHeapSampler({ spaces: withSpaces })
   const start = performance.now()
   const shape = await adapter.openShape({ url, table, fetch: probedFetch(sampler.sample) })
   const ms = performance.now() - start
@@ -31,6 +33,7 @@ export async function initialSync({ adapter, url, rows, table }) {
     retainedBytesPerRow: retained / rows,
     peakOverRetained: (peak - baseline) / retained,
     rssGrowthMB: (maxRssKb - rssBefore) / 1024,
+    ...(withSpaces ? { peakSpacesMB: sampler.peakSpaces(), retainedSpacesMB: heapSpacesMB() } : {}),
     snapshotMB: info.snapshotBytes / 2 ** 20,
     chunks: info.chunks,
   }
