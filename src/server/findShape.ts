@@ -12,7 +12,10 @@
  * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). A
  *   schema change of the table deletes its shapes when the source delivers it (source.ts S6: at the ALTER's commit
  *   on PGlite, with the table's next write on PostgreSQL), so K1 then finds none and K2 describes the table again.
- *   Until then a shape keeps its old description; no row written under the new columns has reached it.
+ *   Until then a shape keeps its old description. A change that commits between K2's description and the shape's
+ *   snapshot is caught twice over: delivered while the snapshot runs, it deletes the new shape (shapeRegistry.ts
+ *   G6); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
+ *   (describeTable.ts D5) and the request gets 503.
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'

@@ -15,7 +15,9 @@
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
  *   taken and is not visible in it deletes the new shape as soon as it is registered: its first reader gets that
  *   snapshot and then the 409. A transaction naming the table in `schemaChanged` (source.ts S6) deletes it the same
- *   way, as Electric answers a relation change: the 409 makes clients refetch the new columns and schema.
+ *   way, as Electric answers a relation change: the 409 makes clients refetch the new columns and schema. A
+ *   buffered schema change deletes the new shape even when the snapshot contains it: the shape's description was
+ *   read before the snapshot began, so it may be the old one (a false alarm costs one resync).
  * - G7. A request key (shapeDefinition.ts D4) that resolved to a live shape is remembered with that shape, at most
  *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
  */
@@ -138,7 +140,10 @@ export class ShapeRegistry {
     this.#byHandle.set(created.handle, created)
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
-    for (const transaction of buffered) if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)
+    for (const transaction of buffered) {
+      if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)
+      else if (changesSchema(transaction, definition)) this.delete(created)
+    }
     log = created
     return created
   }
@@ -151,9 +156,17 @@ export class ShapeRegistry {
 
 /** True when `transaction` truncated the table of `definition` or changed its columns (G6). */
 function invalidates(transaction: Transaction, definition: ShapeDefinition): boolean {
+  return (transaction.truncated?.some(naming(definition)) ?? false) || changesSchema(transaction, definition)
+}
+
+/** True when `transaction` changed the columns of the table of `definition` (G6). */
+function changesSchema(transaction: Transaction, definition: ShapeDefinition): boolean {
+  return transaction.schemaChanged?.some(naming(definition)) ?? false
+}
+
+function naming(definition: ShapeDefinition): (table: TableName) => boolean {
   const { schema, name } = definition.table
-  const names = (table: TableName): boolean => table.schema === schema && table.table === name
-  return (transaction.truncated?.some(names) ?? false) || (transaction.schemaChanged?.some(names) ?? false)
+  return (table) => table.schema === schema && table.table === name
 }
 
 /** Postgres visibility of a committed transaction in a snapshot (G2). */

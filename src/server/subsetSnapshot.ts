@@ -20,7 +20,8 @@
  *   up-to-date. `live`/`live_sse` are ignored: a snapshot is not live.
  * - N6. A snapshot that fails on a row (SQLSTATE class 22, or the memory source's `DataException`:
  *   dataException.ts E1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
- *   `retry-after`, never a 500.
+ *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts D5) also
+ *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
@@ -34,6 +35,7 @@ import { schemaHeader } from './shapeDefinition'
 import { castSubsetParams, subsetFieldsOfBody } from './subsetParams'
 import { compileSubsetQuery } from './subsetQuery'
 import { isDataException } from './sources/dataException'
+import { TableChangedError } from './sources/describeTable'
 import type { SnapshotResult } from './sources/source'
 
 /**
@@ -79,6 +81,8 @@ export async function serveSubset(
   } catch (error) {
     // N6: the same request would fail the same way, so only a data exception is the client's to fix.
     if (isDataException(error)) return subsetRefusal(request, { where: [error.message] })
+    // The shape's columns are out of date (describeTable.ts D5): its clients get 409 on the retry and resync.
+    if (error instanceof TableChangedError) context.registry.delete(log)
     return errorResponse(request, 503, { message: `Could not take the subset snapshot: ${String(error)}` }, { 'retry-after': '1' })
   }
   const mark = Math.floor(context.options.random() * 2 ** 31)

@@ -137,6 +137,23 @@ describe('ShapeRegistry', () => {
     }
   })
 
+  it('a schema change delivered during the snapshot deletes the new shape, even when the snapshot contains it', async () => {
+    for (const xid of [4, 7]) {
+      const scripted = scriptedSource()
+      const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+      const creation = registry.getOrCreate(definition)
+      await scripted.started
+      // The table was described before this ALTER committed: the shape's description may be the old one.
+      scripted.truncate(xid, 10, 'items', 'schemaChanged')
+      scripted.finish({ rows: [{ id: '1', title: 'x' }], xmin: '5', xmax: '5', xipList: [], lsn: 4n, databaseLsn: 4n + 1n })
+      const log = await creation
+      expect(log.state, `xid ${xid}`).toBe('deleted')
+      expect(registry.byHandle(log.handle)).toBeUndefined()
+      expect(registry.current(definition.key)).toBeUndefined()
+      expect(scripted.listeners.size).toBe(0)
+    }
+  })
+
   it('remembers request keys per live shape, at most 16, and forgets them with the shape (G7)', async () => {
     const scripted = scriptedSource()
     scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 0n + 1n })

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../src/server/handler'
+import { TableChangedError } from '../../src/server/sources/describeTable'
 import type { ShapeHandler } from '../../src/server/handler'
 import type { ChangeSource, SnapshotRequest } from '../../src/server/sources/source'
 import { createMemoryFixture } from './support/memoryFixture'
@@ -43,6 +44,15 @@ describe('subset snapshot failures (subsetSnapshot.ts N6)', () => {
     expect(response.status, response.text).toBe(503)
     expect(response.headers.get('retry-after')).toBe('1')
     expect(response.body.message).toContain('terminating connection')
+  })
+
+  it('a snapshot refused because the table changed → 503, and the shape is deleted so the retry gets 409', async () => {
+    const { handler, url } = await setUp(new TableChangedError({ schema: 'public', name: 'items' }))
+    const response = await call(handler, url)
+    expect(response.status, response.text).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('1')
+    const retry = await call(handler, url)
+    expect(retry.status, retry.text).toBe(409)
   })
 
   it("a database error of SQLSTATE class 22 → 400 errors.subset.where with the database's message", async () => {

@@ -6,6 +6,9 @@
  * - D2. Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
  * - D3. The primary key follows the index's key order; a table without one uses all its columns as the key.
  * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
+ * - D5. A snapshot checks, in its own transaction, that the table still has the description its request was built
+ *   from, and fails with {@link TableChangedError} otherwise: a schema change that committed after the table was
+ *   described and reached no shape in time (source.ts S6) cannot give a shape rows of other columns.
  */
 import { quoteIdentifier } from '../identifiers'
 import type { ColumnDescription, SnapshotRequest, TableDescription } from './source'
@@ -63,6 +66,26 @@ export async function describeTableWith(
     columns,
     primaryKey: keyed.length > 0 ? keyed : columns.map((column) => column.name),
   }
+}
+
+/** The table changed (or is gone) since the snapshot request's description was read (D5); retrying re-describes it. */
+export class TableChangedError extends Error {
+  readonly code = 'table-changed' as const
+  constructor(table: Pick<TableDescription, 'schema' | 'name'>) {
+    super(`the columns of ${quoteQualified(table.schema, table.name)} changed while its snapshot was taken`)
+    this.name = 'TableChangedError'
+  }
+}
+
+/**
+ * Throws {@link TableChangedError} unless `table` is still the table's description as `query`'s transaction sees it
+ * (D5). Call it inside the snapshot's transaction, so the description and the rows are read at one snapshot.
+ */
+export async function assertTableUnchanged(query: SqlQuery, table: TableDescription): Promise<void> {
+  const now = await describeTableWith(query, table.schema, table.name)
+  const shape = (description: TableDescription | undefined): string =>
+    JSON.stringify(description === undefined ? null : { columns: description.columns, primaryKey: description.primaryKey })
+  if (shape(now) !== shape(table)) throw new TableChangedError(table)
 }
 
 /** `"schema"."name"` with embedded quotes doubled, for splicing a described table into SQL. */

@@ -32,6 +32,7 @@
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
 import {
+  assertTableUnchanged,
   currentSnapshot,
   describeTableWith,
   quoteIdent,
@@ -234,7 +235,8 @@ class PGliteChangeSource implements PGliteSource {
     if (this.#captured.has(qualified)) return table
     // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) and the upsert keep this idempotent across restarts of a persisted
     // database. The signature is stored before the description that shapes use is read, so an ALTER in between is
-    // seen by the event trigger (G7).
+    // seen by the event trigger (G7). Seeing it is not enough when it is delivered before the shape subscribes: the
+    // snapshot's own check (describeTable.ts D5) refuses the out-of-date description then.
     await this.db.transaction(async (tx) => {
       await tx.exec(
         `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
@@ -262,6 +264,7 @@ class PGliteChangeSource implements PGliteSource {
       await setTextOutputForTransaction(query)
       await this.#deliverPending(tx)
       const visibility = await currentSnapshot(query)
+      await assertTableUnchanged(query, request.table)
       const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params], {
         serializers: TEXT_PARAMS,
       })

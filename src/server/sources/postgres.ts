@@ -34,6 +34,7 @@ import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
 import type { WireRow } from '../../core/protocol'
 import {
+  assertTableUnchanged,
   currentSnapshot,
   currentWalInsertLsn,
   describeTableWith,
@@ -207,6 +208,7 @@ class PostgresChangeSource implements PostgresSource {
       const query: SqlQuery = async (sql, params) => (await client.query(sql, [...params])).rows
       await setTextOutputForTransaction(query)
       const visibility = await currentSnapshot(query)
+      await assertTableUnchanged(query, request.table)
       const lsn = this.#transactions.lsn
       const databaseLsn = await currentWalInsertLsn(query)
       const rows = await client.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params])

@@ -15,9 +15,11 @@
  *   transaction that only truncates is still delivered.
  * - S6. A table whose columns changed (ALTER TABLE add/drop/rename column, type change) is delivered in the
  *   `schemaChanged` list of a transaction no later than the first one carrying a change made under the new columns,
- *   so no shape described before the change appends rows of the new shape. A source may name a table whose
- *   columns did not change (a false alarm costs its shapes a resync); what each source detects, and when, is in
- *   its own file. A transaction that only changes a schema may be delivered with no changes.
+ *   so no shape subscribed before the change appends rows of the new shape (a shape described before the change
+ *   but subscribed after its delivery never hears of it: the SQL sources' snapshots check the description
+ *   instead, describeTable.ts D5). A source may name a table whose columns did not change (a false alarm costs its
+ *   shapes a resync); what each source detects, and when, is in its own file. A transaction that only changes a
+ *   schema may be delivered with no changes.
  * - S7. A snapshot's `databaseLsn` is greater than the `lsn` of every transaction visible in it and not greater than
  *   the `lsn` of any transaction that commits after `snapshot` returned, so a reader of the stream knows it has
  *   passed the snapshot at the first change whose LSN reaches it (the subset metadata's `database_lsn`).

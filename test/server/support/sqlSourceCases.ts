@@ -5,7 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
-import { setTextOutputForTransaction, TEXT_OUTPUT_SETTINGS, type SqlQuery } from '../../../src/server/sources/describeTable'
+import { setTextOutputForTransaction, TableChangedError, TEXT_OUTPUT_SETTINGS, type SqlQuery } from '../../../src/server/sources/describeTable'
 import type { ChangeSource, TableDescription, Transaction } from '../../../src/server/sources/source'
 import type { SourceFixture } from './fixture'
 import type { SqlFixtureFactory } from './sqlFixture'
@@ -161,6 +161,24 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       expect((await source.describeTable('public', table))?.primaryKey).toEqual(['x', 'y'])
       expect(await source.describeTable('public', `${table}_missing`)).toBeUndefined()
       expect(await source.describeTable('pg_catalog', table)).toBeUndefined()
+      await fixture.close()
+    })
+
+    it('refuses a snapshot whose table description is out of date, retryably (describeTable.ts D5)', async () => {
+      const source = await factory.source()
+      const fixture = await factory.makeFixture()
+      const table = await fixture.createTable({ name: 'altered', columns: itemColumns })
+      await fixture.insert(table, { id: 1, title: 'a', priority: 1, done: false })
+      const before = await source.describeTable('public', table)
+      if (before === undefined) throw new Error('table not described')
+      expect((await source.snapshot({ table: before, where: undefined, params: [] })).rows).toHaveLength(1)
+      await factory.exec(`ALTER TABLE "${table}" ADD COLUMN extra text`)
+      await expect(source.snapshot({ table: before, where: undefined, params: [] })).rejects.toBeInstanceOf(TableChangedError)
+      const after = await source.describeTable('public', table)
+      if (after === undefined) throw new Error('table not described')
+      expect((await source.snapshot({ table: after, where: undefined, params: [] })).rows).toEqual([
+        { id: '1', title: 'a', priority: '1', done: expect.stringMatching(/^f/), extra: null },
+      ])
       await fixture.close()
     })
 
