@@ -1,5 +1,5 @@
 import { describe, it, expect, afterEach } from 'vitest'
-import { memo, useCallback } from 'react'
+import { StrictMode, memo, useCallback } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import type { Shape } from '../../src/core/index'
 import { ShapeRowList, useRetainedShape, useShapeRow } from '../../src/react/index'
@@ -14,7 +14,7 @@ afterEach(async () => {
   harness = undefined
 })
 
-function mountList(h: Harness, groupSize?: number) {
+function mountList(h: Harness, groupSize?: number, strict = false) {
   const counts = { renderRow: 0, rowRenders: new Map<number, number>(), groupRenders: [] as ShapeRowGroupInfo[] }
   const onGroupRender = (group: ShapeRowGroupInfo) => counts.groupRenders.push(group)
   const Row = memo(function Row({ shape, rowKey }: { shape: Shape<Item>; rowKey: string }) {
@@ -41,7 +41,7 @@ function mountList(h: Harness, groupSize?: number) {
       </ul>
     )
   }
-  const view = render(<List />, { wrapper: h.wrapper })
+  const view = render(strict ? <StrictMode><List /></StrictMode> : <List />, { wrapper: h.wrapper })
   const titles = () => [...view.container.querySelectorAll('ul > li')].map((li) => li.textContent)
   const reset = () => {
     counts.renderRow = 0
@@ -95,6 +95,21 @@ describe('ShapeRowList', () => {
     expect(list.titles()).toEqual(expected)
     // Every group shifted by one key, so each renders its keys again.
     expect(list.counts.renderRow).toBe(expected.length)
+  })
+
+  it('under StrictMode (double renders and effects), an append still renders only the groups on the path to it (T3)', async () => {
+    const rows = 25
+    harness = createHarness(makeItems(rows))
+    const h = harness
+    const list = mountList(h, 10, true)
+    await screen.findByText(`item ${rows}`)
+    list.reset()
+    act(() => h.server.source.insert(h.table, { id: rows + 1, title: 'appended', done: false }))
+    await screen.findByText('appended')
+    const rendered = new Set(list.counts.groupRenders.map((group) => `${group.height}:${group.index}`))
+    // The last leaf (index 2 of 3) and the root above it; the two untouched leaves reuse their nodes.
+    expect([...rendered].sort()).toEqual(['0:2', '1:0'])
+    expect([...list.counts.rowRenders.keys()]).toEqual([rows + 1])
   })
 
   it('with 10,000 rows, a row update renders that row and no group, and an append renders only the path to the end', async () => {
