@@ -16,6 +16,8 @@
  *   snapshot is caught twice over: delivered while the snapshot runs, it deletes the new shape (shapeRegistry.ts
  *   G6); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
  *   (describeTable.ts D5) and the request gets 503.
+ * - K4. K1 holds only while the source works (source.ts S9): a request that finds a shape of a failed source deletes
+ *   it and resolves as K2, where the source's error refuses it, instead of serving the frozen shape as up to date.
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'
@@ -24,7 +26,7 @@ import { requestKey, resolveShapeDefinition } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
 
 /**
- * The shape that answers `query`, or the response that refuses it (K1–K3).
+ * The shape that answers `query`, or the response that refuses it (K1–K4).
  * @example
  * const found = await findShape(request, context, query)
  * if (found instanceof Response) return found
@@ -32,7 +34,11 @@ import type { ShapeLog } from './shapeLog'
 export async function findShape(request: Request, context: HandlerContext, query: ShapeQuery): Promise<ShapeLog | Response> {
   const key = requestKey(query)
   const known = query.handle === undefined ? undefined : context.registry.resolvedRequest(query.handle, key)
-  if (known !== undefined) return known
+  if (known !== undefined) {
+    if (context.options.source.failure?.() === undefined) return known
+    // K4: the shape will never change again; its waiters wake and this request meets the source's error in K2.
+    context.registry.delete(known)
+  }
 
   const resolved = await resolveShapeDefinition(query, context.options.source)
   if (!resolved.ok) return badRequest(request, resolved.errors)

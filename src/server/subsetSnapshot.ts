@@ -4,7 +4,7 @@
  * the shape's live changes (`@electric-sql/client`'s `requestSnapshot`).
  *
  * Invariants:
- * - N1. The shape is named and resolved as by a GET (findShape.ts K1–K3, same 400/409/503); the subset's own params
+ * - N1. The shape is named and resolved as by a GET (findShape.ts K1–K4, same 400/409/503); the subset's own params
  *   are then cast (subsetParams.ts U1–U5) and compiled against it (subsetQuery.ts SQ1–SQ3). Every subset refusal is
  *   `400 {"message":"Invalid request","errors":{"subset":{<field>:[…]}}}`.
  * - N2. The rows are those of the shape that match the subset, in `order_by` order, offset then limited, from one

@@ -101,6 +101,43 @@ describe('requests naming a known shape (findShape K1)', () => {
   })
 })
 
+describe('a source that gave up for good (findShape K4, source.ts S9)', () => {
+  it('its known shapes are not served as up to date: the request meets the source error, and the shape is gone', async () => {
+    const fixture = await createMemoryFixture()
+    const lost = new Error('replication stream lost for good')
+    let failed = false
+    const inner = fixture.source
+    const source: ChangeSource = {
+      kind: inner.kind,
+      describeTable: (schema, name) => (failed ? Promise.reject(lost) : inner.describeTable(schema, name)),
+      snapshot: (request) => (failed ? Promise.reject(lost) : inner.snapshot(request)),
+      subscribe: (listener) => inner.subscribe(listener),
+      currentLsn: () => inner.currentLsn(),
+      failure: () => (failed ? lost : undefined),
+      close: () => inner.close(),
+    }
+    const handler = createShapeHandler({ source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 })
+    try {
+      const table = await fixture.createTable({ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+      const { position } = await initialSync(handler, { table })
+      const catchUp = shapeUrl({ table, offset: position.offset, handle: position.handle })
+      expect((await call(handler, catchUp)).status).toBe(200)
+      failed = true
+      const refused = await call(handler, catchUp)
+      expect(refused.status).not.toBe(200)
+      expect(refused.text).toContain('replication stream lost for good')
+      failed = false
+      // The frozen shape was deleted: the handle is stale now, and the definition gets a new shape.
+      const after = await call(handler, catchUp)
+      expect(after.status).toBe(409)
+      expect(after.headers.get('electric-handle')).not.toBe(position.handle)
+    } finally {
+      await handler.close()
+      await fixture.close()
+    }
+  })
+})
+
 /** One SSE connection at the head: `write` commits, the stream carries it and its up-to-date; then disconnects. */
 async function sseChange(
   handler: ShapeHandler,

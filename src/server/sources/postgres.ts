@@ -20,7 +20,7 @@
  *   slot's start and is streamed (S3).
  * - Q5. A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
  *   after `maxReconnectAttempts` consecutive failures the source is `failed`: `snapshot` and `describeTable`
- *   reject with {@link ReplicationStreamError}, and `onError` is called once.
+ *   reject with {@link ReplicationStreamError}, `failure()` returns it (S9), and `onError` is called once.
  * - Q6. TRUNCATE of a published table is delivered in `truncated` (S5; the publication publishes truncate, its
  *   default).
  * - Q7. A change of a published table's columns is delivered in `schemaChanged` (S6) with the table's next row
@@ -88,6 +88,8 @@ export interface PostgresSource extends ChangeSource {
   readonly publicationName: string
   /** `streaming` while the replication connection is up, `reconnecting` between attempts. */
   readonly state: PostgresSourceState
+  /** The error the source gave up with once `failed` (Q5, S9), else undefined. */
+  failure(): ReplicationStreamError | undefined
 }
 
 /** Where the replication stream is (Q5); `failed` is final. */
@@ -173,6 +175,10 @@ class PostgresChangeSource implements PostgresSource {
 
   get state(): PostgresSourceState {
     return this.#state
+  }
+
+  failure(): ReplicationStreamError | undefined {
+    return this.#failure
   }
 
   /** Resolves once the first replication connection streams; rejects when it cannot be opened at all. */

@@ -25,6 +25,8 @@
  *   passed the snapshot at the first change whose LSN reaches it (the subset metadata's `database_lsn`).
  * - S8. `orderBy`, `offset` and `limit` apply after `where`, in that order, within the same consistent read; each
  *   term sorts by one column with an explicit direction and NULLS placement.
+ * - S9. A source that can give up for good (its own file says when) reports why from `failure()` from then on, and
+ *   undefined before; it is a field read, cheap enough to ask on every request.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
@@ -120,5 +122,7 @@ export interface ChangeSource {
   subscribe(listener: (transaction: Transaction) => void): () => void
   /** The last LSN the source has processed. */
   currentLsn(): bigint
+  /** Why the source gave up for good (S9), or undefined while it works; absent on sources that cannot fail so. */
+  failure?(): Error | undefined
   close(): Promise<void>
 }

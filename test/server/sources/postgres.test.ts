@@ -119,6 +119,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await recorder.waitFor(() => recorder.on(table).length >= 3)
     expect(recorder.on(table).map((transaction) => transaction.changes[0]?.row['id'])).toEqual(['1', '2', '3'])
     expect(source.state).toBe('streaming')
+    expect(source.failure()).toBeUndefined()
     recorder.stop()
     await fixture.close()
   })
@@ -167,6 +168,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
     expect(errors).toHaveLength(1)
     expect(errors[0]).toBeInstanceOf(ReplicationStreamError)
     expect(lone.state).toBe('failed')
+    expect(lone.failure()).toBe(errors[0])
     await expect(lone.describeTable('public', 'anything')).rejects.toBeInstanceOf(ReplicationStreamError)
     const { slotName, publicationName } = lone
     await lone.close()
