@@ -20,7 +20,7 @@ import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
 import { parseShapeQuery } from './requestParams'
-import { badRequest, corsHeaders, errorResponse, json, preflight, withServer } from './responses'
+import { badRequest, corsHeaders, errorResponse, HEALTH_METHODS, json, preflight, SHAPE_METHODS, withServer } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
 import { ShapeRegistry } from './shapeRegistry'
@@ -84,9 +84,6 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
   return Object.assign(handler, { close: () => registry.close() })
 }
 
-/** The methods `/v1/shape` answers, for a 405's `allow` header. */
-const ALLOWED = 'GET, HEAD, POST, DELETE, OPTIONS'
-
 /** A3: the request carries the handler's secret, or the handler has none. */
 function authorized(url: URL, secret: string | undefined): boolean {
   if (secret === undefined) return true
@@ -109,7 +106,7 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
   if (path.endsWith('/v1/health')) {
     return request.method === 'GET' || request.method === 'HEAD'
       ? json(200, { status: 'active' })
-      : json(405, { message: 'Method not allowed' })
+      : json(405, { message: 'Method not allowed' }, { allow: HEALTH_METHODS })
   }
   if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
   if (request.method !== 'OPTIONS' && !authorized(url, context.options.secret)) {
@@ -130,7 +127,7 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
     case 'POST':
       return (await import('./subsetSnapshot')).serveSubsetPost(request, context)
     default:
-      return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: ALLOWED })
+      return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: SHAPE_METHODS })
   }
 }
 

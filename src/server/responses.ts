@@ -41,11 +41,17 @@ const EXPOSED = [
   HEADER.retryAfter,
 ].join(',')
 
+/** The methods `/v1/shape` answers: its CORS `access-control-allow-methods` and a 405's `allow`, one list. */
+export const SHAPE_METHODS = 'GET, POST, HEAD, DELETE, OPTIONS'
+
+/** The methods `/v1/health` answers, for its 405's `allow`. */
+export const HEALTH_METHODS = 'GET, HEAD'
+
 /** CORS headers of a `/v1/shape` response (H1). */
 export function corsHeaders(request: Request): Record<string, string> {
   return {
     'access-control-allow-origin': request.headers.get('origin') ?? '*',
-    'access-control-allow-methods': 'GET, POST, HEAD, DELETE, OPTIONS',
+    'access-control-allow-methods': SHAPE_METHODS,
     'access-control-expose-headers': EXPOSED,
   }
 }

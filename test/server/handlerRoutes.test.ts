@@ -16,8 +16,18 @@ describe('handler routes', () => {
     const put = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'PUT', body: '{}' }))
     expect(put.status).toBe(405)
     expect(put.headers.get('cache-control')).toBe('no-store')
-    expect(put.headers.get('allow')).toBe('GET, HEAD, POST, DELETE, OPTIONS')
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD, DELETE, OPTIONS')
     expect(await put.json()).toEqual({ message: 'PUT not allowed' })
+    const preflight = await handler(new Request('http://t/v1/shape', { method: 'OPTIONS' }))
+    expect(preflight.headers.get('access-control-allow-methods')).toBe(put.headers.get('allow'))
+  })
+
+  it('/v1/health answers GET and HEAD; any other method is 405 with allow: GET, HEAD', async () => {
+    expect((await handler(new Request('http://t/v1/health'))).status).toBe(200)
+    expect((await handler(new Request('http://t/v1/health', { method: 'HEAD' }))).status).toBe(200)
+    const post = await handler(new Request('http://t/v1/health', { method: 'POST', body: '{}' }))
+    expect(post.status).toBe(405)
+    expect(post.headers.get('allow')).toBe('GET, HEAD')
   })
 
   it('POST /v1/shape is a subset snapshot of the shape its query names (A4)', async () => {
