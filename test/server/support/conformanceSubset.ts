@@ -234,6 +234,8 @@ export function defineSubsetConformance(ctx: ConformanceContext): void {
     it('refuses the shape as a GET would: unknown table 400, stale handle 409; an offset past the log 400', async () => {
       const { table, handler, handle } = await seeded()
       const unknown = await call(handler, shapeUrl({ table: 'nope_never', offset: '-1', subset__where: 'id > 1' }))
+      expect(unknown.status).toBe(400)
+      expect(unknown.headers.get('cache-control')).toBe('no-store')
       expect(unknown.body.errors).toHaveProperty('table')
       const stale = await call(handler, shapeUrl({ table, offset: '0_inf', handle: '1-2', subset__where: 'id > 1' }))
       expect(stale.status).toBe(409)
