@@ -20,6 +20,8 @@
  *   read before the snapshot began, so it may be the old one (a false alarm costs one resync).
  * - G7. A request key (shapeDefinition.ts D4) that resolved to a live shape is remembered with that shape, at most
  *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
+ * - G8. A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, source.ts S8): it serves none, and only
+ *   its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends (G2).
  */
 import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
@@ -126,12 +128,14 @@ export class ShapeRegistry {
         table: definition.table,
         where: definition.where?.sql,
         params: definition.where?.params ?? [],
+        // G8: a changes_only shape serves no snapshot rows, so it reads none; it still needs the visibility.
+        ...(definition.log === 'changes_only' ? { limit: 0 } : {}),
       })
     } catch (error) {
       unsubscribe()
       throw error
     }
-    const rows = definition.log === 'changes_only' ? [] : snapshot.rows.map((row) => snapshotMessage(definition, row))
+    const rows = snapshot.rows.map((row) => snapshotMessage(definition, row))
     const end = JSON.stringify({
       headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
     })

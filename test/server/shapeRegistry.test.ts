@@ -3,7 +3,7 @@ import { realClock } from '../../src/core/clock'
 import type { WireRow } from '../../src/core/protocol'
 import type { ShapeDefinition } from '../../src/server/shapeDefinition'
 import { ShapeRegistry, visibleIn } from '../../src/server/shapeRegistry'
-import type { ChangeSource, SnapshotResult, TableDescription, Transaction } from '../../src/server/sources/source'
+import type { ChangeSource, SnapshotRequest, SnapshotResult, TableDescription, Transaction } from '../../src/server/sources/source'
 
 const table: TableDescription = {
   schema: 'public',
@@ -151,6 +151,24 @@ describe('ShapeRegistry', () => {
       expect(registry.byHandle(log.handle)).toBeUndefined()
       expect(registry.current(definition.key)).toBeUndefined()
       expect(scripted.listeners.size).toBe(0)
+    }
+  })
+
+  it('a log=changes_only shape reads no rows (limit 0, G8); a full one reads them all', async () => {
+    for (const log of ['changes_only', 'full'] as const) {
+      const scripted = scriptedSource()
+      const requests: SnapshotRequest[] = []
+      const snapshot = scripted.source.snapshot
+      scripted.source.snapshot = (request) => {
+        requests.push(request)
+        return snapshot(request)
+      }
+      const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
+      const creation = registry.getOrCreate({ ...definition, log, key: `items-${log}` })
+      await scripted.started
+      scripted.finish({ rows: [], xmin: '5', xmax: '5', xipList: [], lsn: 4n, databaseLsn: 5n })
+      await creation
+      expect(requests.map((request) => request.limit)).toEqual([log === 'changes_only' ? 0 : undefined])
     }
   })
 
