@@ -24,8 +24,10 @@
  *   described. An event trigger at the end of every ALTER TABLE compares the altered captured tables' signatures
  *   with the stored ones; a table whose signature changed gets one `schema` change row under its stored name (so
  *   a renamed table changes its old name) in the ALTER's own transaction, delivered in `schemaChanged` as soon as
- *   that transaction commits, with or without a row change after it. Other DDL (DROP TABLE, ALTER TYPE) is not
- *   watched.
+ *   that transaction commits, with or without a row change after it; the stored name then follows a RENAME. Other
+ *   DDL (DROP TABLE, ALTER TYPE) is not watched. The event trigger fires on every ALTER TABLE of the database, so
+ *   `close()` drops it on a database the caller owns (the next source recreates it); the row triggers stay, and
+ *   what they capture while no source runs is discarded by the next source's start (G2).
  * - G8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (G4): every transaction visible
  *   in it has an LSN at most that id, every later one takes ids from the sequence above it (G2).
  */
@@ -73,6 +75,8 @@ const CHANGES = `${SCHEMA}.changes`
 const CAPTURE = `${SCHEMA}.capture()`
 const CAPTURED = `${SCHEMA}.captured`
 const SIGNATURE = `${SCHEMA}.signature`
+/** Database-wide, unlike the row triggers: dropped by `close()` on a database the caller owns (G7). */
+const DDL_TRIGGER = 'live_shapes_capture_ddl'
 
 /**
  * PGlite serializes a parameter by the type it infers (`bool` by truthiness, so `'false'` would bind as true;
@@ -149,20 +153,28 @@ CREATE OR REPLACE FUNCTION ${SIGNATURE}(relation oid) RETURNS text LANGUAGE sql 
 $signature$;
 CREATE OR REPLACE FUNCTION ${SCHEMA}.capture_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $capture_ddl$
 BEGIN
+  -- The stored name follows a RENAME, so later changes are reported under the new name; this one is reported
+  -- under the name from before the command (the "before" row), the one its shapes were described by.
   WITH altered AS (
-    UPDATE ${CAPTURED} AS captured SET signature = ${SIGNATURE}(captured.relid)
-     WHERE captured.relid IN (SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
+    UPDATE ${CAPTURED} AS captured
+       SET signature = ${SIGNATURE}(captured.relid),
+           schema_name = (SELECT n.nspname FROM pg_catalog.pg_class c
+                            JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = captured.relid),
+           table_name = (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = captured.relid)
+      FROM ${CAPTURED} AS before
+     WHERE before.relid = captured.relid
+       AND captured.relid IN (SELECT objid FROM pg_catalog.pg_event_trigger_ddl_commands()
                                WHERE classid = 'pg_catalog.pg_class'::regclass)
        AND captured.signature IS DISTINCT FROM ${SIGNATURE}(captured.relid)
-    RETURNING captured.schema_name, captured.table_name
+    RETURNING before.schema_name, before.table_name
   )
   INSERT INTO ${CHANGES} (schema_name, table_name, op) SELECT schema_name, table_name, 'schema' FROM altered;
   IF FOUND THEN PERFORM pg_notify('${CHANNEL}', ''); END IF;
 END
 $capture_ddl$;
 -- No CREATE OR REPLACE for event triggers: recreated, so a persisted database gets this version's.
-DROP EVENT TRIGGER IF EXISTS live_shapes_capture_ddl;
-CREATE EVENT TRIGGER live_shapes_capture_ddl ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+DROP EVENT TRIGGER IF EXISTS ${DDL_TRIGGER};
+CREATE EVENT TRIGGER ${DDL_TRIGGER} ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
   EXECUTE FUNCTION ${SCHEMA}.capture_ddl();
 `
 
@@ -292,6 +304,7 @@ class PGliteChangeSource implements PGliteSource {
     this.#listeners.clear()
     this.#state = 'closed'
     if (this.#owned) await this.db.close()
+    else await this.db.exec(`DROP EVENT TRIGGER IF EXISTS ${DDL_TRIGGER}`)
   }
 
   #assertOpen(): void {

@@ -101,6 +101,10 @@ describe('pglite source', { timeout: 30_000 }, () => {
     await alter(table, `RENAME TO "${renamed}"`)
     await recorder.waitFor(() => changed().length === 3)
     expect(changed()).toEqual(Array.from({ length: 3 }, () => ({ schema: 'public', table })))
+    // The stored name followed the rename: a later change is reported under the name shapes now describe.
+    await alter(renamed, 'ADD COLUMN later text')
+    await recorder.waitFor(() => changed().length === 4)
+    expect(changed()[3]).toEqual({ schema: 'public', table: renamed })
     recorder.stop()
     await fixture.alterTable?.(renamed, `RENAME TO "${table}"`)
     await fixture.close()
@@ -132,6 +136,11 @@ describe('pglite source', { timeout: 30_000 }, () => {
       expect(next.on('resumed')[0]?.lsn).toBeGreaterThan(earlier)
       await second.close()
       expect(db.closed).toBe(false)
+      // A caller-owned database keeps no event trigger of a closed source: its ALTERs run no capture code.
+      const triggers = await db.query<{ count: number }>(
+        "SELECT count(*)::int AS count FROM pg_catalog.pg_event_trigger WHERE evtname = 'live_shapes_capture_ddl'",
+      )
+      expect(triggers.rows[0]?.count).toBe(0)
     } finally {
       await db.close()
     }
