@@ -25,7 +25,7 @@ export interface SubsetParams {
   orderBy: string | undefined
 }
 
-export type SubsetParamsResult = { ok: true; value: SubsetParams } | { ok: false; errors: ValidationErrors }
+type SubsetParamsResult = { ok: true; value: SubsetParams } | { ok: false; errors: ValidationErrors }
 
 /** The POST body size Electric's JSON parser accepts (U5). */
 export const MAX_SUBSET_BODY_CHARS = 8_000_000
@@ -70,14 +70,14 @@ export function castSubsetParams(fields: Readonly<Record<string, unknown>>): Sub
   }
   const text = (field: string): string | undefined => {
     const value = fields[field]
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined
+    if (isBlank(value)) return undefined
     if (typeof value === 'string') return value
     add(field, 'is invalid')
     return undefined
   }
   const integer = (field: string): number | undefined => {
     const value = fields[field]
-    if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) return undefined
+    if (isBlank(value)) return undefined
     const cast = typeof value === 'number' ? value : typeof value === 'string' && /^[+-]?\d+$/.test(value) ? Number(value) : NaN
     if (Number.isSafeInteger(cast)) return cast
     add(field, 'is invalid')
@@ -98,6 +98,11 @@ export function castSubsetParams(fields: Readonly<Record<string, unknown>>): Sub
   }
   if (Object.keys(errors).length > 0 || !params.ok) return { ok: false, errors }
   return { ok: true, value: { where, params: params.value, limit, offset, orderBy } }
+}
+
+/** An absent field: missing, null or only whitespace (U2). */
+function isBlank(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value.trim() === '')
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -18,7 +18,7 @@ import { sortableType } from './sources/sortRows'
 import type { SubsetParams } from './subsetParams'
 import { loadWhereFilter } from './whereFilter'
 
-export type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; errors: ValidationErrors }
+type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; errors: ValidationErrors }
 
 /**
  * The snapshot request of `subset` on the shape `definition` (SQ1–SQ3).

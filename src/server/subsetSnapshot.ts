@@ -19,7 +19,7 @@
  * - N5. Headers: `cache-control: no-cache`, `electric-snapshot: true`, `electric-schema`, CORS; no etag, cursor or
  *   up-to-date. `live`/`live_sse` are ignored: a snapshot is not live.
  * - N6. A snapshot that fails on a row (SQLSTATE class 22, or the memory source's `DataException`:
- *   dataException.ts E1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
+ *   dataException.ts DE1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
  *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts D5) also
  *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
  */

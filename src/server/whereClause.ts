@@ -14,7 +14,7 @@
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
- * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts E1) instead, so a
+ * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts DE1) instead, so a
  *   snapshot over rows in memory fails where Postgres's would.
  */
 import type { WireRow } from '../core/protocol'

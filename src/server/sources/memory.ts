@@ -12,7 +12,7 @@
  * - M5. A snapshot's `databaseLsn` is the next LSN (S7): every visible transaction has a smaller one, the next
  *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` OR1–OR4).
  * - M6. A `where` that raises on some row (division by zero, overflow, a bad cast) fails the snapshot with a
- *   `DataException`, as PostgreSQL fails the query (dataException.ts E1); live changes on such a row match nothing
+ *   `DataException`, as PostgreSQL fails the query (dataException.ts DE1); live changes on such a row match nothing
  *   (whereClause.ts W5), as on every source.
  */
 import type { WireRow, WireValue } from '../../core/protocol'

@@ -12,7 +12,7 @@
  * with the same `slotName` replaces an inactive leftover).
  *
  * Invariants (the publication and slot: `replicationObjects.ts` R1–R4; messages → transactions, each delivered
- * once, booleans as `::text` prints them: `pgoutputTransactions.ts` P1–P3):
+ * once, booleans as `::text` prints them: `pgoutputTransactions.ts` PT1–PT3):
  * - Q1. No triggers or other objects on users' tables: describing a table publishes it (R3).
  * - Q3. Values are text output under Electric's session settings (replication connection startup options and the
  *   snapshot transaction).
@@ -26,9 +26,9 @@
  * - Q7. A change of a published table's columns is delivered in `schemaChanged` (S6) with the table's next row
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
- *   Relation messages are compared with (relationSchemas.ts C1–C3).
+ *   Relation messages are compared with (relationSchemas.ts RS1–RS3).
  * - Q8. A snapshot's `databaseLsn` (S7) is the WAL insert position read in its transaction, and a transaction's `lsn`
- *   is its commit record's LSN (P1): visible commits lie below it, later ones at or above it.
+ *   is its commit record's LSN (PT1): visible commits lie below it, later ones at or above it.
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
@@ -294,7 +294,7 @@ class PostgresChangeSource implements PostgresSource {
       let failure: unknown
       try {
         // '0/0': the server resumes from the slot's confirmed position; what we already delivered is dropped
-        // (pgoutputTransactions.ts P1).
+        // (pgoutputTransactions.ts PT1).
         await service.subscribe(new TextPgoutputPlugin(this.#decoder, this.publicationName), this.slotName, '0/0')
         failure = new Error('replication stream ended')
       } catch (error) {

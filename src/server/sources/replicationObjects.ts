@@ -15,7 +15,7 @@ import { quoteIdent } from './describeTable'
 import type { TableDescription } from './source'
 
 /** The names of a source's publication and slot. */
-export interface ReplicationNames {
+interface ReplicationNames {
   slotName: string
   publicationName: string
 }

@@ -3,7 +3,7 @@
  * subset snapshots sort with it.
  *
  * Invariants:
- * - OR1. Values compare as their SQL type (`where/sqlValue.ts` V2–V3): integers, `numeric` and floats numerically
+ * - OR1. Values compare as their SQL type (`where/sqlValue.ts` SV2–SV3): integers, `numeric` and floats numerically
  *   (NaN above every number, as PostgreSQL sorts it), `bool` false before true, dates and timestamps in time order,
  *   `bpchar` without its trailing spaces, and `text`, `varchar` and `uuid` by code point, which is UTF-8 byte order:
  *   PostgreSQL's `C` collation. (The SQL sources use the column's own collation, as Electric does.)
