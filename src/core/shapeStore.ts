@@ -27,7 +27,7 @@
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
  * - S8. Staging. `stage` applies the change messages of a response still being read to the pending layer at once
  *   (so a large snapshot chunk's message objects die young) and records the value each write overwrote (the first
- *   write of a key it added needs no record: see `UndoLog`); `settleStaged(false)` replays those records backwards
+ *   write of a key it added needs no record: see undoLog.ts U1); `settleStaged(false)` replays those records backwards
  *   and deletes the added keys, which restores the pending layer (and pending old values) exactly, so a response
  *   that fails after staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages
  *   are not staged, the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse
@@ -36,6 +36,8 @@
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
 import { Snapshot } from './shapeSnapshot'
+import { setLogged, undo, undoLogOf } from './undoLog'
+import type { UndoLog } from './undoLog'
 import type { SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
 
 export type { ShapeSnapshot } from './shapeSnapshot'
@@ -48,50 +50,10 @@ export interface ShapeStoreOptions {
   onListenerError?: (error: unknown) => void
 }
 
-/**
- * What the staged writes to one Map replaced (S8). Staging only ever sets keys (control messages, the only source of
- * `clear`, are not staged), and `Map.set` keeps an existing key's position and appends a new one, so the keys past
- * the first `sizeBefore` entries are exactly the ones staging added: only overwrites need a record (of a key present
- * when staging began, or of one staging added and then rewrote). An initial sync of distinct keys logs nothing.
- */
-interface UndoLog<V> {
-  readonly sizeBefore: number
-  readonly keys: string[]
-  readonly previous: V[]
-}
-
 /** The undo logs of the pending rows and of the pending old values (S8). */
 interface StagingRecord<T> {
   readonly pending: UndoLog<T | undefined>
   readonly old: UndoLog<Partial<T> | undefined>
-}
-
-function undoLogOf<V>(map: Map<string, V>): UndoLog<V> {
-  return { sizeBefore: map.size, keys: [], previous: [] }
-}
-
-/** Sets `key` in `map`, logging what it overwrote when `log` is given. */
-function setLogged<V>(map: Map<string, V>, key: string, value: V, log: UndoLog<V> | undefined): void {
-  if (log === undefined) {
-    map.set(key, value)
-    return
-  }
-  const previous = map.get(key) as V
-  const size = map.size
-  map.set(key, value)
-  if (map.size === size) {
-    log.keys.push(key)
-    log.previous.push(previous)
-  }
-}
-
-/** Restores `map` as it was when `log` began: overwrites replayed backwards, then the added keys deleted (S8). */
-function undo<V>(map: Map<string, V>, log: UndoLog<V>): void {
-  for (let i = log.keys.length - 1; i >= 0; i--) map.set(log.keys[i] as string, log.previous[i] as V)
-  const added: string[] = []
-  let position = 0
-  for (const key of map.keys()) if (position++ >= log.sizeBefore) added.push(key)
-  for (const key of added) map.delete(key)
 }
 
 interface ListenerEntry {
