@@ -6,6 +6,7 @@ import type { ChangeSource } from '../../src/server/sources/source'
 import { createMemoryFixture } from './support/memoryFixture'
 import type { SourceFixture } from './support/fixture'
 import { SseReader, call, initialSync, liveUntil, shapeUrl } from './support/shapeHttp'
+import { wrapSource } from './support/wrapSource'
 import type { StreamPosition } from './support/shapeHttp'
 
 // Counts parses of `where` clauses (the whereClause module is loaded by dynamic import, through this mock).
@@ -19,17 +20,12 @@ function counted(source: ChangeSource): { source: ChangeSource; describes: () =>
   let describes = 0
   return {
     describes: () => describes,
-    source: {
-      kind: source.kind,
+    source: wrapSource(source, {
       describeTable: (schema, name) => {
         describes += 1
         return source.describeTable(schema, name)
       },
-      snapshot: (request) => source.snapshot(request),
-      subscribe: (listener) => source.subscribe(listener),
-      currentLsn: () => source.currentLsn(),
-      close: () => source.close(),
-    },
+    }),
   }
 }
 
@@ -107,15 +103,11 @@ describe('a source that gave up for good (findShape K4, source.ts S9)', () => {
     const lost = new Error('replication stream lost for good')
     let failed = false
     const inner = fixture.source
-    const source: ChangeSource = {
-      kind: inner.kind,
+    const source = wrapSource(inner, {
       describeTable: (schema, name) => (failed ? Promise.reject(lost) : inner.describeTable(schema, name)),
       snapshot: (request) => (failed ? Promise.reject(lost) : inner.snapshot(request)),
-      subscribe: (listener) => inner.subscribe(listener),
-      currentLsn: () => inner.currentLsn(),
       failure: () => (failed ? lost : undefined),
-      close: () => inner.close(),
-    }
+    })
     const handler = createShapeHandler({ source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 })
     try {
       const table = await fixture.createTable({ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })

@@ -9,24 +9,16 @@ import type { Message, Row } from '@electric-sql/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
-import { parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
+import { itemsTable, parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
 
-const ITEMS = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-    { name: 'n', type: 'int4' },
-  ],
-  rows: [
-    { id: 1, title: 'one', n: 1 },
-    { id: 2, title: 'two', n: 6 },
-    { id: 3, title: 'three', n: 3 },
-    { id: 4, title: 'four', n: null },
-    { id: 5, title: 'five', n: 2 },
-    { id: 6, title: 'six', n: 9 },
-  ],
-}
+const ITEMS = itemsTable([
+  { id: 1, title: 'one', n: 1 },
+  { id: 2, title: 'two', n: 6 },
+  { id: 3, title: 'three', n: 3 },
+  { id: 4, title: 'four', n: null },
+  { id: 5, title: 'five', n: 2 },
+  { id: 6, title: 'six', n: 9 },
+])
 
 /** Live requests wait here while it is closed; each parked request is announced, and an abort releases it. */
 class LiveGate {

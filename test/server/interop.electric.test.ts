@@ -7,20 +7,12 @@ import { Shape, ShapeStream } from '@electric-sql/client'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
-import { parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
+import { itemsTable, parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
 
-const ITEMS = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-    { name: 'n', type: 'int4' },
-  ],
-  rows: [
-    { id: 1, title: 'one', n: 1 },
-    { id: 2, title: 'two', n: 2 },
-  ],
-}
+const ITEMS = itemsTable([
+  { id: 1, title: 'one', n: 1 },
+  { id: 2, title: 'two', n: 2 },
+])
 
 describe('interop with @electric-sql/client', () => {
   let server: TestShapeServer

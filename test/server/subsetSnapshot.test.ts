@@ -6,17 +6,13 @@ import type { ChangeSource, SnapshotRequest } from '../../src/server/sources/sou
 import { createMemoryFixture } from './support/memoryFixture'
 import type { SourceFixture } from './support/fixture'
 import { call, initialSync, shapeUrl } from './support/shapeHttp'
+import { wrapSource } from './support/wrapSource'
 
 /** `source` whose subset snapshots (those with an ORDER BY) reject with `error`; shape snapshots still work. */
 function failingSubsets(source: ChangeSource, error: unknown): ChangeSource {
-  return {
-    kind: source.kind,
-    describeTable: (schema, name) => source.describeTable(schema, name),
+  return wrapSource(source, {
     snapshot: (request: SnapshotRequest) => (request.orderBy === undefined ? source.snapshot(request) : Promise.reject(error)),
-    subscribe: (listener) => source.subscribe(listener),
-    currentLsn: () => source.currentLsn(),
-    close: () => source.close(),
-  }
+  })
 }
 
 describe('subset snapshot failures (subsetSnapshot.ts N6)', () => {

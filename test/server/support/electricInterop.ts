@@ -4,6 +4,7 @@
  */
 import type { Row, Shape } from '@electric-sql/client'
 import type { WireRow } from '../../../src/core/protocol'
+import type { MemoryRow, MemoryTableInit } from '../../../src/testing'
 
 /** Resolves when `predicate(rows)` holds for the shape's published rows (checked now and at every notification). */
 export function shapeRowsSatisfy<T extends Row<unknown>>(shape: Shape<T>, predicate: (rows: T[]) => boolean): Promise<T[]> {
@@ -33,4 +34,17 @@ export function parsedItems(rows: readonly WireRow[]): Record<string, unknown>[]
 
 export function sortById<T extends Row<unknown>>(rows: readonly T[]): T[] {
   return [...rows].sort((a, b) => Number(a.id) - Number(b.id))
+}
+
+/** The `items (id int4 primary key, title text, n int4)` table the interop tests sync, holding `rows`. */
+export function itemsTable(rows: readonly MemoryRow[]): MemoryTableInit {
+  return {
+    name: 'items',
+    columns: [
+      { name: 'id', type: 'int4', primaryKey: true },
+      { name: 'title', type: 'text' },
+      { name: 'n', type: 'int4' },
+    ],
+    rows,
+  }
 }
