@@ -114,26 +114,25 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
   }
   switch (request.method) {
     case 'GET':
-      return serveShape(request, context)
+      return serveShape(request, url.searchParams, context)
     case 'HEAD': {
-      const response = await serveShape(request, context)
+      const response = await serveShape(request, url.searchParams, context)
       await response.body?.cancel()
       return new Response(null, { status: response.status, headers: response.headers })
     }
     case 'OPTIONS':
       return preflight(request)
     case 'DELETE':
-      return deleteShape(request, context)
+      return deleteShape(request, url.searchParams, context)
     case 'POST':
-      return (await import('./subsetSnapshot')).serveSubsetPost(request, context)
+      return (await import('./subsetSnapshot')).serveSubsetPost(request, url.searchParams, context)
     default:
       return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: SHAPE_METHODS })
   }
 }
 
 /** `DELETE /v1/shape?handle=H` or `?table=T[&where…]`: drops the shape; 202, or 404 when there is none. */
-async function deleteShape(request: Request, context: HandlerContext): Promise<Response> {
-  const search = new URL(request.url).searchParams
+async function deleteShape(request: Request, search: URLSearchParams, context: HandlerContext): Promise<Response> {
   const handle = search.get('handle')
   const headers = { ...corsHeaders(request), 'cache-control': 'no-cache' }
   let log = handle ? context.registry.byHandle(handle) : undefined

@@ -27,9 +27,8 @@ import { serveSse } from './sseStream'
 import { subsetFieldsOfSearch } from './subsetParams'
 import { waitForLog } from './waitForLog'
 
-/** Serves a `GET` (or `HEAD`) of `/v1/shape`. */
-export async function serveShape(request: Request, context: HandlerContext): Promise<Response> {
-  const search = new URL(request.url).searchParams
+/** Serves a `GET` (or `HEAD`) of `/v1/shape`; `search` is the request URL's query, parsed once by the handler. */
+export async function serveShape(request: Request, search: URLSearchParams, context: HandlerContext): Promise<Response> {
   const parsed = parseShapeQuery(search)
   if (!parsed.ok) return badRequest(request, parsed.errors)
   const query = parsed.value

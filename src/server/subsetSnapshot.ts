@@ -41,12 +41,12 @@ import type { SnapshotResult } from './sources/source'
 /**
  * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset (U5, N1).
  * @example
- * case 'POST': return serveSubsetPost(request, context)
+ * case 'POST': return serveSubsetPost(request, url.searchParams, context)
  */
-export async function serveSubsetPost(request: Request, context: HandlerContext): Promise<Response> {
+export async function serveSubsetPost(request: Request, search: URLSearchParams, context: HandlerContext): Promise<Response> {
   const body = subsetFieldsOfBody(await request.text())
   if (!body.ok) return errorResponse(request, body.status, body.body)
-  const parsed = parseShapeQuery(new URL(request.url).searchParams)
+  const parsed = parseShapeQuery(search)
   if (!parsed.ok) return badRequest(request, parsed.errors)
   return serveSubset(request, context, parsed.value, body.fields)
 }

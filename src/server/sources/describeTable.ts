@@ -90,11 +90,8 @@ export async function assertTableUnchanged(query: SqlQuery, table: TableDescript
 
 /** `"schema"."name"` with embedded quotes doubled, for splicing a described table into SQL. */
 export function quoteQualified(schema: string, name: string): string {
-  return `${quoteIdent(schema)}.${quoteIdent(name)}`
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(name)}`
 }
-
-/** An identifier quoted as Postgres's `quote_ident` would always quote it (one quoting rule for the server). */
-export const quoteIdent = quoteIdentifier
 
 /**
  * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`, then ordered
@@ -106,11 +103,11 @@ export function snapshotRowsSql(
   page: Pick<SnapshotRequest, 'orderBy' | 'offset' | 'limit'> = {},
 ): string {
   const qualified = quoteQualified(table.schema, table.name)
-  const columns = table.columns.map((column) => `${textOf(column, quoteIdent(column.name))} AS ${quoteIdent(column.name)}`)
+  const columns = table.columns.map((column) => `${textOf(column, quoteIdentifier(column.name))} AS ${quoteIdentifier(column.name)}`)
   const filter = where === undefined ? '' : ` WHERE (${where})`
   // Qualified: a bare name in ORDER BY means the output column, which is the text form and would sort as text.
   const terms = (page.orderBy ?? []).map(
-    (term) => `${qualified}.${quoteIdent(term.column)} ${term.direction.toUpperCase()} NULLS ${term.nulls.toUpperCase()}`,
+    (term) => `${qualified}.${quoteIdentifier(term.column)} ${term.direction.toUpperCase()} NULLS ${term.nulls.toUpperCase()}`,
   )
   const order = terms.length === 0 ? '' : ` ORDER BY ${terms.join(', ')}`
   const offset = page.offset === undefined ? '' : ` OFFSET ${count(page.offset)}`

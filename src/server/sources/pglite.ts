@@ -33,11 +33,11 @@
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
+import { quoteIdentifier } from '../identifiers'
 import {
   assertTableUnchanged,
   currentSnapshot,
   describeTableWith,
-  quoteIdent,
   quoteQualified,
   setTextOutputForTransaction,
   snapshotRowsSql,
@@ -251,9 +251,9 @@ class PGliteChangeSource implements PGliteSource {
     // snapshot's own check (describeTable.ts D5) refuses the out-of-date description then.
     await this.db.transaction(async (tx) => {
       await tx.exec(
-        `CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
+        `CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
          FOR EACH ROW EXECUTE FUNCTION ${CAPTURE};
-         CREATE OR REPLACE TRIGGER ${quoteIdent('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
+         CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
          FOR EACH STATEMENT EXECUTE FUNCTION ${CAPTURE};`,
       )
       await tx.query(

@@ -11,7 +11,7 @@
  *   connection closed.
  */
 import type pg from 'pg'
-import { quoteIdent } from './describeTable'
+import { quoteIdentifier } from '../identifiers'
 import type { TableDescription } from './source'
 
 /** The names of a source's publication and slot. */
@@ -30,7 +30,7 @@ export async function createReplicationObjects(pool: pg.Pool, names: Replication
   try {
     const existing = await pool.query('SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = $1', [names.publicationName])
     if (existing.rowCount === 0) {
-      await pool.query(`CREATE PUBLICATION ${quoteIdent(names.publicationName)} WITH (publish_via_partition_root = true)`)
+      await pool.query(`CREATE PUBLICATION ${quoteIdentifier(names.publicationName)} WITH (publish_via_partition_root = true)`)
     }
     publicationCreated = true
     await pool.query(
@@ -46,7 +46,7 @@ export async function createReplicationObjects(pool: pg.Pool, names: Replication
   } catch (error) {
     // The slot is created last: nothing of it to drop here.
     if (publicationCreated) {
-      await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`).catch(() => undefined)
+      await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdentifier(names.publicationName)}`).catch(() => undefined)
     }
     throw error
   }
@@ -73,7 +73,7 @@ export async function dropReplicationObjects(
       })
     }
   }
-  await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdent(names.publicationName)}`)
+  await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdentifier(names.publicationName)}`)
 }
 
 /** Makes `table` (quoted as `qualified`) stream its changes through the publication (R3). */
@@ -93,7 +93,7 @@ export async function publishTable(
     [publicationName, table.schema, table.name],
   )
   if (member.rowCount === 0) {
-    await pool.query(`ALTER PUBLICATION ${quoteIdent(publicationName)} ADD TABLE ${qualified}`)
+    await pool.query(`ALTER PUBLICATION ${quoteIdentifier(publicationName)} ADD TABLE ${qualified}`)
   }
 }
 

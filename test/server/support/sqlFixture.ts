@@ -11,7 +11,8 @@
  */
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
-import { quoteIdent, type SqlQuery } from '../../../src/server/sources/describeTable'
+import { quoteIdentifier as quoteIdent } from '../../../src/server/identifiers'
+import type { SqlQuery } from '../../../src/server/sources/describeTable'
 import { createPGliteSource, TEXT_PARAMS, type PGliteSource } from '../../../src/server/sources/pglite'
 import { createPostgresSource, type PostgresSource } from '../../../src/server/sources/postgres'
 import type { ChangeSource } from '../../../src/server/sources/source'
