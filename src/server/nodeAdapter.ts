@@ -47,6 +47,8 @@ export async function serveNode(
     void handle(handler, req, res, host)
   })
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
+  // CONNECT never reaches the request listener; without this, Node drops the socket without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerRaw(socket, '405 Method Not Allowed', { message: 'CONNECT not allowed' }, { allow: SHAPE_METHODS }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, host, () => {
@@ -219,11 +221,17 @@ function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
     return
   }
   const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
-  const body = JSON.stringify(tooLarge ? { message: 'Request headers too large' } : { message: 'Bad request' })
+  if (tooLarge) answerRaw(socket, '431 Request Header Fields Too Large', { message: 'Request headers too large' })
+  else answerRaw(socket, '400 Bad Request', { message: 'Bad request' })
+}
+
+/** Writes a whole JSON response on a socket no `ServerResponse` owns, and closes it. */
+function answerRaw(socket: Socket, status: string, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
   socket.end(
-    `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
-      'content-type: application/json; charset=utf-8\r\n' +
-      `electric-server: ${SERVER_HEADER_VALUE}\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n` +
+      `electric-server: ${SERVER_HEADER_VALUE}\r\n${extra}content-length: ${Buffer.byteLength(text)}\r\n` +
+      `connection: close\r\n\r\n${text}`,
   )
 }
