@@ -122,6 +122,18 @@ export function runHostileRequestSuite(name: string, setUp: () => Promise<Hostil
       expect(reported).toEqual([])
     })
 
+    it("the source's own describe refuses catalogs and non-tables (the second line behind the allow-list)", async () => {
+      if (source.sql === undefined) return
+      const describe = (schema: string, name: string) => source.fixture.source.describeTable(schema, name)
+      expect(await describe('pg_catalog', 'pg_authid')).toBeUndefined()
+      expect(await describe('pg_catalog', 'pg_statistic')).toBeUndefined()
+      expect(await describe('information_schema', 'sql_features')).toBeUndefined()
+      expect(await describe('public', tables.view)).toBeUndefined()
+      expect(await describe('public', tables.sequence)).toBeUndefined()
+      expect(await describe('public', tables.matview)).toBeUndefined()
+      expect(await describe('public', tables.items)).toMatchObject({ name: tables.items, primaryKey: ['id'] })
+    })
+
     it('the source did no work on a refused table: no trigger, no REPLICA IDENTITY, no publication', async () => {
       const { sql } = source
       if (sql === undefined) return
