@@ -186,7 +186,7 @@ async function route(request: Request, url: URL, path: string, context: HandlerC
       ? json(200, { status: 'active' })
       : json(405, { message: 'Method not allowed' }, { allow: HEALTH_METHODS })
   }
-  if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
+  if (!path.endsWith('/v1/shape')) return errorResponse(undefined, 404, { message: 'Not found' })
   if (request.method !== 'OPTIONS' && !authorized(url, options.secret)) {
     return errorResponse(request, 401, { message: 'Unauthorized - Invalid API secret' })
   }

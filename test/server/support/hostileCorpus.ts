@@ -149,6 +149,8 @@ export const CORPUS: readonly CorpusEntry[] = [
   { label: 'an unknown method', method: 'BREW', query: shape, status: 405 },
   { label: 'DELETE when not allowed', method: 'DELETE', query: (t) => ({ table: t.items }), status: 405 },
   { label: 'health with POST', method: 'POST', path: '/v1/health', query: () => ({}), body: '{}', status: 405 },
+  { label: 'an unknown path', path: '/v1/shapes/../../etc/passwd', query: () => ({}), status: 404 },
+  { label: 'an unknown path under the mount', path: '/api/v2/shape', query: shape, status: 404 },
 ]
 
 /** Text that must never reach a client: error class names, stacks, file paths, the server's own SQL. */
