@@ -3,7 +3,7 @@
  * `live-shapes dev`: the development shape server on the command line.
  *
  *   live-shapes dev [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--database-url URL] [--long-poll-timeout MS]
- *                   [--secret S] [--tables a,b] [--schemas s1,s2]
+ *                   [--secret S] [--tables a,b] [--schemas s1,s2] [--allow-delete] [--cors-origins o1,o2]
  *
  * Embedded PGlite by default (in memory, or persisted in `--data-dir`); PostgreSQL logical replication when
  * `--database-url` or `DATABASE_URL` is set. `--secret` (or `ELECTRIC_SECRET`) makes shape requests carry it.
@@ -43,6 +43,10 @@ export interface DevServerOptions {
   tables?: readonly string[]
   /** Schemas whose every table is served. */
   schemas?: readonly string[]
+  /** Serve `DELETE /v1/shape` (default: only with a secret). */
+  allowDelete?: boolean
+  /** Browser origins allowed to read responses (default: any but `null`). */
+  corsOrigins?: readonly string[]
 }
 
 /** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
@@ -83,6 +87,8 @@ Options:
   --tables <a,b>           serve only these tables (name or schema.name; default: the public schema's tables)
   --schemas <s1,s2>        serve every table of these schemas (with --tables, both are served)
                            System schemas (pg_catalog, information_schema, pg_*) are never served.
+  --allow-delete           serve DELETE /v1/shape without a secret (with --secret it is served, secret required)
+  --cors-origins <o1,o2>   browser origins allowed to read responses (default: any origin but null)
   -h, --help               show this help`
 
 /**
@@ -105,6 +111,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...(options.secret === undefined ? {} : { secret: options.secret }),
     ...(options.tables === undefined ? {} : { tables: options.tables }),
     ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
+    ...(options.allowDelete === undefined ? {} : { allowDelete: options.allowDelete }),
+    ...(options.corsOrigins === undefined ? {} : { cors: { origins: options.corsOrigins } }),
   })
   let server: Awaited<ReturnType<typeof serveNode>>
   try {
@@ -157,6 +165,7 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
+  const corsOrigins = nameList('cors-origins', values['cors-origins'])
   const tables = nameList('tables', values.tables)
   const schemas = nameList('schemas', values.schemas)
   try {
@@ -174,6 +183,8 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(secret === undefined ? {} : { secret }),
     ...(tables === undefined ? {} : { tables }),
     ...(schemas === undefined ? {} : { schemas }),
+    ...(values['allow-delete'] === true ? { allowDelete: true } : {}),
+    ...(corsOrigins === undefined ? {} : { corsOrigins }),
   }
 }
 
@@ -199,6 +210,8 @@ function parseDevArgv(argv: readonly string[]) {
       secret: { type: 'string' },
       tables: { type: 'string' },
       schemas: { type: 'string' },
+      'allow-delete': { type: 'boolean' },
+      'cors-origins': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })

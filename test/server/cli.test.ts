@@ -25,6 +25,10 @@ describe('live-shapes arguments', () => {
       tables: ['items', 'app.todos', '"A,b"'],
       schemas: ['app'],
     })
+    expect(parseDevArgs(['dev', '--allow-delete', '--cors-origins', 'http://localhost:5173,https://app.example'])).toEqual({
+      allowDelete: true,
+      corsOrigins: ['http://localhost:5173', 'https://app.example'],
+    })
   })
 
   it.each([
@@ -141,7 +145,7 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
     expect(rowCount).toBe(0)
   })
 
-  it('--schemas and --tables are the allow-list: listed ones are served, public is not unless listed', async () => {
+  it('--schemas and --tables are the allow-list; --allow-delete and --cors-origins reach the handler', async () => {
     const databaseUrl = inject('databaseUrl')
     const pg = await import('pg')
     const admin = new pg.default.Client({ connectionString: databaseUrl })
@@ -151,7 +155,10 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
     await admin.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.todos (id int8 PRIMARY KEY);
       CREATE TABLE public.${table} (id int8 PRIMARY KEY); CREATE TABLE public.${table}_listed (id int8 PRIMARY KEY)`)
     const { io: cli, out } = io({ DATABASE_URL: databaseUrl })
-    const { server } = await main(['dev', '--port', '0', '--schemas', schema, '--tables', `${table}_listed`], cli)
+    const { server } = await main(
+      ['dev', '--port', '0', '--schemas', schema, '--tables', `${table}_listed`, '--allow-delete', '--cors-origins', 'http://app.test'],
+      cli,
+    )
     try {
       if (server === undefined) throw new Error('server did not start')
       expect(out[0]).toContain(`, only ${table}_listed, ${schema}.*`)
@@ -159,6 +166,11 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
       expect(await status(`${schema}.todos`)).toBe(200)
       expect(await status(`${table}_listed`)).toBe(200)
       expect(await status(table)).toBe(400)
+      const cors = async (origin: string) =>
+        (await fetch(`${server.url}/v1/shape?table=${schema}.todos&offset=-1`, { headers: { origin } })).headers.get('access-control-allow-origin')
+      expect(await cors('http://app.test')).toBe('http://app.test')
+      expect(await cors('http://evil.test')).toBeNull()
+      expect((await fetch(`${server.url}/v1/shape?table=${schema}.todos`, { method: 'DELETE' })).status).toBe(202)
     } finally {
       await server?.close()
       await admin.query(`DROP SCHEMA ${schema} CASCADE; DROP TABLE public.${table}, public.${table}_listed`)
