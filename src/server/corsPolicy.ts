@@ -21,6 +21,18 @@ export interface CorsOptions {
   origins?: CorsOrigins
 }
 
+/**
+ * The origins of a handler's `cors` option, which may be given as `{ origins }` or as the origins themselves.
+ * @example
+ * corsOrigins(['https://app.example']) // ['https://app.example']
+ */
+export function corsOrigins(option: CorsOptions | CorsOrigins | undefined): CorsOrigins | undefined {
+  if (option === undefined || option === '*' || typeof option === 'function' || Array.isArray(option)) {
+    return option as CorsOrigins | undefined
+  }
+  return (option as CorsOptions).origins
+}
+
 /** A CORS policy resolved for one handler: its origins and the methods `/v1/shape` answers. */
 export interface CorsPolicy {
   readonly origins: CorsOrigins | undefined

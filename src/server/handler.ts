@@ -29,8 +29,8 @@
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
-import { applyCors } from './corsPolicy'
-import type { CorsOptions } from './corsPolicy'
+import { applyCors, corsOrigins } from './corsPolicy'
+import type { CorsOptions, CorsOrigins } from './corsPolicy'
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
 import { DEFAULT_MAX_BODY_BYTES, discard, readBodyText } from './requestBody'
 import { parseShapeQuery } from './requestParams'
@@ -79,8 +79,11 @@ export interface ShapeHandlerOptions {
   maxBodyBytes?: number
   /** Whether `DELETE /v1/shape` drops shapes. Default: true when `secret` is set (deletions then carry it), else false. */
   allowDelete?: boolean
-  /** Which browser origins may read responses. Default: any origin except `null`. */
-  cors?: CorsOptions
+  /**
+   * Which browser origins may read responses: `{ origins }`, or the origins themselves (a list of exact origins,
+   * `'*'`, or a predicate). Default: any origin except `null`.
+   */
+  cors?: CorsOptions | CorsOrigins
   /** Receives internal failures, whose text never goes into a response. Default `console.error`. */
   onError?: (error: unknown, request: Request) => void
 }
@@ -119,7 +122,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     }),
     maxBodyBytes,
     allowDelete,
-    cors: { origins: options.cors?.origins, methods: shapeMethods(allowDelete) },
+    cors: { origins: corsOrigins(options.cors), methods: shapeMethods(allowDelete) },
   }
   const onError = options.onError ?? ((error: unknown) => console.error('live-shapes server:', error))
   const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes })

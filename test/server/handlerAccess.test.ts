@@ -199,6 +199,10 @@ describe('CORS origins', () => {
     expect((await throwing(getFrom('https://a.example'))).headers.get('access-control-allow-origin')).toBeNull()
     const star = handlerWith({ cors: { origins: '*' } }).handler
     expect((await star(getFrom('null'))).headers.get('access-control-allow-origin')).toBe('*')
+    // The origins may also be given directly.
+    const listed = handlerWith({ cors: ['https://a.example'] }).handler
+    expect((await listed(getFrom('https://a.example'))).headers.get('access-control-allow-origin')).toBe('https://a.example')
+    expect((await listed(getFrom('https://b.example'))).headers.get('access-control-allow-origin')).toBeNull()
   })
 })
 
