@@ -140,7 +140,8 @@ function refuse(req: IncomingMessage, res: ServerResponse, status: number, body:
 
 /**
  * The absolute URL of the request, or the 400 `errors` that refuse it: the `Host` header must be a host with an
- * optional port and nothing else, the target a path (origin form) or an absolute `http(s)` URL.
+ * optional port and nothing else, the target a path (origin form, even one starting with `//`) or an absolute
+ * `http(s)` URL, whose host is ignored.
  */
 function requestUrl(req: IncomingMessage, listeningHost: string): string | Record<string, string[]> {
   const hostHeader = req.headers.host ?? (listeningHost.includes(':') ? `[${listeningHost}]` : listeningHost)
@@ -153,7 +154,8 @@ function requestUrl(req: IncomingMessage, listeningHost: string): string | Recor
   if (base.host !== hostHeader.toLowerCase() && `${base.host}:80` !== hostHeader.toLowerCase()) return { host: ['is invalid'] }
   const target = req.url ?? '/'
   try {
-    if (target.startsWith('/') && !target.startsWith('//')) return new URL(target, base).href
+    // Spliced, not resolved: `//evil.example/x` resolved against the base would change the host.
+    if (target.startsWith('/')) return new URL(`${base.origin}${target}`).href
     const absolute = new URL(target)
     if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') return { url: ['is invalid'] }
     return new URL(`${absolute.pathname}${absolute.search}`, base).href
