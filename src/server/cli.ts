@@ -3,10 +3,12 @@
  * `live-shapes dev`: the development shape server on the command line.
  *
  *   live-shapes dev [--port 3000] [--host 127.0.0.1] [--data-dir DIR] [--database-url URL] [--long-poll-timeout MS]
- *                   [--secret S]
+ *                   [--secret S] [--tables a,b] [--schemas s1,s2] [--allow-delete] [--cors-origins o1,o2]
  *
  * Embedded PGlite by default (in memory, or persisted in `--data-dir`); PostgreSQL logical replication when
  * `--database-url` or `DATABASE_URL` is set. `--secret` (or `ELECTRIC_SECRET`) makes shape requests carry it.
+ * `--tables` / `--schemas` are the handler's allow-list (tableAccess.ts); without them the `public` schema's tables
+ * are served.
  *
  * Invariants:
  * - L1. Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
@@ -18,9 +20,11 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { createShapeHandler } from './handler'
+import { splitOutsideQuotes } from './identifiers'
 import { serveNode } from './nodeAdapter'
 import { createPGliteSource, type PGliteSource } from './sources/pglite'
 import type { PostgresSource } from './sources/postgres'
+import { createTableAccess, TableAccessError } from './tableAccess'
 
 /** What `startDevServer` needs; the CLI flags map onto it one to one. */
 export interface DevServerOptions {
@@ -35,6 +39,14 @@ export interface DevServerOptions {
   longPollTimeoutMs?: number
   /** Shape requests must carry it as `secret` (or `api_secret`); open when omitted. */
   secret?: string
+  /** Tables served (`name` or `schema.name`); with `schemas`, both are served; with neither, `public`'s tables. */
+  tables?: readonly string[]
+  /** Schemas whose every table is served. */
+  schemas?: readonly string[]
+  /** Serve `DELETE /v1/shape` (default: only with a secret). */
+  allowDelete?: boolean
+  /** Browser origins allowed to read responses (default: any but `null`). */
+  corsOrigins?: readonly string[]
 }
 
 /** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
@@ -72,6 +84,11 @@ Options:
   --database-url <url>     use PostgreSQL logical replication (default: env DATABASE_URL, else PGlite)
   --long-poll-timeout <ms> how long live requests are held without changes (default 20000)
   --secret <secret>        require ?secret=<secret> on shape requests (default: env ELECTRIC_SECRET, else open)
+  --tables <a,b>           serve only these tables (name or schema.name; default: the public schema's tables)
+  --schemas <s1,s2>        serve every table of these schemas (with --tables, both are served)
+                           System schemas (pg_catalog, information_schema, pg_*) are never served.
+  --allow-delete           serve DELETE /v1/shape without a secret (with --secret it is served, secret required)
+  --cors-origins <o1,o2>   browser origins allowed to read responses (default: any origin but null)
   -h, --help               show this help`
 
 /**
@@ -92,6 +109,10 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     source,
     ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...(options.tables === undefined ? {} : { tables: options.tables }),
+    ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
+    ...(options.allowDelete === undefined ? {} : { allowDelete: options.allowDelete }),
+    ...(options.corsOrigins === undefined ? {} : { cors: { origins: options.corsOrigins } }),
   })
   let server: Awaited<ReturnType<typeof serveNode>>
   try {
@@ -144,6 +165,15 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
+  const corsOrigins = nameList('cors-origins', values['cors-origins'])
+  const tables = nameList('tables', values.tables)
+  const schemas = nameList('schemas', values.schemas)
+  try {
+    createTableAccess({ ...(tables === undefined ? {} : { tables }), ...(schemas === undefined ? {} : { schemas }) })
+  } catch (error) {
+    if (error instanceof TableAccessError) throw new CliUsageError(`--${error.message}`)
+    throw error
+  }
   return {
     ...(port === undefined ? {} : { port }),
     ...(values.host === undefined ? {} : { host: values.host }),
@@ -151,7 +181,19 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs }),
     ...(secret === undefined ? {} : { secret }),
+    ...(tables === undefined ? {} : { tables }),
+    ...(schemas === undefined ? {} : { schemas }),
+    ...(values['allow-delete'] === true ? { allowDelete: true } : {}),
+    ...(corsOrigins === undefined ? {} : { corsOrigins }),
   }
+}
+
+/** A comma-separated list of names (commas inside double quotes belong to the name); empty entries are refused. */
+function nameList(name: string, value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined
+  const names = splitOutsideQuotes(value, ',').map((part) => part.trim())
+  if (names.some((part) => part === '')) throw new CliUsageError(`--${name} must be a comma-separated list of names, got "${value}"`)
+  return names
 }
 
 function parseDevArgv(argv: readonly string[]) {
@@ -166,6 +208,10 @@ function parseDevArgv(argv: readonly string[]) {
       'database-url': { type: 'string' },
       'long-poll-timeout': { type: 'string' },
       secret: { type: 'string' },
+      tables: { type: 'string' },
+      schemas: { type: 'string' },
+      'allow-delete': { type: 'boolean' },
+      'cors-origins': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   })
@@ -212,7 +258,13 @@ export async function main(
       : options.dataDir !== undefined
         ? `PGlite in ${options.dataDir}`
         : 'PGlite in memory (write to it through the server\'s source, or pass --data-dir)'
-  io.out(`live-shapes dev: serving ${server.url}/v1/shape on ${backing}${options.secret === undefined ? '' : ', secret required'}`)
+  const allowList =
+    options.tables === undefined && options.schemas === undefined
+      ? ''
+      : `, only ${[...(options.tables ?? []), ...(options.schemas ?? []).map((schema) => `${schema}.*`)].join(', ')}`
+  io.out(
+    `live-shapes dev: serving ${server.url}/v1/shape on ${backing}${options.secret === undefined ? '' : ', secret required'}${allowList}`,
+  )
   return { exitCode: 0, server }
 }
 

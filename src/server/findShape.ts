@@ -8,7 +8,10 @@
  *   its handle falls through to K2 and gets its 409.
  * - K2. Any other request resolves its definition against the source, finds or creates the shape for it and
  *   remembers its request key for K1. A `handle` that names a live shape of another definition gets 400; any other
- *   handle but the shape's own gets 409 with the shape's handle; a creation that fails gets 503.
+ *   handle but the shape's own gets 409 with the shape's handle. A creation whose snapshot fails on the data (a
+ *   `where` raising SQLSTATE class 22 on some row: dataException.ts DE1) gets 400 `errors.where`, since repeating it
+ *   fails the same way; any other failure to describe the table or create the shape gets 503 with `retry-after` and a
+ *   generic message, its error going to the handler's `onError`.
  * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). A
  *   schema change of the table deletes its shapes when the source delivers it (source.ts S6: at the ALTER's commit
  *   on PGlite, with the table's next write on PostgreSQL), so K1 then finds none and K2 describes the table again.
@@ -21,9 +24,11 @@
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'
-import { badRequest, errorResponse, mustRefetch } from './responses'
+import { badRequest, errorResponse, mustRefetch, serverError } from './responses'
 import { requestKey, resolveShapeDefinition } from './shapeDefinition'
+import type { ShapeDefinition } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
+import { isDataException } from './sources/dataException'
 
 /**
  * The shape that answers `query`, or the response that refuses it (K1–K4).
@@ -40,14 +45,18 @@ export async function findShape(request: Request, context: HandlerContext, query
     context.registry.delete(known)
   }
 
-  const resolved = await resolveShapeDefinition(query, context.options.source)
-  if (!resolved.ok) return badRequest(request, resolved.errors)
-  const definition = resolved.value
+  let definition: ShapeDefinition
   let current: ShapeLog
   try {
+    const resolved = await resolveShapeDefinition(query, context.options.source, context.options.access)
+    if (!resolved.ok) return badRequest(request, resolved.errors)
+    definition = resolved.value
     current = await context.registry.getOrCreate(definition)
   } catch (error) {
-    return errorResponse(request, 503, { message: `Could not create the shape: ${String(error)}` }, { 'retry-after': '1' })
+    // K2: the client's own `where` failing on a row is its to fix; retrying it would fail forever.
+    if (isDataException(error)) return badRequest(request, { where: [firstLine(error.message)] })
+    context.reportError(error, request)
+    return serverError(request, 503, 'Could not create the shape', { 'retry-after': '1' })
   }
   context.registry.rememberRequest(current, key)
   if (query.handle === undefined || query.handle === current.handle) return current
@@ -60,4 +69,9 @@ export async function findShape(request: Request, context: HandlerContext, query
     })
   }
   return mustRefetch(request, current.handle)
+}
+
+/** The database's message without what follows its first line (a `DETAIL`, a `HINT`, a query excerpt). */
+function firstLine(message: string): string {
+  return message.split('\n', 1)[0] ?? ''
 }

@@ -5,8 +5,12 @@
  * subset snapshot with a JSON body), `OPTIONS /v1/shape` (preflight), `DELETE /v1/shape` (drops a shape; its clients
  * then get 409), `GET /v1/health`. Anything else is 404/405.
  *
+ * The handler is mounted inside users' apps (a Next.js route handler), so every request is treated as hostile.
+ *
  * Invariants:
- * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers.
+ * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers and a
+ *   generic message; the failure itself goes to `onError` (default `console.error`), never into the response
+ *   (responses.ts: a 5xx body carries no internal text).
  * - A2. `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
  *   (the caller owns it).
  * - A3. With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
@@ -15,16 +19,39 @@
  *   server is open, as Electric's insecure mode.
  * - A4. `POST /v1/shape` is Electric's subset snapshot request with its params in a JSON body, answered as the GET
  *   form is (subsetSnapshot.ts N1–N5); 401 first under A3.
+ * - A request body is read only once the request is authenticated and routed to `POST /v1/shape`, and never past
+ *   `maxBodyBytes` (requestBody.ts): a larger one is a 413 as soon as that is known. A body no route reads is
+ *   cancelled before the response leaves.
+ * - Shapes read only the tables the allow-list serves (tableAccess.ts), checked before the source is asked anything.
+ * - `DELETE /v1/shape` is served only when `allowDelete` is true, which is its default when a `secret` is set (so
+ *   a deletion carries the secret, A3); otherwise it is a 405 and `DELETE` is not among the allowed methods.
+ * - Every `/v1/shape` response leaves through the CORS policy (corsPolicy.ts).
  */
 import { realClock } from '../core/clock'
 import type { Clock } from '../core/clock'
+import { applyCors, corsOrigins } from './corsPolicy'
+import type { CorsOptions, CorsOrigins } from './corsPolicy'
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
+import { DEFAULT_MAX_BODY_BYTES, discard, readBodyText } from './requestBody'
 import { parseShapeQuery } from './requestParams'
-import { badRequest, corsHeaders, errorResponse, HEALTH_METHODS, json, preflight, SHAPE_METHODS, withServer } from './responses'
+import {
+  badRequest,
+  corsHeaders,
+  errorResponse,
+  genericServerMessage,
+  HEALTH_METHODS,
+  isSafeServerError,
+  json,
+  preflight,
+  serverError,
+  shapeMethods,
+  withServer,
+} from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
 import { ShapeRegistry } from './shapeRegistry'
 import type { ChangeSource } from './sources/source'
+import { createTableAccess } from './tableAccess'
 
 export interface ShapeHandlerOptions {
   source: ChangeSource
@@ -41,6 +68,24 @@ export interface ShapeHandlerOptions {
   random?: () => number
   /** When set, shape requests must carry it as `secret` (or `api_secret`), as with Electric's `ELECTRIC_SECRET` (A3). */
   secret?: string
+  /**
+   * Tables served, as `name` (in `public`) or `schema.name`. With `schemas`, the union of both is served; with
+   * neither, the `public` schema's tables. System schemas (`pg_catalog`, `information_schema`, `pg_*`) never are.
+   */
+  tables?: readonly string[]
+  /** Schemas whose every table is served (see `tables`). */
+  schemas?: readonly string[]
+  /** The largest request body read (a `POST /v1/shape`), in bytes; larger ones get 413. Default 1 MiB. */
+  maxBodyBytes?: number
+  /** Whether `DELETE /v1/shape` drops shapes. Default: true when `secret` is set (deletions then carry it), else false. */
+  allowDelete?: boolean
+  /**
+   * Which browser origins may read responses: `{ origins }`, or the origins themselves (a list of exact origins,
+   * `'*'`, or a predicate). Default: any origin except `null`.
+   */
+  cors?: CorsOptions | CorsOrigins
+  /** Receives internal failures, whose text never goes into a response. Default `console.error`. */
+  onError?: (error: unknown, request: Request) => void
 }
 
 /** A request handler with a `close()` that ends every shape. */
@@ -50,12 +95,18 @@ export interface ShapeHandler {
 }
 
 /**
- * Creates the `/v1/shape` handler over `source`.
+ * Creates the `/v1/shape` handler over `source`. Throws a `TableAccessError` for a malformed or system-schema
+ * `tables`/`schemas` entry and a `RangeError` for a `maxBodyBytes` that is not a positive integer.
  * @example
- * const handler = createShapeHandler({ source: createMemorySource() })
+ * const handler = createShapeHandler({ source: createMemorySource(), tables: ['items'] })
  * const response = await handler(new Request('http://localhost/v1/shape?table=items&offset=-1'))
  */
 export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
+  if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
+    throw new RangeError(`maxBodyBytes must be a positive integer, got ${String(options.maxBodyBytes)}`)
+  }
+  const allowDelete = options.allowDelete ?? options.secret !== undefined
   const resolved: ResolvedHandlerOptions = {
     source: options.source,
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
@@ -65,23 +116,55 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     clock: options.clock ?? realClock,
     random: options.random ?? Math.random,
     secret: options.secret,
+    access: createTableAccess({
+      ...(options.tables === undefined ? {} : { tables: options.tables }),
+      ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
+    }),
+    maxBodyBytes,
+    allowDelete,
+    cors: { origins: corsOrigins(options.cors), methods: shapeMethods(allowDelete) },
   }
+  const onError = options.onError ?? ((error: unknown) => console.error('live-shapes server:', error))
   const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes })
   let stamp = 0
   const context: HandlerContext = {
     options: resolved,
     registry,
     nextStamp: () => (stamp = Math.max(stamp + 1, resolved.clock.now())),
+    reportError: (error, request) => {
+      try {
+        onError(error, request)
+      } catch {
+        // A failing logger must not turn a response into a throw (A1).
+      }
+    },
   }
 
   const handler = async (request: Request): Promise<Response> => {
+    const url = new URL(request.url)
+    // Suffix match, so the handler can be mounted under a prefix (`/api/v1/shape`) by a framework route.
+    const path = url.pathname.replace(/\/+$/, '')
+    let response: Response
     try {
-      return await route(request, context)
+      response = await route(request, url, path, context)
     } catch (error) {
-      return errorResponse(request, 500, { message: `Internal server error: ${String(error)}` })
+      context.reportError(error, request)
+      response = serverError(request, 500, genericServerMessage(500))
     }
+    response = await withoutInternalText(request, response, context)
+    await discard(request)
+    return path.endsWith('/v1/shape') ? applyCors(request, response, resolved.cors) : response
   }
   return Object.assign(handler, { close: () => registry.close() })
+}
+
+/** A 5xx not built for clients (responses.ts) is replaced by its generic form; its text goes to `onError`. */
+async function withoutInternalText(request: Request, response: Response, context: HandlerContext): Promise<Response> {
+  if (response.status < 500 || isSafeServerError(response)) return response
+  const text = await response.text().catch(() => '')
+  context.reportError(new Error(`a ${response.status} response carried internal text: ${text}`), request)
+  const retryAfter = response.headers.get('retry-after')
+  return serverError(request, response.status, genericServerMessage(response.status), retryAfter === null ? {} : { 'retry-after': retryAfter })
 }
 
 /** A3: the request carries the handler's secret, or the handler has none. */
@@ -99,19 +182,19 @@ function sameText(a: string, b: string): boolean {
   return difference === 0
 }
 
-async function route(request: Request, context: HandlerContext): Promise<Response> {
-  // Suffix match, so the handler can be mounted under a prefix (`/api/v1/shape`) by a framework route.
-  const url = new URL(request.url)
-  const path = url.pathname.replace(/\/+$/, '')
+async function route(request: Request, url: URL, path: string, context: HandlerContext): Promise<Response> {
+  const { options } = context
   if (path.endsWith('/v1/health')) {
     return request.method === 'GET' || request.method === 'HEAD'
       ? json(200, { status: 'active' })
       : json(405, { message: 'Method not allowed' }, { allow: HEALTH_METHODS })
   }
-  if (!path.endsWith('/v1/shape')) return withServer(new Response('Not found', { status: 404 }))
-  if (request.method !== 'OPTIONS' && !authorized(url, context.options.secret)) {
+  if (!path.endsWith('/v1/shape')) return errorResponse(undefined, 404, { message: 'Not found' })
+  if (request.method !== 'OPTIONS' && !authorized(url, options.secret)) {
     return errorResponse(request, 401, { message: 'Unauthorized - Invalid API secret' })
   }
+  const notAllowed = (): Response =>
+    errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: options.cors.methods })
   switch (request.method) {
     case 'GET':
       return serveShape(request, url.searchParams, context)
@@ -123,11 +206,23 @@ async function route(request: Request, context: HandlerContext): Promise<Respons
     case 'OPTIONS':
       return preflight(request)
     case 'DELETE':
-      return deleteShape(request, url.searchParams, context)
-    case 'POST':
-      return (await import('./subsetSnapshot')).serveSubsetPost(request, url.searchParams, context)
+      return options.allowDelete ? deleteShape(request, url.searchParams, context) : notAllowed()
+    case 'POST': {
+      // Only now, authenticated and routed, is the body read, and never past the cap.
+      const body = await readBodyText(request, options.maxBodyBytes)
+      if (!body.ok) {
+        return body.reason === 'too-large'
+          ? errorResponse(request, 413, {
+              message: 'Request body too large',
+              errors: { body: [`must be at most ${options.maxBodyBytes} bytes`] },
+            })
+          : badRequest(request, { body: ['could not be read'] })
+      }
+      const buffered = new Request(request.url, { method: 'POST', headers: request.headers, body: body.text, signal: request.signal })
+      return (await import('./subsetSnapshot')).serveSubsetPost(buffered, url.searchParams, context)
+    }
     default:
-      return errorResponse(request, 405, { message: `${request.method} not allowed` }, { allow: SHAPE_METHODS })
+      return notAllowed()
   }
 }
 
@@ -145,7 +240,7 @@ async function deleteShape(request: Request, search: URLSearchParams, context: H
     for (const name of ['live', 'live_sse', 'experimental_live_sse']) definitionSearch.delete(name)
     const parsed = parseShapeQuery(definitionSearch)
     if (!parsed.ok) return badRequest(request, parsed.errors)
-    const definition = await resolveShapeDefinition(parsed.value, context.options.source)
+    const definition = await resolveShapeDefinition(parsed.value, context.options.source, context.options.access)
     if (!definition.ok) return badRequest(request, definition.errors)
     log = context.registry.current(definition.value.key)
   }

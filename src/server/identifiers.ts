@@ -2,7 +2,8 @@
  * Postgres identifiers as Electric reads them in `table` and `columns`.
  *
  * Invariants:
- * - I1. A quoted identifier keeps its case; `""` inside it is one `"`; a lone `"` inside it is refused.
+ * - I1. A quoted identifier keeps its case; `""` inside it is one `"`; a lone `"` inside it is refused, and so is a NUL
+ *   character, which PostgreSQL cannot store in a name (it would fail in the database instead of as a 400).
  * - I2. An unquoted identifier must match `[A-Za-z_][A-Za-z0-9_]*` and is lower-cased (ASCII only, as Postgres does).
  * - I3. Lists split on commas (and table names on dots) that are outside double quotes.
  */
@@ -19,6 +20,7 @@ export function parseIdentifier(text: string): IdentifierResult {
     if (inner.replace(/""/g, '').includes('"')) {
       return { ok: false, message: `Invalid identifier with unescaped quote: ${inner}` }
     }
+    if (inner.includes('\0')) return { ok: false, message: 'Invalid identifier containing a NUL character' }
     return { ok: true, value: inner.replace(/""/g, '"') }
   }
   if (text === '') return { ok: false, message: ZERO_LENGTH }

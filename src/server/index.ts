@@ -19,3 +19,6 @@ export type {
 export { nextCursor } from './cursor'
 export { createPGliteSource } from './sources/pglite'
 export type { PGliteSource, PGliteSourceOptions } from './sources/pglite'
+export { TableAccessError } from './tableAccess'
+export type { TableAccessOptions } from './tableAccess'
+export type { CorsOptions, CorsOrigins } from './corsPolicy'

@@ -6,10 +6,19 @@
  * - N2. When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
  * - N3. `close()` stops listening and drops open connections, so a test never waits for a held request.
+ * - The request body is handed to the handler as a stream that reads the socket only as the handler reads it (one
+ *   chunk ahead at most): nothing is buffered before the handler has authenticated and routed the request, and a
+ *   handler that stops reading (a 413) stops the upload. A response that leaves part of a body unread closes the
+ *   connection once sent, so the rest is never read.
+ * - A request the web `Request` cannot represent gets a 4xx here, never a 500: a method the fetch standard forbids
+ *   (`TRACE`, `TRACK`, `CONNECT`) is a 405, a `Host` header that is not a host (and port), or a request target that
+ *   is not a path, is a 400; malformed HTTP is a 400 (431 for oversized headers) with a JSON body. Bodies are
+ *   Electric's `{message, errors?}`; no error text of the adapter or the handler reaches the client.
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import type { AddressInfo, Socket } from 'node:net'
+import { SERVER_HEADER_VALUE, SHAPE_METHODS } from './responses'
 
 export interface ServeNodeOptions {
   /** 0 picks a free port. */
@@ -37,6 +46,9 @@ export async function serveNode(
   const server = createServer((req, res) => {
     void handle(handler, req, res, host)
   })
+  server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
+  // CONNECT never reaches the request listener; without this, Node drops the socket without an answer.
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => answerRaw(socket, '405 Method Not Allowed', { message: 'CONNECT not allowed' }, { allow: SHAPE_METHODS }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(options.port, host, () => {
@@ -66,20 +78,27 @@ async function handle(
     if (!res.writableFinished) controller.abort(new DOMException('The client disconnected.', 'AbortError'))
   })
   try {
+    const method = req.method ?? 'GET'
+    if (FORBIDDEN_METHODS.has(method.toUpperCase())) {
+      return refuse(req, res, 405, { message: `${method} not allowed` }, { allow: SHAPE_METHODS })
+    }
+    const url = requestUrl(req, host)
+    if (typeof url !== 'string') return refuse(req, res, 400, { message: 'Invalid request', errors: url })
     const headers = new Headers()
     for (const [name, value] of Object.entries(req.headers)) {
       if (Array.isArray(value)) for (const item of value) headers.append(name, item)
       else if (value !== undefined) headers.set(name, value)
     }
-    const method = req.method ?? 'GET'
-    const hasBody = method !== 'GET' && method !== 'HEAD'
-    const body = hasBody ? await readBody(req) : undefined
-    const init: RequestInit = { method, headers, signal: controller.signal }
-    if (body && body.length > 0) init.body = new Uint8Array(body)
-    const request = new Request(`http://${req.headers.host ?? host}${req.url ?? '/'}`, init)
+    const init: RequestInit & { duplex?: 'half' } = { method, headers, signal: controller.signal }
+    if (method !== 'GET' && method !== 'HEAD' && hasBody(req)) {
+      init.body = bodyStream(req)
+      init.duplex = 'half'
+    }
+    const request = new Request(url, init)
     const response = await handler(request)
     res.statusCode = response.status
     response.headers.forEach((value, name) => res.setHeader(name, value))
+    closeIfBodyUnread(req, res)
     if (!response.body || method === 'HEAD') {
       await response.body?.cancel()
       res.end()
@@ -97,20 +116,124 @@ async function handle(
   } catch (error) {
     if (controller.signal.aborted) return
     if (!res.headersSent) {
-      res.statusCode = 500
-      res.setHeader('content-type', 'application/json; charset=utf-8')
-      res.end(JSON.stringify({ message: `Internal server error: ${String(error)}` }))
+      console.error('live-shapes serveNode:', error)
+      refuse(req, res, 500, { message: 'Internal server error' })
     } else {
       res.destroy(error instanceof Error ? error : undefined)
     }
   }
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
+/** Methods `new Request` refuses (fetch standard), so they never reach a web handler. */
+const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK'])
+
+/** Answers without the handler, with the error cache headers of the handler's own errors. */
+function refuse(req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.statusCode = status
+  res.setHeader('content-type', 'application/json; charset=utf-8')
+  res.setHeader('cache-control', 'no-store')
+  res.setHeader('electric-server', SERVER_HEADER_VALUE)
+  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value)
+  closeIfBodyUnread(req, res)
+  res.end(JSON.stringify(body))
+}
+
+/**
+ * The absolute URL of the request, or the 400 `errors` that refuse it: the `Host` header must be a host with an
+ * optional port and nothing else, the target a path (origin form, even one starting with `//`) or an absolute
+ * `http(s)` URL, whose host is ignored.
+ */
+function requestUrl(req: IncomingMessage, listeningHost: string): string | Record<string, string[]> {
+  const hostHeader = req.headers.host ?? (listeningHost.includes(':') ? `[${listeningHost}]` : listeningHost)
+  let base: URL
+  try {
+    base = new URL(`http://${hostHeader}`)
+  } catch {
+    return { host: ['is invalid'] }
+  }
+  if (base.host !== hostHeader.toLowerCase() && `${base.host}:80` !== hostHeader.toLowerCase()) return { host: ['is invalid'] }
+  const target = req.url ?? '/'
+  try {
+    // Spliced, not resolved: `//evil.example/x` resolved against the base would change the host.
+    if (target.startsWith('/')) return new URL(`${base.origin}${target}`).href
+    const absolute = new URL(target)
+    if (absolute.protocol !== 'http:' && absolute.protocol !== 'https:') return { url: ['is invalid'] }
+    return new URL(`${absolute.pathname}${absolute.search}`, base).href
+  } catch {
+    return { url: ['is invalid'] }
+  }
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
+
+/** The request body as a web stream that reads the socket only when the reader asks (pull), one chunk ahead. */
+function bodyStream(req: IncomingMessage): ReadableStream<Uint8Array> {
+  let finished = false
+  const stop = (): void => {
+    finished = true
+    req.pause()
+    req.removeAllListeners('data')
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        req.on('data', (chunk: Buffer) => {
+          if (finished) return
+          controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength))
+          if ((controller.desiredSize ?? 0) <= 0) req.pause()
+        })
+        req.once('end', () => {
+          if (!finished) controller.close()
+          finished = true
+        })
+        req.once('error', (error) => {
+          if (!finished) controller.error(error)
+          finished = true
+        })
+        req.pause()
+      },
+      pull() {
+        if (!finished) req.resume()
+      },
+      cancel() {
+        stop()
+      },
+    },
+    { highWaterMark: 1 },
+  )
+}
+
+/**
+ * A response sent while its request's body is unread ends the connection: the rest of an oversized or refused upload
+ * is never read, and no later request is parsed out of its bytes.
+ */
+function closeIfBodyUnread(req: IncomingMessage, res: ServerResponse): void {
+  if (req.complete || !hasBody(req) || res.headersSent) return
+  // Node ends (and destroys) the socket after a `connection: close` response instead of reading the next request.
+  res.setHeader('connection', 'close')
+}
+
+/** Malformed HTTP (Node's parser refused it): a JSON 400, or 431 for oversized headers, then the socket closes. */
+function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (!socket.writable || (socket as Socket & { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy()
+    return
+  }
+  const tooLarge = error.code === 'HPE_HEADER_OVERFLOW'
+  if (tooLarge) answerRaw(socket, '431 Request Header Fields Too Large', { message: 'Request headers too large' })
+  else answerRaw(socket, '400 Bad Request', { message: 'Bad request' })
+}
+
+/** Writes a whole JSON response on a socket no `ServerResponse` owns, and closes it. */
+function answerRaw(socket: Socket, status: string, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body)
+  const extra = Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join('')
+  socket.end(
+    `HTTP/1.1 ${status}\r\ncontent-type: application/json; charset=utf-8\r\ncache-control: no-store\r\n` +
+      `electric-server: ${SERVER_HEADER_VALUE}\r\n${extra}content-length: ${Buffer.byteLength(text)}\r\n` +
+      `connection: close\r\n\r\n${text}`,
+  )
 }

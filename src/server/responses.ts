@@ -2,12 +2,16 @@
  * Building `/v1/shape` responses: CORS, `electric-server`, cache-control by case, JSON bodies, 400/409 errors.
  *
  * Invariants (protocol §2, §6):
- * - H1. Every response carries `electric-server`; every `/v1/shape` response carries the CORS headers.
+ * - H1. Every response carries `electric-server`; every `/v1/shape` response carries the CORS headers, which the
+ *   handler's CORS policy completes (`access-control-allow-origin`) or strips as it leaves (corsPolicy.ts).
  * - H2. cache-control by case: 409 with a handle `public, max-age=60, must-revalidate`, without one
  *   `public, max-age=1, must-revalidate`; other errors `no-store` plus `surrogate-control: no-store`; `offset=-1`
  *   the long snapshot value; live SSE `public, max-age={sse timeout s − 1, min 1}`; live long-poll
  *   `public, max-age=5, stale-while-revalidate=5`; other 2xx/304 `public, max-age=60, stale-while-revalidate=300`.
  * - H3. A 409 body is the array `[{"headers":{"control":"must-refetch"}}]`, never an SSE stream.
+ * - A 5xx body never carries internal text (an error's message, SQL, a stack, a path): only a 5xx built by
+ *   {@link serverError} leaves the handler as built; the handler replaces any other 5xx body with the generic one of
+ *   its status and reports what it replaced to the handler's `onError`.
  */
 import { HEADER } from '../core/protocol'
 import type { ValidationErrors } from './requestParams'
@@ -44,13 +48,20 @@ const EXPOSED = [
 /** The methods `/v1/shape` answers: its CORS `access-control-allow-methods` and a 405's `allow`, one list. */
 export const SHAPE_METHODS = 'GET, POST, HEAD, DELETE, OPTIONS'
 
+/** {@link SHAPE_METHODS} of a handler, without `DELETE` when it does not allow deletion. */
+export function shapeMethods(allowDelete: boolean): string {
+  return allowDelete ? SHAPE_METHODS : 'GET, POST, HEAD, OPTIONS'
+}
+
 /** The methods `/v1/health` answers, for its 405's `allow`. */
 export const HEALTH_METHODS = 'GET, HEAD'
 
-/** CORS headers of a `/v1/shape` response (H1). */
-export function corsHeaders(request: Request): Record<string, string> {
+/**
+ * CORS headers of a `/v1/shape` response (H1); `access-control-allow-origin` is set by the handler's policy
+ * (corsPolicy.ts), which may also strip them all. `request` is kept for the callers' convenience.
+ */
+export function corsHeaders(_request?: Request): Record<string, string> {
   return {
-    'access-control-allow-origin': request.headers.get('origin') ?? '*',
     'access-control-allow-methods': SHAPE_METHODS,
     'access-control-expose-headers': EXPOSED,
   }
@@ -85,6 +96,29 @@ export function errorResponse(request: Request | undefined, status: number, body
     'surrogate-control': 'no-store',
     ...extra,
   })
+}
+
+const SAFE_SERVER_ERRORS = new WeakSet<Response>()
+
+/** The generic message of a 5xx status: what a client learns about an internal failure. */
+export function genericServerMessage(status: number): string {
+  return status === 503 ? 'Service temporarily unavailable, retry later' : 'Internal server error'
+}
+
+/**
+ * A 5xx whose `message` was written for clients (never an error's own text), so the handler lets it through as is.
+ * @example
+ * return serverError(request, 503, 'Could not create the shape', { 'retry-after': '1' })
+ */
+export function serverError(request: Request | undefined, status: number, message: string, extra: Record<string, string> = {}): Response {
+  const response = errorResponse(request, status, { message }, extra)
+  SAFE_SERVER_ERRORS.add(response)
+  return response
+}
+
+/** Whether `response` is a 5xx built by {@link serverError}. */
+export function isSafeServerError(response: Response): boolean {
+  return SAFE_SERVER_ERRORS.has(response)
 }
 
 /** 400 `{"message":"Invalid request","errors":…}`. */

@@ -10,12 +10,15 @@
  *   `where` compiler's own messages.
  * - D4. A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
  *   description, so equal request keys resolve to equal definitions while the table is unchanged.
+ * - A table the handler's allow-list refuses (tableAccess.ts) gets the unknown-table refusal before the source is
+ *   asked anything: no catalog query, no trigger or publication DDL, and no hint that the table exists.
  */
 import type { ColumnInfo, LogMode, Replica, Schema } from '../core/protocol'
 import { quoteIdentifier } from './identifiers'
 import type { ParseResult, ShapeQuery } from './requestParams'
 import { fail } from './requestParams'
 import type { ChangeSource, TableDescription } from './sources/source'
+import type { TableAccess } from './tableAccess'
 import type { ShapeFilter } from './whereFilter'
 import { loadWhereFilter } from './whereFilter'
 
@@ -31,22 +34,24 @@ export interface ShapeDefinition {
 }
 
 /**
- * Resolves a validated query against `source` (D1–D3).
+ * Resolves a validated query against `source`, serving only what `access` allows (D1–D3).
  * @example
- * const resolved = await resolveShapeDefinition(query, source)
+ * const resolved = await resolveShapeDefinition(query, source, createTableAccess())
  */
 export async function resolveShapeDefinition(
   query: ShapeQuery,
   source: ChangeSource,
+  access: TableAccess,
 ): Promise<ParseResult<ShapeDefinition>> {
-  const table = await source.describeTable(query.schema, query.table)
-  if (!table) {
-    return fail(
+  const unknownTable = (): ParseResult<ShapeDefinition> =>
+    fail(
       'table',
       `Table ${quoteIdentifier(query.schema)}.${quoteIdentifier(query.table)} does not exist. ` +
         'If the table name contains capitals or special characters you must quote it.',
     )
-  }
+  if (!access.allows(query.schema, query.table)) return unknownTable()
+  const table = await source.describeTable(query.schema, query.table)
+  if (!table) return unknownTable()
   let columns = table.columns.map((column) => column.name)
   if (query.columns !== undefined) {
     const requested = new Set(query.columns)

@@ -8,16 +8,21 @@
  * - T2. Requests whose origin is not the server's are passed to the platform `fetch`, so one `fetch` serves a
  *   whole app under test.
  * - T3. `close()` ends every shape and closes the source.
+ * - Its handler serves the schemas of the tables it was created with, and `public`, unless `servedTables` or
+ *   `schemas` say otherwise (the handler's allow-list: tableAccess.ts).
  */
 import { abortReason } from '../core/clock'
 import { createShapeHandler } from '../server/handler'
+import { quoteIdentifier } from '../server/identifiers'
 import type { ShapeHandler, ShapeHandlerOptions } from '../server/handler'
 import { createMemorySource } from '../server/sources/memory'
 import type { MemorySource, MemoryTableInit } from '../server/sources/memory'
 
-export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'source'> {
+export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'source' | 'tables'> {
   /** Tables (and initial rows) of the memory source. */
   tables?: readonly MemoryTableInit[]
+  /** The handler's `tables` allow-list. Default: with no `schemas` either, `public` and every schema of `tables`. */
+  servedTables?: readonly string[]
   /** Origin the in-process `fetch` answers for. Default `http://live-shapes.test`. */
   origin?: string
 }
@@ -40,9 +45,15 @@ export interface TestShapeServer {
  * client.shape({ url: server.url, params: { table: 'items' } })
  */
 export function createTestShapeServer(options: TestShapeServerOptions = {}): TestShapeServer {
-  const { tables, origin = 'http://live-shapes.test', ...handlerOptions } = options
+  const { tables, servedTables, origin = 'http://live-shapes.test', ...handlerOptions } = options
   const source = createMemorySource(tables ? { tables } : {})
-  const handler = createShapeHandler({ ...handlerOptions, source })
+  const allowList =
+    servedTables !== undefined
+      ? { tables: servedTables }
+      : handlerOptions.schemas === undefined
+        ? { schemas: [...new Set(['public', ...(tables ?? []).map((table) => quoteIdentifier(table.schema ?? 'public'))])] }
+        : {}
+  const handler = createShapeHandler({ ...handlerOptions, ...allowList, source })
   const base = new URL(origin)
 
   const inProcessFetch = (async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

@@ -21,6 +21,14 @@ describe('live-shapes arguments', () => {
     expect(parseDevArgs(['dev', '--secret', 's3'], { ELECTRIC_SECRET: 'env' })).toEqual({ secret: 's3' })
     expect(parseDevArgs(['dev'], { ELECTRIC_SECRET: 'env' })).toEqual({ secret: 'env' })
     expect(parseDevArgs(['dev'], { ELECTRIC_SECRET: '' })).toEqual({})
+    expect(parseDevArgs(['dev', '--tables', 'items, app.todos,"A,b"', '--schemas', 'app'])).toEqual({
+      tables: ['items', 'app.todos', '"A,b"'],
+      schemas: ['app'],
+    })
+    expect(parseDevArgs(['dev', '--allow-delete', '--cors-origins', 'http://localhost:5173,https://app.example'])).toEqual({
+      allowDelete: true,
+      corsOrigins: ['http://localhost:5173', 'https://app.example'],
+    })
   })
 
   it.each([
@@ -32,6 +40,11 @@ describe('live-shapes arguments', () => {
     [[], /missing command/],
     [['dev', '--nope'], /nope/],
     [['dev', '--secret', ''], /--secret must not be empty/],
+    [['dev', '--tables', 'items,,todos'], /--tables must be a comma-separated list/],
+    [['dev', '--tables', 'pg_catalog.pg_authid'], /system schema/],
+    [['dev', '--schemas', 'information_schema'], /system schema/],
+    [['dev', '--schemas', 'pg_toast'], /system schema/],
+    [['dev', '--tables', 'a.b.c'], /--tables: "a.b.c" is not a table name/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(CliUsageError)
     expect(() => parseDevArgs(argv)).toThrow(message)
@@ -81,6 +94,24 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
     expect(changes.filter((message) => message.value).map((message) => message.value)).toEqual([{ id: '2', title: 'two' }])
   })
 
+  it('serves only the public schema by default: catalogs and other schemas are refused as missing tables', async () => {
+    if (pglite === undefined || pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
+    await pglite.source.db.exec(`CREATE SCHEMA cli_private; CREATE TABLE cli_private.secrets (id int8 PRIMARY KEY, token text);
+      INSERT INTO cli_private.secrets VALUES (1, 'hunter2')`)
+    for (const table of ['pg_catalog.pg_authid', 'pg_authid', 'pg_statistic', 'information_schema.tables', 'cli_private.secrets']) {
+      const response = await fetch(`${pglite.url}/v1/shape?table=${encodeURIComponent(table)}&offset=-1`)
+      const text = await response.text()
+      expect(response.status, text).toBe(400)
+      expect(JSON.parse(text)).toMatchObject({ message: 'Invalid request', errors: { table: [expect.stringContaining('does not exist')] } })
+      expect(text).not.toMatch(/SCRAM|hunter2/)
+    }
+    // No capture trigger was installed on the refused table: the request never reached the source.
+    const triggers = await pglite.source.db.query(
+      `SELECT 1 FROM pg_trigger WHERE tgrelid = 'cli_private.secrets'::regclass AND NOT tgisinternal`,
+    )
+    expect(triggers.rows).toEqual([])
+  })
+
   it('holds live requests for --long-poll-timeout', async () => {
     if (pglite === undefined) throw new Error('server did not start')
     if (pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
@@ -112,5 +143,38 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
     const { rowCount } = await client.query('SELECT 1 FROM pg_replication_slots WHERE slot_name = $1', [slotName])
     await client.end()
     expect(rowCount).toBe(0)
+  })
+
+  it('--schemas and --tables are the allow-list; --allow-delete and --cors-origins reach the handler', async () => {
+    const databaseUrl = inject('databaseUrl')
+    const pg = await import('pg')
+    const admin = new pg.default.Client({ connectionString: databaseUrl })
+    await admin.connect()
+    const schema = `cli_app_${process.pid}`
+    const table = `cli_public_${process.pid}`
+    await admin.query(`CREATE SCHEMA ${schema}; CREATE TABLE ${schema}.todos (id int8 PRIMARY KEY);
+      CREATE TABLE public.${table} (id int8 PRIMARY KEY); CREATE TABLE public.${table}_listed (id int8 PRIMARY KEY)`)
+    const { io: cli, out } = io({ DATABASE_URL: databaseUrl })
+    const { server } = await main(
+      ['dev', '--port', '0', '--schemas', schema, '--tables', `${table}_listed`, '--allow-delete', '--cors-origins', 'http://app.test'],
+      cli,
+    )
+    try {
+      if (server === undefined) throw new Error('server did not start')
+      expect(out[0]).toContain(`, only ${table}_listed, ${schema}.*`)
+      const status = async (name: string) => (await fetch(`${server.url}/v1/shape?table=${name}&offset=-1`)).status
+      expect(await status(`${schema}.todos`)).toBe(200)
+      expect(await status(`${table}_listed`)).toBe(200)
+      expect(await status(table)).toBe(400)
+      const cors = async (origin: string) =>
+        (await fetch(`${server.url}/v1/shape?table=${schema}.todos&offset=-1`, { headers: { origin } })).headers.get('access-control-allow-origin')
+      expect(await cors('http://app.test')).toBe('http://app.test')
+      expect(await cors('http://evil.test')).toBeNull()
+      expect((await fetch(`${server.url}/v1/shape?table=${schema}.todos`, { method: 'DELETE' })).status).toBe(202)
+    } finally {
+      await server?.close()
+      await admin.query(`DROP SCHEMA ${schema} CASCADE; DROP TABLE public.${table}, public.${table}_listed`)
+      await admin.end()
+    }
   })
 })

@@ -44,7 +44,7 @@ describe('requests naming a known shape (findShape K1)', () => {
   async function setUp() {
     const fixture = await createMemoryFixture()
     const source = counted(fixture.source)
-    const handler = createShapeHandler({ source: source.source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 })
+    const handler = createShapeHandler({ source: source.source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000, allowDelete: true })
     open.push({ fixture, handler })
     const table = await fixture.createTable({
       name: 'items',
@@ -108,7 +108,14 @@ describe('a source that gave up for good (findShape K4, source.ts S9)', () => {
       snapshot: (request) => (failed ? Promise.reject(lost) : inner.snapshot(request)),
       failure: () => (failed ? lost : undefined),
     })
-    const handler = createShapeHandler({ source, longPollTimeoutMs: 500, sseTimeoutMs: 2_000, keepAliveMs: 1_000 })
+    const reported: unknown[] = []
+    const handler = createShapeHandler({
+      source,
+      longPollTimeoutMs: 500,
+      sseTimeoutMs: 2_000,
+      keepAliveMs: 1_000,
+      onError: (error) => reported.push(error),
+    })
     try {
       const table = await fixture.createTable({ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
       const { position } = await initialSync(handler, { table })
@@ -116,8 +123,10 @@ describe('a source that gave up for good (findShape K4, source.ts S9)', () => {
       expect((await call(handler, catchUp)).status).toBe(200)
       failed = true
       const refused = await call(handler, catchUp)
-      expect(refused.status).not.toBe(200)
-      expect(refused.text).toContain('replication stream lost for good')
+      expect(refused.status).toBe(503)
+      // The source's error goes to onError, never into the response.
+      expect(refused.text).not.toContain('replication stream lost for good')
+      expect(reported).toContain(lost)
       failed = false
       // The frozen shape was deleted: the handle is stale now, and the definition gets a new shape.
       const after = await call(handler, catchUp)

@@ -16,7 +16,7 @@ describe('handler routes', () => {
     const put = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'PUT', body: '{}' }))
     expect(put.status).toBe(405)
     expect(put.headers.get('cache-control')).toBe('no-store')
-    expect(put.headers.get('allow')).toBe('GET, POST, HEAD, DELETE, OPTIONS')
+    expect(put.headers.get('allow')).toBe('GET, POST, HEAD, OPTIONS')
     expect(await put.json()).toEqual({ message: 'PUT not allowed' })
     const preflight = await handler(new Request('http://t/v1/shape', { method: 'OPTIONS' }))
     expect(preflight.headers.get('access-control-allow-methods')).toBe(put.headers.get('allow'))
@@ -39,7 +39,11 @@ describe('handler routes', () => {
   })
 
   it('DELETE without handle or table is a 400 naming the handle', async () => {
-    const response = await handler(new Request('http://t/v1/shape', { method: 'DELETE' }))
+    const deleting = createShapeHandler({
+      source: createMemorySource({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] }),
+      allowDelete: true,
+    })
+    const response = await deleting(new Request('http://t/v1/shape', { method: 'DELETE' }))
     expect(response.status).toBe(400)
     expect(await response.json()).toEqual({
       message: 'Invalid request',

@@ -38,7 +38,14 @@ async function setup() {
   const source = createMemorySource({
     tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }],
   })
-  const handler = createShapeHandler({ source, clock: counting.clock, longPollTimeoutMs: 60_000, sseTimeoutMs: 60_000, keepAliveMs: 30_000 })
+  const handler = createShapeHandler({
+    source,
+    clock: counting.clock,
+    longPollTimeoutMs: 60_000,
+    sseTimeoutMs: 60_000,
+    keepAliveMs: 30_000,
+    allowDelete: true,
+  })
   const first = await handler(new Request('http://t/v1/shape?table=items&offset=-1'))
   const handle = first.headers.get('electric-handle') as string
   const live = `http://t/v1/shape?table=items&offset=0_inf&handle=${handle}&live=true`

@@ -115,7 +115,7 @@ afterEach(async () => {
 
 async function rig(options: { sseTimeoutMs: number; mode: SseProxyMode; cutAfterEvents?: number }): Promise<Rig> {
   const source = createMemorySource({ tables: [PAIRS] })
-  const handler: ShapeHandler = createShapeHandler({ source, sseTimeoutMs: options.sseTimeoutMs, longPollTimeoutMs: 5000 })
+  const handler: ShapeHandler = createShapeHandler({ source, sseTimeoutMs: options.sseTimeoutMs, longPollTimeoutMs: 5000, allowDelete: true })
   const server: NodeServer = await serveNode(handler, { port: 0 })
   const proxy = await startSseProxy(server.url, { mode: options.mode, cutAfterEvents: options.cutAfterEvents ?? 1 })
   cleanups.push(async () => {

@@ -2,7 +2,10 @@
  * The catalog query both SQL sources (PGlite and PostgreSQL) use to describe a table.
  *
  * Invariants:
- * - D1. Only ordinary and partitioned tables resolve (`relkind` r/p): views and foreign tables carry no changes.
+ * - D1. Only ordinary and partitioned tables resolve (`relkind` r/p): views, materialized views, sequences, indexes,
+ *   composite types and foreign tables never do (they carry no changes, and a trigger or publication on them is
+ *   either refused or wrong). Neither does a table in a system schema (`pg_catalog`, `information_schema`,
+ *   `pg_toast`, any `pg_*`): the handler's allow-list refuses those first (tableAccess.ts); this is the second line.
  * - D2. Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
  * - D3. The primary key follows the index's key order; a table without one uses all its columns as the key.
  * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
@@ -30,6 +33,7 @@ SELECT a.attname AS name,
   LEFT JOIN pg_catalog.pg_type et ON t.typcategory = 'A' AND t.typelem <> 0 AND et.oid = t.typelem
   LEFT JOIN pg_catalog.pg_index pk ON pk.indrelid = c.oid AND pk.indisprimary
  WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')
+   AND n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema'
  ORDER BY a.attnum`
 
 /**

@@ -218,7 +218,8 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       )
       expect(preflight.status).toBe(204)
       expect(preflight.headers.get('access-control-max-age')).toBe('86400')
-      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, HEAD, DELETE, OPTIONS')
+      // DELETE is off unless the handler allows it (allowDelete, or a secret).
+      expect(preflight.headers.get('access-control-allow-methods')).toBe('GET, POST, HEAD, OPTIONS')
       expect(preflight.headers.get('access-control-allow-headers')).toBe('if-none-match')
     })
   })
@@ -318,7 +319,7 @@ function defineValidationConformance(ctx: ConformanceContext): void {
 
     it('DELETE drops the shape: its handle then gets 409 and a new handle', async () => {
       const table = await ctx.itemsTable()
-      const handler = ctx.handler()
+      const handler = ctx.handler({ allowDelete: true })
       const { position } = await initialSync(handler, { table })
       const deleted = await handler(new Request(shapeUrl({ table, handle: position.handle }), { method: 'DELETE' }))
       expect(deleted.status).toBe(202)

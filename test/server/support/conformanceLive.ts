@@ -150,7 +150,7 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
     it('§8.23 deleting the shape while a request is held answers 409 without a handle', async () => {
       const table = await ctx.itemsTable()
       const watcher = observedClock(10_000)
-      const handler = ctx.handler({ longPollTimeoutMs: 10_000, clock: watcher.clock })
+      const handler = ctx.handler({ longPollTimeoutMs: 10_000, clock: watcher.clock, allowDelete: true })
       const { position } = await initialSync(handler, { table })
       const held = call(handler, shapeUrl({ table, offset: position.offset, handle: position.handle, live: 'true' }))
       await watcher.armed()
@@ -290,7 +290,7 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
 
     it('the stream ends when the shape is deleted, and when the client aborts', async () => {
       const table = await ctx.itemsTable()
-      const handler = ctx.handler({ sseTimeoutMs: 60_000 })
+      const handler = ctx.handler({ sseTimeoutMs: 60_000, allowDelete: true })
       const { position } = await initialSync(handler, { table })
       const first = await handler(new Request(sseParams(table, position)))
       const controller = new AbortController()
