@@ -25,8 +25,9 @@
  * - G9. Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed
  *   `maxShapeBytes` (shapeLog.ts L6), the least recently used shape that no request holds (`hold`) is deleted (G4),
  *   so its clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a
- *   snapshot being read) is never evicted, nor the shape just created for the request that asked for it; when every
- *   other shape is held the bounds are exceeded until one is released. Every request that finds a shape holds it
+ *   snapshot being read) is never evicted, nor the most recently used one (the shape just created for the request
+ *   that asked for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in
+ *   a loop); when every other shape is held the bounds are exceeded until one is released. Every request that finds a shape holds it
  *   (which also makes it the most recently used) and releases it when its response is complete.
  * - G10. A shape's snapshot runs through the handler's snapshot gate (snapshotGate.ts Q1, Q2) with the handler's
  *   statement timeout (source.ts S10), and is aborted when every request waiting for that creation has gone.
@@ -194,13 +195,16 @@ export class ShapeRegistry {
     log.delete()
   }
 
-  /** Deletes least recently used shapes nobody holds while a bound is exceeded (G9); `keep` is spared. */
-  #evict(keep?: ShapeLog): void {
+  /** Deletes least recently used shapes nobody holds while a bound is exceeded (G9); the most recent is spared. */
+  #evict(): void {
     const { maxShapes = Infinity, maxShapeBytes = Infinity } = this.#options
-    if (this.#recency.size <= maxShapes && this.#bytes <= maxShapeBytes) return
-    for (const [log, holds] of [...this.#recency]) {
-      if (this.#recency.size <= maxShapes && this.#bytes <= maxShapeBytes) return
-      if (holds > 0 || log === keep) continue
+    const over = (): boolean => this.#recency.size > maxShapes || this.#bytes > maxShapeBytes
+    if (!over()) return
+    const candidates = [...this.#recency]
+    candidates.pop()
+    for (const [log, holds] of candidates) {
+      if (!over()) return
+      if (holds > 0) continue
       this.#evicted += 1
       this.delete(log)
     }
@@ -263,7 +267,7 @@ export class ShapeRegistry {
       else if (changesSchema(transaction, definition)) this.delete(created)
     }
     log = created
-    this.#evict(created)
+    this.#evict()
     return created
   }
 
