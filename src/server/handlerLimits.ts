@@ -24,7 +24,11 @@ export interface HandlerLimitOptions {
   sseMaxLagBytes?: number
 }
 
-/** What `handler.stats()` reports. */
+/**
+ * What `handler.stats()` reports: the handler's resource bounds at work.
+ * @example
+ * const { shapes, sseBufferedBytes } = handler.stats()
+ */
 export interface ShapeHandlerStats {
   /** Shapes held by the registry. */
   shapes: number

@@ -14,7 +14,11 @@
  */
 import { WhereClauseError } from './whereClauseError'
 
-/** The limits of {@link checkWhereText} and {@link checkWhereLists} (WL1). */
+/**
+ * Size limits of a `where` and its params (WL1); `createShapeHandler({ whereLimits })` takes any part of them.
+ * @example
+ * createShapeHandler({ source, whereLimits: { maxWhereChars: 4096, maxListItems: 200 } })
+ */
 export interface WhereLimits {
   /** Longest `where` accepted, in characters. Default 16 384. */
   maxWhereChars: number
@@ -26,7 +30,11 @@ export interface WhereLimits {
   maxListItems: number
 }
 
-/** The limits a handler applies unless told otherwise. */
+/**
+ * The limits a handler applies unless told otherwise.
+ * @example
+ * createShapeHandler({ source, whereLimits: { maxParams: DEFAULT_WHERE_LIMITS.maxParams * 2 } })
+ */
 export const DEFAULT_WHERE_LIMITS: Readonly<WhereLimits> = Object.freeze({
   maxWhereChars: 16_384,
   maxParams: 1_000,
