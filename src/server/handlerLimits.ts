@@ -4,7 +4,7 @@
  * the others (snapshot gate, `where` limits, statement timeout, SSE backpressure, shape eviction).
  *
  * Invariants:
- * - HL1. Every bound has a finite default; an option that is not a positive number (0 allowed for
+ * - Every bound has a finite default; an option that is not a positive number (0 allowed for
  *   `maxQueuedSnapshots`) throws a `RangeError` naming it when the handler is created.
  */
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
@@ -56,7 +56,7 @@ export const HANDLER_LIMIT_DEFAULTS = Object.freeze({
   sseMaxLagBytes: 4 * 1024 * 1024,
 })
 
-/** The bounds of `options` with their defaults, split by where they are used (HL1). */
+/** The bounds of `options` with their defaults, split by where they are used. */
 export function resolveHandlerLimits(options: HandlerLimitOptions): {
   context: Pick<ResolvedHandlerOptions, 'whereLimits' | 'snapshotTimeoutMs' | 'sseBufferBytes' | 'sseMaxLagBytes'>
   gate: SnapshotGateOptions

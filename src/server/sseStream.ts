@@ -10,11 +10,11 @@
  *   it silently after half the long-poll timeout unless the log reaches it first.
  * - S5. When the client leaves (request signal aborts) or cancels the body, every timer and subscription is
  *   released at once.
- * - S6. Backpressure: messages are taken from the log only while the body's queue is below `sseBufferBytes`
+ * - Backpressure: messages are taken from the log only while the body's queue is below `sseBufferBytes`
  *   (`desiredSize > 0`, read again at each pull), whole transactions at a time, so a reader that reads nothing holds
  *   at most `sseBufferBytes` plus one transaction in the queue; what it has not taken stays in the shape's log,
  *   which holds it anyway. Keep-alives are skipped while the queue is not empty. `bufferedBytes` is the queue's size.
- * - S7. A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
+ * - A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
  *   ended with an error (the connection is cut, not closed cleanly, so nothing queued waits for a reader that does
  *   not read). The up-to-date that closes a batch is only sent after its last message, so the client resumes from
  *   the last batch it received whole and catches up from there (sseTransport.ts T3, T5). A catch-up stream (S2) is
@@ -31,17 +31,17 @@ const KEEP_ALIVE = ': keep-alive\n\n'
 
 /** An open SSE body, as the handler's `stats()` counts it. */
 export interface SseStreamState {
-  /** Bytes enqueued and not yet taken by the reader (S6). */
+  /** Bytes enqueued and not yet taken by the reader (backpressure, above). */
   bufferedBytes(): number
 }
 
-/** The SSE streams of one handler, and how many were cut for lagging (S7). */
+/** The SSE streams of one handler, and how many were cut for lagging (lag cut, above). */
 export interface SseStreams {
   readonly open: Set<SseStreamState>
   cut: number
 }
 
-/** The reader fell more than `sseMaxLagBytes` behind (S7). */
+/** The reader fell more than `sseMaxLagBytes` behind (lag cut, above). */
 export class SseReaderTooSlowError extends Error {
   constructor(lagBytes: number, maxLagBytes: number) {
     super(`SSE reader fell ${lagBytes} bytes behind (limit ${maxLagBytes}): reconnect from the last offset`)
@@ -106,12 +106,12 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
           options.clock.clearTimeout(keepAlive)
           keepAlive = options.clock.setTimeout(() => {
             if (!open) return
-            // S6: a reader that has not taken what is queued does not need a heartbeat as well.
+            // Backpressure: a reader that has not taken what is queued does not need a heartbeat as well.
             if (room() >= options.sseBufferBytes) controller.enqueue(encoder.encode(KEEP_ALIVE))
             armKeepAlive()
           }, options.keepAliveMs)
         }
-        /** Takes whole transactions from the log while the queue has room (S6); the up-to-date follows the end. */
+        /** Takes whole transactions from the log while the queue has room (backpressure, above); the up-to-date follows the end. */
         pump = (): void => {
           let sent = false
           while (open && room() > 0) {

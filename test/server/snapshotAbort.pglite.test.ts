@@ -1,5 +1,5 @@
 /**
- * Aborting a snapshot on PGlite (pglite.ts PG9, source.ts S10): PGlite runs one query at a time, so a snapshot queued
+ * Aborting a snapshot on PGlite (pglite.ts, source.ts): PGlite runs one query at a time, so a snapshot queued
  * behind other work stops waiting at once when its request aborts, starts no query afterwards, and the source keeps
  * working. Ordering, not timing: the abort settles the snapshot while the work ahead of it is still open.
  */

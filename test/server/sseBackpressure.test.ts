@@ -1,5 +1,5 @@
 /**
- * Slow SSE readers (sseStream.ts S6, S7; nodeAdapter.ts N4): a reader that reads nothing holds a bounded number of
+ * Slow SSE readers (sseStream.ts backpressure and lag cut; nodeAdapter.ts): a reader that reads nothing holds a bounded number of
  * bytes on the server, whatever is written meanwhile; one that falls too far behind is cut, reconnects and gets
  * every change exactly once. Buffered bytes are read from counters (`handler.stats()`, `server.bufferedBytes()`),
  * never inferred from heap or timing.
