@@ -9,8 +9,8 @@
  * - Backpressure: after a `res.write()` that returns false, nothing more is read from the response body until the
  *   socket drains, so a client that reads slowly or not at all holds at most the socket's buffer plus one chunk here
  *   (`bufferedBytes()` sums what the open responses hold); the body's own queue then fills and its producer stops
- *   (sseStream.ts backpressure). A body that errors while waiting (an SSE reader cut for lagging) destroys the connection
- *   at once.
+ *   (sseStream.ts backpressure). A body that errors while waiting (an SSE reader cut for lagging) destroys the
+ *   connection at once.
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'

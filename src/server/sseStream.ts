@@ -111,7 +111,7 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
             armKeepAlive()
           }, options.keepAliveMs)
         }
-        /** Takes whole transactions from the log while the queue has room (backpressure, above); the up-to-date follows the end. */
+        /** Takes whole transactions from the log while the queue has room (backpressure); up-to-date after the end. */
         pump = (): void => {
           let sent = false
           while (open && room() > 0) {

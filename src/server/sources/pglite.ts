@@ -30,11 +30,11 @@
  *   what they capture while no source runs is discarded by the next source's start (PG2).
  * - PG8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (PG4): every transaction visible
  *   in it has an LSN at most that id, every later one takes ids from the sequence above it (PG2).
- * - A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM,
- *   no timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So
- *   an aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and
- *   starts no further query; its transaction rolls back (source.ts: time limit and abort). What keeps one PGlite query short is the `where`
- *   size caps (where/whereLimits.ts).
+ * - A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM, no
+ *   timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So an
+ *   aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and starts no
+ *   further query; its transaction rolls back (source.ts: time limit and abort). What keeps one PGlite query short is
+ *   the `where` size caps (where/whereLimits.ts).
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'

@@ -28,9 +28,10 @@
  * - S9. A source that can give up for good (its own file says when) reports why from `failure()` from then on, and
  *   undefined before; it is a field read, cheap enough to ask on every request.
  * - A snapshot with `timeoutMs` fails when its queries run longer (`statement_timeout`, local to the snapshot's
- *   transaction, on PostgreSQL; PGlite accepts but cannot enforce it, pglite.ts); one whose `signal` aborts stops as soon as the source can (PostgreSQL cancels
- *   the running query; PGlite, which runs one query at a time, skips the queries not yet started) and rejects
- *   with the signal's reason or the database's cancellation error, leaving nothing held.
+ *   transaction, on PostgreSQL; PGlite accepts but cannot enforce it, pglite.ts); one whose `signal` aborts stops as
+ *   soon as the source can (PostgreSQL cancels the running query; PGlite, which runs one query at a time, skips the
+ *   queries not yet started) and rejects with the signal's reason or the database's cancellation error, leaving
+ *   nothing held.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
