@@ -3,7 +3,8 @@
  *
  * Invariants:
  * - S1. Only `data:` lines and the keep-alive comment are ever written: no `event:`, `id:` or `retry:`.
- * - S2. A request behind the head gets every message up to the head, one up-to-date, and the stream closes.
+ * - S2. A request behind the head gets every message up to the head as it was when the request came (whole
+ *   transactions, possibly a few past it), one up-to-date, and the stream closes.
  * - S3. A request at the head gets nothing at open; each later append is sent as its messages followed by an
  *   up-to-date whose LSN is the tx of the new end offset; keep-alives follow `keepAliveMs` without a write.
  * - S4. The stream closes cleanly after `sseTimeoutMs` or when the shape is deleted; an offset past the head closes
@@ -20,6 +21,7 @@
  *   the last batch it received whole and catches up from there (sseTransport.ts T3, T5). A catch-up stream (S2) is
  *   never cut for lag: it ends by itself at the head, which is how a cut client makes progress.
  */
+import { compareOffsets } from '../core/offset'
 import { HEADER } from '../core/protocol'
 import { nextCursor } from './cursor'
 import type { HandlerContext } from './handlerContext'
@@ -74,6 +76,8 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
   if (start.kind === 'empty') headers[HEADER.upToDate] = ''
 
   const catchUp = start.kind === 'data'
+  /** Where a catch-up stream ends (S2): the log's end when the request came. */
+  const target = log.endOffset()
   let pump = (): void => {}
   let close = (_error?: unknown): void => {}
   const state: SseStreamState = { bufferedBytes: () => 0 }
@@ -116,14 +120,21 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
           let sent = false
           while (open && room() > 0) {
             const read = log.readTransactions(offset, room())
-            if (read.kind !== 'data') break
+            if (read.kind !== 'data') {
+              // A catch-up that read the last snapshot chunk has reached an empty log: that is its end too.
+              if (!catchUp || read.kind !== 'empty') break
+              controller.enqueue(encoder.encode(`data: ${upToDateMessage(offsetTx(offset))}\n\n`))
+              return close()
+            }
             let batch = ''
             for (const message of read.messages) batch += `data: ${message}\n\n`
             offset = read.endOffset
-            if (read.reachedEnd) batch += `data: ${upToDateMessage(offsetTx(offset))}\n\n`
+            // S2: a catch-up ends at the head it was asked at, so a writer faster than its reader cannot keep it open.
+            const end = read.reachedEnd || (catchUp && compareOffsets(offset, target) >= 0)
+            if (end) batch += `data: ${upToDateMessage(offsetTx(offset))}\n\n`
             controller.enqueue(encoder.encode(batch))
             sent = true
-            if (read.reachedEnd && catchUp) return close()
+            if (end && catchUp) return close()
           }
           if (sent) armKeepAlive()
         }

@@ -107,6 +107,33 @@ describe('a reader that reads nothing', () => {
   })
 })
 
+describe('a catch-up stream behind a writer', () => {
+  it('ends at the head it was asked at, with one up-to-date, however fast the writer is', async () => {
+    const source = createMemorySource({ tables: [ROWS] })
+    const handler = createShapeHandler({ source, sseBufferBytes: 1 })
+    const first = await handler(new Request('http://t/v1/shape?table=rows&offset=-1'))
+    await first.body?.cancel()
+    const handle = first.headers.get('electric-handle') as string
+    for (let v = 1; v <= 3; v++) bump(source, v)
+    const response = await handler(new Request(`http://t/v1/shape?table=rows&offset=1_1&handle=${handle}&live=true&live_sse=true`))
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    let v = 3
+    // The writer commits one transaction per chunk read: a stream that chased the moving head would never end.
+    for (let chunk = 0; chunk < 50; chunk++) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+      bump(source, ++v)
+    }
+    expect(await reader.read()).toEqual({ done: true, value: undefined })
+    expect(text.match(/"up-to-date"/g)).toHaveLength(1)
+    expect(text).toContain('"v":"3"')
+    expect(text.endsWith('"global_last_seen_lsn":"3"}}\n\n')).toBe(true)
+  })
+})
+
 describe('a slow client that is cut', () => {
   it('reconnects and gets every change exactly once', async () => {
     const source = createMemorySource({ tables: [ROWS] })
