@@ -76,6 +76,8 @@ describe('where limits on shapes', () => {
   it('refuses invalid limit options when the handler is created', () => {
     expect(() => createShapeHandler({ source: createMemorySource(), whereLimits: { maxWhereChars: 0 } })).toThrow(RangeError)
     expect(() => createShapeHandler({ source: createMemorySource(), maxShapes: Number.NaN })).toThrow(/maxShapes/)
+    expect(() => createShapeHandler({ source: createMemorySource(), sseBufferBytes: Infinity })).toThrow(/sseBufferBytes/)
+    expect(() => createShapeHandler({ source: createMemorySource(), maxShapes: Infinity, sseMaxLagBytes: Infinity })).not.toThrow()
   })
 })
 
