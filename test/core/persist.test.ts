@@ -10,6 +10,7 @@ import type { MemoryStorage, PersistStorage } from '../../src/core/persist/persi
 import { memoryStorage } from '../../src/core/persist/persistStorage'
 import type { PageHideAdapter } from '../../src/core/persist/pageHide'
 import { ShapeClient } from '../../src/core/shapeClient'
+import { hydrate } from '../../src/core/hydration'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
 import type { Shape } from '../../src/core/shape'
 import { catchUpResponse, change, FakeShapeServer, HANDLE, keyOf, liveResponse, mustRefetchResponse, snapshotResponse } from './support/fakeShapeServer'
@@ -101,6 +102,21 @@ describe('persisted shapes: reload', () => {
     expect(confirmed.cacheAgeMs).toBeUndefined()
     expect(reload.server.requests.every((sent) => sent.params.get('offset') !== '-1')).toBe(true)
     release()
+    reload.client.dispose()
+  })
+
+  it('a newer server render hydrated over the cached rows wins, and the status no longer says cache', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    const reload = page(storage)
+    const shape = reload.client.shape(items())
+    expect(shape.getStatus().source).toBe('cache')
+    hydrate(reload.client, {
+      version: 1,
+      shapes: [{ options: { url, params: { table: 'items' } }, position: { handle: 'ssr', offset: '0_inf' }, rows: [[keyOf(9), { id: 9 }]], lastSyncedAt: 1_800_000_000_000 }],
+    })
+    expect(shape.getSnapshot().keys).toEqual([keyOf(9)])
+    expect(shape.getStatus()).toMatchObject({ source: 'network', handle: 'ssr', cacheAgeMs: undefined })
     reload.client.dispose()
   })
 

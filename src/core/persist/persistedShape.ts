@@ -14,7 +14,8 @@
  * - A stored entry that cannot be trusted (format, buster, age, definition, corrupt) is removed with a console
  *   warning; nothing is thrown at the app. A newer state (hydration) is never replaced by an older entry (SH5).
  * - `source` is `'cache'` from the seed until a 2xx response of this shape's stream that is not part of a refetch
- *   (after a 409 the cached rows stay shown until the refetched rows are up to date), `'network'` after it.
+ *   (after a 409 the cached rows stay shown until the refetched rows are up to date), or until other rows are
+ *   published (a server render's hydration), `'network'` after it.
  */
 import type { FetchLike } from '../fetchLike'
 import type { Shape, ShapePersistence } from '../shape'
@@ -45,6 +46,7 @@ export class PersistedShape<T> implements ShapePersistence {
   #writeTimer: TimerHandle | undefined
   #lastWriteAt = -Infinity
   #written: Written | undefined
+  #seeded: ShapeSnapshot<T> | undefined
   #seeding = false
   #source: ShapeRowSource = 'network'
   #cacheAgeMs: number | undefined
@@ -81,7 +83,10 @@ export class PersistedShape<T> implements ShapePersistence {
   attach(shape: Shape<T>): void {
     this.#shape = shape
     this.#persister.track(this as PersistedShape<unknown>, true)
-    shape.subscribe(this.#changed)
+    shape.subscribe(() => {
+      if (!this.#seeding && this.#source === 'cache' && shape.getSnapshot() !== this.#seeded) this.#toNetwork()
+      this.#changed()
+    })
     shape.subscribeStatus(() => {
       this.#confirm()
       this.#changed()
@@ -227,7 +232,8 @@ export class PersistedShape<T> implements ShapePersistence {
       this.#seeding = false
     }
     if (!seeded) return
-    this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: shape.getSnapshot() as ShapeSnapshot<unknown> }
+    this.#seeded = shape.getSnapshot()
+    this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: this.#seeded as ShapeSnapshot<unknown> }
     this.#source = 'cache'
     this.#answered = false
     this.#cacheAgeMs = Math.max(0, now - (read.state.lastSyncedAt ?? read.savedAt))
@@ -242,7 +248,12 @@ export class PersistedShape<T> implements ShapePersistence {
 
   #confirm(): void {
     if (this.#source !== 'cache' || !this.#answered || this.#shape?.getStatus().phase === 'refetching') return
+    this.#toNetwork()
+  }
+
+  #toNetwork(): void {
     this.#source = 'network'
+    this.#seeded = undefined
     this.#cacheAgeMs = undefined
     this.#bump()
   }
