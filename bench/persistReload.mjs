@@ -12,7 +12,8 @@
  * - The server is the bench's generator server on 127.0.0.1 (pre-encoded chunks, bench/server), so the network side
  *   is a loopback fetch, parse and materialize: the most favourable network there is.
  *
- * Usage: `node bench/persistReload.mjs [--rows 10000,100000] [--reps 3]`; writes bench/results/persist.{json,md}.
+ * Usage: `node bench/persistReload.mjs [--rows 10000,100000] [--reps 3]` writes bench/results/persist.{json,md};
+ * `npm run bench` runs it too (group `persist`) and adds its table to the report.
  */
 import { fork } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -23,13 +24,6 @@ import { fmt, summarize } from './stats.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..')
-const argv = process.argv.slice(2)
-const option = (name, fallback) => {
-  const index = argv.indexOf(`--${name}`)
-  return index >= 0 ? argv[index + 1] : fallback
-}
-const sizes = option('rows', '10000,100000').split(',').map(Number)
-const reps = Number(option('reps', '3'))
 
 async function bundle() {
   const esbuild = await import('esbuild')
@@ -127,7 +121,12 @@ function cell(summary, digits = 3) {
   return summary.n > 1 ? `${fmt(summary.median, digits)} [${fmt(summary.min, digits)}–${fmt(summary.max, digits)}]` : fmt(summary.median, digits)
 }
 
-async function main() {
+/**
+ * Runs the persistence bench; resolves with the summaries and their markdown table.
+ * @example
+ * const { markdown } = await persistBench({ sizes: [10_000], reps: 1 })
+ */
+export async function persistBench({ sizes = [10_000, 100_000], reps = 3 } = {}) {
   const { chromium } = await import('playwright-core')
   const script = await bundle()
   const server = await startServer()
@@ -170,8 +169,9 @@ async function main() {
   }
   const chromiumVersion = browser.version()
   const lines = [
-    `# Persistence: time to first rows on reload (Chromium ${chromiumVersion}, ${reps} reps, median [min-max])`,
+    '#### Persistence: time to first rows on reload, IndexedDB vs network (Chromium)',
     '',
+    `Chromium ${chromiumVersion}, ${reps} reps, median [min–max], each measurement on a freshly reloaded page.`,
     'From IndexedDB: ours with `persist: { storage: indexedDBStorage() }`, the network never answering. From the network:',
     'a loopback fetch of the bench server (pre-encoded chunks), parse and materialize; `@electric-sql/client` `Shape` is',
     'what `@electric-sql/react` does on every load (no persisted cache). Write: one `flushPersisted()` of the whole shape.',
@@ -184,8 +184,17 @@ async function main() {
   ]
   mkdirSync(join(here, 'results'), { recursive: true })
   writeFileSync(join(here, 'results/persist.json'), JSON.stringify({ chromium: chromiumVersion, reps, results }, null, 2))
-  writeFileSync(join(here, 'results/persist.md'), lines.join('\n'))
-  console.log(lines.join('\n'))
+  const markdown = lines.join('\n')
+  writeFileSync(join(here, 'results/persist.md'), markdown)
+  return { chromium: chromiumVersion, reps, results, markdown }
 }
 
-await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const argv = process.argv.slice(2)
+  const option = (name, fallback) => {
+    const index = argv.indexOf(`--${name}`)
+    return index >= 0 ? argv[index + 1] : fallback
+  }
+  const { markdown } = await persistBench({ sizes: option('rows', '10000,100000').split(',').map(Number), reps: Number(option('reps', '3')) })
+  console.log(markdown)
+}
