@@ -5,8 +5,9 @@
  * Invariants:
  * - Only what `Shape.getHydrationState()` returns is written: published, up-to-date rows with the offset they are as
  *   of (shape.ts SH4), never a half-applied batch, a catch-up or a refetch in progress.
- * - Writes never run inside a publish: a publish only marks the shape dirty and arms a timer; at most one write per
- *   `throttleMs`, plus one on page hide, on `flush()` and when the shape closes. A write is skipped when handle,
+ * - Writes never run inside a publish: a publish only arms a write (a microtask when `throttleMs` has passed since
+ *   the last one, a clock timer otherwise); at most one write per `throttleMs`, plus one on page hide, on `flush()`
+ *   and when the shape closes. A write is skipped when handle,
  *   offset and snapshot are those last written (or seeded).
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
@@ -43,7 +44,8 @@ export class PersistedShape<T> implements ShapePersistence {
   #pending: Promise<void> | undefined
   #settleRead: (() => void) | undefined
   #readTimer: TimerHandle | undefined
-  #writeTimer: TimerHandle | undefined
+  /** The armed write: a clock timer while throttled, a microtask (no handle) when the interval already passed. */
+  #writeTimer: { handle: TimerHandle | undefined } | undefined
   #lastWriteAt = -Infinity
   #written: Written | undefined
   #seeded: ShapeSnapshot<T> | undefined
@@ -169,8 +171,9 @@ export class PersistedShape<T> implements ShapePersistence {
 
   /** Forgets a throttled write (the namespace is being cleared). */
   cancelPendingWrite(): void {
-    if (this.#writeTimer === undefined) return
-    this.#persister.clock.clearTimeout(this.#writeTimer)
+    const armed = this.#writeTimer
+    if (armed === undefined) return
+    if (armed.handle !== undefined) this.#persister.clock.clearTimeout(armed.handle)
     this.#writeTimer = undefined
   }
 
@@ -180,11 +183,17 @@ export class PersistedShape<T> implements ShapePersistence {
     if (shape === undefined || this.#isWritten(shape)) return
     this.#persister.track(this as PersistedShape<unknown>, true)
     const clock = this.#persister.clock
-    const delay = Math.max(0, this.#lastWriteAt + this.#persister.throttleMs - clock.now())
-    this.#writeTimer = clock.setTimeout(() => {
+    const delay = this.#lastWriteAt + this.#persister.throttleMs - clock.now()
+    const armed: { handle: TimerHandle | undefined } = { handle: undefined }
+    const fire = (): void => {
+      if (this.#writeTimer !== armed) return
       this.#writeTimer = undefined
       this.#write()
-    }, delay)
+    }
+    this.#writeTimer = armed
+    // Due now: after the publish and the stream's state change that completes it, before the caller continues.
+    if (delay <= 0) queueMicrotask(fire)
+    else armed.handle = clock.setTimeout(fire, delay)
   }
 
   #isWritten(shape: Shape<T>): boolean {

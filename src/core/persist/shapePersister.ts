@@ -4,7 +4,9 @@
  *
  * Invariants:
  * - Every storage operation of a client runs through one queue, in order: a write issued before `clear()` lands
- *   before the clear removes it, and the namespace index is read and rewritten by one operation at a time.
+ *   before the clear removes it, and the namespace index is read and rewritten by one operation at a time. With a
+ *   synchronous storage and nothing queued, an operation completes before its call returns (a shape closed by
+ *   `dispose()` is in storage when the next client reads it).
  * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and every written key is listed in the entry
  *   `live-shapes/<namespace>/index`, so `clear()` removes every entry of its namespace and no other.
  * - A storage failure on write (quota exceeded, storage gone) turns persistence off for the client: no further
@@ -14,7 +16,7 @@
 import type { Clock } from '../clock'
 import type { ShapeOptions } from '../shapeOptions'
 import type { PageHideAdapter } from './pageHide'
-import type { PersistStorage } from './persistStorage'
+import type { MaybePromise, PersistStorage } from './persistStorage'
 import { InvalidOptionsError } from '../errors'
 import { browserPageHide } from './pageHide'
 import { persistDefinitionKey } from './persistedEntry'
@@ -57,6 +59,7 @@ export class ShapePersister {
   readonly #shapes = new Set<PersistedShape<unknown>>()
   readonly #unsubscribePageHide: (() => void) | undefined
   #tail: Promise<void> = Promise.resolve()
+  #inFlight = 0
   #indexed = new Set<string>()
   #warning: string | undefined
 
@@ -96,30 +99,31 @@ export class ShapePersister {
 
   /** Queues a write of `text` under `key` and lists the key in the namespace index. */
   write(key: string, text: string): Promise<void> {
-    return this.#enqueue(async () => {
-      if (this.#warning !== undefined) return
-      try {
-        await this.storage.setItem(key, text)
-        if (!this.#indexed.has(key)) {
-          const index = await this.#readIndex()
-          if (!index.includes(key)) await this.storage.setItem(this.#indexKey(), JSON.stringify([...index, key]))
-          this.#indexed.add(key)
-        }
-      } catch (error) {
-        this.#degrade(error)
-      }
+    return this.#enqueue(() => {
+      if (this.#warning !== undefined) return undefined
+      return settle(
+        () =>
+          then(this.storage.setItem(key, text), () => {
+            if (this.#indexed.has(key)) return undefined
+            return then(this.#readIndex(), (index) => {
+              const listed = (): void => void this.#indexed.add(key)
+              if (index.includes(key)) return listed()
+              return then(this.storage.setItem(this.#indexKey(), JSON.stringify([...index, key])), listed)
+            })
+          }),
+        (error) => this.#degrade(error),
+      )
     })
   }
 
   /** Queues the removal of one entry (a dropped one); failures are only logged. */
   remove(key: string): Promise<void> {
-    return this.#enqueue(async () => {
-      try {
-        await this.storage.removeItem(key)
-      } catch (error) {
-        console.warn(`[live-shapes] Could not remove a dropped persisted shape: ${describe(error)}`)
-      }
-    })
+    return this.#enqueue(() =>
+      settle(
+        () => this.storage.removeItem(key),
+        (error) => console.warn(`[live-shapes] Could not remove a dropped persisted shape: ${describe(error)}`),
+      ),
+    )
   }
 
   /** Writes every shape's pending state now and resolves once storage has it. */
@@ -133,7 +137,7 @@ export class ShapePersister {
     for (const shape of this.#shapes) shape.cancelPendingWrite()
     const open = [...this.#shapes].map((shape) => shape.key)
     return this.#enqueue(async () => {
-      const keys = new Set([...(await this.#readIndex().catch(() => [])), ...open, ...this.#indexed])
+      const keys = new Set([...(await Promise.resolve(this.#readIndex()).catch(() => [])), ...open, ...this.#indexed])
       this.#indexed = new Set()
       for (const key of keys) await this.storage.removeItem(key)
       await this.storage.removeItem(this.#indexKey())
@@ -149,21 +153,43 @@ export class ShapePersister {
     return `${this.#namespaceKey}/index`
   }
 
-  async #readIndex(): Promise<string[]> {
-    const text = await this.storage.getItem(this.#indexKey())
-    if (typeof text !== 'string') return []
-    try {
-      const list: unknown = JSON.parse(text)
-      return Array.isArray(list) ? list.filter((key): key is string => typeof key === 'string') : []
-    } catch {
-      return []
-    }
+  #readIndex(): MaybePromise<string[]> {
+    return then(this.storage.getItem(this.#indexKey()), (text) => {
+      if (typeof text !== 'string') return []
+      try {
+        const list: unknown = JSON.parse(text)
+        return Array.isArray(list) ? list.filter((key): key is string => typeof key === 'string') : []
+      } catch {
+        return []
+      }
+    })
   }
 
+  /** Runs `operation` after the queued ones; at once when nothing is queued (so a sync storage answers in the call). */
   #enqueue(operation: () => unknown): Promise<void> {
-    const run = this.#tail.then(operation).then(() => undefined)
-    this.#tail = run.catch(() => undefined)
-    return run
+    if (this.#inFlight === 0) {
+      let result: unknown
+      try {
+        result = operation()
+      } catch (error) {
+        return Promise.reject(error)
+      }
+      if (!isThenable(result)) return Promise.resolve()
+      return this.#track(Promise.resolve(result))
+    }
+    return this.#track(this.#tail.then(operation))
+  }
+
+  #track(run: Promise<unknown>): Promise<void> {
+    this.#inFlight++
+    const done = run.then(
+      () => undefined,
+      (error: unknown) => {
+        throw error
+      },
+    )
+    this.#tail = done.catch(() => undefined).finally(() => void this.#inFlight--)
+    return done
   }
 
   #degrade(error: unknown): void {
@@ -192,6 +218,26 @@ function checkPersistOptions(options: PersistOptions): void {
     if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
       throw new InvalidOptionsError(`Option "persist.${name}" must be a number ≥ 0, got ${JSON.stringify(value)}`)
     }
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+/** `next(value)` now, or once `value` resolves. */
+function then<V, R>(value: MaybePromise<V>, next: (value: V) => MaybePromise<R>): MaybePromise<R> {
+  return isThenable(value) ? (value as Promise<V>).then(next) : next(value as V)
+}
+
+/** Runs `run`, routing a throw or a rejection to `onError`, sync when `run` is. */
+function settle(run: () => unknown, onError: (error: unknown) => void): unknown {
+  try {
+    const result = run()
+    return isThenable(result) ? Promise.resolve(result).catch(onError) : result
+  } catch (error) {
+    onError(error)
+    return undefined
   }
 }
 
