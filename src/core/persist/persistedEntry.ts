@@ -181,19 +181,35 @@ function encodeRow(row: unknown, index: number): JsonValue {
 function needsDecoding(value: unknown): boolean {
   if (typeof value === 'number') return !Number.isFinite(value)
   if (typeof value !== 'object' || value === null) return false
-  if (Array.isArray(value)) return value.some(needsDecoding)
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) if (needsDecoding(value[index])) return true
+    return false
+  }
   const record = value as Record<string, unknown>
   if (Object.hasOwn(record, TAG)) return true
-  for (const key of Object.keys(record)) if (needsDecoding(record[key])) return true
+  // `for…in` allocates no key array; objects fresh from `JSON.parse` have no inherited enumerable keys.
+  for (const key in record) if (needsDecoding(record[key])) return true
   return false
+}
+
+const INTEGER = /^-?\d+$/
+
+/** One stored column: the common bigint tag decoded inline, anything else tagged through the exact decoder. */
+function decodeColumn(value: unknown, index: number, key: string): unknown {
+  if (typeof value !== 'object' || value === null) return typeof value === 'number' && !Number.isFinite(value) ? decodeDehydratedValue(value, `rows[${index}][1].${key}`) : value
+  const record = value as Record<string, unknown>
+  const digits = record['v']
+  if (record[TAG] === 'bigint' && typeof digits === 'string' && INTEGER.test(digits) && Object.keys(record).length === 2) return BigInt(digits)
+  return needsDecoding(value) ? decodeDehydratedValue(value, `rows[${index}][1].${key}`) : value
 }
 
 /** A stored row decoded in place (it is fresh from `JSON.parse`); throws `DehydratedStateError` on a bad tag. */
 function decodeRow(value: unknown, index: number): unknown {
-  if (!needsDecoding(value)) return value
-  if (!isRecord(value) || Object.hasOwn(value, TAG)) return decodeDehydratedValue(value, `rows[${index}][1]`)
-  for (const key of Object.keys(value)) {
-    if (needsDecoding(value[key])) setOwn(value, key, decodeDehydratedValue(value[key], `rows[${index}][1].${key}`))
+  if (!isRecord(value) || Object.hasOwn(value, TAG)) return needsDecoding(value) ? decodeDehydratedValue(value, `rows[${index}][1]`) : value
+  for (const key in value) {
+    const column = value[key]
+    const decoded = decodeColumn(column, index, key)
+    if (decoded !== column) setOwn(value, key, decoded)
   }
   return value
 }
