@@ -336,6 +336,31 @@ describe('persisted shapes: writes', () => {
     client.dispose()
   })
 
+  it('keeps a gap of ten times the last encoding after a write, so a large shape does not spend the main thread persisting', async () => {
+    const storage = memoryStorage()
+    const { server, clock, client } = page(storage, { throttleMs: 100 })
+    // Reading a row's `slow` column takes 100 ms of the client's clock: the write's encoding is measurable.
+    const transformer = (value: Row): Row => Object.defineProperty({ ...value }, 'slow', { enumerable: true, get: () => (clock.advance(100), 1) })
+    const shape = client.shape({ ...items(), transformer })
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    const written = (): string => JSON.parse(storage.entries.get(entryKeys(storage)[0]!)!).offset
+    expect(written()).toBe('0_inf')
+    const live = await server.nextRequest()
+    const changed = nextChange(shape)
+    live.respond(liveResponse({ requestOffset: '0_inf', offset: '2_0', cursor: '2', lsn: '2', messages: [change({ operation: 'insert', id: 2, title: 'two', lsn: '2', opPosition: 0, last: true })] }))
+    await changed
+    clock.advance(500)
+    await Promise.resolve()
+    expect(written()).toBe('0_inf')
+    clock.advance(5000)
+    await Promise.resolve()
+    expect(written()).toBe('2_0')
+    release()
+    client.dispose()
+  })
+
   it('writes what the throttle holds when the page is hidden', async () => {
     const storage = memoryStorage()
     let hide: (() => void) | undefined

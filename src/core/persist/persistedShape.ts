@@ -7,7 +7,8 @@
  *   of (shape.ts SH4), never a half-applied batch, a catch-up or a refetch in progress.
  * - Writes never run inside a publish: a publish only arms a write (a microtask when `throttleMs` has passed since
  *   the last one, a clock timer otherwise); at most one write per `throttleMs`, plus one on page hide, on `flush()`
- *   and when the shape closes. A write is skipped when handle,
+ *   and when the shape closes. A write re-encodes the whole shape, so the gap after a write is also at least ten
+ *   times what its encoding took: a large live shape spends at most about a tenth of the main thread persisting. A write is skipped when handle,
  *   offset and snapshot are those last written (or seeded).
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
@@ -47,6 +48,8 @@ export class PersistedShape<T> implements ShapePersistence {
   /** The armed write: a clock timer while throttled, a microtask (no handle) when the interval already passed. */
   #writeTimer: { handle: TimerHandle | undefined } | undefined
   #lastWriteAt = -Infinity
+  /** The gap the throttle keeps after the last write: `throttleMs`, or ten times that write's encoding. */
+  #gapMs = 0
   #written: Written | undefined
   #seeded: ShapeSnapshot<T> | undefined
   #seeding = false
@@ -183,7 +186,7 @@ export class PersistedShape<T> implements ShapePersistence {
     if (shape === undefined || this.#isWritten(shape)) return
     this.#persister.track(this as PersistedShape<unknown>, true)
     const clock = this.#persister.clock
-    const delay = this.#lastWriteAt + this.#persister.throttleMs - clock.now()
+    const delay = this.#lastWriteAt + this.#gapMs - clock.now()
     const armed: { handle: TimerHandle | undefined } = { handle: undefined }
     const fire = (): void => {
       if (this.#writeTimer !== armed) return
@@ -219,6 +222,7 @@ export class PersistedShape<T> implements ShapePersistence {
       return
     }
     this.#lastWriteAt = now
+    this.#gapMs = Math.max(this.#persister.throttleMs, 10 * (this.#persister.clock.now() - now))
     this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSnapshot() as ShapeSnapshot<unknown> }
     void this.#persister.write(this.key, text)
   }
