@@ -486,6 +486,54 @@ describe('persisted shapes: namespaces and logout', () => {
     expect(storage.entries.size).toBe(0)
   })
 
+  it('clearPersisted drops a throttled write that was still pending', async () => {
+    const storage = memoryStorage()
+    const { server, clock, client } = page(storage, { throttleMs: 1000 })
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    const live = await server.nextRequest()
+    const changed = nextChange(shape)
+    live.respond(liveResponse({ requestOffset: '0_inf', offset: '2_0', cursor: '2', lsn: '2', messages: [change({ operation: 'insert', id: 2, title: 'two', lsn: '2', opPosition: 0, last: true })] }))
+    await changed
+    expect(clock.nextTimerAt()).toBeDefined()
+    await client.clearPersisted()
+    expect(storage.entries.size).toBe(0)
+    clock.advance(5000)
+    await Promise.resolve()
+    expect(storage.entries.size).toBe(0)
+    release()
+    client.dispose()
+  })
+
+  it('a storage whose read fails: a status warning, the shape syncs from the network, nothing thrown', async () => {
+    spyWarn()
+    const failing: PersistStorage = { getItem: () => Promise.reject(new Error('disk gone')), setItem: () => undefined, removeItem: () => undefined }
+    const { server, client } = page(failing)
+    const shape = client.shape(items())
+    const release = shape.retain()
+    const request = await server.nextRequest()
+    expect(request.params.get('offset')).toBe('-1')
+    expect(shape.getStatus().warning).toMatch(/disk gone/)
+    release()
+    client.dispose()
+  })
+
+  it('dispose during an async read leaves no timer, and the read landing later changes nothing', async () => {
+    let answer: ((text: string | null) => void) | undefined
+    const slow: PersistStorage = { getItem: () => new Promise((resolve) => (answer = resolve)), setItem: () => undefined, removeItem: () => undefined }
+    const { server, clock, client } = page(slow)
+    const shape = client.shape(items())
+    shape.retain()
+    client.dispose()
+    expect(clock.pendingTimers).toBe(0)
+    answer?.(null)
+    await Promise.resolve()
+    expect(server.requests).toHaveLength(0)
+    expect(clock.pendingTimers).toBe(0)
+  })
+
   it('refuses bad persist options with a typed error', () => {
     expect(() => new ShapeClient({ persist: { storage: {} as PersistStorage } })).toThrow(InvalidOptionsError)
     expect(() => new ShapeClient({ persist: { storage: memoryStorage(), namespace: '' } })).toThrow(InvalidOptionsError)
