@@ -14,6 +14,8 @@
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
  * - SH6. A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
  *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
+ * - A persisted shape (`ShapePersistence`) starts its stream only once the stored entry was read, so the stored rows
+ *   are published and the first request resumes from their position; its status carries the persistence fields.
  */
 import type { Clock, TimerHandle } from './clock'
 import type { Message, Row, Schema } from './protocol'
@@ -37,6 +39,24 @@ export interface ShapeInit<T> {
   onClose: (shape: Shape<T>) => void
   /** Called when a closed shape is retained again (SH2). */
   onReopen: (shape: Shape<T>) => void
+  /** Persisted storage of this shape (src/core/persist), when the client persists. */
+  persistence?: ShapePersistence | undefined
+}
+
+/**
+ * What persistence adds to a shape (built by src/core/persist/persistedShape.ts).
+ * @example
+ * const persistence: ShapePersistence = { pending: undefined, decorate: (s) => s, subscribe: () => () => {}, closed() {} }
+ */
+export interface ShapePersistence {
+  /** Set while the stored entry is being read: the stream starts only after it settles. */
+  readonly pending: Promise<void> | undefined
+  /** The status with `source`, `cacheAgeMs` and `warning`; the same object for the same input and facts. */
+  decorate(status: ShapeStatus): ShapeStatus
+  /** Calls `listener` when those fields change. */
+  subscribe(listener: () => void): () => void
+  /** The shape closed: write what the throttle holds and clear timers. */
+  closed(): void
 }
 
 /**
@@ -76,6 +96,7 @@ export class Shape<T = Row> {
   readonly #unusedTimeoutMs: number
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
+  readonly #persistence: ShapePersistence | undefined
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
@@ -90,6 +111,7 @@ export class Shape<T = Row> {
     this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
+    this.#persistence = init.persistence
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -111,7 +133,7 @@ export class Shape<T = Row> {
     }
     this.#cancelClose()
     this.#refCount += 1
-    if (this.#refCount === 1) this.#stream.start()
+    if (this.#refCount === 1) this.#start()
     let released = false
     return () => {
       if (released) return
@@ -127,6 +149,7 @@ export class Shape<T = Row> {
     this.#closed = true
     this.#refCount = 0
     this.#stream.stop()
+    this.#persistence?.closed()
     this.#onClose(this)
   }
 
@@ -157,12 +180,19 @@ export class Shape<T = Row> {
 
   /** The connection status (`idle` while not retained); the same object until a field changes. */
   getStatus(): ShapeStatus {
-    return this.#stream.getStatus()
+    const status = this.#stream.getStatus()
+    return this.#persistence ? this.#persistence.decorate(status) : status
   }
 
   /** Calls `listener` after each status change. */
   subscribeStatus(listener: () => void): () => void {
-    return this.#stream.subscribeStatus(listener)
+    const off = this.#stream.subscribeStatus(listener)
+    if (!this.#persistence) return off
+    const offPersistence = this.#persistence.subscribe(listener)
+    return () => {
+      off()
+      offPersistence()
+    }
   }
 
   /** Resolves at the first up-to-date; rejects on an error the stream stopped on, or when the shape closes first. */
@@ -206,6 +236,18 @@ export class Shape<T = Row> {
     this.#store.applyBatch(messages)
     if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
+  }
+
+  /** Starts the stream, after the stored entry of a persisted shape was read. */
+  #start(): void {
+    const pending = this.#persistence?.pending
+    if (pending === undefined) {
+      this.#stream.start()
+      return
+    }
+    void pending.then(() => {
+      if (!this.#closed && this.#refCount > 0) this.#stream.start()
+    })
   }
 
   #release(): void {

@@ -8,6 +8,8 @@
  * - CL3. A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - CL4. After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
+ * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
+ *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -16,6 +18,7 @@ import type { Row } from './protocol'
 import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
 import type { VisibilityAdapter } from './visibility'
+import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
 import { InvalidOptionsError } from './errors'
 import { defaultFetch } from './fetchLike'
@@ -26,6 +29,7 @@ import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
+import { ShapePersister } from './persist/shapePersister'
 
 /** Dependencies and defaults shared by the shapes of one client. */
 export interface ShapeClientOptions {
@@ -45,6 +49,11 @@ export interface ShapeClientOptions {
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */
   visibility?: VisibilityAdapter | null
+  /**
+   * Keep up-to-date shapes in `storage`, so a reload shows their rows at once and resumes live from their offset
+   * (see `PersistOptions` and README "Persistence").
+   */
+  persist?: PersistOptions
 }
 
 /**
@@ -64,6 +73,7 @@ export class ShapeClient {
   readonly #liveSse: boolean
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
+  readonly #persister: ShapePersister | undefined
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -75,6 +85,7 @@ export class ShapeClient {
     this.#liveSse = options.liveSse ?? false
     this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
+    this.#persister = options.persist === undefined ? undefined : new ShapePersister(options.persist, this.#clock)
   }
 
   /** Number of registered (open or in grace period) shapes. */
@@ -95,14 +106,16 @@ export class ShapeClient {
     if (existing) return existing as Shape<T>
     const store = new ShapeStore<T>({ now: () => this.#clock.now() })
     const useSse = options.liveSse ?? this.#liveSse
+    const persistence = this.#persister?.open(options)
+    const fetch = persistence ? persistence.observe(this.#fetch) : this.#fetch
     const stream = new ShapeStream<T>({
       ...options,
       store,
-      fetch: this.#fetch,
+      fetch,
       clock: this.#clock,
       random: this.#random,
       visibility: this.#visibility,
-      liveRunner: useSse ? this.#liveRunner({ fetch: this.#fetch, clock: this.#clock, random: this.#random }) : undefined,
+      liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
     })
     const shape = new Shape<T>({
@@ -120,9 +133,32 @@ export class ShapeClient {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
       },
+      persistence,
     })
     this.#shapes.set(key, shape as Shape<unknown>)
+    persistence?.attach(shape)
     return shape
+  }
+
+  /**
+   * Removes every persisted shape of this client's `persist.namespace` from storage (logout). Shapes still running
+   * persist their later states again: dispose the client (or unmount) first. Resolves once storage removed them.
+   * @example
+   * client.dispose()
+   * await client.clearPersisted()
+   */
+  clearPersisted(): Promise<void> {
+    return this.#persister ? this.#persister.clear() : Promise.resolve()
+  }
+
+  /**
+   * Writes what the persistence throttle still holds, now, and resolves once storage has it (before a navigation
+   * the page-hide flush does not cover, or in tests).
+   * @example
+   * await client.flushPersisted()
+   */
+  flushPersisted(): Promise<void> {
+    return this.#persister ? this.#persister.flush() : Promise.resolve()
   }
 
   /**
@@ -149,5 +185,6 @@ export class ShapeClient {
     this.#disposed = true
     for (const shape of [...this.#shapes.values()]) shape.close()
     this.#shapes.clear()
+    this.#persister?.dispose()
   }
 }

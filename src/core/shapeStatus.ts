@@ -18,6 +18,9 @@ export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' |
 /** How live updates arrive. */
 export type LiveTransport = 'long-poll' | 'sse'
 
+/** Where a shape's published rows came from: persisted storage, or the server. */
+export type ShapeRowSource = 'cache' | 'network'
+
 /**
  * A snapshot of a shape's connection.
  * @example
@@ -37,6 +40,15 @@ export interface ShapeStatus {
   readonly handle: string | undefined
   readonly offset: string
   readonly cursor: string | undefined
+  /**
+   * Set on shapes of a client with `persist`: `'cache'` while the rows shown are the stored ones and no server
+   * response has confirmed them yet, `'network'` after that (see src/core/persist/persistedShape.ts).
+   */
+  readonly source?: ShapeRowSource | undefined
+  /** While `source` is `'cache'`: how old the stored rows were when loaded (ms since their last sync). */
+  readonly cacheAgeMs?: number | undefined
+  /** Something degraded without failing the shape (persistence off after a storage quota error…), for a badge. */
+  readonly warning?: string | undefined
 }
 
 /** The status of a shape that is not running. */
