@@ -58,7 +58,7 @@ export interface MutateOptions<T> {
   /** Writes the optimistic rows, synchronously. */
   apply: (draft: MutationDraft<T>) => void
   /** The real write (your API, server action, RPC), resolving to `{ txid }`. Called right after `apply`. */
-  commit: () => Promise<CommitResult> | CommitResult
+  commit: () => Promise<CommitResult | Txid> | CommitResult | Txid
   /** How long to wait for the txids once `commit` resolved (default 30 000 ms). */
   timeoutMs?: number
   /** Aborting it rolls the optimistic rows back and rejects (the write itself may still land). */
@@ -217,7 +217,7 @@ export class OptimisticOverlay<T> {
       signal?.addEventListener('abort', onAbort, { once: true })
       this.#mutations.push(mutation)
       this.#change(mutation.keys)
-      let committed: Promise<CommitResult>
+      let committed: Promise<CommitResult | Txid>
       try {
         committed = Promise.resolve(options.commit())
       } catch (error) {

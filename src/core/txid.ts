@@ -56,8 +56,12 @@ export function normalizeTxid(txid: unknown): string {
   throw new TypeError(`Not a transaction id: ${describe(txid)} (expected a non-negative integer as a number, bigint or decimal string)`)
 }
 
-/** The txids of a commit's result: `{ txid }` with one txid or an array of them. Throws `TypeError` otherwise. */
+/**
+ * The txids of a commit's result: `{ txid }` with one txid or an array of them (or a bare txid, as the test server's
+ * writes resolve). Throws `TypeError` otherwise.
+ */
 export function txidsOfCommit(result: unknown): string[] {
+  if (typeof result === 'number' || typeof result === 'bigint' || typeof result === 'string') return [normalizeTxid(result)]
   const txid = typeof result === 'object' && result !== null ? (result as { txid?: unknown }).txid : undefined
   if (txid === undefined) {
     throw new TypeError(`commit() must resolve to { txid } (one txid or an array of them), got ${describe(result)}`)
