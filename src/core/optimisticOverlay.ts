@@ -15,7 +15,8 @@
  * - A mutation ends exactly once: confirmed (every txid seen), or rolled back in one publish and rejected with the
  *   commit's error, `TxidTimeoutError` (timeout or abort while waiting for txids) or the abort reason (abort while
  *   `commit` runs). `apply` throwing, or naming a row whose key cannot be built, leaves nothing behind.
- * - A pending mutation keeps the shape retained, so the stream that confirms it stays open.
+ * - A pending mutation keeps the shape retained, so the stream that confirms it stays open. Closing the shape
+ *   (`close()`, client disposal) rolls pending mutations back and rejects them and every `whenTxid` wait.
  * - Once the overlay has published, snapshots are overlay snapshots whose `version` is the synced version plus the
  *   number of overlay publishes, so versions still only grow.
  */
@@ -83,6 +84,7 @@ interface Mutation<T> {
   /** Txids still unseen; undefined while `commit` runs. */
   waiting: Set<string> | undefined
   txids: readonly string[]
+  readonly timeoutMs: number
   ended: boolean
   end: (error?: unknown) => void
 }
@@ -201,6 +203,7 @@ export class OptimisticOverlay<T> {
         keys: new Set(ops.map((op) => op.key)),
         waiting: undefined,
         txids: [],
+        timeoutMs,
         ended: false,
         end: (error) => {
           if (mutation.ended) return
@@ -248,6 +251,21 @@ export class OptimisticOverlay<T> {
         (error: unknown) => mutation.end(error),
       )
     })
+  }
+
+  /**
+   * The shape closed: no stream will confirm anything. Waiters reject and pending writes roll back (one publish),
+   * both with `TxidTimeoutError` (`reason: 'aborted'`), so no timer outlives the shape.
+   */
+  close(): void {
+    const cause = new DOMException('The shape was closed', 'AbortError')
+    this.#tracker.abortAll(cause)
+    const pending = this.#mutations
+    if (pending.length === 0) return
+    this.#remove(pending, true)
+    for (const mutation of pending) {
+      mutation.end(new TxidTimeoutError({ txids: mutation.waiting ? [...mutation.waiting] : [], timeoutMs: mutation.timeoutMs, reason: 'aborted', cause }))
+    }
   }
 
   #draft(ops: Op<T>[]): MutationDraft<T> {

@@ -143,6 +143,10 @@ export class Shape<T = Row> {
   close(): void {
     this.#cancelClose()
     if (this.#closed) return
+    // First, while the shape is still open: ending pending writes releases their holds on it.
+    this.#overlay.close()
+    this.#cancelClose()
+    if (this.#closed) return
     this.#closed = true
     this.#refCount = 0
     this.#stream.stop()

@@ -29,9 +29,11 @@ export class TxidTimeoutError extends Error {
   constructor(init: { txids: readonly string[]; timeoutMs: number; reason: 'timeout' | 'aborted'; cause?: unknown }) {
     const which = init.txids.length === 1 ? `transaction ${init.txids[0]}` : `transactions ${init.txids.join(', ')}`
     const head =
-      init.reason === 'timeout'
-        ? `The shape did not see ${which} within ${init.timeoutMs} ms.`
-        : `Waiting for ${which} was aborted before the shape saw it.`
+      init.txids.length === 0
+        ? 'The write was aborted before its commit returned a txid.'
+        : init.reason === 'timeout'
+          ? `The shape did not see ${which} within ${init.timeoutMs} ms.`
+          : `Waiting for ${which} was aborted before the shape saw it.`
     super(
       `${head} A transaction that touches no row of this shape never shows up in its stream; ` +
         'the txid must be the 32-bit pg_current_xact_id()::xid of the transaction that wrote the rows.',

@@ -9,8 +9,8 @@
  * - The record is bounded: the last `RECENT_TXIDS_BOUND` (1024) distinct txids seen, oldest forgotten first, plus
  *   the last published snapshot. A txid forgotten from the record and not visible in that snapshot is waited for
  *   again (and times out), so the bound is the number of newer transactions a caller may let pass before asking.
- * - Every wait ends exactly once: resolved when seen, or rejected with `TxidTimeoutError` on its timeout or abort;
- *   ending releases its timer and abort listener.
+ * - Every wait ends exactly once: resolved when seen, or rejected with `TxidTimeoutError` on its timeout, its abort
+ *   or the shape's close; ending releases its timer and abort listener.
  */
 import type { Clock, TimerHandle } from './clock'
 import { isVisibleIn, normalizeTxid, TxidTimeoutError } from './txid'
@@ -33,6 +33,7 @@ export interface WhenTxidOptions {
 interface Waiter {
   readonly txids: Set<string>
   readonly settle: (error?: Error) => void
+  readonly abort: (cause: unknown) => void
 }
 
 /** What a publish step of the store made visible. */
@@ -82,6 +83,11 @@ export class TxidTracker {
     }
   }
 
+  /** Rejects every waiter with `TxidTimeoutError` (`reason: 'aborted'`, `cause`): the shape closed. */
+  abortAll(cause: unknown): void {
+    for (const waiter of Array.from(this.#waiters)) waiter.abort(cause)
+  }
+
   /** Resolves once every txid in `txids` has been seen (at once if already seen); rejects on timeout or abort. */
   wait(txids: readonly Txid[], options: WhenTxidOptions = {}): Promise<void> {
     let wanted: Set<string>
@@ -110,6 +116,7 @@ export class TxidTracker {
           if (error) reject(error)
           else resolve()
         },
+        abort: (cause) => waiter.settle(new TxidTimeoutError({ txids: [...wanted], timeoutMs, reason: 'aborted', cause })),
       }
       this.#waiters.add(waiter)
       timer = this.#clock.setTimeout(() => waiter.settle(new TxidTimeoutError({ txids: [...wanted], timeoutMs, reason: 'timeout' })), timeoutMs)

@@ -87,7 +87,7 @@ describe('optimistic writes', () => {
     const before = shape.getSnapshot()
     const row2 = before.rows.get(keyOf(2))
     const { commit } = manualCommit()
-    void shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit })
+    void settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit }))
     const after = shape.getSnapshot()
     expect(after).not.toBe(before)
     expect(after.rows.get(keyOf(1))).toEqual({ id: 1, title: 'edited' })
@@ -126,7 +126,7 @@ describe('optimistic writes', () => {
   it('a batch that does not carry the txid leaves the overlay in place over the new synced rows', async () => {
     const { shape, deliver, done } = await setup()
     const { commit, resolve } = manualCommit()
-    void shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'mine' }), commit })
+    void settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'mine' }), commit }))
     resolve({ txid: 77 })
     await deliver([txChange('update', 1, 'theirs', 76, 11), txChange('insert', 4, 'four', 76, 11)])
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'mine' })
@@ -242,7 +242,7 @@ describe('optimistic writes', () => {
     const a = manualCommit()
     const b = manualCommit()
     void settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'A' }), commit: a.commit }))
-    void shape.mutate({ apply: (draft) => draft.delete(shape.rowKey({ id: 2 })), commit: b.commit })
+    void settled(shape.mutate({ apply: (draft) => draft.delete(shape.rowKey({ id: 2 })), commit: b.commit }))
     a.reject(new Error('no'))
     await Promise.resolve()
     await Promise.resolve()
@@ -289,6 +289,27 @@ describe('optimistic writes', () => {
     expect((outcome as { error: TxidTimeoutError }).error.reason).toBe('aborted')
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     await done()
+  })
+})
+
+describe('closing the shape', () => {
+  it('rolls pending writes back, rejects them and every whenTxid wait, and leaves no timer behind', async () => {
+    const { shape, client, clock, publishes } = await setup()
+    const committed = settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ txid: 70 }) }))
+    const committing = settled(shape.mutate({ apply: (draft) => draft.delete({ id: 2 }), commit: () => new Promise<never>(() => undefined) }))
+    const waiting = settled(shape.whenTxid(71))
+    await Promise.resolve()
+    await Promise.resolve()
+    client.dispose()
+    for (const outcome of await Promise.all([committed, committing, waiting])) {
+      expect(outcome.ok).toBe(false)
+      expect((outcome as { error: TxidTimeoutError }).error).toMatchObject({ name: 'TxidTimeoutError', reason: 'aborted' })
+    }
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
+    expect(shape.getSnapshot().keys).toEqual([keyOf(1), keyOf(2)])
+    expect(publishes.at(-1)).toEqual({ row1: { id: 1, title: 'one' }, row3: undefined, pending1: false })
+    expect(clock.pendingTimers).toBe(0)
+    expect(shape.isClosed).toBe(true)
   })
 })
 
