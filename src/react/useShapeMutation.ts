@@ -33,6 +33,8 @@ export interface UseShapeMutationOptions<T, V> {
   onSuccess?: (data: MutationResult, variables: V) => void
   /** After the rollback, with the commit's error or `TxidTimeoutError`. */
   onError?: (error: unknown, variables: V) => void
+  /** After `onSuccess` or `onError`. */
+  onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
   /** How long to wait for the txid once `commit` resolved (default 30 000 ms). */
   timeoutMs?: number
 }
@@ -41,6 +43,7 @@ export interface UseShapeMutationOptions<T, V> {
 export interface MutateCallbacks<V> {
   onSuccess?: (data: MutationResult, variables: V) => void
   onError?: (error: unknown, variables: V) => void
+  onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
 }
 
 /** What `useShapeMutation` returns. */
@@ -119,11 +122,13 @@ export function useShapeMutation<T = Row, V = void>(
       (data) => {
         settle({ status: 'success', error: undefined, data, variables })
         optionsRef.current.onSuccess?.(data, variables)
+        optionsRef.current.onSettled?.(data, undefined, variables)
         return data
       },
       (error: unknown) => {
         settle({ status: 'error', error, data: undefined, variables })
         optionsRef.current.onError?.(error, variables)
+        optionsRef.current.onSettled?.(undefined, error, variables)
         throw error
       },
     )
@@ -132,8 +137,14 @@ export function useShapeMutation<T = Row, V = void>(
   const mutate = useCallback(
     (variables: V, callbacks?: MutateCallbacks<V>): void => {
       mutateAsync(variables).then(
-        (data) => callbacks?.onSuccess?.(data, variables),
-        (error: unknown) => callbacks?.onError?.(error, variables),
+        (data) => {
+          callbacks?.onSuccess?.(data, variables)
+          callbacks?.onSettled?.(data, undefined, variables)
+        },
+        (error: unknown) => {
+          callbacks?.onError?.(error, variables)
+          callbacks?.onSettled?.(undefined, error, variables)
+        },
       )
     },
     [mutateAsync],
