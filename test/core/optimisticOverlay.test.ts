@@ -292,6 +292,31 @@ describe('optimistic writes', () => {
   })
 })
 
+describe('row keys of a shape', () => {
+  it('come from electric-schema once known, from the primaryKey option before that, and survive a refetch', async () => {
+    const server = new FakeShapeServer()
+    const client = new ShapeClient({ fetch: server.fetch, clock: new ManualClock(), random: () => 0.5, visibility: null })
+    const plain = client.shape<Item>({ url, params: { table: 'items' } })
+    expect(() => plain.rowKey({ id: 1 })).toThrow(/primary key of "public"."items" is not known yet/)
+    await expect(plain.mutate({ apply: (draft) => draft.insert({ id: 9, title: 'early' }), commit: async () => ({ txid: 1 }) })).rejects.toBeInstanceOf(RowKeyError)
+    const release = plain.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '10', messages: [snapshotRow(1, 'one')] }))
+    await plain.whenUpToDate()
+    expect(plain.rowKey({ id: 1, title: 'x' })).toBe(keyOf(1))
+    ;(await server.nextRequest()).respond(mustRefetchResponse('2-2'))
+    await server.nextRequest()
+    expect(plain.rowKey({ id: 2 })).toBe(keyOf(2))
+    const keyed = client.shape<Item>({ url, params: { table: 'items', where: 'id > 0' }, primaryKey: ['id'] })
+    const early = settled(keyed.mutate({ apply: (draft) => draft.insert({ id: 9, title: 'early' }), commit: () => new Promise<never>(() => undefined) }))
+    expect(keyed.getRow(keyOf(9))).toEqual({ id: 9, title: 'early' })
+    expect(keyed.getSnapshot().isPending(keyOf(9))).toBe(true)
+    expect(() => client.shape({ url, params: { table: 'items' }, primaryKey: [] })).toThrow(/primaryKey/)
+    release()
+    client.dispose()
+    await early
+  })
+})
+
 describe('closing the shape', () => {
   it('rolls pending writes back, rejects them and every whenTxid wait, and leaves no timer behind', async () => {
     const { shape, client, clock, publishes } = await setup()
