@@ -348,6 +348,7 @@ export class OptimisticOverlay<T> {
   /** Recomputes the visible rows of every overlaid key over `base`, keeping a row's identity when its fields agree. */
   #refold(base: ShapeSnapshot<T>): void {
     this.#base = base
+    this.#snapshot = undefined
     if (this.#mutations.length === 0 && this.#visible.size === 0 && this.#pending.size === 0) return
     const previous = this.#visible
     const visible = new Map<string, T | undefined>()

@@ -135,6 +135,30 @@ describe('optimistic writes', () => {
     await done()
   })
 
+  it('snapshots keep the keys array while membership is unchanged, and iterate rows in synced order plus new rows', async () => {
+    const { shape, deliver, done } = await setup()
+    void settled(shape.mutate({ apply: (draft) => draft.insert({ id: 3, title: 'new' }), commit: () => new Promise<never>(() => undefined) }))
+    const first = shape.getSnapshot()
+    void settled(shape.mutate({ apply: (draft) => draft.update({ id: 3, title: 'newer' }), commit: () => new Promise<never>(() => undefined) }))
+    const second = shape.getSnapshot()
+    expect(second).not.toBe(first)
+    expect(second.keys).toBe(first.keys)
+    expect(first.rows.get(keyOf(3))).toEqual({ id: 3, title: 'new' })
+    expect(second.rows.get(keyOf(3))).toEqual({ id: 3, title: 'newer' })
+    await deliver([txChange('update', 2, 'two!', 1, 11)])
+    const third = shape.getSnapshot()
+    expect(third.keys).toBe(first.keys)
+    expect([...third.rows]).toEqual([
+      [keyOf(1), { id: 1, title: 'one' }],
+      [keyOf(2), { id: 2, title: 'two!' }],
+      [keyOf(3), { id: 3, title: 'newer' }],
+    ])
+    expect(third.data).toEqual([...third.rows.values()])
+    expect(third.rows.size).toBe(3)
+    expect(first.rows.get(keyOf(2))).toEqual({ id: 2, title: 'two' })
+    await done()
+  })
+
   it('rolls back in one publish and rejects with the commit error when commit rejects', async () => {
     const { shape, publishes, done } = await setup()
     const { commit, reject } = manualCommit()
