@@ -346,6 +346,8 @@ function renderMarkdown(report) {
     table('(f) one write to one row of a 1,000-row list (jsdom, production react-dom): ours `mutate` (optimistic, confirmed by txid) vs theirs (POST, then wait for the row)', header, [
       compare('write-1000', 'call → row on screen (ms)', (r) => r.screenMs),
       compare('write-1000', 'call → write confirmed by the stream (ms)', (r) => r.confirmMs),
+      compare('write-1000', 'React commits of the row until it shows the write', (r) => r.rowCommitsToScreen),
+      compare('write-1000', 'responses received before the row shows the write', (r) => r.responsesBeforeScreen),
     ])
   }
   if (report.sizes) {

@@ -10,7 +10,8 @@
  * Times are from the call (`mutate` / the POST) to the updated row component's layout effect (it runs in the commit
  * that put the new title in the DOM), and to `mutate` resolving. The bench server answers the POST at once, so
  * confirmation is one POST round trip plus one live response; a real database adds its commit time to both sides.
- * Warm-up writes until 3 were made, then 10 measured writes; medians are reported.
+ * Warm-up writes until 3 were made, then 10 measured writes; medians are reported, with the most React commits of
+ * the row and the most responses received (network round trips awaited) before the row showed the write.
  */
 import { dropTable, keyOf, prepareTable } from '../probe.mjs'
 
@@ -29,7 +30,14 @@ export async function writeLatency({ adapter, url, rows = 1_000, table, warmup =
   const { createRoot } = await import('react-dom/client')
   const h = React.createElement
   await prepareTable(url, table, rows)
-  const bindings = await adapter.reactBindings({ url, table, fetch })
+  // Every response the page receives (the shape's and the write's), to count those awaited before the row showed.
+  const arrivals = []
+  const countingFetch = async (input, init) => {
+    const response = await fetch(input, init)
+    arrivals.push(performance.now())
+    return response
+  }
+  const bindings = await adapter.reactBindings({ url, table, fetch: countingFetch })
   const targetKey = keyOf(table, 1)
   const shown = []
   const HookRow = React.memo(({ rowKey }) => {
@@ -51,6 +59,8 @@ export async function writeLatency({ adapter, url, rows = 1_000, table, warmup =
   const results = []
   for (let i = 0; i < warmup + wanted; i++) {
     shown.length = 0
+    arrivals.length = 0
+    let screenAt
     let screenMs
     let confirmMs
     if (bindings.mutate) {
@@ -58,21 +68,25 @@ export async function writeLatency({ adapter, url, rows = 1_000, table, warmup =
       const start = performance.now()
       await bindings.mutate({
         apply: (draft) => draft.update({ id: 1n, title }),
-        commit: async () => ({ txid: (await (await fetch(commitUrl, { method: 'POST' })).json()).lsn }),
+        commit: async () => ({ txid: (await (await countingFetch(commitUrl, { method: 'POST' })).json()).lsn }),
       })
       confirmMs = performance.now() - start
       const first = shown.find((entry) => entry.title === title)
       if (!first) throw new Error('the optimistic row never rendered')
+      screenAt = first.at
       screenMs = first.at - start
     } else {
       const start = performance.now()
-      const info = await (await fetch(commitUrl, { method: 'POST' })).json()
+      const info = await (await countingFetch(commitUrl, { method: 'POST' })).json()
       const title = `tx ${info.tx} row 1`
       await until(() => shown.some((entry) => entry.title === title), 'the written row to render')
-      screenMs = shown.find((entry) => entry.title === title).at - start
+      screenAt = shown.find((entry) => entry.title === title).at
+      screenMs = screenAt - start
       confirmMs = screenMs
     }
-    if (i >= warmup) results.push({ screenMs, confirmMs })
+    const rowCommits = shown.findIndex((entry) => entry.at === screenAt) + 1
+    const responses = arrivals.filter((at) => at <= screenAt).length
+    if (i >= warmup) results.push({ screenMs, confirmMs, rowCommits, responses })
     await sleep(20)
   }
   root.unmount()
@@ -85,6 +99,10 @@ export async function writeLatency({ adapter, url, rows = 1_000, table, warmup =
   return {
     screenMs: median((r) => r.screenMs),
     confirmMs: median((r) => r.confirmMs),
+    /** React commits of the row up to and including the one that showed the write. */
+    rowCommitsToScreen: Math.max(...results.map((r) => r.rowCommits)),
+    /** Responses (shape or write) the page received before the row showed the write. */
+    responsesBeforeScreen: Math.max(...results.map((r) => r.responses)),
     samples: results.map((r) => [Number(r.screenMs.toFixed(2)), Number(r.confirmMs.toFixed(2))]),
   }
 }
