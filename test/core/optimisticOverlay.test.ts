@@ -102,6 +102,8 @@ describe('optimistic writes', () => {
     expect(after.version).toBeGreaterThan(before.version)
     expect(publishes).toHaveLength(1)
     expect(perKey).toEqual({ 1: 1, 2: 0, 3: 0 })
+    // What dehydrate saves is synced rows only, never an unconfirmed write.
+    expect(shape.getHydrationState()?.rows.get(keyOf(1))).toEqual({ id: 1, title: 'one' })
     await done()
   })
 
