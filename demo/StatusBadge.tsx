@@ -1,0 +1,80 @@
+/**
+ * The shape's connection as a user sees it: phase, transport, why SSE fell back, the last error (its code and HTTP
+ * status, never the request URL) and, while backing off, a countdown to the next retry with a Retry button when the
+ * client offers `retryNow()`.
+ */
+import { useEffect, useState } from 'react'
+import type { ReactNode } from 'react'
+import { FetchError, ShapeRequestError, useShapeStatus } from '../src/index'
+import type { Shape, ShapeError } from '../src/index'
+import type { Item } from './api'
+
+/** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
+export function describeError(error: ShapeError): string {
+  if (error instanceof ShapeRequestError) return error.message
+  if (error instanceof FetchError) return `The server answered HTTP ${error.status}.`
+  if (error.code === 'network') return 'The server could not be reached.'
+  return `The shape stream failed (${error.code}).`
+}
+
+function useSecondsUntil(at: number | undefined): number | undefined {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    if (at === undefined) return undefined
+    setNow(Date.now())
+    const timer = setInterval(() => setNow(Date.now()), 250)
+    return () => clearInterval(timer)
+  }, [at])
+  return at === undefined ? undefined : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+/** `retryNow()` where the core has it (added with the `retrying` phase), so the badge works on either version. */
+function retryNowOf(shape: Shape<Item> | undefined): (() => void) | undefined {
+  const retryNow = (shape as { retryNow?: unknown } | undefined)?.retryNow
+  return typeof retryNow === 'function' ? () => (retryNow as () => void).call(shape) : undefined
+}
+
+/**
+ * The badge for `shape`.
+ * @example
+ * <StatusBadge shape={shape} />
+ */
+export function StatusBadge({ shape }: { shape: Shape<Item> | undefined }): ReactNode {
+  const status = useShapeStatus(shape)
+  const seconds = useSecondsUntil(status.nextRetryAt)
+  const retryNow = retryNowOf(shape)
+  const { error } = status
+  return (
+    <section className="status" aria-label="Shape status">
+      <span className={`badge phase-${status.phase}`} data-testid="status-phase">
+        {status.phase}
+      </span>
+      <span>
+        via <strong data-testid="status-transport">{status.transport}</strong>
+      </span>
+      <span className="muted" data-testid="status-up-to-date">
+        {status.isUpToDate ? 'up to date' : 'not up to date'}
+      </span>
+      {status.fallbackReason !== undefined && (
+        <span className="note" data-testid="status-fallback">
+          fell back to long-polling: {status.fallbackReason}
+        </span>
+      )}
+      {error !== undefined && (
+        <span className="error" role="alert" data-testid="status-error">
+          <code>{error.code}</code> {describeError(error)}
+        </span>
+      )}
+      {seconds !== undefined && (
+        <span data-testid="status-retry">
+          retrying in <strong>{seconds}</strong> s
+        </span>
+      )}
+      {retryNow !== undefined && (status.phase === 'error' || seconds !== undefined) && (
+        <button type="button" onClick={retryNow}>
+          Retry now
+        </button>
+      )}
+    </section>
+  )
+}
