@@ -2,7 +2,7 @@
  * The demo page: one `ShapeClient` (its `fetch` recorded for the request panel) over the `items` shape served by the
  * same process, with the status badge, the live table, the add/edit form and the controls.
  */
-import { useMemo, useState } from 'react'
+import { useEffect, useMemo, useRef, useState } from 'react'
 import type { ReactNode } from 'react'
 import { ShapeClient, ShapeClientProvider, useShape } from '../src/index'
 import type { Shape, UseShapeResult } from '../src/index'
@@ -45,8 +45,14 @@ function LiveItems({ sidebar }: { sidebar: ReactNode }): ReactNode {
 export function App(): ReactNode {
   const log = useMemo(() => createRequestLog(), [])
   const [transport, setTransport] = useState<TransportChoice>('sse')
-  // A new client per transport: the old one's shapes are released on unmount and close after its grace period.
   const client = useMemo(() => new ShapeClient({ fetch: log.fetch, liveSse: transport === 'sse' }), [log, transport])
+  // A new client per transport; the previous one is disposed once the new one is committed, so its stream does not
+  // linger for the grace period. Not in an effect cleanup: StrictMode runs those on mount too.
+  const previous = useRef<ShapeClient | undefined>(undefined)
+  useEffect(() => {
+    if (previous.current !== undefined && previous.current !== client) previous.current.dispose()
+    previous.current = client
+  }, [client])
   return (
     <main>
       <header>
