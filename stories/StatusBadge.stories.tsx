@@ -2,7 +2,7 @@
  * `useShapeStatus` as a badge: phase, live transport, fallback reason and the last error.
  */
 import type { Meta, StoryObj } from '@storybook/react-vite'
-import { expect } from 'storybook/test'
+import { expect, waitFor } from 'storybook/test'
 import { sseRunner } from '../src/core/sseRunner'
 import { ItemWriter } from './support/ItemWriter'
 import { LiveItemList } from './support/LiveItemList'
@@ -70,7 +70,15 @@ export const SseFallback: Story = {
   },
 }
 
-/** Before the server answers, the badge says `connecting` and nothing is up to date. */
+/**
+ * Before the server answers, the badge says `connecting` and nothing is up to date.
+ *
+ * The play waits for `connecting` instead of reading the badge's first render. On the dev server Storybook mounts a
+ * story inside React's `act()`, which flushes the effects (the fixture's creation, then the hooks' `retain()`) before
+ * the play starts; the static build runs production React, where `act()` is a no-op, so `findByTestId` resolves on
+ * the first commit of the badge, which still says `idle`: the stream is retained in a passive effect that runs after
+ * that commit (`useRetainedShape`). With the server held, `connecting` is then the state for as long as you look.
+ */
 export const BeforeTheServerAnswers: Story = {
   render: () => (
     <StoryFixtureProvider options={{ gated: true }}>
@@ -79,7 +87,7 @@ export const BeforeTheServerAnswers: Story = {
     </StoryFixtureProvider>
   ),
   play: async ({ canvas }) => {
-    await expect(await canvas.findByTestId('status-phase')).toHaveTextContent('connecting')
+    await waitFor(() => expect(canvas.getByTestId('status-phase')).toHaveTextContent('connecting'))
     await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('not up to date')
     await expect(canvas.getByTestId('items-loading')).toBeInTheDocument()
   },
