@@ -25,7 +25,7 @@ function LiveItems({ sidebar }: { sidebar: ReactNode }): ReactNode {
   const shape = useShape<Item, Shape<Item> | undefined>({ ...itemsShape, selector: selectShape })
   return (
     <>
-      <StatusBadge shape={shape} />
+      <StatusBadge source={shape} />
       <div className="columns">
         <ItemsTable shape={shape} onEdit={setEditing} />
         <aside>

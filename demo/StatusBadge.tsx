@@ -1,18 +1,19 @@
 /**
  * The shape's connection as a user sees it: phase, transport, why SSE fell back, the last error (its code and HTTP
  * status, never the request URL) and, while backing off, a countdown to the next retry with a Retry button when the
- * client offers `retryNow()`.
+ * shape offers `retryNow()`. The demo page and the stories show this same badge.
+ *
+ * Invariant: every field is rendered as text in its own `data-testid` element, so tests read what a user reads.
  */
 import { useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
-import { FetchError, ShapeRequestError, useShapeStatus } from '../src/index'
-import type { Shape, ShapeError } from '../src/index'
-import type { Item } from './api'
+import { FetchError, ShapeRequestError, useRetainedShape, useShapeStatus } from '../src/index'
+import type { Row, Shape, ShapeError, ShapeSource } from '../src/index'
 
 /** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
 export function describeError(error: ShapeError): string {
   if (error instanceof ShapeRequestError) return error.message
-  if (error instanceof FetchError) return `The server answered HTTP ${error.status}.`
+  if (error instanceof FetchError) return error.status === 503 ? 'The server is unavailable.' : 'The server refused the request.'
   if (error.code === 'network') return 'The server could not be reached.'
   return `The shape stream failed (${error.code}).`
 }
@@ -29,17 +30,24 @@ function useSecondsUntil(at: number | undefined): number | undefined {
 }
 
 /** `retryNow()` where the core has it (added with the `retrying` phase), so the badge works on either version. */
-function retryNowOf(shape: Shape<Item> | undefined): (() => void) | undefined {
+function retryNowOf<T>(shape: Shape<T> | undefined): (() => void) | undefined {
   const retryNow = (shape as { retryNow?: unknown } | undefined)?.retryNow
   return typeof retryNow === 'function' ? () => (retryNow as () => void).call(shape) : undefined
 }
 
+/** Props of `StatusBadge`. */
+export interface StatusBadgeProps<T> {
+  /** The shape (e.g. `useShape(...).shape`) or options describing it; the badge holds its stream while mounted. */
+  source: ShapeSource<T> | undefined
+}
+
 /**
- * The badge for `shape`.
+ * The status badge of a shape.
  * @example
- * <StatusBadge shape={shape} />
+ * <StatusBadge source={shape} />
  */
-export function StatusBadge({ shape }: { shape: Shape<Item> | undefined }): ReactNode {
+export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode {
+  const shape = useRetainedShape(source)
   const status = useShapeStatus(shape)
   const seconds = useSecondsUntil(status.nextRetryAt)
   const retryNow = retryNowOf(shape)
@@ -62,7 +70,14 @@ export function StatusBadge({ shape }: { shape: Shape<Item> | undefined }): Reac
       )}
       {error !== undefined && (
         <span className="error" role="alert" data-testid="status-error">
-          <code>{error.code}</code> {describeError(error)}
+          <code data-testid="status-error-code">{error.code}</code>
+          {error instanceof FetchError && (
+            <>
+              {' '}
+              HTTP <span data-testid="status-error-http">{error.status}</span>
+            </>
+          )}{' '}
+          <span data-testid="status-error-message">{describeError(error)}</span>
         </span>
       )}
       {seconds !== undefined && (

@@ -70,7 +70,9 @@ function recordOutcome() {
   const outcome = { done: false, status: undefined, errors: [] }
   window.__storyOutcome = outcome
   const listen = (channel) => {
-    const fail = (kind) => (error) => outcome.errors.push(`${kind}: ${error?.message ?? error?.description ?? JSON.stringify(error)}`)
+    // Testing Library appends the whole DOM to its messages: the first lines say what failed.
+    const brief = (text) => String(text).split('\n\nIgnored nodes')[0].slice(0, 800)
+    const fail = (kind) => (error) => outcome.errors.push(`${kind}: ${brief(error?.message ?? error?.description ?? JSON.stringify(error))}`)
     channel.on('playFunctionThrewException', fail('play'))
     channel.on('storyThrewException', fail('render'))
     channel.on('storyErrored', fail('story'))
