@@ -1,6 +1,6 @@
 /**
  * Project-wide story annotations: the demo page's stylesheet (one small file, system fonts) for every story, autodocs
- * for every component, and the sidebar order (the introduction, then the live list, which opens first).
+ * for every component, and the sidebar order: the live list first (Storybook opens on it), then the introduction.
  * The stories own their fixtures (server + client per story, see `stories/support/StoryFixture.tsx`), so nothing here
  * holds state.
  */
@@ -13,7 +13,7 @@ const preview: Preview = {
     controls: { expanded: true },
     options: {
       storySort: {
-        order: ['Introduction', 'Live shapes', ['Live list', 'Per-row renders', 'Status badge', 'Server rendering', 'Suspense', '*', 'Error']],
+        order: ['Live shapes', ['Live list', 'Introduction', 'Per-row renders', 'Status badge', 'Server rendering', 'Suspense', '*', 'Error']],
       },
     },
   },

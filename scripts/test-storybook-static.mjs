@@ -2,7 +2,7 @@
 /**
  * Runs every story of the BUILT Storybook (`storybook-static/`, from `npm run build-storybook`) in Debian's Chromium:
  * each story's `iframe.html` is loaded as a user's browser would load it, and its render and `play` function must
- * finish with success. This is the static build's check: the Vitest addon runs the stories on Vite's dev server,
+ * finish with success; each docs page (the introduction, autodocs) must render without an error. This is the static build's check: the Vitest addon runs the stories on Vite's dev server,
  * whose timing differs (a play that races the first render can pass there and fail here).
  *
  *   node scripts/test-storybook-static.mjs                  # every story once
@@ -45,7 +45,9 @@ if (!existsSync(join(staticDir, 'index.json'))) {
 }
 
 const index = JSON.parse(await readFile(join(staticDir, 'index.json'), 'utf8'))
-const stories = Object.values(index.entries).filter((entry) => entry.type === 'story' && (!filter || entry.id.includes(filter)))
+const stories = Object.values(index.entries).filter(
+  (entry) => (entry.type === 'story' || entry.type === 'docs') && (!filter || entry.id.includes(filter)),
+)
 if (stories.length === 0) {
   console.error(`No story${filter ? ` matches "${filter}"` : ''} in storybook-static/index.json.`)
   process.exit(1)
@@ -57,7 +59,10 @@ const server = createServer(async (request, response) => {
   if (path.startsWith('..') || !file.startsWith(staticDir + sep)) return void response.writeHead(404).end()
   try {
     const body = await readFile(file)
-    response.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream' }).end(body)
+    // Cacheable, so every story after the first reuses the parsed bundle (the build does not change during a run).
+    response
+      .writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'max-age=3600' })
+      .end(body)
   } catch {
     response.writeHead(404).end()
   }
@@ -82,6 +87,10 @@ function recordOutcome() {
       outcome.status = status
       outcome.done = true
     })
+    channel.on('docsRendered', () => {
+      outcome.status = 'success'
+      outcome.done = true
+    })
   }
   let channel
   Object.defineProperty(globalThis, '__STORYBOOK_ADDONS_CHANNEL__', {
@@ -99,7 +108,7 @@ async function runStory(context, story) {
   const pageErrors = []
   page.on('pageerror', (error) => pageErrors.push(error.message))
   try {
-    await page.goto(`${base}/iframe.html?id=${encodeURIComponent(story.id)}&viewMode=story`)
+    await page.goto(`${base}/iframe.html?id=${encodeURIComponent(story.id)}&viewMode=${story.type}`)
     await page.waitForFunction(() => window.__storyOutcome?.done || window.__storyOutcome?.errors.length > 0, undefined, {
       timeout: STORY_TIMEOUT_MS,
     })
@@ -123,7 +132,9 @@ let failed = 0
 await Promise.all(
   Array.from({ length: CONCURRENCY }, async () => {
     for (let story = queue.shift(); story !== undefined; story = queue.shift()) {
+      const began = Date.now()
       const result = await runStory(context, story)
+      if (process.env.STORY_TIMES) console.log(`${Date.now() - began} ms ${story.id}`)
       if (result.ok) passed += 1
       else {
         failed += 1
@@ -134,6 +145,6 @@ await Promise.all(
 )
 await browser.close()
 server.close()
-console.log(`storybook-static: ${stories.length} stories × ${repeat} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+console.log(`storybook-static: ${stories.length} stories and docs pages × ${repeat} in ${((Date.now() - started) / 1000).toFixed(1)} s`)
 console.log(`${passed} passed, ${failed} failed`)
 process.exit(failed === 0 ? 0 : 1)

@@ -45,66 +45,6 @@ const meta = {
 export default meta
 type Story = StoryObj<typeof meta>
 
-/** Connecting, syncing, then live over long-polling once the snapshot is up to date. */
-export const LongPoll: Story = {
-  play: async ({ canvas }) => {
-    await expect(await canvas.findByText('live')).toHaveAttribute('data-testid', 'status-phase')
-    await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
-    await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('up to date')
-    await expect(canvas.queryByTestId('status-error')).toBeNull()
-    await expect(canvas.queryByTestId('status-fallback')).toBeNull()
-  },
-}
-
-/** Live over SSE: the client's `liveSse` with the core's SSE runner; writes arrive over the event stream. */
-export const Sse: Story = {
-  render: () => <LiveDemo sse />,
-  play: async ({ canvas, userEvent }) => {
-    await expect(await canvas.findByText('sse')).toHaveAttribute('data-testid', 'status-transport')
-    await expect(await canvas.findByText('live')).toHaveAttribute('data-testid', 'status-phase')
-    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
-    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
-    await expect(canvas.queryByTestId('status-fallback')).toBeNull()
-  },
-}
-
-/**
- * A server (or proxy) that ends every SSE stream at once: after three short connections the client falls back to
- * long-polling, says why, and keeps following writes.
- */
-export const SseFallback: Story = {
-  render: () => <LiveDemo sse cutSse />,
-  play: async ({ canvas, userEvent }) => {
-    await expect(await canvas.findByTestId('status-fallback', {}, { timeout: 5000 })).toHaveTextContent(/long-polling/)
-    await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
-    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
-    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
-  },
-}
-
-/**
- * Before the server answers, the badge says `connecting` and nothing is up to date.
- *
- * The play waits for `connecting` instead of reading the badge's first render. On the dev server Storybook mounts a
- * story inside React's `act()`, which flushes the effects (the fixture's creation, then the hooks' `retain()`) before
- * the play starts; the static build runs production React, where `act()` is a no-op, so `findByTestId` resolves on
- * the first commit of the badge, which still says `idle`: the stream is retained in a passive effect that runs after
- * that commit (`useRetainedShape`). With the server held, `connecting` is then the state for as long as you look.
- */
-export const BeforeTheServerAnswers: Story = {
-  render: () => (
-    <StoryFixtureProvider options={{ gated: true }}>
-      <Badge />
-      <LiveItemList />
-    </StoryFixtureProvider>
-  ),
-  play: async ({ canvas }) => {
-    await waitFor(() => expect(canvas.getByTestId('status-phase')).toHaveTextContent('connecting'))
-    await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('not up to date')
-    await expect(canvas.getByTestId('items-loading')).toBeInTheDocument()
-  },
-}
-
 /** Nothing holds the shape yet (`enabled: false`): `idle`. Subscribing starts the stream. */
 export const Idle: Story = {
   render: () => (
@@ -128,6 +68,29 @@ function IdleThenSubscribe(): ReactNode {
       {enabled ? <LiveItemList /> : <button type="button" onClick={() => setEnabled(true)}>Subscribe</button>}
     </>
   )
+}
+
+/**
+ * Before the server answers, the badge says `connecting` and nothing is up to date.
+ *
+ * The play waits for `connecting` instead of reading the badge's first render. On the dev server Storybook mounts a
+ * story inside React's `act()`, which flushes the effects (the fixture's creation, then the hooks' `retain()`) before
+ * the play starts; the static build runs production React, where `act()` is a no-op, so `findByTestId` resolves on
+ * the first commit of the badge, which still says `idle`: the stream is retained in a passive effect that runs after
+ * that commit (`useRetainedShape`). With the server held, `connecting` is then the state for as long as you look.
+ */
+export const BeforeTheServerAnswers: Story = {
+  render: () => (
+    <StoryFixtureProvider options={{ gated: true }}>
+      <Badge />
+      <LiveItemList />
+    </StoryFixtureProvider>
+  ),
+  play: async ({ canvas }) => {
+    await waitFor(() => expect(canvas.getByTestId('status-phase')).toHaveTextContent('connecting'))
+    await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('not up to date')
+    await expect(canvas.getByTestId('items-loading')).toBeInTheDocument()
+  },
 }
 
 /** The snapshot arrived but the server has not said `up-to-date` yet (its catch-up is held): `syncing`, no rows shown. */
@@ -154,6 +117,29 @@ function snapshotWithoutUpToDate({ index, signal, pass }: InterceptedRequest): P
     const body = JSON.stringify(messages.filter((message) => message.headers.control !== 'up-to-date'))
     return new Response(body, { status: response.status, headers })
   })
+}
+
+/** Connecting, syncing, then live over long-polling once the snapshot is up to date. */
+export const LongPoll: Story = {
+  play: async ({ canvas }) => {
+    await expect(await canvas.findByText('live')).toHaveAttribute('data-testid', 'status-phase')
+    await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
+    await expect(canvas.getByTestId('status-up-to-date')).toHaveTextContent('up to date')
+    await expect(canvas.queryByTestId('status-error')).toBeNull()
+    await expect(canvas.queryByTestId('status-fallback')).toBeNull()
+  },
+}
+
+/** Live over SSE: the client's `liveSse` with the core's SSE runner; writes arrive over the event stream. */
+export const Sse: Story = {
+  render: () => <LiveDemo sse />,
+  play: async ({ canvas, userEvent }) => {
+    await expect(await canvas.findByText('sse')).toHaveAttribute('data-testid', 'status-transport')
+    await expect(await canvas.findByText('live')).toHaveAttribute('data-testid', 'status-phase')
+    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
+    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
+    await expect(canvas.queryByTestId('status-fallback')).toBeNull()
+  },
 }
 
 /** The page is hidden (another tab): the client stops its requests and says `paused`; showing the page resumes it. */
@@ -294,4 +280,18 @@ function OutageBadge(): ReactNode {
   // Given the shape itself, the badge can offer its `retryNow()` where the core has one.
   const { shape } = useShape(itemsShape(useStoryFixture().url))
   return <StatusBadge source={shape} />
+}
+
+/**
+ * A server (or proxy) that ends every SSE stream at once: after three short connections the client falls back to
+ * long-polling, says why, and keeps following writes.
+ */
+export const SseFallback: Story = {
+  render: () => <LiveDemo sse cutSse />,
+  play: async ({ canvas, userEvent }) => {
+    await expect(await canvas.findByTestId('status-fallback', {}, { timeout: 5000 })).toHaveTextContent(/long-polling/)
+    await expect(canvas.getByTestId('status-transport')).toHaveTextContent('long-poll')
+    await userEvent.click(canvas.getByRole('button', { name: 'Insert item' }))
+    await expect(await canvas.findByTestId('item-4')).toHaveTextContent('#4 Item 4 · v1')
+  },
 }
