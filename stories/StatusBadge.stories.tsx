@@ -39,6 +39,9 @@ function LiveDemo({ sse, cutSse = false }: { sse: boolean; cutSse?: boolean }) {
  */
 const meta = {
   title: 'Live shapes/Status badge',
+  component: StatusBadge,
+  // The stories render the badge themselves, each over its own fixture's shape; `component` is for the docs page.
+  args: { source: undefined },
   render: () => <LiveDemo sse={false} />,
 } satisfies Meta
 
