@@ -85,7 +85,7 @@ export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode
           retrying in <strong>{seconds}</strong> s
         </span>
       )}
-      {retryNow !== undefined && (status.phase === 'error' || seconds !== undefined) && (
+      {retryNow !== undefined && (status.phase === 'error' || (status.phase as string) === 'retrying' || seconds !== undefined) && (
         <button type="button" onClick={retryNow}>
           Retry now
         </button>

@@ -70,7 +70,7 @@ const server = started.value
 console.log(`
 live-shapes demo ready: ${server.url}/
 
-  The page shows the "items" table live; the shape endpoint is ${server.url}/v1/shape (curl lines in the README).
+  Open it to see the "items" table live. The shape endpoint is /v1/shape on the same port (curl lines in the README).
   Ctrl-C to stop.`)
 
 let stopping = false
