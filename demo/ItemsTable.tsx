@@ -2,7 +2,7 @@
  * The live table: the list subscribes to the shape's keys only, each memoized row to its own row, and every row
  * shows how many times it rendered, so one changed row visibly re-renders one row.
  */
-import { memo, useRef } from 'react'
+import { memo, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
 import { useShapeKeys, useShapeRow } from '../src/index'
 import type { Shape } from '../src/index'
@@ -49,6 +49,12 @@ const ItemRow = memo(function ItemRow({ shape, rowKey, onEdit }: RowProps): Reac
  */
 export function ItemsTable({ shape, onEdit }: { shape: Shape<Item> | undefined; onEdit: (item: Item) => void }): ReactNode {
   const keys = useShapeKeys(shape)
+  // By id: a snapshot comes in the table's physical order, where PostgreSQL moves updated rows to the end. Ids never
+  // change, so the order only needs computing when rows come or go (when `keys` changes).
+  const sorted = useMemo(
+    () => (shape === undefined ? keys : [...keys].sort((a, b) => (shape.getRow(a)?.id ?? 0) - (shape.getRow(b)?.id ?? 0))),
+    [shape, keys],
+  )
   const renders = useRenderCount()
   return (
     <section aria-label="Items">
@@ -66,7 +72,7 @@ export function ItemsTable({ shape, onEdit }: { shape: Shape<Item> | undefined; 
             <th />
           </tr>
         </thead>
-        <tbody>{shape !== undefined && keys.map((key) => <ItemRow key={key} shape={shape} rowKey={key} onEdit={onEdit} />)}</tbody>
+        <tbody>{shape !== undefined && sorted.map((key) => <ItemRow key={key} shape={shape} rowKey={key} onEdit={onEdit} />)}</tbody>
       </table>
     </section>
   )
