@@ -13,12 +13,17 @@ const demoDir = dirname(fileURLToPath(import.meta.url))
  * await buildDemoPage('/repo/.tmp/demo-page')
  */
 export async function buildDemoPage(outDir) {
+  // React's production build (and JSX compiled for it) whatever NODE_ENV the caller had (a test runner sets `test`):
+  // the page's render counters count renders, not StrictMode's development double renders. Vite and the React
+  // plugin both read NODE_ENV, so it is set for this process, which only serves the demo.
+  process.env.NODE_ENV = 'production'
   const [{ build }, { default: react }] = await Promise.all([import('vite'), import('@vitejs/plugin-react')])
   await build({
     root: demoDir,
     configFile: false,
     logLevel: 'warn',
     plugins: [react()],
+    mode: 'production',
     build: {
       outDir,
       emptyOutDir: true,

@@ -71,9 +71,16 @@ describe('npm start', () => {
       const page = await browser.newPage()
       const errors: string[] = []
       page.on('pageerror', (error) => errors.push(error.message))
+      await fetch(`${url}/api/writer`, { method: 'POST', body: JSON.stringify({ running: false }) })
       await page.goto(`${url}/`)
       await page.getByTestId('status-phase').filter({ hasText: /^live$/ }).waitFor()
       expect(await page.locator('tbody tr[data-testid^="row-"]').count()).toBeGreaterThan(10)
+      const renders = () => page.locator('td.renders').allInnerTexts()
+      expect(new Set(await renders())).toEqual(new Set(['1']))
+      await fetch(`${url}/api/items/2`, { method: 'PATCH', body: JSON.stringify({ title: 'Edited by the test' }) })
+      await page.getByRole('cell', { name: 'Edited by the test' }).waitFor()
+      await expect(page.getByTestId('renders-2').innerText()).resolves.toBe('2')
+      expect((await renders()).filter((count) => count !== '1')).toEqual(['2'])
       await expect(page.getByTestId('requests').locator('tr.kind-snapshot').count()).resolves.toBe(1)
       await page.getByTestId('requests').locator('tr.kind-sse').first().waitFor()
 
