@@ -72,7 +72,8 @@ export async function createDemoServer({ port, host = '127.0.0.1', pageDir, dist
   const source = await createPGliteSource()
   const db = source.db
   await db.exec(SEED)
-  const shapes = createShapeHandler({ source })
+  // allowDelete: the "Invalidate the shape (409)" control deletes the shape as Electric's DELETE does; the demo listens on loopback.
+  const shapes = createShapeHandler({ source, allowDelete: true })
   const outage = createOutage()
   const shapeRoute = outage.wrap(shapes)
   const writer = createWriter(db)
