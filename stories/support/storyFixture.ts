@@ -123,6 +123,8 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
   const server = createTestShapeServer({
     tables: [itemsTable(options.seed ?? SEED_ITEMS)],
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
+    // invalidate() deletes the shape (clients get 409), which the handler serves only when told to.
+    allowDelete: true,
     ...(options.sseTimeoutMs === undefined ? {} : { sseTimeoutMs: options.sseTimeoutMs }),
   })
   let openGate = (): void => {}
