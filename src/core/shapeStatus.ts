@@ -75,7 +75,7 @@ export function phaseOf(state: StreamState): ShapePhase {
     case 'live':
       if (state.refetching) return 'refetching'
       if (state.phase === 'initial') return 'connecting'
-      return state.phase === 'live' && !state.catchUp ? 'live' : 'syncing'
+      return state.phase === 'live' && !state.nextRequestCatchesUp ? 'live' : 'syncing'
   }
 }
 
@@ -89,7 +89,7 @@ export function deriveStatus(previous: ShapeStatus, state: StreamState, info: Tr
     phase: phaseOf(state),
     transport: info.transport,
     fallbackReason: info.fallbackReason,
-    isUpToDate: state.caughtUp,
+    isUpToDate: state.upToDateSinceReset,
     lastSyncedAt: state.lastSyncedAt,
     error: state.error,
     nextRetryAt: state.nextRetryAt,

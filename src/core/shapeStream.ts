@@ -163,7 +163,7 @@ export class ShapeStream<T = Row> {
 
   /** Resolves at the next (or a past) up-to-date; rejects when the stream stops on an error or is stopped. */
   whenUpToDate(): Promise<void> {
-    if (this.#state.caughtUp) return Promise.resolve()
+    if (this.#state.upToDateSinceReset) return Promise.resolve()
     if (this.#state.phase === 'error') return Promise.reject(this.#state.error)
     if (this.#disposed) return Promise.reject(new DOMException('The shape stream was aborted', 'AbortError'))
     return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
@@ -384,7 +384,7 @@ export class ShapeStream<T = Row> {
     if (next === this.#state) return
     this.#state = next
     this.#refreshStatus()
-    if (next.caughtUp && this.#waiters.length > 0) {
+    if (next.upToDateSinceReset && this.#waiters.length > 0) {
       const waiters = this.#waiters
       this.#waiters = []
       for (const waiter of waiters) waiter.resolve()
