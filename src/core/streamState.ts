@@ -10,6 +10,8 @@
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
  * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
  * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
+ * - T4b. A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
+ *   cache buster, so the refetch goes out again with a fresh one; the expired handle is never adopted.
  * - T7. A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
  *   first `start` goes live at once instead of catching up; every later start catches up as usual (T3).
  */
@@ -62,6 +64,8 @@ export type StreamEvent =
       now: number
     }
   | { type: 'must-refetch'; handle: string | undefined; cacheBuster: string }
+  /** A response of `expiredHandle` was refused (T4b). */
+  | { type: 'stale-response'; cacheBuster: string }
   | { type: 'retryable-error'; error: ShapeError; nextRetryAt: number }
   | { type: 'fatal-error'; error: ShapeError }
   /** A backoff elapsed or `onError` asked to retry: a request goes out, the error stays until a response. */
@@ -174,6 +178,9 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
         nextRetryAt: undefined,
       }
     }
+    case 'stale-response':
+      if (state.phase === 'paused' || state.phase === 'error') return state
+      return { ...state, cacheBuster: event.cacheBuster }
     case 'retryable-error':
       if (state.phase === 'paused') return state
       return { ...state, phase: 'backoff', error: event.error, nextRetryAt: event.nextRetryAt }

@@ -18,8 +18,8 @@ describe('phaseOf', () => {
     ['live catch-up after resume', { ...live, nextRequestCatchesUp: true }, 'syncing'],
     ['after a 409', { ...started, refetching: true }, 'refetching'],
     ['paused', { ...live, phase: 'paused' }, 'paused'],
-    ['backoff', { ...live, phase: 'backoff', error, nextRetryAt: 9 }, 'error'],
-    ['retrying', { ...live, phase: 'retrying', error }, 'error'],
+    ['backoff', { ...live, phase: 'backoff', error, nextRetryAt: 9 }, 'retrying'],
+    ['retrying', { ...live, phase: 'retrying', error }, 'retrying'],
     ['stopped by an error', { ...live, phase: 'error', error }, 'error'],
   ])('%s → %s', (_name, state, phase) => {
     expect(phaseOf(state)).toBe(phase)
@@ -37,7 +37,7 @@ describe('deriveStatus', () => {
   it('carries position, error, retry time and transport facts', () => {
     const status = deriveStatus(IDLE_STATUS, { ...live, phase: 'backoff', error, nextRetryAt: 42, cursor: '20' }, { transport: 'sse', fallbackReason: 'proxy buffering' })
     expect(status).toEqual({
-      phase: 'error',
+      phase: 'retrying',
       transport: 'sse',
       fallbackReason: 'proxy buffering',
       isUpToDate: true,
