@@ -41,6 +41,8 @@ export interface ShapeStatus {
   readonly error: ShapeError | undefined
   /** When the next automatic retry is due (epoch ms), while `retrying` waits; undefined once the retry is out. */
   readonly nextRetryAt: number | undefined
+  /** The platform says the network is down (`navigator.onLine === false`); the stream keeps retrying regardless. */
+  readonly offline: boolean
   readonly handle: string | undefined
   readonly offset: string
   readonly cursor: string | undefined
@@ -55,6 +57,7 @@ export const IDLE_STATUS: ShapeStatus = Object.freeze({
   lastSyncedAt: undefined,
   error: undefined,
   nextRetryAt: undefined,
+  offline: false,
   handle: undefined,
   offset: BEFORE_ALL,
   cursor: undefined,
@@ -64,6 +67,8 @@ export const IDLE_STATUS: ShapeStatus = Object.freeze({
 export interface TransportInfo {
   transport: LiveTransport
   fallbackReason: string | undefined
+  /** From the connectivity adapter; false when absent. */
+  offline?: boolean | undefined
 }
 
 /** The UI phase of a stream state (ST2, ST3). */
@@ -101,6 +106,7 @@ export function deriveStatus(previous: ShapeStatus, state: StreamState, info: Tr
     lastSyncedAt: state.lastSyncedAt,
     error: state.error,
     nextRetryAt: state.nextRetryAt,
+    offline: info.offline ?? false,
     handle: state.handle,
     offset: state.offset,
     cursor: state.cursor,

@@ -22,6 +22,10 @@
  * - D7. No request waits forever (liveDeadline.ts W1–W3): a live long-poll unanswered after `liveRequestTimeoutMs`,
  *   an SSE connection silent (no data, no keep-alive) for `liveRequestTimeoutMs` (sseRunner.ts), and a non-live
  *   request without headers or body bytes for `requestTimeoutMs` are aborted and retried as a `NetworkError`.
+ * - D9. A backoff wait ends early, as if elapsed, on `retryNow()`, on the connectivity adapter's `online` or `focus`
+ *   and when the page becomes visible: after an outage the stream retries within a task of the network coming
+ *   back instead of sitting out a backoff of up to 32 s. Those events never restart a stream stopped by a
+ *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
  * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -37,6 +41,7 @@ import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
+import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
 import { abortReason, realClock, sleep, yieldToEventLoop } from './clock'
 import { InvalidOptionsError, RepeatedMustRefetchError, ShapeError, StaleResponseError } from './errors'
@@ -61,6 +66,8 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   /** Aborting it stops the stream for good. */
   signal?: AbortSignal | undefined
   visibility?: VisibilityAdapter | undefined
+  /** `online` / `focus` end a backoff wait early; `isOnline() === false` shows as `status.offline` (D9). */
+  connectivity?: ConnectivityAdapter | undefined
   /** Used for live requests while it is enabled (e.g. SSE); long-poll otherwise. */
   liveRunner?: LiveRequestRunner | undefined
   /** Resume from a known position (hydration). */
@@ -94,6 +101,8 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 45_000
  * reason, and `abort()` without one builds a `DOMException` with a stack on every stop.
  */
 const CANCELLED = Object.freeze({ name: 'AbortError', message: 'Cancelled by the shape stream' })
+/** Why a backoff wait ended early (D9). */
+const EARLY = Object.freeze({ name: 'AbortError', message: 'Backoff ended early' })
 
 /**
  * One shape's protocol client.
@@ -121,6 +130,9 @@ export class ShapeStream<T = Row> {
   #iteration: AbortController | undefined
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
+  #unsubscribeConnectivity: (() => void) | undefined
+  /** Ends the current backoff wait early (D9); set only while one runs. */
+  #wakeBackoff: (() => void) | undefined
   #disposed = false
   /** 409s since the last up-to-date (D3). */
   #mustRefetchesInARow = 0
@@ -152,6 +164,7 @@ export class ShapeStream<T = Row> {
     this.#status = deriveStatus(IDLE_STATUS, this.#state, {
       transport: this.#transport,
       fallbackReason: this.#runner?.fallbackReason(),
+      offline: options.connectivity?.isOnline() === false,
     })
   }
 
@@ -202,8 +215,16 @@ export class ShapeStream<T = Row> {
     const visibility = this.#options.visibility
     if (visibility) {
       this.#unsubscribeVisibility = visibility.subscribe(() => {
-        if (visibility.isHidden()) this.#pause()
-        else this.#resume()
+        if (visibility.isHidden()) return this.#pause()
+        this.#resume()
+        this.#endBackoff()
+      })
+    }
+    const connectivity = this.#options.connectivity
+    if (connectivity) {
+      this.#unsubscribeConnectivity = connectivity.subscribe((change) => {
+        this.#refreshStatus()
+        if (change !== 'offline') this.#endBackoff()
       })
     }
     const generation = ++this.#generation
@@ -218,11 +239,53 @@ export class ShapeStream<T = Row> {
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#unsubscribeVisibility?.()
     this.#unsubscribeVisibility = undefined
+    this.#unsubscribeConnectivity?.()
+    this.#unsubscribeConnectivity = undefined
     this.#iteration?.abort(CANCELLED)
     // Settled now, not when the aborted read unwinds: the store is as before the response at once (RA3).
     this.#applier.discard()
     this.#wakeResume?.()
     if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
+  }
+
+  /**
+   * Retries at once (D9): ends a backoff wait, or restarts a stream stopped by its error (the app says the cause is
+   * fixed, e.g. after a new login). Returns false, changing nothing, when no retry is pending or possible.
+   * @example
+   * if (status.phase === 'retrying' || status.phase === 'error') stream.retryNow()
+   */
+  retryNow(): boolean {
+    if (this.#disposed) return false
+    if (this.#state.phase === 'backoff') return this.#endBackoff()
+    if (this.#state.phase !== 'error') return false
+    this.#retry.succeeded()
+    this.#dispatch({ type: 'retry' })
+    void this.#loop(++this.#generation)
+    return true
+  }
+
+  #endBackoff(): boolean {
+    const wake = this.#wakeBackoff
+    if (wake === undefined || this.#state.phase !== 'backoff') return false
+    this.#retry.succeeded()
+    wake()
+    return true
+  }
+
+  /** A backoff wait that `#endBackoff` may cut short; rejects only when `signal` aborts. */
+  async #backoffSleep(ms: number, signal: AbortSignal): Promise<void> {
+    const early = new AbortController()
+    const forward = (): void => early.abort(signal.reason)
+    signal.addEventListener('abort', forward, { once: true })
+    this.#wakeBackoff = () => early.abort(EARLY)
+    try {
+      await sleep(this.#clock, ms, early.signal)
+    } catch (error) {
+      if (signal.aborted || early.signal.reason !== EARLY) throw error
+    } finally {
+      this.#wakeBackoff = undefined
+      signal.removeEventListener('abort', forward)
+    }
   }
 
   readonly #onAbort = (): void => {
@@ -417,7 +480,7 @@ export class ShapeStream<T = Row> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
-      await sleep(this.#clock, decision.delayMs, signal)
+      await this.#backoffSleep(decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })
       return
     }
@@ -435,7 +498,7 @@ export class ShapeStream<T = Row> {
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
     // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts ST3).
     this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delayMs })
-    await sleep(this.#clock, delayMs, signal)
+    await this.#backoffSleep(delayMs, signal)
     this.#dispatch({ type: 'retry' })
   }
 
@@ -471,6 +534,7 @@ export class ShapeStream<T = Row> {
     this.#status = deriveStatus(previous, this.#state, {
       transport: this.#transport,
       fallbackReason: this.#runner?.fallbackReason(),
+      offline: this.#options.connectivity?.isOnline() === false,
     })
     if (this.#status !== previous) for (const listener of [...this.#statusListeners]) listener()
   }
