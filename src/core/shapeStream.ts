@@ -36,73 +36,41 @@ import type { LiveRequestRunner } from './liveRunner'
 import type { LongPollResult } from './longPollTransport'
 import type { MustRefetch, ResponseMeta } from './responseMeta'
 import type { Row } from './protocol'
-import type { ResponseReading, StreamSink } from './responseApplier'
+import type { ResponseReading } from './responseApplier'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
-import type { ConnectivityAdapter } from './connectivity'
-import type { VisibilityAdapter } from './visibility'
-import { abortReason, realClock, sleep, yieldToEventLoop } from './clock'
-import { InvalidOptionsError, RepeatedMustRefetchError, ShapeError, StaleResponseError } from './errors'
+import type { ShapeStreamOptions } from './shapeStreamOptions'
+import { BackoffWait } from './backoffWait'
+import { abortReason, realClock, yieldToEventLoop } from './clock'
+import { InvalidOptionsError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { longPollRequest } from './longPollTransport'
+import { RefetchGuard } from './refetchGuard'
 import { ResponseApplier } from './responseApplier'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
 import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
+import { DEFAULT_LIVE_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './shapeStreamOptions'
 import { initialStreamState, requestPosition, transition } from './streamState'
 
 export type { StreamSink } from './responseApplier'
-
-/** Options of a `ShapeStream`: the shape's options plus its dependencies. */
-export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
-  store: StreamSink<T>
-  fetch?: FetchLike | undefined
-  clock?: Clock | undefined
-  random?: (() => number) | undefined
-  /** Aborting it stops the stream for good. */
-  signal?: AbortSignal | undefined
-  visibility?: VisibilityAdapter | undefined
-  /** `online` / `focus` end a backoff wait early; `isOnline() === false` shows as `status.offline` (D9). */
-  connectivity?: ConnectivityAdapter | undefined
-  /** Used for live requests while it is enabled (e.g. SSE); long-poll otherwise. */
-  liveRunner?: LiveRequestRunner | undefined
-  /** Resume from a known position (hydration). */
-  from?: StreamStart | undefined
-  /**
-   * A live request with no sign of life for this long is abandoned and retried as a `NetworkError` (a dead
-   * connection the platform has not noticed): a long-poll without any answer (the server answers within 20 s), an SSE
-   * response without data or keep-alive (the server sends one every ~20 s while idle), headers included. Default
-   * 45 000 ms; 0 disables.
-   */
-  liveRequestTimeoutMs?: number | undefined
-  /**
-   * A non-live request (initial sync, catch-up, refetch after a 409) that receives neither its headers nor any body
-   * bytes for this long is abandoned and retried as a `NetworkError`, so no request can keep a shape `syncing`
-   * forever. The bound restarts with every chunk: a large snapshot that keeps arriving is never cut. Default
-   * 45 000 ms; 0 disables.
-   */
-  requestTimeoutMs?: number | undefined
-}
+export type { ShapeStreamOptions } from './shapeStreamOptions'
 
 interface Waiter {
   resolve: () => void
   reject: (error: unknown) => void
 }
 
-const DEFAULT_LIVE_REQUEST_TIMEOUT_MS = 45_000
-const DEFAULT_REQUEST_TIMEOUT_MS = 45_000
 
 /**
  * Why the stream cancels its own requests (stop, pause). A constant: callers check `signal.aborted`, never the
  * reason, and `abort()` without one builds a `DOMException` with a stack on every stop.
  */
 const CANCELLED = Object.freeze({ name: 'AbortError', message: 'Cancelled by the shape stream' })
-/** Why a backoff wait ended early (D9). */
-const EARLY = Object.freeze({ name: 'AbortError', message: 'Backoff ended early' })
 
 /**
  * One shape's protocol client.
@@ -131,14 +99,9 @@ export class ShapeStream<T = Row> {
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
   #unsubscribeConnectivity: (() => void) | undefined
-  /** Ends the current backoff wait early (D9); set only while one runs. */
-  #wakeBackoff: (() => void) | undefined
+  readonly #backoffWait = new BackoffWait()
+  readonly #refetchGuard: RefetchGuard
   #disposed = false
-  /** 409s since the last up-to-date (D3). */
-  #mustRefetchesInARow = 0
-  /** Stale responses refused since the last up-to-date (D3b). */
-  #staleInARow = 0
-  #cacheBusters = 0
 
   constructor(options: ShapeStreamOptions<T>) {
     this.#options = options
@@ -153,6 +116,7 @@ export class ShapeStream<T = Row> {
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
     this.#retry = new RetryPolicy(options.backoff ?? {}, this.#random)
+    this.#refetchGuard = new RefetchGuard(this.#clock, this.#random)
     this.#runner = options.liveRunner
     this.#headers = options.headers
     this.#params = options.params
@@ -265,27 +229,9 @@ export class ShapeStream<T = Row> {
   }
 
   #endBackoff(): boolean {
-    const wake = this.#wakeBackoff
-    if (wake === undefined || this.#state.phase !== 'backoff') return false
+    if (this.#state.phase !== 'backoff' || !this.#backoffWait.waiting) return false
     this.#retry.succeeded()
-    wake()
-    return true
-  }
-
-  /** A backoff wait that `#endBackoff` may cut short; rejects only when `signal` aborts. */
-  async #backoffSleep(ms: number, signal: AbortSignal): Promise<void> {
-    const early = new AbortController()
-    const forward = (): void => early.abort(signal.reason)
-    signal.addEventListener('abort', forward, { once: true })
-    this.#wakeBackoff = () => early.abort(EARLY)
-    try {
-      await sleep(this.#clock, ms, early.signal)
-    } catch (error) {
-      if (signal.aborted || early.signal.reason !== EARLY) throw error
-    } finally {
-      this.#wakeBackoff = undefined
-      signal.removeEventListener('abort', forward)
-    }
+    return this.#backoffWait.wake()
   }
 
   readonly #onAbort = (): void => {
@@ -454,33 +400,25 @@ export class ShapeStream<T = Row> {
 
   /** D3: reset at once; a 409 that follows another without an up-to-date between them backs off. */
   #onMustRefetch(signal: MustRefetch, url: string): void {
-    this.#mustRefetchesInARow += 1
+    const failure = this.#refetchGuard.mustRefetch(url, signal.retryAfter)
     this.#applier.reset()
     this.#runner?.onReset?.()
-    this.#dispatch({ type: 'must-refetch', handle: signal.handle, cacheBuster: this.#newCacheBuster() })
-    if (this.#mustRefetchesInARow < 2) return
-    const headers = signal.retryAfter === undefined ? {} : { 'retry-after': signal.retryAfter }
-    throw new RepeatedMustRefetchError({ url, headers, consecutive: this.#mustRefetchesInARow })
+    this.#dispatch({ type: 'must-refetch', handle: signal.handle, cacheBuster: this.#refetchGuard.cacheBuster() })
+    if (failure) throw failure
   }
 
   /** D3b: the response was refused unread; refetch with a fresh cache buster. */
   #onStaleResponse(handle: string, url: string): void {
-    this.#staleInARow += 1
-    this.#dispatch({ type: 'stale-response', cacheBuster: this.#newCacheBuster() })
-    if (this.#staleInARow >= 2) throw new StaleResponseError(url, handle)
-  }
-
-  #newCacheBuster(): string {
-    // The counter keeps two busters of one stream distinct even with a frozen clock and a constant `random`.
-    this.#cacheBusters += 1
-    return `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}${this.#cacheBusters.toString(36)}`
+    const failure = this.#refetchGuard.staleResponse(url, handle)
+    this.#dispatch({ type: 'stale-response', cacheBuster: this.#refetchGuard.cacheBuster() })
+    if (failure) throw failure
   }
 
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
-      await this.#backoffSleep(decision.delayMs, signal)
+      await this.#backoffWait.sleep(this.#clock, decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })
       return
     }
@@ -498,7 +436,7 @@ export class ShapeStream<T = Row> {
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
     // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts ST3).
     this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delayMs })
-    await this.#backoffSleep(delayMs, signal)
+    await this.#backoffWait.sleep(this.#clock, delayMs, signal)
     this.#dispatch({ type: 'retry' })
   }
 
@@ -517,10 +455,7 @@ export class ShapeStream<T = Row> {
     const next = transition(this.#state, event)
     if (next === this.#state) return
     this.#state = next
-    if (next.upToDateSinceReset) {
-      this.#mustRefetchesInARow = 0
-      this.#staleInARow = 0
-    }
+    if (next.upToDateSinceReset) this.#refetchGuard.upToDate()
     this.#refreshStatus()
     if (next.upToDateSinceReset && this.#waiters.length > 0) {
       const waiters = this.#waiters
