@@ -47,6 +47,7 @@ import { abortReason, realClock, yieldToEventLoop } from './clock'
 import { InvalidOptionsError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
+import { runLiveConnection } from './liveRunner'
 import { longPollRequest } from './longPollTransport'
 import { RefetchGuard } from './refetchGuard'
 import { ResponseApplier } from './responseApplier'
@@ -355,48 +356,28 @@ export class ShapeStream<T = Row> {
   }
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
-    let failure: unknown
-    const connection = new AbortController()
-    const forward = (): void => connection.abort(signal.reason)
-    signal.addEventListener('abort', forward, { once: true })
+    const request = { url, headers, signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() }
     try {
-      const end = await runner.run(
-        { url, headers, signal: connection.signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() },
-        {
-          onOpen: (meta) => {
-            if (failure !== undefined || connection.signal.aborted) return
-            if (meta.handle === this.#state.expiredHandle) {
-              failure = new StaleResponseError(url, meta.handle)
-              connection.abort(CANCELLED)
-              return
-            }
-            this.#retry.succeeded()
-            const { handle, offset, cursor } = meta
-            this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
-          },
-          onBatch: (batch) => {
-            if (failure !== undefined || connection.signal.aborted) return
-            try {
-              const event = this.#applier.applyLive(this.#state, batch, () => this.#clock.now())
-              this.#retry.succeeded()
-              this.#dispatch(event)
-            } catch (error) {
-              failure = error
-              connection.abort(CANCELLED)
-            }
-          },
+      const end = await runLiveConnection(runner, request, {
+        onOpen: (meta) => {
+          if (meta.handle === this.#state.expiredHandle) throw new StaleResponseError(url, meta.handle)
+          this.#retry.succeeded()
+          const { handle, offset, cursor } = meta
+          this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
         },
-      )
-      if (failure !== undefined) throw failure
+        onBatch: (batch) => {
+          const event = this.#applier.applyLive(this.#state, batch, () => this.#clock.now())
+          this.#retry.succeeded()
+          this.#dispatch(event)
+        },
+      })
       if (signal.aborted) throw abortReason(signal)
       if (end.kind === 'must-refetch') this.#onMustRefetch(end, url)
-    } catch (error) {
-      throw failure ?? error
     } finally {
-      signal.removeEventListener('abort', forward)
       this.#refreshStatus()
     }
   }
+
 
   /** D3: reset at once; a 409 that follows another without an up-to-date between them backs off. */
   #onMustRefetch(signal: MustRefetch, url: string): void {
