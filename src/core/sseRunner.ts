@@ -85,7 +85,9 @@ export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
         }
         throw error
       }
-      if (end.reason === 'must-refetch') return { kind: 'must-refetch', handle: end.handle }
+      if (end.reason === 'must-refetch') {
+        return { kind: 'must-refetch', handle: end.handle, ...(end.retryAfter === undefined ? {} : { retryAfter: end.retryAfter }) }
+      }
       const aborted = end.reason === 'aborted'
       const delayMs = closed(end.durationMs, aborted, deliveredChanges)
       if (delayMs > 0) await sleep(clock, delayMs, request.signal)

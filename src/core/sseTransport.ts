@@ -85,6 +85,8 @@ export type SseEnd =
       readonly lastOffset: OffsetString
       /** The handle to use next, when the 409 carried one. */
       readonly handle: string | undefined
+      /** The 409's `retry-after`, when it had one. */
+      readonly retryAfter?: string | undefined
     }
 
 const ACCEPT = 'text/event-stream'
@@ -105,11 +107,12 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   const startedAt = clock.now()
   let lastOffset = request.offset
   const end = (reason: 'closed' | 'aborted'): SseEnd => ({ reason, durationMs: clock.now() - startedAt, lastOffset })
-  const mustRefetch = (handle: string | undefined): SseEnd => ({
+  const mustRefetch = (handle: string | undefined, retryAfter?: string): SseEnd => ({
     reason: 'must-refetch',
     durationMs: clock.now() - startedAt,
     lastOffset,
     handle,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
   })
   if (signal.aborted) return end('aborted')
 
@@ -142,7 +145,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
     if (signal.aborted) return end('aborted')
     throw error
   }
-  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle)
+  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle, meta.retryAfter)
   if (signal.aborted) {
     cancelBody(response)
     return end('aborted')
