@@ -15,11 +15,13 @@
  * - LP6. A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
  *   `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
  */
+import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { Message, WireRow } from './protocol'
 import type { MustRefetch, ResponseMeta } from './responseMeta'
 import { abortReason } from './clock'
 import { NetworkError } from './errors'
+import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { parseMessageArray, readMessageArray } from './messageArray'
 import { HEADER } from './protocol'
 import { readResponseMeta } from './responseMeta'
@@ -105,6 +107,31 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
   return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
+}
+
+/** The deadlines of one request (liveDeadline.ts); 0 disables one. */
+export interface LongPollDeadlines {
+  clock: Clock
+  /** A live request unanswered for this long fails (W1). */
+  liveTimeoutMs: number
+  /** A non-live request without headers or body bytes for this long fails (W3, LP7). */
+  idleTimeoutMs: number
+}
+
+/**
+ * `longPollRequest` under its deadline: a live one bounded in all, a non-live one bounded by silence.
+ * @example
+ * await longPollWithDeadline({ url, headers, live: false, signal, fetch }, { clock, liveTimeoutMs: 45_000, idleTimeoutMs: 45_000 })
+ */
+export function longPollWithDeadline(request: LongPollRequest, deadlines: LongPollDeadlines): Promise<LongPollResult> {
+  const { url, signal, live } = request
+  const { clock } = deadlines
+  const timeoutMs = live ? deadlines.liveTimeoutMs : deadlines.idleTimeoutMs
+  if (timeoutMs <= 0) return longPollRequest(request)
+  if (live) return withLiveDeadline(clock, timeoutMs, url, signal, (deadline) => longPollRequest({ ...request, signal: deadline }))
+  return withIdleDeadline(clock, timeoutMs, url, signal, 'response headers or body bytes', (deadline, onProgress) =>
+    longPollRequest({ ...request, signal: deadline, onProgress }),
+  )
 }
 
 /**

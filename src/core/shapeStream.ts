@@ -33,8 +33,7 @@
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
-import type { LongPollResult } from './longPollTransport'
-import type { MustRefetch, ResponseMeta } from './responseMeta'
+import type { MustRefetch } from './responseMeta'
 import type { Row } from './protocol'
 import type { ResponseReading } from './responseApplier'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
@@ -46,9 +45,8 @@ import { BackoffWait } from './backoffWait'
 import { abortReason, realClock, yieldToEventLoop } from './clock'
 import { InvalidOptionsError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
-import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { runLiveConnection } from './liveRunner'
-import { longPollRequest } from './longPollTransport'
+import { longPollWithDeadline } from './longPollTransport'
 import { RefetchGuard } from './refetchGuard'
 import { ResponseApplier } from './responseApplier'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
@@ -327,29 +325,15 @@ export class ShapeStream<T = Row> {
     }
   }
 
-  async #longPoll(
-    url: string,
-    headers: Record<string, string>,
-    live: boolean,
-    signal: AbortSignal,
-    reading: ResponseReading<T>,
-  ): Promise<LongPollResult> {
-    const fetch = this.#fetch
-    const expiredHandle = this.#state.expiredHandle
-    const stage = (meta: ResponseMeta) => reading.stager(meta)
-    if (!live) {
-      const idleMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
-      if (idleMs <= 0) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle, stage })
-      return withIdleDeadline(this.#clock, idleMs, url, signal, 'response headers or body bytes', (deadline, onProgress) =>
-        longPollRequest({ url, headers, live, signal: deadline, fetch, expiredHandle, stage, onProgress }),
-      )
-    }
-    const timeoutMs = this.#liveTimeoutMs()
-    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle })
-    return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) =>
-      longPollRequest({ url, headers, live, signal: deadline, fetch, expiredHandle }),
-    )
+  #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal, reading: ResponseReading<T>) {
+    const request = { url, headers, live, signal, fetch: this.#fetch, expiredHandle: this.#state.expiredHandle }
+    return longPollWithDeadline(live ? request : { ...request, stage: (meta) => reading.stager(meta) }, {
+      clock: this.#clock,
+      liveTimeoutMs: this.#liveTimeoutMs(),
+      idleTimeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    })
   }
+
 
   #liveTimeoutMs(): number {
     return this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
