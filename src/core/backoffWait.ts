@@ -1,11 +1,11 @@
 /**
  * A backoff wait that can end early: after an outage, `retryNow()`, `online`, `focus` or a visible page should retry
- * at once instead of sitting out a wait of up to 32 s (shapeStream.ts D9).
+ * at once instead of sitting out a wait of up to 32 s (shapeStream.ts, on ending a backoff early).
  *
  * Invariants:
- * - BW1. `sleep` resolves when its time elapsed or `wake()` was called, and rejects with the signal's reason only
+ * - `sleep` resolves when its time elapsed or `wake()` was called, and rejects with the signal's reason only
  *   when `signal` aborts; it leaves no timer or listener behind on any path (clock.ts C2).
- * - BW2. `wake()` acts only on a wait in progress and says whether there was one; one wait at a time.
+ * - `wake()` acts only on a wait in progress and says whether there was one; one wait at a time.
  */
 import type { Clock } from './clock'
 import { sleep } from './clock'
@@ -14,7 +14,7 @@ import { sleep } from './clock'
 const EARLY = Object.freeze({ name: 'AbortError', message: 'Backoff ended early' })
 
 /**
- * One stream's backoff wait (BW1, BW2).
+ * One stream's backoff wait.
  * @example
  * await wait.sleep(clock, delayMs, signal) // ends early on wait.wake()
  */
@@ -26,7 +26,7 @@ export class BackoffWait {
     return this.#wake !== undefined
   }
 
-  /** Waits `ms` on `clock`, or until `wake()` (BW1). */
+  /** Waits `ms` on `clock`, or until `wake()`; rejects only when `signal` aborts. */
   async sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
     const early = new AbortController()
     const forward = (): void => early.abort(signal.reason)
@@ -42,7 +42,7 @@ export class BackoffWait {
     }
   }
 
-  /** Ends the wait in progress now; false when there is none (BW2). */
+  /** Ends the wait in progress now; false when there is none. */
   wake(): boolean {
     const wake = this.#wake
     if (wake === undefined) return false

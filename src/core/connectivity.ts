@@ -3,11 +3,11 @@
  * backoff once the browser says the network is back or the user returns to the page.
  *
  * Invariants:
- * - N1. `browserConnectivity()` touches `navigator` and the global event target only when they exist, so core runs
+ * - `browserConnectivity()` touches `navigator` and the global event target only when they exist, so core runs
  *   in Node, workers and SSR; where there is nothing to listen to it returns `undefined`.
- * - N2. `isOnline()` is `false` only when the platform says so (`navigator.onLine === false`); `undefined` means it
+ * - `isOnline()` is `false` only when the platform says so (`navigator.onLine === false`); `undefined` means it
  *   cannot tell. A stream never stops retrying because of it: `onLine` is a hint, often wrong in both directions.
- * - N3. `subscribe` returns the only way to remove the listeners it added; nothing stays registered after it.
+ * - `subscribe` returns the only way to remove the listeners it added; nothing stays registered after it.
  */
 
 /** What happened: the network came back, went away, or the page got the user's focus. */
@@ -21,9 +21,9 @@ export type ConnectivityChange = 'online' | 'offline' | 'focus'
  * new ShapeClient({ connectivity })
  */
 export interface ConnectivityAdapter {
-  /** `false` when the platform says it is offline, `undefined` when it cannot tell (N2). */
+  /** `false` when the platform says it is offline, `undefined` when it cannot tell; a hint, never a reason to stop retrying. */
   isOnline(): boolean | undefined
-  /** Calls `listener` on each change; returns the unsubscribe function (N3). */
+  /** Calls `listener` on each change; returns the unsubscribe function. */
   subscribe(listener: (change: ConnectivityChange) => void): () => void
 }
 
@@ -36,7 +36,7 @@ const EVENTS: readonly ConnectivityChange[] = ['online', 'offline', 'focus']
 
 /**
  * The browser's (or worker's) `online` / `offline` / `focus` events and `navigator.onLine`, or `undefined` where the
- * platform has none of them (N1).
+ * platform has none of them.
  * @example
  * new ShapeClient({ connectivity: browserConnectivity() }) // the default
  */

@@ -10,10 +10,10 @@
  *   by returning `MustRefetch`; it never touches the store.
  * - L4. When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
  *   reason) and leaves no timer or listener behind.
- * - L6. `runLiveConnection` isolates the stream from a runner: a sink callback that throws ends the connection at
+ * - `runLiveConnection` isolates the stream from a runner: a sink callback that throws ends the connection at
  *   once (no later callback runs) and the run rejects with that error, whatever the runner did with the abort; the
  *   caller's abort reaches the runner, and the listener that forwards it is removed on every path.
- * - L5. A runner honours `idleTimeoutMs` as a heartbeat: silence (no headers, no data, no keep-alive) for that long
+ * - A runner honours `idleTimeoutMs` as a heartbeat: silence (no headers, no data, no keep-alive) for that long
  *   ends the connection with a retryable `NetworkError`, so a stream that went quiet is never shown `live`.
  */
 import type { Clock } from './clock'
@@ -30,7 +30,7 @@ export interface LiveRunRequest {
   fetch: FetchLike
   /**
    * The connection is abandoned (a retryable `NetworkError`) when nothing, headers, data or keep-alive, arrives for
-   * this long (L5); 0 or absent: no bound.
+   * this long; 0 or absent: no bound.
    */
   idleTimeoutMs?: number | undefined
 }
@@ -87,7 +87,7 @@ export type LiveRunnerFactory = (context: { fetch: FetchLike; clock: Clock; rand
 const SINK_FAILED = Object.freeze({ name: 'AbortError', message: 'The live sink failed' })
 
 /**
- * Runs one connection of `runner`, ending it at the first sink callback that throws (L6).
+ * Runs one connection of `runner`, ending it at the first sink callback that throws (see the invariants above).
  * @example
  * const end = await runLiveConnection(runner, { url, headers, signal, fetch }, { onOpen, onBatch })
  */

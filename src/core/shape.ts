@@ -104,8 +104,8 @@ export class Shape<T = Row> {
   }
 
   /**
-   * Retries at once instead of waiting out the backoff, or restarts a stream stopped by its error (shapeStream.ts
-   * D9). Returns false when there was nothing to retry.
+   * Retries at once instead of waiting out the backoff, or restarts a stream stopped by its error (see
+   * `ShapeStream.retryNow`). Returns false when there was nothing to retry.
    * @example
    * <button onClick={() => shape.retryNow()}>Retry now</button>
    */

@@ -9,20 +9,20 @@
  * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
  *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
  *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
- * - D3b. A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
+ * - A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
  *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
  *   up-to-date, then as a retryable `StaleResponseError` with backoff.
- * - D3c. Between two requests the loop yields to the event loop (clock.ts C3): a `fetch` that answers without I/O
+ * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  * - D6. A request is never repeated at once without progress: what responseApplier.ts RA4 refuses is a retryable
  *   error (backoff), never a hot loop.
- * - D7. No request waits forever (liveDeadline.ts W1–W3): a live long-poll unanswered after `liveRequestTimeoutMs`,
+ * - D7. No request waits forever (liveDeadline.ts): a live long-poll unanswered after `liveRequestTimeoutMs`,
  *   an SSE connection silent (no data, no keep-alive) for `liveRequestTimeoutMs` (sseRunner.ts), and a non-live
  *   request without headers or body bytes for `requestTimeoutMs` are aborted and retried as a `NetworkError`.
- * - D9. A backoff wait ends early, as if elapsed, on `retryNow()`, on the connectivity adapter's `online` or `focus`
+ * - A backoff wait ends early, as if elapsed, on `retryNow()`, on the connectivity adapter's `online` or `focus`
  *   and when the page becomes visible: after an outage the stream retries within a task of the network coming
  *   back instead of sitting out a backoff of up to 32 s. Those events never restart a stream stopped by a
  *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
@@ -212,7 +212,7 @@ export class ShapeStream<T = Row> {
   }
 
   /**
-   * Retries at once (D9): ends a backoff wait, or restarts a stream stopped by its error (the app says the cause is
+   * Retries at once: ends a backoff wait, or restarts a stream stopped by its error (the app says the cause is
    * fixed, e.g. after a new login). Returns false, changing nothing, when no retry is pending or possible.
    * @example
    * if (status.phase === 'retrying' || status.phase === 'error') stream.retryNow()
@@ -262,7 +262,7 @@ export class ShapeStream<T = Row> {
         continue
       }
       if (yieldFirst) {
-        // D3c; the phase is checked again after the yield (a pause or stop may have come in between).
+        // The yield between requests; the phase is checked again after it (a pause or stop may have come in between).
         yieldFirst = false
         await yieldToEventLoop(this.#clock)
         continue
@@ -372,7 +372,7 @@ export class ShapeStream<T = Row> {
     if (failure) throw failure
   }
 
-  /** D3b: the response was refused unread; refetch with a fresh cache buster. */
+  /** A response of the expired handle was refused unread; refetch with a fresh cache buster. */
   #onStaleResponse(handle: string, url: string): void {
     const failure = this.#refetchGuard.staleResponse(url, handle)
     this.#dispatch({ type: 'stale-response', cacheBuster: this.#refetchGuard.cacheBuster() })
@@ -399,7 +399,7 @@ export class ShapeStream<T = Row> {
     }
     if (recovery.headers) this.#headers = { ...this.#headers, ...recovery.headers }
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
-    // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts ST3).
+    // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts).
     this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delayMs })
     await this.#backoffWait.sleep(this.#clock, delayMs, signal)
     this.#dispatch({ type: 'retry' })

@@ -29,7 +29,7 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   /** Aborting it stops the stream for good. */
   signal?: AbortSignal | undefined
   visibility?: VisibilityAdapter | undefined
-  /** `online` / `focus` end a backoff wait early; `isOnline() === false` shows as `status.offline` (D9). */
+  /** `online` / `focus` end a backoff wait early; `isOnline() === false` shows as `status.offline`. */
   connectivity?: ConnectivityAdapter | undefined
   /** Used for live requests while it is enabled (e.g. SSE); long-poll otherwise. */
   liveRunner?: LiveRequestRunner | undefined

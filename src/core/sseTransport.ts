@@ -38,8 +38,8 @@
  *   no abort listener, no reader lock; a response that arrives after the abort has its body cancelled on arrival.
  * - T7. `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
  *   `fetch` rejecting, or the body failing mid-stream, without an abort throws `NetworkError` (retryable).
- * - T9. `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
- *   comments included (sseParser.ts SP5): the caller's heartbeat. It never runs after an abort.
+ * - `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
+ *   comments included (sseParser.ts, `onChunk`): the caller's heartbeat. It never runs after an abort.
  * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
@@ -65,7 +65,7 @@ export interface SseRequest {
   onMeta?: (meta: ResponseMeta) => void
   /** One complete batch ending with `up-to-date` (T3), and the offset to resume after it (T5). */
   onBatch: (batch: SseBatch) => void
-  /** Headers or any bytes (events, keep-alives) arrived (T9). */
+  /** Headers or any bytes (events, keep-alives) arrived: the caller's heartbeat. */
   onActivity?: () => void
 }
 

@@ -1,5 +1,5 @@
 /**
- * Outages (shapeStream.ts D9, connectivity.ts N1–N3): a backoff wait ends at once on `retryNow()`, on `online`, on
+ * Outages (shapeStream.ts and connectivity.ts): a backoff wait ends at once on `retryNow()`, on `online`, on
  * `focus` and when the page becomes visible; `status.offline` follows the platform; only `retryNow()` restarts a
  * stream stopped by a non-retryable error.
  */
@@ -181,7 +181,7 @@ describe('ShapeClient and Shape', () => {
   })
 })
 
-describe('browserConnectivity (N1–N3)', () => {
+describe('browserConnectivity', () => {
   afterEach(() => vi.unstubAllGlobals())
 
   it('reads navigator.onLine and forwards online, offline and focus, removing its listeners on unsubscribe', () => {

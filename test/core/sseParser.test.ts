@@ -108,7 +108,7 @@ describe('readSseData lifetime', () => {
   })
 })
 
-describe('readSseData onChunk (SP5)', () => {
+describe('readSseData onChunk', () => {
   it('is called for every chunk, comment-only ones included', async () => {
     let chunks = 0
     const data = await collect(readSseData(chunkedStream([': keep-alive\n\n', ': keep-alive\n\n', 'data: x\n\n']), { onChunk: () => chunks++ }))

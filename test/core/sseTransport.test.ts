@@ -376,7 +376,7 @@ describe('runSseRequest bad streams', () => {
   })
 })
 
-describe('runSseRequest heartbeat (T9)', () => {
+describe('runSseRequest heartbeat', () => {
   it('reports the headers and every chunk, keep-alive comments included, and nothing after an abort', async () => {
     const body = controlledStream()
     const fetch = scriptedFetch(sseResponse(body.stream))
