@@ -144,6 +144,16 @@ export class Shape<T = Row> {
     return this.#closed
   }
 
+  /**
+   * Retries at once instead of waiting out the backoff, or restarts a stream stopped by its error (see
+   * `ShapeStream.retryNow`). Returns false when there was nothing to retry.
+   * @example
+   * <button onClick={() => shape.retryNow()}>Retry now</button>
+   */
+  retryNow(): boolean {
+    return this.#stream.retryNow()
+  }
+
   /** Keeps the stream open until the returned release is called (SH1, SH3). */
   retain(): () => void {
     if (this.#closed) {
@@ -279,7 +289,7 @@ export class Shape<T = Row> {
   getHydrationState(): ShapeHydrationState<T> | undefined {
     const state = this.#stream.getState()
     const snapshot = this.#store.getSnapshot()
-    if (!state.caughtUp || state.catchUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
+    if (!state.upToDateSinceReset || state.nextRequestCatchesUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
       return undefined
     }
     return {
@@ -301,7 +311,7 @@ export class Shape<T = Row> {
     const current = this.getHydrationState()
     if (current !== undefined && !isOlder(current, state)) return false
     const { rows, ...position } = state
-    if (!this.#stream.restartFrom({ ...position, caughtUp: true, resumeLive: true })) return false
+    if (!this.#stream.restartFrom({ ...position, upToDateSinceReset: true, resumeLive: true })) return false
     const messages: Message<T>[] = []
     for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
     messages.push(UP_TO_DATE)

@@ -17,6 +17,7 @@ import type { LiveRunnerFactory } from './liveRunner'
 import type { Row } from './protocol'
 import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
+import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
 import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
@@ -28,6 +29,7 @@ import { validateShapeOptions } from './shapeOptions'
 import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
+import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
 import { ShapePersister } from './persist/shapePersister'
 
@@ -54,6 +56,11 @@ export interface ShapeClientOptions {
    * (see `PersistOptions` and README "Persistence").
    */
   persist?: PersistOptions
+  /**
+   * `online` / `focus` end a backoff wait at once and `status.offline` follows `navigator.onLine`; `null` disables;
+   * default: the browser's (or worker's), where there is one.
+   */
+  connectivity?: ConnectivityAdapter | null
 }
 
 /**
@@ -74,6 +81,7 @@ export class ShapeClient {
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
   readonly #persister: ShapePersister | undefined
+  readonly #connectivity: ConnectivityAdapter | undefined
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -86,6 +94,7 @@ export class ShapeClient {
     this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
     this.#persister = options.persist === undefined ? undefined : new ShapePersister(options.persist, this.#clock)
+    this.#connectivity = options.connectivity === null ? undefined : (options.connectivity ?? browserConnectivity())
   }
 
   /** Number of registered (open or in grace period) shapes. */
@@ -115,6 +124,7 @@ export class ShapeClient {
       clock: this.#clock,
       random: this.#random,
       visibility: this.#visibility,
+      connectivity: this.#connectivity,
       liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
     })
