@@ -52,6 +52,21 @@ export interface ShapeOptions<T = Row> {
   backoff?: BackoffOptions
 }
 
+/**
+ * Defines a shape once, for every place that uses it: `prefetchShape` on a server, `client.shape`, and the hooks
+ * (`useShape`, `useSuspenseShape`, `useShapeStatus`, `useShapeRow`, `useShapeKeys`). It returns its argument
+ * unchanged, typed with the row type, so each of those infers the rows without repeating the generic (as TanStack
+ * Query's `queryOptions` does). Validation happens where the shape is created, as for any options.
+ * @example
+ * export const todosShape = shapeOptions<Todo>({ url: 'https://example.com/v1/shape', params: { table: 'todos' } })
+ * await prefetchShape(client, todosShape)            // on the server
+ * const { data } = useShape(todosShape)              // data: readonly Todo[]
+ * const done = useShape({ ...todosShape, selector: (r) => r.data.filter((t) => t.done) })
+ */
+export function shapeOptions<T = Row>(options: ShapeOptions<T>): ShapeOptions<T> {
+  return options
+}
+
 const REPLICAS: readonly string[] = ['default', 'full']
 const LOG_MODES: readonly string[] = ['full', 'changes_only']
 const DEFINITION_PARAMS: readonly string[] = ['table', 'where', 'params', 'columns', 'replica']

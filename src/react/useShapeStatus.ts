@@ -8,7 +8,7 @@
  *   status it shows is never that of a stream nobody keeps open.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'
-import { IDLE_STATUS } from '../core/index'
+import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
 import { firstValue } from './firstValue'
 import type { ShapeSource } from './useRetainedShape'

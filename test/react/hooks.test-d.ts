@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import type { Row, Shape, ShapeError, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
 import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSuspenseShape } from '../../src/index'
-import type { UseShapeOptions, UseShapeResult } from '../../src/index'
+import type { UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
 
 interface Todo {
   id: number
@@ -52,8 +52,21 @@ describe('public hook types', () => {
     useShape<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
   })
 
-  it('useSuspenseShape returns the same result type and takes no enabled', () => {
-    expectTypeOf(useSuspenseShape<Todo>(options)).toEqualTypeOf<UseShapeResult<Todo>>()
+  it('useSuspenseShape narrows the result to what Suspense guarantees and takes no enabled', () => {
+    const result = useSuspenseShape<Todo>(options)
+    expectTypeOf(result).toEqualTypeOf<UseSuspenseShapeResult<Todo>>()
+    expectTypeOf(result.isLoading).toEqualTypeOf<false>()
+    expectTypeOf(result.isPlaceholderData).toEqualTypeOf<false>()
+    expectTypeOf(result.shape).toEqualTypeOf<Shape<Todo>>()
+    expectTypeOf(result.data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf(result.rows).toEqualTypeOf<ReadonlyMap<string, Todo>>()
+    expectTypeOf(result.error).toEqualTypeOf<ShapeError | false>()
+    expectTypeOf(result).toMatchTypeOf<UseShapeResult<Todo>>()
+    // The shape needs no undefined check before the status and row hooks.
+    expectTypeOf(useShapeStatus(result.shape)).toEqualTypeOf<ShapeStatus>()
+    const count = useSuspenseShape({ ...options, selector: (r: UseSuspenseShapeResult<Todo>) => r.data.length })
+    expectTypeOf(count).toEqualTypeOf<number>()
+    useSuspenseShape<Todo, Shape<Todo>>({ ...options, selector: (r) => r.shape })
     // @ts-expect-error a suspended hook always runs
     useSuspenseShape<Todo>({ ...options, enabled: false })
   })
