@@ -8,7 +8,11 @@
  *   timer and removes its listener.
  */
 
-/** Opaque timer id returned by `Clock.setTimeout`. */
+/**
+ * Opaque timer id returned by `Clock.setTimeout`.
+ * @example
+ * const handle: TimerHandle = clock.setTimeout(() => {}, 1000); clock.clearTimeout(handle)
+ */
 export type TimerHandle = unknown
 
 /**

@@ -29,7 +29,11 @@ import { decodeDehydratedValue, encodeDehydratedValue } from './dehydratedValue'
 import { compareOffsets, isValidOffset } from './offset'
 import { ShapeClient } from './shapeClient'
 
-/** The serializable part of a shape's options (H1). */
+/**
+ * The serializable part of a shape's options (H1).
+ * @example
+ * const { url, params } = dehydrate(client).shapes[0]!.options
+ */
 export interface DehydratedShapeOptions {
   url: string
   params: { table: string } & Record<string, ParamValue>
@@ -38,7 +42,11 @@ export interface DehydratedShapeOptions {
   lazyJson?: boolean
 }
 
-/** Where the browser's stream continues (H2). */
+/**
+ * Where the browser's stream continues (H2).
+ * @example
+ * const { handle, offset } = dehydrate(client).shapes[0]!.position
+ */
 export interface DehydratedShapePosition {
   handle: string
   offset: string
@@ -50,6 +58,8 @@ export interface DehydratedShapePosition {
  * One dehydrated shape. `rows` are `[key, row]` pairs rather than `{ key, row }` objects: the state is embedded in
  * every server-rendered page, and the pair does not repeat two property names per row. Row values use the tagged
  * encoding of `dehydratedValue.ts` (bigint, NaN/±Infinity/-0, undefined, Date).
+ * @example
+ * for (const shape of dehydrate(client).shapes) console.log(shape.options.params.table, shape.rows.length)
  */
 export interface DehydratedShape {
   options: DehydratedShapeOptions
@@ -70,7 +80,11 @@ export interface DehydratedState {
   shapes: DehydratedShape[]
 }
 
-/** Options of `dehydrate`. */
+/**
+ * Options of `dehydrate`.
+ * @example
+ * const state = dehydrate(client, { shouldDehydrateShape: (shape) => shape.options.params.table !== 'secrets' })
+ */
 export interface DehydrateOptions {
   /** Which up-to-date shapes to include (default: all of them). Shapes not up to date are never included (H2). */
   shouldDehydrateShape?(shape: Shape<unknown>): boolean
@@ -78,7 +92,11 @@ export interface DehydrateOptions {
   serializeValue?(value: unknown): unknown
 }
 
-/** Options of `hydrate`. */
+/**
+ * Options of `hydrate`.
+ * @example
+ * hydrate(client, state, { only: 'new' })
+ */
 export interface HydrateOptions {
   /** The inverse of `dehydrate`'s `serializeValue`; sees every decoded value bottom-up. */
   deserializeValue?(value: unknown): unknown

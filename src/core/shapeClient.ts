@@ -27,7 +27,11 @@ import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
 
-/** Dependencies and defaults shared by the shapes of one client. */
+/**
+ * Dependencies and defaults shared by the shapes of one client.
+ * @example
+ * const client = new ShapeClient({ gracePeriodMs: 5000, liveSse: true, visibility: null })
+ */
 export interface ShapeClientOptions {
   fetch?: FetchLike
   clock?: Clock

@@ -15,13 +15,21 @@ import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import { InvalidOptionsError, ReservedParamError } from './errors'
 import { PROTOCOL_PARAMS, RESERVED_PARAMS } from './protocol'
 
-/** What `onError` may return to retry from the same offset and handle; merged into the options. */
+/**
+ * What `onError` may return to retry from the same offset and handle; merged into the options.
+ * @example
+ * onError: async (error) => (error instanceof FetchError && error.status === 401 ? { headers: { authorization: await refreshToken() } } : undefined)
+ */
 export interface ErrorRecovery {
   headers?: HeadersInput
   params?: Partial<ShapeParamsInput>
 }
 
-/** Called for every error the stream does not retry by itself; return `ErrorRecovery` to retry, nothing to stop. */
+/**
+ * Called for every error the stream does not retry by itself; return `ErrorRecovery` to retry, nothing to stop.
+ * @example
+ * const onError: OnError = (error) => { report(error) } // returns nothing: the stream stops
+ */
 export type OnError = (error: ShapeError) => ErrorRecovery | void | Promise<ErrorRecovery | void>
 
 /**

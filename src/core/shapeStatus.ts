@@ -12,10 +12,18 @@ import type { ShapeError } from './errors'
 import type { StreamState } from './streamState'
 import { BEFORE_ALL } from './offset'
 
-/** The lifecycle of a shape as a UI sees it. */
+/**
+ * The lifecycle of a shape as a UI sees it.
+ * @example
+ * const label: Record<ShapePhase, string> = { idle: '', connecting: 'Connecting', syncing: 'Syncing', live: 'Live', paused: 'Paused', refetching: 'Reloading', error: 'Offline' }
+ */
 export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' | 'refetching' | 'error'
 
-/** How live updates arrive. */
+/**
+ * How live updates arrive.
+ * @example
+ * if (status.transport === 'long-poll' && status.fallbackReason) console.info(status.fallbackReason)
+ */
 export type LiveTransport = 'long-poll' | 'sse'
 
 /**
