@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionsError, ReservedParamError } from '../../src/core/errors'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
-import { validateShapeOptions } from '../../src/core/shapeOptions'
+import { shapeOptions, validateShapeOptions } from '../../src/core/shapeOptions'
+import { ShapeClient } from '../../src/core/shapeClient'
 import { ReferenceIds, shapeKey } from '../../src/core/shapeKey'
 
 const url = 'http://localhost:3000/v1/shape'
@@ -85,5 +86,16 @@ describe('shapeKey', () => {
   it('does not count onError or backoff', () => {
     const ids = new ReferenceIds()
     expect(shapeKey({ url, params: { table: 'items' }, onError: () => undefined, backoff: { maxRetries: 1 } }, ids)).toBe(shapeKey({ url, params: { table: 'items' } }, ids))
+  })
+})
+
+describe('shapeOptions', () => {
+  it('returns the options it is given, so one definition serves prefetch, client.shape and the hooks', () => {
+    const given: ShapeOptions<{ id: number }> = { url, params: { table: 'items' }, liveSse: true }
+    const defined = shapeOptions(given)
+    expect(defined).toBe(given)
+    const client = new ShapeClient({ visibility: null })
+    expect(client.shape(defined)).toBe(client.shape({ url, params: { table: 'items' }, liveSse: true }))
+    client.dispose()
   })
 })

@@ -1,5 +1,6 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { Row, Shape, ShapeError, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
+import { prefetchShape, shapeOptions, ShapeClient } from '../../src/core/index'
+import type { Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
 import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSuspenseShape } from '../../src/index'
 import type { UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
 
@@ -85,5 +86,32 @@ describe('public hook types', () => {
     // @ts-expect-error the key is a string
     useShapeRow(shape, 1)
     expectTypeOf(useShapeClient().shape<Todo>(options)).toEqualTypeOf<Shape<Todo>>()
+  })
+
+  it('shapeOptions carries the row type to prefetchShape, client.shape and every hook', () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' }, liveSse: true })
+    expectTypeOf(todos).toEqualTypeOf<ShapeOptions<Todo>>()
+    expectTypeOf(prefetchShape(new ShapeClient(), todos)).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(new ShapeClient().shape(todos)).toEqualTypeOf<Shape<Todo>>()
+    expectTypeOf(useShape(todos)).toEqualTypeOf<UseShapeResult<Todo>>()
+    expectTypeOf(useShape(todos).data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf(useSuspenseShape(todos)).toEqualTypeOf<UseSuspenseShapeResult<Todo>>()
+    expectTypeOf(useShapeStatus(todos)).toEqualTypeOf<ShapeStatus>()
+    expectTypeOf(useShapeRow(todos, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf(useShapeKeys(todos)).toEqualTypeOf<readonly string[]>()
+    // Spread with hook options and a selector, the row type still flows into the selector.
+    const titles = useShape({ ...todos, enabled: true, selector: (r) => r.data.map((t) => t.title), isEqual: shallow })
+    expectTypeOf(titles).toEqualTypeOf<string[]>()
+    const open = useSuspenseShape({ ...todos, selector: (r) => r.data.filter((t) => !t.done) })
+    expectTypeOf(open).toEqualTypeOf<Todo[]>()
+    // The row type can come from a transformer instead of the generic.
+    const fromTransformer = shapeOptions({ url: 'x', params: { table: 'todos' }, transformer: (row: Row) => ({ id: Number(row['id']) }) })
+    expectTypeOf(useShape(fromTransformer).data).toEqualTypeOf<readonly { id: number }[]>()
+    // Untyped, the rows are `Row`.
+    expectTypeOf(useShape(shapeOptions({ url: 'x', params: { table: 'todos' } })).data).toEqualTypeOf<readonly Row[]>()
+    // @ts-expect-error shapeOptions checks the options it is given
+    shapeOptions<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
+    // @ts-expect-error a row of the shape is a Todo, not a string
+    expectTypeOf(useShapeRow(todos, 'k')).toEqualTypeOf<string | undefined>()
   })
 })
