@@ -10,6 +10,7 @@
  */
 import type { Row, Shape } from '../core/index'
 import type { UseShapeResult } from './shapeResult'
+import type { Writable } from './selectorInput'
 import type { UseShapeOptions } from './useShape'
 import { useShapeValue } from './useShape'
 
@@ -37,8 +38,8 @@ export interface UseSuspenseShapeResult<T = Row> extends Omit<UseShapeResult<T>,
  */
 export interface UseSuspenseShapeOptions<T = Row, S = UseSuspenseShapeResult<T>>
   extends Omit<UseShapeOptions<T, S>, 'enabled' | 'selector'> {
-  /** Picks what the component needs; the component re-renders only when that changed (per `isEqual`). */
-  selector?: (result: UseSuspenseShapeResult<T>) => S
+  /** Picks what the component needs (a writable copy it may edit and return, as `useShape`'s selector). */
+  selector?: (result: Writable<UseSuspenseShapeResult<T>>) => S
 }
 
 /**

@@ -31,6 +31,15 @@ describe('public hook types', () => {
     expectTypeOf(count).toEqualTypeOf<number>()
     const titles = useShape<Todo, string[]>({ ...options, selector: (r) => r.data.map((t) => t.title), isEqual: shallow })
     expectTypeOf(titles).toEqualTypeOf<string[]>()
+    // Selectors written for @electric-sql/react may edit the result they receive and return it.
+    const open = useShape<Todo>({
+      ...options,
+      selector: (result) => {
+        result.data = result.data.filter((todo) => !todo.done)
+        return result
+      },
+    })
+    expectTypeOf(open.data).toEqualTypeOf<readonly Todo[]>()
     // @ts-expect-error isEqual compares selections, not results
     useShape<Todo, number>({ ...options, selector: (r) => r.data.length, isEqual: (a: string, b: string) => a === b })
   })

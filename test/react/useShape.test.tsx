@@ -121,6 +121,47 @@ describe('useShape', () => {
     warn.mockRestore()
   })
 
+  it("runs @electric-sql/react selectors that edit the result they receive and return it (Electric's docs pattern)", async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const selected: UseShapeResult<Item>[] = []
+    function OpenItems() {
+      const result = useShape<Item>({
+        ...h.options(),
+        selector: (result) => {
+          result.data = result.data.filter((row) => !row.done)
+          return result
+        },
+      })
+      selected.push(result)
+      return <p>{`open:${result.data.map((row) => row.id).join(',')}`}</p>
+    }
+    function AllItems() {
+      const { data } = useShape<Item>(h.options())
+      return <p>{`all:${data.map((row) => row.id).join(',')}`}</p>
+    }
+    render(
+      <>
+        <OpenItems />
+        <AllItems />
+      </>,
+      { wrapper: h.wrapper },
+    )
+    await screen.findByText('open:1,2,3')
+    act(() => h.server.source.update(h.table, { id: 2, done: true }))
+    await screen.findByText('open:1,3')
+    // The edit stayed in the selector's own copy: the shape's rows and the other component are untouched.
+    await screen.findByText('all:1,2,3')
+    const shape = h.client.shape<Item>(h.options())
+    expect(shape.getSnapshot().data.map((row) => row.id)).toEqual([1, 2, 3])
+    const last = selected.at(-1)!
+    expect(last).toMatchObject({ isLoading: false, isError: false, error: false, shape })
+    expect(Object.isFrozen(last)).toBe(false)
+    expect(warn).not.toHaveBeenCalled()
+    warn.mockRestore()
+  })
+
   it('runs a selector again when the props it closes over change', async () => {
     harness = createHarness(makeItems(3))
     const h = harness
