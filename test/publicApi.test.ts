@@ -34,6 +34,7 @@ const CORE: readonly string[] = [
   'parsePgArray',
   'prefetchShape',
   'serializeDehydratedState',
+  'shallow',
   'shapeOptions',
   'snakeCamelMapper',
 ]
@@ -43,7 +44,6 @@ const REACT: readonly string[] = [
   'ShapeClientProvider',
   'ShapeRowList',
   'resetDefaultShapeClient',
-  'shallow',
   'useRetainedShape',
   'useShape',
   'useShapeClient',

@@ -18,6 +18,9 @@ export type { LogMode, Replica, Row } from './protocol'
 export type { ShapeSnapshot } from './shapeSnapshot'
 export type { LiveTransport, ShapePhase, ShapeStatus } from './shapeStatus'
 
+// Selector equality (no React needed)
+export { shallow } from './shallow'
+
 // Injected dependencies
 export type { BackoffOptions } from './backoff'
 export type { Clock, TimerHandle } from './clock'

@@ -4,3 +4,5 @@
  */
 export { IDLE_STATUS } from './shapeStatus'
 export { ReferenceIds, shapeKey } from './shapeKey'
+export { validateShapeOptions } from './shapeOptions'
+export { sameIterableOrder } from './shallow'

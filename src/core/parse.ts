@@ -26,6 +26,7 @@ import type { ChangeMessage, ColumnInfo, Message, Row, Schema, WireRow, WireValu
 import type { ColumnMapper } from './columnMapper'
 import { lazyColumn } from './lazyColumn'
 import type { LazyColumn } from './lazyColumn'
+import { isPlainObject } from './isPlainObject'
 
 /**
  * Turns one non-null wire value of a column into a JS value. For arrays it receives each element, not the literal.
@@ -362,10 +363,6 @@ export function parseSchemaHeader(header: string): Schema {
     setOwn(schema, name, column as unknown as ColumnInfo)
   }
   return schema
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Assignment that treats `__proto__` as an ordinary column name, as `JSON.parse` does. */

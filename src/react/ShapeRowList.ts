@@ -24,7 +24,7 @@ import { Fragment, createElement, memo, useEffect, useMemo, useRef } from 'react
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
-import { sameIterableOrder } from './shallow'
+import { sameIterableOrder } from '../core/internal'
 import { useShapeKeys } from './useShapeKeys'
 
 const DEFAULT_LEAF_SIZE = 16

@@ -15,7 +15,6 @@ export type { UseShapeOptions } from './useShape'
 export type { UseShapeResult } from './shapeResult'
 export { useSuspenseShape } from './useSuspenseShape'
 export type { UseSuspenseShapeOptions, UseSuspenseShapeResult } from './useSuspenseShape'
-export { shallow } from './shallow'
 
 // Status, per-row rendering and long lists
 export { useShapeStatus } from './useShapeStatus'

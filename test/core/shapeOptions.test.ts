@@ -80,7 +80,39 @@ describe('shapeKey', () => {
     expect(withToken(token1)).not.toBe(withToken(token2))
     const parser = { int4: (v: string) => Number(v) }
     expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).toBe(shapeKey({ url, params: { table: 'items' }, parser }, ids))
-    expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).not.toBe(shapeKey({ url, params: { table: 'items' }, parser: { ...parser } }, ids))
+    expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).not.toBe(
+      shapeKey({ url, params: { table: 'items' }, parser: { int4: (v: string) => Number(v) } }, ids),
+    )
+  })
+
+  it('counts a plain-object parser or column mapper by its entries, any other object by reference', () => {
+    const ids = new ReferenceIds()
+    const int4 = (v: string) => Number(v)
+    const encode = (name: string) => name
+    const decode = (name: string) => name
+    const key = (options: Partial<ShapeOptions>) => shapeKey({ url, params: { table: 'items' }, ...options }, ids)
+    // An inline object of the same functions is the same parser (as the hooks see an inline options object).
+    expect(key({ parser: { int4 } })).toBe(key({ parser: { int4 } }))
+    expect(key({ parser: { int4 } })).not.toBe(key({ parser: { int8: int4 } }))
+    expect(key({ parser: { int4 } })).not.toBe(key({}))
+    expect(key({ columnMapper: { encode, decode } })).toBe(key({ columnMapper: { decode, encode } }))
+    expect(key({ columnMapper: { encode, decode } })).not.toBe(key({ columnMapper: { encode: decode, decode: encode } }))
+    class Mapper {
+      encode(name: string): string {
+        return name
+      }
+      decode(name: string): string {
+        return name
+      }
+    }
+    const mapper = new Mapper()
+    expect(key({ columnMapper: mapper })).toBe(key({ columnMapper: mapper }))
+    expect(key({ columnMapper: mapper })).not.toBe(key({ columnMapper: new Mapper() }))
+  })
+
+  it('treats a missing param and an undefined one alike', () => {
+    const ids = new ReferenceIds()
+    expect(shapeKey({ url, params: { table: 'items' } }, ids)).toBe(shapeKey({ url, params: { table: 'items', where: undefined, tenant: undefined } }, ids))
   })
 
   it('does not count onError or backoff', () => {

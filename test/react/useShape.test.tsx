@@ -3,9 +3,10 @@ import { Component, useState } from 'react'
 import type { ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { ReservedParamError, ShapeClient } from '../../src/core/index'
-import { resetDefaultShapeClient, shallow, ShapeClientProvider, useShape } from '../../src/react/index'
-import type { UseShapeResult } from '../../src/react/index'
+import { ReservedParamError, ShapeClient, shallow } from '../../src/core/index'
+import { resetDefaultShapeClient, ShapeClientProvider, useShape } from '../../src/react/index'
+import type { UseShapeOptions, UseShapeResult } from '../../src/react/index'
+import type { Shape } from '../../src/core/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
 
@@ -160,6 +161,45 @@ describe('useShape', () => {
     expect(Object.isFrozen(last)).toBe(false)
     expect(warn).not.toHaveBeenCalled()
     warn.mockRestore()
+  })
+
+  it("compares renders by the client's own shape identity: equivalent options never ask the client again, a change does", async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const asked = vi.spyOn(h.client, 'shape')
+    const int4 = (value: string) => Number(value)
+    const byRender: Record<string, UseShapeOptions<Item>> = {
+      first: { url: h.server.url, params: { table: h.table, where: 'id > $1', params: ['0'] }, parser: { int4 } },
+      // The same shape for the client: positional params as a record, explicit defaults, a new inline parser object
+      // of the same function, and options that are the component's only (subscribe, onError, a selector's keys).
+      same: {
+        url: h.server.url,
+        params: { params: { '1': '0' }, where: 'id > $1', table: h.table, replica: 'default' },
+        log: 'full',
+        parser: { int4 },
+        subscribe: true,
+        onError: () => undefined,
+      },
+      // @electric-sql/react's name for liveSse is a different shape for the client, so for the hook too.
+      sse: { url: h.server.url, params: { table: h.table, where: 'id > $1', params: ['0'] }, parser: { int4 }, experimentalLiveSse: true },
+    }
+    const seen: Array<Shape<Item> | undefined> = []
+    function List({ variant }: { variant: string }) {
+      const { shape, data } = useShape<Item>(byRender[variant]!)
+      seen.push(shape)
+      return <p>{`${variant}:${data.length}`}</p>
+    }
+    const view = render(<List variant="first" />, { wrapper: h.wrapper })
+    await screen.findByText('first:2')
+    view.rerender(<List variant="same" />)
+    await screen.findByText('same:2')
+    expect(asked).toHaveBeenCalledTimes(1)
+    expect(new Set(seen).size).toBe(1)
+    view.rerender(<List variant="sse" />)
+    await screen.findByText('sse:2')
+    expect(asked).toHaveBeenCalledTimes(2)
+    expect(seen.at(-1)).not.toBe(seen[0])
+    expect(seen.at(-1)).toBe(h.client.shape<Item>({ ...byRender['first']!, liveSse: true }))
   })
 
   it('runs a selector again when the props it closes over change', async () => {
