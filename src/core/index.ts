@@ -17,6 +17,8 @@ export type { HeadersInput, MaybeAsync, ParamValue, ShapeParamsInput } from './r
 export type { LogMode, Replica, Row } from './protocol'
 export type { ShapeSnapshot } from './shapeSnapshot'
 export type { LiveTransport, ShapePhase, ShapeStatus } from './shapeStatus'
+export type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
+export type { SnapshotMetadata } from './snapshotTracker'
 
 // Selector equality (no React needed)
 export { shallow } from './shallow'

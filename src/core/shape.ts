@@ -22,6 +22,9 @@ import type { ShapeSnapshot, ShapeStore } from './shapeStore'
 import type { ShapeStatus } from './shapeStatus'
 import type { ShapeStream } from './shapeStream'
 import { compareOffsets } from './offset'
+import { InvalidOptionsError } from './errors'
+import type { ShapeSubsets } from './shapeSubsets'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
@@ -37,6 +40,8 @@ export interface ShapeInit<T> {
   onClose: (shape: Shape<T>) => void
   /** Called when a closed shape is retained again (SH2). */
   onReopen: (shape: Shape<T>) => void
+  /** Loads subset snapshots into this shape (`requestSnapshot`); absent, `requestSnapshot` throws. */
+  subsets?: ShapeSubsets<T> | undefined
 }
 
 /**
@@ -76,6 +81,7 @@ export class Shape<T = Row> {
   readonly #unusedTimeoutMs: number
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
+  readonly #subsets: ShapeSubsets<T> | undefined
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
@@ -90,6 +96,7 @@ export class Shape<T = Row> {
     this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
+    this.#subsets = init.subsets
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -169,6 +176,25 @@ export class Shape<T = Row> {
   whenUpToDate(): Promise<void> {
     if (this.#closed) return Promise.reject(new DOMException('The shape was closed', 'AbortError'))
     return this.#stream.whenUpToDate()
+  }
+
+  /**
+   * Loads a page of rows into this shape (typically a `log: 'changes_only'` one) with a subset snapshot: the rows
+   * of the shape that also match `where`, in `orderBy` order, `offset` then `limit`. Holds the stream while loading;
+   * resolves with the page once its rows are published in the shape. Later live changes the page already holds are
+   * dropped (snapshotSink.ts). Rejects with the request's typed error (`ShapeRequestError` for a bad subset).
+   * @example
+   * const shape = client.shape<Todo>({ url, params: { table: 'todos' }, log: 'changes_only' })
+   * const { data } = await shape.requestSnapshot({ where: 'done = false', orderBy: 'id', limit: 20 })
+   */
+  async requestSnapshot(subset: SubsetSnapshotRequest, control: { signal?: AbortSignal } = {}): Promise<SubsetSnapshot<T>> {
+    if (this.#subsets === undefined) throw new InvalidOptionsError('This shape cannot load subset snapshots')
+    const release = this.retain()
+    try {
+      return await this.#subsets.request(this, subset, control.signal)
+    } finally {
+      release()
+    }
   }
 
   /** The rows and the position they are as of, when they agree (SH4); `undefined` otherwise. */

@@ -26,6 +26,10 @@ import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
+import { ShapeSubsets } from './shapeSubsets'
+import { SnapshotSink } from './snapshotSink'
+import { fetchSubset } from './subsetSnapshot'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /**
  * Dependencies and defaults shared by the shapes of one client.
@@ -98,10 +102,11 @@ export class ShapeClient {
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
     const store = new ShapeStore<T>({ now: () => this.#clock.now() })
+    const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
     const stream = new ShapeStream<T>({
       ...options,
-      store,
+      store: sink,
       fetch: this.#fetch,
       clock: this.#clock,
       random: this.#random,
@@ -120,6 +125,7 @@ export class ShapeClient {
       onClose: (closed) => {
         if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
       },
+      subsets: new ShapeSubsets(sink, this.#fetch, options),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
@@ -127,6 +133,23 @@ export class ShapeClient {
     })
     this.#shapes.set(key, shape as Shape<unknown>)
     return shape
+  }
+
+  /**
+   * A page of the rows of the shape `options` describes (a subset snapshot), without creating or touching a shape:
+   * the server resolves the shape by its definition. Rejects with the request's typed error.
+   * @example
+   * const { data } = await client.fetchSnapshot<Todo>({ url, params: { table: 'todos' } }, { orderBy: 'id DESC', limit: 5 })
+   */
+  async fetchSnapshot<T = Row>(
+    options: ShapeOptions<T>,
+    subset: SubsetSnapshotRequest,
+    control: { signal?: AbortSignal } = {},
+  ): Promise<SubsetSnapshot<T>> {
+    if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
+    validateShapeOptions(options as ShapeOptions<unknown>)
+    const fetched = await fetchSubset({ fetch: this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
+    return { data: fetched.data, metadata: fetched.metadata }
   }
 
   /**
