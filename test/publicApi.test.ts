@@ -50,6 +50,7 @@ const REACT: readonly string[] = [
   'useShapeKeys',
   'useShapeRow',
   'useShapeStatus',
+  'useSubsetSnapshot',
   'useSuspenseShape',
 ]
 const SERVER: readonly string[] = [

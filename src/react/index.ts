@@ -25,6 +25,10 @@ export { useShapeKeys } from './useShapeKeys'
 export { ShapeRowList } from './ShapeRowList'
 export type { ShapeRowListProps, ShapeRowGroupInfo } from './ShapeRowList'
 
+// Subset snapshots: load a page of rows into a shape
+export { useSubsetSnapshot } from './useSubsetSnapshot'
+export type { UseSubsetSnapshotResult } from './useSubsetSnapshot'
+
 // Server rendering
 export { HydrationBoundary } from './HydrationBoundary'
 export type { HydrationBoundaryProps } from './HydrationBoundary'
