@@ -10,11 +10,14 @@
  *   the page as loaded and whether the latest request is loading or failed. Render the rows with `useShape` (or
  *   `useShapeKeys` + `useShapeRow`) on the same options.
  * - SP3. The hook holds the stream while mounted, like every hook given options (useRetainedShape.ts R2).
+ * - SP4. A 409 empties the shape (its log was replaced), so when the shape's handle changes from one handle to
+ *   another the page is requested again, from the new log.
  */
-import { useEffect, useState } from 'react'
+import { useEffect, useRef, useState } from 'react'
 import type { Row, ShapeError, SnapshotMetadata, SubsetSnapshotRequest } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
+import { useShapeStatus } from './useShapeStatus'
 
 /**
  * What `useSubsetSnapshot` returns: the latest page once loaded, and the state of its request.
@@ -35,6 +38,7 @@ export interface UseSubsetSnapshotResult<T = Row> {
 interface Settled<T> {
   readonly shape: unknown
   readonly key: string
+  readonly epoch: number
   readonly data?: readonly T[]
   readonly metadata?: SnapshotMetadata
   readonly error?: ShapeError | Error
@@ -63,6 +67,15 @@ export function useSubsetSnapshot<T = Row>(
   const shape = useRetainedShape(source)
   const key = subset === undefined ? undefined : subsetKey(subset)
   const [settled, setSettled] = useState<Settled<T> | undefined>(undefined)
+  // SP4: a new epoch each time the handle changes from one handle to another (not from none to the first).
+  const handle = useShapeStatus(shape).handle
+  const handles = useRef<{ shape: unknown; handle: string | undefined; epoch: number }>({ shape, handle, epoch: 0 })
+  if (handles.current.shape !== shape) handles.current = { shape, handle, epoch: 0 }
+  else if (handle !== undefined && handle !== handles.current.handle) {
+    const epoch = handles.current.handle === undefined ? handles.current.epoch : handles.current.epoch + 1
+    handles.current = { shape, handle, epoch }
+  }
+  const epoch = handles.current.epoch
 
   useEffect(() => {
     if (shape === undefined || key === undefined) return undefined
@@ -70,16 +83,16 @@ export function useSubsetSnapshot<T = Row>(
     const request = JSON.parse(key) as SubsetSnapshotRequest
     shape.requestSnapshot(request, { signal: controller.signal }).then(
       (page) => {
-        if (!controller.signal.aborted) setSettled({ shape, key, data: page.data, metadata: page.metadata })
+        if (!controller.signal.aborted) setSettled({ shape, key, epoch, data: page.data, metadata: page.metadata })
       },
       (error: unknown) => {
-        if (!controller.signal.aborted) setSettled({ shape, key, error: error instanceof Error ? error : new Error(String(error)) })
+        if (!controller.signal.aborted) setSettled({ shape, key, epoch, error: error instanceof Error ? error : new Error(String(error)) })
       },
     )
     return () => controller.abort()
-  }, [shape, key])
+  }, [shape, key, epoch])
 
-  const current = settled !== undefined && settled.shape === shape && settled.key === key ? settled : undefined
+  const current = settled !== undefined && settled.shape === shape && settled.key === key && settled.epoch === epoch ? settled : undefined
   return {
     data: current?.data,
     metadata: current?.metadata,
