@@ -40,8 +40,8 @@ export interface ShapeInit<T> {
   onClose: (shape: Shape<T>) => void
   /** Called when a closed shape is retained again (SH2). */
   onReopen: (shape: Shape<T>) => void
-  /** Loads subset snapshots into this shape (`requestSnapshot`); absent, `requestSnapshot` throws. */
-  subsets?: ShapeSubsets<T> | undefined
+  /** Loads the subset snapshot loader of this shape (`requestSnapshot`), once; absent, `requestSnapshot` throws. */
+  loadSubsets?: (() => Promise<ShapeSubsets<T>>) | undefined
 }
 
 /**
@@ -81,7 +81,8 @@ export class Shape<T = Row> {
   readonly #unusedTimeoutMs: number
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
-  readonly #subsets: ShapeSubsets<T> | undefined
+  readonly #loadSubsets: (() => Promise<ShapeSubsets<T>>) | undefined
+  #subsets: Promise<ShapeSubsets<T>> | undefined
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
@@ -96,7 +97,7 @@ export class Shape<T = Row> {
     this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
-    this.#subsets = init.subsets
+    this.#loadSubsets = init.loadSubsets
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -188,10 +189,15 @@ export class Shape<T = Row> {
    * const { data } = await shape.requestSnapshot({ where: 'done = false', orderBy: 'id', limit: 20 })
    */
   async requestSnapshot(subset: SubsetSnapshotRequest, control: { signal?: AbortSignal } = {}): Promise<SubsetSnapshot<T>> {
-    if (this.#subsets === undefined) throw new InvalidOptionsError('This shape cannot load subset snapshots')
+    if (this.#loadSubsets === undefined) throw new InvalidOptionsError('This shape cannot load subset snapshots')
     const release = this.retain()
     try {
-      return await this.#subsets.request(this, subset, control.signal)
+      // A failed load is not kept: the next call tries again.
+      this.#subsets ??= this.#loadSubsets().catch((error: unknown) => {
+        this.#subsets = undefined
+        throw error
+      })
+      return await (await this.#subsets).request(this, subset, control.signal)
     } finally {
       release()
     }

@@ -26,9 +26,7 @@ import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
-import { ShapeSubsets } from './shapeSubsets'
 import { SnapshotSink } from './snapshotSink'
-import { fetchSubset } from './subsetSnapshot'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /**
@@ -125,7 +123,8 @@ export class ShapeClient {
       onClose: (closed) => {
         if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
       },
-      subsets: new ShapeSubsets(sink, this.#fetch, options),
+      // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
+      loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
@@ -148,6 +147,7 @@ export class ShapeClient {
   ): Promise<SubsetSnapshot<T>> {
     if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
     validateShapeOptions(options as ShapeOptions<unknown>)
+    const { fetchSubset } = await import('./subsetSnapshot')
     const fetched = await fetchSubset({ fetch: this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
     return { data: fetched.data, metadata: fetched.metadata }
   }

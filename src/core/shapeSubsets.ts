@@ -5,7 +5,7 @@
  * Invariants:
  * - SB1. A snapshot is requested once the shape is up to date, at the stream's handle and offset, so the server
  *   answers for the log the stream follows and the metadata can be compared with the changes that follow.
- * - SB2. The rows are merged through `SnapshotSink` (SK1–SK4): live changes the snapshot holds are dropped, rows
+ * - SB2. The rows are merged by the shape's `SnapshotMerge` (SM1–SM4), installed on its sink on first use: live changes the snapshot holds are dropped, rows
  *   changed since the snapshot keep their newer version. A 409 between request and merge discards the response and
  *   asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS` times).
  * - SB3. The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
@@ -15,6 +15,7 @@ import { RetriesExhaustedError, ShapeError } from './errors'
 import type { FetchLike } from './fetchLike'
 import type { ShapeOptions } from './shapeOptions'
 import type { ShapeStatus } from './shapeStatus'
+import { SnapshotMerge } from './snapshotMerge'
 import type { SnapshotSink } from './snapshotSink'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 import { fetchSubset, validateSubset } from './subsetSnapshot'
@@ -33,12 +34,12 @@ export interface SubsetTarget {
  * const subsets = new ShapeSubsets(sink, fetch, options); await subsets.request(shape, { orderBy: 'id', limit: 10 })
  */
 export class ShapeSubsets<T> {
-  readonly #sink: SnapshotSink<T>
+  readonly #merge: SnapshotMerge<T>
   readonly #fetch: FetchLike
   readonly #options: ShapeOptions<T>
 
   constructor(sink: SnapshotSink<T>, fetch: FetchLike, options: ShapeOptions<T>) {
-    this.#sink = sink
+    this.#merge = new SnapshotMerge(sink)
     this.#fetch = fetch
     this.#options = options
   }
@@ -51,11 +52,11 @@ export class ShapeSubsets<T> {
       signal?.throwIfAborted()
       await target.whenUpToDate()
       const { handle, offset } = target.getStatus()
-      const recording = this.#sink.begin()
+      const recording = this.#merge.begin()
       try {
         const fetched = await fetchSubset({ fetch: this.#fetch, options: this.#options, subset, position: { handle, offset }, signal })
         const writable = fetched.messages.filter((message) => recording.writable(fetched.metadata, message.key))
-        if (await this.#sink.load(recording.generation, fetched.metadata, writable)) {
+        if (await this.#merge.load(recording.generation, fetched.metadata, writable)) {
           return { data: fetched.data, metadata: fetched.metadata }
         }
         last = undefined

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { ChangeMessage, Message } from '../../src/core/protocol'
 import { ShapeStore } from '../../src/core/shapeStore'
+import { SnapshotMerge } from '../../src/core/snapshotMerge'
 import { SnapshotSink } from '../../src/core/snapshotSink'
 import { isVisibleIn, SnapshotTracker, xid8Near } from '../../src/core/snapshotTracker'
 import type { SnapshotMetadata } from '../../src/core/snapshotTracker'
@@ -16,10 +17,11 @@ const update = (id: number, title: string, txid: number | undefined, lsn: number
 // Transactions below 10 and 12 had committed when the snapshot was taken; 11 was in progress; 20 and up had not begun.
 const METADATA: SnapshotMetadata = { xmin: '10', xmax: '20', xip_list: ['11'], database_lsn: '100', snapshot_mark: 1 }
 
-function upToDateSink(): { store: ShapeStore<Row>; sink: SnapshotSink<Row> } {
+function upToDateSink(): { store: ShapeStore<Row>; sink: SnapshotSink<Row>; merge: SnapshotMerge<Row> } {
   const store = new ShapeStore<Row>({ now: () => 0 })
   store.applyBatch([UP_TO_DATE])
-  return { store, sink: new SnapshotSink(store) }
+  const sink = new SnapshotSink(store)
+  return { store, sink, merge: new SnapshotMerge(sink) }
 }
 
 describe('snapshotTracker (ST1–ST4)', () => {
@@ -57,11 +59,11 @@ describe('snapshotTracker (ST1–ST4)', () => {
   })
 })
 
-describe('SnapshotSink (SK1–SK4)', () => {
+describe('SnapshotSink and SnapshotMerge (SK1–SK3, SM1–SM4)', () => {
   it('writes the page and publishes it at once, then drops the changes it holds', async () => {
-    const { store, sink } = upToDateSink()
-    const loading = sink.begin()
-    expect(await sink.load(loading.generation, METADATA, [insert(1, 'snapshot')])).toBe(true)
+    const { store, sink, merge } = upToDateSink()
+    const loading = merge.begin()
+    expect(await merge.load(loading.generation, METADATA, [insert(1, 'snapshot')])).toBe(true)
     loading.end()
     const published = store.getSnapshot()
     expect(published.data).toEqual([{ id: 1, title: 'snapshot' }])
@@ -73,23 +75,23 @@ describe('SnapshotSink (SK1–SK4)', () => {
   })
 
   it('keeps a row changed while the snapshot was in flight by a transaction the snapshot does not see', async () => {
-    const { store, sink } = upToDateSink()
+    const { store, sink, merge } = upToDateSink()
     store.applyBatch([insert(1, 'old'), insert(2, 'old'), UP_TO_DATE])
-    const loading = sink.begin()
+    const loading = merge.begin()
     sink.applyBatch([update(1, 'newer than the snapshot', 25, 130), update(2, 'in the snapshot', 12, 90), UP_TO_DATE])
     const rows = [insert(1, 'snapshot'), insert(2, 'snapshot')].filter((row) => loading.writable(METADATA, row.key))
-    expect(await sink.load(loading.generation, METADATA, rows)).toBe(true)
+    expect(await merge.load(loading.generation, METADATA, rows)).toBe(true)
     loading.end()
     expect(store.getRow('k1')).toEqual({ id: 1, title: 'newer than the snapshot' })
     expect(store.getRow('k2')).toEqual({ id: 2, title: 'snapshot' })
   })
 
   it('waits for a staged response to settle, and refuses a page from before a reset', async () => {
-    const { store, sink } = upToDateSink()
+    const { store, sink, merge } = upToDateSink()
     sink.stage([insert(3, 'staged')])
-    const loading = sink.begin()
+    const loading = merge.begin()
     let loaded: boolean | undefined
-    const pending = sink.load(loading.generation, METADATA, [insert(1, 'snapshot')]).then((value) => (loaded = value))
+    const pending = merge.load(loading.generation, METADATA, [insert(1, 'snapshot')]).then((value) => (loaded = value))
     await Promise.resolve()
     expect(loaded).toBeUndefined()
     sink.settleStaged(true)
@@ -98,9 +100,9 @@ describe('SnapshotSink (SK1–SK4)', () => {
     expect(loaded).toBe(true)
     expect(store.getRow('k1')).toEqual({ id: 1, title: 'snapshot' })
 
-    const stale = sink.begin()
+    const stale = merge.begin()
     sink.reset()
-    expect(await sink.load(stale.generation, METADATA, [insert(9, 'from the old log')])).toBe(false)
+    expect(await merge.load(stale.generation, METADATA, [insert(9, 'from the old log')])).toBe(false)
     expect(store.getRow('k9')).toBeUndefined()
   })
 })
