@@ -149,11 +149,11 @@ describe('useShape', () => {
       </>,
       { wrapper: h.wrapper },
     )
-    await screen.findByText('open:1,2,3')
+    await screen.findByText('open:1,2,3', {}, { timeout: 10_000 })
     act(() => h.server.source.update(h.table, { id: 2, done: true }))
-    await screen.findByText('open:1,3')
+    await screen.findByText('open:1,3', {}, { timeout: 10_000 })
     // The edit stayed in the selector's own copy: the shape's rows and the other component are untouched.
-    await screen.findByText('all:1,2,3')
+    await screen.findByText('all:1,2,3', {}, { timeout: 10_000 })
     const shape = h.client.shape<Item>(h.options())
     expect(shape.getSnapshot().data.map((row) => row.id)).toEqual([1, 2, 3])
     const last = selected.at(-1)!
@@ -190,13 +190,13 @@ describe('useShape', () => {
       return <p>{`${variant}:${data.length}`}</p>
     }
     const view = render(<List variant="first" />, { wrapper: h.wrapper })
-    await screen.findByText('first:2')
+    await screen.findByText('first:2', {}, { timeout: 10_000 })
     view.rerender(<List variant="same" />)
-    await screen.findByText('same:2')
+    await screen.findByText('same:2', {}, { timeout: 10_000 })
     expect(asked).toHaveBeenCalledTimes(1)
     expect(new Set(seen).size).toBe(1)
     view.rerender(<List variant="sse" />)
-    await screen.findByText('sse:2')
+    await screen.findByText('sse:2', {}, { timeout: 10_000 })
     expect(asked).toHaveBeenCalledTimes(2)
     expect(seen.at(-1)).not.toBe(seen[0])
     expect(seen.at(-1)).toBe(h.client.shape<Item>({ ...byRender['first']!, liveSse: true }))
