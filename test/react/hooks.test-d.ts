@@ -1,7 +1,7 @@
 import { describe, expectTypeOf, it } from 'vitest'
 import { prefetchShape, shapeOptions, ShapeClient } from '../../src/core/index'
 import type { Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
-import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSuspenseShape } from '../../src/index'
+import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSubsetSnapshot, useSuspenseShape } from '../../src/index'
 import type { UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
 
 interface Todo {
@@ -122,5 +122,17 @@ describe('public hook types', () => {
     shapeOptions<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
     // @ts-expect-error a row of the shape is a Todo, not a string
     expectTypeOf(useShapeRow(todos, 'k')).toEqualTypeOf<string | undefined>()
+  })
+
+  it('subset snapshots carry the row type', async () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' }, log: 'changes_only' })
+    const page = useSubsetSnapshot(todos, { orderBy: 'id', limit: 10 })
+    expectTypeOf(page.data).toEqualTypeOf<readonly Todo[] | undefined>()
+    expectTypeOf(page.isLoading).toEqualTypeOf<boolean>()
+    const client = new ShapeClient()
+    expectTypeOf((await client.shape(todos).requestSnapshot({ where: 'done = $1', params: ['false'] })).data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf((await client.fetchSnapshot(todos, { orderBy: 'id' })).data).toEqualTypeOf<readonly Todo[]>()
+    // @ts-expect-error limit is a number
+    useSubsetSnapshot(todos, { orderBy: 'id', limit: '10' })
   })
 })
