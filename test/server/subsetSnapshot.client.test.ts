@@ -7,17 +7,10 @@ import { InvalidOptionsError, ShapeClient, ShapeRequestError } from '../../src/c
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
 import { itemsTable } from './support/electricInterop'
-import { runClientSubsetSuite } from './support/clientSubset'
+import { runClientSubsetSuite, SUBSET_ROWS } from './support/clientSubset'
 import { createMemoryFixture } from './support/memoryFixture'
 
-const ITEMS = itemsTable([
-  { id: 1, title: 'one', n: 1 },
-  { id: 2, title: 'two', n: 6 },
-  { id: 3, title: 'three', n: 3 },
-  { id: 4, title: 'four', n: null },
-  { id: 5, title: 'five', n: 2 },
-  { id: 6, title: 'six', n: 9 },
-])
+const ITEMS = itemsTable(SUBSET_ROWS.map((row) => ({ ...row })))
 describe('subset snapshots from our client', () => {
   let server: TestShapeServer
   let client: ShapeClient

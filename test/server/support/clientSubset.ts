@@ -17,7 +17,8 @@ interface Item {
   n: number | null
 }
 
-const ROWS: Item[] = [
+/** The rows every client subset test starts from (ids 1–6, `n` from null to 9). */
+export const SUBSET_ROWS: readonly Item[] = [
   { id: 1, title: 'one', n: 1 },
   { id: 2, title: 'two', n: 6 },
   { id: 3, title: 'three', n: 3 },
@@ -49,7 +50,7 @@ export function runClientSubsetSuite(name: string, makeFixture: () => Promise<So
         ],
         replicaFull: true,
       })
-      for (const row of ROWS) await fixture.insert(table, { ...row })
+      for (const row of SUBSET_ROWS) await fixture.insert(table, { ...row })
       const handler = createShapeHandler({ source: fixture.source, longPollTimeoutMs: 5_000 })
       const client = new ShapeClient({
         visibility: null,
@@ -67,11 +68,11 @@ export function runClientSubsetSuite(name: string, makeFixture: () => Promise<So
       const { client, table, url } = await setUp()
       const options = { url, params: { table } }
       const page = await client.fetchSnapshot<Item>(options, { where: 'n >= $1', params: ['3'], orderBy: 'n DESC', limit: 2 })
-      expect(page.data).toEqual([ROWS[5], ROWS[1]])
+      expect(page.data).toEqual([SUBSET_ROWS[5], SUBSET_ROWS[1]])
       expect(page.metadata).toMatchObject({ xmin: expect.any(String), xmax: expect.any(String), database_lsn: expect.any(String) })
       expect(client.size).toBe(0)
       const next = await client.fetchSnapshot<Item>(options, { where: 'n >= $1', params: ['3'], orderBy: 'n DESC', limit: 2, offset: 2 })
-      expect(next.data).toEqual([ROWS[2]])
+      expect(next.data).toEqual([SUBSET_ROWS[2]])
     })
 
     it('shape.requestSnapshot: the page enters a changes_only shape; a held change is dropped, a later one applies', async () => {
