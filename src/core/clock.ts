@@ -11,7 +11,11 @@
  *   one (no 4 ms timer clamp, and fake timers do not freeze it), else a 0 ms timer; its channel is closed at once.
  */
 
-/** Opaque timer id returned by `Clock.setTimeout`. */
+/**
+ * Opaque timer id returned by `Clock.setTimeout`.
+ * @example
+ * const handle: TimerHandle = clock.setTimeout(() => {}, 1000); clock.clearTimeout(handle)
+ */
 export type TimerHandle = unknown
 
 /**

@@ -7,6 +7,11 @@
  * - E2. An error never carries parsed rows: raising one leaves the store exactly as it was.
  */
 
+/**
+ * The stable `code` of every `ShapeError`, to switch on without `instanceof`.
+ * @example
+ * if (error.code === 'bad-request') showFormErrors(error) // 'http', 'network', 'parse'…
+ */
 export type ShapeErrorCode =
   | 'http'
   | 'bad-request'
@@ -22,6 +27,12 @@ export type ShapeErrorCode =
   | 'must-refetch'
   | 'stale-response'
 
+/**
+ * The base of every error live-shapes raises: a stable `code` and whether the stream retries by itself (E1).
+ * @example
+ * const status = useShapeStatus(shape)
+ * if (status.error instanceof ShapeError && !status.error.retryable) return <p>{status.error.message}</p>
+ */
 export abstract class ShapeError extends Error {
   abstract readonly code: ShapeErrorCode
   /** True when the stream retries on its own (E1). */
@@ -32,7 +43,11 @@ export abstract class ShapeError extends Error {
   }
 }
 
-/** A non-2xx HTTP response. `json` is the parsed body when it was JSON. */
+/**
+ * A non-2xx HTTP response. `json` is the parsed body when it was JSON.
+ * @example
+ * if (error instanceof FetchError && error.status === 401) return { headers: { authorization: await refreshToken() } }
+ */
 export class FetchError extends ShapeError {
   readonly code: ShapeErrorCode = 'http'
   readonly status: number
@@ -53,7 +68,11 @@ export class FetchError extends ShapeError {
   }
 }
 
-/** A 400 from the server, with its validation messages per field (`{"message": …, "errors": {field: [msg]}}`). */
+/**
+ * A 400 from the server, with its validation messages per field (`{"message": …, "errors": {field: [msg]}}`).
+ * @example
+ * if (error instanceof ShapeRequestError) console.error(error.errors['where']) // e.g. ['unknown column "titel"']
+ */
 export class ShapeRequestError extends FetchError {
   override readonly code: ShapeErrorCode = 'bad-request'
   /** Field name to messages, exactly as the server sent them (may nest, e.g. `subset.order_by`). */
@@ -70,7 +89,11 @@ export class ShapeRequestError extends FetchError {
   }
 }
 
-/** A 2xx response without a header the protocol requires. Never retried: the server or a proxy is misconfigured. */
+/**
+ * A 2xx response without a header the protocol requires. Never retried: the server or a proxy is misconfigured.
+ * @example
+ * if (error instanceof MissingHeadersError) console.error('proxy drops', error.missing) // ['electric-handle', …]
+ */
 export class MissingHeadersError extends ShapeError {
   readonly code: ShapeErrorCode = 'missing-headers'
   readonly retryable = false
@@ -86,7 +109,11 @@ export class MissingHeadersError extends ShapeError {
   }
 }
 
-/** A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2). */
+/**
+ * A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2).
+ * @example
+ * if (error instanceof MalformedResponseError) console.warn('retrying after a bad body from', error.url)
+ */
 export class MalformedResponseError extends ShapeError {
   readonly code: ShapeErrorCode = 'malformed-response'
   readonly retryable = true
@@ -97,7 +124,11 @@ export class MalformedResponseError extends ShapeError {
   }
 }
 
-/** An `electric-schema` header that is not a JSON object of column descriptions. */
+/**
+ * An `electric-schema` header that is not a JSON object of column descriptions.
+ * @example
+ * if (error instanceof MalformedSchemaError) console.warn('bad electric-schema header', error.header)
+ */
 export class MalformedSchemaError extends ShapeError {
   readonly code: ShapeErrorCode = 'malformed-schema'
   readonly retryable = true
@@ -108,7 +139,11 @@ export class MalformedSchemaError extends ShapeError {
   }
 }
 
-/** A `null` in a column the schema declares `not_null`. */
+/**
+ * A `null` in a column the schema declares `not_null`.
+ * @example
+ * if (error instanceof NullValueError) console.error(`${error.column} was null`)
+ */
 export class NullValueError extends ShapeError {
   readonly code: ShapeErrorCode = 'null-value'
   readonly retryable = false
@@ -119,7 +154,11 @@ export class NullValueError extends ShapeError {
   }
 }
 
-/** A value the parser for its type could not read (e.g. invalid JSON in a jsonb column, a bad array literal). */
+/**
+ * A value the parser for its type could not read (e.g. invalid JSON in a jsonb column, a bad array literal).
+ * @example
+ * if (error instanceof ValueParseError) console.error(`${error.column} (${error.pgType}) could not be parsed`)
+ */
 export class ValueParseError extends ShapeError {
   readonly code: ShapeErrorCode = 'parse'
   readonly retryable = false
@@ -132,13 +171,21 @@ export class ValueParseError extends ShapeError {
   }
 }
 
-/** Options that cannot describe a shape (missing url or table, bad replica, a function where a value belongs…). */
+/**
+ * Options that cannot describe a shape (missing url or table, bad replica, a function where a value belongs…).
+ * @example
+ * client.shape({ url, params: { table: '' } }) // throws InvalidOptionsError
+ */
 export class InvalidOptionsError extends ShapeError {
   readonly code: ShapeErrorCode = 'invalid-options'
   readonly retryable = false
 }
 
-/** A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`). */
+/**
+ * A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`).
+ * @example
+ * client.shape({ url, params: { table: 'todos', offset: '0_0' } }) // throws ReservedParamError (params: ['offset'])
+ */
 export class ReservedParamError extends ShapeError {
   readonly code: ShapeErrorCode = 'reserved-param'
   readonly retryable = false
@@ -149,7 +196,11 @@ export class ReservedParamError extends ShapeError {
   }
 }
 
-/** `fetch` itself rejected (DNS, refused connection, reset). */
+/**
+ * `fetch` itself rejected (DNS, refused connection, reset).
+ * @example
+ * if (status.error instanceof NetworkError) return <OfflineBanner retryAt={status.nextRetryAt} />
+ */
 export class NetworkError extends ShapeError {
   readonly code: ShapeErrorCode = 'network'
   readonly retryable = true
@@ -207,7 +258,11 @@ export class StaleResponseError extends ShapeError {
   }
 }
 
-/** A retryable failure that lasted past `maxRetries`; `cause` is the last one. */
+/**
+ * A retryable failure that lasted past `maxRetries`; `cause` is the last one.
+ * @example
+ * if (error instanceof RetriesExhaustedError) console.error(`gave up after ${error.attempts} attempts`, error.cause)
+ */
 export class RetriesExhaustedError extends ShapeError {
   readonly code: ShapeErrorCode = 'retries-exhausted'
   readonly retryable = false

@@ -80,7 +80,11 @@ export interface LiveRequestRunner {
   run(request: LiveRunRequest, sink: LiveRunSink): Promise<LiveConnectionEnd | MustRefetch>
 }
 
-/** Builds a runner for one stream; a client option so SSE stays out of bundles that do not use it. */
+/**
+ * Builds a runner for one stream; a client option so SSE stays out of bundles that do not use it.
+ * @example
+ * const client = new ShapeClient({ liveSse: true, liveRunner: myRunnerFactory }) // default: SSE, loaded on first use
+ */
 export type LiveRunnerFactory = (context: { fetch: FetchLike; clock: Clock; random: () => number }) => LiveRequestRunner
 
 /** Why `runLiveConnection` ends a connection whose sink failed: checked through `signal.aborted`, never by reason. */

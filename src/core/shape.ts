@@ -31,6 +31,9 @@ import type { MutateOptions, MutationResult } from './mutationDraft'
 import { primaryKeyOf, RowKeyError, rowKeyOf, tablePrefix } from './rowKey'
 import type { Txid } from './txid'
 import type { WhenTxidOptions } from './txidTracker'
+import { InvalidOptionsError } from './errors'
+import type { ShapeSubsets } from './shapeSubsets'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
@@ -48,6 +51,8 @@ export interface ShapeInit<T> {
   onReopen: (shape: Shape<T>) => void
   /** Persisted storage of this shape (src/core/persist), when the client persists. */
   persistence?: ShapePersistence | undefined
+  /** Loads the subset snapshot loader of this shape (`requestSnapshot`), once; absent, `requestSnapshot` throws. */
+  loadSubsets?: (() => Promise<ShapeSubsets<T>>) | undefined
 }
 
 /**
@@ -104,6 +109,8 @@ export class Shape<T = Row> {
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
   readonly #persistence: ShapePersistence | undefined
+  readonly #loadSubsets: (() => Promise<ShapeSubsets<T>>) | undefined
+  #subsets: Promise<ShapeSubsets<T>> | undefined
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
@@ -131,6 +138,7 @@ export class Shape<T = Row> {
       },
       retain: () => this.retain(),
     })
+    this.#loadSubsets = init.loadSubsets
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -283,6 +291,30 @@ export class Shape<T = Row> {
   whenUpToDate(): Promise<void> {
     if (this.#closed) return Promise.reject(new DOMException('The shape was closed', 'AbortError'))
     return this.#stream.whenUpToDate()
+  }
+
+  /**
+   * Loads a page of rows into this shape (typically a `log: 'changes_only'` one) with a subset snapshot: the rows
+   * of the shape that also match `where`, in `orderBy` order, `offset` then `limit`. Holds the stream while loading;
+   * resolves with the page once its rows are published in the shape. Later live changes the page already holds are
+   * dropped (snapshotSink.ts). Rejects with the request's typed error (`ShapeRequestError` for a bad subset).
+   * @example
+   * const shape = client.shape<Todo>({ url, params: { table: 'todos' }, log: 'changes_only' })
+   * const { data } = await shape.requestSnapshot({ where: 'done = false', orderBy: 'id', limit: 20 })
+   */
+  async requestSnapshot(subset: SubsetSnapshotRequest, control: { signal?: AbortSignal } = {}): Promise<SubsetSnapshot<T>> {
+    if (this.#loadSubsets === undefined) throw new InvalidOptionsError('This shape cannot load subset snapshots')
+    const release = this.retain()
+    try {
+      // A failed load is not kept: the next call tries again.
+      this.#subsets ??= this.#loadSubsets().catch((error: unknown) => {
+        this.#subsets = undefined
+        throw error
+      })
+      return await (await this.#subsets).request(this, subset, control.signal)
+    } finally {
+      release()
+    }
   }
 
   /** The rows and the position they are as of, when they agree (SH4); `undefined` otherwise. */

@@ -32,8 +32,14 @@ import { lazySseRunner } from './lazySseRunner'
 import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
 import { ShapePersister } from './persist/shapePersister'
+import { SnapshotSink } from './snapshotSink'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
-/** Dependencies and defaults shared by the shapes of one client. */
+/**
+ * Dependencies and defaults shared by the shapes of one client.
+ * @example
+ * const client = new ShapeClient({ gracePeriodMs: 5000, liveSse: true, visibility: null })
+ */
 export interface ShapeClientOptions {
   fetch?: FetchLike
   clock?: Clock
@@ -114,12 +120,13 @@ export class ShapeClient {
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
     const store = new ShapeStore<T>({ now: () => this.#clock.now() })
+    const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
     const persistence = this.#persister?.open(options)
     const fetch = persistence ? persistence.observe(this.#fetch) : this.#fetch
     const stream = new ShapeStream<T>({
       ...options,
-      store,
+      store: sink,
       fetch,
       clock: this.#clock,
       random: this.#random,
@@ -139,6 +146,8 @@ export class ShapeClient {
       onClose: (closed) => {
         if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
       },
+      // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
+      loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
@@ -169,6 +178,24 @@ export class ShapeClient {
    */
   flushPersisted(): Promise<void> {
     return this.#persister ? this.#persister.flush() : Promise.resolve()
+  }
+
+  /**
+   * A page of the rows of the shape `options` describes (a subset snapshot), without creating or touching a shape:
+   * the server resolves the shape by its definition. Rejects with the request's typed error.
+   * @example
+   * const { data } = await client.fetchSnapshot<Todo>({ url, params: { table: 'todos' } }, { orderBy: 'id DESC', limit: 5 })
+   */
+  async fetchSnapshot<T = Row>(
+    options: ShapeOptions<T>,
+    subset: SubsetSnapshotRequest,
+    control: { signal?: AbortSignal } = {},
+  ): Promise<SubsetSnapshot<T>> {
+    if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
+    validateShapeOptions(options as ShapeOptions<unknown>)
+    const { fetchSubset } = await import('./subsetSnapshot')
+    const fetched = await fetchSubset({ fetch: this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
+    return { data: fetched.data, metadata: fetched.metadata }
   }
 
   /**

@@ -16,12 +16,18 @@ import type { StreamState } from './streamState'
 import { BEFORE_ALL } from './offset'
 
 /**
- * The lifecycle of a shape as a UI sees it. `retrying`: a failure the stream retries by itself; `error`: stopped on
- * its error for good.
+ * The lifecycle of a shape as a UI sees it. `retrying`: a failure the stream retries by itself (see `nextRetryAt`);
+ * `error`: stopped on its error for good (until `shape.retryNow()` or new options).
+ * @example
+ * const label: Record<ShapePhase, string> = { idle: '', connecting: 'Connecting', syncing: 'Syncing', live: 'Live', paused: 'Paused', refetching: 'Reloading', retrying: 'Reconnecting', error: 'Offline' }
  */
 export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' | 'refetching' | 'retrying' | 'error'
 
-/** How live updates arrive. */
+/**
+ * How live updates arrive.
+ * @example
+ * if (status.transport === 'long-poll' && status.fallbackReason) console.info(status.fallbackReason)
+ */
 export type LiveTransport = 'long-poll' | 'sse'
 
 /** Where a shape's published rows came from: persisted storage, or the server. */

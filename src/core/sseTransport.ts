@@ -48,6 +48,7 @@ import { changeOffset, parseLogOffset, type OffsetString } from './offset'
 import { isChangeMessage, isUpToDate, type Message, type WireRow } from './protocol'
 import { readResponseMeta, type ResponseMeta } from './responseMeta'
 import { readSseData } from './sseParser'
+import { isPlainObject } from './isPlainObject'
 
 /** Everything one SSE request needs; see T1–T8 at the top of `sseTransport.ts`. */
 export interface SseRequest {
@@ -212,17 +213,13 @@ function parseEvent(data: string, url: string): Message<WireRow> | typeof MUST_R
   return isMustRefetch(value) ? MUST_REFETCH : (value as unknown as Message<WireRow>)
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function isMessageObject(value: unknown): value is Record<string, unknown> & { headers: Record<string, unknown> } {
-  if (!isObject(value) || !isObject(value.headers)) return false
-  return !('key' in value) || (typeof value.key === 'string' && isObject(value.value))
+  if (!isPlainObject(value) || !isPlainObject(value.headers)) return false
+  return !('key' in value) || (typeof value.key === 'string' && isPlainObject(value.value))
 }
 
 function isMustRefetch(value: unknown): boolean {
-  return isObject(value) && isObject(value.headers) && value.headers.control === 'must-refetch'
+  return isPlainObject(value) && isPlainObject(value.headers) && value.headers.control === 'must-refetch'
 }
 
 function cancelBody(response: Response): void {

@@ -7,14 +7,17 @@
  * - T2. Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
-import { useCallback, useMemo, useSyncExternalStore } from 'react'
-import { IDLE_STATUS } from '../core/index'
+import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
-import { firstValue } from './firstValue'
 import type { ShapeSource } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import { useShapeSlice } from './useShapeSlice'
+import type { ShapeSlice } from './useShapeSlice'
 
-function noop(): void {}
+const STATUS: ShapeSlice<ShapeStatus> = {
+  subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
+  read: (shape) => shape.getStatus(),
+  disabled: IDLE_STATUS,
+}
 
 /**
  * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `retrying`, `error`, or `idle` while
@@ -27,9 +30,5 @@ function noop(): void {}
  * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
 export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
-  const shape = useRetainedShape(source)
-  const subscribe = useCallback((listener: () => void) => (shape === undefined ? noop : shape.subscribeStatus(listener)), [shape])
-  const getSnapshot = useCallback(() => (shape === undefined ? IDLE_STATUS : shape.getStatus()), [shape])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
-  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+  return useShapeSlice(source, STATUS as ShapeSlice<ShapeStatus, T>, '')
 }

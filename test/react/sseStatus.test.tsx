@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { SSE_SHORT_BACKOFF_MAX_MS, sseRunner } from '../../src/core/index'
+import { SSE_SHORT_BACKOFF_MAX_MS } from '../../src/core/sseFallback'
+import { sseRunner } from '../../src/core/sseRunner'
 import { useShape, useShapeStatus } from '../../src/react/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
