@@ -1,0 +1,506 @@
+/**
+ * A seeded fault-injecting HTTP proxy on loopback, in front of the dev shape server: what the fault property tests
+ * and the soak test put between `ShapeClient` and `createShapeHandler` + `serveNode`.
+ *
+ * Rules:
+ * - A fault applies to one request. Armed faults are claimed in arming order by the first shape GET whose kind
+ *   matches their target; with `chaos` set, a shape GET that no armed fault claims gets a fault drawn from the
+ *   proxy's seeded `random` with probability `chaos.rate`. Every other request is forwarded chunk by chunk.
+ * - Faults never invent rows: a body is the upstream's own (cut, truncated, buffered, garbled) or an earlier upstream
+ *   response (replay); a 409 is the server's own, provoked by deleting the request's shape upstream first.
+ * - A replay is keyed on the request URL without `cursor` and `expired_handle` (what a cache keyed on the rest of the
+ *   URL serves) but with `cache-buster`, so a client that busts the cache gets through; the first 200 response
+ *   recorded for a key is kept (the stalest), never an SSE one.
+ * - `close()` ends every connection and timer the proxy holds; `openSockets` counts client connections still open
+ *   and `pendingTimers` the proxy's own timers, so a soak can see growth in either.
+ * - `retryAfterGaps` records, for every injected `retry-after`, how long the client waited before asking for the
+ *   same shape again (keyed on the shape definition in the query), so a test can check the header was honoured.
+ */
+import { createServer, request as httpRequest } from 'node:http'
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
+
+/** What can go wrong with one request. */
+export type FaultKind =
+  /** The connection dies before any response. */
+  | 'drop'
+  /** 500, 502, 503 or 504 without `retry-after`. */
+  | 'server-error'
+  /** 503 with `retry-after` (0 or 1 second). */
+  | 'retry-after'
+  /** The shape is deleted upstream, then the request forwarded: the server answers 409 itself. */
+  | 'conflict'
+  /** Nothing for `ms`, then the connection dies. */
+  | 'stall'
+  /** Nothing until the client gives up (or the proxy closes). */
+  | 'hang'
+  /** Forwarded after `ms`. */
+  | 'delay'
+  /** Headers and part of the body, then the connection dies (mid-event for SSE). */
+  | 'cut'
+  /** Headers and part of the body, then a clean end. */
+  | 'truncate'
+  /** Status and headers of the upstream, a body that is not valid JSON / not valid events. */
+  | 'malformed'
+  /** An earlier upstream response for the same cache key (see the replay rule), without asking upstream. */
+  | 'replay'
+  /** SSE held until the upstream ends, then sent at once (a buffering proxy). */
+  | 'sse-buffer'
+
+/** Which requests a fault may hit. */
+export type FaultTarget = 'any' | 'initial' | 'catch-up' | 'live' | 'sse' | 'with-handle'
+
+/** One fault to inject; unset fields are drawn from the proxy's seeded random. */
+export interface FaultSpec {
+  kind: FaultKind
+  target?: FaultTarget
+  /** Stall / delay duration. */
+  ms?: number
+  /** Where a cut or truncation happens, as a fraction of the body (or of the first four SSE events). */
+  fraction?: number
+}
+
+/** How a request went through the proxy. */
+export interface ProxyRecord {
+  readonly url: string
+  readonly kind: FaultKind | 'pass'
+  /** The fault could not apply (no handle to delete, nothing to replay) and the request was forwarded. */
+  readonly missed: boolean
+  readonly status: number | undefined
+}
+
+/** Random faults on requests no armed fault claims. */
+export interface ChaosOptions {
+  /** Probability that a shape GET gets a fault. */
+  rate: number
+  kinds: readonly FaultKind[]
+}
+
+export interface FaultProxyOptions {
+  /** `http://host:port` of the dev server; may be changed later through `upstream`. */
+  upstream: string
+  /** Seeded uniform [0, 1). */
+  random: () => number
+  /** Longest stall / delay when a spec leaves `ms` unset, default 400. */
+  maxStallMs?: number
+  /** Extra query parameters of the DELETE that provokes a 409 (e.g. a secret). */
+  deleteParams?: Record<string, string>
+}
+
+export interface FaultProxy {
+  /** `http://127.0.0.1:port`, no trailing slash. */
+  readonly url: string
+  upstream: string
+  chaos: ChaosOptions | undefined
+  /** Replaces the proxy's random with a seeded one (each case reseeds, so a seed replays the same fault draws). */
+  reseed(seed: number): void
+  /** Queues `spec` for the next matching request. */
+  arm(spec: FaultSpec): void
+  /** Drops every armed fault and stops chaos. */
+  calm(): void
+  readonly armed: number
+  /** Requests whose response is over (completed, cut or abandoned). */
+  readonly finished: number
+  /** Resolves once `finished >= count`. */
+  waitForFinished(count: number): Promise<void>
+  /** Counts per applied fault kind (and `pass`). */
+  readonly counts: Readonly<Record<string, number>>
+  /** The last 500 records. */
+  readonly records: readonly ProxyRecord[]
+  readonly retryAfterGaps: readonly { expectedMs: number; waitedMs: number }[]
+  readonly openSockets: number
+  readonly pendingTimers: number
+  close(): Promise<void>
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'content-length'])
+const MAX_RECORDS = 500
+const MAX_REPLAYS = 1000
+const MALFORMED_JSON = ['[{"headers":{"operation":"insert"},"key":"x","value":{', '<html><body>502 Bad Gateway</body></html>', '[1,2', '']
+const MALFORMED_SSE = ['data: {"headers":{"control":"up-to-da\n\n', 'data: [not json]\n\n', 'event: message\ndata: {"value":\n\n']
+
+interface Recorded {
+  status: number
+  headers: OutgoingHttpHeaders
+  body: Buffer
+}
+
+function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {}
+  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value
+  return out
+}
+
+/** The kind of a shape request, or `undefined` for anything else. */
+function targetsOf(url: URL, method: string): Set<FaultTarget> | undefined {
+  if (method !== 'GET' || !url.pathname.endsWith('/v1/shape')) return undefined
+  const params = url.searchParams
+  const targets = new Set<FaultTarget>(['any'])
+  if (params.get('offset') === '-1') targets.add('initial')
+  else if (params.get('live') === 'true') targets.add(params.get('live_sse') === 'true' || params.get('experimental_live_sse') === 'true' ? 'sse' : 'live')
+  else targets.add('catch-up')
+  if (params.has('handle')) targets.add('with-handle')
+  return targets
+}
+
+function replayKey(url: URL): string {
+  const params = new URLSearchParams(url.searchParams)
+  params.delete('cursor')
+  params.delete('expired_handle')
+  params.sort()
+  return `${url.pathname}?${params.toString()}`
+}
+
+/** The shape a request is about: its definition params, whatever the position. */
+function shapeOf(url: URL): string {
+  const params = new URLSearchParams()
+  for (const name of ['table', 'where', 'params', 'columns', 'replica', 'log']) {
+    for (const value of url.searchParams.getAll(name)) params.append(name, value)
+  }
+  for (const [name, value] of url.searchParams) if (name.startsWith('params[')) params.append(name, value)
+  params.sort()
+  return params.toString()
+}
+
+/**
+ * Starts a fault proxy on 127.0.0.1 (free port).
+ * @example
+ * const proxy = await startFaultProxy({ upstream: server.url, random: seeded(42) })
+ * proxy.arm({ kind: 'cut', target: 'sse' })
+ */
+export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
+  let random = options.random
+  const maxStallMs = options.maxStallMs ?? 400
+  const armed: FaultSpec[] = []
+  const counts: Record<string, number> = {}
+  const records: ProxyRecord[] = []
+  const replays = new Map<string, Recorded>()
+  const retryAfterGaps: { expectedMs: number; waitedMs: number }[] = []
+  const retryAfterPending = new Map<string, { at: number; expectedMs: number }>()
+  const sockets = new Set<Socket>()
+  const timers = new Set<ReturnType<typeof setTimeout>>()
+  const finishWaiters = new Set<{ count: number; resolve: () => void }>()
+  let finished = 0
+  let closed = false
+
+  const later = (ms: number, run: () => void): (() => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer)
+      run()
+    }, ms)
+    timers.add(timer)
+    return () => {
+      clearTimeout(timer)
+      timers.delete(timer)
+    }
+  }
+
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
+
+  const claim = (targets: Set<FaultTarget>): FaultSpec | undefined => {
+    const index = armed.findIndex((spec) => targets.has(spec.target ?? 'any'))
+    if (index !== -1) return armed.splice(index, 1)[0]
+    const chaos = proxy.chaos
+    if (chaos !== undefined && chaos.kinds.length > 0 && random() < chaos.rate) return { kind: pick(chaos.kinds) }
+    return undefined
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://proxy')
+    const method = req.method ?? 'GET'
+    const targets = targetsOf(url, method)
+    const spec = targets ? claim(targets) : undefined
+    const kind: FaultKind | 'pass' = spec?.kind ?? 'pass'
+    const fraction = spec?.fraction ?? random()
+    const ms = spec?.ms ?? Math.floor(random() * maxStallMs)
+    const shape = targets ? shapeOf(url) : undefined
+    let missed = false
+    let done = false
+    let cancelTimer: (() => void) | undefined
+
+    if (shape !== undefined) {
+      const pending = retryAfterPending.get(shape)
+      if (pending !== undefined) {
+        retryAfterPending.delete(shape)
+        retryAfterGaps.push({ expectedMs: pending.expectedMs, waitedMs: Date.now() - pending.at })
+      }
+    }
+
+    const finish = (status: number | undefined): void => {
+      if (done) return
+      done = true
+      cancelTimer?.()
+      counts[kind] = (counts[kind] ?? 0) + 1
+      records.push({ url: url.pathname + url.search, kind, missed, status })
+      if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS)
+      finished += 1
+      for (const waiter of [...finishWaiters]) {
+        if (finished < waiter.count) continue
+        finishWaiters.delete(waiter)
+        waiter.resolve()
+      }
+    }
+    res.on('close', () => finish(res.headersSent ? res.statusCode : undefined))
+
+    const kill = (): void => {
+      finish(res.headersSent ? res.statusCode : undefined)
+      res.destroy()
+      req.socket.destroy()
+    }
+
+    switch (kind) {
+      case 'drop':
+        return kill()
+      case 'server-error': {
+        const status = pick([500, 502, 503, 504])
+        res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+        return void res.end(JSON.stringify({ message: 'injected server error' }))
+      }
+      case 'retry-after': {
+        const seconds = random() < 0.25 ? 1 : 0
+        if (shape !== undefined) retryAfterPending.set(shape, { at: Date.now(), expectedMs: seconds * 1000 })
+        res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(seconds), 'cache-control': 'no-store' })
+        return void res.end(JSON.stringify({ message: 'injected overload' }))
+      }
+      case 'stall':
+        cancelTimer = later(ms, kill)
+        return
+      case 'hang':
+        return
+      case 'replay': {
+        const recorded = replays.get(replayKey(url))
+        if (recorded !== undefined) {
+          res.writeHead(recorded.status, { ...recorded.headers, 'content-length': String(recorded.body.length) })
+          return void res.end(recorded.body)
+        }
+        missed = true
+        return forward()
+      }
+      case 'delay':
+        cancelTimer = later(ms, forward)
+        return
+      case 'conflict': {
+        const handle = url.searchParams.get('handle')
+        if (handle === null) {
+          missed = true
+          return forward()
+        }
+        return void deleteUpstream(handle).then(
+          (status) => {
+            missed = status !== 202
+            forward()
+          },
+          () => {
+            missed = true
+            forward()
+          },
+        )
+      }
+      default:
+        return forward()
+    }
+
+    function forward(): void {
+      if (done || closed) return
+      const target = new URL(proxy.upstream)
+      const upstreamRequest = httpRequest({
+        host: target.hostname,
+        port: target.port,
+        method,
+        path: req.url,
+        headers: { ...forwardable(req.headers), host: target.host },
+      })
+      res.on('close', () => {
+        if (!res.writableFinished) upstreamRequest.destroy()
+      })
+      upstreamRequest.on('error', () => {
+        if (!res.headersSent) {
+          res.writeHead(502, { 'content-type': 'application/json' })
+          res.end(JSON.stringify({ message: 'upstream unreachable' }))
+        } else res.destroy()
+      })
+      upstreamRequest.on('response', (upstream) => respond(upstream))
+      req.pipe(upstreamRequest)
+    }
+
+    function respond(upstream: IncomingMessage): void {
+      const status = upstream.statusCode ?? 502
+      const headers = forwardable(upstream.headers)
+      const isSse = String(upstream.headers['content-type'] ?? '').startsWith('text/event-stream')
+      const recordable = status === 200 && !isSse && targets !== undefined && kind === 'pass'
+      const mode = kind === 'sse-buffer' && !isSse ? 'pass' : kind
+
+      if (mode === 'pass' || mode === 'replay' || mode === 'conflict' || mode === 'delay') {
+        res.writeHead(status, headers)
+        res.flushHeaders()
+        const chunks: Buffer[] = []
+        upstream.on('data', (chunk: Buffer) => {
+          if (recordable) chunks.push(chunk)
+          res.write(chunk)
+        })
+        upstream.on('end', () => {
+          if (recordable && replays.size < MAX_REPLAYS) {
+            const key = replayKey(url)
+            if (!replays.has(key)) replays.set(key, { status, headers, body: Buffer.concat(chunks) })
+          }
+          res.end()
+        })
+        upstream.on('error', () => res.destroy())
+        return
+      }
+
+      if (isSse && (mode === 'cut' || mode === 'truncate')) return cutEvents(upstream, status, headers, mode)
+
+      // Buffered faults: the whole upstream body first (a live long-poll ends within the server's timeout).
+      const chunks: Buffer[] = []
+      upstream.on('data', (chunk: Buffer) => chunks.push(chunk))
+      upstream.on('error', () => res.destroy())
+      upstream.on('end', () => {
+        const body = Buffer.concat(chunks)
+        if (mode === 'sse-buffer') {
+          res.writeHead(status, { ...headers, 'content-length': String(body.length) })
+          return void res.end(body)
+        }
+        if (mode === 'malformed') {
+          const garbage = Buffer.from(pick(isSse ? MALFORMED_SSE : MALFORMED_JSON))
+          res.writeHead(status, { ...headers, 'content-length': String(garbage.length) })
+          return void res.end(garbage)
+        }
+        // cut / truncate of a non-SSE body: a strict prefix (an empty body stays empty).
+        const prefix = body.subarray(0, Math.max(0, Math.min(body.length - 1, Math.floor(body.length * fraction))))
+        if (mode === 'truncate') {
+          res.writeHead(status, { ...headers, 'content-length': String(prefix.length) })
+          return void res.end(prefix)
+        }
+        res.writeHead(status, headers)
+        res.write(prefix, () => kill())
+      })
+    }
+
+    /** SSE: whole events up to the cut point, then half of the next one; the socket dies (cut) or ends (truncate). */
+    function cutEvents(upstream: IncomingMessage, status: number, headers: OutgoingHttpHeaders, mode: 'cut' | 'truncate'): void {
+      const limit = Math.floor(fraction * 4)
+      let pending = ''
+      let forwarded = 0
+      let over = false
+      res.writeHead(status, headers)
+      res.flushHeaders()
+      const stop = (tail: string): void => {
+        over = true
+        upstream.destroy()
+        if (mode === 'truncate') return void res.end(tail)
+        res.write(tail, () => kill())
+      }
+      upstream.setEncoding('utf8')
+      upstream.on('data', (text: string) => {
+        if (over) return
+        pending += text
+        let boundary = pending.indexOf('\n\n')
+        while (boundary !== -1) {
+          const event = pending.slice(0, boundary + 2)
+          if (event.startsWith('data:') && forwarded === limit) return stop(event.slice(0, Math.max(1, Math.floor(event.length / 2))))
+          if (event.startsWith('data:')) forwarded++
+          pending = pending.slice(boundary + 2)
+          res.write(event)
+          boundary = pending.indexOf('\n\n')
+        }
+      })
+      upstream.on('error', () => res.destroy())
+      upstream.on('end', () => {
+        if (over) return
+        stop(pending.slice(0, Math.floor(pending.length / 2)))
+      })
+    }
+  })
+
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+  })
+
+  async function deleteUpstream(handle: string): Promise<number> {
+    const target = new URL('/v1/shape', proxy.upstream)
+    target.searchParams.set('handle', handle)
+    for (const [name, value] of Object.entries(options.deleteParams ?? {})) target.searchParams.set(name, value)
+    return new Promise<number>((resolve, reject) => {
+      const request = httpRequest(target, { method: 'DELETE' }, (response) => {
+        response.resume()
+        response.on('end', () => resolve(response.statusCode ?? 0))
+        response.on('error', reject)
+      })
+      request.on('error', reject)
+      request.end()
+    })
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const { port } = server.address() as AddressInfo
+
+  const proxy: FaultProxy = {
+    url: `http://127.0.0.1:${port}`,
+    upstream: options.upstream,
+    chaos: undefined,
+    reseed(seed) {
+      random = seededRandom(seed)
+    },
+    arm: (spec) => void armed.push(spec),
+    calm() {
+      armed.length = 0
+      proxy.chaos = undefined
+    },
+    get armed() {
+      return armed.length
+    },
+    get finished() {
+      return finished
+    },
+    waitForFinished(count) {
+      if (finished >= count) return Promise.resolve()
+      return new Promise((resolve) => finishWaiters.add({ count, resolve }))
+    },
+    counts,
+    records,
+    retryAfterGaps,
+    get openSockets() {
+      return sockets.size
+    },
+    get pendingTimers() {
+      return timers.size
+    },
+    close() {
+      closed = true
+      for (const timer of timers) clearTimeout(timer)
+      timers.clear()
+      for (const waiter of finishWaiters) waiter.resolve()
+      finishWaiters.clear()
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve())
+        server.closeAllConnections()
+        for (const socket of sockets) socket.destroy()
+      })
+    },
+  }
+  return proxy
+}
+
+/**
+ * A small seeded PRNG (mulberry32): the proxy's and the client's randomness in a fault case come from the case's seed.
+ * @example
+ * const random = seededRandom(42)
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
