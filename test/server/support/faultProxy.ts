@@ -4,13 +4,14 @@
  *
  * Rules:
  * - A fault applies to one request. Armed faults are claimed in arming order by the first shape GET whose kind
- *   matches their target; with `chaos` set, a shape GET that no armed fault claims gets a fault drawn from the
- *   proxy's seeded `random` with probability `chaos.rate`. Every other request is forwarded chunk by chunk.
+ *   matches their target; with `chaos` set, a shape GET that no armed fault claims is offered, with probability
+ *   `chaos.rate`, a fault drawn from `chaos.faults` by the proxy's seeded `random` (it applies if its target matches). Every other request is forwarded chunk by chunk.
  * - Faults never invent rows: a body is the upstream's own (cut, truncated, buffered, garbled) or an earlier upstream
  *   response (replay); a 409 is the server's own, provoked by deleting the request's shape upstream first.
- * - A replay is keyed on the request URL without `cursor` and `expired_handle` (what a cache keyed on the rest of the
- *   URL serves) but with `cache-buster`, so a client that busts the cache gets through; the first 200 response
- *   recorded for a key is kept (the stalest), never an SSE one.
+ * - A replay is keyed on the request URL without `cursor`, `expired_handle` and `cache-buster` (what a cache that
+ *   ignores those params serves); the latest 200 response recorded for a key is kept, never an SSE one. So a replay
+ *   armed on a `refetch` (`offset=-1` with `expired_handle`) answers with the first response of the shape that just
+ *   expired, as a CDN did in Electric's incidents. Being one-shot, it never blocks a client that asks again.
  * - `close()` ends every connection and timer the proxy holds; `openSockets` counts client connections still open
  *   and `pendingTimers` the proxy's own timers, so a soak can see growth in either.
  * - `retryAfterGaps` records, for every injected `retry-after`, how long the client waited before asking for the
@@ -48,7 +49,7 @@ export type FaultKind =
   | 'sse-buffer'
 
 /** Which requests a fault may hit. */
-export type FaultTarget = 'any' | 'initial' | 'catch-up' | 'live' | 'sse' | 'with-handle'
+export type FaultTarget = 'any' | 'initial' | 'refetch' | 'catch-up' | 'live' | 'sse' | 'with-handle'
 
 /** One fault to inject; unset fields are drawn from the proxy's seeded random. */
 export interface FaultSpec {
@@ -71,9 +72,10 @@ export interface ProxyRecord {
 
 /** Random faults on requests no armed fault claims. */
 export interface ChaosOptions {
-  /** Probability that a shape GET gets a fault. */
+  /** Probability that a shape GET is offered a fault. */
   rate: number
-  kinds: readonly FaultKind[]
+  /** One is drawn per offer; it applies when the request matches its target. */
+  faults: readonly FaultSpec[]
 }
 
 export interface FaultProxyOptions {
@@ -137,6 +139,7 @@ function targetsOf(url: URL, method: string): Set<FaultTarget> | undefined {
   const params = url.searchParams
   const targets = new Set<FaultTarget>(['any'])
   if (params.get('offset') === '-1') targets.add('initial')
+  if (params.get('offset') === '-1' && params.has('expired_handle')) targets.add('refetch')
   else if (params.get('live') === 'true') targets.add(params.get('live_sse') === 'true' || params.get('experimental_live_sse') === 'true' ? 'sse' : 'live')
   else targets.add('catch-up')
   if (params.has('handle')) targets.add('with-handle')
@@ -147,6 +150,7 @@ function replayKey(url: URL): string {
   const params = new URLSearchParams(url.searchParams)
   params.delete('cursor')
   params.delete('expired_handle')
+  params.delete('cache-buster')
   params.sort()
   return `${url.pathname}?${params.toString()}`
 }
@@ -201,8 +205,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const index = armed.findIndex((spec) => targets.has(spec.target ?? 'any'))
     if (index !== -1) return armed.splice(index, 1)[0]
     const chaos = proxy.chaos
-    if (chaos !== undefined && chaos.kinds.length > 0 && random() < chaos.rate) return { kind: pick(chaos.kinds) }
-    return undefined
+    if (chaos === undefined || chaos.faults.length === 0 || random() >= chaos.rate) return undefined
+    const spec = pick(chaos.faults)
+    return targets.has(spec.target ?? 'any') ? spec : undefined
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -341,7 +346,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         upstream.on('end', () => {
           if (recordable && replays.size < MAX_REPLAYS) {
             const key = replayKey(url)
-            if (!replays.has(key)) replays.set(key, { status, headers, body: Buffer.concat(chunks) })
+            replays.set(key, { status, headers, body: Buffer.concat(chunks) })
           }
           res.end()
         })
