@@ -19,6 +19,8 @@ export type ShapeErrorCode =
   | 'reserved-param'
   | 'network'
   | 'retries-exhausted'
+  | 'must-refetch'
+  | 'stale-response'
 
 export abstract class ShapeError extends Error {
   abstract readonly code: ShapeErrorCode
@@ -155,6 +157,53 @@ export class NetworkError extends ShapeError {
   constructor(url: string, cause: unknown) {
     super(`Network error requesting ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause })
     this.url = url
+  }
+}
+
+/**
+ * A 409 must-refetch right after another one (no up-to-date in between): a server or cache answering 409 to
+ * everything. The refetch is retried with the normal backoff (honouring `retry-after`) instead of at once.
+ * @example
+ * if (status.error instanceof RepeatedMustRefetchError) console.warn(`${status.error.consecutive} 409s in a row`)
+ */
+export class RepeatedMustRefetchError extends FetchError {
+  override readonly code: ShapeErrorCode = 'must-refetch'
+  /** How many 409s arrived in a row, this one included. */
+  readonly consecutive: number
+  constructor(init: { url: string; headers: Headers | Record<string, string>; consecutive: number }) {
+    super({
+      status: 409,
+      url: init.url,
+      body: '',
+      headers: init.headers,
+      message: `${init.consecutive} must-refetch (409) responses in a row from ${init.url}; refetching with backoff`,
+    })
+    this.consecutive = init.consecutive
+  }
+  override get retryable(): boolean {
+    return true
+  }
+}
+
+/**
+ * A response of the shape handle a 409 just expired (a cache or proxy replaying an old response). It is never
+ * applied: the shape is refetched with a fresh cache buster.
+ * @example
+ * if (status.error instanceof StaleResponseError) console.warn('a cache served', status.error.handle)
+ */
+export class StaleResponseError extends ShapeError {
+  readonly code: ShapeErrorCode = 'stale-response'
+  readonly retryable = true
+  readonly url: string
+  /** The expired handle the response carried. */
+  readonly handle: string
+  constructor(url: string, handle: string) {
+    super(
+      `The response for ${url} belongs to the expired shape handle ${handle} (a stale cached response); ` +
+        'it was ignored and the shape is refetched with a cache buster',
+    )
+    this.url = url
+    this.handle = handle
   }
 }
 

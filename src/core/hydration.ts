@@ -207,7 +207,7 @@ export function hydrate(client: ShapeClient, state: DehydratedState, options: Hy
   })
   for (const { options: shapeOptions, state: shapeState } of prepared) {
     const { handle, offset, cursor, schema, lastSyncedAt } = shapeState
-    const start: StreamStart = { handle, offset, cursor, schema, lastSyncedAt, caughtUp: true, resumeLive: true }
+    const start: StreamStart = { handle, offset, cursor, schema, lastSyncedAt, upToDateSinceReset: true, resumeLive: true }
     client.shape(shapeOptions, start).hydrate(shapeState)
   }
 }

@@ -11,6 +11,8 @@
  * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
  * - LP5. `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
  *   offered the body's leading messages as they are parsed (MA4), and the result holds only the rest.
+ * - LP6. A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
+ *   `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
  */
 import type { FetchLike } from './fetchLike'
 import type { Message, WireRow } from './protocol'
@@ -30,6 +32,8 @@ export interface LongPollRequest {
   fetch: FetchLike
   /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
+  /** A response of this handle is refused as stale (LP6). */
+  expiredHandle?: string | undefined
 }
 
 /** A 2xx response and its messages (those a `stage` consumer took are not in `messages`, LP5). */
@@ -46,11 +50,17 @@ export interface NotModified {
   handle: string | undefined
 }
 
+/** A response of the expired handle (LP6): never applied. */
+export interface StaleResponse {
+  kind: 'stale'
+  handle: string
+}
+
 /** What one long-poll request yields. */
-export type LongPollResult = LongPollMessages | NotModified | MustRefetch
+export type LongPollResult = LongPollMessages | NotModified | MustRefetch | StaleResponse
 
 /**
- * Performs one request (LP1–LP3).
+ * Performs one request (LP1–LP6).
  * @example
  * const result = await longPollRequest({ url, headers: {}, live: false, signal, fetch })
  * if (result.kind === 'ok') store.applyBatch(parser.parseMessages(result.messages))
@@ -74,6 +84,10 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
   }
   const meta = await readResponseMeta(response, url, { live: request.live })
   if (meta.kind === 'must-refetch') return meta
+  if (request.expiredHandle !== undefined && meta.handle === request.expiredHandle) {
+    await response.body?.cancel().catch(() => undefined)
+    return { kind: 'stale', handle: meta.handle }
+  }
   if (response.status === 204) return { kind: 'ok', meta, messages: [] }
   const body = response.body
   if (body === null || typeof body.getReader !== 'function') {

@@ -175,7 +175,7 @@ export class Shape<T = Row> {
   getHydrationState(): ShapeHydrationState<T> | undefined {
     const state = this.#stream.getState()
     const snapshot = this.#store.getSnapshot()
-    if (!state.caughtUp || state.catchUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
+    if (!state.upToDateSinceReset || state.nextRequestCatchesUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
       return undefined
     }
     return {
@@ -197,7 +197,7 @@ export class Shape<T = Row> {
     const current = this.getHydrationState()
     if (current !== undefined && !isOlder(current, state)) return false
     const { rows, ...position } = state
-    if (!this.#stream.restartFrom({ ...position, caughtUp: true, resumeLive: true })) return false
+    if (!this.#stream.restartFrom({ ...position, upToDateSinceReset: true, resumeLive: true })) return false
     const messages: Message<T>[] = []
     for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
     messages.push(UP_TO_DATE)

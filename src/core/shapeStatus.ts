@@ -5,15 +5,21 @@
  * - ST1. Status objects are immutable; `deriveStatus` returns the previous object when no field changed, so
  *   subscribers can compare by reference.
  * - ST2. `phase` is honest: `live` only when a live request (not a catch-up) is the next thing to happen; a
- *   catch-up after resume is `syncing`; after a 409 it is `refetching` until the next up-to-date; `error` covers
- *   both backoff (`nextRetryAt` set) and stopped-by-error.
+ *   catch-up after resume is `syncing`; after a 409 it is `refetching` until the next up-to-date.
+ * - ST3. `retrying` and `error` never mean the same thing: `retrying` is a failure the stream retries by itself
+ *   (waiting, with `nextRetryAt`, or with the retry request out, `nextRetryAt` undefined); `error` is a stream that
+ *   stopped on its error and will not send another request unless `onError` recovers it, the app calls
+ *   `retryNow()`, or it is restarted. Both carry `error`.
  */
 import type { ShapeError } from './errors'
 import type { StreamState } from './streamState'
 import { BEFORE_ALL } from './offset'
 
-/** The lifecycle of a shape as a UI sees it. */
-export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' | 'refetching' | 'error'
+/**
+ * The lifecycle of a shape as a UI sees it. `retrying`: a failure the stream retries by itself; `error`: stopped on
+ * its error for good (ST3).
+ */
+export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' | 'refetching' | 'retrying' | 'error'
 
 /** How live updates arrive. */
 export type LiveTransport = 'long-poll' | 'sse'
@@ -21,7 +27,8 @@ export type LiveTransport = 'long-poll' | 'sse'
 /**
  * A snapshot of a shape's connection.
  * @example
- * if (status.phase === 'error' && status.nextRetryAt) showRetryCountdown(status.nextRetryAt)
+ * if (status.phase === 'retrying' && status.nextRetryAt) showRetryCountdown(status.nextRetryAt)
+ * if (status.phase === 'error') showStopped(status.error)
  */
 export interface ShapeStatus {
   readonly phase: ShapePhase
@@ -32,7 +39,7 @@ export interface ShapeStatus {
   readonly isUpToDate: boolean
   readonly lastSyncedAt: number | undefined
   readonly error: ShapeError | undefined
-  /** When the next automatic retry is due (epoch ms), while backing off. */
+  /** When the next automatic retry is due (epoch ms), while `retrying` waits; undefined once the retry is out. */
   readonly nextRetryAt: number | undefined
   readonly handle: string | undefined
   readonly offset: string
@@ -59,7 +66,7 @@ export interface TransportInfo {
   fallbackReason: string | undefined
 }
 
-/** The UI phase of a stream state (ST2). */
+/** The UI phase of a stream state (ST2, ST3). */
 export function phaseOf(state: StreamState): ShapePhase {
   switch (state.phase) {
     case 'stopped':
@@ -68,6 +75,7 @@ export function phaseOf(state: StreamState): ShapePhase {
       return 'paused'
     case 'backoff':
     case 'retrying':
+      return 'retrying'
     case 'error':
       return 'error'
     case 'initial':
@@ -75,7 +83,7 @@ export function phaseOf(state: StreamState): ShapePhase {
     case 'live':
       if (state.refetching) return 'refetching'
       if (state.phase === 'initial') return 'connecting'
-      return state.phase === 'live' && !state.catchUp ? 'live' : 'syncing'
+      return state.phase === 'live' && !state.nextRequestCatchesUp ? 'live' : 'syncing'
   }
 }
 
@@ -89,7 +97,7 @@ export function deriveStatus(previous: ShapeStatus, state: StreamState, info: Tr
     phase: phaseOf(state),
     transport: info.transport,
     fallbackReason: info.fallbackReason,
-    isUpToDate: state.caughtUp,
+    isUpToDate: state.upToDateSinceReset,
     lastSyncedAt: state.lastSyncedAt,
     error: state.error,
     nextRetryAt: state.nextRetryAt,

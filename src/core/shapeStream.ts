@@ -6,7 +6,14 @@
  *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
  * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2;
  *   staging and its undo: responseApplier.ts RA1–RA4).
- * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle, retried at once (no backoff).
+ * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
+ *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
+ *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
+ * - D3b. A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
+ *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
+ *   up-to-date, then as a retryable `StaleResponseError` with backoff.
+ * - D3c. Between two requests the loop yields to the event loop (clock.ts C3): a `fetch` that answers without I/O
+ *   cannot starve timers, rendering or other streams.
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
@@ -22,6 +29,7 @@ import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
 import type { LongPollResult } from './longPollTransport'
+import type { MustRefetch } from './responseMeta'
 import type { Row } from './protocol'
 import type { ResponseReading, StreamSink } from './responseApplier'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
@@ -29,8 +37,8 @@ import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
 import type { VisibilityAdapter } from './visibility'
-import { abortReason, realClock, sleep } from './clock'
-import { InvalidOptionsError, ShapeError } from './errors'
+import { abortReason, realClock, sleep, yieldToEventLoop } from './clock'
+import { InvalidOptionsError, RepeatedMustRefetchError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { withLiveDeadline } from './liveDeadline'
 import { longPollRequest } from './longPollTransport'
@@ -103,6 +111,11 @@ export class ShapeStream<T = Row> {
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
   #disposed = false
+  /** 409s since the last up-to-date (D3). */
+  #mustRefetchesInARow = 0
+  /** Stale responses refused since the last up-to-date (D3b). */
+  #staleInARow = 0
+  #cacheBusters = 0
 
   constructor(options: ShapeStreamOptions<T>) {
     this.#options = options
@@ -163,7 +176,7 @@ export class ShapeStream<T = Row> {
 
   /** Resolves at the next (or a past) up-to-date; rejects when the stream stops on an error or is stopped. */
   whenUpToDate(): Promise<void> {
-    if (this.#state.caughtUp) return Promise.resolve()
+    if (this.#state.upToDateSinceReset) return Promise.resolve()
     if (this.#state.phase === 'error') return Promise.reject(this.#state.error)
     if (this.#disposed) return Promise.reject(new DOMException('The shape stream was aborted', 'AbortError'))
     return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
@@ -220,6 +233,7 @@ export class ShapeStream<T = Row> {
   }
 
   async #loop(generation: number): Promise<void> {
+    let yieldFirst = false
     while (generation === this.#generation) {
       const phase = this.#state.phase
       if (phase === 'error' || phase === 'stopped') return
@@ -228,6 +242,13 @@ export class ShapeStream<T = Row> {
         this.#wakeResume = undefined
         continue
       }
+      if (yieldFirst) {
+        // D3c; the phase is checked again after the yield (a pause or stop may have come in between).
+        yieldFirst = false
+        await yieldToEventLoop(this.#clock)
+        continue
+      }
+      yieldFirst = true
       const controller = new AbortController()
       this.#iteration = controller
       try {
@@ -270,7 +291,8 @@ export class ShapeStream<T = Row> {
     try {
       const result = await this.#longPoll(url, inputs.headers, position.live, signal, reading)
       if (signal.aborted) throw abortReason(signal)
-      if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
+      if (result.kind === 'must-refetch') return this.#onMustRefetch(result, url)
+      if (result.kind === 'stale') return this.#onStaleResponse(result.handle, url)
       const event =
         result.kind === 'not-modified'
           ? this.#applier.notModified(result, position, url, this.#clock.now())
@@ -292,10 +314,13 @@ export class ShapeStream<T = Row> {
     reading: ResponseReading<T>,
   ): Promise<LongPollResult> {
     const fetch = this.#fetch
-    if (!live) return longPollRequest({ url, headers, live, signal, fetch, stage: (meta) => reading.stager(meta) })
+    const expiredHandle = this.#state.expiredHandle
+    if (!live) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle, stage: (meta) => reading.stager(meta) })
     const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
-    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch })
-    return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) => longPollRequest({ url, headers, live, signal: deadline, fetch }))
+    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle })
+    return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) =>
+      longPollRequest({ url, headers, live, signal: deadline, fetch, expiredHandle }),
+    )
   }
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
@@ -309,6 +334,11 @@ export class ShapeStream<T = Row> {
         {
           onOpen: (meta) => {
             if (failure !== undefined || connection.signal.aborted) return
+            if (meta.handle === this.#state.expiredHandle) {
+              failure = new StaleResponseError(url, meta.handle)
+              connection.abort(CANCELLED)
+              return
+            }
             this.#retry.succeeded()
             const { handle, offset, cursor } = meta
             this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
@@ -328,7 +358,7 @@ export class ShapeStream<T = Row> {
       )
       if (failure !== undefined) throw failure
       if (signal.aborted) throw abortReason(signal)
-      if (end.kind === 'must-refetch') this.#mustRefetch(end.handle)
+      if (end.kind === 'must-refetch') this.#onMustRefetch(end, url)
     } catch (error) {
       throw failure ?? error
     } finally {
@@ -337,11 +367,28 @@ export class ShapeStream<T = Row> {
     }
   }
 
-  #mustRefetch(handle: string | undefined): void {
+  /** D3: reset at once; a 409 that follows another without an up-to-date between them backs off. */
+  #onMustRefetch(signal: MustRefetch, url: string): void {
+    this.#mustRefetchesInARow += 1
     this.#applier.reset()
     this.#runner?.onReset?.()
-    const cacheBuster = `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}`
-    this.#dispatch({ type: 'must-refetch', handle, cacheBuster })
+    this.#dispatch({ type: 'must-refetch', handle: signal.handle, cacheBuster: this.#newCacheBuster() })
+    if (this.#mustRefetchesInARow < 2) return
+    const headers = signal.retryAfter === undefined ? {} : { 'retry-after': signal.retryAfter }
+    throw new RepeatedMustRefetchError({ url, headers, consecutive: this.#mustRefetchesInARow })
+  }
+
+  /** D3b: the response was refused unread; refetch with a fresh cache buster. */
+  #onStaleResponse(handle: string, url: string): void {
+    this.#staleInARow += 1
+    this.#dispatch({ type: 'stale-response', cacheBuster: this.#newCacheBuster() })
+    if (this.#staleInARow >= 2) throw new StaleResponseError(url, handle)
+  }
+
+  #newCacheBuster(): string {
+    // The counter keeps two busters of one stream distinct even with a frozen clock and a constant `random`.
+    this.#cacheBusters += 1
+    return `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}${this.#cacheBusters.toString(36)}`
   }
 
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
@@ -364,8 +411,10 @@ export class ShapeStream<T = Row> {
     }
     if (recovery.headers) this.#headers = { ...this.#headers, ...recovery.headers }
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
-    this.#dispatch({ type: 'retry' })
+    // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts ST3).
+    this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delayMs })
     await sleep(this.#clock, delayMs, signal)
+    this.#dispatch({ type: 'retry' })
   }
 
   async #askOnError(error: ShapeError): Promise<ErrorRecovery | undefined> {
@@ -383,8 +432,12 @@ export class ShapeStream<T = Row> {
     const next = transition(this.#state, event)
     if (next === this.#state) return
     this.#state = next
+    if (next.upToDateSinceReset) {
+      this.#mustRefetchesInARow = 0
+      this.#staleInARow = 0
+    }
     this.#refreshStatus()
-    if (next.caughtUp && this.#waiters.length > 0) {
+    if (next.upToDateSinceReset && this.#waiters.length > 0) {
       const waiters = this.#waiters
       this.#waiters = []
       for (const waiter of waiters) waiter.resolve()

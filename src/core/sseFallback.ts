@@ -3,9 +3,11 @@
  * immediately closed one. This policy notices that and falls back to long-polling. Pure: state in, state out.
  *
  * Invariants:
- * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS` and was not aborted by us.
+ * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
+ *   no change: the server ends an SSE response at once when it starts behind the head (a catch-up), so a short
+ *   response that delivered changes is the protocol working, not evidence of a buffering proxy.
  * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
- *   (aborted or not) sets it to 0; an aborted short one leaves it as it was (we cut it, the proxy did not).
+ *   (aborted or not) sets it to 0; a brief one we aborted, or one that delivered changes, leaves it as it was.
  * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
  *   it stays true until `resetSseFallback()` (a 409 or any reset of the stream to its initial state).
  * - F4. After a short connection that did not cause the fallback, the next SSE request waits
@@ -38,6 +40,8 @@ export interface SseConnectionClosed {
   durationMs: number
   /** True when we aborted it (unmount, pause, dispose), so its shortness says nothing about the network. */
   aborted: boolean
+  /** True when it delivered at least one change message (a catch-up the server ended at once, F1). */
+  deliveredChanges?: boolean | undefined
 }
 
 /** The policy's answer: the next state, and how long to wait before the next SSE request. */
@@ -72,7 +76,7 @@ export function onSseConnectionClosed(
   if (closed.durationMs >= SSE_MIN_CONNECTION_MS) {
     return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   }
-  if (closed.aborted) return { state, delayMs: 0 }
+  if (closed.aborted || closed.deliveredChanges === true) return { state, delayMs: 0 }
   const consecutiveShort = state.consecutiveShort + 1
   if (consecutiveShort >= SSE_MAX_SHORT_CONNECTIONS) {
     const reason =

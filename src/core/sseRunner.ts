@@ -9,7 +9,8 @@
  *   catch-up events arrived would skip them if the connection broke (see T5 in `sseTransport.ts`). The position only
  *   moves with delivered batches.
  * - SR3. Every connection that ends without a must-refetch feeds the fallback policy (`sseFallback.ts`), including one
- *   that failed mid-stream with a `NetworkError`; after a short one the runner waits the policy's delay (on the
+ *   that failed mid-stream with a `NetworkError`, with whether it delivered a change (a short catch-up that delivered
+ *   changes is not counted, sseFallback.ts F1); after a short one the runner waits the policy's delay (on the
  *   injected clock, cancelled by abort) before returning, so the next SSE request is spaced out. Once the policy falls
  *   back, `isEnabled()` is false and `fallbackReason()` says why, until `onReset()` (a 409).
  * - SR4. One runner per stream: the policy state lives in the runner, never in the module.
@@ -17,7 +18,7 @@
 import { sleep } from './clock'
 import { NetworkError } from './errors'
 import type { LiveRunnerFactory } from './liveRunner'
-import { PARAM, SSE_LIVE_PARAMS } from './protocol'
+import { isChangeMessage, PARAM, SSE_LIVE_PARAMS } from './protocol'
 import { initialSseFallback, onSseConnectionClosed, resetSseFallback } from './sseFallback'
 import { runSseRequest } from './sseTransport'
 
@@ -28,8 +29,8 @@ import { runSseRequest } from './sseTransport'
  */
 export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
   let fallback = initialSseFallback()
-  const closed = (durationMs: number, aborted: boolean): number => {
-    const decision = onSseConnectionClosed(fallback, { durationMs, aborted }, random)
+  const closed = (durationMs: number, aborted: boolean, deliveredChanges: boolean): number => {
+    const decision = onSseConnectionClosed(fallback, { durationMs, aborted, deliveredChanges }, random)
     fallback = decision.state
     return decision.delayMs
   }
@@ -44,6 +45,7 @@ export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
     async run(request, sink) {
       const offset = new URL(request.url, 'http://relative.invalid').searchParams.get(PARAM.offset) ?? ''
       const startedAt = clock.now()
+      let deliveredChanges = false
       let end
       try {
         end = await runSseRequest({
@@ -54,15 +56,18 @@ export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
           signal: request.signal,
           clock,
           onMeta: (meta) => sink.onOpen({ ...meta, offset }),
-          onBatch: (batch) => sink.onBatch(batch),
+          onBatch: (batch) => {
+            if (!deliveredChanges) deliveredChanges = batch.messages.some(isChangeMessage)
+            sink.onBatch(batch)
+          },
         })
       } catch (error) {
-        if (error instanceof NetworkError) closed(clock.now() - startedAt, request.signal.aborted)
+        if (error instanceof NetworkError) closed(clock.now() - startedAt, request.signal.aborted, deliveredChanges)
         throw error
       }
       if (end.reason === 'must-refetch') return { kind: 'must-refetch', handle: end.handle }
       const aborted = end.reason === 'aborted'
-      const delayMs = closed(end.durationMs, aborted)
+      const delayMs = closed(end.durationMs, aborted, deliveredChanges)
       if (delayMs > 0) await sleep(clock, delayMs, request.signal)
       return { kind: 'closed', durationMs: end.durationMs, aborted }
     },

@@ -16,6 +16,7 @@ const PHASE_COLOURS: Record<ShapePhase, string> = {
   live: '#16a34a',
   paused: '#6b7280',
   refetching: '#8b5cf6',
+  retrying: '#ea580c',
   error: '#dc2626',
 }
 

@@ -226,6 +226,8 @@ describe('ShapeStream: non-retryable errors', () => {
     expect(onError).toHaveBeenCalledTimes(1)
     expect(onError.mock.calls[0]?.[0]).toBe(status.error)
     expect(clock.delays.at(-1)).toBe(500) // random 0.5 × 1000: the first onError retry's jitter
+    // onError asked for a retry: from now on the stream retries by itself, which the status says (not 'error').
+    expect(stream.getStatus()).toMatchObject({ phase: 'retrying', nextRetryAt: clock.now() + 500, error: status.error })
     clock.advance(500)
 
     const retry = await server.nextRequest()
@@ -316,14 +318,14 @@ describe('ShapeStream: retryable errors', () => {
     const start = clock.now()
     ;(await server.nextRequest()).respond(serverErrorResponse(503, '10'))
     const backingOff = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
-    expect(backingOff).toMatchObject({ phase: 'error', nextRetryAt: start + 10_000 })
+    expect(backingOff).toMatchObject({ phase: 'retrying', nextRetryAt: start + 10_000 })
     expect(backingOff.error).toMatchObject({ status: 503 })
     clock.advance(9_999)
     expect(server.requests).toHaveLength(1)
     clock.advance(1)
     const second = await server.nextRequest()
     expect(second.params.get('offset')).toBe('-1')
-    expect(stream.getStatus()).toMatchObject({ phase: 'error', nextRetryAt: undefined })
+    expect(stream.getStatus()).toMatchObject({ phase: 'retrying', nextRetryAt: undefined })
 
     second.respond(serverErrorResponse(500))
     await statusWhere(stream, (s) => s.nextRetryAt !== undefined)

@@ -74,6 +74,16 @@ describe('sse fallback policy', () => {
     expect(onSseConnectionClosed(two, { durationMs: 5, aborted: true }, Math.random).state).toBe(two)
   })
 
+  it('does not count a short connection that delivered changes (a catch-up the server ended at once)', () => {
+    const two = state(2)
+    expect(onSseConnectionClosed(two, { durationMs: 5, aborted: false, deliveredChanges: true }, () => 0.5)).toEqual({ state: two, delayMs: 0 })
+    let current = initialSseFallback()
+    for (let i = 0; i < 10; i++) current = onSseConnectionClosed(current, { durationMs: 5, aborted: false, deliveredChanges: true }, () => 0).state
+    expect(current).toBe(initialSseFallback())
+    const empty = onSseConnectionClosed(two, { durationMs: 5, aborted: false, deliveredChanges: false }, () => 0)
+    expect(empty.state.fallenBack).toBe(true)
+  })
+
   it('reset re-enables SSE after a fallback', () => {
     let current = state(3, true)
     current = resetSseFallback()

@@ -78,6 +78,20 @@ describe.each([
     expect(runner.fallbackReason()).toBeUndefined()
   })
 
+  it('never falls back on short responses that delivered changes, only on short ones that carried nothing', async () => {
+    const { clock } = testClock()
+    const catchUp = (lsn: string) => () => sseResponse(chunkedStream([[change(lsn, 0, lsn), upToDate(lsn)].map(event).join('')]))
+    const onlyUpToDate = () => sseResponse(chunkedStream([event(upToDate('9'))]))
+    const fetch = scriptedFetch(catchUp('200'), catchUp('201'), catchUp('202'), catchUp('203'), onlyUpToDate, onlyUpToDate, onlyUpToDate)
+    const runner = factory({ fetch, clock, random: () => 0 })
+    const request = { url: URL_, headers: {}, signal: new AbortController().signal, fetch }
+    for (let i = 0; i < 4; i++) await runner.run(request, sink().sink)
+    expect(runner.isEnabled()).toBe(true)
+    expect(runner.fallbackReason()).toBeUndefined()
+    for (let i = 0; i < 3; i++) await runner.run(request, sink().sink)
+    expect(runner.isEnabled()).toBe(false)
+  })
+
   it('a long connection resets the count', async () => {
     const { clock } = testClock()
     const durations = [10, 10, 2000, 10, 10]
