@@ -17,7 +17,9 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { LIMIT_FLAG_SPECS, LIMIT_USAGE, limitsOfFlags } from './cliLimits'
 import { createShapeHandler } from './handler'
+import type { HandlerLimitOptions } from './handlerLimits'
 import { serveNode } from './nodeAdapter'
 import { createPGliteSource, type PGliteSource } from './sources/pglite'
 import type { PostgresSource } from './sources/postgres'
@@ -35,6 +37,8 @@ export interface DevServerOptions {
   longPollTimeoutMs?: number
   /** Shape requests must carry it as `secret` (or `api_secret`); open when omitted. */
   secret?: string
+  /** Resource bounds of the handler (handlerLimits.ts); the `--snapshot-timeout`, `--max-*` flags (cliLimits.ts). */
+  limits?: HandlerLimitOptions
 }
 
 /** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
@@ -72,6 +76,7 @@ Options:
   --database-url <url>     use PostgreSQL logical replication (default: env DATABASE_URL, else PGlite)
   --long-poll-timeout <ms> how long live requests are held without changes (default 20000)
   --secret <secret>        require ?secret=<secret> on shape requests (default: env ELECTRIC_SECRET, else open)
+${LIMIT_USAGE}
   -h, --help               show this help`
 
 /**
@@ -92,6 +97,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     source,
     ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),
     ...(options.secret === undefined ? {} : { secret: options.secret }),
+    ...options.limits,
   })
   let server: Awaited<ReturnType<typeof serveNode>>
   try {
@@ -141,6 +147,12 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
   const secret = values.secret ?? (env['ELECTRIC_SECRET'] || undefined)
   if (secret === '') throw new CliUsageError('--secret must not be empty')
+  let limits: HandlerLimitOptions
+  try {
+    limits = limitsOfFlags(values)
+  } catch (error) {
+    throw new CliUsageError((error as Error).message)
+  }
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
@@ -151,6 +163,7 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(databaseUrl === undefined ? {} : { databaseUrl }),
     ...(longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs }),
     ...(secret === undefined ? {} : { secret }),
+    ...(Object.keys(limits).length === 0 ? {} : { limits }),
   }
 }
 
@@ -166,6 +179,7 @@ function parseDevArgv(argv: readonly string[]) {
       'database-url': { type: 'string' },
       'long-poll-timeout': { type: 'string' },
       secret: { type: 'string' },
+      ...LIMIT_FLAG_SPECS,
       help: { type: 'boolean', short: 'h' },
     },
   })

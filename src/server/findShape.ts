@@ -40,12 +40,12 @@ export async function findShape(request: Request, context: HandlerContext, query
     context.registry.delete(known)
   }
 
-  const resolved = await resolveShapeDefinition(query, context.options.source)
+  const resolved = await resolveShapeDefinition(query, context.options.source, context.options.whereLimits)
   if (!resolved.ok) return badRequest(request, resolved.errors)
   const definition = resolved.value
   let current: ShapeLog
   try {
-    current = await context.registry.getOrCreate(definition)
+    current = await context.registry.getOrCreate(definition, request.signal)
   } catch (error) {
     return errorResponse(request, 503, { message: `Could not create the shape: ${String(error)}` }, { 'retry-after': '1' })
   }

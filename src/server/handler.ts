@@ -23,7 +23,10 @@ import { parseShapeQuery } from './requestParams'
 import { badRequest, corsHeaders, errorResponse, HEALTH_METHODS, json, preflight, SHAPE_METHODS, withServer } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
+import { handlerStats, resolveHandlerLimits, type ShapeHandlerStats } from './handlerLimits'
 import { ShapeRegistry } from './shapeRegistry'
+import { SnapshotGate } from './snapshotGate'
+import type { WhereLimits } from './where/whereLimits'
 import type { ChangeSource } from './sources/source'
 
 export interface ShapeHandlerOptions {
@@ -41,12 +44,30 @@ export interface ShapeHandlerOptions {
   random?: () => number
   /** When set, shape requests must carry it as `secret` (or `api_secret`), as with Electric's `ELECTRIC_SECRET` (A3). */
   secret?: string
+  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep their defaults (handlerLimits.ts). */
+  whereLimits?: Partial<WhereLimits>
+  /** `statement_timeout` of each snapshot query, ms. Default 10 000. */
+  snapshotTimeoutMs?: number
+  /** Snapshot queries run at once, across all clients; the others queue. Default 3. */
+  maxConcurrentSnapshots?: number
+  /** Snapshot queries allowed to queue; beyond, 503 with `retry-after`. Default 32. */
+  maxQueuedSnapshots?: number
+  /** Most shapes kept; idle ones are evicted least recently used first. Default 1 000. */
+  maxShapes?: number
+  /** Approximate bound on the shapes' messages (UTF-16 code units of their JSON), as `maxShapes`. Default 256 MiB. */
+  maxShapeBytes?: number
+  /** Bytes an SSE body queues for a reader that does not read. Default 64 KiB. */
+  sseBufferBytes?: number
+  /** Bytes of log an SSE reader may fall behind before the stream is cut (it reconnects). Default 4 MiB. */
+  sseMaxLagBytes?: number
 }
 
 /** A request handler with a `close()` that ends every shape. */
 export interface ShapeHandler {
   (request: Request): Promise<Response>
   close(): Promise<void>
+  /** What the handler holds now (shapes, snapshot queries, SSE buffers). */
+  stats(): ShapeHandlerStats
 }
 
 /**
@@ -56,7 +77,9 @@ export interface ShapeHandler {
  * const response = await handler(new Request('http://localhost/v1/shape?table=items&offset=-1'))
  */
 export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
+  const limits = resolveHandlerLimits(options)
   const resolved: ResolvedHandlerOptions = {
+    ...limits.context,
     source: options.source,
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
     sseTimeoutMs: options.sseTimeoutMs ?? 60_000,
@@ -66,11 +89,14 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     random: options.random ?? Math.random,
     secret: options.secret,
   }
-  const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes })
+  const gate = new SnapshotGate(limits.gate)
+  const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes, gate, ...limits.registry })
   let stamp = 0
   const context: HandlerContext = {
     options: resolved,
     registry,
+    gate,
+    sse: { open: new Set(), cut: 0 },
     nextStamp: () => (stamp = Math.max(stamp + 1, resolved.clock.now())),
   }
 
@@ -81,7 +107,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
       return errorResponse(request, 500, { message: `Internal server error: ${String(error)}` })
     }
   }
-  return Object.assign(handler, { close: () => registry.close() })
+  return Object.assign(handler, { close: () => registry.close(), stats: () => handlerStats(context) })
 }
 
 /** A3: the request carries the handler's secret, or the handler has none. */

@@ -3,7 +3,10 @@
  */
 import type { Clock } from '../core/clock'
 import type { ShapeRegistry } from './shapeRegistry'
+import type { SnapshotGate } from './snapshotGate'
 import type { ChangeSource } from './sources/source'
+import type { SseStreams } from './sseStream'
+import type { WhereLimits } from './where/whereLimits'
 
 export interface ResolvedHandlerOptions {
   source: ChangeSource
@@ -15,11 +18,23 @@ export interface ResolvedHandlerOptions {
   random: () => number
   /** Required `secret` param of shape requests, if any (handler.ts A3). */
   secret: string | undefined
+  /** Size limits of `where` and `params`, shapes' and subsets' (whereLimits.ts). */
+  whereLimits: WhereLimits
+  /** `timeoutMs` of every snapshot query (source.ts S10). */
+  snapshotTimeoutMs: number
+  /** Queue bound of an SSE body (sseStream.ts S6). */
+  sseBufferBytes: number
+  /** How far an SSE reader may fall behind before it is cut (sseStream.ts S7). */
+  sseMaxLagBytes: number
 }
 
 export interface HandlerContext {
   readonly options: ResolvedHandlerOptions
   readonly registry: ShapeRegistry
+  /** Bounds the snapshot queries running at once (snapshotGate.ts). */
+  readonly gate: SnapshotGate
+  /** Open SSE bodies, for `stats()`. */
+  readonly sse: SseStreams
   /** Strictly increasing per handler: the 4th etag component of no-change responses. */
   nextStamp(): number
 }

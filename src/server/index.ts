@@ -19,3 +19,6 @@ export type {
 export { nextCursor } from './cursor'
 export { createPGliteSource } from './sources/pglite'
 export type { PGliteSource, PGliteSourceOptions } from './sources/pglite'
+export type { ShapeHandlerStats } from './handlerLimits'
+export { DEFAULT_WHERE_LIMITS } from './where/whereLimits'
+export type { WhereLimits } from './where/whereLimits'

@@ -6,6 +6,11 @@
  * - N2. When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
  * - N3. `close()` stops listening and drops open connections, so a test never waits for a held request.
+ * - N4. Backpressure: after a `res.write()` that returns false, nothing more is read from the response body until the
+ *   socket drains, so a client that reads slowly or not at all holds at most the socket's buffer plus one chunk here
+ *   (`bufferedBytes()` sums what the open responses hold); the body's own queue then fills and its producer stops
+ *   (sseStream.ts S6). A body that errors while waiting (an SSE reader cut for lagging, S7) destroys the connection
+ *   at once.
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -21,6 +26,8 @@ export interface NodeServer {
   /** `http://host:port` (no trailing slash). */
   url: string
   close(): Promise<void>
+  /** Bytes written to open responses and not yet handed to the operating system (N4). */
+  bufferedBytes(): number
 }
 
 /**
@@ -34,7 +41,10 @@ export async function serveNode(
   options: ServeNodeOptions,
 ): Promise<NodeServer> {
   const host = options.host ?? '127.0.0.1'
+  const open = new Set<ServerResponse>()
   const server = createServer((req, res) => {
+    open.add(res)
+    res.once('close', () => open.delete(res))
     void handle(handler, req, res, host)
   })
   await new Promise<void>((resolve, reject) => {
@@ -52,6 +62,11 @@ export async function serveNode(
         server.close(() => resolve())
         server.closeAllConnections()
       }),
+    bufferedBytes: () => {
+      let bytes = 0
+      for (const res of open) bytes += res.writableLength
+      return bytes
+    },
   }
 }
 
@@ -88,10 +103,11 @@ async function handle(
     res.flushHeaders()
     const reader = response.body.getReader()
     controller.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true })
+    const drained = drainWaiter(res, reader)
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
-      res.write(value)
+      if (!res.write(value)) await drained()
     }
     res.end()
   } catch (error) {
@@ -103,6 +119,34 @@ async function handle(
     } else {
       res.destroy(error instanceof Error ? error : undefined)
     }
+  }
+}
+
+/**
+ * Waits for `res` to drain (N4): `wait()` resolves at 'drain' or 'close', and rejects at once when the body errors
+ * (one listener on the body for the whole response, however many times it waits).
+ */
+function drainWaiter(res: ServerResponse, reader: ReadableStreamDefaultReader<Uint8Array>): () => Promise<void> {
+  let failure: { error: unknown } | undefined
+  let wake: (() => void) | undefined
+  reader.closed.catch((error: unknown) => {
+    failure = { error }
+    wake?.()
+  })
+  return async () => {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done)
+        res.off('close', done)
+        wake = undefined
+        resolve()
+      }
+      wake = done
+      res.on('drain', done)
+      res.on('close', done)
+      if (failure !== undefined) done()
+    })
+    if (failure !== undefined) throw failure.error
   }
 }
 

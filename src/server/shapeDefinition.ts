@@ -18,6 +18,7 @@ import { fail } from './requestParams'
 import type { ChangeSource, TableDescription } from './sources/source'
 import type { ShapeFilter } from './whereFilter'
 import { loadWhereFilter } from './whereFilter'
+import type { WhereLimits } from './where/whereLimits'
 
 export interface ShapeDefinition {
   readonly table: TableDescription
@@ -38,6 +39,8 @@ export interface ShapeDefinition {
 export async function resolveShapeDefinition(
   query: ShapeQuery,
   source: ChangeSource,
+  /** Size limits of `where` and `params` (where/whereLimits.ts); default `DEFAULT_WHERE_LIMITS`. */
+  limits?: WhereLimits,
 ): Promise<ParseResult<ShapeDefinition>> {
   const table = await source.describeTable(query.schema, query.table)
   if (!table) {
@@ -61,7 +64,7 @@ export async function resolveShapeDefinition(
   }
   let where: ShapeFilter | undefined
   if (query.where !== undefined) {
-    const compiled = await loadWhereFilter({ where: query.where, params: query.params, table })
+    const compiled = await loadWhereFilter({ where: query.where, params: query.params, table, ...(limits ? { limits } : {}) })
     if (!compiled.ok) return { ok: false, errors: { [compiled.refusal.field]: [...compiled.refusal.messages] } }
     where = compiled.filter
   }
