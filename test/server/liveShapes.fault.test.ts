@@ -28,7 +28,7 @@ const FLAG_RUNS = Number(process.env['LIVE_SHAPES_FAULT_RUNS'] ?? '')
 const LONG_RUN = Number.isInteger(FLAG_RUNS) && FLAG_RUNS > 0
 const FLAG_SEED = process.env['LIVE_SHAPES_FAULT_SEED']
 /** Cases per source and transport, and the time after which no new case starts. */
-const BUDGET = LONG_RUN ? { runs: FLAG_RUNS, timeLimitMs: undefined } : { runs: 6, timeLimitMs: 9_000 }
+const BUDGET = LONG_RUN ? { runs: FLAG_RUNS, timeLimitMs: undefined } : { runs: 6, timeLimitMs: 8_000 }
 const TEST_TIMEOUT_MS = LONG_RUN ? FLAG_RUNS * 30_000 : 90_000
 
 const grp = fc.constantFrom<'a' | 'b'>('a', 'b')
@@ -80,7 +80,7 @@ interface Harness {
 }
 
 async function serve(source: ChangeSource): Promise<{ server: NodeServer; handler: ShapeHandler; proxy: FaultProxy }> {
-  const handler = createShapeHandler({ source, longPollTimeoutMs: 1500, sseTimeoutMs: 3000, keepAliveMs: 500 })
+  const handler = createShapeHandler({ source, longPollTimeoutMs: 600, sseTimeoutMs: 2000, keepAliveMs: 300 })
   const server = await serveNode(handler, { port: 0 })
   const proxy = await startFaultProxy({ upstream: server.url, random: seededRandom(1) })
   return { server, handler, proxy }

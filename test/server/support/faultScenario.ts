@@ -212,7 +212,8 @@ export async function runFaultScenario(scenario: FaultScenario, env: FaultEnviro
           break
         }
         case 'fault':
-          for (const fault of step.faults) proxy.arm(fault)
+          // Long-polling consumers make no SSE requests: a fault meant for a live SSE response hits a live long-poll.
+          for (const fault of step.faults) proxy.arm(!env.liveSse && fault.target === 'sse' ? { ...fault, target: 'live' } : fault)
           break
         case 'subscribe':
           subscribe(consumers[step.consumer % consumers.length] as Consumer)
