@@ -4,6 +4,7 @@
  * rows at once), the proxy cutting a live response every 250 ms and injecting random drops, 5xx, truncations and
  * stalls on top. Proves:
  * - no change lost: once the writer stops, every shape equals `SELECT` of its definition;
+ * - no unhandled rejection or exception, and every shape `live` at the end;
  * - no change applied twice: per row, the write sequence number `n` a shape shows never goes down, and a row that left
  *   never comes back with a number it had already shown (every write stamps a new, larger `n`);
  * - no growth in sockets (the proxy's open client connections) or timers (client and server clocks count theirs)
@@ -100,6 +101,10 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
     const handler = createShapeHandler({ source, clock: serverClock, longPollTimeoutMs: 2000, sseTimeoutMs: 5000, keepAliveMs: 1000 })
     const server = await serveNode(handler, { port: 0 })
     const proxy = await startFaultProxy({ upstream: server.url, random: seededRandom(7), maxStallMs: 200 })
+    const unhandled: string[] = []
+    const onUnhandled = (error: unknown): void => void unhandled.push(String(error))
+    process.on('unhandledRejection', onUnhandled)
+    process.on('uncaughtException', onUnhandled)
     await warmUp(`${proxy.url}/v1/shape`, () => source.transaction((tx) => insert(tx, { id: nextId++, grp: 'g0', v: 1, n: 0 })))
     const baseline = await settledHeap(gc)
     const clients = [false, true].map(
@@ -131,7 +136,7 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
     await Promise.all(watched.map((entry) => entry.shape.whenUpToDate()))
 
     // The writer: ~100 tx/s by the wall clock (a late timer catches up, at most 25 transactions at once).
-    const samples: { at: number; sockets: number; clientTimers: number; serverTimers: number }[] = []
+    const samples: { at: number; sockets: number; clientTimers: number; serverTimers: number; sseStreams: number }[] = []
     const started = Date.now()
     let written = 0
     let cuts = 0
@@ -179,7 +184,13 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
         }
         if (elapsed - lastSample >= 500) {
           lastSample = elapsed
-          samples.push({ at: elapsed, sockets: proxy.openSockets, clientTimers: clientClocks.reduce((sum, clock) => sum + clock.pending, 0), serverTimers: serverClock.pending })
+          samples.push({
+            at: elapsed,
+            sockets: proxy.openSockets,
+            clientTimers: clientClocks.reduce((sum, clock) => sum + clock.pending, 0),
+            serverTimers: serverClock.pending,
+            sseStreams: handler.stats().sseStreams,
+          })
         }
         if (elapsed >= WRITE_MS) return resolve()
         setTimeout(tick, 10)
@@ -200,7 +211,8 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
     const convergeMs = Date.now() - convergeStarted
     const half = samples.filter((sample) => sample.at >= writingMs / 2)
     const firstHalf = samples.filter((sample) => sample.at < writingMs / 2 && sample.at >= 1000)
-    const max = (list: typeof samples, key: 'sockets' | 'clientTimers' | 'serverTimers'): number => Math.max(0, ...list.map((s) => s[key]))
+    const max = (list: typeof samples, key: 'sockets' | 'clientTimers' | 'serverTimers' | 'sseStreams'): number => Math.max(0, ...list.map((s) => s[key]))
+    const serverStats = handler.stats()
     const falledBack = watched.filter((entry) => entry.sse && entry.shape.getStatus().transport === 'long-poll').length
 
     for (const entry of watched) {
@@ -230,10 +242,16 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
       socketsMax: { firstHalf: max(firstHalf, 'sockets'), secondHalf: max(half, 'sockets') },
       clientTimersMax: { firstHalf: max(firstHalf, 'clientTimers'), secondHalf: max(half, 'clientTimers') },
       serverTimersMax: { firstHalf: max(firstHalf, 'serverTimers'), secondHalf: max(half, 'serverTimers') },
+      sseStreamsMax: { firstHalf: max(firstHalf, 'sseStreams'), secondHalf: max(half, 'sseStreams') },
+      serverShapes: serverStats.shapes,
+      serverShapeLogMiB: mib(serverStats.shapeBytes * 2),
       heapMiB: { start: mib(baseline.dataBytes), afterWrites: mib(midHeap), afterClose: mib(endHeap.dataBytes) },
     }
     console.log(`soak: ${JSON.stringify(report)}`)
 
+    process.off('unhandledRejection', onUnhandled)
+    process.off('uncaughtException', onUnhandled)
+    expect(unhandled).toEqual([])
     const violations = unconverged.filter((v): v is string => v !== undefined)
     expect(violations).toEqual([])
     expect(duplicates).toEqual([])
