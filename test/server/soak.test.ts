@@ -59,6 +59,7 @@ interface Watched {
   violations: string[]
   stop: () => void
   release: () => void
+  fellBackAt?: number
 }
 
 describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
@@ -112,6 +113,7 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
         new ShapeClient({ clock: clientClocks[index] as CountingClock, random: seededRandom(index + 1), visibility: null, liveSse, gracePeriodMs: 0 }),
     )
     const watched: Watched[] = []
+    const fallbackReasons = new Set<string>()
     clients.forEach((client, clientIndex) => {
       DEFINITIONS.forEach((definition, index) => {
         const options = {
@@ -122,13 +124,24 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
         } as ShapeOptions<FaultRow>
         const shape = client.shape(options)
         const entry: Watched = { shape, definition: index, sse: clientIndex === 1, seen: new Map(), violations: [], stop: () => undefined, release: shape.retain() }
-        entry.stop = shape.subscribe(() => {
+        const stopStatus = shape.subscribeStatus(() => {
+          const status = shape.getStatus()
+          if (status.transport === 'long-poll' && status.fallbackReason !== undefined && entry.fellBackAt === undefined) {
+            entry.fellBackAt = Date.now()
+            fallbackReasons.add(status.fallbackReason)
+          }
+        })
+        const stopRows = shape.subscribe(() => {
           for (const row of shape.getSnapshot().data) {
             const before = entry.seen.get(row.id)
             if (before !== undefined && row.n < before) entry.violations.push(`row ${row.id} went back from n=${before} to n=${row.n}`)
             if (before === undefined || row.n > before) entry.seen.set(row.id, row.n)
           }
         })
+        entry.stop = () => {
+          stopStatus()
+          stopRows()
+        }
         watched.push(entry)
       })
     })
@@ -238,6 +251,8 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
       faults: Object.fromEntries(Object.entries(proxy.counts).filter(([kind]) => kind !== 'pass')),
       requests: Object.values(proxy.counts).reduce((a, b) => a + b, 0),
       sseShapesFallenBack: falledBack,
+      sseFallbackSecondsMedian: median(watched.flatMap((entry) => (entry.fellBackAt === undefined ? [] : [(entry.fellBackAt - started) / 1000]))),
+      fallbackReasons: [...fallbackReasons],
       convergeMs,
       socketsMax: { firstHalf: max(firstHalf, 'sockets'), secondHalf: max(half, 'sockets') },
       clientTimersMax: { firstHalf: max(firstHalf, 'clientTimers'), secondHalf: max(half, 'clientTimers') },
@@ -292,6 +307,12 @@ async function warmUp(url: string, write: () => void): Promise<void> {
   )
   for (const release of releases) release()
   for (const client of clients) client.dispose()
+}
+
+function median(values: number[]): number | undefined {
+  const sorted = [...values].sort((a, b) => a - b)
+  const middle = sorted[Math.floor(sorted.length / 2)]
+  return middle === undefined ? undefined : Math.round(middle * 10) / 10
 }
 
 function mib(bytes: number): number {
