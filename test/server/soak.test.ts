@@ -227,6 +227,7 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
     const max = (list: typeof samples, key: 'sockets' | 'clientTimers' | 'serverTimers' | 'sseStreams'): number => Math.max(0, ...list.map((s) => s[key]))
     const serverStats = handler.stats()
     const falledBack = watched.filter((entry) => entry.sse && entry.shape.getStatus().transport === 'long-poll').length
+    const fallbackSeconds = watched.flatMap((entry) => (entry.fellBackAt === undefined ? [] : [(entry.fellBackAt - started) / 1000]))
 
     for (const entry of watched) {
       entry.stop()
@@ -251,7 +252,7 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
       faults: Object.fromEntries(Object.entries(proxy.counts).filter(([kind]) => kind !== 'pass')),
       requests: Object.values(proxy.counts).reduce((a, b) => a + b, 0),
       sseShapesFallenBack: falledBack,
-      sseFallbackSecondsMedian: median(watched.flatMap((entry) => (entry.fellBackAt === undefined ? [] : [(entry.fellBackAt - started) / 1000]))),
+      sseFallbackSecondsMedian: median(fallbackSeconds) ?? null,
       fallbackReasons: [...fallbackReasons],
       convergeMs,
       socketsMax: { firstHalf: max(firstHalf, 'sockets'), secondHalf: max(half, 'sockets') },
