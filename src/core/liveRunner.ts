@@ -10,6 +10,8 @@
  *   by returning `MustRefetch`; it never touches the store.
  * - L4. When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
  *   reason) and leaves no timer or listener behind.
+ * - L5. A runner honours `idleTimeoutMs` as a heartbeat: silence (no headers, no data, no keep-alive) for that long
+ *   ends the connection with a retryable `NetworkError`, so a stream that went quiet is never shown `live`.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -23,6 +25,11 @@ export interface LiveRunRequest {
   headers: Record<string, string>
   signal: AbortSignal
   fetch: FetchLike
+  /**
+   * The connection is abandoned (a retryable `NetworkError`) when nothing, headers, data or keep-alive, arrives for
+   * this long (L5); 0 or absent: no bound.
+   */
+  idleTimeoutMs?: number | undefined
 }
 
 /** A batch of raw wire messages ending with `up-to-date`, and the offset to resume from after it (L2). */

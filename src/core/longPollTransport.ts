@@ -11,6 +11,8 @@
  * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
  * - LP5. `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
  *   offered the body's leading messages as they are parsed (MA4), and the result holds only the rest.
+ * - LP7. `onProgress`, when given, is called when the response's headers arrive and after every body chunk, so a
+ *   caller's idle deadline (liveDeadline.ts W3) bounds silence, not the size of a healthy response.
  * - LP6. A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
  *   `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
  */
@@ -32,6 +34,8 @@ export interface LongPollRequest {
   fetch: FetchLike
   /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
+  /** Signs of life: headers arrived, a body chunk arrived (LP7). */
+  onProgress?: (() => void) | undefined
   /** A response of this handle is refused as stale (LP6). */
   expiredHandle?: string | undefined
 }
@@ -74,6 +78,7 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     if (signal.aborted) throw abortReason(signal)
     throw new NetworkError(url, error)
   }
+  request.onProgress?.()
   if (response.status === 304) {
     await response.body?.cancel().catch(() => undefined)
     return {
@@ -89,7 +94,7 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     return { kind: 'stale', handle: meta.handle }
   }
   if (response.status === 204) return { kind: 'ok', meta, messages: [] }
-  const body = response.body
+  const body = withProgress(response.body, request.onProgress, signal)
   if (body === null || typeof body.getReader !== 'function') {
     let text: string
     try {
@@ -101,4 +106,59 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
   return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
+}
+
+/**
+ * The body, reporting each chunk to `onProgress` as the reader takes it (LP7); unchanged without one. Pull-based
+ * (no read-ahead): a chunk is read from the network only when the parser asks, as without the wrapper. An abort of
+ * `signal` fails the pending read and cancels the body at once, even with a `fetch` that does not tie its body to the
+ * signal (a deadline must end the read it bounds); the listener goes when the body ends, fails or is cancelled.
+ */
+function withProgress(
+  body: ReadableStream<Uint8Array> | null,
+  onProgress: (() => void) | undefined,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> | null {
+  if (body === null || onProgress === undefined || typeof body.getReader !== 'function') return body
+  const reader = body.getReader()
+  let onAbort: (() => void) | undefined
+  const release = (): void => {
+    if (onAbort) signal.removeEventListener('abort', onAbort)
+    onAbort = undefined
+  }
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        onAbort = () => {
+          release()
+          controller.error(abortReason(signal))
+          reader.cancel(abortReason(signal)).catch(() => undefined)
+        }
+        if (signal.aborted) onAbort()
+        else signal.addEventListener('abort', onAbort, { once: true })
+      },
+      async pull(controller) {
+        let chunk: ReadableStreamReadResult<Uint8Array>
+        try {
+          chunk = await reader.read()
+        } catch (error) {
+          release()
+          throw error
+        }
+        if (signal.aborted) return
+        if (chunk.done) {
+          release()
+          controller.close()
+          return
+        }
+        onProgress()
+        controller.enqueue(chunk.value)
+      },
+      cancel: (reason) => {
+        release()
+        return reader.cancel(reason)
+      },
+    },
+    { highWaterMark: 0 },
+  )
 }

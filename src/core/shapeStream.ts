@@ -19,8 +19,9 @@
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  * - D6. A request is never repeated at once without progress: what responseApplier.ts RA4 refuses is a retryable
  *   error (backoff), never a hot loop.
- * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`
- *   (liveDeadline.ts W1–W2).
+ * - D7. No request waits forever (liveDeadline.ts W1–W3): a live long-poll unanswered after `liveRequestTimeoutMs`,
+ *   an SSE connection silent (no data, no keep-alive) for `liveRequestTimeoutMs` (sseRunner.ts), and a non-live
+ *   request without headers or body bytes for `requestTimeoutMs` are aborted and retried as a `NetworkError`.
  * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -29,7 +30,7 @@ import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
 import type { LongPollResult } from './longPollTransport'
-import type { MustRefetch } from './responseMeta'
+import type { MustRefetch, ResponseMeta } from './responseMeta'
 import type { Row } from './protocol'
 import type { ResponseReading, StreamSink } from './responseApplier'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
@@ -40,7 +41,7 @@ import type { VisibilityAdapter } from './visibility'
 import { abortReason, realClock, sleep, yieldToEventLoop } from './clock'
 import { InvalidOptionsError, RepeatedMustRefetchError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
-import { withLiveDeadline } from './liveDeadline'
+import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { longPollRequest } from './longPollTransport'
 import { ResponseApplier } from './responseApplier'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
@@ -65,10 +66,19 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   /** Resume from a known position (hydration). */
   from?: StreamStart | undefined
   /**
-   * A live long-poll without any answer for this long is abandoned and retried (a dead connection the platform has
-   * not noticed; the server answers within 20 s). Default 45 000 ms; 0 disables.
+   * A live request with no sign of life for this long is abandoned and retried as a `NetworkError` (a dead
+   * connection the platform has not noticed): a long-poll without any answer (the server answers within 20 s), an SSE
+   * response without data or keep-alive (the server sends one every ~20 s while idle), headers included. Default
+   * 45 000 ms; 0 disables.
    */
   liveRequestTimeoutMs?: number | undefined
+  /**
+   * A non-live request (initial sync, catch-up, refetch after a 409) that receives neither its headers nor any body
+   * bytes for this long is abandoned and retried as a `NetworkError`, so no request can keep a shape `syncing`
+   * forever. The bound restarts with every chunk: a large snapshot that keeps arriving is never cut. Default
+   * 45 000 ms; 0 disables.
+   */
+  requestTimeoutMs?: number | undefined
 }
 
 interface Waiter {
@@ -77,6 +87,7 @@ interface Waiter {
 }
 
 const DEFAULT_LIVE_REQUEST_TIMEOUT_MS = 45_000
+const DEFAULT_REQUEST_TIMEOUT_MS = 45_000
 
 /**
  * Why the stream cancels its own requests (stop, pause). A constant: callers check `signal.aborted`, never the
@@ -315,12 +326,23 @@ export class ShapeStream<T = Row> {
   ): Promise<LongPollResult> {
     const fetch = this.#fetch
     const expiredHandle = this.#state.expiredHandle
-    if (!live) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle, stage: (meta) => reading.stager(meta) })
-    const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
+    const stage = (meta: ResponseMeta) => reading.stager(meta)
+    if (!live) {
+      const idleMs = this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS
+      if (idleMs <= 0) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle, stage })
+      return withIdleDeadline(this.#clock, idleMs, url, signal, 'response headers or body bytes', (deadline, onProgress) =>
+        longPollRequest({ url, headers, live, signal: deadline, fetch, expiredHandle, stage, onProgress }),
+      )
+    }
+    const timeoutMs = this.#liveTimeoutMs()
     if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch, expiredHandle })
     return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) =>
       longPollRequest({ url, headers, live, signal: deadline, fetch, expiredHandle }),
     )
+  }
+
+  #liveTimeoutMs(): number {
+    return this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
   }
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
@@ -330,7 +352,7 @@ export class ShapeStream<T = Row> {
     signal.addEventListener('abort', forward, { once: true })
     try {
       const end = await runner.run(
-        { url, headers, signal: connection.signal, fetch: this.#fetch },
+        { url, headers, signal: connection.signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() },
         {
           onOpen: (meta) => {
             if (failure !== undefined || connection.signal.aborted) return

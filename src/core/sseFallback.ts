@@ -6,6 +6,8 @@
  * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
  *   no change: the server ends an SSE response at once when it starts behind the head (a catch-up), so a short
  *   response that delivered changes is the protocol working, not evidence of a buffering proxy.
+ * - F1b. A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
+ *   (`silent`) counts as short whatever its duration: a proxy that holds the stream back looks exactly like that.
  * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
  *   (aborted or not) sets it to 0; a brief one we aborted, or one that delivered changes, leaves it as it was.
  * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
@@ -42,6 +44,8 @@ export interface SseConnectionClosed {
   aborted: boolean
   /** True when it delivered at least one change message (a catch-up the server ended at once, F1). */
   deliveredChanges?: boolean | undefined
+  /** True when the heartbeat bound passed with nothing arriving (F1b). */
+  silent?: boolean | undefined
 }
 
 /** The policy's answer: the next state, and how long to wait before the next SSE request. */
@@ -73,15 +77,16 @@ export function onSseConnectionClosed(
   random: () => number,
 ): SseFallbackDecision {
   if (state.fallenBack) return { state, delayMs: 0 }
-  if (closed.durationMs >= SSE_MIN_CONNECTION_MS) {
+  const silent = closed.silent === true && !closed.aborted
+  if (closed.durationMs >= SSE_MIN_CONNECTION_MS && !silent) {
     return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   }
   if (closed.aborted || closed.deliveredChanges === true) return { state, delayMs: 0 }
   const consecutiveShort = state.consecutiveShort + 1
   if (consecutiveShort >= SSE_MAX_SHORT_CONNECTIONS) {
     const reason =
-      `${consecutiveShort} consecutive SSE responses closed within ${SSE_MIN_CONNECTION_MS / 1000} s; ` +
-      'a proxy is probably buffering the stream, so live updates now use long-polling'
+      `${consecutiveShort} consecutive SSE responses closed within ${SSE_MIN_CONNECTION_MS / 1000} s or stayed ` +
+      'silent past the heartbeat bound; a proxy is probably buffering the stream, so live updates now use long-polling'
     return { state: Object.freeze({ consecutiveShort, fallenBack: true, reason }), delayMs: 0 }
   }
   const ceiling = Math.min(SSE_SHORT_BACKOFF_MAX_MS, SSE_SHORT_BACKOFF_BASE_MS * 2 ** consecutiveShort)

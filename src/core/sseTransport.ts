@@ -38,6 +38,8 @@
  *   no abort listener, no reader lock; a response that arrives after the abort has its body cancelled on arrival.
  * - T7. `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
  *   `fetch` rejecting, or the body failing mid-stream, without an abort throws `NetworkError` (retryable).
+ * - T9. `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
+ *   comments included (sseParser.ts SP5): the caller's heartbeat. It never runs after an abort.
  * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
@@ -63,6 +65,8 @@ export interface SseRequest {
   onMeta?: (meta: ResponseMeta) => void
   /** One complete batch ending with `up-to-date` (T3), and the offset to resume after it (T5). */
   onBatch: (batch: SseBatch) => void
+  /** Headers or any bytes (events, keep-alives) arrived (T9). */
+  onActivity?: () => void
 }
 
 /** Messages up to and including an `up-to-date`, as they came off the wire (values unparsed). */
@@ -120,6 +124,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
       return end('aborted')
     }
     response = fetched.value
+    request.onActivity?.()
   } catch (cause) {
     if (signal.aborted) return end('aborted')
     throw new NetworkError(url, cause)
@@ -145,7 +150,11 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   request.onMeta?.(meta)
   if (response.body === null) return end(signal.aborted ? 'aborted' : 'closed')
 
-  const events = readSseData(response.body, { signal })
+  const onActivity = request.onActivity
+  const onChunk = (): void => {
+    if (!signal.aborted) onActivity?.()
+  }
+  const events = readSseData(response.body, onActivity ? { signal, onChunk } : { signal })
   let held: Message<WireRow>[] = []
   try {
     for (;;) {

@@ -17,14 +17,14 @@ import { useRetainedShape } from './useRetainedShape'
 function noop(): void {}
 
 /**
- * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `error`, or `idle` while
+ * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `retrying`, `error`, or `idle` while
  * disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
  * `nextRetryAt` while backing off.
  *
  * @example
  * const { shape } = useShape<Todo>(options)
  * const status = useShapeStatus(shape)
- * if (status.phase === 'error' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
+ * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
 export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
   const shape = useRetainedShape(source)

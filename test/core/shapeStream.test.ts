@@ -161,7 +161,7 @@ describe('ShapeStream: no hot loops', () => {
 
 describe('ShapeStream: 409 must-refetch', () => {
   it('restarts from -1 in the middle of a chunked snapshot, at once, with a cache buster and the expired handle', async () => {
-    const { server, clock, store, stream, statuses } = streamHarness()
+    const { server, clock, store, stream, statuses } = streamHarness({ requestTimeoutMs: 0 })
     const reset = vi.spyOn(store, 'reset')
     stream.start()
     ;(await server.nextRequest()).respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotRow(1, 'stale')] }))
@@ -243,7 +243,7 @@ describe('ShapeStream: non-retryable errors', () => {
 
   it('merges the params onError returns into later requests', async () => {
     const onError = vi.fn(() => ({ params: { tenant: 'fixed' } }))
-    const { server, clock, stream } = streamHarness({ params: { table: 'items', tenant: 'broken' }, onError, random: () => 0 })
+    const { server, clock, stream } = streamHarness({ params: { table: 'items', tenant: 'broken' }, onError, random: () => 0, requestTimeoutMs: 0 })
     stream.start()
     const first = await server.nextRequest()
     expect(first.params.get('tenant')).toBe('broken')
@@ -563,8 +563,7 @@ describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', 
     })
     request.respond(new Response(body, { status: 200, headers }))
     await wasStaged
-    await Promise.resolve()
-    expect(() => store.reset()).toThrow(/settle/)
+    await vi.waitFor(() => expect(() => store.reset()).toThrow(/settle/))
     if (how === 'stop') stream.stop()
     else setHidden(true)
     // Nothing staged is left: a hydration right now may reset the store.
@@ -577,7 +576,7 @@ describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', 
 
 describe('ShapeStream: live request watchdog', () => {
   it('abandons a live long-poll unanswered for liveRequestTimeoutMs and retries it', async () => {
-    const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000 })
+    const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000, requestTimeoutMs: 0 })
     stream.start()
     const initial = await server.nextRequest()
     expect(clock.pendingTimers).toBe(0)

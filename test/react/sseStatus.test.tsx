@@ -30,11 +30,12 @@ describe('useShapeStatus with SSE', () => {
     act(() => h.server.source.insert(h.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('live:sse:-:3')
 
-    // Between short connections the runner waits on the client's clock: move it only then, so each connection
-    // itself still lasts 0 ms on that clock.
+    // Between short connections the runner waits on the client's clock: move it only to such a wait (not to a
+    // request's 45 s deadline, which is always pending), so each connection itself still lasts 0 ms on that clock.
     await waitFor(
       () => {
-        if (h.clock.pending > 0) act(() => h.clock.advance(SSE_SHORT_BACKOFF_MAX_MS))
+        const due = h.clock.nextDueIn()
+        if (due !== undefined && due <= SSE_SHORT_BACKOFF_MAX_MS) act(() => h.clock.advance(due))
         expect(screen.getByTestId('live').textContent).toMatch(/^live:long-poll:[^-].*:3$/)
       },
       { timeout: 15_000 },
