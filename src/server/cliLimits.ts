@@ -3,7 +3,7 @@
  * CLI names them in one line each: the parseArgs specs, the usage lines and their mapping onto handler options.
  *
  * Invariants:
- * - CL1. Every flag takes a positive integer (checked here, refused with a `CliUsageError`-compatible message);
+ * - Every flag takes a positive integer (checked here, refused with a `CliUsageError`-compatible message);
  *   an absent flag leaves the handler's default.
  */
 import type { HandlerLimitOptions } from './handlerLimits'
@@ -33,7 +33,7 @@ export const LIMIT_FLAG_SPECS: Readonly<Record<string, { type: 'string' }>> = Ob
 export const LIMIT_USAGE = FLAGS.map((entry) => `  ${`--${entry.flag} ${entry.arg}`.padEnd(24)} ${entry.usage}`).join('\n')
 
 /**
- * The handler options of the limit flags in `values` (CL1); throws an `Error` whose message names a bad flag.
+ * The handler options of the limit flags in `values`; throws an `Error` whose message names a bad flag.
  * @example
  * const limits = limitsOfFlags(parsed.values)
  */

@@ -20,11 +20,11 @@ export interface ResolvedHandlerOptions {
   secret: string | undefined
   /** Size limits of `where` and `params`, shapes' and subsets' (whereLimits.ts). */
   whereLimits: WhereLimits
-  /** `timeoutMs` of every snapshot query (source.ts S10). */
+  /** `timeoutMs` of every snapshot query (source.ts). */
   snapshotTimeoutMs: number
-  /** Queue bound of an SSE body (sseStream.ts S6). */
+  /** Queue bound of an SSE body (sseStream.ts backpressure). */
   sseBufferBytes: number
-  /** How far an SSE reader may fall behind before it is cut (sseStream.ts S7). */
+  /** How far an SSE reader may fall behind before it is cut (sseStream.ts lag cut). */
   sseMaxLagBytes: number
 }
 

@@ -4,8 +4,9 @@
  * the others (snapshot gate, `where` limits, statement timeout, SSE backpressure, shape eviction).
  *
  * Invariants:
- * - HL1. Every bound has a finite default; an option that is not a positive number (0 allowed for
- *   `maxQueuedSnapshots`) throws a `RangeError` naming it when the handler is created.
+ * - Every bound has a finite default; an option that is not a positive number (0 allowed for
+ *   `maxQueuedSnapshots`; `Infinity` allowed, meaning no bound, except for `sseBufferBytes`, the queue size the SSE
+ *   body reports) throws a `RangeError` naming it when the handler is created.
  */
 import type { HandlerContext, ResolvedHandlerOptions } from './handlerContext'
 import type { ShapeRegistryOptions } from './shapeRegistry'
@@ -56,16 +57,16 @@ export const HANDLER_LIMIT_DEFAULTS = Object.freeze({
   sseMaxLagBytes: 4 * 1024 * 1024,
 })
 
-/** The bounds of `options` with their defaults, split by where they are used (HL1). */
+/** The bounds of `options` with their defaults, split by where they are used. */
 export function resolveHandlerLimits(options: HandlerLimitOptions): {
   context: Pick<ResolvedHandlerOptions, 'whereLimits' | 'snapshotTimeoutMs' | 'sseBufferBytes' | 'sseMaxLagBytes'>
   gate: SnapshotGateOptions
   registry: Pick<ShapeRegistryOptions, 'snapshotTimeoutMs' | 'maxShapes' | 'maxShapeBytes'>
 } {
-  const pick = (name: keyof typeof HANDLER_LIMIT_DEFAULTS, min = 1): number => {
+  const pick = (name: keyof typeof HANDLER_LIMIT_DEFAULTS, min = 1, finite = false): number => {
     const value = options[name] ?? HANDLER_LIMIT_DEFAULTS[name]
-    if (typeof value !== 'number' || Number.isNaN(value) || value < min) {
-      throw new RangeError(`${name} must be a number of at least ${min}, got ${String(value)}`)
+    if (typeof value !== 'number' || Number.isNaN(value) || value < min || (finite && !Number.isFinite(value))) {
+      throw new RangeError(`${name} must be a ${finite ? 'finite ' : ''}number of at least ${min}, got ${String(value)}`)
     }
     return value
   }
@@ -80,7 +81,7 @@ export function resolveHandlerLimits(options: HandlerLimitOptions): {
   }
   const snapshotTimeoutMs = pick('snapshotTimeoutMs')
   return {
-    context: { whereLimits, snapshotTimeoutMs, sseBufferBytes: pick('sseBufferBytes'), sseMaxLagBytes: pick('sseMaxLagBytes') },
+    context: { whereLimits, snapshotTimeoutMs, sseBufferBytes: pick('sseBufferBytes', 1, true), sseMaxLagBytes: pick('sseMaxLagBytes') },
     gate: { maxConcurrent: pick('maxConcurrentSnapshots'), maxQueued: pick('maxQueuedSnapshots', 0) },
     registry: { snapshotTimeoutMs, maxShapes: pick('maxShapes'), maxShapeBytes: pick('maxShapeBytes') },
   }

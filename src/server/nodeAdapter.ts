@@ -6,11 +6,11 @@
  * - N2. When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
  * - N3. `close()` stops listening and drops open connections, so a test never waits for a held request.
- * - N4. Backpressure: after a `res.write()` that returns false, nothing more is read from the response body until the
+ * - Backpressure: after a `res.write()` that returns false, nothing more is read from the response body until the
  *   socket drains, so a client that reads slowly or not at all holds at most the socket's buffer plus one chunk here
  *   (`bufferedBytes()` sums what the open responses hold); the body's own queue then fills and its producer stops
- *   (sseStream.ts S6). A body that errors while waiting (an SSE reader cut for lagging, S7) destroys the connection
- *   at once.
+ *   (sseStream.ts backpressure). A body that errors while waiting (an SSE reader cut for lagging) destroys the
+ *   connection at once.
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -26,7 +26,7 @@ export interface NodeServer {
   /** `http://host:port` (no trailing slash). */
   url: string
   close(): Promise<void>
-  /** Bytes written to open responses and not yet handed to the operating system (N4). */
+  /** Bytes written to open responses and not yet handed to the operating system. */
   bufferedBytes(): number
 }
 
@@ -123,7 +123,7 @@ async function handle(
 }
 
 /**
- * Waits for `res` to drain (N4): `wait()` resolves at 'drain' or 'close', and rejects at once when the body errors
+ * Waits for `res` to drain: `wait()` resolves at 'drain' or 'close', and rejects at once when the body errors
  * (one listener on the body for the whole response, however many times it waits).
  */
 function drainWaiter(res: ServerResponse, reader: ReadableStreamDefaultReader<Uint8Array>): () => Promise<void> {

@@ -12,9 +12,9 @@
  *   no-change responses; a matching `If-None-Match` gets 304 with the same headers and no body.
  * - G5. A held request ends with the first of: data, timeout, deletion (409 without a handle), client abort.
  * - G6. An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
- * - G7. A `where` or `params` over the handler's text limits is refused (400 `errors.where` / `errors.params`) before
- *   anything else is done for it: no parsing, no catalog query (where/whereLimits.ts WL1).
- * - G8. A request holds its shape (shapeRegistry.ts G9) from the moment it is found until its response is built,
+ * - A `where` or `params` over the handler's text limits is refused (400 `errors.where` / `errors.params`) before
+ *   anything else is done for it: no parsing, no catalog query (where/whereLimits.ts).
+ * - A request holds its shape (shapeRegistry.ts eviction) from the moment it is found until its response is built,
  *   or, for SSE, until the stream ends, so a shape being served is never evicted.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
@@ -54,7 +54,7 @@ export async function serveShape(request: Request, search: URLSearchParams, cont
   }
 }
 
-/** The handler's text limits applied to the shape's `where` and `params` (G7); undefined when they pass. */
+/** The handler's text limits applied to the shape's `where` and `params`; undefined when they pass. */
 function whereTextRefusal(query: ShapeQuery, context: HandlerContext): ValidationErrors | undefined {
   if (query.where === undefined) return undefined
   try {

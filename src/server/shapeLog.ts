@@ -10,7 +10,7 @@
  * - L4. A log read takes whole entries until the byte budget is spent (at least one), so any response ends on an
  *   entry boundary and `reachedEnd` says whether it carries the log's end.
  * - L5. After `delete()` nothing is appended and every waiter (present or future) hears `deleted` exactly once.
- * - L6. `bytes` is the UTF-16 length of every serialised message the shape holds (snapshot chunks and log), an
+ * - `bytes` is the UTF-16 length of every serialised message the shape holds (snapshot chunks and log), an
  *   approximation of its memory that the registry's eviction bound uses; `bytesAfter(offset)` is the part of the log
  *   a reader at `offset` has not read yet, so a lagging SSE reader is measured without reading the log.
  */
@@ -32,7 +32,7 @@ export class ShapeLog {
   readonly definition: ShapeDefinition
   readonly #chunks: readonly (readonly string[])[]
   readonly #entries: LogEntry[] = []
-  /** `#logBytes[i]` is the byte total of entries 0..i (L6). */
+  /** `#logBytes[i]` is the byte total of entries 0..i. */
   readonly #logBytes: number[] = []
   readonly #snapshotBytes: number
   readonly #listeners = new Set<(event: ShapeLogEvent) => void>()
@@ -48,12 +48,12 @@ export class ShapeLog {
     this.#snapshotBytes = bytes
   }
 
-  /** Approximate memory held by the shape's messages (L6). */
+  /** Approximate memory held by the shape's messages. */
   get bytes(): number {
     return this.#snapshotBytes + (this.#logBytes.at(-1) ?? 0)
   }
 
-  /** Bytes of log entries after `offset` (a `TX_OP` string), 0 when there are none (L6). */
+  /** Bytes of log entries after `offset` (a `TX_OP` string), 0 when there are none. */
   bytesAfter(offset: string): number {
     const position = parseLogOffset(offset)
     if (!position) throw new RangeError(`Not a log offset: ${offset}`)

@@ -22,15 +22,15 @@
  *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
  * - G8. A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, source.ts S8): it serves none, and only
  *   its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends (G2).
- * - G9. Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed
- *   `maxShapeBytes` (shapeLog.ts L6), the least recently used shape that no request holds (`hold`) is deleted (G4),
- *   so its clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a
- *   snapshot being read) is never evicted, nor the most recently used one (the shape just created for the request
- *   that asked for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in
- *   a loop); when every other shape is held the bounds are exceeded until one is released. Every request that finds a shape holds it
- *   (which also makes it the most recently used) and releases it when its response is complete.
- * - G10. A shape's snapshot runs through the handler's snapshot gate (snapshotGate.ts Q1, Q2) with the handler's
- *   statement timeout (source.ts S10), and is aborted when every request waiting for that creation has gone.
+ * - Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed `maxShapeBytes`
+ *   (shapeLog.ts `bytes`), the least recently used shape that no request holds (`hold`) is deleted (G4), so its
+ *   clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a snapshot
+ *   being read) is never evicted, nor the most recently used one (the shape just created for the request that asked
+ *   for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in a loop);
+ *   when every other shape is held the bounds are exceeded until one is released. Every request that finds a shape
+ *   holds it (which also makes it the most recently used) and releases it when its response is complete.
+ * - A shape's snapshot runs through the handler's snapshot gate (snapshotGate.ts) with the handler's statement timeout
+ *   (source.ts: time limit and abort), and is aborted when every request waiting for that creation has gone.
  */
 import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
@@ -47,26 +47,26 @@ export interface ShapeRegistryOptions {
   clock: Clock
   /** Snapshot chunk threshold in bytes (UTF-16 code units of the serialised messages). */
   chunkBytes: number
-  /** Runs each snapshot query (G10); none means unbounded. */
+  /** Runs each snapshot query (the snapshot bounds above); none means unbounded. */
   gate?: SnapshotGate
-  /** `timeoutMs` of each shape snapshot (G10). */
+  /** `timeoutMs` of each shape snapshot (the snapshot bounds above). */
   snapshotTimeoutMs?: number
-  /** Most shapes kept (G9); default unbounded. */
+  /** Most shapes kept (eviction, above); default unbounded. */
   maxShapes?: number
-  /** Most bytes of messages kept across shapes (G9, shapeLog.ts L6); default unbounded. */
+  /** Most bytes of messages kept across shapes (eviction, above); default unbounded. */
   maxShapeBytes?: number
 }
 
-/** What the registry holds now (G9). */
+/** What the registry holds now (eviction, above). */
 export interface ShapeRegistryStats {
   shapes: number
-  /** Sum of the shapes' `bytes` (shapeLog.ts L6). */
+  /** Sum of the shapes' `bytes` (shapeLog.ts `bytes`). */
   shapeBytes: number
   /** Shapes deleted by eviction since the registry started. */
   evicted: number
 }
 
-/** A creation shared by the requests waiting for it (G1, G10). */
+/** A creation shared by the requests waiting for it (G1; the snapshot bounds above). */
 interface Creation {
   promise: Promise<ShapeLog>
   controller: AbortController
@@ -81,7 +81,7 @@ export class ShapeRegistry {
   readonly #created = new Map<string, ShapeLog>()
   readonly #unsubscribe = new Map<ShapeLog, () => void>()
   readonly #requestKeys = new Map<ShapeLog, Set<string>>()
-  /** Live shapes, least recently used first (G9); the value is how many requests hold the shape. */
+  /** Live shapes, least recently used first (eviction, above); the value is how many requests hold the shape. */
   readonly #recency = new Map<ShapeLog, number>()
   #bytes = 0
   #evicted = 0
@@ -93,7 +93,8 @@ export class ShapeRegistry {
 
   /**
    * The shape for `definition`, created if needed (G1, G2, G5). The creation is aborted when the signals of all
-   * the requests waiting for it have aborted (G10); each caller stops waiting at its own signal's abort.
+   * the requests waiting for it have aborted (the snapshot bounds above); each caller stops waiting at its own
+   * signal's abort.
    */
   getOrCreate(definition: ShapeDefinition, signal?: AbortSignal): Promise<ShapeLog> {
     let creation = this.#byKey.get(definition.key)
@@ -131,8 +132,8 @@ export class ShapeRegistry {
   }
 
   /**
-   * Marks `log` in use until the returned function is called (G9): it is the most recently used shape and is not
-   * evicted meanwhile. The release function is idempotent.
+   * Marks `log` in use until the returned function is called (eviction, above): it is the most recently used shape
+   * and is not evicted meanwhile. The release function is idempotent.
    * @example
    * const release = registry.hold(log)
    * try { return await serve(log) } finally { release() }
@@ -195,7 +196,7 @@ export class ShapeRegistry {
     log.delete()
   }
 
-  /** Deletes least recently used shapes nobody holds while a bound is exceeded (G9); the most recent is spared. */
+  /** Deletes least recently used shapes nobody holds while a bound is exceeded (eviction, above), but the latest. */
   #evict(): void {
     const { maxShapes = Infinity, maxShapeBytes = Infinity } = this.#options
     const over = (): boolean => this.#recency.size > maxShapes || this.#bytes > maxShapeBytes

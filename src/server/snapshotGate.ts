@@ -2,17 +2,17 @@
  * A bound on the snapshot queries one handler runs at once, so one client cannot take every database connection.
  *
  * Invariants:
- * - Q1. At most `maxConcurrent` tasks run at a time; the others wait in a FIFO queue of at most `maxQueued`. A task
+ * - At most `maxConcurrent` tasks run at a time; the others wait in a FIFO queue of at most `maxQueued`. A task
  *   that finds the queue full is refused at once with {@link SnapshotGateFullError} (the handler answers 503 with
  *   `retry-after`), so a burst never builds an unbounded queue and a new shape waits behind at most `maxQueued`
  *   others.
- * - Q2. A task whose signal aborts while queued leaves the queue at once and rejects with the signal's reason; it
+ * - A task whose signal aborts while queued leaves the queue at once and rejects with the signal's reason; it
  *   never runs. A running task is handed its signal and must stop on it (the sources cancel their query); its slot
  *   is freed when it settles, whatever the outcome.
- * - Q3. `running` and `queued` are exact at every moment (they are what `stats()` reports).
+ * - `running` and `queued` are exact at every moment (they are what `stats()` reports).
  */
 
-/** The queue of snapshot queries is full (Q1): retry later. */
+/** The queue of snapshot queries is full: retry later. */
 export class SnapshotGateFullError extends Error {
   readonly code = 'snapshot-queue-full' as const
   constructor(maxQueued: number) {
@@ -50,7 +50,7 @@ export class SnapshotGate {
   }
 
   /**
-   * Runs `task` when a slot is free (Q1, Q2).
+   * Runs `task` when a slot is free.
    * @example
    * const snapshot = await gate.run(request.signal, (signal) => source.snapshot({ ...query, signal }))
    */

@@ -3,23 +3,25 @@
  *
  * Invariants:
  * - S1. Only `data:` lines and the keep-alive comment are ever written: no `event:`, `id:` or `retry:`.
- * - S2. A request behind the head gets every message up to the head, one up-to-date, and the stream closes.
+ * - S2. A request behind the head gets every message up to the head as it was when the request came (whole
+ *   transactions, possibly a few past it), one up-to-date, and the stream closes.
  * - S3. A request at the head gets nothing at open; each later append is sent as its messages followed by an
  *   up-to-date whose LSN is the tx of the new end offset; keep-alives follow `keepAliveMs` without a write.
  * - S4. The stream closes cleanly after `sseTimeoutMs` or when the shape is deleted; an offset past the head closes
  *   it silently after half the long-poll timeout unless the log reaches it first.
  * - S5. When the client leaves (request signal aborts) or cancels the body, every timer and subscription is
  *   released at once.
- * - S6. Backpressure: messages are taken from the log only while the body's queue is below `sseBufferBytes`
+ * - Backpressure: messages are taken from the log only while the body's queue is below `sseBufferBytes`
  *   (`desiredSize > 0`, read again at each pull), whole transactions at a time, so a reader that reads nothing holds
  *   at most `sseBufferBytes` plus one transaction in the queue; what it has not taken stays in the shape's log,
  *   which holds it anyway. Keep-alives are skipped while the queue is not empty. `bufferedBytes` is the queue's size.
- * - S7. A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
+ * - A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
  *   ended with an error (the connection is cut, not closed cleanly, so nothing queued waits for a reader that does
  *   not read). The up-to-date that closes a batch is only sent after its last message, so the client resumes from
  *   the last batch it received whole and catches up from there (sseTransport.ts T3, T5). A catch-up stream (S2) is
  *   never cut for lag: it ends by itself at the head, which is how a cut client makes progress.
  */
+import { compareOffsets } from '../core/offset'
 import { HEADER } from '../core/protocol'
 import { nextCursor } from './cursor'
 import type { HandlerContext } from './handlerContext'
@@ -31,17 +33,17 @@ const KEEP_ALIVE = ': keep-alive\n\n'
 
 /** An open SSE body, as the handler's `stats()` counts it. */
 export interface SseStreamState {
-  /** Bytes enqueued and not yet taken by the reader (S6). */
+  /** Bytes enqueued and not yet taken by the reader (backpressure, above). */
   bufferedBytes(): number
 }
 
-/** The SSE streams of one handler, and how many were cut for lagging (S7). */
+/** The SSE streams of one handler, and how many were cut for lagging (lag cut, above). */
 export interface SseStreams {
   readonly open: Set<SseStreamState>
   cut: number
 }
 
-/** The reader fell more than `sseMaxLagBytes` behind (S7). */
+/** The reader fell more than `sseMaxLagBytes` behind (lag cut, above). */
 export class SseReaderTooSlowError extends Error {
   constructor(lagBytes: number, maxLagBytes: number) {
     super(`SSE reader fell ${lagBytes} bytes behind (limit ${maxLagBytes}): reconnect from the last offset`)
@@ -74,6 +76,8 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
   if (start.kind === 'empty') headers[HEADER.upToDate] = ''
 
   const catchUp = start.kind === 'data'
+  /** Where a catch-up stream ends (S2): the log's end when the request came. */
+  const target = log.endOffset()
   let pump = (): void => {}
   let close = (_error?: unknown): void => {}
   const state: SseStreamState = { bufferedBytes: () => 0 }
@@ -106,24 +110,31 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
           options.clock.clearTimeout(keepAlive)
           keepAlive = options.clock.setTimeout(() => {
             if (!open) return
-            // S6: a reader that has not taken what is queued does not need a heartbeat as well.
+            // Backpressure: a reader that has not taken what is queued does not need a heartbeat as well.
             if (room() >= options.sseBufferBytes) controller.enqueue(encoder.encode(KEEP_ALIVE))
             armKeepAlive()
           }, options.keepAliveMs)
         }
-        /** Takes whole transactions from the log while the queue has room (S6); the up-to-date follows the end. */
+        /** Takes whole transactions from the log while the queue has room (backpressure); up-to-date after the end. */
         pump = (): void => {
           let sent = false
           while (open && room() > 0) {
             const read = log.readTransactions(offset, room())
-            if (read.kind !== 'data') break
+            if (read.kind !== 'data') {
+              // A catch-up that read the last snapshot chunk has reached an empty log: that is its end too.
+              if (!catchUp || read.kind !== 'empty') break
+              controller.enqueue(encoder.encode(`data: ${upToDateMessage(offsetTx(offset))}\n\n`))
+              return close()
+            }
             let batch = ''
             for (const message of read.messages) batch += `data: ${message}\n\n`
             offset = read.endOffset
-            if (read.reachedEnd) batch += `data: ${upToDateMessage(offsetTx(offset))}\n\n`
+            // S2: a catch-up ends at the head it was asked at, so a writer faster than its reader cannot keep it open.
+            const end = read.reachedEnd || (catchUp && compareOffsets(offset, target) >= 0)
+            if (end) batch += `data: ${upToDateMessage(offsetTx(offset))}\n\n`
             controller.enqueue(encoder.encode(batch))
             sent = true
-            if (read.reachedEnd && catchUp) return close()
+            if (end && catchUp) return close()
           }
           if (sent) armKeepAlive()
         }

@@ -22,10 +22,10 @@
  *   dataException.ts DE1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
  *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts D5) also
  *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
- * - N7. The subset's `where` and `params` are held to the handler's size limits before they are parsed
- *   (whereClause.ts W7); its snapshot runs through the handler's snapshot gate (snapshotGate.ts Q1, Q2: a full
+ * - The subset's `where` and `params` are held to the handler's size limits before they are parsed
+ *   (whereClause.ts size limits); its snapshot runs through the handler's snapshot gate (snapshotGate.ts: a full
  *   queue is a 503 with `retry-after`) with the handler's statement timeout, and is cancelled when the request aborts
- *   (source.ts S10). The shape is held (shapeRegistry.ts G9) until the answer is built.
+ *   (source.ts). The shape is held (shapeRegistry.ts eviction) until the answer is built.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
@@ -98,7 +98,7 @@ async function serveSubsetOf(
   let snapshot: SnapshotResult
   try {
     const snapshotRequest = { ...compiled.value, timeoutMs: context.options.snapshotTimeoutMs }
-    // N7: bounded by the snapshot gate, limited in time, and cancelled when the client leaves.
+    // bounded by the snapshot gate, limited in time, and cancelled when the client leaves.
     snapshot = await context.gate.run(request.signal, (signal) =>
       context.options.source.snapshot(signal ? { ...snapshotRequest, signal } : snapshotRequest),
     )

@@ -14,7 +14,7 @@
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
- * - W7. The clause and params are held to `limits` (where/whereLimits.ts WL1–WL3, default `DEFAULT_WHERE_LIMITS`):
+ * - The clause and params are held to `limits` (where/whereLimits.ts, default `DEFAULT_WHERE_LIMITS`):
  *   the text limits before parsing, the list limit right after; `'none'` is only for SQL the server rendered itself.
  * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts DE1) instead, so a
  *   snapshot over rows in memory fails where Postgres's would.
@@ -66,7 +66,7 @@ export async function compileWhere(input: {
   table: TableDescription
   /** Placeholders start at `$paramOffset + 1` (W4); default 0. */
   paramOffset?: number
-  /** Size limits (W7); default `DEFAULT_WHERE_LIMITS`. */
+  /** Size limits; default `DEFAULT_WHERE_LIMITS`. */
   limits?: WhereLimits | 'none'
 }): Promise<CompiledWhere> {
   const limits = input.limits ?? DEFAULT_WHERE_LIMITS

@@ -22,7 +22,7 @@ export async function loadWhereFilter(input: {
   table: TableDescription
   /** Placeholders start at `$paramOffset + 1` (whereClause.ts W4). */
   paramOffset?: number
-  /** Size limits (whereClause.ts W7); default `DEFAULT_WHERE_LIMITS`. */
+  /** Size limits (whereClause.ts); default `DEFAULT_WHERE_LIMITS`. */
   limits?: WhereLimits | 'none'
 }): Promise<{ ok: true; filter: ShapeFilter } | { ok: false; refusal: WhereRefusal }> {
   const module = await import('./whereClause')

@@ -1,4 +1,4 @@
-/** The resource-bound flags of `live-shapes dev` (cliLimits.ts CL1). */
+/** The resource-bound flags of `live-shapes dev` (cliLimits.ts). */
 import { describe, expect, it } from 'vitest'
 import { CliUsageError, parseDevArgs, USAGE } from '../../src/server/cli'
 

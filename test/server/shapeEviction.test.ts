@@ -1,5 +1,5 @@
 /**
- * Shape eviction (shapeRegistry.ts G9): idle shapes go least recently used first under `maxShapes` and
+ * Shape eviction (shapeRegistry.ts, eviction): idle shapes go least recently used first under `maxShapes` and
  * `maxShapeBytes`; a shape a request holds is never evicted; clients of an evicted shape get 409 and resync.
  */
 import { describe, expect, it } from 'vitest'

@@ -1,5 +1,5 @@
 /**
- * Snapshot queries on PostgreSQL under an abort or a timeout (postgres.ts Q9, source.ts S10, snapshotGate.ts): the
+ * Snapshot queries on PostgreSQL under an abort or a timeout (postgres.ts, source.ts, snapshotGate.ts): the
  * running query is cancelled when its request aborts, so aborted requests do not hold the pool and another client's
  * new shape is answered while the aborted ones' table is still locked; `snapshotTimeoutMs` ends a stuck query.
  * Ordering, not wall-clock: the other client's answer arrives before the lock that blocks the aborted ones is

@@ -1,5 +1,5 @@
 /**
- * The snapshot gate (snapshotGate.ts Q1–Q3) and what it buys the handler: aborted requests free their slot at once,
+ * The snapshot gate (snapshotGate.ts) and what it buys the handler: aborted requests free their slot at once,
  * a full queue is a 503 with `retry-after`, and another client's new shape is answered while a stuck one hangs.
  * Every wait here is on an event (a snapshot starting, a promise settling), never on elapsed time.
  */

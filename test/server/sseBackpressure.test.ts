@@ -1,5 +1,5 @@
 /**
- * Slow SSE readers (sseStream.ts S6, S7; nodeAdapter.ts N4): a reader that reads nothing holds a bounded number of
+ * Slow SSE readers (sseStream.ts backpressure and lag cut; nodeAdapter.ts): a reader that reads nothing holds a bounded number of
  * bytes on the server, whatever is written meanwhile; one that falls too far behind is cut, reconnects and gets
  * every change exactly once. Buffered bytes are read from counters (`handler.stats()`, `server.bufferedBytes()`),
  * never inferred from heap or timing.
@@ -104,6 +104,33 @@ describe('a reader that reads nothing', () => {
     expect(server.bufferedBytes()).toBeLessThanOrEqual(256 * 1024)
     expect(handler.stats().sseBufferedBytes).toBeLessThanOrEqual(16 * 1024 + 5_000)
     expect(handler.stats().shapeBytes).toBeGreaterThan(40_000_000)
+  })
+})
+
+describe('a catch-up stream behind a writer', () => {
+  it('ends at the head it was asked at, with one up-to-date, however fast the writer is', async () => {
+    const source = createMemorySource({ tables: [ROWS] })
+    const handler = createShapeHandler({ source, sseBufferBytes: 1 })
+    const first = await handler(new Request('http://t/v1/shape?table=rows&offset=-1'))
+    await first.body?.cancel()
+    const handle = first.headers.get('electric-handle') as string
+    for (let v = 1; v <= 3; v++) bump(source, v)
+    const response = await handler(new Request(`http://t/v1/shape?table=rows&offset=1_1&handle=${handle}&live=true&live_sse=true`))
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader()
+    const decoder = new TextDecoder()
+    let text = ''
+    let v = 3
+    // The writer commits one transaction per chunk read: a stream that chased the moving head would never end.
+    for (let chunk = 0; chunk < 50; chunk++) {
+      const { done, value } = await reader.read()
+      if (done) break
+      text += decoder.decode(value, { stream: true })
+      bump(source, ++v)
+    }
+    expect(await reader.read()).toEqual({ done: true, value: undefined })
+    expect(text.match(/"up-to-date"/g)).toHaveLength(1)
+    expect(text).toContain('"v":"3"')
+    expect(text.endsWith('"global_last_seen_lsn":"3"}}\n\n')).toBe(true)
   })
 })
 

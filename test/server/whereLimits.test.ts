@@ -1,5 +1,5 @@
 /**
- * `where` / `params` size limits (where/whereLimits.ts WL1–WL3, shapeGet.ts G7, subsetSnapshot.ts N7): a huge
+ * `where` / `params` size limits (where/whereLimits.ts, shapeGet.ts, subsetSnapshot.ts): a huge
  * clause is refused with Electric's 400 body before anything parses it or asks the database about it.
  */
 import { describe, expect, it } from 'vitest'
@@ -76,6 +76,8 @@ describe('where limits on shapes', () => {
   it('refuses invalid limit options when the handler is created', () => {
     expect(() => createShapeHandler({ source: createMemorySource(), whereLimits: { maxWhereChars: 0 } })).toThrow(RangeError)
     expect(() => createShapeHandler({ source: createMemorySource(), maxShapes: Number.NaN })).toThrow(/maxShapes/)
+    expect(() => createShapeHandler({ source: createMemorySource(), sseBufferBytes: Infinity })).toThrow(/sseBufferBytes/)
+    expect(() => createShapeHandler({ source: createMemorySource(), maxShapes: Infinity, sseMaxLagBytes: Infinity })).not.toThrow()
   })
 })
 

@@ -30,11 +30,11 @@
  *   what they capture while no source runs is discarded by the next source's start (PG2).
  * - PG8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (PG4): every transaction visible
  *   in it has an LSN at most that id, every later one takes ids from the sequence above it (PG2).
- * - PG9. A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM,
- *   no timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So
- *   an aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and
- *   starts no further query; its transaction rolls back (S10). What keeps one PGlite query short is the `where`
- *   size caps (where/whereLimits.ts).
+ * - A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM, no
+ *   timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So an
+ *   aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and starts no
+ *   further query; its transaction rolls back (source.ts: time limit and abort). What keeps one PGlite query short is
+ *   the `where` size caps (where/whereLimits.ts).
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
@@ -279,7 +279,7 @@ class PGliteChangeSource implements PGliteSource {
     const { signal } = request
     signal?.throwIfAborted()
     const snapshot = this.db.transaction(async (tx) => {
-      // PG9: PGlite runs one query at a time and cannot interrupt one; an aborted snapshot starts no further query.
+      // PGlite runs one query at a time and cannot interrupt one; an aborted snapshot starts no further query.
       const query: SqlQuery = async (sql, params) => {
         signal?.throwIfAborted()
         return (await tx.query<Record<string, unknown>>(sql, [...params])).rows
@@ -298,7 +298,7 @@ class PGliteChangeSource implements PGliteSource {
       return { rows: rows.rows, ...visibility, lsn: this.#lsn, databaseLsn: this.#lsn + 1n }
     })
     if (signal === undefined) return snapshot
-    // PG9: the caller stops waiting at the abort, even while the transaction still queues behind other queries.
+    // the caller stops waiting at the abort, even while the transaction still queues behind other queries.
     snapshot.catch(() => undefined)
     return new Promise<SnapshotResult>((resolve, reject) => {
       const onAbort = (): void => reject(signal.reason)

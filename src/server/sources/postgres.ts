@@ -27,9 +27,9 @@
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
  *   Relation messages are compared with (relationSchemas.ts RS1–RS3).
- * - Q9. A snapshot's `timeoutMs` is its transaction's `statement_timeout`; its `signal` cancels the running query
+ * - A snapshot's `timeoutMs` is its transaction's `statement_timeout`; its `signal` cancels the running query
  *   with `pg_cancel_backend` from a separate connection and the pooled connection is destroyed once the cancel is
- *   sent, so an aborted request frees its pool slot at once (S10).
+ *   sent, so an aborted request frees its pool slot at once (source.ts: time limit and abort).
  * - Q8. A snapshot's `databaseLsn` (S7) is the WAL insert position read in its transaction, and a transaction's `lsn`
  *   is its commit record's LSN (PT1): visible commits lie below it, later ones at or above it.
  */
@@ -214,7 +214,7 @@ class PostgresChangeSource implements PostgresSource {
     this.#assertUsable()
     request.signal?.throwIfAborted()
     const client = await this.#pool.connect()
-    // Q9: an abort cancels the running query from another connection; the client is then destroyed, not pooled,
+    // an abort cancels the running query from another connection; the client is then destroyed, not pooled,
     // so a late cancel can never reach the next user of the connection.
     let cancelling: Promise<void> | undefined
     const onAbort = (): void => {

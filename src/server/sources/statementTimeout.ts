@@ -1,5 +1,5 @@
 /**
- * The snapshot's time limit on the SQL sources (source.ts S10): `statement_timeout`, local to the snapshot's
+ * The snapshot's time limit on the SQL sources (source.ts): `statement_timeout`, local to the snapshot's
  * transaction, so a pooled connection goes back to the pool with its own setting.
  */
 import type { SqlQuery } from './describeTable'

@@ -4,18 +4,18 @@
  * connection for as long as the query runs.
  *
  * Invariants:
- * - WL1. The text limits (`maxWhereChars`, `maxParams`, `maxParamsChars`) are checked before the clause is parsed,
+ * - The text limits (`maxWhereChars`, `maxParams`, `maxParamsChars`) are checked before the clause is parsed,
  *   in time linear in the text; the list limit (`maxListItems`) is checked on the parse tree, before analysis,
  *   rendering or any query. Sizes are in UTF-16 code units, as JavaScript counts a string's length.
- * - WL2. `maxListItems` bounds every list of the tree: the items of an `IN (…)` list, the arguments of one chain of
+ * - `maxListItems` bounds every list of the tree: the items of an `IN (…)` list, the arguments of one chain of
  *   `AND` or `OR`, of a function call or of an `ARRAY[…]`, so a long disjunction cannot stand in for a long IN list.
- * - WL3. A refusal is a `WhereClauseError` naming the field at fault (`where` or `params`), so the handler answers
+ * - A refusal is a `WhereClauseError` naming the field at fault (`where` or `params`), so the handler answers
  *   400 with Electric's body; the message says the size and the limit, never the clause.
  */
 import { WhereClauseError } from './whereClauseError'
 
 /**
- * Size limits of a `where` and its params (WL1); `createShapeHandler({ whereLimits })` takes any part of them.
+ * Size limits of a `where` and its params; `createShapeHandler({ whereLimits })` takes any part of them.
  * @example
  * createShapeHandler({ source, whereLimits: { maxWhereChars: 4096, maxListItems: 200 } })
  */
@@ -26,7 +26,7 @@ export interface WhereLimits {
   maxParams: number
   /** Longest total of the params' values, in characters. Default 65 536. */
   maxParamsChars: number
-  /** Most items in one list of the clause: an `IN (…)` list, an AND/OR chain, a call's arguments (WL2). Default 1 000. */
+  /** Most items in one list of the clause: an `IN (…)` list, an AND/OR chain, a call's arguments. Default 1 000. */
   maxListItems: number
 }
 
@@ -43,7 +43,7 @@ export const DEFAULT_WHERE_LIMITS: Readonly<WhereLimits> = Object.freeze({
 })
 
 /**
- * Refuses a clause or params over the text limits (WL1), before anything parses them.
+ * Refuses a clause or params over the text limits, before anything parses them.
  * @throws WhereClauseError
  * @example
  * checkWhereText({ where: query.where, params: query.params }, DEFAULT_WHERE_LIMITS)
@@ -69,7 +69,7 @@ export function checkWhereText(input: { where: string; params: readonly string[]
 }
 
 /**
- * Refuses a parse tree holding a list longer than `maxListItems` (WL2). Iterative: a deep tree cannot overflow.
+ * Refuses a parse tree holding a list longer than `maxListItems`. Iterative: a deep tree cannot overflow.
  * @throws WhereClauseError
  * @example
  * checkWhereLists(await parseWhereTree(where), DEFAULT_WHERE_LIMITS)

@@ -1,9 +1,13 @@
 /**
- * Aborting a snapshot on PGlite (pglite.ts PG9, source.ts S10): PGlite runs one query at a time, so a snapshot queued
+ * PGlite's side of the resource bounds, sharing one instance: shape eviction with a real source, and aborting a
+ * snapshot.
+ *
+ * Aborting a snapshot on PGlite (pglite.ts, source.ts): PGlite runs one query at a time, so a snapshot queued
  * behind other work stops waiting at once when its request aborts, starts no query afterwards, and the source keeps
  * working. Ordering, not timing: the abort settles the snapshot while the work ahead of it is still open.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createShapeHandler } from '../../src/server/handler'
 import { createPGliteSource, type PGliteSource } from '../../src/server/sources/pglite'
 import type { TableDescription } from '../../src/server/sources/source'
 
@@ -48,5 +52,25 @@ describe('PGlite snapshot abort', () => {
     const controller = new AbortController()
     controller.abort(new Error('gone before'))
     await expect(source.snapshot({ table, where: undefined, params: [], signal: controller.signal })).rejects.toThrow('gone before')
+  })
+})
+
+describe('shape eviction on PGlite', () => {
+  it('keeps maxShapes shapes; an evicted shape answers 409 and its refetch sees the writes made meanwhile', async () => {
+    await source.db.exec(`CREATE TABLE evict_a (id int8 PRIMARY KEY); CREATE TABLE evict_b (id int8 PRIMARY KEY);
+      INSERT INTO evict_a VALUES (1); INSERT INTO evict_b VALUES (1)`)
+    const handler = createShapeHandler({ source, maxShapes: 1 })
+    const first = await handler(new Request('http://t/v1/shape?table=evict_a&offset=-1'))
+    const handle = first.headers.get('electric-handle') as string
+    await first.body?.cancel()
+    await source.db.exec('INSERT INTO evict_a VALUES (2)')
+    expect((await handler(new Request('http://t/v1/shape?table=evict_b&offset=-1'))).status).toBe(200)
+    expect(handler.stats()).toMatchObject({ shapes: 1, evicted: 1 })
+    const refused = await handler(new Request(`http://t/v1/shape?table=evict_a&offset=0_0&handle=${handle}`))
+    expect(refused.status).toBe(409)
+    const again = await handler(new Request('http://t/v1/shape?table=evict_a&offset=-1'))
+    const rows = ((await again.json()) as { key?: string }[]).filter((message) => message.key !== undefined)
+    expect(rows).toHaveLength(2)
+    await handler.close()
   })
 })
