@@ -60,6 +60,25 @@ describe('fault proxy', () => {
     await expect(fetch(`${shapeUrl}&offset=-1`)).rejects.toThrow()
   })
 
+  it('hangs before the headers, or goes silent after them, until the client gives up', async () => {
+    proxy.arm({ kind: 'hang' })
+    const hung = new AbortController()
+    const finished = proxy.finished
+    const hanging = fetch(`${shapeUrl}&offset=-1`, { signal: hung.signal })
+    await proxy.waitUntilClaimed()
+    hung.abort()
+    await expect(hanging).rejects.toThrow()
+    await proxy.waitForFinished(finished + 1)
+
+    proxy.arm({ kind: 'silence' })
+    const quiet = new AbortController()
+    const silent = await fetch(`${shapeUrl}&offset=-1`, { signal: quiet.signal })
+    expect(silent.status).toBe(200)
+    const body = silent.text()
+    quiet.abort()
+    await expect(body).rejects.toThrow()
+  })
+
   it('provokes a real 409 by deleting the shape upstream', async () => {
     const { handle, offset } = await position()
     proxy.arm({ kind: 'conflict', target: 'with-handle' })

@@ -35,6 +35,8 @@ export type FaultKind =
   | 'stall'
   /** Nothing until the client gives up (or the proxy closes). */
   | 'hang'
+  /** The upstream's status and headers, then silence until the client gives up (a stream that went quiet). */
+  | 'silence'
   /** Forwarded after `ms`. */
   | 'delay'
   /** Headers and part of the body, then the connection dies (mid-event for SSE). */
@@ -101,6 +103,8 @@ export interface FaultProxy {
   /** Drops every armed fault and stops chaos. */
   calm(): void
   readonly armed: number
+  /** Resolves once every armed fault was claimed by a request. */
+  waitUntilClaimed(): Promise<void>
   /** Requests whose response is over (completed, cut or abandoned). */
   readonly finished: number
   /** Resolves once `finished >= count`. */
@@ -201,9 +205,15 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T
 
+  const claimWaiters = new Set<() => void>()
   const claim = (targets: Set<FaultTarget>): FaultSpec | undefined => {
     const index = armed.findIndex((spec) => targets.has(spec.target ?? 'any'))
-    if (index !== -1) return armed.splice(index, 1)[0]
+    if (index !== -1) {
+      const spec = armed.splice(index, 1)[0]
+      if (armed.length === 0) for (const resolve of claimWaiters) resolve()
+      if (armed.length === 0) claimWaiters.clear()
+      return spec
+    }
     const chaos = proxy.chaos
     if (chaos === undefined || chaos.faults.length === 0 || random() >= chaos.rate) return undefined
     const spec = pick(chaos.faults)
@@ -355,6 +365,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
 
       if (isSse && (mode === 'cut' || mode === 'truncate')) return cutEvents(upstream, status, headers, mode)
+      if (mode === 'silence') {
+        res.writeHead(status, headers)
+        res.flushHeaders()
+        upstream.resume()
+        return
+      }
 
       // Buffered faults: the whole upstream body first (a live long-poll ends within the server's timeout).
       const chunks: Buffer[] = []
@@ -457,10 +473,16 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     arm: (spec) => void armed.push(spec),
     calm() {
       armed.length = 0
+      for (const resolve of claimWaiters) resolve()
+      claimWaiters.clear()
       proxy.chaos = undefined
     },
     get armed() {
       return armed.length
+    },
+    waitUntilClaimed() {
+      if (armed.length === 0) return Promise.resolve()
+      return new Promise((resolve) => claimWaiters.add(resolve))
     },
     get finished() {
       return finished
@@ -484,6 +506,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       timers.clear()
       for (const waiter of finishWaiters) waiter.resolve()
       finishWaiters.clear()
+      for (const resolve of claimWaiters) resolve()
+      claimWaiters.clear()
       return new Promise<void>((resolve) => {
         server.close(() => resolve())
         server.closeAllConnections()

@@ -77,7 +77,9 @@ export interface FaultEnvironment {
 
 /** Options every consumer's shape gets: fast, seeded backoff and a short live deadline so cases run quickly. */
 const BACKOFF = { initialDelayMs: 10, maxDelayMs: 250 }
+/** Deadlines of the client (shapeStream.ts): a live request or a silent SSE stream, a non-live request's progress. */
 const LIVE_REQUEST_TIMEOUT_MS = 3000
+const REQUEST_TIMEOUT_MS = 2000
 
 interface Consumer {
   index: number
@@ -132,6 +134,7 @@ export async function runFaultScenario(scenario: FaultScenario, env: FaultEnviro
       backoff: BACKOFF,
       onError: (error) => void violations.push(`onError called on shape ${shape}: ${error.name} ${error.message}`),
       liveRequestTimeoutMs: LIVE_REQUEST_TIMEOUT_MS,
+      requestTimeoutMs: REQUEST_TIMEOUT_MS,
     } as ShapeOptions<FaultRow>
   }
 
@@ -334,7 +337,8 @@ export const FAULTS: readonly { kind: FaultKind; targets: readonly FaultTarget[]
   { kind: 'retry-after', targets: ['any', 'live', 'sse'] },
   { kind: 'conflict', targets: ['with-handle'] },
   { kind: 'stall', targets: ['any', 'initial', 'catch-up', 'live', 'sse'] },
-  { kind: 'hang', targets: ['live'] },
+  { kind: 'hang', targets: ['any', 'initial', 'catch-up', 'live', 'sse'] },
+  { kind: 'silence', targets: ['any', 'initial', 'catch-up', 'live', 'sse'] },
   { kind: 'delay', targets: ['any', 'initial', 'live', 'sse'] },
   { kind: 'cut', targets: ['any', 'initial', 'catch-up', 'live', 'sse'] },
   { kind: 'truncate', targets: ['any', 'initial', 'catch-up', 'live', 'sse'] },
@@ -344,7 +348,7 @@ export const FAULTS: readonly { kind: FaultKind; targets: readonly FaultTarget[]
   { kind: 'sse-buffer', targets: ['sse'] },
 ]
 
-/** What chaos draws from: every fault on each of its targets, but no `hang` (each costs a live deadline). */
-export const CHAOS_FAULTS: readonly FaultSpec[] = FAULTS.filter(({ kind }) => kind !== 'hang').flatMap(({ kind, targets }) =>
+/** What chaos draws from: every fault on each of its targets, but no `hang` or `silence` (each costs a deadline). */
+export const CHAOS_FAULTS: readonly FaultSpec[] = FAULTS.filter(({ kind }) => kind !== 'hang' && kind !== 'silence').flatMap(({ kind, targets }) =>
   targets.map((target) => ({ kind, target })),
 )
