@@ -7,6 +7,7 @@ import { createShapeHandler, type ShapeHandler } from '../../src/server/handler'
 import { serveNode, type NodeServer } from '../../src/server/nodeAdapter'
 import { createMemorySource, type MemorySource } from '../../src/server/sources/memory'
 import { seededRandom, startFaultProxy, type FaultProxy } from './support/faultProxy'
+import { targetsOf } from './support/faultProxyRequests'
 
 let source: MemorySource
 let handler: ShapeHandler
@@ -37,6 +38,23 @@ async function position(): Promise<{ handle: string; offset: string; body: strin
   const response = await fetch(`${shapeUrl}&offset=-1`)
   return { handle: response.headers.get('electric-handle') as string, offset: response.headers.get('electric-offset') as string, body: await response.text() }
 }
+
+describe('fault targets', () => {
+  it.each([
+    ['?table=t&offset=-1', ['any', 'initial']],
+    ['?table=t&offset=-1&handle=h&expired_handle=g', ['any', 'initial', 'refetch', 'with-handle']],
+    ['?table=t&offset=0_0&handle=h', ['any', 'catch-up', 'with-handle']],
+    ['?table=t&offset=0_inf&handle=h&live=true', ['any', 'live', 'with-handle']],
+    ['?table=t&offset=0_inf&handle=h&live=true&live_sse=true', ['any', 'sse', 'with-handle']],
+  ])('%s is %j', (query, targets) => {
+    expect([...(targetsOf(new URL(`http://x/v1/shape${query}`), 'GET') ?? [])].sort()).toEqual([...targets].sort())
+  })
+
+  it('leaves other requests alone', () => {
+    expect(targetsOf(new URL('http://x/v1/shape?table=t&offset=-1'), 'DELETE')).toBeUndefined()
+    expect(targetsOf(new URL('http://x/health'), 'GET')).toBeUndefined()
+  })
+})
 
 describe('fault proxy', () => {
   it('passes requests through untouched when no fault is armed', async () => {

@@ -18,156 +18,20 @@
  *   same shape again (keyed on the shape definition in the query), so a test can check the header was honoured.
  */
 import { createServer, request as httpRequest } from 'node:http'
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { forwardable, MALFORMED_JSON, MALFORMED_SSE, replayKey, seededRandom, shapeOf, targetsOf } from './faultProxyRequests'
+import type { FaultKind, FaultProxy, FaultProxyOptions, FaultSpec, FaultTarget, ProxyRecord } from './faultProxyTypes'
 
-/** What can go wrong with one request. */
-export type FaultKind =
-  /** The connection dies before any response. */
-  | 'drop'
-  /** 500, 502, 503 or 504 without `retry-after`. */
-  | 'server-error'
-  /** 503 with `retry-after` (0 or 1 second). */
-  | 'retry-after'
-  /** The shape is deleted upstream, then the request forwarded: the server answers 409 itself. */
-  | 'conflict'
-  /** Nothing for `ms`, then the connection dies. */
-  | 'stall'
-  /** Nothing until the client gives up (or the proxy closes). */
-  | 'hang'
-  /** The upstream's status and headers, then silence until the client gives up (a stream that went quiet). */
-  | 'silence'
-  /** Forwarded after `ms`. */
-  | 'delay'
-  /** Headers and part of the body, then the connection dies (mid-event for SSE). */
-  | 'cut'
-  /** Headers and part of the body, then a clean end. */
-  | 'truncate'
-  /** Status and headers of the upstream, a body that is not valid JSON / not valid events. */
-  | 'malformed'
-  /** An earlier upstream response for the same cache key (see the replay rule), without asking upstream. */
-  | 'replay'
-  /** SSE held until the upstream ends, then sent at once (a buffering proxy). */
-  | 'sse-buffer'
+export type { ChaosOptions, FaultKind, FaultProxy, FaultProxyOptions, FaultSpec, FaultTarget, ProxyRecord } from './faultProxyTypes'
+export { seededRandom } from './faultProxyRequests'
 
-/** Which requests a fault may hit. */
-export type FaultTarget = 'any' | 'initial' | 'refetch' | 'catch-up' | 'live' | 'sse' | 'with-handle'
-
-/** One fault to inject; unset fields are drawn from the proxy's seeded random. */
-export interface FaultSpec {
-  kind: FaultKind
-  target?: FaultTarget
-  /** Stall / delay duration. */
-  ms?: number
-  /** Where a cut or truncation happens, as a fraction of the body (or of the first four SSE events). */
-  fraction?: number
-}
-
-/** How a request went through the proxy. */
-export interface ProxyRecord {
-  readonly url: string
-  readonly kind: FaultKind | 'pass'
-  /** The fault could not apply (no handle to delete, nothing to replay) and the request was forwarded. */
-  readonly missed: boolean
-  readonly status: number | undefined
-}
-
-/** Random faults on requests no armed fault claims. */
-export interface ChaosOptions {
-  /** Probability that a shape GET is offered a fault. */
-  rate: number
-  /** One is drawn per offer; it applies when the request matches its target. */
-  faults: readonly FaultSpec[]
-}
-
-export interface FaultProxyOptions {
-  /** `http://host:port` of the dev server; may be changed later through `upstream`. */
-  upstream: string
-  /** Seeded uniform [0, 1). */
-  random: () => number
-  /** Longest stall / delay when a spec leaves `ms` unset, default 400. */
-  maxStallMs?: number
-  /** Extra query parameters of the DELETE that provokes a 409 (e.g. a secret). */
-  deleteParams?: Record<string, string>
-}
-
-export interface FaultProxy {
-  /** `http://127.0.0.1:port`, no trailing slash. */
-  readonly url: string
-  upstream: string
-  chaos: ChaosOptions | undefined
-  /** Replaces the proxy's random with a seeded one (each case reseeds, so a seed replays the same fault draws). */
-  reseed(seed: number): void
-  /** Queues `spec` for the next matching request. */
-  arm(spec: FaultSpec): void
-  /** Drops every armed fault and stops chaos. */
-  calm(): void
-  readonly armed: number
-  /** Resolves once every armed fault was claimed by a request. */
-  waitUntilClaimed(): Promise<void>
-  /** Requests whose response is over (completed, cut or abandoned). */
-  readonly finished: number
-  /** Resolves once `finished >= count`. */
-  waitForFinished(count: number): Promise<void>
-  /** Counts per applied fault kind (and `pass`). */
-  readonly counts: Readonly<Record<string, number>>
-  /** The last 500 records. */
-  readonly records: readonly ProxyRecord[]
-  readonly retryAfterGaps: readonly { expectedMs: number; waitedMs: number }[]
-  readonly openSockets: number
-  readonly pendingTimers: number
-  close(): Promise<void>
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'proxy-connection', 'upgrade', 'content-length'])
 const MAX_RECORDS = 500
 const MAX_REPLAYS = 1000
-const MALFORMED_JSON = ['[{"headers":{"operation":"insert"},"key":"x","value":{', '<html><body>502 Bad Gateway</body></html>', '[1,2', '']
-const MALFORMED_SSE = ['data: {"headers":{"control":"up-to-da\n\n', 'data: [not json]\n\n', 'event: message\ndata: {"value":\n\n']
-
 interface Recorded {
   status: number
   headers: OutgoingHttpHeaders
   body: Buffer
-}
-
-function forwardable(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {}
-  for (const [name, value] of Object.entries(headers)) if (!HOP_BY_HOP.has(name) && value !== undefined) out[name] = value
-  return out
-}
-
-/** The kind of a shape request, or `undefined` for anything else. */
-function targetsOf(url: URL, method: string): Set<FaultTarget> | undefined {
-  if (method !== 'GET' || !url.pathname.endsWith('/v1/shape')) return undefined
-  const params = url.searchParams
-  const targets = new Set<FaultTarget>(['any'])
-  if (params.get('offset') === '-1') targets.add('initial')
-  if (params.get('offset') === '-1' && params.has('expired_handle')) targets.add('refetch')
-  else if (params.get('live') === 'true') targets.add(params.get('live_sse') === 'true' || params.get('experimental_live_sse') === 'true' ? 'sse' : 'live')
-  else targets.add('catch-up')
-  if (params.has('handle')) targets.add('with-handle')
-  return targets
-}
-
-function replayKey(url: URL): string {
-  const params = new URLSearchParams(url.searchParams)
-  params.delete('cursor')
-  params.delete('expired_handle')
-  params.delete('cache-buster')
-  params.sort()
-  return `${url.pathname}?${params.toString()}`
-}
-
-/** The shape a request is about: its definition params, whatever the position. */
-function shapeOf(url: URL): string {
-  const params = new URLSearchParams()
-  for (const name of ['table', 'where', 'params', 'columns', 'replica', 'log']) {
-    for (const value of url.searchParams.getAll(name)) params.append(name, value)
-  }
-  for (const [name, value] of url.searchParams) if (name.startsWith('params[')) params.append(name, value)
-  params.sort()
-  return params.toString()
 }
 
 /**
@@ -516,20 +380,4 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     },
   }
   return proxy
-}
-
-/**
- * A small seeded PRNG (mulberry32): the proxy's and the client's randomness in a fault case come from the case's seed.
- * @example
- * const random = seededRandom(42)
- */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
