@@ -8,8 +8,8 @@
  *   `chaos.rate`, a fault drawn from `chaos.faults` by the proxy's seeded `random` (it applies if its target matches). Every other request is forwarded chunk by chunk.
  * - Faults never invent rows: a body is the upstream's own (cut, truncated, buffered, garbled) or an earlier upstream
  *   response (replay); a 409 is the server's own, provoked by deleting the request's shape upstream first.
- * - A replay is keyed on the request URL without `cursor`, `expired_handle` and `cache-buster` (what a cache that
- *   ignores those params serves); the latest 200 response recorded for a key is kept, never an SSE one. So a replay
+ * - A replay is keyed on the request URL without `cursor`, `expired_handle` and `cache-buster`, and without `handle`
+ *   at `offset=-1` (what a cache that ignores those params serves); the latest 200 response recorded for a key is kept, never an SSE one. So a replay
  *   armed on a `refetch` (`offset=-1` with `expired_handle`) answers with the first response of the shape that just
  *   expired, as a CDN did in Electric's incidents. Being one-shot, it never blocks a client that asks again.
  * - `close()` ends every connection and timer the proxy holds; `openSockets` counts client connections still open

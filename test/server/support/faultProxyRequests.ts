@@ -30,12 +30,14 @@ export function targetsOf(url: URL, method: string): Set<FaultTarget> | undefine
   return targets
 }
 
-/** The replay rule's key (faultProxy.ts): the URL without `cursor`, `expired_handle` and `cache-buster`. */
+/** The replay rule's key (faultProxy.ts): the URL without `cursor`, `expired_handle`, `cache-buster` (and `handle` at `offset=-1`). */
 export function replayKey(url: URL): string {
   const params = new URLSearchParams(url.searchParams)
   params.delete('cursor')
   params.delete('expired_handle')
   params.delete('cache-buster')
+  // A first request's answer does not depend on a handle it names: caches keyed on the definition serve it to all.
+  if (params.get('offset') === '-1') params.delete('handle')
   params.sort()
   return `${url.pathname}?${params.toString()}`
 }
