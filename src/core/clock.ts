@@ -6,7 +6,7 @@
  *   browsers, workers and Node alike, and fake timers installed later still apply.
  * - C2. `sleep` leaves no timer behind: it resolves by its timer or rejects on abort, and the abort path clears the
  *   timer and removes its listener.
- * - C3. `yieldToEventLoop` resolves in a later task (not a microtask), so a loop that awaits it between requests lets
+ * - `yieldToEventLoop` resolves in a later task (not a microtask), so a loop that awaits it between requests lets
  *   timers, rendering and I/O run even when `fetch` answers without I/O. It uses a `MessageChannel` where there is
  *   one (no 4 ms timer clamp, and fake timers do not freeze it), else a 0 ms timer; its channel is closed at once.
  */
@@ -24,7 +24,7 @@ export interface Clock {
   now(): number
   setTimeout(callback: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
-  /** Resolves in a later task (C3); when absent, `yieldToEventLoop`'s default is used. */
+  /** Resolves in a later task, not a microtask; when absent, `yieldToEventLoop`'s default is used. */
   yield?(): Promise<void>
 }
 
@@ -69,7 +69,7 @@ interface MessagePortLike {
 }
 
 /**
- * Resolves in a later task, never in the current microtask queue (C3): `clock.yield()` when the clock has one.
+ * Resolves in a later task, never in the current microtask queue: `clock.yield()` when the clock has one.
  * @example
  * while (running) { await yieldToEventLoop(clock); await request() }
  */

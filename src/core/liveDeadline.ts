@@ -9,7 +9,7 @@
  *   is.
  * - W2. The timer is cleared when the request settles, and at once when the caller's signal aborts (stop and
  *   pause leave no timer behind synchronously), and the abort listener is removed on every path.
- * - W3. An idle deadline (`withIdleDeadline`) restarts its full bound on every `touch()` the request makes (response
+ * - An idle deadline (`withIdleDeadline`) restarts its full bound on every `touch()` the request makes (response
  *   headers, a body chunk, an SSE keep-alive): it bounds silence, not the length of a healthy response. A touch after
  *   the deadline passed, or after the request settled, changes nothing.
  */
@@ -20,7 +20,7 @@ import { NetworkError } from './errors'
 const EXPIRED = Object.freeze({ name: 'AbortError', message: 'Request deadline passed' })
 
 /**
- * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (W1–W3). `what` names the
+ * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (W1, W2, and the idle-deadline rule above). `what` names the
  * awaited sign of life in the error (e.g. `'an answer to a live request'`).
  * @example
  * const result = await withIdleDeadline(clock, 45_000, url, signal, 'response bytes', (deadline, touch) =>

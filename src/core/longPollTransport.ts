@@ -11,16 +11,18 @@
  * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
  * - LP5. `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
  *   offered the body's leading messages as they are parsed (MA4), and the result holds only the rest.
- * - LP7. `onProgress`, when given, is called when the response's headers arrive and after every body chunk, so a
- *   caller's idle deadline (liveDeadline.ts W3) bounds silence, not the size of a healthy response.
- * - LP6. A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
+ * - `onProgress`, when given, is called when the response's headers arrive and after every body chunk, so a
+ *   caller's idle deadline (liveDeadline.ts, `withIdleDeadline`) bounds silence, not the size of a healthy response.
+ * - A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
  *   `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
  */
+import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { Message, WireRow } from './protocol'
 import type { MustRefetch, ResponseMeta } from './responseMeta'
 import { abortReason } from './clock'
 import { NetworkError } from './errors'
+import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { parseMessageArray, readMessageArray } from './messageArray'
 import { HEADER } from './protocol'
 import { readResponseMeta } from './responseMeta'
@@ -34,9 +36,9 @@ export interface LongPollRequest {
   fetch: FetchLike
   /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
-  /** Signs of life: headers arrived, a body chunk arrived (LP7). */
+  /** Signs of life: headers arrived, a body chunk arrived. */
   onProgress?: (() => void) | undefined
-  /** A response of this handle is refused as stale (LP6). */
+  /** A response of this handle is refused as stale, unread. */
   expiredHandle?: string | undefined
 }
 
@@ -54,7 +56,7 @@ export interface NotModified {
   handle: string | undefined
 }
 
-/** A response of the expired handle (LP6): never applied. */
+/** A response of the expired handle: never applied. */
 export interface StaleResponse {
   kind: 'stale'
   handle: string
@@ -64,7 +66,7 @@ export interface StaleResponse {
 export type LongPollResult = LongPollMessages | NotModified | MustRefetch | StaleResponse
 
 /**
- * Performs one request (LP1–LP6).
+ * Performs one request (LP1–LP5 and the rules after them).
  * @example
  * const result = await longPollRequest({ url, headers: {}, live: false, signal, fetch })
  * if (result.kind === 'ok') store.applyBatch(parser.parseMessages(result.messages))
@@ -108,8 +110,33 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
   return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
 }
 
+/** The deadlines of one request (liveDeadline.ts); 0 disables one. */
+export interface LongPollDeadlines {
+  clock: Clock
+  /** A live request unanswered for this long fails (W1). */
+  liveTimeoutMs: number
+  /** A non-live request without headers or body bytes for this long fails. */
+  idleTimeoutMs: number
+}
+
 /**
- * The body, reporting each chunk to `onProgress` as the reader takes it (LP7); unchanged without one. Pull-based
+ * `longPollRequest` under its deadline: a live one bounded in all, a non-live one bounded by silence.
+ * @example
+ * await longPollWithDeadline({ url, headers, live: false, signal, fetch }, { clock, liveTimeoutMs: 45_000, idleTimeoutMs: 45_000 })
+ */
+export function longPollWithDeadline(request: LongPollRequest, deadlines: LongPollDeadlines): Promise<LongPollResult> {
+  const { url, signal, live } = request
+  const { clock } = deadlines
+  const timeoutMs = live ? deadlines.liveTimeoutMs : deadlines.idleTimeoutMs
+  if (timeoutMs <= 0) return longPollRequest(request)
+  if (live) return withLiveDeadline(clock, timeoutMs, url, signal, (deadline) => longPollRequest({ ...request, signal: deadline }))
+  return withIdleDeadline(clock, timeoutMs, url, signal, 'response headers or body bytes', (deadline, onProgress) =>
+    longPollRequest({ ...request, signal: deadline, onProgress }),
+  )
+}
+
+/**
+ * The body, reporting each chunk to `onProgress` as the reader takes it; unchanged without one. Pull-based
  * (no read-ahead): a chunk is read from the network only when the parser asks, as without the wrapper. An abort of
  * `signal` fails the pending read and cancels the body at once, even with a `fetch` that does not tie its body to the
  * signal (a deadline must end the read it bounds); the listener goes when the body ends, fails or is cancelled.

@@ -103,6 +103,16 @@ export class Shape<T = Row> {
     return this.#closed
   }
 
+  /**
+   * Retries at once instead of waiting out the backoff, or restarts a stream stopped by its error (see
+   * `ShapeStream.retryNow`). Returns false when there was nothing to retry.
+   * @example
+   * <button onClick={() => shape.retryNow()}>Retry now</button>
+   */
+  retryNow(): boolean {
+    return this.#stream.retryNow()
+  }
+
   /** Keeps the stream open until the returned release is called (SH1, SH3). */
   retain(): () => void {
     if (this.#closed) {

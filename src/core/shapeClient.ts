@@ -15,6 +15,7 @@ import type { LiveRunnerFactory } from './liveRunner'
 import type { Row } from './protocol'
 import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
+import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
 import { realClock } from './clock'
 import { InvalidOptionsError } from './errors'
@@ -25,6 +26,7 @@ import { validateShapeOptions } from './shapeOptions'
 import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
+import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
 
 /** Dependencies and defaults shared by the shapes of one client. */
@@ -45,6 +47,11 @@ export interface ShapeClientOptions {
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */
   visibility?: VisibilityAdapter | null
+  /**
+   * `online` / `focus` end a backoff wait at once and `status.offline` follows `navigator.onLine`; `null` disables;
+   * default: the browser's (or worker's), where there is one.
+   */
+  connectivity?: ConnectivityAdapter | null
 }
 
 /**
@@ -64,6 +71,7 @@ export class ShapeClient {
   readonly #liveSse: boolean
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
+  readonly #connectivity: ConnectivityAdapter | undefined
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -75,6 +83,7 @@ export class ShapeClient {
     this.#liveSse = options.liveSse ?? false
     this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
+    this.#connectivity = options.connectivity === null ? undefined : (options.connectivity ?? browserConnectivity())
   }
 
   /** Number of registered (open or in grace period) shapes. */
@@ -102,6 +111,7 @@ export class ShapeClient {
       clock: this.#clock,
       random: this.#random,
       visibility: this.#visibility,
+      connectivity: this.#connectivity,
       liveRunner: useSse ? this.#liveRunner({ fetch: this.#fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
     })

@@ -6,7 +6,7 @@
  *   subscribers can compare by reference.
  * - ST2. `phase` is honest: `live` only when a live request (not a catch-up) is the next thing to happen; a
  *   catch-up after resume is `syncing`; after a 409 it is `refetching` until the next up-to-date.
- * - ST3. `retrying` and `error` never mean the same thing: `retrying` is a failure the stream retries by itself
+ * - `retrying` and `error` never mean the same thing: `retrying` is a failure the stream retries by itself
  *   (waiting, with `nextRetryAt`, or with the retry request out, `nextRetryAt` undefined); `error` is a stream that
  *   stopped on its error and will not send another request unless `onError` recovers it, the app calls
  *   `retryNow()`, or it is restarted. Both carry `error`.
@@ -17,7 +17,7 @@ import { BEFORE_ALL } from './offset'
 
 /**
  * The lifecycle of a shape as a UI sees it. `retrying`: a failure the stream retries by itself; `error`: stopped on
- * its error for good (ST3).
+ * its error for good.
  */
 export type ShapePhase = 'idle' | 'connecting' | 'syncing' | 'live' | 'paused' | 'refetching' | 'retrying' | 'error'
 
@@ -41,6 +41,8 @@ export interface ShapeStatus {
   readonly error: ShapeError | undefined
   /** When the next automatic retry is due (epoch ms), while `retrying` waits; undefined once the retry is out. */
   readonly nextRetryAt: number | undefined
+  /** The platform says the network is down (`navigator.onLine === false`); the stream keeps retrying regardless. */
+  readonly offline: boolean
   readonly handle: string | undefined
   readonly offset: string
   readonly cursor: string | undefined
@@ -55,6 +57,7 @@ export const IDLE_STATUS: ShapeStatus = Object.freeze({
   lastSyncedAt: undefined,
   error: undefined,
   nextRetryAt: undefined,
+  offline: false,
   handle: undefined,
   offset: BEFORE_ALL,
   cursor: undefined,
@@ -64,9 +67,11 @@ export const IDLE_STATUS: ShapeStatus = Object.freeze({
 export interface TransportInfo {
   transport: LiveTransport
   fallbackReason: string | undefined
+  /** From the connectivity adapter; false when absent. */
+  offline?: boolean | undefined
 }
 
-/** The UI phase of a stream state (ST2, ST3). */
+/** The UI phase of a stream state (ST2, and `retrying` vs `error` above). */
 export function phaseOf(state: StreamState): ShapePhase {
   switch (state.phase) {
     case 'stopped':
@@ -101,6 +106,7 @@ export function deriveStatus(previous: ShapeStatus, state: StreamState, info: Tr
     lastSyncedAt: state.lastSyncedAt,
     error: state.error,
     nextRetryAt: state.nextRetryAt,
+    offline: info.offline ?? false,
     handle: state.handle,
     offset: state.offset,
     cursor: state.cursor,

@@ -6,7 +6,7 @@
  * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
  *   no change: the server ends an SSE response at once when it starts behind the head (a catch-up), so a short
  *   response that delivered changes is the protocol working, not evidence of a buffering proxy.
- * - F1b. A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
+ * - A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
  *   (`silent`) counts as short whatever its duration: a proxy that holds the stream back looks exactly like that.
  * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
  *   (aborted or not) sets it to 0; a brief one we aborted, or one that delivered changes, leaves it as it was.
@@ -44,7 +44,7 @@ export interface SseConnectionClosed {
   aborted: boolean
   /** True when it delivered at least one change message (a catch-up the server ended at once, F1). */
   deliveredChanges?: boolean | undefined
-  /** True when the heartbeat bound passed with nothing arriving (F1b). */
+  /** True when the heartbeat bound passed with nothing arriving: counts as short. */
   silent?: boolean | undefined
 }
 

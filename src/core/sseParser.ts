@@ -12,7 +12,7 @@
  * - SP3. Aborting `signal` cancels the body at once: the pending read settles, the generator returns, and its abort
  *   listener is removed. Leaving the loop early (break or throw in the consumer) cancels the body too. Nothing
  *   outlives the generator: no timer, no listener, no reader lock on a live stream.
- * - SP5. `onChunk`, when given, is called for every chunk read, comment-only ones (`: keep-alive`) included: a
+ * - `onChunk`, when given, is called for every chunk read, comment-only ones (`: keep-alive`) included: a
  *   caller's heartbeat sees every sign of life, not only events.
  * - SP4. No globals beyond `TextDecoder` (inside the library): runs in Node, browsers, workers and jsdom unchanged.
  *

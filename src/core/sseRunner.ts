@@ -13,9 +13,9 @@
  *   changes is not counted, sseFallback.ts F1); after a short one the runner waits the policy's delay (on the
  *   injected clock, cancelled by abort) before returning, so the next SSE request is spaced out. Once the policy falls
  *   back, `isEnabled()` is false and `fallbackReason()` says why, until `onReset()` (a 409).
- * - SR5. Heartbeat: with `idleTimeoutMs` (the stream's `liveRequestTimeoutMs`), a connection on which nothing arrives
+ * - Heartbeat: with `idleTimeoutMs` (the stream's `liveRequestTimeoutMs`), a connection on which nothing arrives
  *   for that long, from the request on (headers, data, the server's `: keep-alive` comments), is aborted and ends in
- *   a retryable `NetworkError`; it counts for the fallback policy as a silent connection (sseFallback.ts F1b).
+ *   a retryable `NetworkError`; it counts for the fallback policy as a silent connection (sseFallback.ts).
  * - SR4. One runner per stream: the policy state lives in the runner, never in the module.
  */
 import { sleep } from './clock'
@@ -85,7 +85,9 @@ export const sseRunner: LiveRunnerFactory = ({ clock, random }) => {
         }
         throw error
       }
-      if (end.reason === 'must-refetch') return { kind: 'must-refetch', handle: end.handle }
+      if (end.reason === 'must-refetch') {
+        return { kind: 'must-refetch', handle: end.handle, ...(end.retryAfter === undefined ? {} : { retryAfter: end.retryAfter }) }
+      }
       const aborted = end.reason === 'aborted'
       const delayMs = closed(end.durationMs, aborted, deliveredChanges)
       if (delayMs > 0) await sleep(clock, delayMs, request.signal)

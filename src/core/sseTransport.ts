@@ -38,8 +38,8 @@
  *   no abort listener, no reader lock; a response that arrives after the abort has its body cancelled on arrival.
  * - T7. `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
  *   `fetch` rejecting, or the body failing mid-stream, without an abort throws `NetworkError` (retryable).
- * - T9. `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
- *   comments included (sseParser.ts SP5): the caller's heartbeat. It never runs after an abort.
+ * - `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
+ *   comments included (sseParser.ts, `onChunk`): the caller's heartbeat. It never runs after an abort.
  * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
@@ -65,7 +65,7 @@ export interface SseRequest {
   onMeta?: (meta: ResponseMeta) => void
   /** One complete batch ending with `up-to-date` (T3), and the offset to resume after it (T5). */
   onBatch: (batch: SseBatch) => void
-  /** Headers or any bytes (events, keep-alives) arrived (T9). */
+  /** Headers or any bytes (events, keep-alives) arrived: the caller's heartbeat. */
   onActivity?: () => void
 }
 
@@ -85,6 +85,8 @@ export type SseEnd =
       readonly lastOffset: OffsetString
       /** The handle to use next, when the 409 carried one. */
       readonly handle: string | undefined
+      /** The 409's `retry-after`, when it had one. */
+      readonly retryAfter?: string | undefined
     }
 
 const ACCEPT = 'text/event-stream'
@@ -105,11 +107,12 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   const startedAt = clock.now()
   let lastOffset = request.offset
   const end = (reason: 'closed' | 'aborted'): SseEnd => ({ reason, durationMs: clock.now() - startedAt, lastOffset })
-  const mustRefetch = (handle: string | undefined): SseEnd => ({
+  const mustRefetch = (handle: string | undefined, retryAfter?: string): SseEnd => ({
     reason: 'must-refetch',
     durationMs: clock.now() - startedAt,
     lastOffset,
     handle,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
   })
   if (signal.aborted) return end('aborted')
 
@@ -142,7 +145,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
     if (signal.aborted) return end('aborted')
     throw error
   }
-  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle)
+  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle, meta.retryAfter)
   if (signal.aborted) {
     cancelBody(response)
     return end('aborted')

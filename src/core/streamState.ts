@@ -10,7 +10,7 @@
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
  * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
  * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
- * - T4b. A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
+ * - A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
  *   cache buster, so the refetch goes out again with a fresh one; the expired handle is never adopted.
  * - T7. A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
  *   first `start` goes live at once instead of catching up; every later start catches up as usual (T3).
@@ -64,7 +64,7 @@ export type StreamEvent =
       now: number
     }
   | { type: 'must-refetch'; handle: string | undefined; cacheBuster: string }
-  /** A response of `expiredHandle` was refused (T4b). */
+  /** A response of `expiredHandle` was refused: only the cache buster changes. */
   | { type: 'stale-response'; cacheBuster: string }
   | { type: 'retryable-error'; error: ShapeError; nextRetryAt: number }
   | { type: 'fatal-error'; error: ShapeError }

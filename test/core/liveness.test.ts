@@ -1,5 +1,5 @@
 /**
- * No request waits forever (shapeStream.ts D7, liveDeadline.ts W1–W3, sseRunner.ts SR5): a non-live request without
+ * No request waits forever (shapeStream.ts D7, liveDeadline.ts, the heartbeat in sseRunner.ts): a non-live request without
  * headers or body bytes, and an SSE connection without data or keep-alive, are abandoned after their bound and
  * retried as a retryable `NetworkError`; a response that keeps arriving is never cut.
  */
@@ -15,7 +15,7 @@ import { controlledStream, event, sseResponse, upToDate } from './sseHelpers'
 
 const url = 'http://x/v1/shape?offset=-1'
 
-describe('withIdleDeadline (W3)', () => {
+describe('withIdleDeadline', () => {
   it('restarts the full bound on every touch and expires only after that much silence', async () => {
     const clock = new ManualClock()
     let touch!: () => void

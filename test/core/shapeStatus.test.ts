@@ -35,7 +35,7 @@ describe('deriveStatus', () => {
   })
 
   it('carries position, error, retry time and transport facts', () => {
-    const status = deriveStatus(IDLE_STATUS, { ...live, phase: 'backoff', error, nextRetryAt: 42, cursor: '20' }, { transport: 'sse', fallbackReason: 'proxy buffering' })
+    const status = deriveStatus(IDLE_STATUS, { ...live, phase: 'backoff', error, nextRetryAt: 42, cursor: '20' }, { transport: 'sse', fallbackReason: 'proxy buffering', offline: true })
     expect(status).toEqual({
       phase: 'retrying',
       transport: 'sse',
@@ -44,6 +44,7 @@ describe('deriveStatus', () => {
       lastSyncedAt: 3,
       error,
       nextRetryAt: 42,
+      offline: true,
       handle: 'h',
       offset: '0_inf',
       cursor: '20',

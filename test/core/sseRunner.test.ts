@@ -143,4 +143,15 @@ describe.each([
       handle: 'h2',
     })
   })
+
+  it("passes a 409's retry-after on", async () => {
+    const { clock } = testClock()
+    const fetch = scriptedFetch(new Response('[]', { status: 409, headers: { 'electric-handle': 'h2', 'retry-after': '4' } }))
+    const runner = factory({ fetch, clock, random: () => 0 })
+    expect(await runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)).toStrictEqual({
+      kind: 'must-refetch',
+      handle: 'h2',
+      retryAfter: '4',
+    })
+  })
 })

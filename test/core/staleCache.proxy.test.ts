@@ -4,7 +4,7 @@
  * the shape is rotated, answers the client's refetch with the stored `offset=-1` response (a response of the expired
  * handle), as a CDN that ignores the handle and cache-buster params would, and keeps answering requests for the
  * expired handle from its store. The client must refuse the stale response, refetch with a fresh cache buster, and
- * end with exactly the source's rows; it must never publish the stale snapshot (shapeStream.ts D3b).
+ * end with exactly the source's rows; it must never publish the stale snapshot (shapeStream.ts, on stale responses).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
