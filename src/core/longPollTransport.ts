@@ -4,7 +4,8 @@
  * Invariants:
  * - LP1. The body is parsed only after the headers passed `readResponseMeta`; a body that is not JSON or not an array
  *   of message objects is a `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2).
- * - LP2. 204 and empty bodies mean no messages; 304 means "nothing new at the same position".
+ * - LP2. 204 means no messages; 304 means "nothing new at the same position"; a 200 with an empty body is malformed
+ *   (messageArray.ts MA1).
  * - LP3. `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
  *   untouched so callers can tell a cancel from a failure. The same holds for reading the body.
  * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
