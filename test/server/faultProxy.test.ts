@@ -20,7 +20,7 @@ beforeAll(async () => {
     tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'title', type: 'text' }] }],
   })
   for (let id = 1; id <= 20; id++) source.insert('items', { id, title: `item ${id} `.repeat(5) })
-  handler = createShapeHandler({ source, longPollTimeoutMs: 300, sseTimeoutMs: 1000, keepAliveMs: 200 })
+  handler = createShapeHandler({ source, allowDelete: true, longPollTimeoutMs: 300, sseTimeoutMs: 1000, keepAliveMs: 200 })
   server = await serveNode(handler, { port: 0 })
   proxy = await startFaultProxy({ upstream: server.url, random: seededRandom(3), maxStallMs: 50 })
   shapeUrl = `${proxy.url}/v1/shape?table=items`

@@ -88,7 +88,7 @@ interface Harness {
 }
 
 async function serve(source: ChangeSource): Promise<{ server: NodeServer; handler: ShapeHandler; proxy: FaultProxy }> {
-  const handler = createShapeHandler({ source, longPollTimeoutMs: 600, sseTimeoutMs: 2000, keepAliveMs: 300 })
+  const handler = createShapeHandler({ source, allowDelete: true, longPollTimeoutMs: 600, sseTimeoutMs: 2000, keepAliveMs: 300 })
   const server = await serveNode(handler, { port: 0 })
   const proxy = await startFaultProxy({ upstream: server.url, random: seededRandom(1) })
   return { server, handler, proxy }

@@ -99,7 +99,7 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
       tx.insert('soak', { ...row })
     }
 
-    const handler = createShapeHandler({ source, clock: serverClock, longPollTimeoutMs: 2000, sseTimeoutMs: 5000, keepAliveMs: 1000 })
+    const handler = createShapeHandler({ source, allowDelete: true, clock: serverClock, longPollTimeoutMs: 2000, sseTimeoutMs: 5000, keepAliveMs: 1000 })
     const server = await serveNode(handler, { port: 0 })
     const proxy = await startFaultProxy({ upstream: server.url, random: seededRandom(7), maxStallMs: 200 })
     const unhandled: string[] = []
