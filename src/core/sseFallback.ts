@@ -9,7 +9,8 @@
  * - A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
  *   (`silent`) counts as short whatever its duration: a proxy that holds the stream back looks exactly like that.
  * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
- *   (aborted or not) sets it to 0; a brief one we aborted, or one that delivered changes, leaves it as it was.
+ *   (aborted or not) sets it to 0, and so does a short one that delivered changes (the path carries the stream:
+ *   a run of short catch-ups under load must not add up to a fallback); a brief one we aborted leaves it as it was.
  * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
  *   it stays true until `resetSseFallback()` (a 409 or any reset of the stream to its initial state).
  * - F4. After a short connection that did not cause the fallback, the next SSE request waits
@@ -81,7 +82,8 @@ export function onSseConnectionClosed(
   if (closed.durationMs >= SSE_MIN_CONNECTION_MS && !silent) {
     return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   }
-  if (closed.aborted || closed.deliveredChanges === true) return { state, delayMs: 0 }
+  if (closed.aborted) return { state, delayMs: 0 }
+  if (closed.deliveredChanges === true) return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   const consecutiveShort = state.consecutiveShort + 1
   if (consecutiveShort >= SSE_MAX_SHORT_CONNECTIONS) {
     const reason =
