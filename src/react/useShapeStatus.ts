@@ -13,15 +13,37 @@ import type { ShapeSource } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
+/**
+ * The `connecting` face of each `idle` status object, built once per object. Weak: an entry lives as long as the
+ * core's status object it was made from, so this holds no data of its own.
+ */
+const CONNECTING = new WeakMap<ShapeStatus, ShapeStatus>()
+
+/**
+ * A shape this hook holds is `idle` only between the render and the effect that starts its stream (or, hydrated,
+ * until that effect): the hook is about to connect, so it says `connecting`. Server and browser map the same status
+ * the same way, so hydration sees what the server rendered; and no painted frame shows `idle` for a shape a
+ * component asked for.
+ */
+function presented(status: ShapeStatus): ShapeStatus {
+  if (status.phase !== 'idle') return status
+  let connecting = CONNECTING.get(status)
+  if (connecting === undefined) {
+    connecting = Object.freeze({ ...status, phase: 'connecting' as const })
+    CONNECTING.set(status, connecting)
+  }
+  return connecting
+}
+
 const STATUS: ShapeSlice<ShapeStatus> = {
   subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
-  read: (shape) => shape.getStatus(),
+  read: (shape) => presented(shape.getStatus()),
   disabled: IDLE_STATUS,
 }
 
 /**
- * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `retrying`, `error`, or `idle` while
- * disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
+ * The status of a shape: `phase` (`connecting` — also before the stream's first request —, `syncing`, `live`, `paused`,
+ * `refetching`, `retrying`, `error`, or `idle` while disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
  * `nextRetryAt` while backing off.
  *
  * @example

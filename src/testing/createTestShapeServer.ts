@@ -29,6 +29,8 @@ export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'sourc
   servedTables?: readonly string[]
   /** Origin the in-process `fetch` answers for. Default `http://live-shapes.test`. */
   origin?: string
+  /** Serve `DELETE /v1/shape` (its clients get 409). Default true here (false in `createShapeHandler`). */
+  allowDelete?: boolean
 }
 
 export interface TestShapeServer {
@@ -74,7 +76,9 @@ export function createTestShapeServer(options: TestShapeServerOptions = {}): Tes
       : handlerOptions.schemas === undefined
         ? { schemas: [...new Set(['public', ...(tables ?? []).map((table) => quoteIdentifier(table.schema ?? 'public'))])] }
         : {}
-  const handler = createShapeHandler({ ...handlerOptions, ...allowList, source })
+  // DELETE (a 409 for the shape's clients) is on by default here: tests provoke refetches with it, and this server is
+  // reached only through its in-process fetch. `allowDelete: false` turns it off.
+  const handler = createShapeHandler({ allowDelete: true, ...handlerOptions, ...allowList, source })
   const base = new URL(origin)
 
   const inProcessFetch = (async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {

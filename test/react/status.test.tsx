@@ -37,6 +37,13 @@ function setup() {
 }
 
 describe('useShapeStatus and errors in useShape', () => {
+  it('never renders idle for a shape a component holds: its first render already says connecting', () => {
+    const { seen } = setup()
+    expect(seen.status.length).toBeGreaterThan(0)
+    expect(seen.status.map((status) => status.phase)).not.toContain('idle')
+    expect(seen.status[0]?.phase).toBe('connecting')
+  })
+
   it('goes connecting → live on the first up-to-date, with long-poll transport and lastSyncedAt', async () => {
     const { script, clock, seen } = setup()
     expect(screen.getByText('connecting:0:no-error')).toBeTruthy()
