@@ -5,11 +5,16 @@
  * - SU1. It returns only after the shape's first up-to-date: `isLoading` is always `false` in what it returns.
  * - SU2. A failure before any rows (400, 401/403, retries exhausted) is thrown for the nearest error boundary; later
  *   errors are in `error`, like `useShape`, so rows on screen stay.
+ * - Under a `StreamedHydration`, the streamed states are drained before the shape is looked up (so a hydrating
+ *   component finds its shape seeded and never suspends), and on the server what it rendered is captured for the
+ *   stream once it returns (StreamedHydration.tsx).
  */
+import { useContext } from 'react'
 import type { Row } from '../core/index'
 import type { UseShapeResult } from './shapeResult'
 import type { UseShapeOptions } from './useShape'
 import { useShapeValue } from './useShape'
+import { StreamedHydrationContext } from './StreamedHydration'
 
 /**
  * Options of `useSuspenseShape`: those of `useShape` without `enabled` (a suspended hook always runs).
@@ -20,7 +25,8 @@ export type UseSuspenseShapeOptions<T = Row, S = UseShapeResult<T>> = Omit<UseSh
 
 /**
  * Suspends until the shape's first up-to-date, then behaves as `useShape`. Errors before that go to the nearest error
- * boundary.
+ * boundary. During streaming server rendering, wrap the tree in `StreamedHydration` so the rows it fetched on the
+ * server reach the browser in the same stream (no refetch on hydration).
  *
  * @example
  * function Todos() {
@@ -32,5 +38,9 @@ export type UseSuspenseShapeOptions<T = Row, S = UseShapeResult<T>> = Omit<UseSh
  * </ErrorBoundary>
  */
 export function useSuspenseShape<T = Row, S = UseShapeResult<T>>(options: UseSuspenseShapeOptions<T, S>): S {
-  return useShapeValue<T, S>({ ...options, enabled: true }, true)
+  const streamed = useContext(StreamedHydrationContext)
+  streamed?.drain()
+  const value = useShapeValue<T, S>({ ...options, enabled: true }, true)
+  streamed?.captureRendered()
+  return value
 }
