@@ -8,7 +8,7 @@
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
  * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
- * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,size,profile`,
+ * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile`,
  * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
  * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
@@ -114,6 +114,7 @@ function plan(rep) {
       groups.push({ id: 'react-rowList-prod', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList', reactBuild: 'production' } })
     }
   }
+  if (wants('write')) groups.push({ id: 'write-1000', sides, job: { scenario: 'write', rows: 1_000 } })
   return groups
 }
 
@@ -341,6 +342,14 @@ function renderMarkdown(report) {
     }
   }
   table('(c′) React, the same update with production react-dom (`react-dom/client`; commit timed by the updated row\'s layout effect)', header, prodRows)
+  if (groups.has('write-1000')) {
+    table('(f) one write to one row of a 1,000-row list (jsdom, production react-dom): ours `mutate` (optimistic, confirmed by txid) vs theirs (POST, then wait for the row)', header, [
+      compare('write-1000', 'call → row on screen (ms)', (r) => r.screenMs),
+      compare('write-1000', 'call → write confirmed by the stream (ms)', (r) => r.confirmMs),
+      compare('write-1000', 'React commits of the row until it shows the write', (r) => r.rowCommitsToScreen),
+      compare('write-1000', 'responses received before the row shows the write', (r) => r.responsesBeforeScreen),
+    ])
+  }
   if (report.sizes) {
     const later = (size) => (size.laterMinBytes ? `${size.laterMinBytes.toLocaleString('en-US')} / ${size.laterGzipBytes.toLocaleString('en-US')}` : '–')
     const sizeRows = Object.entries(report.sizes).map(([name, size]) => size.error

@@ -16,7 +16,7 @@ async function loadAdapter(side) {
 }
 
 async function run() {
-  if (job.scenario === 'react') {
+  if (job.scenario === 'react' || job.scenario === 'write') {
     const { installDom } = await import('./scenarios/reactUpdate.mjs')
     await installDom()
   }
@@ -37,6 +37,10 @@ async function run() {
     case 'react': {
       const { reactUpdate } = await import('./scenarios/reactUpdate.mjs')
       return reactUpdate({ adapter, ...job })
+    }
+    case 'write': {
+      const { writeLatency } = await import('./scenarios/writeLatency.mjs')
+      return writeLatency({ adapter, ...job })
     }
     default:
       throw new Error(`unknown scenario ${job.scenario}`)

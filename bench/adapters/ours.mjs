@@ -65,6 +65,8 @@ export async function reactBindings({ url, table, fetch }) {
       return pkg.useShape({ ...options, selector })
     },
     useRow: (key) => pkg.useShapeRow(shape, key),
+    /** `shape.mutate`: an optimistic write confirmed by its txid (scenario `write`). */
+    mutate: (options) => shape.mutate(options),
     /** `<ShapeRowList shape renderRow />` over the synced shape; `renderRow` must be stable (the caller memoizes it). */
     RowList: ({ renderRow, groupSize }) => React.createElement(pkg.ShapeRowList, groupSize === undefined ? { shape, renderRow } : { shape, renderRow, groupSize }),
     close: () => {

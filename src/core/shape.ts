@@ -14,6 +14,8 @@
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
  * - SH6. A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
  *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
+ * - Readers (`subscribe`, `getSnapshot`, `getRow`, `subscribeKey`) see synced rows with pending optimistic writes laid
+ *   over them (optimisticOverlay.ts); hydration state is synced rows only, never an unconfirmed write.
  */
 import type { Clock, TimerHandle } from './clock'
 import type { Message, Row, Schema } from './protocol'
@@ -22,6 +24,11 @@ import type { ShapeSnapshot, ShapeStore } from './shapeStore'
 import type { ShapeStatus } from './shapeStatus'
 import type { ShapeStream } from './shapeStream'
 import { compareOffsets } from './offset'
+import { OptimisticOverlay } from './optimisticOverlay'
+import type { MutateOptions, MutationResult } from './mutationDraft'
+import { primaryKeyOf, RowKeyError, rowKeyOf, tablePrefix } from './rowKey'
+import type { Txid } from './txid'
+import type { WhenTxidOptions } from './txidTracker'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
@@ -79,6 +86,8 @@ export class Shape<T = Row> {
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
+  readonly #overlay: OptimisticOverlay<T>
+  #primaryKey: readonly string[] | undefined
 
   constructor(init: ShapeInit<T>) {
     this.key = init.key
@@ -90,6 +99,16 @@ export class Shape<T = Row> {
     this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
+    this.#overlay = new OptimisticOverlay<T>({
+      store: init.store,
+      clock: init.clock,
+      keyOf: (row) => this.rowKey(row),
+      checkKey: (key) => {
+        const prefix = `${tablePrefix(this.options.params.table)}/`
+        if (!key.startsWith(prefix)) throw new RowKeyError(`${JSON.stringify(key)} is not a row key of ${prefix.slice(0, -1)}: build keys with shape.rowKey(row)`)
+      },
+      retain: () => this.retain(),
+    })
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -124,6 +143,10 @@ export class Shape<T = Row> {
   close(): void {
     this.#cancelClose()
     if (this.#closed) return
+    // First, while the shape is still open: ending pending writes releases their holds on it.
+    this.#overlay.close()
+    this.#cancelClose()
+    if (this.#closed) return
     this.#closed = true
     this.#refCount = 0
     this.#stream.stop()
@@ -132,17 +155,68 @@ export class Shape<T = Row> {
 
   /** Calls `listener` after each published change of the rows (at most once per batch). */
   subscribe(listener: () => void): () => void {
-    return this.#store.subscribe(listener)
+    return this.#overlay.subscribe(listener)
   }
 
-  /** The published rows; the same object until the next published change. */
+  /** The published rows (with pending optimistic writes over them); the same object until the next change. */
   getSnapshot(): ShapeSnapshot<T> {
-    return this.#store.getSnapshot()
+    return this.#overlay.getSnapshot()
   }
 
-  /** One published row by its shape key. */
+  /** One published row by its shape key (its optimistic value while a write to it is pending). */
   getRow(key: string): T | undefined {
-    return this.#store.getRow(key)
+    return this.#overlay.getRow(key)
+  }
+
+  /** True while a pending optimistic write touches the row of `key`. */
+  isPending(key: string): boolean {
+    return this.#overlay.isPending(key)
+  }
+
+  /**
+   * The shape key of `row` (an object carrying the primary-key fields, by their application names), built exactly
+   * as the server builds it. The primary key is the `primaryKey` option, else the one `electric-schema` announced
+   * (known from the first response on); before either, it throws `RowKeyError`.
+   * @example
+   * shape.rowKey({ id: 1 }) // '"public"."items"/"1"'
+   */
+  rowKey(row: object): string {
+    const primaryKey = this.#primaryKeyNow()
+    if (primaryKey === undefined) {
+      throw new RowKeyError(
+        `The primary key of ${tablePrefix(this.options.params.table)} is not known yet: pass the shape option primaryKey, or wait for shape.whenUpToDate()`,
+      )
+    }
+    return rowKeyOf(row, { table: this.options.params.table, primaryKey, ...(this.options.columnMapper ? { columnMapper: this.options.columnMapper } : {}) })
+  }
+
+  /**
+   * Resolves once a change of the Postgres transaction `txid` (or of each of several) has been applied and published
+   * by this shape; at once when it was seen recently (the last 1024 txids) or is in the shape's last snapshot.
+   * Rejects with `TxidTimeoutError` after `timeoutMs` (default 30 s) or when `signal` aborts. A transaction that
+   * touches no row of this shape never shows up. Pass `pg_current_xact_id()::xid` (number, bigint or decimal text).
+   * It does not open the stream: retain the shape (a mounted hook does).
+   * @example
+   * const { txid } = await api.addTodo(todo)
+   * await shape.whenTxid(txid, { timeoutMs: 10_000 })
+   */
+  whenTxid(txid: Txid | readonly Txid[], options?: WhenTxidOptions): Promise<void> {
+    return this.#overlay.whenTxid(txid, options)
+  }
+
+  /**
+   * An optimistic write: `apply(draft)` shows rows at once (the very next snapshot), `commit()` does the real write
+   * and resolves to `{ txid }`. Resolves when the stream confirms the txid(s), dropping the optimistic rows in the
+   * same publish that shows the synced ones; rolls them back in one publish and rejects with the commit's error or
+   * `TxidTimeoutError` otherwise. Keeps the shape retained while pending.
+   * @example
+   * await shape.mutate({
+   *   apply: (draft) => draft.update({ id: 1, done: true }),
+   *   commit: () => fetch('/api/toggle/1', { method: 'POST' }).then((r) => r.json()), // → { txid }
+   * })
+   */
+  mutate(options: MutateOptions<T>): Promise<MutationResult> {
+    return this.#overlay.mutate(options)
   }
 
   /** `replica=full`: the previous values of the row's last update. */
@@ -152,7 +226,7 @@ export class Shape<T = Row> {
 
   /** Calls `listener` only when the row under `key` changes identity. */
   subscribeKey(key: string, listener: () => void): () => void {
-    return this.#store.subscribeKey(key, listener)
+    return this.#overlay.subscribeKey(key, listener)
   }
 
   /** The connection status (`idle` while not retained); the same object until a field changes. */
@@ -206,6 +280,17 @@ export class Shape<T = Row> {
     this.#store.applyBatch(messages)
     if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
+  }
+
+  /** The `primaryKey` option, else the schema's, remembered across a refetch (which drops the schema for a while). */
+  #primaryKeyNow(): readonly string[] | undefined {
+    if (this.options.primaryKey !== undefined) return this.options.primaryKey
+    const schema = this.#stream.getState().schema
+    if (schema !== undefined) {
+      const fromSchema = primaryKeyOf(schema)
+      if (fromSchema.length > 0) this.#primaryKey = fromSchema
+    }
+    return this.#primaryKey
   }
 
   #release(): void {

@@ -50,6 +50,11 @@ export interface ShapeOptions<T = Row> {
   transformer?: (row: Row) => T
   onError?: OnError
   backoff?: BackoffOptions
+  /**
+   * Database names of the primary-key columns, in key order, for building row keys (`shape.rowKey`, optimistic
+   * writes) before the first response announced them in `electric-schema`, or to override it.
+   */
+  primaryKey?: readonly string[]
 }
 
 const REPLICAS: readonly string[] = ['default', 'full']
@@ -93,6 +98,12 @@ export function validateShapeOptions(options: ShapeOptions<unknown>): void {
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new InvalidOptionsError('Shape option "onError" must be a function')
+  }
+  if (
+    options.primaryKey !== undefined &&
+    (!Array.isArray(options.primaryKey) || options.primaryKey.length === 0 || !options.primaryKey.every((name) => typeof name === 'string' && name !== ''))
+  ) {
+    throw new InvalidOptionsError(`Shape option "primaryKey" must be a non-empty array of column names, got ${JSON.stringify(options.primaryKey)}`)
   }
   for (const flag of ['liveSse', 'lazyJson'] as const) {
     if (options[flag] !== undefined && typeof options[flag] !== 'boolean') {

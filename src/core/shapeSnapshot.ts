@@ -35,6 +35,11 @@ export interface ShapeSnapshot<T> {
   readonly keys: readonly string[]
   /** True once the first `up-to-date` has been published (every published snapshot after that is a complete shape). */
   readonly isUpToDate: boolean
+  /**
+   * True while a pending optimistic write (`shape.mutate`) touches the row of `key`: render it as "saving". Always
+   * false on a snapshot without pending writes.
+   */
+  isPending(key: string): boolean
 }
 
 /** What a snapshot needs from its store; typed without `T` so a store stays assignable to a wider row type. */
@@ -78,6 +83,11 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   get rows(): ReadonlyMap<string, T> {
     this.#rows ??= new RowsView(this)
     return this.#rows
+  }
+
+  /** A store snapshot holds synced rows only: nothing in it is pending (overlaySnapshot.ts holds pending rows). */
+  isPending(_key: string): boolean {
+    return false
   }
 
   /** The row of `key` in this version, without exposing or rebuilding anything (SN1, SN2). */

@@ -32,6 +32,9 @@
  *   that fails after staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages
  *   are not staged, the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse
  *   to run while anything is staged.
+ * - S9. Transactions. The txids of applied change messages and the `snapshot-end` messages are pending like rows:
+ *   staging undoes them with the rows, a must-refetch drops them, and the publish step of a batch hands the published
+ *   ones to the sync observer (txidTracker.ts) before any listener runs, whether or not a row changed.
  */
 import { isChangeMessage } from './protocol'
 import type { Message, Row } from './protocol'
@@ -39,6 +42,8 @@ import { Snapshot } from './shapeSnapshot'
 import { setLogged, undo, undoLogOf } from './undoLog'
 import type { UndoLog } from './undoLog'
 import type { SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
+import type { TxSnapshot } from './txid'
+import type { SyncedTransactions } from './txidTracker'
 
 export type { ShapeSnapshot } from './shapeSnapshot'
 
@@ -54,6 +59,8 @@ export interface ShapeStoreOptions {
 interface StagingRecord<T> {
   readonly pending: UndoLog<T | undefined>
   readonly old: UndoLog<Partial<T> | undefined>
+  /** Length of the pending txid list when staging began (S9). */
+  readonly txids: number
 }
 
 interface ListenerEntry {
@@ -87,6 +94,9 @@ export class ShapeStore<T = Row> {
   #oldValues = new Map<string, Partial<T>>()
   #pendingOld = new Map<string, Partial<T> | undefined>()
   #staging: StagingRecord<T> | undefined
+  #txids: number[] = []
+  #txSnapshots: TxSnapshot[] = []
+  #onSynced: ((synced: SyncedTransactions, notifies: boolean) => void) | undefined
 
   #keysEpoch = 0
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
@@ -122,7 +132,9 @@ export class ShapeStore<T = Row> {
     }
     for (let i = 0; i <= lastUpToDate; i++) this.#apply(messages[i] as Message<T>)
     const publication = lastUpToDate >= 0 ? this.#publish() : undefined
+    const synced = lastUpToDate >= 0 ? this.#takeSynced() : undefined
     for (let i = lastUpToDate + 1; i < messages.length; i++) this.#apply(messages[i] as Message<T>)
+    if (synced) this.#onSynced?.(synced, publication !== undefined)
     if (publication) this.#notify(publication)
   }
 
@@ -131,7 +143,7 @@ export class ShapeStore<T = Row> {
    * message: those belong to `applyBatch`.
    */
   stage(messages: readonly Message<T>[]): void {
-    this.#staging ??= { pending: undoLogOf(this.#pending), old: undoLogOf(this.#pendingOld) }
+    this.#staging ??= { pending: undoLogOf(this.#pending), old: undoLogOf(this.#pendingOld), txids: this.#txids.length }
     for (const message of messages) {
       if (!isChangeMessage(message)) throw new Error('ShapeStore.stage takes change messages only')
       this.#apply(message)
@@ -145,6 +157,15 @@ export class ShapeStore<T = Row> {
     if (staging === undefined || keep) return
     undo(this.#pending, staging.pending)
     undo(this.#pendingOld, staging.old)
+    this.#txids.length = staging.txids
+  }
+
+  /**
+   * Sets the one observer of published transactions (S9): called after the publish step of a batch that published
+   * txids or a snapshot, before the listeners; `notifies` says whether listeners will run.
+   */
+  observeSynced(observer: ((synced: SyncedTransactions, notifies: boolean) => void) | undefined): void {
+    this.#onSynced = observer
   }
 
   /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays (S2). */
@@ -152,6 +173,8 @@ export class ShapeStore<T = Row> {
     if (this.#staging !== undefined) throw new Error('ShapeStore.reset while changes are staged: settle them first (S8)')
     this.#pending.clear()
     this.#pendingOld.clear()
+    this.#txids = []
+    this.#txSnapshots = []
     this.#cleared = true
     this.#upToDate = false
   }
@@ -212,8 +235,11 @@ export class ShapeStore<T = Row> {
     if (!isChangeMessage(message)) {
       if (message.headers.control === 'up-to-date') this.#upToDate = true
       else if (message.headers.control === 'must-refetch') this.reset()
+      else if (message.headers.control === 'snapshot-end') this.#txSnapshots.push(message.headers)
       return
     }
+    const txids = message.headers.txids
+    if (txids !== undefined) for (const txid of txids) if (this.#txids[this.#txids.length - 1] !== txid) this.#txids.push(txid)
     const { key, value } = message
     // Initial sync: nothing published shows through and no pending row has been seen by anyone, so an insert
     // needs no lookup (keeping the identity of an equal pending row is unobservable).
@@ -345,6 +371,14 @@ export class ShapeStore<T = Row> {
       this.#undoBudgetUsed = 0
     }
     return { changedKeys }
+  }
+
+  #takeSynced(): SyncedTransactions | undefined {
+    if (this.#txids.length === 0 && this.#txSnapshots.length === 0) return undefined
+    const synced = { txids: this.#txids, snapshots: this.#txSnapshots }
+    this.#txids = []
+    this.#txSnapshots = []
+    return synced
   }
 
   #notify({ changedKeys }: { changedKeys: readonly string[] }): void {

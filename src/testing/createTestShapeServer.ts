@@ -10,13 +10,17 @@
  * - T3. `close()` ends every shape and closes the source.
  * - Its handler serves the schemas of the tables it was created with, and `public`, unless `servedTables` or
  *   `schemas` say otherwise (the handler's allow-list: tableAccess.ts).
+ * - Writes (`insert`, `update`, `delete`, `truncate`, `transaction`) resolve to the txid of the transaction they
+ *   committed, the number clients see in the `txids` header (what an API route returns as
+ *   `pg_current_xact_id()::xid`). A fault set with `failNextCommit` / `delayNextCommit` applies to the next write
+ *   only: a failed write commits nothing; a delayed one commits when its delay ends.
  */
 import { abortReason } from '../core/clock'
 import { createShapeHandler } from '../server/handler'
 import { quoteIdentifier } from '../server/identifiers'
 import type { ShapeHandler, ShapeHandlerOptions } from '../server/handler'
 import { createMemorySource } from '../server/sources/memory'
-import type { MemorySource, MemoryTableInit } from '../server/sources/memory'
+import type { MemoryRow, MemorySource, MemoryTableInit, MemoryTableRef, MemoryTransaction } from '../server/sources/memory'
 
 export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'source' | 'tables'> {
   /** Tables (and initial rows) of the memory source. */
@@ -34,6 +38,23 @@ export interface TestShapeServer {
   fetch: typeof fetch
   source: MemorySource
   handler: ShapeHandler
+  /** Inserts a row in its own transaction; resolves to its txid. */
+  insert(table: MemoryTableRef, row: MemoryRow): Promise<number>
+  /** Updates a row (found by `key`, default the primary-key fields of `changes`); resolves to the txid. */
+  update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): Promise<number>
+  /** Deletes a row; resolves to the txid. */
+  delete(table: MemoryTableRef, key: MemoryRow): Promise<number>
+  /** Empties a table; resolves to the txid. */
+  truncate(table: MemoryTableRef): Promise<number>
+  /** Runs `fn` as one transaction (several tables allowed); resolves to its txid, `undefined` if it changed nothing. */
+  transaction(fn: (tx: MemoryTransaction) => void): Promise<number | undefined>
+  /** Makes the next write reject with `error` (default: an `Error` saying so) and commit nothing. */
+  failNextCommit(error?: unknown): void
+  /**
+   * Makes the next write wait before it commits: `delay` milliseconds (real time, for stories and demos), or until
+   * the given promise settles (event-driven, for tests).
+   */
+  delayNextCommit(delay: number | PromiseLike<unknown>): void
   close(): Promise<void>
 }
 
@@ -80,11 +101,36 @@ export function createTestShapeServer(options: TestShapeServerOptions = {}): Tes
     })
   }) as typeof fetch
 
+  let fault: { fail?: { error: unknown }; delay?: number | PromiseLike<unknown> } = {}
+  const write = async <R>(run: () => R): Promise<R> => {
+    const next = fault
+    fault = {}
+    if (typeof next.delay === 'number') await new Promise((resolve) => setTimeout(resolve, next.delay as number))
+    else if (next.delay !== undefined) await Promise.resolve(next.delay).catch(() => undefined)
+    if (next.fail) throw next.fail.error
+    return run()
+  }
+
   return {
     url: `${base.origin}/v1/shape`,
     fetch: inProcessFetch,
     source,
     handler,
+    insert: (table, row) => write(() => source.insert(table, row)),
+    update: (table, changes, key) => write(() => source.update(table, changes, key)),
+    delete: (table, key) => write(() => source.delete(table, key)),
+    truncate: (table) => write(() => source.truncate(table)),
+    transaction: (fn) =>
+      write(() => {
+        const committed = source.transaction(fn)
+        return committed === undefined ? undefined : Number(committed.xid)
+      }),
+    failNextCommit(error = new Error('The test shape server was told to fail this commit (failNextCommit)')) {
+      fault = { ...fault, fail: { error } }
+    },
+    delayNextCommit(delay) {
+      fault = { ...fault, delay }
+    },
     async close() {
       await handler.close()
       await source.close()

@@ -67,10 +67,14 @@ export interface MemorySource extends ChangeSource {
   createTable(init: MemoryTableInit): TableDescription
   /** Runs `fn` as one transaction (M1) and delivers it to subscribers; returns its xid and LSN. */
   transaction(fn: (tx: MemoryTransaction) => void): { xid: string; lsn: bigint } | undefined
-  insert(table: MemoryTableRef, row: MemoryRow): void
-  update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): void
-  delete(table: MemoryTableRef, key: MemoryRow): void
-  truncate(table: MemoryTableRef): void
+  /** Inserts one row in its own transaction; returns that transaction's xid (the txid clients see). */
+  insert(table: MemoryTableRef, row: MemoryRow): number
+  /** Updates one row in its own transaction; returns its xid. */
+  update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): number
+  /** Deletes one row in its own transaction; returns its xid. */
+  delete(table: MemoryTableRef, key: MemoryRow): number
+  /** Empties a table in its own transaction; returns its xid. */
+  truncate(table: MemoryTableRef): number
   /** Current rows of a table, as wire rows. */
   rows(table: MemoryTableRef): WireRow[]
 }
@@ -219,12 +223,17 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
     },
     createTable,
     transaction,
-    insert: (table, row) => void transaction((tx) => tx.insert(table, row)),
-    update: (table, changes, key) => void transaction((tx) => tx.update(table, changes, key)),
-    delete: (table, key) => void transaction((tx) => tx.delete(table, key)),
-    truncate: (table) => void transaction((tx) => tx.truncate(table)),
+    insert: (table, row) => committedXid(transaction((tx) => tx.insert(table, row))),
+    update: (table, changes, key) => committedXid(transaction((tx) => tx.update(table, changes, key))),
+    delete: (table, key) => committedXid(transaction((tx) => tx.delete(table, key))),
+    truncate: (table) => committedXid(transaction((tx) => tx.truncate(table))),
     rows: (table) => [...resolve(table).rows.values()].map((row) => ({ ...row })),
   }
+}
+
+/** The xid of a one-statement transaction (always committed: the statement changed a row or truncated). */
+function committedXid(committed: { xid: string } | undefined): number {
+  return Number(committed?.xid)
 }
 
 function splitRef(ref: MemoryTableRef): { schema: string; name: string } {

@@ -1,0 +1,171 @@
+/**
+ * `useShapeMutation`: optimistic writes to a shape from a component, in the shape of TanStack Query's `useMutation`.
+ *
+ * Invariants:
+ * - `mutate` and `mutateAsync` keep their identity for the component's life and always run the latest `apply`,
+ *   `commit`, `onSuccess` and `onError` (inline functions neither go stale nor change anything).
+ * - `mutateAsync(variables)` shows the optimistic rows before it returns (the shape publishes synchronously, so the
+ *   next render shows them) and settles when the stream confirms the write or after the rollback.
+ * - `isPending`, `error`, `data` and `status` describe the latest call only: an older call that settles later does
+ *   not overwrite them. `reset()` returns to idle without touching pending writes.
+ * - The shape stays retained while the component is mounted (useRetainedShape.ts) and while a write is pending
+ *   (optimisticOverlay.ts), so the stream that confirms it stays open even if the component unmounts.
+ */
+import { useCallback, useRef, useState } from 'react'
+import type { CommitResult, MutationDraft, MutationResult, Row, Txid } from '../core/index'
+import type { ShapeSource } from './useRetainedShape'
+import { useRetainedShape } from './useRetainedShape'
+
+/**
+ * What `useShapeMutation` does with the variables of each call.
+ * @example
+ * const options: UseShapeMutationOptions<Todo, { id: number }> = {
+ *   apply: (draft, { id }) => draft.update({ id, done: true }),
+ *   commit: ({ id }) => fetch(`/api/todos/${id}/done`, { method: 'POST' }).then((r) => r.json()),
+ * }
+ */
+export interface UseShapeMutationOptions<T, V> {
+  /** Writes the optimistic rows for `variables`, synchronously. */
+  apply: (draft: MutationDraft<T>, variables: V) => void
+  /** The real write; resolves to `{ txid }` (`pg_current_xact_id()::xid` of its transaction, or several). */
+  commit: (variables: V) => Promise<CommitResult | Txid> | CommitResult | Txid
+  /** After the stream confirmed the write. */
+  onSuccess?: (data: MutationResult, variables: V) => void
+  /** After the rollback, with the commit's error or `TxidTimeoutError`. */
+  onError?: (error: unknown, variables: V) => void
+  /** After `onSuccess` or `onError`. */
+  onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
+  /** How long to wait for the txid once `commit` resolved (default 30 000 ms). */
+  timeoutMs?: number
+}
+
+/** Per-call callbacks of `mutate`, run after the hook's own. */
+export interface MutateCallbacks<V> {
+  onSuccess?: (data: MutationResult, variables: V) => void
+  onError?: (error: unknown, variables: V) => void
+  onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
+}
+
+/** What `useShapeMutation` returns. */
+export interface UseShapeMutationResult<V> {
+  /** Fire and forget: errors go to `onError` and `error`, never to an unhandled rejection. */
+  mutate: (variables: V, callbacks?: MutateCallbacks<V>) => void
+  /** Resolves when the stream confirmed the write; rejects (after the rollback) with the commit's error or `TxidTimeoutError`. */
+  mutateAsync: (variables: V) => Promise<MutationResult>
+  /** True while the latest call waits for its commit and confirmation. */
+  isPending: boolean
+  isSuccess: boolean
+  isError: boolean
+  isIdle: boolean
+  status: 'idle' | 'pending' | 'success' | 'error'
+  /** The latest call's error, after its rollback. */
+  error: unknown
+  /** The latest confirmed call's result. */
+  data: MutationResult | undefined
+  /** The latest call's variables. */
+  variables: V | undefined
+  /** Back to idle (pending writes go on). */
+  reset: () => void
+}
+
+interface State<V> {
+  readonly status: 'idle' | 'pending' | 'success' | 'error'
+  readonly error: unknown
+  readonly data: MutationResult | undefined
+  readonly variables: V | undefined
+}
+
+const IDLE: State<never> = { status: 'idle', error: undefined, data: undefined, variables: undefined }
+
+/**
+ * Optimistic writes to a shape: `apply` shows the rows at once, `commit` writes them, and the call settles when the
+ * stream confirms the write (by its txid) or after rolling the rows back.
+ *
+ * @example
+ * function AddTodo({ shape }: { shape: Shape<Todo> }) {
+ *   const { mutate, isPending, error } = useShapeMutation(shape, {
+ *     apply: (draft, todo: Todo) => draft.insert(todo),
+ *     commit: (todo) => fetch('/api/todos', { method: 'POST', body: JSON.stringify(todo) }).then((r) => r.json()), // → { txid }
+ *   })
+ *   return <button disabled={isPending} onClick={() => mutate({ id: crypto.randomUUID(), title: 'New', done: false })}>Add</button>
+ * }
+ */
+export function useShapeMutation<T = Row, V = void>(
+  source: ShapeSource<T> | undefined,
+  options: UseShapeMutationOptions<T, V>,
+): UseShapeMutationResult<V> {
+  const shape = useRetainedShape(source)
+  const shapeRef = useRef(shape)
+  shapeRef.current = shape
+  const optionsRef = useRef(options)
+  optionsRef.current = options
+  const [state, setState] = useState<State<V>>(IDLE)
+  const latest = useRef(0)
+
+  const mutateAsync = useCallback((variables: V): Promise<MutationResult> => {
+    const call = ++latest.current
+    const current = shapeRef.current
+    const { apply, commit, timeoutMs } = optionsRef.current
+    const settle = (next: State<V>): void => {
+      if (latest.current === call) setState(next)
+    }
+    settle({ status: 'pending', error: undefined, data: undefined, variables })
+    const mutation =
+      current === undefined
+        ? Promise.reject(new Error('useShapeMutation: the shape is disabled (enabled: false or no source), nothing to write to'))
+        : current.mutate({
+            apply: (draft) => apply(draft, variables),
+            commit: () => commit(variables),
+            ...(timeoutMs === undefined ? {} : { timeoutMs }),
+          })
+    return mutation.then(
+      (data) => {
+        settle({ status: 'success', error: undefined, data, variables })
+        optionsRef.current.onSuccess?.(data, variables)
+        optionsRef.current.onSettled?.(data, undefined, variables)
+        return data
+      },
+      (error: unknown) => {
+        settle({ status: 'error', error, data: undefined, variables })
+        optionsRef.current.onError?.(error, variables)
+        optionsRef.current.onSettled?.(undefined, error, variables)
+        throw error
+      },
+    )
+  }, [])
+
+  const mutate = useCallback(
+    (variables: V, callbacks?: MutateCallbacks<V>): void => {
+      mutateAsync(variables).then(
+        (data) => {
+          callbacks?.onSuccess?.(data, variables)
+          callbacks?.onSettled?.(data, undefined, variables)
+        },
+        (error: unknown) => {
+          callbacks?.onError?.(error, variables)
+          callbacks?.onSettled?.(undefined, error, variables)
+        },
+      )
+    },
+    [mutateAsync],
+  )
+
+  const reset = useCallback((): void => {
+    latest.current++
+    setState(IDLE)
+  }, [])
+
+  return {
+    mutate,
+    mutateAsync,
+    reset,
+    status: state.status,
+    isPending: state.status === 'pending',
+    isSuccess: state.status === 'success',
+    isError: state.status === 'error',
+    isIdle: state.status === 'idle',
+    error: state.error,
+    data: state.data,
+    variables: state.variables,
+  }
+}

@@ -1,0 +1,138 @@
+import { describe, it, expect, afterEach } from 'vitest'
+import { memo, StrictMode } from 'react'
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
+import type { MutationResult, Shape } from '../../src/core/index'
+import { useRetainedShape, useShape, useShapeKeys, useShapeMutation, useShapeRow, useShapeRowPending } from '../../src/react/index'
+import type { UseShapeMutationResult } from '../../src/react/index'
+import { createHarness, makeItems } from './support/harness'
+import type { Harness, Item } from './support/harness'
+
+let harness: Harness | undefined
+afterEach(async () => {
+  cleanup()
+  await harness?.close()
+  harness = undefined
+})
+
+describe('useShapeMutation', () => {
+  it('an optimistic change to one row of 1,000 re-renders that one row component, and its confirmation that row only', async () => {
+    harness = createHarness(makeItems(1000))
+    const h = harness
+    const renders = new Map<number, number>()
+    let listRenders = 0
+    let toggle: UseShapeMutationResult<number> | undefined
+    let hold: (() => void) | undefined
+    const Row = memo(function Row({ shape, rowKey }: { shape: Shape<Item>; rowKey: string }) {
+      const item = useShapeRow(shape, rowKey)
+      const saving = useShapeRowPending(shape, rowKey)
+      if (item) renders.set(item.id, (renders.get(item.id) ?? 0) + 1)
+      return item ? <li data-testid={`row-${item.id}`}>{`${item.title}:${String(item.done)}${saving ? ' (saving)' : ''}`}</li> : null
+    })
+    function List() {
+      const shape = useRetainedShape<Item>(h.options())
+      const keys = useShapeKeys(shape)
+      toggle = useShapeMutation<Item, number>(shape, {
+        apply: (draft, id) => draft.update({ id, done: true }),
+        commit: (id) => {
+          h.server.delayNextCommit(new Promise<void>((resolve) => (hold = resolve)))
+          return h.server.update(h.table, { id, done: true })
+        },
+      })
+      listRenders += 1
+      return <ul>{shape ? keys.map((key) => <Row key={key} shape={shape} rowKey={key} />) : null}</ul>
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('item 1000:false')
+    renders.clear()
+    listRenders = 0
+
+    let confirmed: Promise<MutationResult> | undefined
+    act(() => {
+      confirmed = toggle?.mutateAsync(500)
+    })
+    // Shown before the write even reached the database.
+    expect(screen.getByTestId('row-500').textContent).toBe('item 500:true (saving)')
+    expect(h.server.source.rows(h.table).find((row) => row.id === '500')?.done).toBe('false')
+    expect([...renders.entries()]).toEqual([[500, 1]])
+    expect(listRenders).toBe(1) // the hook's own isPending state
+    expect(toggle?.isPending).toBe(true)
+
+    renders.clear()
+    listRenders = 0
+    await act(async () => {
+      hold?.()
+      await confirmed
+    })
+    expect(screen.getByTestId('row-500').textContent).toBe('item 500:true')
+    expect([...renders.keys()]).toEqual([500])
+    expect(toggle?.isPending).toBe(false)
+    expect(toggle?.isSuccess).toBe(true)
+    expect(toggle?.data?.txids).toHaveLength(1)
+  }, 30_000)
+
+  it('a refused write rolls back, sets error and calls onError; reset returns to idle', async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    const errors: unknown[] = []
+    let add: UseShapeMutationResult<Item> | undefined
+    function List() {
+      const { data, shape } = useShape<Item>(h.options())
+      add = useShapeMutation<Item, Item>(shape, {
+        apply: (draft, item) => draft.insert(item),
+        commit: (item) => h.server.insert(h.table, { ...item }),
+        onError: (error) => errors.push(error),
+      })
+      return (
+        <>
+          <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+          {add.error ? <p role="alert">{(add.error as Error).message}</p> : null}
+        </>
+      )
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('item 3')
+    h.server.failNextCommit(new Error('title refused'))
+    act(() => add?.mutate({ id: 4, title: 'refused', done: false }))
+    expect(screen.getByText('refused')).toBeTruthy()
+    await screen.findByRole('alert')
+    expect(screen.queryByText('refused')).toBeNull()
+    expect(screen.getByRole('alert').textContent).toBe('title refused')
+    expect(errors).toHaveLength(1)
+    expect(add?.isError).toBe(true)
+    act(() => add?.reset())
+    expect(add?.isIdle).toBe(true)
+    expect(screen.queryByRole('alert')).toBeNull()
+  })
+
+  it('works under StrictMode: one write, one row, confirmed', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    let commits = 0
+    let add: UseShapeMutationResult<Item> | undefined
+    function List() {
+      const { data, shape } = useShape<Item>(h.options())
+      add = useShapeMutation<Item, Item>(shape, {
+        apply: (draft, item) => draft.insert(item),
+        commit: (item) => {
+          commits += 1
+          return h.server.insert(h.table, { ...item })
+        },
+      })
+      return <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+    }
+    render(
+      <StrictMode>
+        <List />
+      </StrictMode>,
+      { wrapper: h.wrapper },
+    )
+    await screen.findByText('item 2')
+    await act(async () => {
+      await add?.mutateAsync({ id: 3, title: 'strict', done: false })
+    })
+    expect(screen.getAllByText('strict')).toHaveLength(1)
+    expect(commits).toBe(1)
+    expect(h.client.size).toBe(1)
+    await waitFor(() => expect(add?.isSuccess).toBe(true))
+  })
+})
