@@ -77,7 +77,10 @@ type QueueHolder = { [STREAMED_HYDRATION_QUEUE]?: QueueEntry[] }
 /**
  * Streams the shapes that `useSuspenseShape` syncs during server rendering to the browser and hydrates them there
  * before the suspended components hydrate (see the invariants at the top of this file). Put it inside the
- * `ShapeClientProvider`, around the `<Suspense>` boundaries. Use one `ShapeClient` per request on the server.
+ * `ShapeClientProvider`, around the `<Suspense>` boundaries. Use one `ShapeClient` per request on the server, with a
+ * `fetch` that reaches the shape endpoint from the server. A component that looks a shape up outside the suspended
+ * tree (above the `<Suspense>`) before its rows arrived creates it empty in the browser, and it then loads from
+ * scratch: render such components inside the boundary, below the `useSuspenseShape` call.
  *
  * @example
  * // app/providers.tsx (Next.js App Router)
