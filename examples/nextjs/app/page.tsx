@@ -19,7 +19,7 @@ export default async function Page({ searchParams }: { searchParams: Promise<Rec
   return (
     <PageChrome
       title="Items"
-      lede="A Postgres table (embedded PGlite) as a live shape, prefetched and rendered on the server, kept live over SSE. Writes show at once and are confirmed by the stream. Open this page in two windows and edit."
+      lede="A Postgres table (embedded PGlite) as a live shape, prefetched and rendered on the server, kept live over SSE. Writes show at once and are confirmed by the stream; a title containing “forbidden” is refused by the database and rolls back. Open this page in two windows and edit."
       error={errorParam(await searchParams)}
       shapeUrl={shapeUrl}
     >

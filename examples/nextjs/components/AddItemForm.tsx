@@ -49,7 +49,8 @@ export function AddItemForm({ shapeUrl, returnTo }: AddItemFormProps) {
         name="title"
         value={title}
         onChange={(event) => setTitle(event.target.value)}
-        placeholder="What needs doing? (a title with “forbidden” is refused by the database)"
+        placeholder="What needs doing?"
+        title="A title containing “forbidden” is refused by the database: the row shows, then rolls back"
         aria-label="title"
         maxLength={200}
         required
