@@ -3,7 +3,7 @@
  * `insertHTML` hook that behaves like Next's `useServerInsertedHTML` (callbacks called before each flushed chunk),
  * then hydrated in jsdom the way a browser would: the scripts run in document order, then React hydrates.
  */
-import { describe, it, expect, afterEach, vi } from 'vitest'
+import { describe, it, expect, afterEach, onTestFinished, vi } from 'vitest'
 import { Fragment, Suspense } from 'react'
 import { Writable } from 'node:stream'
 import type { ReactNode } from 'react'
@@ -157,6 +157,20 @@ function loadStreamedPage(html: string): HTMLElement {
   return document.getElementById('root')!
 }
 
+/** Appends HTML that arrived later in the stream to the body and runs its scripts, as the parser would. */
+function appendStreamed(html: string): void {
+  const holder = document.createElement('div')
+  holder.innerHTML = html.replace('</body></html>', '')
+  const scripts = Array.from(holder.querySelectorAll('script'))
+  document.body.append(...Array.from(holder.childNodes))
+  vi.stubGlobal('requestAnimationFrame', (callback: FrameRequestCallback) => {
+    callback(0)
+    return 0
+  })
+  for (const script of scripts) new Function(script.textContent ?? '')()
+  vi.unstubAllGlobals()
+}
+
 function browserClient(target: TestShapeServer) {
   const urls: URL[] = []
   const waiters: Array<{ count: number; resolve: () => void }> = []
@@ -273,5 +287,41 @@ describe('StreamedHydration with useSuspenseShape', () => {
     })
     expect(queue).toEqual([foreign])
     expect(screen.getAllByRole('listitem')).toHaveLength(2)
+  })
+
+  it('hydrates a boundary whose rows arrive after the shell was hydrated, without a snapshot request', async () => {
+    const test = startServer()
+    const [shell, ...later] = await streamServerRender(test)
+    expect(later.join('')).toContain(STREAMED_HYDRATION_QUEUE)
+    const container = loadStreamedPage(shell!)
+    // The document is still loading while the stream is open (React 19 client-renders a boundary still pending in a
+    // document that finished loading, since no more HTML can come).
+    Object.defineProperty(document, 'readyState', { configurable: true, get: () => 'loading' })
+    onTestFinished(() => {
+      delete (document as unknown as Record<string, unknown>)['readyState']
+    })
+    const browser = browserClient(test.server)
+    const consoleErrors = spyOnConsoleError()
+    const recoverable: unknown[] = []
+    await act(async () => {
+      root = hydrateRoot(container, <App client={browser.client} insertHTML={noInsert} url={test.server.url} table={test.table} />, {
+        onRecoverableError: (error) => recoverable.push(error),
+      })
+    })
+    expect(screen.getByText('loading')).toBeTruthy()
+    expect(browser.client.size).toBe(0)
+
+    await act(async () => {
+      appendStreamed(later.join(''))
+      delete (document as unknown as Record<string, unknown>)['readyState']
+    })
+    await screen.findByText('item 1')
+    expect(recoverable).toEqual([])
+    expect(consoleErrors).toEqual([])
+    await browser.requests(1)
+    expect(browser.urls[0]!.searchParams.get('live')).toBe('true')
+    act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
+    await screen.findByText('item 3')
+    expect(browser.urls.every((url) => url.searchParams.get('offset') !== '-1')).toBe(true)
   })
 })
