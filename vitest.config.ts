@@ -21,7 +21,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           globalSetup: ['test/server/support/globalSetup.ts'],
-          include: ['test/core/**/*.test.ts', 'test/server/**/*.test.ts', 'test/testing/**/*.test.ts'],
+          include: ['test/*.test.ts', 'test/core/**/*.test.ts', 'test/server/**/*.test.ts', 'test/testing/**/*.test.ts'],
         },
       },
       {

@@ -1,5 +1,6 @@
 /**
- * Storybook for live-shapes: stories under `stories/`, each fed by the in-process test shape server running in the
+ * Storybook for live-shapes: an introduction (`stories/Introduction.mdx`), autodocs from the components' JSDoc, and
+ * stories under `stories/`, each fed by the in-process test shape server running in the
  * page (memory source + the real handler + an in-process `fetch`), so no server process is needed to browse or test.
  * `@storybook/addon-vitest` runs every story (and its play function) as a test in Chromium: see
  * `vitest.browser.config.ts`.
@@ -40,11 +41,11 @@ function libpgQueryWasm(): Plugin {
 
 const config: StorybookConfig = {
   framework: { name: '@storybook/react-vite', options: {} },
-  stories: ['../stories/**/*.stories.@(ts|tsx)'],
-  addons: ['@storybook/addon-vitest'],
+  stories: ['../stories/**/*.mdx', '../stories/**/*.stories.@(ts|tsx)'],
+  addons: ['@storybook/addon-docs', '@storybook/addon-vitest'],
   core: { disableTelemetry: true },
-  // The stories take no component props worth documenting; docgen was most of the build time.
-  typescript: { reactDocgen: false },
+  // `react-docgen` (not the TypeScript one, which was most of the build time) reads the components' JSDoc for autodocs.
+  typescript: { reactDocgen: 'react-docgen' },
   viteFinal: (viteConfig) => ({ ...viteConfig, plugins: [...(viteConfig.plugins ?? []), libpgQueryWasm()] }),
 }
 

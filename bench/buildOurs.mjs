@@ -18,6 +18,7 @@ const root = join(here, '..')
 const PARTS = [
   { file: 'src/core/shapeStream.ts', names: ['ShapeStream'] },
   { file: 'src/core/shapeStore.ts', names: ['ShapeStore'] },
+  { file: 'src/core/parse.ts', names: ['createMessageParser'] },
   { file: 'src/core/shapeClient.ts', names: ['ShapeClient'] },
   { file: 'src/core/sseTransport.ts', names: ['*'] },
 ]

@@ -46,7 +46,7 @@ function messagesText(payload, rows) {
 }
 
 async function measure({ payload, lazyJson, rows }) {
-  const { pkg } = await import(new URL('./.build/ours.mjs', import.meta.url).href)
+  const { createMessageParser, ShapeStore } = await import(new URL('./.build/ours.mjs', import.meta.url).href)
   // Full collections in separate macrotasks: V8 frees some memory (large strings, weak cells) only between tasks.
   const gc = async () => {
     for (let i = 0; i < 3; i++) {
@@ -54,8 +54,8 @@ async function measure({ payload, lazyJson, rows }) {
       globalThis.gc()
     }
   }
-  const parser = pkg.createMessageParser(schema, { lazyJson })
-  const store = new pkg.ShapeStore()
+  const parser = createMessageParser(schema, { lazyJson })
+  const store = new ShapeStore()
   await gc()
   const baseline = process.memoryUsage().heapUsed
   const body = { text: messagesText(payload, rows) }

@@ -8,7 +8,7 @@
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
  * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
- * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile`,
+ * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile,persist`,
  * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
  * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
@@ -21,6 +21,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildOurs } from './buildOurs.mjs'
 import { bundleSizes } from './bundleSize.mjs'
+import { persistBench } from './persistReload.mjs'
 import { profileJob } from './profile.mjs'
 import { fmt, summarize } from './stats.mjs'
 
@@ -163,6 +164,8 @@ async function main() {
     raw.push(results)
   }
   const sizes = wants('size') ? await bundleSizes(root) : undefined
+  // Persistence (reload from IndexedDB vs network) runs in Chromium, see persistReload.mjs.
+  const persist = wants('persist') ? await persistBench({ reps }).catch((error) => ({ error: String(error) })) : undefined
   let profiles
   if (!flag('no-profile') && wants('profile') && !oursError) {
     const server = await startServer()
@@ -185,6 +188,7 @@ async function main() {
     raw,
     sizes,
     profiles,
+    persist,
   }
   mkdirSync(join(here, 'results'), { recursive: true })
   const outName = option('out', only ? 'partial' : 'latest')
@@ -374,6 +378,7 @@ function renderMarkdown(report) {
     table(`CPU profile, ${side}: top functions by self time`, ['function [area]', 'self ms', 'share'],
       summary.functions.map((f) => [f.name, fmt(f.ms), `${(f.share * 100).toFixed(1)}%`]))
   }
+  if (report.persist) lines.push(report.persist.markdown ?? `Persistence bench: ${report.persist.error}`, '')
   const errors = errorsOf(report)
   if (errors.length > 0) {
     lines.push('#### Runs that produced no number', '')

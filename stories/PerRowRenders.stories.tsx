@@ -4,28 +4,41 @@
  */
 import type { Meta, StoryObj } from '@storybook/react-vite'
 import { expect, waitFor } from 'storybook/test'
+import { AutoWriter } from './support/AutoWriter'
 import { ItemWriter } from './support/ItemWriter'
 import { PerRowItemList } from './support/PerRowItemList'
 import { StoryFixtureProvider } from './support/StoryFixture'
 
+interface PerRowArgs {
+  /** Another user writes every 900 ms (toggle it in the story too). */
+  autoWrite: boolean
+}
+
+/**
+ * `useShapeKeys` for the list and `useShapeRow` in one memoized component per row, each showing its render count: a
+ * changed row re-renders that row only; the list re-renders only when rows come or go.
+ */
 const meta = {
   title: 'Live shapes/Per-row renders',
-  render: () => (
+  args: { autoWrite: true },
+  render: ({ autoWrite }: PerRowArgs) => (
     <StoryFixtureProvider>
+      <AutoWriter initiallyRunning={autoWrite} />
       <ItemWriter />
       <PerRowItemList />
     </StoryFixtureProvider>
   ),
-} satisfies Meta
+} satisfies Meta<PerRowArgs>
 
 export default meta
 type Story = StoryObj<typeof meta>
 
-/** Click "Bump" on any row and watch only its counter move. */
+/** The auto-writer changes one row at a time: only that row's counter moves. Click "Bump" on any row too. */
 export const Default: Story = {}
 
 /** Bumping row 2 re-renders row 2 once and nothing else; an insert renders the new row and the list, not the others. */
 export const OneRowRerendersPerChange: Story = {
+  args: { autoWrite: false },
   play: async ({ canvas, userEvent, step }) => {
     const renders = (id: number): string | null => canvas.getByTestId(`renders-${id}`).textContent
     await step('initial rows render once each', async () => {

@@ -8,7 +8,11 @@
  * - B4. Randomness and time are injected; nothing here reads a global clock.
  */
 
-/** Tuning of `Backoff`; every field has the protocol client's default. */
+/**
+ * Tuning of `Backoff`; every field has the protocol client's default.
+ * @example
+ * const options = shapeOptions({ url, params: { table: 'todos' }, backoff: { initialDelayMs: 500, maxRetries: 10 } })
+ */
 export interface BackoffOptions {
   /** First delay ceiling, default 1000 ms. */
   initialDelayMs?: number

@@ -6,9 +6,16 @@
  *   browsers, workers and Node alike, and fake timers installed later still apply.
  * - C2. `sleep` leaves no timer behind: it resolves by its timer or rejects on abort, and the abort path clears the
  *   timer and removes its listener.
+ * - `yieldToEventLoop` resolves in a later task (not a microtask), so a loop that awaits it between requests lets
+ *   timers, rendering and I/O run even when `fetch` answers without I/O. It uses a `MessageChannel` where there is
+ *   one (no 4 ms timer clamp, and fake timers do not freeze it), else a 0 ms timer; its channel is closed at once.
  */
 
-/** Opaque timer id returned by `Clock.setTimeout`. */
+/**
+ * Opaque timer id returned by `Clock.setTimeout`.
+ * @example
+ * const handle: TimerHandle = clock.setTimeout(() => {}, 1000); clock.clearTimeout(handle)
+ */
 export type TimerHandle = unknown
 
 /**
@@ -21,6 +28,8 @@ export interface Clock {
   now(): number
   setTimeout(callback: () => void, ms: number): TimerHandle
   clearTimeout(handle: TimerHandle): void
+  /** Resolves in a later task, not a microtask; when absent, `yieldToEventLoop`'s default is used. */
+  yield?(): Promise<void>
 }
 
 /** The platform clock (`Date.now` and the global timers). */
@@ -54,5 +63,30 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
       resolve()
     }, ms)
     signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+interface MessagePortLike {
+  onmessage: ((event: unknown) => void) | null
+  postMessage(message: unknown): void
+  close(): void
+}
+
+/**
+ * Resolves in a later task, never in the current microtask queue: `clock.yield()` when the clock has one.
+ * @example
+ * while (running) { await yieldToEventLoop(clock); await request() }
+ */
+export function yieldToEventLoop(clock?: Clock): Promise<void> {
+  if (clock?.yield) return clock.yield()
+  const Channel = (globalThis as { MessageChannel?: new () => { port1: MessagePortLike; port2: MessagePortLike } }).MessageChannel
+  if (typeof Channel !== 'function') return new Promise<void>((resolve) => globalThis.setTimeout(resolve, 0))
+  return new Promise<void>((resolve) => {
+    const channel = new Channel()
+    channel.port1.onmessage = () => {
+      channel.port1.close()
+      resolve()
+    }
+    channel.port2.postMessage(undefined)
   })
 }

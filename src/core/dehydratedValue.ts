@@ -21,7 +21,11 @@
  */
 import { DehydratedStateError } from './dehydratedStateError'
 
-/** A value JSON carries as is. */
+/**
+ * A value JSON carries as is.
+ * @example
+ * const value: JsonValue = { tags: ['a', 'b'], count: 2 }
+ */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
 
 const TAG = '$ls'

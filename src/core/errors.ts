@@ -7,6 +7,11 @@
  * - E2. An error never carries parsed rows: raising one leaves the store exactly as it was.
  */
 
+/**
+ * The stable `code` of every `ShapeError`, to switch on without `instanceof`.
+ * @example
+ * if (error.code === 'bad-request') showFormErrors(error) // 'http', 'network', 'parse'…
+ */
 export type ShapeErrorCode =
   | 'http'
   | 'bad-request'
@@ -19,7 +24,15 @@ export type ShapeErrorCode =
   | 'reserved-param'
   | 'network'
   | 'retries-exhausted'
+  | 'must-refetch'
+  | 'stale-response'
 
+/**
+ * The base of every error live-shapes raises: a stable `code` and whether the stream retries by itself (E1).
+ * @example
+ * const status = useShapeStatus(shape)
+ * if (status.error instanceof ShapeError && !status.error.retryable) return <p>{status.error.message}</p>
+ */
 export abstract class ShapeError extends Error {
   abstract readonly code: ShapeErrorCode
   /** True when the stream retries on its own (E1). */
@@ -30,7 +43,11 @@ export abstract class ShapeError extends Error {
   }
 }
 
-/** A non-2xx HTTP response. `json` is the parsed body when it was JSON. */
+/**
+ * A non-2xx HTTP response. `json` is the parsed body when it was JSON.
+ * @example
+ * if (error instanceof FetchError && error.status === 401) return { headers: { authorization: await refreshToken() } }
+ */
 export class FetchError extends ShapeError {
   readonly code: ShapeErrorCode = 'http'
   readonly status: number
@@ -51,7 +68,11 @@ export class FetchError extends ShapeError {
   }
 }
 
-/** A 400 from the server, with its validation messages per field (`{"message": …, "errors": {field: [msg]}}`). */
+/**
+ * A 400 from the server, with its validation messages per field (`{"message": …, "errors": {field: [msg]}}`).
+ * @example
+ * if (error instanceof ShapeRequestError) console.error(error.errors['where']) // e.g. ['unknown column "titel"']
+ */
 export class ShapeRequestError extends FetchError {
   override readonly code: ShapeErrorCode = 'bad-request'
   /** Field name to messages, exactly as the server sent them (may nest, e.g. `subset.order_by`). */
@@ -68,7 +89,11 @@ export class ShapeRequestError extends FetchError {
   }
 }
 
-/** A 2xx response without a header the protocol requires. Never retried: the server or a proxy is misconfigured. */
+/**
+ * A 2xx response without a header the protocol requires. Never retried: the server or a proxy is misconfigured.
+ * @example
+ * if (error instanceof MissingHeadersError) console.error('proxy drops', error.missing) // ['electric-handle', …]
+ */
 export class MissingHeadersError extends ShapeError {
   readonly code: ShapeErrorCode = 'missing-headers'
   readonly retryable = false
@@ -84,7 +109,11 @@ export class MissingHeadersError extends ShapeError {
   }
 }
 
-/** A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2). */
+/**
+ * A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2).
+ * @example
+ * if (error instanceof MalformedResponseError) console.warn('retrying after a bad body from', error.url)
+ */
 export class MalformedResponseError extends ShapeError {
   readonly code: ShapeErrorCode = 'malformed-response'
   readonly retryable = true
@@ -95,7 +124,11 @@ export class MalformedResponseError extends ShapeError {
   }
 }
 
-/** An `electric-schema` header that is not a JSON object of column descriptions. */
+/**
+ * An `electric-schema` header that is not a JSON object of column descriptions.
+ * @example
+ * if (error instanceof MalformedSchemaError) console.warn('bad electric-schema header', error.header)
+ */
 export class MalformedSchemaError extends ShapeError {
   readonly code: ShapeErrorCode = 'malformed-schema'
   readonly retryable = true
@@ -106,7 +139,11 @@ export class MalformedSchemaError extends ShapeError {
   }
 }
 
-/** A `null` in a column the schema declares `not_null`. */
+/**
+ * A `null` in a column the schema declares `not_null`.
+ * @example
+ * if (error instanceof NullValueError) console.error(`${error.column} was null`)
+ */
 export class NullValueError extends ShapeError {
   readonly code: ShapeErrorCode = 'null-value'
   readonly retryable = false
@@ -117,7 +154,11 @@ export class NullValueError extends ShapeError {
   }
 }
 
-/** A value the parser for its type could not read (e.g. invalid JSON in a jsonb column, a bad array literal). */
+/**
+ * A value the parser for its type could not read (e.g. invalid JSON in a jsonb column, a bad array literal).
+ * @example
+ * if (error instanceof ValueParseError) console.error(`${error.column} (${error.pgType}) could not be parsed`)
+ */
 export class ValueParseError extends ShapeError {
   readonly code: ShapeErrorCode = 'parse'
   readonly retryable = false
@@ -130,13 +171,21 @@ export class ValueParseError extends ShapeError {
   }
 }
 
-/** Options that cannot describe a shape (missing url or table, bad replica, a function where a value belongs…). */
+/**
+ * Options that cannot describe a shape (missing url or table, bad replica, a function where a value belongs…).
+ * @example
+ * client.shape({ url, params: { table: '' } }) // throws InvalidOptionsError
+ */
 export class InvalidOptionsError extends ShapeError {
   readonly code: ShapeErrorCode = 'invalid-options'
   readonly retryable = false
 }
 
-/** A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`). */
+/**
+ * A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`).
+ * @example
+ * client.shape({ url, params: { table: 'todos', offset: '0_0' } }) // throws ReservedParamError (params: ['offset'])
+ */
 export class ReservedParamError extends ShapeError {
   readonly code: ShapeErrorCode = 'reserved-param'
   readonly retryable = false
@@ -147,7 +196,11 @@ export class ReservedParamError extends ShapeError {
   }
 }
 
-/** `fetch` itself rejected (DNS, refused connection, reset). */
+/**
+ * `fetch` itself rejected (DNS, refused connection, reset).
+ * @example
+ * if (status.error instanceof NetworkError) return <OfflineBanner retryAt={status.nextRetryAt} />
+ */
 export class NetworkError extends ShapeError {
   readonly code: ShapeErrorCode = 'network'
   readonly retryable = true
@@ -158,7 +211,58 @@ export class NetworkError extends ShapeError {
   }
 }
 
-/** A retryable failure that lasted past `maxRetries`; `cause` is the last one. */
+/**
+ * A 409 must-refetch right after another one (no up-to-date in between): a server or cache answering 409 to
+ * everything. The refetch is retried with the normal backoff (honouring `retry-after`) instead of at once.
+ * @example
+ * if (status.error instanceof RepeatedMustRefetchError) console.warn(`${status.error.consecutive} 409s in a row`)
+ */
+export class RepeatedMustRefetchError extends FetchError {
+  override readonly code: ShapeErrorCode = 'must-refetch'
+  /** How many 409s arrived in a row, this one included. */
+  readonly consecutive: number
+  constructor(init: { url: string; headers: Headers | Record<string, string>; consecutive: number }) {
+    super({
+      status: 409,
+      url: init.url,
+      body: '',
+      headers: init.headers,
+      message: `${init.consecutive} must-refetch (409) responses in a row from ${init.url}; refetching with backoff`,
+    })
+    this.consecutive = init.consecutive
+  }
+  override get retryable(): boolean {
+    return true
+  }
+}
+
+/**
+ * A response of the shape handle a 409 just expired (a cache or proxy replaying an old response). It is never
+ * applied: the shape is refetched with a fresh cache buster.
+ * @example
+ * if (status.error instanceof StaleResponseError) console.warn('a cache served', status.error.handle)
+ */
+export class StaleResponseError extends ShapeError {
+  readonly code: ShapeErrorCode = 'stale-response'
+  readonly retryable = true
+  readonly url: string
+  /** The expired handle the response carried. */
+  readonly handle: string
+  constructor(url: string, handle: string) {
+    super(
+      `The response for ${url} belongs to the expired shape handle ${handle} (a stale cached response); ` +
+        'it was ignored and the shape is refetched with a cache buster',
+    )
+    this.url = url
+    this.handle = handle
+  }
+}
+
+/**
+ * A retryable failure that lasted past `maxRetries`; `cause` is the last one.
+ * @example
+ * if (error instanceof RetriesExhaustedError) console.error(`gave up after ${error.attempts} attempts`, error.cause)
+ */
 export class RetriesExhaustedError extends ShapeError {
   readonly code: ShapeErrorCode = 'retries-exhausted'
   readonly retryable = false

@@ -28,8 +28,13 @@ import { DehydratedStateError } from './dehydratedStateError'
 import { decodeDehydratedValue, encodeDehydratedValue } from './dehydratedValue'
 import { compareOffsets, isValidOffset } from './offset'
 import { ShapeClient } from './shapeClient'
+import { isPlainObject } from './isPlainObject'
 
-/** The serializable part of a shape's options (H1). */
+/**
+ * The serializable part of a shape's options (H1).
+ * @example
+ * const { url, params } = dehydrate(client).shapes[0]!.options
+ */
 export interface DehydratedShapeOptions {
   url: string
   params: { table: string } & Record<string, ParamValue>
@@ -38,7 +43,11 @@ export interface DehydratedShapeOptions {
   lazyJson?: boolean
 }
 
-/** Where the browser's stream continues (H2). */
+/**
+ * Where the browser's stream continues (H2).
+ * @example
+ * const { handle, offset } = dehydrate(client).shapes[0]!.position
+ */
 export interface DehydratedShapePosition {
   handle: string
   offset: string
@@ -50,6 +59,8 @@ export interface DehydratedShapePosition {
  * One dehydrated shape. `rows` are `[key, row]` pairs rather than `{ key, row }` objects: the state is embedded in
  * every server-rendered page, and the pair does not repeat two property names per row. Row values use the tagged
  * encoding of `dehydratedValue.ts` (bigint, NaN/±Infinity/-0, undefined, Date).
+ * @example
+ * for (const shape of dehydrate(client).shapes) console.log(shape.options.params.table, shape.rows.length)
  */
 export interface DehydratedShape {
   options: DehydratedShapeOptions
@@ -70,7 +81,11 @@ export interface DehydratedState {
   shapes: DehydratedShape[]
 }
 
-/** Options of `dehydrate`. */
+/**
+ * Options of `dehydrate`.
+ * @example
+ * const state = dehydrate(client, { shouldDehydrateShape: (shape) => shape.options.params.table !== 'secrets' })
+ */
 export interface DehydrateOptions {
   /** Which up-to-date shapes to include (default: all of them). Shapes not up to date are never included (H2). */
   shouldDehydrateShape?(shape: Shape<unknown>): boolean
@@ -78,7 +93,11 @@ export interface DehydrateOptions {
   serializeValue?(value: unknown): unknown
 }
 
-/** Options of `hydrate`. */
+/**
+ * Options of `hydrate`.
+ * @example
+ * hydrate(client, state, { only: 'new' })
+ */
 export interface HydrateOptions {
   /** The inverse of `dehydrate`'s `serializeValue`; sees every decoded value bottom-up. */
   deserializeValue?(value: unknown): unknown
@@ -207,7 +226,7 @@ export function hydrate(client: ShapeClient, state: DehydratedState, options: Hy
   })
   for (const { options: shapeOptions, state: shapeState } of prepared) {
     const { handle, offset, cursor, schema, lastSyncedAt } = shapeState
-    const start: StreamStart = { handle, offset, cursor, schema, lastSyncedAt, caughtUp: true, resumeLive: true }
+    const start: StreamStart = { handle, offset, cursor, schema, lastSyncedAt, upToDateSinceReset: true, resumeLive: true }
     client.shape(shapeOptions, start).hydrate(shapeState)
   }
 }
@@ -254,7 +273,7 @@ export function parseDehydratedState(text: string): DehydratedState {
  * checkDehydratedState(JSON.parse(text)) // asserts it is a DehydratedState
  */
 export function checkDehydratedState(value: unknown): asserts value is DehydratedState {
-  if (!isRecord(value)) throw new DehydratedStateError('', 'expected an object')
+  if (!isPlainObject(value)) throw new DehydratedStateError('', 'expected an object')
   if (value['version'] !== 1) throw new DehydratedStateError('version', `unsupported version ${JSON.stringify(value['version'])}`)
   const shapes = value['shapes']
   if (!Array.isArray(shapes)) throw new DehydratedStateError('shapes', 'expected an array')
@@ -262,12 +281,12 @@ export function checkDehydratedState(value: unknown): asserts value is Dehydrate
 }
 
 function checkShape(entry: unknown, path: string): void {
-  if (!isRecord(entry)) throw new DehydratedStateError(path, 'expected an object')
+  if (!isPlainObject(entry)) throw new DehydratedStateError(path, 'expected an object')
   const options = entry['options']
-  if (!isRecord(options)) throw new DehydratedStateError(`${path}.options`, 'expected an object')
+  if (!isPlainObject(options)) throw new DehydratedStateError(`${path}.options`, 'expected an object')
   if (typeof options['url'] !== 'string') throw new DehydratedStateError(`${path}.options.url`, 'expected a string')
   const params = options['params']
-  if (!isRecord(params) || typeof params['table'] !== 'string') {
+  if (!isPlainObject(params) || typeof params['table'] !== 'string') {
     throw new DehydratedStateError(`${path}.options.params`, 'expected an object with a "table" string')
   }
   for (const [name, param] of Object.entries(params)) {
@@ -282,7 +301,7 @@ function checkShape(entry: unknown, path: string): void {
     }
   }
   const position = entry['position']
-  if (!isRecord(position)) throw new DehydratedStateError(`${path}.position`, 'expected an object')
+  if (!isPlainObject(position)) throw new DehydratedStateError(`${path}.position`, 'expected an object')
   if (typeof position['handle'] !== 'string' || position['handle'] === '') {
     throw new DehydratedStateError(`${path}.position.handle`, 'expected a non-empty string')
   }
@@ -294,8 +313,8 @@ function checkShape(entry: unknown, path: string): void {
     throw new DehydratedStateError(`${path}.position.cursor`, 'expected a string')
   }
   const schema = position['schema']
-  const isColumn = (column: unknown): boolean => isRecord(column) && typeof column['type'] === 'string'
-  if (schema !== undefined && (!isRecord(schema) || !Object.values(schema).every(isColumn))) {
+  const isColumn = (column: unknown): boolean => isPlainObject(column) && typeof column['type'] === 'string'
+  if (schema !== undefined && (!isPlainObject(schema) || !Object.values(schema).every(isColumn))) {
     throw new DehydratedStateError(`${path}.position.schema`, 'expected column name to { type }')
   }
   const rows = entry['rows']
@@ -320,7 +339,7 @@ function dehydrateOptions(options: ShapeOptions<unknown>): DehydratedShapeOption
   for (const [name, value] of Object.entries(options.params)) {
     if (value === undefined) continue
     if (!isParamValue(value)) return undefined
-    params[name] = Array.isArray(value) ? [...(value as readonly string[])] : isRecord(value) ? { ...value } : value
+    params[name] = Array.isArray(value) ? [...(value as readonly string[])] : isPlainObject(value) ? { ...value } : value
   }
   const result: DehydratedShapeOptions = { url: options.url, params: { ...params, table: options.params.table } }
   if (options.log !== undefined) result.log = options.log
@@ -333,11 +352,6 @@ function isParamValue(value: unknown): value is ParamValue {
   if (typeof value === 'string' || typeof value === 'boolean') return true
   if (typeof value === 'number') return Number.isFinite(value)
   if (Array.isArray(value)) return value.every((item) => typeof item === 'string')
-  return isRecord(value) && Object.values(value).every((item) => typeof item === 'string')
+  return isPlainObject(value) && Object.values(value).every((item) => typeof item === 'string')
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
-  const prototype: unknown = Object.getPrototypeOf(value)
-  return prototype === Object.prototype || prototype === null
-}

@@ -10,6 +10,11 @@
  *   by returning `MustRefetch`; it never touches the store.
  * - L4. When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
  *   reason) and leaves no timer or listener behind.
+ * - `runLiveConnection` isolates the stream from a runner: a sink callback that throws ends the connection at
+ *   once (no later callback runs) and the run rejects with that error, whatever the runner did with the abort; the
+ *   caller's abort reaches the runner, and the listener that forwards it is removed on every path.
+ * - A runner honours `idleTimeoutMs` as a heartbeat: silence (no headers, no data, no keep-alive) for that long
+ *   ends the connection with a retryable `NetworkError`, so a stream that went quiet is never shown `live`.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -23,6 +28,11 @@ export interface LiveRunRequest {
   headers: Record<string, string>
   signal: AbortSignal
   fetch: FetchLike
+  /**
+   * The connection is abandoned (a retryable `NetworkError`) when nothing, headers, data or keep-alive, arrives for
+   * this long; 0 or absent: no bound.
+   */
+  idleTimeoutMs?: number | undefined
 }
 
 /** A batch of raw wire messages ending with `up-to-date`, and the offset to resume from after it (L2). */
@@ -70,5 +80,53 @@ export interface LiveRequestRunner {
   run(request: LiveRunRequest, sink: LiveRunSink): Promise<LiveConnectionEnd | MustRefetch>
 }
 
-/** Builds a runner for one stream; a client option so SSE stays out of bundles that do not use it. */
+/**
+ * Builds a runner for one stream; a client option so SSE stays out of bundles that do not use it.
+ * @example
+ * const client = new ShapeClient({ liveSse: true, liveRunner: myRunnerFactory }) // default: SSE, loaded on first use
+ */
 export type LiveRunnerFactory = (context: { fetch: FetchLike; clock: Clock; random: () => number }) => LiveRequestRunner
+
+/** Why `runLiveConnection` ends a connection whose sink failed: checked through `signal.aborted`, never by reason. */
+const SINK_FAILED = Object.freeze({ name: 'AbortError', message: 'The live sink failed' })
+
+/**
+ * Runs one connection of `runner`, ending it at the first sink callback that throws (see the invariants above).
+ * @example
+ * const end = await runLiveConnection(runner, { url, headers, signal, fetch }, { onOpen, onBatch })
+ */
+export async function runLiveConnection(
+  runner: LiveRequestRunner,
+  request: LiveRunRequest,
+  sink: LiveRunSink,
+): Promise<LiveConnectionEnd | MustRefetch> {
+  const { signal } = request
+  let failure: { error: unknown } | undefined
+  const connection = new AbortController()
+  const forward = (): void => connection.abort(signal.reason)
+  if (signal.aborted) forward()
+  else signal.addEventListener('abort', forward, { once: true })
+  const guarded =
+    <A>(callback: (arg: A) => void) =>
+    (arg: A): void => {
+      if (failure !== undefined || connection.signal.aborted) return
+      try {
+        callback(arg)
+      } catch (error) {
+        failure = { error }
+        connection.abort(SINK_FAILED)
+      }
+    }
+  try {
+    const end = await runner.run(
+      { ...request, signal: connection.signal },
+      { onOpen: guarded((meta: ResponseMeta) => sink.onOpen(meta)), onBatch: guarded((batch: LiveBatch) => sink.onBatch(batch)) },
+    )
+    if (failure !== undefined) throw failure.error
+    return end
+  } catch (error) {
+    throw failure === undefined ? error : failure.error
+  } finally {
+    signal.removeEventListener('abort', forward)
+  }
+}

@@ -3,7 +3,9 @@
  *
  * Invariants:
  * - MA1. A body that is not JSON, not an array, or holds an element that is not a message object is a
- *   `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2). Blank text is no messages.
+ *   `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2). So is a blank body: a server
+ *   always sends an array (`[]` at least; "no content" is a 204, which never gets here), and a body a proxy cut to
+ *   nothing, read as no messages, would move the stream to its headers' offset and lose what the body carried.
  * - MA2. Reading as a stream gives exactly the result of `parseMessageArray` on the whole text, and rejects exactly
  *   the same bodies; a body in Electric's compact form is parsed piece by piece as it arrives, so a 10 MiB chunk
  *   never exists as one string and the text of a message dies young (peak heap during a sync). A rejected body's
@@ -118,7 +120,7 @@ class MessageArraySplitter {
     if (last !== '') this.#unparsed.push(last)
     const text = this.#unparsed.join('')
     this.#unparsed = []
-    if (this.#atBodyStart && text.trim() === '') return this.#messages
+    if (this.#atBodyStart && text.trim() === '') throw new MalformedResponseError(this.#url, 'the body is empty')
     let values: unknown
     try {
       values = JSON.parse(this.#atBodyStart ? text : '[' + text)

@@ -26,11 +26,20 @@ import type { ChangeMessage, ColumnInfo, Message, Row, Schema, WireRow, WireValu
 import type { ColumnMapper } from './columnMapper'
 import { lazyColumn } from './lazyColumn'
 import type { LazyColumn } from './lazyColumn'
+import { isPlainObject } from './isPlainObject'
 
-/** Turns one non-null wire value of a column into a JS value. For arrays it receives each element, not the literal. */
+/**
+ * Turns one non-null wire value of a column into a JS value. For arrays it receives each element, not the literal.
+ * @example
+ * const parseMoney: ValueParser = (value) => Number(value.replace(/[$,]/g, ''))
+ */
 export type ValueParser = (value: string, column: ColumnInfo) => unknown
 
-/** Value parsers by Postgres type name (`int4`, `jsonb`, an enum's name…). Entries override the defaults. */
+/**
+ * Value parsers by Postgres type name (`int4`, `jsonb`, an enum's name…). Entries override the defaults.
+ * @example
+ * const parser: Parser = { timestamptz: (value) => new Date(value), int8: (value) => Number(value) }
+ */
 export type Parser = Record<string, ValueParser>
 
 const parseNumber: ValueParser = (value) => Number(value)
@@ -41,6 +50,8 @@ const parseBigInt: ValueParser = (value) => BigInt(value)
 /**
  * The built-in parsers: numbers for `int2`/`int4`/`float4`/`float8` (`NaN` and `±Infinity` included), `BigInt` for
  * `int8`, booleans for `bool` (`t`/`true`), `JSON.parse` for `json`/`jsonb`. Every other type stays a string.
+ * @example
+ * const parser: Parser = { ...defaultParser, int8: (value) => Number(value) } // int8 as number, not bigint
  */
 export const defaultParser: Readonly<Parser> = Object.freeze({
   int2: parseNumber,
@@ -259,6 +270,9 @@ function pgTypeOf(info: ColumnInfo): string {
  * Parses a Postgres array literal (`{1,NULL,"a,b",{2,3}}`, optionally prefixed by bounds like `[0:1]=`).
  * Unquoted `NULL` (any case) becomes `null`; other elements go through `parseElement` (strings when omitted).
  * Throws `SyntaxError` on a malformed literal.
+ * @example
+ * parsePgArray('{1,NULL,"a,b"}') // ['1', null, 'a,b']
+ * const parser: Parser = { _mood: (value) => parsePgArray(value) } // an array type the defaults do not know
  */
 export function parsePgArray(
   text: string,
@@ -349,10 +363,6 @@ export function parseSchemaHeader(header: string): Schema {
     setOwn(schema, name, column as unknown as ColumnInfo)
   }
   return schema
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
 /** Assignment that treats `__proto__` as an ordinary column name, as `JSON.parse` does. */

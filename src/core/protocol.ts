@@ -72,7 +72,17 @@ export const PROTOCOL_PARAMS: readonly string[] = [
 /** Names a user may not use for custom params: they would corrupt the stream position. */
 export const RESERVED_PARAMS: readonly string[] = ['cursor', 'handle', 'live', 'offset', 'cache-buster']
 
+/**
+ * What an update carries: the changed columns and the key (`default`), or the whole row and its old values (`full`).
+ * @example
+ * const options = shapeOptions({ url, params: { table: 'todos', replica: 'full' } }) // updates carry whole rows
+ */
 export type Replica = 'default' | 'full'
+/**
+ * `full`: the shape's rows, then its changes; `changes_only`: its changes from now on, no initial snapshot.
+ * @example
+ * const options = shapeOptions({ url, params: { table: 'todos' }, log: 'changes_only' }) // no initial rows
+ */
 export type LogMode = 'full' | 'changes_only'
 export type Operation = 'insert' | 'update' | 'delete'
 
@@ -80,10 +90,18 @@ export type Operation = 'insert' | 'update' | 'delete'
 export type WireValue = string | null
 /** A row as it travels. */
 export type WireRow = Record<string, WireValue>
-/** A row after parsing (see `parse.ts`); the default row type of a shape. */
+/**
+ * A row after parsing (see `parse.ts`); the default row type of a shape.
+ * @example
+ * const row: Row = { id: 1, title: 'Write docs' } // the rows' type when no row type is given
+ */
 export type Row = Record<string, unknown>
 
-/** One column of `electric-schema`. For arrays `type` is the element type and `dims >= 1`. */
+/**
+ * One column of `electric-schema`. For arrays `type` is the element type and `dims >= 1`.
+ * @example
+ * const parser: Parser = { money: (value: string, column: ColumnInfo) => Number(value.replace('$', '')) }
+ */
 export interface ColumnInfo {
   type: string
   dims?: number
@@ -97,7 +115,11 @@ export interface ColumnInfo {
   type_mod?: number
 }
 
-/** The `electric-schema` header: column name to its description. */
+/**
+ * The `electric-schema` header: column name to its description.
+ * @example
+ * const schema: Schema = { id: { type: 'int8', not_null: true }, title: { type: 'text' } }
+ */
 export type Schema = Record<string, ColumnInfo>
 
 export interface ChangeHeaders {

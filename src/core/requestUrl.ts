@@ -13,13 +13,25 @@ import type { LogMode, Replica } from './protocol'
 import { InvalidOptionsError } from './errors'
 import { PARAM } from './protocol'
 
-/** A value, or a function (maybe async) computing it on every request (auth tokens…). */
+/**
+ * A value, or a function (maybe async) computing it on every request (auth tokens…).
+ * @example
+ * const token: MaybeAsync<string> = async () => `Bearer ${await getToken()}`
+ */
 export type MaybeAsync<V> = V | (() => V | Promise<V>)
 
-/** A param value as given by the user. Arrays are comma-joined; records become `key[k]=v`. */
+/**
+ * A param value as given by the user. Arrays are comma-joined; records become `key[k]=v`.
+ * @example
+ * params: { table: 'todos', columns: ['id', 'title'], tenant: 'acme' } // columns=id,title&tenant=acme
+ */
 export type ParamValue = string | number | boolean | readonly string[] | Readonly<Record<string, string>>
 
-/** The shape's query params: the definition plus custom params passed through to the server or a proxy. */
+/**
+ * The shape's query params: the definition plus custom params passed through to the server or a proxy.
+ * @example
+ * const params: ShapeParamsInput = { table: 'todos', where: 'done = $1', params: ['false'], columns: ['id', 'title'] }
+ */
 export interface ShapeParamsInput {
   /** `name`, `schema.name` or a quoted identifier. */
   table: string
@@ -31,7 +43,11 @@ export interface ShapeParamsInput {
   [custom: string]: MaybeAsync<ParamValue | undefined> | undefined
 }
 
-/** Request headers; values may be functions resolved on every request. `undefined` drops the header. */
+/**
+ * Request headers; values may be functions resolved on every request. `undefined` drops the header.
+ * @example
+ * const headers: HeadersInput = { authorization: () => `Bearer ${session.token}`, 'x-tenant': 'acme' }
+ */
 export type HeadersInput = Readonly<Record<string, MaybeAsync<string | undefined>>>
 
 /** Params after resolution: plain values only. */

@@ -28,6 +28,8 @@ export interface MustRefetch {
   kind: 'must-refetch'
   /** The handle to use next; absent when the server only signalled a rotation. */
   handle: string | undefined
+  /** The 409's `retry-after` header, when it had one: it paces a repeated refetch. */
+  retryAfter?: string | undefined
 }
 
 /**
@@ -42,7 +44,8 @@ export async function readResponseMeta(
   const headers = response.headers
   if (response.status === 409) {
     await response.body?.cancel().catch(() => undefined)
-    return { kind: 'must-refetch', handle: headers.get(HEADER.handle) ?? undefined }
+    const retryAfter = headers.get(HEADER.retryAfter)
+    return { kind: 'must-refetch', handle: headers.get(HEADER.handle) ?? undefined, ...(retryAfter === null ? {} : { retryAfter }) }
   }
   if (!response.ok) {
     const body = await response.text().catch(() => '')

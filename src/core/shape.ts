@@ -14,6 +14,8 @@
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
  * - SH6. A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
  *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
+ * - A persisted shape (`ShapePersistence`) starts its stream only once the stored entry was read, so the stored rows
+ *   are published and the first request resumes from their position; its status carries the persistence fields.
  * - Readers (`subscribe`, `getSnapshot`, `getRow`, `subscribeKey`) see synced rows with pending optimistic writes laid
  *   over them (optimisticOverlay.ts); hydration state is synced rows only, never an unconfirmed write.
  */
@@ -29,6 +31,9 @@ import type { MutateOptions, MutationResult } from './mutationDraft'
 import { primaryKeyOf, RowKeyError, rowKeyOf, tablePrefix } from './rowKey'
 import type { Txid } from './txid'
 import type { WhenTxidOptions } from './txidTracker'
+import { InvalidOptionsError } from './errors'
+import type { ShapeSubsets } from './shapeSubsets'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
@@ -44,6 +49,26 @@ export interface ShapeInit<T> {
   onClose: (shape: Shape<T>) => void
   /** Called when a closed shape is retained again (SH2). */
   onReopen: (shape: Shape<T>) => void
+  /** Persisted storage of this shape (src/core/persist), when the client persists. */
+  persistence?: ShapePersistence | undefined
+  /** Loads the subset snapshot loader of this shape (`requestSnapshot`), once; absent, `requestSnapshot` throws. */
+  loadSubsets?: (() => Promise<ShapeSubsets<T>>) | undefined
+}
+
+/**
+ * What persistence adds to a shape (built by src/core/persist/persistedShape.ts).
+ * @example
+ * const persistence: ShapePersistence = { pending: undefined, decorate: (s) => s, subscribe: () => () => {}, closed() {} }
+ */
+export interface ShapePersistence {
+  /** Set while the stored entry is being read: the stream starts only after it settles. */
+  readonly pending: Promise<void> | undefined
+  /** The status with `source`, `cacheAgeMs` and `warning`; the same object for the same input and facts. */
+  decorate(status: ShapeStatus): ShapeStatus
+  /** Calls `listener` when those fields change. */
+  subscribe(listener: () => void): () => void
+  /** The shape closed: write what the throttle holds and clear timers. */
+  closed(): void
 }
 
 /**
@@ -83,6 +108,9 @@ export class Shape<T = Row> {
   readonly #unusedTimeoutMs: number
   readonly #onClose: (shape: Shape<T>) => void
   readonly #onReopen: (shape: Shape<T>) => void
+  readonly #persistence: ShapePersistence | undefined
+  readonly #loadSubsets: (() => Promise<ShapeSubsets<T>>) | undefined
+  #subsets: Promise<ShapeSubsets<T>> | undefined
   #refCount = 0
   #closeTimer: { handle: TimerHandle } | undefined
   #closed = false
@@ -99,6 +127,7 @@ export class Shape<T = Row> {
     this.#unusedTimeoutMs = init.unusedTimeoutMs
     this.#onClose = init.onClose
     this.#onReopen = init.onReopen
+    this.#persistence = init.persistence
     this.#overlay = new OptimisticOverlay<T>({
       store: init.store,
       clock: init.clock,
@@ -109,6 +138,7 @@ export class Shape<T = Row> {
       },
       retain: () => this.retain(),
     })
+    this.#loadSubsets = init.loadSubsets
     this.#scheduleClose(init.unusedTimeoutMs)
   }
 
@@ -122,6 +152,16 @@ export class Shape<T = Row> {
     return this.#closed
   }
 
+  /**
+   * Retries at once instead of waiting out the backoff, or restarts a stream stopped by its error (see
+   * `ShapeStream.retryNow`). Returns false when there was nothing to retry.
+   * @example
+   * <button onClick={() => shape.retryNow()}>Retry now</button>
+   */
+  retryNow(): boolean {
+    return this.#stream.retryNow()
+  }
+
   /** Keeps the stream open until the returned release is called (SH1, SH3). */
   retain(): () => void {
     if (this.#closed) {
@@ -130,7 +170,7 @@ export class Shape<T = Row> {
     }
     this.#cancelClose()
     this.#refCount += 1
-    if (this.#refCount === 1) this.#stream.start()
+    if (this.#refCount === 1) this.#start()
     let released = false
     return () => {
       if (released) return
@@ -150,6 +190,7 @@ export class Shape<T = Row> {
     this.#closed = true
     this.#refCount = 0
     this.#stream.stop()
+    this.#persistence?.closed()
     this.#onClose(this)
   }
 
@@ -231,12 +272,19 @@ export class Shape<T = Row> {
 
   /** The connection status (`idle` while not retained); the same object until a field changes. */
   getStatus(): ShapeStatus {
-    return this.#stream.getStatus()
+    const status = this.#stream.getStatus()
+    return this.#persistence ? this.#persistence.decorate(status) : status
   }
 
   /** Calls `listener` after each status change. */
   subscribeStatus(listener: () => void): () => void {
-    return this.#stream.subscribeStatus(listener)
+    const off = this.#stream.subscribeStatus(listener)
+    if (!this.#persistence) return off
+    const offPersistence = this.#persistence.subscribe(listener)
+    return () => {
+      off()
+      offPersistence()
+    }
   }
 
   /** Resolves at the first up-to-date; rejects on an error the stream stopped on, or when the shape closes first. */
@@ -245,11 +293,35 @@ export class Shape<T = Row> {
     return this.#stream.whenUpToDate()
   }
 
+  /**
+   * Loads a page of rows into this shape (typically a `log: 'changes_only'` one) with a subset snapshot: the rows
+   * of the shape that also match `where`, in `orderBy` order, `offset` then `limit`. Holds the stream while loading;
+   * resolves with the page once its rows are published in the shape. Later live changes the page already holds are
+   * dropped (snapshotSink.ts). Rejects with the request's typed error (`ShapeRequestError` for a bad subset).
+   * @example
+   * const shape = client.shape<Todo>({ url, params: { table: 'todos' }, log: 'changes_only' })
+   * const { data } = await shape.requestSnapshot({ where: 'done = false', orderBy: 'id', limit: 20 })
+   */
+  async requestSnapshot(subset: SubsetSnapshotRequest, control: { signal?: AbortSignal } = {}): Promise<SubsetSnapshot<T>> {
+    if (this.#loadSubsets === undefined) throw new InvalidOptionsError('This shape cannot load subset snapshots')
+    const release = this.retain()
+    try {
+      // A failed load is not kept: the next call tries again.
+      this.#subsets ??= this.#loadSubsets().catch((error: unknown) => {
+        this.#subsets = undefined
+        throw error
+      })
+      return await (await this.#subsets).request(this, subset, control.signal)
+    } finally {
+      release()
+    }
+  }
+
   /** The rows and the position they are as of, when they agree (SH4); `undefined` otherwise. */
   getHydrationState(): ShapeHydrationState<T> | undefined {
     const state = this.#stream.getState()
     const snapshot = this.#store.getSnapshot()
-    if (!state.caughtUp || state.catchUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
+    if (!state.upToDateSinceReset || state.nextRequestCatchesUp || state.refetching || state.handle === undefined || !snapshot.isUpToDate) {
       return undefined
     }
     return {
@@ -271,7 +343,7 @@ export class Shape<T = Row> {
     const current = this.getHydrationState()
     if (current !== undefined && !isOlder(current, state)) return false
     const { rows, ...position } = state
-    if (!this.#stream.restartFrom({ ...position, caughtUp: true, resumeLive: true })) return false
+    if (!this.#stream.restartFrom({ ...position, upToDateSinceReset: true, resumeLive: true })) return false
     const messages: Message<T>[] = []
     for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
     messages.push(UP_TO_DATE)
@@ -280,6 +352,18 @@ export class Shape<T = Row> {
     this.#store.applyBatch(messages)
     if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
+  }
+
+  /** Starts the stream, after the stored entry of a persisted shape was read. */
+  #start(): void {
+    const pending = this.#persistence?.pending
+    if (pending === undefined) {
+      this.#stream.start()
+      return
+    }
+    void pending.then(() => {
+      if (!this.#closed && this.#refCount > 0) this.#stream.start()
+    })
   }
 
   /** The `primaryKey` option, else the schema's, remembered across a refetch (which drops the schema for a while). */

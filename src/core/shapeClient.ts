@@ -8,6 +8,8 @@
  * - CL3. A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - CL4. After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
+ * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
+ *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -15,7 +17,9 @@ import type { LiveRunnerFactory } from './liveRunner'
 import type { Row } from './protocol'
 import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
+import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
+import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
 import { InvalidOptionsError } from './errors'
 import { defaultFetch } from './fetchLike'
@@ -25,9 +29,17 @@ import { validateShapeOptions } from './shapeOptions'
 import { ShapeStore } from './shapeStore'
 import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
+import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
+import { ShapePersister } from './persist/shapePersister'
+import { SnapshotSink } from './snapshotSink'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
-/** Dependencies and defaults shared by the shapes of one client. */
+/**
+ * Dependencies and defaults shared by the shapes of one client.
+ * @example
+ * const client = new ShapeClient({ gracePeriodMs: 5000, liveSse: true, visibility: null })
+ */
 export interface ShapeClientOptions {
   fetch?: FetchLike
   clock?: Clock
@@ -45,6 +57,16 @@ export interface ShapeClientOptions {
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */
   visibility?: VisibilityAdapter | null
+  /**
+   * Keep up-to-date shapes in `storage`, so a reload shows their rows at once and resumes live from their offset
+   * (see `PersistOptions` and README "Persistence").
+   */
+  persist?: PersistOptions
+  /**
+   * `online` / `focus` end a backoff wait at once and `status.offline` follows `navigator.onLine`; `null` disables;
+   * default: the browser's (or worker's), where there is one.
+   */
+  connectivity?: ConnectivityAdapter | null
 }
 
 /**
@@ -64,6 +86,8 @@ export class ShapeClient {
   readonly #liveSse: boolean
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
+  readonly #persister: ShapePersister | undefined
+  readonly #connectivity: ConnectivityAdapter | undefined
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -75,6 +99,8 @@ export class ShapeClient {
     this.#liveSse = options.liveSse ?? false
     this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
+    this.#persister = options.persist === undefined ? undefined : new ShapePersister(options.persist, this.#clock)
+    this.#connectivity = options.connectivity === null ? undefined : (options.connectivity ?? browserConnectivity())
   }
 
   /** Number of registered (open or in grace period) shapes. */
@@ -94,15 +120,19 @@ export class ShapeClient {
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
     const store = new ShapeStore<T>({ now: () => this.#clock.now() })
+    const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
+    const persistence = this.#persister?.open(options)
+    const fetch = persistence ? persistence.observe(this.#fetch) : this.#fetch
     const stream = new ShapeStream<T>({
       ...options,
-      store,
-      fetch: this.#fetch,
+      store: sink,
+      fetch,
       clock: this.#clock,
       random: this.#random,
       visibility: this.#visibility,
-      liveRunner: useSse ? this.#liveRunner({ fetch: this.#fetch, clock: this.#clock, random: this.#random }) : undefined,
+      connectivity: this.#connectivity,
+      liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
     })
     const shape = new Shape<T>({
@@ -116,13 +146,56 @@ export class ShapeClient {
       onClose: (closed) => {
         if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
       },
+      // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
+      loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
       },
+      persistence,
     })
     this.#shapes.set(key, shape as Shape<unknown>)
+    persistence?.attach(shape)
     return shape
+  }
+
+  /**
+   * Removes every persisted shape of this client's `persist.namespace` from storage (logout). Shapes still running
+   * persist their later states again: dispose the client (or unmount) first. Resolves once storage removed them.
+   * @example
+   * client.dispose()
+   * await client.clearPersisted()
+   */
+  clearPersisted(): Promise<void> {
+    return this.#persister ? this.#persister.clear() : Promise.resolve()
+  }
+
+  /**
+   * Writes what the persistence throttle still holds, now, and resolves once storage has it (before a navigation
+   * the page-hide flush does not cover, or in tests).
+   * @example
+   * await client.flushPersisted()
+   */
+  flushPersisted(): Promise<void> {
+    return this.#persister ? this.#persister.flush() : Promise.resolve()
+  }
+
+  /**
+   * A page of the rows of the shape `options` describes (a subset snapshot), without creating or touching a shape:
+   * the server resolves the shape by its definition. Rejects with the request's typed error.
+   * @example
+   * const { data } = await client.fetchSnapshot<Todo>({ url, params: { table: 'todos' } }, { orderBy: 'id DESC', limit: 5 })
+   */
+  async fetchSnapshot<T = Row>(
+    options: ShapeOptions<T>,
+    subset: SubsetSnapshotRequest,
+    control: { signal?: AbortSignal } = {},
+  ): Promise<SubsetSnapshot<T>> {
+    if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
+    validateShapeOptions(options as ShapeOptions<unknown>)
+    const { fetchSubset } = await import('./subsetSnapshot')
+    const fetched = await fetchSubset({ fetch: this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
+    return { data: fetched.data, metadata: fetched.metadata }
   }
 
   /**
@@ -149,5 +222,6 @@ export class ShapeClient {
     this.#disposed = true
     for (const shape of [...this.#shapes.values()]) shape.close()
     this.#shapes.clear()
+    this.#persister?.dispose()
   }
 }

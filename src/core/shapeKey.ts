@@ -5,11 +5,16 @@
  * - K1. The key covers url, table, where, positional params, columns, replica, log, custom params, headers, liveSse
  *   and lazyJson;
  *   param order, `params` as array or record, and the defaults (`replica=default`, `log=full`) do not matter.
- * - K2. Functions and objects whose behaviour cannot be compared (`parser`, `columnMapper`, `transformer`,
- *   function-valued params and headers) count by reference, through ids held in a `ReferenceIds` owned by one client
- *   instance. Function source is never read.
+ * - K2. Functions (`transformer`, function-valued params and headers, the functions inside `parser` and
+ *   `columnMapper`) count by reference, through ids held in a `ReferenceIds` owned by one client instance (or one
+ *   component, for the hooks). Function source is never read. A plain-object `parser` or `columnMapper` counts by
+ *   its entries, so an inline `{ int4: parseInt4 }` is the same parser on every render; any other object counts by
+ *   reference (its behaviour may live on its prototype).
+ * - K4. This is the only shape identity: the hooks compare renders by this key too (react/useRetainedShape.ts), so
+ *   a component never keeps a shape the client would not give it for its current options.
  * - K3. `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
  */
+import { isPlainObject } from './isPlainObject'
 import type { ShapeOptions } from './shapeOptions'
 
 /**
@@ -33,7 +38,7 @@ export class ReferenceIds {
 }
 
 /**
- * The identity key of `options` (K1–K3).
+ * The identity key of `options` (K1–K4).
  * @example
  * shapeKey({ url, params: { table: 'a', where: 'x' } }, ids) === shapeKey({ url, params: { where: 'x', table: 'a' } }, ids)
  */
@@ -41,6 +46,8 @@ export function shapeKey(options: ShapeOptions<unknown>, ids: ReferenceIds): str
   const { table, where, params, columns, replica, ...custom } = options.params
   const byReference = (value: unknown): unknown =>
     typeof value === 'function' ? { ref: ids.idOf(value) } : value
+  const byEntries = (value: object | undefined): unknown =>
+    value === undefined ? null : isPlainObject(value) ? sortedEntries(value, byReference) : { ref: ids.idOf(value) }
   return JSON.stringify([
     options.url,
     table,
@@ -51,8 +58,8 @@ export function shapeKey(options: ShapeOptions<unknown>, ids: ReferenceIds): str
     options.log ?? 'full',
     sortedEntries(custom, byReference),
     sortedEntries(options.headers ?? {}, byReference),
-    options.parser ? ids.idOf(options.parser) : null,
-    options.columnMapper ? ids.idOf(options.columnMapper) : null,
+    byEntries(options.parser),
+    byEntries(options.columnMapper),
     options.transformer ? ids.idOf(options.transformer) : null,
     options.liveSse ?? null,
     options.lazyJson === true,

@@ -15,13 +15,21 @@ import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import { InvalidOptionsError, ReservedParamError } from './errors'
 import { PROTOCOL_PARAMS, RESERVED_PARAMS } from './protocol'
 
-/** What `onError` may return to retry from the same offset and handle; merged into the options. */
+/**
+ * What `onError` may return to retry from the same offset and handle; merged into the options.
+ * @example
+ * onError: async (error) => (error instanceof FetchError && error.status === 401 ? { headers: { authorization: await refreshToken() } } : undefined)
+ */
 export interface ErrorRecovery {
   headers?: HeadersInput
   params?: Partial<ShapeParamsInput>
 }
 
-/** Called for every error the stream does not retry by itself; return `ErrorRecovery` to retry, nothing to stop. */
+/**
+ * Called for every error the stream does not retry by itself; return `ErrorRecovery` to retry, nothing to stop.
+ * @example
+ * const onError: OnError = (error) => { report(error) } // returns nothing: the stream stops
+ */
 export type OnError = (error: ShapeError) => ErrorRecovery | void | Promise<ErrorRecovery | void>
 
 /**
@@ -55,6 +63,21 @@ export interface ShapeOptions<T = Row> {
    * writes) before the first response announced them in `electric-schema`, or to override it.
    */
   primaryKey?: readonly string[]
+}
+
+/**
+ * Defines a shape once, for every place that uses it: `prefetchShape` on a server, `client.shape`, and the hooks
+ * (`useShape`, `useSuspenseShape`, `useShapeStatus`, `useShapeRow`, `useShapeKeys`). It returns its argument
+ * unchanged, typed with the row type, so each of those infers the rows without repeating the generic (as TanStack
+ * Query's `queryOptions` does). Validation happens where the shape is created, as for any options.
+ * @example
+ * export const todosShape = shapeOptions<Todo>({ url: 'https://example.com/v1/shape', params: { table: 'todos' } })
+ * await prefetchShape(client, todosShape)            // on the server
+ * const { data } = useShape(todosShape)              // data: readonly Todo[]
+ * const done = useShape({ ...todosShape, selector: (r) => r.data.filter((t) => t.done) })
+ */
+export function shapeOptions<T = Row>(options: ShapeOptions<T>): ShapeOptions<T> {
+  return options
 }
 
 const REPLICAS: readonly string[] = ['default', 'full']

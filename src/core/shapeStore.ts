@@ -44,6 +44,7 @@ import type { UndoLog } from './undoLog'
 import type { SnapshotHost, ShapeSnapshot } from './shapeSnapshot'
 import type { TxSnapshot } from './txid'
 import type { SyncedTransactions } from './txidTracker'
+import { shallow } from './shallow'
 
 export type { ShapeSnapshot } from './shapeSnapshot'
 
@@ -251,7 +252,7 @@ export class ShapeStore<T = Row> {
     const existing = this.#current(key)
     switch (message.headers.operation) {
       case 'insert':
-        this.#setPending(key, existing !== undefined && shallowEqual(existing, value) ? existing : value)
+        this.#setPending(key, existing !== undefined && shallow(existing, value) ? existing : value)
         this.#forgetOldValue(key)
         break
       case 'update': {
@@ -295,7 +296,7 @@ export class ShapeStore<T = Row> {
       for (const [key, row] of pending) {
         if (row === undefined) continue
         const old = previous.get(key)
-        const kept = old !== undefined && shallowEqual(old, row) ? old : row
+        const kept = old !== undefined && shallow(old, row) ? old : row
         next.set(key, kept)
         if (kept !== old) changedKeys.push(key)
       }
@@ -431,20 +432,6 @@ function carriesNoChange(row: unknown, update: unknown): boolean {
   if (typeof row !== 'object' || typeof update !== 'object' || row === null || update === null) return false
   for (const key of Object.keys(update)) {
     if (!Object.hasOwn(row, key) || !Object.is((row as Record<string, unknown>)[key], (update as Record<string, unknown>)[key])) {
-      return false
-    }
-  }
-  return true
-}
-
-/** Field-by-field `Object.is` equality of two rows (S4); anything that is not a plain object compares by identity. */
-function shallowEqual(a: unknown, b: unknown): boolean {
-  if (Object.is(a, b)) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  const keysA = Object.keys(a)
-  if (keysA.length !== Object.keys(b).length) return false
-  for (const key of keysA) {
-    if (!Object.hasOwn(b, key) || !Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) {
       return false
     }
   }

@@ -6,14 +6,26 @@
  *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
  * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2;
  *   staging and its undo: responseApplier.ts RA1–RA4).
- * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle, retried at once (no backoff).
+ * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
+ *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
+ *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
+ * - A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
+ *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
+ *   up-to-date, then as a retryable `StaleResponseError` with backoff.
+ * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
+ *   cannot starve timers, rendering or other streams.
  * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
  * - D6. A request is never repeated at once without progress: what responseApplier.ts RA4 refuses is a retryable
  *   error (backoff), never a hot loop.
- * - D7. A live long-poll unanswered after `liveRequestTimeoutMs` is aborted and retried as a `NetworkError`
- *   (liveDeadline.ts W1–W2).
+ * - D7. No request waits forever (liveDeadline.ts): a live long-poll unanswered after `liveRequestTimeoutMs`,
+ *   an SSE connection silent (no data, no keep-alive) for `liveRequestTimeoutMs` (sseRunner.ts), and a non-live
+ *   request without headers or body bytes for `requestTimeoutMs` are aborted and retried as a `NetworkError`.
+ * - A backoff wait ends early, as if elapsed, on `retryNow()`, on the connectivity adapter's `online` or `focus`
+ *   and when the page becomes visible: after an outage the stream retries within a task of the network coming
+ *   back instead of sitting out a backoff of up to 32 s. Those events never restart a stream stopped by a
+ *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
  * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -21,54 +33,37 @@
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
-import type { LongPollResult } from './longPollTransport'
+import type { MustRefetch } from './responseMeta'
 import type { Row } from './protocol'
-import type { ResponseReading, StreamSink } from './responseApplier'
+import type { ResponseReading } from './responseApplier'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
 import type { ErrorRecovery, ShapeOptions } from './shapeOptions'
 import type { LiveTransport, ShapeStatus } from './shapeStatus'
 import type { StreamEvent, StreamStart, StreamState } from './streamState'
-import type { VisibilityAdapter } from './visibility'
-import { abortReason, realClock, sleep } from './clock'
-import { InvalidOptionsError, ShapeError } from './errors'
+import type { ShapeStreamOptions } from './shapeStreamOptions'
+import { BackoffWait } from './backoffWait'
+import { abortReason, realClock, yieldToEventLoop } from './clock'
+import { InvalidOptionsError, ShapeError, StaleResponseError } from './errors'
 import { defaultFetch } from './fetchLike'
-import { withLiveDeadline } from './liveDeadline'
-import { longPollRequest } from './longPollTransport'
+import { runLiveConnection } from './liveRunner'
+import { longPollWithDeadline } from './longPollTransport'
+import { RefetchGuard } from './refetchGuard'
 import { ResponseApplier } from './responseApplier'
 import { buildRequestUrl, resolveRequestInputs } from './requestUrl'
 import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
+import { DEFAULT_LIVE_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './shapeStreamOptions'
 import { initialStreamState, requestPosition, transition } from './streamState'
 
 export type { StreamSink } from './responseApplier'
-
-/** Options of a `ShapeStream`: the shape's options plus its dependencies. */
-export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
-  store: StreamSink<T>
-  fetch?: FetchLike | undefined
-  clock?: Clock | undefined
-  random?: (() => number) | undefined
-  /** Aborting it stops the stream for good. */
-  signal?: AbortSignal | undefined
-  visibility?: VisibilityAdapter | undefined
-  /** Used for live requests while it is enabled (e.g. SSE); long-poll otherwise. */
-  liveRunner?: LiveRequestRunner | undefined
-  /** Resume from a known position (hydration). */
-  from?: StreamStart | undefined
-  /**
-   * A live long-poll without any answer for this long is abandoned and retried (a dead connection the platform has
-   * not noticed; the server answers within 20 s). Default 45 000 ms; 0 disables.
-   */
-  liveRequestTimeoutMs?: number | undefined
-}
+export type { ShapeStreamOptions } from './shapeStreamOptions'
 
 interface Waiter {
   resolve: () => void
   reject: (error: unknown) => void
 }
 
-const DEFAULT_LIVE_REQUEST_TIMEOUT_MS = 45_000
 
 /**
  * Why the stream cancels its own requests (stop, pause). A constant: callers check `signal.aborted`, never the
@@ -102,6 +97,9 @@ export class ShapeStream<T = Row> {
   #iteration: AbortController | undefined
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
+  #unsubscribeConnectivity: (() => void) | undefined
+  readonly #backoffWait = new BackoffWait()
+  readonly #refetchGuard: RefetchGuard
   #disposed = false
 
   constructor(options: ShapeStreamOptions<T>) {
@@ -117,6 +115,7 @@ export class ShapeStream<T = Row> {
     this.#clock = options.clock ?? realClock
     this.#random = options.random ?? Math.random
     this.#retry = new RetryPolicy(options.backoff ?? {}, this.#random)
+    this.#refetchGuard = new RefetchGuard(this.#clock, this.#random)
     this.#runner = options.liveRunner
     this.#headers = options.headers
     this.#params = options.params
@@ -128,6 +127,7 @@ export class ShapeStream<T = Row> {
     this.#status = deriveStatus(IDLE_STATUS, this.#state, {
       transport: this.#transport,
       fallbackReason: this.#runner?.fallbackReason(),
+      offline: options.connectivity?.isOnline() === false,
     })
   }
 
@@ -163,7 +163,7 @@ export class ShapeStream<T = Row> {
 
   /** Resolves at the next (or a past) up-to-date; rejects when the stream stops on an error or is stopped. */
   whenUpToDate(): Promise<void> {
-    if (this.#state.caughtUp) return Promise.resolve()
+    if (this.#state.upToDateSinceReset) return Promise.resolve()
     if (this.#state.phase === 'error') return Promise.reject(this.#state.error)
     if (this.#disposed) return Promise.reject(new DOMException('The shape stream was aborted', 'AbortError'))
     return new Promise<void>((resolve, reject) => this.#waiters.push({ resolve, reject }))
@@ -178,8 +178,16 @@ export class ShapeStream<T = Row> {
     const visibility = this.#options.visibility
     if (visibility) {
       this.#unsubscribeVisibility = visibility.subscribe(() => {
-        if (visibility.isHidden()) this.#pause()
-        else this.#resume()
+        if (visibility.isHidden()) return this.#pause()
+        this.#resume()
+        this.#endBackoff()
+      })
+    }
+    const connectivity = this.#options.connectivity
+    if (connectivity) {
+      this.#unsubscribeConnectivity = connectivity.subscribe((change) => {
+        this.#refreshStatus()
+        if (change !== 'offline') this.#endBackoff()
       })
     }
     const generation = ++this.#generation
@@ -194,11 +202,35 @@ export class ShapeStream<T = Row> {
     this.#options.signal?.removeEventListener('abort', this.#onAbort)
     this.#unsubscribeVisibility?.()
     this.#unsubscribeVisibility = undefined
+    this.#unsubscribeConnectivity?.()
+    this.#unsubscribeConnectivity = undefined
     this.#iteration?.abort(CANCELLED)
     // Settled now, not when the aborted read unwinds: the store is as before the response at once (RA3).
     this.#applier.discard()
     this.#wakeResume?.()
     if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
+  }
+
+  /**
+   * Retries at once: ends a backoff wait, or restarts a stream stopped by its error (the app says the cause is
+   * fixed, e.g. after a new login). Returns false, changing nothing, when no retry is pending or possible.
+   * @example
+   * if (status.phase === 'retrying' || status.phase === 'error') stream.retryNow()
+   */
+  retryNow(): boolean {
+    if (this.#disposed) return false
+    if (this.#state.phase === 'backoff') return this.#endBackoff()
+    if (this.#state.phase !== 'error') return false
+    this.#retry.succeeded()
+    this.#dispatch({ type: 'retry' })
+    void this.#loop(++this.#generation)
+    return true
+  }
+
+  #endBackoff(): boolean {
+    if (this.#state.phase !== 'backoff' || !this.#backoffWait.waiting) return false
+    this.#retry.succeeded()
+    return this.#backoffWait.wake()
   }
 
   readonly #onAbort = (): void => {
@@ -220,6 +252,7 @@ export class ShapeStream<T = Row> {
   }
 
   async #loop(generation: number): Promise<void> {
+    let yieldFirst = false
     while (generation === this.#generation) {
       const phase = this.#state.phase
       if (phase === 'error' || phase === 'stopped') return
@@ -228,6 +261,13 @@ export class ShapeStream<T = Row> {
         this.#wakeResume = undefined
         continue
       }
+      if (yieldFirst) {
+        // The yield between requests; the phase is checked again after it (a pause or stop may have come in between).
+        yieldFirst = false
+        await yieldToEventLoop(this.#clock)
+        continue
+      }
+      yieldFirst = true
       const controller = new AbortController()
       this.#iteration = controller
       try {
@@ -270,7 +310,8 @@ export class ShapeStream<T = Row> {
     try {
       const result = await this.#longPoll(url, inputs.headers, position.live, signal, reading)
       if (signal.aborted) throw abortReason(signal)
-      if (result.kind === 'must-refetch') return this.#mustRefetch(result.handle)
+      if (result.kind === 'must-refetch') return this.#onMustRefetch(result, url)
+      if (result.kind === 'stale') return this.#onStaleResponse(result.handle, url)
       const event =
         result.kind === 'not-modified'
           ? this.#applier.notModified(result, position, url, this.#clock.now())
@@ -284,71 +325,65 @@ export class ShapeStream<T = Row> {
     }
   }
 
-  async #longPoll(
-    url: string,
-    headers: Record<string, string>,
-    live: boolean,
-    signal: AbortSignal,
-    reading: ResponseReading<T>,
-  ): Promise<LongPollResult> {
-    const fetch = this.#fetch
-    if (!live) return longPollRequest({ url, headers, live, signal, fetch, stage: (meta) => reading.stager(meta) })
-    const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
-    if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch })
-    return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) => longPollRequest({ url, headers, live, signal: deadline, fetch }))
+  #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal, reading: ResponseReading<T>) {
+    const request = { url, headers, live, signal, fetch: this.#fetch, expiredHandle: this.#state.expiredHandle }
+    return longPollWithDeadline(live ? request : { ...request, stage: (meta) => reading.stager(meta) }, {
+      clock: this.#clock,
+      liveTimeoutMs: this.#liveTimeoutMs(),
+      idleTimeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+    })
+  }
+
+
+  #liveTimeoutMs(): number {
+    return this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
   }
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
-    let failure: unknown
-    const connection = new AbortController()
-    const forward = (): void => connection.abort(signal.reason)
-    signal.addEventListener('abort', forward, { once: true })
+    const request = { url, headers, signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() }
     try {
-      const end = await runner.run(
-        { url, headers, signal: connection.signal, fetch: this.#fetch },
-        {
-          onOpen: (meta) => {
-            if (failure !== undefined || connection.signal.aborted) return
-            this.#retry.succeeded()
-            const { handle, offset, cursor } = meta
-            this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
-          },
-          onBatch: (batch) => {
-            if (failure !== undefined || connection.signal.aborted) return
-            try {
-              const event = this.#applier.applyLive(this.#state, batch, () => this.#clock.now())
-              this.#retry.succeeded()
-              this.#dispatch(event)
-            } catch (error) {
-              failure = error
-              connection.abort(CANCELLED)
-            }
-          },
+      const end = await runLiveConnection(runner, request, {
+        onOpen: (meta) => {
+          if (meta.handle === this.#state.expiredHandle) throw new StaleResponseError(url, meta.handle)
+          this.#retry.succeeded()
+          const { handle, offset, cursor } = meta
+          this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
         },
-      )
-      if (failure !== undefined) throw failure
+        onBatch: (batch) => {
+          const event = this.#applier.applyLive(this.#state, batch, () => this.#clock.now())
+          this.#retry.succeeded()
+          this.#dispatch(event)
+        },
+      })
       if (signal.aborted) throw abortReason(signal)
-      if (end.kind === 'must-refetch') this.#mustRefetch(end.handle)
-    } catch (error) {
-      throw failure ?? error
+      if (end.kind === 'must-refetch') this.#onMustRefetch(end, url)
     } finally {
-      signal.removeEventListener('abort', forward)
       this.#refreshStatus()
     }
   }
 
-  #mustRefetch(handle: string | undefined): void {
+
+  /** D3: reset at once; a 409 that follows another without an up-to-date between them backs off. */
+  #onMustRefetch(signal: MustRefetch, url: string): void {
+    const failure = this.#refetchGuard.mustRefetch(url, signal.retryAfter)
     this.#applier.reset()
     this.#runner?.onReset?.()
-    const cacheBuster = `${this.#clock.now()}-${Math.floor(this.#random() * 1e9).toString(36)}`
-    this.#dispatch({ type: 'must-refetch', handle, cacheBuster })
+    this.#dispatch({ type: 'must-refetch', handle: signal.handle, cacheBuster: this.#refetchGuard.cacheBuster() })
+    if (failure) throw failure
+  }
+
+  /** A response of the expired handle was refused unread; refetch with a fresh cache buster. */
+  #onStaleResponse(handle: string, url: string): void {
+    const failure = this.#refetchGuard.staleResponse(url, handle)
+    this.#dispatch({ type: 'stale-response', cacheBuster: this.#refetchGuard.cacheBuster() })
+    if (failure) throw failure
   }
 
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
-      await sleep(this.#clock, decision.delayMs, signal)
+      await this.#backoffWait.sleep(this.#clock, decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })
       return
     }
@@ -364,8 +399,10 @@ export class ShapeStream<T = Row> {
     }
     if (recovery.headers) this.#headers = { ...this.#headers, ...recovery.headers }
     if (recovery.params) this.#params = { ...this.#params, ...recovery.params } as ShapeParamsInput
+    // From here the stream retries by itself: `retrying` with the time of the retry (shapeStatus.ts).
+    this.#dispatch({ type: 'retryable-error', error, nextRetryAt: this.#clock.now() + delayMs })
+    await this.#backoffWait.sleep(this.#clock, delayMs, signal)
     this.#dispatch({ type: 'retry' })
-    await sleep(this.#clock, delayMs, signal)
   }
 
   async #askOnError(error: ShapeError): Promise<ErrorRecovery | undefined> {
@@ -383,8 +420,9 @@ export class ShapeStream<T = Row> {
     const next = transition(this.#state, event)
     if (next === this.#state) return
     this.#state = next
+    if (next.upToDateSinceReset) this.#refetchGuard.upToDate()
     this.#refreshStatus()
-    if (next.caughtUp && this.#waiters.length > 0) {
+    if (next.upToDateSinceReset && this.#waiters.length > 0) {
       const waiters = this.#waiters
       this.#waiters = []
       for (const waiter of waiters) waiter.resolve()
@@ -396,6 +434,7 @@ export class ShapeStream<T = Row> {
     this.#status = deriveStatus(previous, this.#state, {
       transport: this.#transport,
       fallbackReason: this.#runner?.fallbackReason(),
+      offline: this.#options.connectivity?.isOnline() === false,
     })
     if (this.#status !== previous) for (const listener of [...this.#statusListeners]) listener()
   }

@@ -3,9 +3,14 @@
  * immediately closed one. This policy notices that and falls back to long-polling. Pure: state in, state out.
  *
  * Invariants:
- * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS` and was not aborted by us.
+ * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
+ *   no change: the server ends an SSE response at once when it starts behind the head (a catch-up), so a short
+ *   response that delivered changes is the protocol working, not evidence of a buffering proxy.
+ * - A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
+ *   (`silent`) counts as short whatever its duration: a proxy that holds the stream back looks exactly like that.
  * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
- *   (aborted or not) sets it to 0; an aborted short one leaves it as it was (we cut it, the proxy did not).
+ *   (aborted or not) sets it to 0, and so does a short one that delivered changes (the path carries the stream:
+ *   a run of short catch-ups under load must not add up to a fallback); a brief one we aborted leaves it as it was.
  * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
  *   it stays true until `resetSseFallback()` (a 409 or any reset of the stream to its initial state).
  * - F4. After a short connection that did not cause the fallback, the next SSE request waits
@@ -38,6 +43,10 @@ export interface SseConnectionClosed {
   durationMs: number
   /** True when we aborted it (unmount, pause, dispose), so its shortness says nothing about the network. */
   aborted: boolean
+  /** True when it delivered at least one change message (a catch-up the server ended at once, F1). */
+  deliveredChanges?: boolean | undefined
+  /** True when the heartbeat bound passed with nothing arriving: counts as short. */
+  silent?: boolean | undefined
 }
 
 /** The policy's answer: the next state, and how long to wait before the next SSE request. */
@@ -69,15 +78,17 @@ export function onSseConnectionClosed(
   random: () => number,
 ): SseFallbackDecision {
   if (state.fallenBack) return { state, delayMs: 0 }
-  if (closed.durationMs >= SSE_MIN_CONNECTION_MS) {
+  const silent = closed.silent === true && !closed.aborted
+  if (closed.durationMs >= SSE_MIN_CONNECTION_MS && !silent) {
     return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   }
   if (closed.aborted) return { state, delayMs: 0 }
+  if (closed.deliveredChanges === true) return { state: state.consecutiveShort === 0 ? state : INITIAL, delayMs: 0 }
   const consecutiveShort = state.consecutiveShort + 1
   if (consecutiveShort >= SSE_MAX_SHORT_CONNECTIONS) {
     const reason =
-      `${consecutiveShort} consecutive SSE responses closed within ${SSE_MIN_CONNECTION_MS / 1000} s; ` +
-      'a proxy is probably buffering the stream, so live updates now use long-polling'
+      `${consecutiveShort} consecutive SSE responses closed within ${SSE_MIN_CONNECTION_MS / 1000} s or stayed ` +
+      'silent past the heartbeat bound; a proxy is probably buffering the stream, so live updates now use long-polling'
     return { state: Object.freeze({ consecutiveShort, fallenBack: true, reason }), delayMs: 0 }
   }
   const ceiling = Math.min(SSE_SHORT_BACKOFF_MAX_MS, SSE_SHORT_BACKOFF_BASE_MS * 2 ** consecutiveShort)

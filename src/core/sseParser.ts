@@ -12,6 +12,8 @@
  * - SP3. Aborting `signal` cancels the body at once: the pending read settles, the generator returns, and its abort
  *   listener is removed. Leaving the loop early (break or throw in the consumer) cancels the body too. Nothing
  *   outlives the generator: no timer, no listener, no reader lock on a live stream.
+ * - `onChunk`, when given, is called for every chunk read, comment-only ones (`: keep-alive`) included: a
+ *   caller's heartbeat sees every sign of life, not only events.
  * - SP4. No globals beyond `TextDecoder` (inside the library): runs in Node, browsers, workers and jsdom unchanged.
  *
  * Why the deep import: the package's entry point re-exports only `fetchEventSource`, which needs `document` and
@@ -34,9 +36,9 @@ const aborted = (signal: AbortSignal | undefined): boolean => signal?.aborted ==
  */
 export async function* readSseData(
   body: ReadableStream<Uint8Array>,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; onChunk?: () => void } = {},
 ): AsyncGenerator<string, void, undefined> {
-  const { signal } = options
+  const { signal, onChunk: onBytes } = options
   const reader = body.getReader()
   let ready: string[] = []
   const onChunk = getLines(
@@ -52,6 +54,7 @@ export async function* readSseData(
     while (!aborted(signal)) {
       const chunk = await reader.read()
       if (chunk.done || aborted(signal)) return
+      onBytes?.()
       onChunk(chunk.value)
       if (ready.length === 0) continue
       const events = ready

@@ -38,6 +38,8 @@
  *   no abort listener, no reader lock; a response that arrives after the abort has its body cancelled on arrival.
  * - T7. `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
  *   `fetch` rejecting, or the body failing mid-stream, without an abort throws `NetworkError` (retryable).
+ * - `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
+ *   comments included (sseParser.ts, `onChunk`): the caller's heartbeat. It never runs after an abort.
  * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
@@ -46,6 +48,7 @@ import { changeOffset, parseLogOffset, type OffsetString } from './offset'
 import { isChangeMessage, isUpToDate, type Message, type WireRow } from './protocol'
 import { readResponseMeta, type ResponseMeta } from './responseMeta'
 import { readSseData } from './sseParser'
+import { isPlainObject } from './isPlainObject'
 
 /** Everything one SSE request needs; see T1–T8 at the top of `sseTransport.ts`. */
 export interface SseRequest {
@@ -63,6 +66,8 @@ export interface SseRequest {
   onMeta?: (meta: ResponseMeta) => void
   /** One complete batch ending with `up-to-date` (T3), and the offset to resume after it (T5). */
   onBatch: (batch: SseBatch) => void
+  /** Headers or any bytes (events, keep-alives) arrived: the caller's heartbeat. */
+  onActivity?: () => void
 }
 
 /** Messages up to and including an `up-to-date`, as they came off the wire (values unparsed). */
@@ -81,6 +86,8 @@ export type SseEnd =
       readonly lastOffset: OffsetString
       /** The handle to use next, when the 409 carried one. */
       readonly handle: string | undefined
+      /** The 409's `retry-after`, when it had one. */
+      readonly retryAfter?: string | undefined
     }
 
 const ACCEPT = 'text/event-stream'
@@ -101,11 +108,12 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   const startedAt = clock.now()
   let lastOffset = request.offset
   const end = (reason: 'closed' | 'aborted'): SseEnd => ({ reason, durationMs: clock.now() - startedAt, lastOffset })
-  const mustRefetch = (handle: string | undefined): SseEnd => ({
+  const mustRefetch = (handle: string | undefined, retryAfter?: string): SseEnd => ({
     reason: 'must-refetch',
     durationMs: clock.now() - startedAt,
     lastOffset,
     handle,
+    ...(retryAfter === undefined ? {} : { retryAfter }),
   })
   if (signal.aborted) return end('aborted')
 
@@ -120,6 +128,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
       return end('aborted')
     }
     response = fetched.value
+    request.onActivity?.()
   } catch (cause) {
     if (signal.aborted) return end('aborted')
     throw new NetworkError(url, cause)
@@ -137,7 +146,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
     if (signal.aborted) return end('aborted')
     throw error
   }
-  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle)
+  if (meta.kind === 'must-refetch') return mustRefetch(meta.handle, meta.retryAfter)
   if (signal.aborted) {
     cancelBody(response)
     return end('aborted')
@@ -145,7 +154,11 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   request.onMeta?.(meta)
   if (response.body === null) return end(signal.aborted ? 'aborted' : 'closed')
 
-  const events = readSseData(response.body, { signal })
+  const onActivity = request.onActivity
+  const onChunk = (): void => {
+    if (!signal.aborted) onActivity?.()
+  }
+  const events = readSseData(response.body, onActivity ? { signal, onChunk } : { signal })
   let held: Message<WireRow>[] = []
   try {
     for (;;) {
@@ -200,17 +213,13 @@ function parseEvent(data: string, url: string): Message<WireRow> | typeof MUST_R
   return isMustRefetch(value) ? MUST_REFETCH : (value as unknown as Message<WireRow>)
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 function isMessageObject(value: unknown): value is Record<string, unknown> & { headers: Record<string, unknown> } {
-  if (!isObject(value) || !isObject(value.headers)) return false
-  return !('key' in value) || (typeof value.key === 'string' && isObject(value.value))
+  if (!isPlainObject(value) || !isPlainObject(value.headers)) return false
+  return !('key' in value) || (typeof value.key === 'string' && isPlainObject(value.value))
 }
 
 function isMustRefetch(value: unknown): boolean {
-  return isObject(value) && isObject(value.headers) && value.headers.control === 'must-refetch'
+  return isPlainObject(value) && isPlainObject(value.headers) && value.headers.control === 'must-refetch'
 }
 
 function cancelBody(response: Response): void {

@@ -5,11 +5,13 @@
  * - T1. `transition` never mutates its input and returns the same object when nothing changed.
  * - T2. Long-poll: the offset advances only from `electric-offset` (a response event), never from message bodies.
  * - T3. `live=true` is requested only after an up-to-date since the last reset, and never for the catch-up request
- *   after a resume (`catchUp`), so initial sync and catch-up are always non-live.
+ *   after a resume (`nextRequestCatchesUp`), so initial sync and catch-up are always non-live.
  * - T4. A must-refetch (409) goes back to offset `-1` with the new handle, drops schema and cursor, remembers the old
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
  * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
  * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
+ * - A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
+ *   cache buster, so the refetch goes out again with a fresh one; the expired handle is never adopted.
  * - T7. A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
  *   first `start` goes live at once instead of catching up; every later start catches up as usual (T3).
  */
@@ -32,9 +34,9 @@ export interface StreamState {
   readonly cursor: string | undefined
   readonly schema: Schema | undefined
   /** An up-to-date arrived since the last reset: requests are live (T3). */
-  readonly caughtUp: boolean
+  readonly upToDateSinceReset: boolean
   /** The next request is a non-live catch-up (after resume or restart) (T3). */
-  readonly catchUp: boolean
+  readonly nextRequestCatchesUp: boolean
   /** The next `start` requests live without a catch-up (T7); cleared by that start. */
   readonly resumeLive: boolean
   /** After a 409, until the next up-to-date. */
@@ -62,6 +64,8 @@ export type StreamEvent =
       now: number
     }
   | { type: 'must-refetch'; handle: string | undefined; cacheBuster: string }
+  /** A response of `expiredHandle` was refused: only the cache buster changes. */
+  | { type: 'stale-response'; cacheBuster: string }
   | { type: 'retryable-error'; error: ShapeError; nextRetryAt: number }
   | { type: 'fatal-error'; error: ShapeError }
   /** A backoff elapsed or `onError` asked to retry: a request goes out, the error stays until a response. */
@@ -73,7 +77,7 @@ export interface StreamStart {
   offset?: string | undefined
   cursor?: string | undefined
   schema?: Schema | undefined
-  caughtUp?: boolean | undefined
+  upToDateSinceReset?: boolean | undefined
   lastSyncedAt?: number | undefined
   /** The rows given with this position are as of `offset` (hydration): the first start goes live at once (T7). */
   resumeLive?: boolean | undefined
@@ -85,16 +89,16 @@ export interface StreamStart {
  * const state = transition(initialStreamState(), { type: 'start' })
  */
 export function initialStreamState(from: StreamStart = {}): StreamState {
-  const caughtUp = (from.caughtUp ?? false) && from.handle !== undefined
+  const upToDateSinceReset = (from.upToDateSinceReset ?? false) && from.handle !== undefined
   return {
     phase: 'stopped',
     handle: from.handle,
     offset: from.offset ?? BEFORE_ALL,
     cursor: from.cursor,
     schema: from.schema,
-    caughtUp,
-    catchUp: false,
-    resumeLive: caughtUp && (from.resumeLive ?? false),
+    upToDateSinceReset,
+    nextRequestCatchesUp: false,
+    resumeLive: upToDateSinceReset && (from.resumeLive ?? false),
     refetching: false,
     expiredHandle: undefined,
     cacheBuster: undefined,
@@ -106,7 +110,7 @@ export function initialStreamState(from: StreamStart = {}): StreamState {
 
 /** The active phase a state returns to once nothing (pause, error) holds it. */
 function activePhase(state: StreamState): StreamPhase {
-  if (state.caughtUp) return 'live'
+  if (state.upToDateSinceReset) return 'live'
   return state.handle === undefined || state.offset === BEFORE_ALL ? 'initial' : 'syncing'
 }
 
@@ -123,7 +127,7 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
       return {
         ...state,
         phase: activePhase(state),
-        catchUp: state.caughtUp && !state.resumeLive,
+        nextRequestCatchesUp: state.upToDateSinceReset && !state.resumeLive,
         resumeLive: false,
         error: undefined,
         nextRetryAt: undefined,
@@ -135,19 +139,19 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
       return { ...state, phase: 'paused', nextRetryAt: undefined }
     case 'resume':
       if (state.phase !== 'paused') return state
-      return { ...state, phase: activePhase(state), catchUp: state.caughtUp, error: undefined }
+      return { ...state, phase: activePhase(state), nextRequestCatchesUp: state.upToDateSinceReset, error: undefined }
     case 'response': {
       if (state.phase === 'paused' || state.phase === 'error') return state
       const sameHandle = state.handle === event.handle
-      const caughtUp = event.upToDate || (state.caughtUp && sameHandle)
+      const upToDateSinceReset = event.upToDate || (state.upToDateSinceReset && sameHandle)
       const next: StreamState = {
         ...state,
         handle: event.handle,
         offset: event.offset,
         cursor: event.cursor ?? state.cursor,
         schema: sameHandle ? (state.schema ?? event.schema) : event.schema,
-        caughtUp,
-        catchUp: state.catchUp && !event.upToDate,
+        upToDateSinceReset,
+        nextRequestCatchesUp: state.nextRequestCatchesUp && !event.upToDate,
         refetching: state.refetching && !event.upToDate,
         cacheBuster: undefined,
         lastSyncedAt: event.upToDate ? event.now : state.lastSyncedAt,
@@ -165,8 +169,8 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
         offset: BEFORE_ALL,
         cursor: undefined,
         schema: undefined,
-        caughtUp: false,
-        catchUp: false,
+        upToDateSinceReset: false,
+        nextRequestCatchesUp: false,
         refetching: true,
         expiredHandle: state.handle ?? state.expiredHandle,
         cacheBuster: event.cacheBuster,
@@ -174,6 +178,9 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
         nextRetryAt: undefined,
       }
     }
+    case 'stale-response':
+      if (state.phase === 'paused' || state.phase === 'error') return state
+      return { ...state, cacheBuster: event.cacheBuster }
     case 'retryable-error':
       if (state.phase === 'paused') return state
       return { ...state, phase: 'backoff', error: event.error, nextRetryAt: event.nextRetryAt }
@@ -191,7 +198,7 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
  * requestPosition(state) // { offset: '0_0', handle: 'h', live: false, … }
  */
 export function requestPosition(state: StreamState): RequestPosition {
-  const live = state.caughtUp && !state.catchUp
+  const live = state.upToDateSinceReset && !state.nextRequestCatchesUp
   return {
     offset: state.offset,
     handle: state.handle,

@@ -24,13 +24,17 @@ import { Fragment, createElement, memo, useEffect, useMemo, useRef } from 'react
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
 import type { ShapeSource } from './useRetainedShape'
-import { sameIterableOrder } from './shallow'
+import { sameIterableOrder } from '../core/internal'
 import { useShapeKeys } from './useShapeKeys'
 
 const DEFAULT_LEAF_SIZE = 16
 const FAN_OUT = 16
 
-/** Props of `ShapeRowList`. */
+/**
+ * Props of `ShapeRowList`.
+ * @example
+ * const props: ShapeRowListProps<Todo> = { shape, renderRow: (key) => <TodoRow key={key} shape={shape} rowKey={key} /> }
+ */
 export interface ShapeRowListProps<T = Row> {
   /** The shape, or options describing one (as for `useShapeKeys`); `undefined` renders nothing. */
   shape: ShapeSource<T> | undefined
@@ -48,7 +52,11 @@ export interface ShapeRowListProps<T = Row> {
   onGroupRender?: (group: ShapeRowGroupInfo) => void
 }
 
-/** Which group rendered, as reported to `ShapeRowListProps.onGroupRender`. */
+/**
+ * Which group rendered, as reported to `ShapeRowListProps.onGroupRender`.
+ * @example
+ * <ShapeRowList shape={shape} renderRow={renderRow} onGroupRender={(group: ShapeRowGroupInfo) => console.log(group)} />
+ */
 export interface ShapeRowGroupInfo {
   /** 0 for a leaf (renders rows), h for a branch whose descendants are h levels deep. */
   readonly height: number

@@ -1,22 +1,35 @@
 /**
- * The React binding of live-shapes. Imports core only through `src/core/index.ts`.
+ * The React binding of live-shapes. Imports core only through `src/core/index.ts` and `src/core/internal.ts`.
+ *
+ * Every name below is a public promise, listed explicitly (test/publicApi.test.ts lists the runtime ones).
  */
+
+// The client for a tree
 export { ShapeClientProvider, ShapeClientContext } from './ShapeClientProvider'
 export type { ShapeClientProviderProps } from './ShapeClientProvider'
 export { useShapeClient, resetDefaultShapeClient } from './useShapeClient'
+
+// Rows and state
 export { useShape } from './useShape'
 export type { UseShapeOptions } from './useShape'
 export type { UseShapeResult } from './shapeResult'
+export { useSuspenseShape } from './useSuspenseShape'
+export type { UseSuspenseShapeOptions, UseSuspenseShapeResult } from './useSuspenseShape'
+
+// Status, per-row rendering and long lists
+export { useShapeStatus } from './useShapeStatus'
 export { useRetainedShape } from './useRetainedShape'
 export type { ShapeHookOptions, ShapeSource } from './useRetainedShape'
-export { useShapeStatus } from './useShapeStatus'
 export { useShapeRow } from './useShapeRow'
 export { useShapeKeys } from './useShapeKeys'
 export { ShapeRowList } from './ShapeRowList'
 export type { ShapeRowListProps, ShapeRowGroupInfo } from './ShapeRowList'
-export { useSuspenseShape } from './useSuspenseShape'
-export type { UseSuspenseShapeOptions } from './useSuspenseShape'
-export { shallow } from './shallow'
+
+// Subset snapshots: load a page of rows into a shape
+export { useSubsetSnapshot } from './useSubsetSnapshot'
+export type { UseSubsetSnapshotResult } from './useSubsetSnapshot'
+
+// Server rendering
 export { HydrationBoundary } from './HydrationBoundary'
 export type { HydrationBoundaryProps } from './HydrationBoundary'
 export { StreamedHydration } from './StreamedHydration'

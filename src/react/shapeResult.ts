@@ -12,6 +12,7 @@
  * - V4. `error` is `false` when there is none, as in `@electric-sql/react`.
  */
 import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
+import { noop } from './noop'
 
 /**
  * What `useShape` returns without a selector (and what a selector receives).
@@ -64,8 +65,6 @@ export const DISABLED_RESULT: UseShapeResult<never> = Object.freeze({
   isPlaceholderData: false,
   shape: undefined,
 })
-
-function noop(): void {}
 
 /** The source used while disabled: never changes. */
 export const DISABLED_SOURCE: ShapeResultSource<never> = {

@@ -3,8 +3,10 @@
  * component is mounted.
  *
  * Invariants:
- * - R1. `client.shape()` runs only when the options changed by value (see `sameShapeOptions`), so an inline options
- *   object reuses the same shape, and nothing subscribes again on re-render.
+ * - R1. `client.shape()` runs only when the options describe another shape than the last render's, by the client's
+ *   own identity (`shapeKey` over the options with the hook-only keys removed, functions by reference through ids
+ *   this component holds): an inline options object reuses the same shape and nothing subscribes again on
+ *   re-render, and the hook never keeps a shape the client would not give for the new options.
  * - R2. The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
  *   release followed at once by a retain, which the client's grace period absorbs: one stream, not two.
  * - R3. `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
@@ -15,7 +17,7 @@
  */
 import { useContext, useEffect, useRef } from 'react'
 import type { ErrorRecovery, Row, Shape, ShapeClient, ShapeError, ShapeOptions } from '../core/index'
-import { sameShapeOptions } from './sameShapeOptions'
+import { ReferenceIds, shapeKey, validateShapeOptions } from '../core/internal'
 import { ShapeClientContext } from './ShapeClientProvider'
 import { resolveShapeClient } from './useShapeClient'
 
@@ -50,11 +52,15 @@ export function isShape<T>(source: ShapeSource<T>): source is Shape<T> {
 
 interface Memo<T> {
   readonly client: ShapeClient
-  readonly options: ShapeHookOptions<T>
+  readonly key: string
   readonly shape: Shape<T>
 }
 
-const HOOK_ONLY_KEYS = ['enabled', 'signal', 'subscribe', 'experimentalLiveSse', 'selector', 'isEqual', 'suspense'] as const
+/**
+ * The options only a component decides (`ShapeHookOptions` and `UseShapeOptions` beyond `ShapeOptions`): removed
+ * before the options reach the client, so they never take part in a shape's identity. The one list of them.
+ */
+export const HOOK_ONLY_KEYS = ['enabled', 'signal', 'subscribe', 'experimentalLiveSse', 'selector', 'isEqual', 'suspense'] as const
 
 function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T>['onError']): ShapeOptions<T> {
   const shapeOptions: Record<string, unknown> = { ...options }
@@ -80,6 +86,7 @@ export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T
   // The client is resolved only for options: a hook given a `Shape` needs none (and so no provider on a server).
   const provided = useContext(ShapeClientContext)
   const memo = useRef<Memo<T> | undefined>(undefined)
+  const ids = useRef<ReferenceIds | undefined>(undefined)
   const onErrorRef = useRef<ShapeOptions<T>['onError']>(undefined)
   const onErrorWrapper = useRef((error: ShapeError): ErrorRecovery | void | Promise<ErrorRecovery | void> =>
     onErrorRef.current?.(error),
@@ -99,12 +106,17 @@ export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T
     follow = source.subscribe !== false
     onErrorRef.current = source.onError
     const client = resolveShapeClient(provided)
+    const options = toShapeOptions(source, onErrorWrapper)
+    // Validated before keying, so bad options throw the client's typed error rather than a TypeError from keying.
+    validateShapeOptions(options as ShapeOptions<unknown>)
+    ids.current ??= new ReferenceIds()
+    const key = shapeKey(options as ShapeOptions<unknown>, ids.current)
     const previous = memo.current
-    if (previous !== undefined && previous.client === client && sameShapeOptions(previous.options, source)) {
+    if (previous !== undefined && previous.client === client && previous.key === key) {
       shape = previous.shape
     } else {
-      shape = client.shape<T>(toShapeOptions(source, onErrorWrapper))
-      memo.current = { client, options: source, shape }
+      shape = client.shape<T>(options)
+      memo.current = { client, key, shape }
     }
   }
 

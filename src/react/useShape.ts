@@ -16,6 +16,8 @@ import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-s
 import type { Row, Shape } from '../core/index'
 import { createShapeResultSource, DISABLED_SOURCE } from './shapeResult'
 import type { ShapeResultSource, UseShapeResult } from './shapeResult'
+import { selectorInput } from './selectorInput'
+import type { Writable } from './selectorInput'
 import { suspendOnShape } from './suspendOnShape'
 import { warnUnstableSelector } from './warnUnstableSelector'
 import type { ShapeHookOptions } from './useRetainedShape'
@@ -30,8 +32,12 @@ import { useRetainedShape } from './useRetainedShape'
  * const options: UseShapeOptions<Todo, number> = { url: '/v1/shape', params: { table: 'todos' }, selector: (r) => r.data.length }
  */
 export interface UseShapeOptions<T = Row, S = UseShapeResult<T>> extends ShapeHookOptions<T> {
-  /** Picks what the component needs; the component re-renders only when that changed (per `isEqual`). */
-  selector?: (result: UseShapeResult<T>) => S
+  /**
+   * Picks what the component needs; the component re-renders only when that changed (per `isEqual`). It receives
+   * its own writable copy of the result (see `selectorInput.ts`), so it may edit it and return it, as selectors
+   * written for `@electric-sql/react` do.
+   */
+  selector?: (result: Writable<UseShapeResult<T>>) => S
   /** Compares two selections (default `Object.is`); `shallow` suits selectors returning new arrays or objects. */
   isEqual?: (a: S, b: S) => boolean
 }
@@ -53,7 +59,14 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
     () => (shape === undefined ? (DISABLED_SOURCE as unknown as ShapeResultSource<T>) : createShapeResultSource(shape)),
     [shape],
   )
-  const selector = (options?.selector ?? identity) as (result: UseShapeResult<T>) => S
+  const userSelector = options?.selector
+  const selector = useMemo(
+    () =>
+      userSelector === undefined
+        ? (identity as (result: UseShapeResult<T>) => S)
+        : (result: UseShapeResult<T>): S => userSelector(selectorInput(result)),
+    [userSelector],
+  )
   const selected = useSyncExternalStoreWithSelector(
     source.subscribe,
     source.getSnapshot,
@@ -68,11 +81,10 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
   )
 
   const checkedShape = useRef<Shape<T> | undefined>(undefined)
-  const userSelector = options?.selector
   useEffect(() => {
     if (userSelector === undefined || shape === undefined || checkedShape.current === shape) return
     checkedShape.current = shape
-    warnUnstableSelector(userSelector, source.getSnapshot(), options?.isEqual)
+    warnUnstableSelector(userSelector, () => selectorInput(source.getSnapshot()), options?.isEqual)
   })
 
   const shown = useRef<Shown<S> | undefined>(undefined)

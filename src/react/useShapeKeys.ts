@@ -6,15 +6,16 @@
  *   component re-renders when a row is added, removed or the shape is refetched, never when a row only changes.
  *   Each row component reads its row with `useShapeRow`; together, one changed row re-renders one row component.
  */
-import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Row } from '../core/index'
-import { firstValue } from './firstValue'
 import type { ShapeSource } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import { useShapeSlice } from './useShapeSlice'
+import type { ShapeSlice } from './useShapeSlice'
 
-const NO_KEYS: readonly string[] = Object.freeze([])
-
-function noop(): void {}
+const KEYS: ShapeSlice<readonly string[]> = {
+  subscribe: (shape, _, listener) => shape.subscribe(listener),
+  read: (shape) => shape.getSnapshot().keys,
+  disabled: Object.freeze([]),
+}
 
 /**
  * The shape keys of the rows, in insertion order; empty until the first up-to-date and while disabled.
@@ -26,9 +27,5 @@ function noop(): void {}
  * }
  */
 export function useShapeKeys<T = Row>(source: ShapeSource<T> | undefined): readonly string[] {
-  const shape = useRetainedShape(source)
-  const subscribe = useCallback((listener: () => void) => (shape === undefined ? noop : shape.subscribe(listener)), [shape])
-  const getSnapshot = useCallback(() => (shape === undefined ? NO_KEYS : shape.getSnapshot().keys), [shape])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
-  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+  return useShapeSlice(source, KEYS as ShapeSlice<readonly string[], T>, '')
 }

@@ -5,13 +5,16 @@
  * - W1. The component subscribes to its key only (`subscribeKey`): it re-renders when that row's identity changes
  *   and for nothing else, so a change to one row re-renders one row component whatever the shape's size.
  */
-import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Row } from '../core/index'
-import { firstValue } from './firstValue'
 import type { ShapeSource } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import { useShapeSlice } from './useShapeSlice'
+import type { ShapeSlice } from './useShapeSlice'
 
-function noop(): void {}
+const ROW: ShapeSlice<unknown> = {
+  subscribe: (shape, key, listener) => shape.subscribeKey(key, listener),
+  read: (shape, key) => shape.getRow(key),
+  disabled: undefined,
+}
 
 /**
  * The row with shape key `key`, or `undefined` when the shape has no such row (yet, or any more).
@@ -23,12 +26,5 @@ function noop(): void {}
  * })
  */
 export function useShapeRow<T = Row>(source: ShapeSource<T> | undefined, key: string): T | undefined {
-  const shape = useRetainedShape(source)
-  const subscribe = useCallback(
-    (listener: () => void) => (shape === undefined ? noop : shape.subscribeKey(key, listener)),
-    [shape, key],
-  )
-  const getSnapshot = useCallback(() => shape?.getRow(key), [shape, key])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
-  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+  return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
 }

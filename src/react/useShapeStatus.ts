@@ -7,29 +7,28 @@
  * - T2. Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
-import { useCallback, useMemo, useSyncExternalStore } from 'react'
-import { IDLE_STATUS } from '../core/index'
+import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
-import { firstValue } from './firstValue'
 import type { ShapeSource } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import { useShapeSlice } from './useShapeSlice'
+import type { ShapeSlice } from './useShapeSlice'
 
-function noop(): void {}
+const STATUS: ShapeSlice<ShapeStatus> = {
+  subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
+  read: (shape) => shape.getStatus(),
+  disabled: IDLE_STATUS,
+}
 
 /**
- * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `error`, or `idle` while
+ * The status of a shape: `phase` (`connecting`, `syncing`, `live`, `paused`, `refetching`, `retrying`, `error`, or `idle` while
  * disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
  * `nextRetryAt` while backing off.
  *
  * @example
  * const { shape } = useShape<Todo>(options)
  * const status = useShapeStatus(shape)
- * if (status.phase === 'error' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
+ * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
 export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
-  const shape = useRetainedShape(source)
-  const subscribe = useCallback((listener: () => void) => (shape === undefined ? noop : shape.subscribeStatus(listener)), [shape])
-  const getSnapshot = useCallback(() => (shape === undefined ? IDLE_STATUS : shape.getStatus()), [shape])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
-  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+  return useShapeSlice(source, STATUS as ShapeSlice<ShapeStatus, T>, '')
 }

@@ -10,6 +10,9 @@
  *   check stays off.
  * - C2. "Different" uses the hook's own `isEqual` (default `Object.is`), so `isEqual: shallow` silences it for
  *   selectors that build a new array of the same rows.
+ * - C3. Each run gets its own input (a selector may edit it), and a selector that returns the input it was given
+ *   (Electric's "edit the result and return it" pattern) is not warned about: a new result per change is what it
+ *   asks for, and it is computed once per change, not once per render.
  */
 
 function isDevelopment(): boolean {
@@ -21,14 +24,21 @@ function isDevelopment(): boolean {
 }
 
 /**
- * Warns when `selector` gives two unequal results for one `input` (C1, C2).
+ * Warns when `selector` gives two unequal results for two copies of one input (C1–C3).
  * @example
- * warnUnstableSelector(selector, result, isEqual)
+ * warnUnstableSelector(selector, () => selectorInput(source.getSnapshot()), isEqual)
  */
-export function warnUnstableSelector<I, S>(selector: (input: I) => S, input: I, isEqual: ((a: S, b: S) => boolean) | undefined): void {
+export function warnUnstableSelector<I, S>(
+  selector: (input: I) => S,
+  input: () => I,
+  isEqual: ((a: S, b: S) => boolean) | undefined,
+): void {
   if (!isDevelopment()) return
-  const first = selector(input)
-  const second = selector(input)
+  const firstInput = input()
+  const first = selector(firstInput)
+  const secondInput = input()
+  const second = selector(secondInput)
+  if ((first as unknown) === firstInput && (second as unknown) === secondInput) return
   if ((isEqual ?? Object.is)(first, second)) return
   console.warn(
     'live-shapes: the useShape selector returned a different value for the same input, so the component re-renders ' +

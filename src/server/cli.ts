@@ -19,8 +19,10 @@
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
+import { LIMIT_FLAG_SPECS, LIMIT_USAGE, limitsOfFlags } from './cliLimits'
 import { createShapeHandler } from './handler'
 import { splitOutsideQuotes } from './identifiers'
+import type { HandlerLimitOptions } from './handlerLimits'
 import { serveNode } from './nodeAdapter'
 import { createPGliteSource, type PGliteSource } from './sources/pglite'
 import type { PostgresSource } from './sources/postgres'
@@ -47,6 +49,8 @@ export interface DevServerOptions {
   allowDelete?: boolean
   /** Browser origins allowed to read responses (default: any but `null`). */
   corsOrigins?: readonly string[]
+  /** Resource bounds of the handler (handlerLimits.ts); the `--snapshot-timeout`, `--max-*` flags (cliLimits.ts). */
+  limits?: HandlerLimitOptions
 }
 
 /** A running dev server. `source.db` is the PGlite instance to write to when `source.kind === 'pglite'`. */
@@ -89,6 +93,7 @@ Options:
                            System schemas (pg_catalog, information_schema, pg_*) are never served.
   --allow-delete           serve DELETE /v1/shape without a secret (with --secret it is served, secret required)
   --cors-origins <o1,o2>   browser origins allowed to read responses (default: any origin but null)
+${LIMIT_USAGE}
   -h, --help               show this help`
 
 /**
@@ -113,6 +118,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     ...(options.schemas === undefined ? {} : { schemas: options.schemas }),
     ...(options.allowDelete === undefined ? {} : { allowDelete: options.allowDelete }),
     ...(options.corsOrigins === undefined ? {} : { cors: { origins: options.corsOrigins } }),
+    ...options.limits,
   })
   let server: Awaited<ReturnType<typeof serveNode>>
   try {
@@ -162,6 +168,12 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
   const secret = values.secret ?? (env['ELECTRIC_SECRET'] || undefined)
   if (secret === '') throw new CliUsageError('--secret must not be empty')
+  let limits: HandlerLimitOptions
+  try {
+    limits = limitsOfFlags(values)
+  } catch (error) {
+    throw new CliUsageError((error as Error).message)
+  }
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
@@ -185,6 +197,7 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(schemas === undefined ? {} : { schemas }),
     ...(values['allow-delete'] === true ? { allowDelete: true } : {}),
     ...(corsOrigins === undefined ? {} : { corsOrigins }),
+    ...(Object.keys(limits).length === 0 ? {} : { limits }),
   }
 }
 
@@ -212,6 +225,7 @@ function parseDevArgv(argv: readonly string[]) {
       schemas: { type: 'string' },
       'allow-delete': { type: 'boolean' },
       'cors-origins': { type: 'string' },
+      ...LIMIT_FLAG_SPECS,
       help: { type: 'boolean', short: 'h' },
     },
   })

@@ -48,10 +48,10 @@ export async function findShape(request: Request, context: HandlerContext, query
   let definition: ShapeDefinition
   let current: ShapeLog
   try {
-    const resolved = await resolveShapeDefinition(query, context.options.source, context.options.access)
+    const resolved = await resolveShapeDefinition(query, context.options.source, context.options.access, context.options.whereLimits)
     if (!resolved.ok) return badRequest(request, resolved.errors)
     definition = resolved.value
-    current = await context.registry.getOrCreate(definition)
+    current = await context.registry.getOrCreate(definition, request.signal)
   } catch (error) {
     // K2: the client's own `where` failing on a row is its to fix; retrying it would fail forever.
     if (isDataException(error)) return badRequest(request, { where: [firstLine(error.message)] })

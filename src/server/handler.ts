@@ -49,7 +49,10 @@ import {
 } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
+import { handlerStats, resolveHandlerLimits, type ShapeHandlerStats } from './handlerLimits'
 import { ShapeRegistry } from './shapeRegistry'
+import { SnapshotGate } from './snapshotGate'
+import type { WhereLimits } from './where/whereLimits'
 import type { ChangeSource } from './sources/source'
 import { createTableAccess } from './tableAccess'
 
@@ -86,12 +89,30 @@ export interface ShapeHandlerOptions {
   cors?: CorsOptions | CorsOrigins
   /** Receives internal failures, whose text never goes into a response. Default `console.error`. */
   onError?: (error: unknown, request: Request) => void
+  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep their defaults (handlerLimits.ts). */
+  whereLimits?: Partial<WhereLimits>
+  /** `statement_timeout` of each snapshot query, ms. Default 10 000. */
+  snapshotTimeoutMs?: number
+  /** Snapshot queries run at once, across all clients; the others queue. Default 3. */
+  maxConcurrentSnapshots?: number
+  /** Snapshot queries allowed to queue; beyond, 503 with `retry-after`. Default 32. */
+  maxQueuedSnapshots?: number
+  /** Most shapes kept; idle ones are evicted least recently used first. Default 1 000. */
+  maxShapes?: number
+  /** Approximate bound on the shapes' messages (UTF-16 code units of their JSON), as `maxShapes`. Default 256 MiB. */
+  maxShapeBytes?: number
+  /** Bytes an SSE body queues for a reader that does not read. Default 64 KiB. */
+  sseBufferBytes?: number
+  /** Bytes of log an SSE reader may fall behind before the stream is cut (it reconnects). Default 4 MiB. */
+  sseMaxLagBytes?: number
 }
 
 /** A request handler with a `close()` that ends every shape. */
 export interface ShapeHandler {
   (request: Request): Promise<Response>
   close(): Promise<void>
+  /** What the handler holds now (shapes, snapshot queries, SSE buffers). */
+  stats(): ShapeHandlerStats
 }
 
 /**
@@ -107,7 +128,9 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     throw new RangeError(`maxBodyBytes must be a positive integer, got ${String(options.maxBodyBytes)}`)
   }
   const allowDelete = options.allowDelete ?? options.secret !== undefined
+  const limits = resolveHandlerLimits(options)
   const resolved: ResolvedHandlerOptions = {
+    ...limits.context,
     source: options.source,
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
     sseTimeoutMs: options.sseTimeoutMs ?? 60_000,
@@ -125,11 +148,14 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     cors: { origins: corsOrigins(options.cors), methods: shapeMethods(allowDelete) },
   }
   const onError = options.onError ?? ((error: unknown) => console.error('live-shapes server:', error))
-  const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes })
+  const gate = new SnapshotGate(limits.gate)
+  const registry = new ShapeRegistry({ source: resolved.source, clock: resolved.clock, chunkBytes: resolved.chunkBytes, gate, ...limits.registry })
   let stamp = 0
   const context: HandlerContext = {
     options: resolved,
     registry,
+    gate,
+    sse: { open: new Set(), cut: 0 },
     nextStamp: () => (stamp = Math.max(stamp + 1, resolved.clock.now())),
     reportError: (error, request) => {
       try {
@@ -155,7 +181,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     await discard(request)
     return path.endsWith('/v1/shape') ? applyCors(request, response, resolved.cors) : response
   }
-  return Object.assign(handler, { close: () => registry.close() })
+  return Object.assign(handler, { close: () => registry.close(), stats: () => handlerStats(context) })
 }
 
 /** A 5xx not built for clients (responses.ts) is replaced by its generic form; its text goes to `onError`. */

@@ -4,8 +4,11 @@
 import type { Clock } from '../core/clock'
 import type { CorsPolicy } from './corsPolicy'
 import type { ShapeRegistry } from './shapeRegistry'
+import type { SnapshotGate } from './snapshotGate'
 import type { ChangeSource } from './sources/source'
 import type { TableAccess } from './tableAccess'
+import type { SseStreams } from './sseStream'
+import type { WhereLimits } from './where/whereLimits'
 
 export interface ResolvedHandlerOptions {
   source: ChangeSource
@@ -24,11 +27,23 @@ export interface ResolvedHandlerOptions {
   /** Whether `DELETE /v1/shape` is served. */
   allowDelete: boolean
   cors: CorsPolicy
+  /** Size limits of `where` and `params`, shapes' and subsets' (whereLimits.ts). */
+  whereLimits: WhereLimits
+  /** `timeoutMs` of every snapshot query (source.ts). */
+  snapshotTimeoutMs: number
+  /** Queue bound of an SSE body (sseStream.ts backpressure). */
+  sseBufferBytes: number
+  /** How far an SSE reader may fall behind before it is cut (sseStream.ts lag cut). */
+  sseMaxLagBytes: number
 }
 
 export interface HandlerContext {
   readonly options: ResolvedHandlerOptions
   readonly registry: ShapeRegistry
+  /** Bounds the snapshot queries running at once (snapshotGate.ts). */
+  readonly gate: SnapshotGate
+  /** Open SSE bodies, for `stats()`. */
+  readonly sse: SseStreams
   /** Strictly increasing per handler: the 4th etag component of no-change responses. */
   nextStamp(): number
   /** Hands an internal failure to the handler's `onError` (its text never goes into a response). */

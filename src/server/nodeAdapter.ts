@@ -14,6 +14,11 @@
  *   (`TRACE`, `TRACK`, `CONNECT`) is a 405, a `Host` header that is not a host (and port), or a request target that
  *   is not a path, is a 400; malformed HTTP is a 400 (431 for oversized headers) with a JSON body. Bodies are
  *   Electric's `{message, errors?}`; no error text of the adapter or the handler reaches the client.
+ * - Backpressure: after a `res.write()` that returns false, nothing more is read from the response body until the
+ *   socket drains, so a client that reads slowly or not at all holds at most the socket's buffer plus one chunk here
+ *   (`bufferedBytes()` sums what the open responses hold); the body's own queue then fills and its producer stops
+ *   (sseStream.ts backpressure). A body that errors while waiting (an SSE reader cut for lagging) destroys the
+ *   connection at once.
  */
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
@@ -30,6 +35,8 @@ export interface NodeServer {
   /** `http://host:port` (no trailing slash). */
   url: string
   close(): Promise<void>
+  /** Bytes written to open responses and not yet handed to the operating system. */
+  bufferedBytes(): number
 }
 
 /**
@@ -43,7 +50,10 @@ export async function serveNode(
   options: ServeNodeOptions,
 ): Promise<NodeServer> {
   const host = options.host ?? '127.0.0.1'
+  const open = new Set<ServerResponse>()
   const server = createServer((req, res) => {
+    open.add(res)
+    res.once('close', () => open.delete(res))
     void handle(handler, req, res, host)
   })
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => answerClientError(error, socket))
@@ -64,6 +74,11 @@ export async function serveNode(
         server.close(() => resolve())
         server.closeAllConnections()
       }),
+    bufferedBytes: () => {
+      let bytes = 0
+      for (const res of open) bytes += res.writableLength
+      return bytes
+    },
   }
 }
 
@@ -107,10 +122,11 @@ async function handle(
     res.flushHeaders()
     const reader = response.body.getReader()
     controller.signal.addEventListener('abort', () => void reader.cancel().catch(() => {}), { once: true })
+    const drained = drainWaiter(res, reader)
     for (;;) {
       const { done, value } = await reader.read()
       if (done) break
-      res.write(value)
+      if (!res.write(value)) await drained()
     }
     res.end()
   } catch (error) {
@@ -236,4 +252,32 @@ function answerRaw(socket: Socket, status: string, body: unknown, headers: Recor
       `electric-server: ${SERVER_HEADER_VALUE}\r\n${extra}content-length: ${Buffer.byteLength(text)}\r\n` +
       `connection: close\r\n\r\n${text}`,
   )
+}
+
+/**
+ * Waits for `res` to drain: `wait()` resolves at 'drain' or 'close', and rejects at once when the body errors
+ * (one listener on the body for the whole response, however many times it waits).
+ */
+function drainWaiter(res: ServerResponse, reader: ReadableStreamDefaultReader<Uint8Array>): () => Promise<void> {
+  let failure: { error: unknown } | undefined
+  let wake: (() => void) | undefined
+  reader.closed.catch((error: unknown) => {
+    failure = { error }
+    wake?.()
+  })
+  return async () => {
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        res.off('drain', done)
+        res.off('close', done)
+        wake = undefined
+        resolve()
+      }
+      wake = done
+      res.on('drain', done)
+      res.on('close', done)
+      if (failure !== undefined) done()
+    })
+    if (failure !== undefined) throw failure.error
+  }
 }

@@ -21,6 +21,7 @@ import type { ChangeSource, TableDescription } from './sources/source'
 import type { TableAccess } from './tableAccess'
 import type { ShapeFilter } from './whereFilter'
 import { loadWhereFilter } from './whereFilter'
+import type { WhereLimits } from './where/whereLimits'
 
 export interface ShapeDefinition {
   readonly table: TableDescription
@@ -42,6 +43,8 @@ export async function resolveShapeDefinition(
   query: ShapeQuery,
   source: ChangeSource,
   access: TableAccess,
+  /** Size limits of `where` and `params` (where/whereLimits.ts); default `DEFAULT_WHERE_LIMITS`. */
+  limits?: WhereLimits,
 ): Promise<ParseResult<ShapeDefinition>> {
   const unknownTable = (): ParseResult<ShapeDefinition> =>
     fail(
@@ -66,7 +69,7 @@ export async function resolveShapeDefinition(
   }
   let where: ShapeFilter | undefined
   if (query.where !== undefined) {
-    const compiled = await loadWhereFilter({ where: query.where, params: query.params, table })
+    const compiled = await loadWhereFilter({ where: query.where, params: query.params, table, ...(limits ? { limits } : {}) })
     if (!compiled.ok) return { ok: false, errors: { [compiled.refusal.field]: [...compiled.refusal.messages] } }
     where = compiled.filter
   }

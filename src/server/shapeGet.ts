@@ -12,6 +12,10 @@
  *   no-change responses; a matching `If-None-Match` gets 304 with the same headers and no body.
  * - G5. A held request ends with the first of: data, timeout, deletion (409 without a handle), client abort.
  * - G6. An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
+ * - A `where` or `params` over the handler's text limits is refused (400 `errors.where` / `errors.params`) before
+ *   anything else is done for it: no parsing, no catalog query (where/whereLimits.ts).
+ * - A request holds its shape (shapeRegistry.ts eviction) from the moment it is found until its response is built,
+ *   or, for SSE, until the stream ends, so a shape being served is never evicted.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
@@ -19,31 +23,55 @@ import { nextCursor } from './cursor'
 import { findShape } from './findShape'
 import type { HandlerContext } from './handlerContext'
 import { parseShapeQuery } from './requestParams'
-import type { ShapeQuery } from './requestParams'
+import type { ShapeQuery, ValidationErrors } from './requestParams'
 import { CACHE_CONTROL, badRequest, corsHeaders, mustRefetch, offsetTx, upToDateMessage, withServer } from './responses'
 import { schemaHeader } from './shapeDefinition'
 import type { ShapeLog } from './shapeLog'
 import { serveSse } from './sseStream'
 import { subsetFieldsOfSearch } from './subsetParams'
 import { waitForLog } from './waitForLog'
+import { WhereClauseError } from './where/whereClauseError'
+import { checkWhereText } from './where/whereLimits'
 
 /** Serves a `GET` (or `HEAD`) of `/v1/shape`; `search` is the request URL's query, parsed once by the handler. */
 export async function serveShape(request: Request, search: URLSearchParams, context: HandlerContext): Promise<Response> {
   const parsed = parseShapeQuery(search)
   if (!parsed.ok) return badRequest(request, parsed.errors)
   const query = parsed.value
+  const refusal = whereTextRefusal(query, context)
+  if (refusal !== undefined) return badRequest(request, refusal)
   const subset = subsetFieldsOfSearch(search)
   // Loaded on the first subset request, with the SQL compilers it needs: shapes alone never load them.
   if (subset !== undefined) return (await import('./subsetSnapshot')).serveSubset(request, context, query, subset)
   const log = await findShape(request, context, query)
   if (log instanceof Response) return log
+  const release = context.registry.hold(log)
+  if (query.liveSse && query.offset !== BEFORE_ALL && query.offset !== NOW) return serveSse(request, context, log, query, release)
+  try {
+    return await serveFound(request, context, log, query)
+  } finally {
+    release()
+  }
+}
 
+/** The handler's text limits applied to the shape's `where` and `params`; undefined when they pass. */
+function whereTextRefusal(query: ShapeQuery, context: HandlerContext): ValidationErrors | undefined {
+  if (query.where === undefined) return undefined
+  try {
+    checkWhereText({ where: query.where, params: query.params }, context.options.whereLimits)
+    return undefined
+  } catch (error) {
+    if (error instanceof WhereClauseError) return { [error.field]: [...error.messages] }
+    throw error
+  }
+}
+
+async function serveFound(request: Request, context: HandlerContext, log: ShapeLog, query: ShapeQuery): Promise<Response> {
   if (query.offset === BEFORE_ALL) return respond(request, context, log, query, { messages: [...log.firstChunk()], endOffset: '0_0' })
   if (query.offset === NOW) {
     const endOffset = log.endOffset()
     return respond(request, context, log, query, { messages: [], endOffset, upToDateLsn: globalLsn(context, log), noChange: true })
   }
-  if (query.liveSse) return serveSse(request, context, log, query)
   return serveLog(request, context, log, query)
 }
 

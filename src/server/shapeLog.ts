@@ -10,6 +10,9 @@
  * - L4. A log read takes whole entries until the byte budget is spent (at least one), so any response ends on an
  *   entry boundary and `reachedEnd` says whether it carries the log's end.
  * - L5. After `delete()` nothing is appended and every waiter (present or future) hears `deleted` exactly once.
+ * - `bytes` is the UTF-16 length of every serialised message the shape holds (snapshot chunks and log), an
+ *   approximation of its memory that the registry's eviction bound uses; `bytesAfter(offset)` is the part of the log
+ *   a reader at `offset` has not read yet, so a lagging SSE reader is measured without reading the log.
  */
 import type { LogOffset } from '../core/offset'
 import { formatLogOffset, parseLogOffset } from '../core/offset'
@@ -29,6 +32,9 @@ export class ShapeLog {
   readonly definition: ShapeDefinition
   readonly #chunks: readonly (readonly string[])[]
   readonly #entries: LogEntry[] = []
+  /** `#logBytes[i]` is the byte total of entries 0..i. */
+  readonly #logBytes: number[] = []
+  readonly #snapshotBytes: number
   readonly #listeners = new Set<(event: ShapeLogEvent) => void>()
   #state: 'active' | 'deleted' = 'active'
 
@@ -37,6 +43,42 @@ export class ShapeLog {
     this.handle = input.handle
     this.definition = input.definition
     this.#chunks = input.chunks.length > 0 ? input.chunks : [[]]
+    let bytes = 0
+    for (const chunk of this.#chunks) for (const message of chunk) bytes += message.length
+    this.#snapshotBytes = bytes
+  }
+
+  /** Approximate memory held by the shape's messages. */
+  get bytes(): number {
+    return this.#snapshotBytes + (this.#logBytes.at(-1) ?? 0)
+  }
+
+  /** Bytes of log entries after `offset` (a `TX_OP` string), 0 when there are none. */
+  bytesAfter(offset: string): number {
+    const position = parseLogOffset(offset)
+    if (!position) throw new RangeError(`Not a log offset: ${offset}`)
+    const start = this.#firstAfter(position)
+    const total = this.#logBytes.at(-1) ?? 0
+    return start === 0 ? total : total - (this.#logBytes[start - 1] ?? 0)
+  }
+
+  /**
+   * Reads what follows `offset` up to the end of a transaction: at least one whole transaction, then whole
+   * transactions while fewer than `maxBytes` were read, so a reader that stops after it is at a transaction boundary.
+   */
+  readTransactions(offset: string, maxBytes: number): LogRead {
+    const first = this.read(offset, maxBytes)
+    if (first.kind !== 'data' || first.reachedEnd || first.lastLsn === 0n) return first
+    const messages = [...first.messages]
+    let read: LogRead = first
+    for (;;) {
+      const next = this.read(read.endOffset, 0)
+      if (next.kind !== 'data' || next.lastLsn !== first.lastLsn) break
+      messages.push(...next.messages)
+      read = next
+      if (next.reachedEnd) break
+    }
+    return read === first ? first : { ...read, messages }
   }
 
   get state(): 'active' | 'deleted' {
@@ -61,7 +103,12 @@ export class ShapeLog {
 
   append(entries: readonly LogEntry[]): void {
     if (this.#state === 'deleted' || entries.length === 0) return
-    this.#entries.push(...entries)
+    let bytes = this.#logBytes.at(-1) ?? 0
+    for (const entry of entries) {
+      this.#entries.push(entry)
+      bytes += entry.json.length
+      this.#logBytes.push(bytes)
+    }
     this.#emit('append')
   }
 

@@ -22,11 +22,21 @@
  *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
  * - G8. A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, source.ts S8): it serves none, and only
  *   its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends (G2).
+ * - Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed `maxShapeBytes`
+ *   (shapeLog.ts `bytes`), the least recently used shape that no request holds (`hold`) is deleted (G4), so its
+ *   clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a snapshot
+ *   being read) is never evicted, nor the most recently used one (the shape just created for the request that asked
+ *   for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in a loop);
+ *   when every other shape is held the bounds are exceeded until one is released. Every request that finds a shape
+ *   holds it (which also makes it the most recently used) and releases it when its response is complete.
+ * - A shape's snapshot runs through the handler's snapshot gate (snapshotGate.ts) with the handler's statement timeout
+ *   (source.ts: time limit and abort), and is aborted when every request waiting for that creation has gone.
  */
 import type { Clock } from '../core/clock'
 import { snapshotMessage, transactionEntries } from './changeMessages'
 import type { ShapeDefinition } from './shapeDefinition'
 import { ShapeLog } from './shapeLog'
+import type { SnapshotGate } from './snapshotGate'
 import type { ChangeSource, SnapshotResult, TableName, Transaction } from './sources/source'
 
 /** Bounds what one shape remembers when clients spell its definition many ways (G7). */
@@ -37,32 +47,115 @@ export interface ShapeRegistryOptions {
   clock: Clock
   /** Snapshot chunk threshold in bytes (UTF-16 code units of the serialised messages). */
   chunkBytes: number
+  /** Runs each snapshot query (the snapshot bounds above); none means unbounded. */
+  gate?: SnapshotGate
+  /** `timeoutMs` of each shape snapshot (the snapshot bounds above). */
+  snapshotTimeoutMs?: number
+  /** Most shapes kept (eviction, above); default unbounded. */
+  maxShapes?: number
+  /** Most bytes of messages kept across shapes (eviction, above); default unbounded. */
+  maxShapeBytes?: number
+}
+
+/** What the registry holds now (eviction, above). */
+export interface ShapeRegistryStats {
+  shapes: number
+  /** Sum of the shapes' `bytes` (shapeLog.ts `bytes`). */
+  shapeBytes: number
+  /** Shapes deleted by eviction since the registry started. */
+  evicted: number
+}
+
+/** A creation shared by the requests waiting for it (G1; the snapshot bounds above). */
+interface Creation {
+  promise: Promise<ShapeLog>
+  controller: AbortController
+  waiting: number
 }
 
 export class ShapeRegistry {
   readonly #options: ShapeRegistryOptions
-  readonly #byKey = new Map<string, Promise<ShapeLog>>()
+  readonly #byKey = new Map<string, Creation>()
   readonly #byHandle = new Map<string, ShapeLog>()
   /** The created shape of each key, kept in step with `#byKey` so deletion is synchronous (G4). */
   readonly #created = new Map<string, ShapeLog>()
   readonly #unsubscribe = new Map<ShapeLog, () => void>()
   readonly #requestKeys = new Map<ShapeLog, Set<string>>()
+  /** Live shapes, least recently used first (eviction, above); the value is how many requests hold the shape. */
+  readonly #recency = new Map<ShapeLog, number>()
+  #bytes = 0
+  #evicted = 0
   #lastMicros = 0
 
   constructor(options: ShapeRegistryOptions) {
     this.#options = options
   }
 
-  /** The shape for `definition`, created if needed (G1, G2, G5). */
-  getOrCreate(definition: ShapeDefinition): Promise<ShapeLog> {
-    const existing = this.#byKey.get(definition.key)
-    if (existing) return existing
-    const creation = this.#create(definition)
-    this.#byKey.set(definition.key, creation)
-    creation.catch(() => {
-      if (this.#byKey.get(definition.key) === creation) this.#byKey.delete(definition.key)
+  /**
+   * The shape for `definition`, created if needed (G1, G2, G5). The creation is aborted when the signals of all
+   * the requests waiting for it have aborted (the snapshot bounds above); each caller stops waiting at its own
+   * signal's abort.
+   */
+  getOrCreate(definition: ShapeDefinition, signal?: AbortSignal): Promise<ShapeLog> {
+    let creation = this.#byKey.get(definition.key)
+    if (creation === undefined) {
+      const controller = new AbortController()
+      const started: Creation = { promise: this.#create(definition, controller.signal), controller, waiting: 0 }
+      this.#byKey.set(definition.key, started)
+      started.promise.catch(() => {
+        if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
+      })
+      creation = started
+    }
+    if (signal === undefined) {
+      // A caller that cannot leave keeps the creation alive for good.
+      creation.waiting = Infinity
+      return creation.promise
+    }
+    return this.#wait(creation, signal)
+  }
+
+  #wait(creation: Creation, signal: AbortSignal): Promise<ShapeLog> {
+    if (signal.aborted) return Promise.reject(signal.reason)
+    creation.waiting += 1
+    return new Promise<ShapeLog>((resolve, reject) => {
+      const onAbort = (): void => {
+        creation.waiting -= 1
+        if (creation.waiting === 0) creation.controller.abort(signal.reason)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      creation.promise
+        .finally(() => signal.removeEventListener('abort', onAbort))
+        .then(resolve, reject)
     })
-    return creation
+  }
+
+  /**
+   * Marks `log` in use until the returned function is called (eviction, above): it is the most recently used shape
+   * and is not evicted meanwhile. The release function is idempotent.
+   * @example
+   * const release = registry.hold(log)
+   * try { return await serve(log) } finally { release() }
+   */
+  hold(log: ShapeLog): () => void {
+    const holds = this.#recency.get(log)
+    if (holds === undefined) return () => {}
+    this.#recency.delete(log)
+    this.#recency.set(log, holds + 1)
+    let released = false
+    return () => {
+      if (released) return
+      released = true
+      const current = this.#recency.get(log)
+      if (current === undefined) return
+      this.#recency.set(log, current - 1)
+      if (current === 1) this.#evict()
+    }
+  }
+
+  stats(): ShapeRegistryStats {
+    return { shapes: this.#byHandle.size, shapeBytes: this.#bytes, evicted: this.#evicted }
   }
 
   /** The created shape of a definition key, if any. */
@@ -99,24 +192,44 @@ export class ShapeRegistry {
     this.#unsubscribe.get(log)?.()
     this.#unsubscribe.delete(log)
     this.#requestKeys.delete(log)
+    if (this.#recency.delete(log)) this.#bytes -= log.bytes
     log.delete()
+  }
+
+  /** Deletes least recently used shapes nobody holds while a bound is exceeded (eviction, above), but the latest. */
+  #evict(): void {
+    const { maxShapes = Infinity, maxShapeBytes = Infinity } = this.#options
+    const over = (): boolean => this.#recency.size > maxShapes || this.#bytes > maxShapeBytes
+    if (!over()) return
+    const candidates = [...this.#recency]
+    candidates.pop()
+    for (const [log, holds] of candidates) {
+      if (!over()) return
+      if (holds > 0) continue
+      this.#evicted += 1
+      this.delete(log)
+    }
   }
 
   /** Deletes every shape. */
   async close(): Promise<void> {
-    const pending = [...this.#byKey.values()].map((creation) => creation.catch(() => undefined))
+    const pending = [...this.#byKey.values()].map((creation) => creation.promise.catch(() => undefined))
     for (const log of await Promise.all(pending)) if (log) this.delete(log)
     this.#byKey.clear()
   }
 
-  async #create(definition: ShapeDefinition): Promise<ShapeLog> {
-    const { source } = this.#options
+  async #create(definition: ShapeDefinition, signal: AbortSignal): Promise<ShapeLog> {
+    const { source, gate, snapshotTimeoutMs } = this.#options
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
     // One rule for live and buffered transactions; a deleted log ignores appends (shapeLog.ts L5).
     const apply = (shapeLog: ShapeLog, transaction: Transaction): void => {
-      if (invalidates(transaction, definition)) this.delete(shapeLog)
-      else shapeLog.append(transactionEntries(definition, transaction))
+      if (invalidates(transaction, definition)) return this.delete(shapeLog)
+      const before = shapeLog.bytes
+      shapeLog.append(transactionEntries(definition, transaction))
+      if (shapeLog.bytes === before || !this.#recency.has(shapeLog)) return
+      this.#bytes += shapeLog.bytes - before
+      this.#evict()
     }
     const unsubscribe = source.subscribe((transaction) => {
       if (log) apply(log, transaction)
@@ -124,13 +237,17 @@ export class ShapeRegistry {
     })
     let snapshot: SnapshotResult
     try {
-      snapshot = await source.snapshot({
-        table: definition.table,
-        where: definition.where?.sql,
-        params: definition.where?.params ?? [],
-        // G8: a changes_only shape serves no snapshot rows, so it reads none; it still needs the visibility.
-        ...(definition.log === 'changes_only' ? { limit: 0 } : {}),
-      })
+      const take = (): Promise<SnapshotResult> =>
+        source.snapshot({
+          table: definition.table,
+          where: definition.where?.sql,
+          params: definition.where?.params ?? [],
+          // G8: a changes_only shape serves no snapshot rows, so it reads none; it still needs the visibility.
+          ...(definition.log === 'changes_only' ? { limit: 0 } : {}),
+          ...(snapshotTimeoutMs !== undefined ? { timeoutMs: snapshotTimeoutMs } : {}),
+          signal,
+        })
+      snapshot = await (gate ? gate.run(signal, take) : take())
     } catch (error) {
       unsubscribe()
       throw error
@@ -144,11 +261,14 @@ export class ShapeRegistry {
     this.#byHandle.set(created.handle, created)
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
+    this.#recency.set(created, 0)
+    this.#bytes += created.bytes
     for (const transaction of buffered) {
       if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)
       else if (changesSchema(transaction, definition)) this.delete(created)
     }
     log = created
+    this.#evict()
     return created
   }
 

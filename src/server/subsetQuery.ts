@@ -17,6 +17,7 @@ import type { SnapshotOrder, SnapshotRequest } from './sources/source'
 import { sortableType } from './sources/sortRows'
 import type { SubsetParams } from './subsetParams'
 import { loadWhereFilter } from './whereFilter'
+import type { WhereLimits } from './where/whereLimits'
 
 type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; errors: ValidationErrors }
 
@@ -26,14 +27,25 @@ type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; err
  * const compiled = await compileSubsetQuery(log.definition, subset)
  * if (compiled.ok) await source.snapshot(compiled.value)
  */
-export async function compileSubsetQuery(definition: ShapeDefinition, subset: SubsetParams): Promise<SubsetQueryResult> {
+export async function compileSubsetQuery(
+  definition: ShapeDefinition,
+  subset: SubsetParams,
+  /** Size limits of the subset's `where` and `params` (where/whereLimits.ts); default `DEFAULT_WHERE_LIMITS`. */
+  limits?: WhereLimits,
+): Promise<SubsetQueryResult> {
   const { table } = definition
   const shapeParams = definition.where?.params ?? []
   const errors: ValidationErrors = {}
   let where = definition.where?.sql
   let params: readonly string[] = shapeParams
   if (subset.where !== undefined) {
-    const compiled = await loadWhereFilter({ where: subset.where, params: subset.params, table, paramOffset: shapeParams.length })
+    const compiled = await loadWhereFilter({
+      where: subset.where,
+      params: subset.params,
+      table,
+      paramOffset: shapeParams.length,
+      ...(limits ? { limits } : {}),
+    })
     if (compiled.ok) {
       where = where === undefined ? compiled.filter.sql : `(${where}) AND (${compiled.filter.sql})`
       params = [...shapeParams, ...compiled.filter.params]

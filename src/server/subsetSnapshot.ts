@@ -22,6 +22,10 @@
  *   dataException.ts DE1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
  *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts D5) also
  *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
+ * - The subset's `where` and `params` are held to the handler's size limits before they are parsed
+ *   (whereClause.ts size limits); its snapshot runs through the handler's snapshot gate (snapshotGate.ts: a full
+ *   queue is a 503 with `retry-after`) with the handler's statement timeout, and is cancelled when the request aborts
+ *   (source.ts). The shape is held (shapeRegistry.ts eviction) until the answer is built.
  */
 import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
@@ -37,6 +41,7 @@ import { compileSubsetQuery } from './subsetQuery'
 import { isDataException } from './sources/dataException'
 import { TableChangedError } from './sources/describeTable'
 import type { SnapshotResult } from './sources/source'
+import type { ShapeLog } from './shapeLog'
 
 /**
  * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset (U5, N1).
@@ -65,9 +70,24 @@ export async function serveSubset(
 ): Promise<Response> {
   const log = await findShape(request, context, query)
   if (log instanceof Response) return log
+  const release = context.registry.hold(log)
+  try {
+    return await serveSubsetOf(request, context, query, fields, log)
+  } finally {
+    release()
+  }
+}
+
+async function serveSubsetOf(
+  request: Request,
+  context: HandlerContext,
+  query: ShapeQuery,
+  fields: Readonly<Record<string, unknown>>,
+  log: ShapeLog,
+): Promise<Response> {
   const subset = castSubsetParams(fields)
   if (!subset.ok) return subsetRefusal(request, subset.errors)
-  const compiled = await compileSubsetQuery(log.definition, subset.value)
+  const compiled = await compileSubsetQuery(log.definition, subset.value, context.options.whereLimits)
   if (!compiled.ok) return subsetRefusal(request, compiled.errors)
 
   let offset = query.offset
@@ -77,7 +97,11 @@ export async function serveSubset(
   }
   let snapshot: SnapshotResult
   try {
-    snapshot = await context.options.source.snapshot(compiled.value)
+    const snapshotRequest = { ...compiled.value, timeoutMs: context.options.snapshotTimeoutMs }
+    // bounded by the snapshot gate, limited in time, and cancelled when the client leaves.
+    snapshot = await context.gate.run(request.signal, (signal) =>
+      context.options.source.snapshot(signal ? { ...snapshotRequest, signal } : snapshotRequest),
+    )
   } catch (error) {
     // N6: the same request would fail the same way, so only a data exception is the client's to fix.
     if (isDataException(error)) return subsetRefusal(request, { where: [error.message] })

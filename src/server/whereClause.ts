@@ -14,6 +14,8 @@
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
+ * - The clause and params are held to `limits` (where/whereLimits.ts, default `DEFAULT_WHERE_LIMITS`):
+ *   the text limits before parsing, the list limit right after; `'none'` is only for SQL the server rendered itself.
  * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts DE1) instead, so a
  *   snapshot over rows in memory fails where Postgres's would.
  */
@@ -27,6 +29,7 @@ import { parseWhereTree } from './where/parseWhereTree'
 import { renderWhere } from './where/renderWhere'
 import { isEvaluationError } from './where/sqlValue'
 import { WhereClauseError } from './where/whereClauseError'
+import { checkWhereLists, checkWhereText, DEFAULT_WHERE_LIMITS, type WhereLimits } from './where/whereLimits'
 
 export { WhereClauseError, type WhereClauseErrorField } from './where/whereClauseError'
 
@@ -63,7 +66,10 @@ export async function compileWhere(input: {
   table: TableDescription
   /** Placeholders start at `$paramOffset + 1` (W4); default 0. */
   paramOffset?: number
+  /** Size limits; default `DEFAULT_WHERE_LIMITS`. */
+  limits?: WhereLimits | 'none'
 }): Promise<CompiledWhere> {
+  const limits = input.limits ?? DEFAULT_WHERE_LIMITS
   const missing = Array.from(input.params, (value, index) => (typeof value === 'string' ? undefined : index + 1)).filter(
     (number) => number !== undefined,
   )
@@ -74,7 +80,9 @@ export async function compileWhere(input: {
   if (withNul.length > 0) {
     throw new WhereClauseError('params', withNul.map((number) => `Parameter $${number} contains a NUL character`))
   }
+  if (limits !== 'none') checkWhereText(input, limits)
   const tree = await parseWhereTree(input.where)
+  if (limits !== 'none') checkWhereLists(tree, limits)
   const analysis = analyzeWhere(tree, input.table, input.params)
   const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))
   const offset = input.paramOffset ?? 0

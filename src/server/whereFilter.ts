@@ -5,6 +5,7 @@
 import type { TableDescription } from './sources/source'
 import type { CompiledWhere } from './whereClause'
 import type { WhereClauseErrorField } from './where/whereClauseError'
+import type { WhereLimits } from './where/whereLimits'
 
 export type ShapeFilter = CompiledWhere
 
@@ -21,6 +22,8 @@ export async function loadWhereFilter(input: {
   table: TableDescription
   /** Placeholders start at `$paramOffset + 1` (whereClause.ts W4). */
   paramOffset?: number
+  /** Size limits (whereClause.ts); default `DEFAULT_WHERE_LIMITS`. */
+  limits?: WhereLimits | 'none'
 }): Promise<{ ok: true; filter: ShapeFilter } | { ok: false; refusal: WhereRefusal }> {
   const module = await import('./whereClause')
   try {

@@ -15,7 +15,7 @@ export function ItemWriter(): ReactNode {
   const first = (): number | undefined => fixture.itemIds()[0]
   const last = (): number | undefined => fixture.itemIds().at(-1)
   return (
-    <div role="toolbar" aria-label="Writer" style={{ display: 'flex', gap: 8, marginBottom: 12 }}>
+    <div role="toolbar" aria-label="Writer" className="row">
       <button type="button" onClick={() => fixture.insertItem()}>
         Insert item
       </button>

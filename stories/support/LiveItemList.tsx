@@ -2,6 +2,7 @@
  * The plain way to show a shape: `useShape` and a list of its `data`.
  */
 import type { ReactNode } from 'react'
+import { describeError } from '../../demo/StatusBadge'
 import { useShape } from '../../src/index'
 import { itemsShape } from './itemsShape'
 import { ItemsView } from './ItemsView'
@@ -21,7 +22,8 @@ export interface LiveItemListProps {
 export function LiveItemList({ where }: LiveItemListProps): ReactNode {
   const fixture = useStoryFixture()
   const { data, isLoading, error } = useShape<Item>(itemsShape(fixture.url, { where }))
-  if (error) return <p role="alert">Could not load items: {error.message}</p>
+  // Rows already shown stay while the stream retries; the error itself is the badge's to show, without the URL.
+  if (error && isLoading) return <p role="alert">Could not load items: {describeError(error)}</p>
   if (isLoading) return <p data-testid="items-loading">Loading items…</p>
   return <ItemsView items={data} />
 }

@@ -9,7 +9,7 @@
  *   shape), so nothing keeps running after the story unmounts.
  */
 import { ShapeClient } from '../../src/core/index'
-import type { LiveRunnerFactory } from '../../src/core/index'
+import type { LiveRunnerFactory, VisibilityAdapter } from '../../src/core/index'
 import { createTestShapeServer } from '../../src/testing/index'
 import type { MemoryRow, MemoryTableInit, TestShapeServer } from '../../src/testing/index'
 
@@ -50,6 +50,33 @@ export interface StoryFixtureOptions {
   onResponse?: (url: string, response: Response) => void
   /** The client's grace period after the last release; default the client's (3 s). */
   gracePeriodMs?: number
+  /**
+   * Answers a request instead of the server when it returns a promise (a scripted 503, a request held until aborted,
+   * a rewritten response); `undefined` lets the request through. `index` counts the client's requests from 0.
+   */
+  intercept?: (request: InterceptedRequest) => Promise<Response> | undefined
+  /** The client's page visibility (a story can show `paused` with one that says hidden). */
+  visibility?: VisibilityAdapter
+}
+
+/** A request as `intercept` sees it. */
+export interface InterceptedRequest {
+  url: URL
+  index: number
+  signal: AbortSignal | undefined
+  /** Sends the request on to the in-page server. */
+  pass(): Promise<Response>
+}
+
+/**
+ * A request that never answers until the client aborts it (as a held long-poll or a stalled server).
+ * @example
+ * intercept: ({ index, signal }) => (index > 0 ? holdUntilAborted(signal) : undefined)
+ */
+export function holdUntilAborted(signal: AbortSignal | undefined): Promise<Response> {
+  return new Promise((_resolve, reject) => {
+    signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
 }
 
 /** A story's server, client and the writes its buttons make. */
@@ -67,6 +94,8 @@ export interface StoryFixture {
   itemIds(): number[]
   /** Lets held requests through (see `gated`); later requests go straight through. */
   openGate(): void
+  /** Deletes the `items` shape on the server, as Electric does on a truncate: its clients get a 409 and resync. */
+  invalidate(): Promise<void>
   dispose(): Promise<void>
 }
 
@@ -94,18 +123,23 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
   const server = createTestShapeServer({
     tables: [itemsTable(options.seed ?? SEED_ITEMS)],
     longPollTimeoutMs: options.longPollTimeoutMs ?? 20_000,
+    // invalidate() deletes the shape (clients get 409), which the handler serves only when told to.
+    allowDelete: true,
     ...(options.sseTimeoutMs === undefined ? {} : { sseTimeoutMs: options.sseTimeoutMs }),
   })
   let openGate = (): void => {}
   const gate = options.gated ? new Promise<void>((resolve) => (openGate = resolve)) : undefined
-  const { onRequest, onResponse } = options
+  const { onRequest, onResponse, intercept } = options
+  let requests = 0
   const clientFetch: typeof fetch =
-    gate || onRequest || onResponse
+    gate || onRequest || onResponse || intercept
       ? async (input, init) => {
           const url = input instanceof Request ? input.url : String(input)
-          onRequest?.(url, init?.signal ?? undefined)
+          const signal = init?.signal ?? undefined
+          onRequest?.(url, signal)
           if (gate) await gate
-          const response = await server.fetch(input, init)
+          const pass = (): Promise<Response> => server.fetch(input, init)
+          const response = await (intercept?.({ url: new URL(url), index: requests++, signal, pass }) ?? pass())
           onResponse?.(url, response)
           return response
         }
@@ -115,6 +149,7 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
     liveSse: options.liveSse ?? false,
     ...(options.gracePeriodMs === undefined ? {} : { gracePeriodMs: options.gracePeriodMs }),
     ...(options.liveRunner ? { liveRunner: options.liveRunner } : {}),
+    ...(options.visibility ? { visibility: options.visibility } : {}),
   })
   const itemIds = (): number[] => server.source.rows(ITEMS_TABLE).map((row) => Number(row['id'])).sort((a, b) => a - b)
   const versionOf = (id: number): number => {
@@ -139,6 +174,9 @@ export function createStoryFixture(options: StoryFixtureOptions = {}): StoryFixt
     },
     itemIds,
     openGate: () => openGate(),
+    async invalidate() {
+      await server.fetch(`${server.url}?table=${ITEMS_TABLE}`, { method: 'DELETE' })
+    },
     async dispose() {
       openGate()
       client.dispose()

@@ -110,7 +110,7 @@ describe('ResponseApplier', () => {
     const first = applier.begin(initialStreamState(), open)
     const event = applier.applyResponse(first, { meta: meta({ upToDate: true }), messages: [] }, position(), url, () => 0)
     const schema = event.type === 'response' ? event.schema : undefined
-    const state = initialStreamState({ handle: 'h1', offset: '0_inf', schema, caughtUp: true })
+    const state = initialStreamState({ handle: 'h1', offset: '0_inf', schema, upToDateSinceReset: true })
     const live = applier.applyLive(state, { messages: [ins(4), utd], offset: '5_0' }, () => 3)
     expect(live).toMatchObject({ type: 'response', handle: 'h1', offset: '5_0', upToDate: true, now: 3 })
     expect(store.getRow('"k4"')?.n).toBe(40n)

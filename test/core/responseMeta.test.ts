@@ -67,6 +67,11 @@ describe('readResponseMeta 409 (R2)', () => {
     const response = new Response('[{"headers":{"control":"must-refetch"}}]', { status: 409 })
     expect(await read(response, true)).toEqual({ kind: 'must-refetch', handle: undefined })
   })
+
+  it("carries the 409's retry-after, which paces a repeated refetch", async () => {
+    const response = new Response('[]', { status: 409, headers: { 'electric-handle': 'h2', 'retry-after': '3' } })
+    expect(await read(response)).toStrictEqual({ kind: 'must-refetch', handle: 'h2', retryAfter: '3' })
+  })
 })
 
 describe('readResponseMeta errors (R3)', () => {

@@ -89,7 +89,7 @@ describe('ShapeClient', () => {
     expect(client.shape(items())).toBe(shape)
     clock.advance(10_000)
     expect(request.signal.aborted).toBe(false)
-    expect(clock.pendingTimers).toBe(0)
+    expect(clock.pendingTimers).toBe(1) // the in-flight request's deadline (requestTimeoutMs), no grace timer
     again()
     clock.advance(3000)
     expect(request.signal.aborted).toBe(true)
@@ -195,7 +195,7 @@ describe('ShapeClient', () => {
     b.retain()()
     await server.nextRequest()
     await server.nextRequest()
-    expect(clock.pendingTimers).toBe(1)
+    expect(clock.pendingTimers).toBe(3) // b's grace timer and both requests' deadlines
     client.dispose()
     expect(server.inFlight).toBe(0)
     expect(clock.pendingTimers).toBe(0)

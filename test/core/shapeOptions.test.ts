@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidOptionsError, ReservedParamError } from '../../src/core/errors'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
-import { validateShapeOptions } from '../../src/core/shapeOptions'
+import { shapeOptions, validateShapeOptions } from '../../src/core/shapeOptions'
+import { ShapeClient } from '../../src/core/shapeClient'
 import { ReferenceIds, shapeKey } from '../../src/core/shapeKey'
 
 const url = 'http://localhost:3000/v1/shape'
@@ -79,11 +80,54 @@ describe('shapeKey', () => {
     expect(withToken(token1)).not.toBe(withToken(token2))
     const parser = { int4: (v: string) => Number(v) }
     expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).toBe(shapeKey({ url, params: { table: 'items' }, parser }, ids))
-    expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).not.toBe(shapeKey({ url, params: { table: 'items' }, parser: { ...parser } }, ids))
+    expect(shapeKey({ url, params: { table: 'items' }, parser }, ids)).not.toBe(
+      shapeKey({ url, params: { table: 'items' }, parser: { int4: (v: string) => Number(v) } }, ids),
+    )
+  })
+
+  it('counts a plain-object parser or column mapper by its entries, any other object by reference', () => {
+    const ids = new ReferenceIds()
+    const int4 = (v: string) => Number(v)
+    const encode = (name: string) => name
+    const decode = (name: string) => name
+    const key = (options: Partial<ShapeOptions>) => shapeKey({ url, params: { table: 'items' }, ...options }, ids)
+    // An inline object of the same functions is the same parser (as the hooks see an inline options object).
+    expect(key({ parser: { int4 } })).toBe(key({ parser: { int4 } }))
+    expect(key({ parser: { int4 } })).not.toBe(key({ parser: { int8: int4 } }))
+    expect(key({ parser: { int4 } })).not.toBe(key({}))
+    expect(key({ columnMapper: { encode, decode } })).toBe(key({ columnMapper: { decode, encode } }))
+    expect(key({ columnMapper: { encode, decode } })).not.toBe(key({ columnMapper: { encode: decode, decode: encode } }))
+    class Mapper {
+      encode(name: string): string {
+        return name
+      }
+      decode(name: string): string {
+        return name
+      }
+    }
+    const mapper = new Mapper()
+    expect(key({ columnMapper: mapper })).toBe(key({ columnMapper: mapper }))
+    expect(key({ columnMapper: mapper })).not.toBe(key({ columnMapper: new Mapper() }))
+  })
+
+  it('treats a missing param and an undefined one alike', () => {
+    const ids = new ReferenceIds()
+    expect(shapeKey({ url, params: { table: 'items' } }, ids)).toBe(shapeKey({ url, params: { table: 'items', where: undefined, tenant: undefined } }, ids))
   })
 
   it('does not count onError or backoff', () => {
     const ids = new ReferenceIds()
     expect(shapeKey({ url, params: { table: 'items' }, onError: () => undefined, backoff: { maxRetries: 1 } }, ids)).toBe(shapeKey({ url, params: { table: 'items' } }, ids))
+  })
+})
+
+describe('shapeOptions', () => {
+  it('returns the options it is given, so one definition serves prefetch, client.shape and the hooks', () => {
+    const given: ShapeOptions<{ id: number }> = { url, params: { table: 'items' }, liveSse: true }
+    const defined = shapeOptions(given)
+    expect(defined).toBe(given)
+    const client = new ShapeClient({ visibility: null })
+    expect(client.shape(defined)).toBe(client.shape({ url, params: { table: 'items' }, liveSse: true }))
+    client.dispose()
   })
 })

@@ -6,7 +6,7 @@ import { initialStreamState, transition } from '../../src/core/streamState'
 
 const info = { transport: 'long-poll' as const, fallbackReason: undefined }
 const started = transition(initialStreamState(), { type: 'start' })
-const live: StreamState = { ...started, phase: 'live', handle: 'h', offset: '0_inf', caughtUp: true, lastSyncedAt: 3 }
+const live: StreamState = { ...started, phase: 'live', handle: 'h', offset: '0_inf', upToDateSinceReset: true, lastSyncedAt: 3 }
 const error = new NetworkError('http://x', 'down')
 
 describe('phaseOf', () => {
@@ -15,11 +15,11 @@ describe('phaseOf', () => {
     ['initial', started, 'connecting'],
     ['syncing', { ...started, phase: 'syncing', handle: 'h', offset: '0_0' }, 'syncing'],
     ['live', live, 'live'],
-    ['live catch-up after resume', { ...live, catchUp: true }, 'syncing'],
+    ['live catch-up after resume', { ...live, nextRequestCatchesUp: true }, 'syncing'],
     ['after a 409', { ...started, refetching: true }, 'refetching'],
     ['paused', { ...live, phase: 'paused' }, 'paused'],
-    ['backoff', { ...live, phase: 'backoff', error, nextRetryAt: 9 }, 'error'],
-    ['retrying', { ...live, phase: 'retrying', error }, 'error'],
+    ['backoff', { ...live, phase: 'backoff', error, nextRetryAt: 9 }, 'retrying'],
+    ['retrying', { ...live, phase: 'retrying', error }, 'retrying'],
     ['stopped by an error', { ...live, phase: 'error', error }, 'error'],
   ])('%s → %s', (_name, state, phase) => {
     expect(phaseOf(state)).toBe(phase)
@@ -35,15 +35,16 @@ describe('deriveStatus', () => {
   })
 
   it('carries position, error, retry time and transport facts', () => {
-    const status = deriveStatus(IDLE_STATUS, { ...live, phase: 'backoff', error, nextRetryAt: 42, cursor: '20' }, { transport: 'sse', fallbackReason: 'proxy buffering' })
+    const status = deriveStatus(IDLE_STATUS, { ...live, phase: 'backoff', error, nextRetryAt: 42, cursor: '20' }, { transport: 'sse', fallbackReason: 'proxy buffering', offline: true })
     expect(status).toEqual({
-      phase: 'error',
+      phase: 'retrying',
       transport: 'sse',
       fallbackReason: 'proxy buffering',
       isUpToDate: true,
       lastSyncedAt: 3,
       error,
       nextRetryAt: 42,
+      offline: true,
       handle: 'h',
       offset: '0_inf',
       cursor: '20',

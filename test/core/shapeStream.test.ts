@@ -161,7 +161,7 @@ describe('ShapeStream: no hot loops', () => {
 
 describe('ShapeStream: 409 must-refetch', () => {
   it('restarts from -1 in the middle of a chunked snapshot, at once, with a cache buster and the expired handle', async () => {
-    const { server, clock, store, stream, statuses } = streamHarness()
+    const { server, clock, store, stream, statuses } = streamHarness({ requestTimeoutMs: 0 })
     const reset = vi.spyOn(store, 'reset')
     stream.start()
     ;(await server.nextRequest()).respond(snapshotResponse({ requestOffset: '-1', offset: '0_0', messages: [snapshotRow(1, 'stale')] }))
@@ -226,6 +226,8 @@ describe('ShapeStream: non-retryable errors', () => {
     expect(onError).toHaveBeenCalledTimes(1)
     expect(onError.mock.calls[0]?.[0]).toBe(status.error)
     expect(clock.delays.at(-1)).toBe(500) // random 0.5 × 1000: the first onError retry's jitter
+    // onError asked for a retry: from now on the stream retries by itself, which the status says (not 'error').
+    expect(stream.getStatus()).toMatchObject({ phase: 'retrying', nextRetryAt: clock.now() + 500, error: status.error })
     clock.advance(500)
 
     const retry = await server.nextRequest()
@@ -241,7 +243,7 @@ describe('ShapeStream: non-retryable errors', () => {
 
   it('merges the params onError returns into later requests', async () => {
     const onError = vi.fn(() => ({ params: { tenant: 'fixed' } }))
-    const { server, clock, stream } = streamHarness({ params: { table: 'items', tenant: 'broken' }, onError, random: () => 0 })
+    const { server, clock, stream } = streamHarness({ params: { table: 'items', tenant: 'broken' }, onError, random: () => 0, requestTimeoutMs: 0 })
     stream.start()
     const first = await server.nextRequest()
     expect(first.params.get('tenant')).toBe('broken')
@@ -316,14 +318,14 @@ describe('ShapeStream: retryable errors', () => {
     const start = clock.now()
     ;(await server.nextRequest()).respond(serverErrorResponse(503, '10'))
     const backingOff = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
-    expect(backingOff).toMatchObject({ phase: 'error', nextRetryAt: start + 10_000 })
+    expect(backingOff).toMatchObject({ phase: 'retrying', nextRetryAt: start + 10_000 })
     expect(backingOff.error).toMatchObject({ status: 503 })
     clock.advance(9_999)
     expect(server.requests).toHaveLength(1)
     clock.advance(1)
     const second = await server.nextRequest()
     expect(second.params.get('offset')).toBe('-1')
-    expect(stream.getStatus()).toMatchObject({ phase: 'error', nextRetryAt: undefined })
+    expect(stream.getStatus()).toMatchObject({ phase: 'retrying', nextRetryAt: undefined })
 
     second.respond(serverErrorResponse(500))
     await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
@@ -561,8 +563,7 @@ describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', 
     })
     request.respond(new Response(body, { status: 200, headers }))
     await wasStaged
-    await Promise.resolve()
-    expect(() => store.reset()).toThrow(/settle/)
+    await vi.waitFor(() => expect(() => store.reset()).toThrow(/settle/))
     if (how === 'stop') stream.stop()
     else setHidden(true)
     // Nothing staged is left: a hydration right now may reset the store.
@@ -575,7 +576,7 @@ describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', 
 
 describe('ShapeStream: live request watchdog', () => {
   it('abandons a live long-poll unanswered for liveRequestTimeoutMs and retries it', async () => {
-    const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000 })
+    const { server, clock, stream } = streamHarness({ liveRequestTimeoutMs: 45_000, requestTimeoutMs: 0 })
     stream.start()
     const initial = await server.nextRequest()
     expect(clock.pendingTimers).toBe(0)

@@ -74,6 +74,26 @@ describe('sse fallback policy', () => {
     expect(onSseConnectionClosed(two, { durationMs: 5, aborted: true }, Math.random).state).toBe(two)
   })
 
+  it('does not count a short connection that delivered changes, and starts the count again after it', () => {
+    const two = state(2)
+    expect(onSseConnectionClosed(two, { durationMs: 5, aborted: false, deliveredChanges: true }, () => 0.5)).toEqual({
+      state: initialSseFallback(),
+      delayMs: 0,
+    })
+    // Two empty short responses, a delivering one, two more empty ones: never three in a row, so no fallback.
+    let run = initialSseFallback()
+    for (const deliveredChanges of [false, false, true, false, false]) {
+      run = onSseConnectionClosed(run, { durationMs: 5, aborted: false, deliveredChanges }, () => 0).state
+    }
+    expect(run.fallenBack).toBe(false)
+    expect(run.consecutiveShort).toBe(2)
+    let current = initialSseFallback()
+    for (let i = 0; i < 10; i++) current = onSseConnectionClosed(current, { durationMs: 5, aborted: false, deliveredChanges: true }, () => 0).state
+    expect(current).toBe(initialSseFallback())
+    const empty = onSseConnectionClosed(two, { durationMs: 5, aborted: false, deliveredChanges: false }, () => 0)
+    expect(empty.state.fallenBack).toBe(true)
+  })
+
   it('reset re-enables SSE after a fallback', () => {
     let current = state(3, true)
     current = resetSseFallback()

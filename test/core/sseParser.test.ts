@@ -107,3 +107,12 @@ describe('readSseData lifetime', () => {
     await expect(pending).rejects.toThrow('socket reset')
   })
 })
+
+describe('readSseData onChunk', () => {
+  it('is called for every chunk, comment-only ones included', async () => {
+    let chunks = 0
+    const data = await collect(readSseData(chunkedStream([': keep-alive\n\n', ': keep-alive\n\n', 'data: x\n\n']), { onChunk: () => chunks++ }))
+    expect(data).toEqual(['x'])
+    expect(chunks).toBe(3)
+  })
+})

@@ -107,4 +107,43 @@ describe('sseRunner with ShapeClient and the dev server', () => {
     expect(shape.getStatus()).toMatchObject({ transport: 'sse', fallbackReason: undefined })
     release()
   })
+
+  it('keeps SSE when every connection starts behind the head: short responses that delivered changes are catch-ups, not a buffering proxy', async () => {
+    server = createTestShapeServer({ tables: [ITEMS], sseTimeoutMs: 60_000 })
+    const source = server.source
+    let next = 10
+    const ends: (LiveConnectionEnd | MustRefetch)[] = []
+    // Before each SSE request a transaction is committed, so every request starts behind the head: the server sends
+    // the catch-up and ends the response at once (a short connection that delivered a change).
+    const behindRunner: LiveRunnerFactory = (context) => {
+      const runner = sseRunner(context)
+      return {
+        ...runner,
+        run: async (request, sink) => {
+          if (ends.length < 6) source.insert('items', { id: next++, title: 'written between connections' })
+          const end = await runner.run(request, sink)
+          ends.push(end)
+          return end
+        },
+      }
+    }
+    const fetch = server.fetch
+    client = new ShapeClient({ fetch: (url, init) => fetch(url, init), liveSse: true, liveRunner: behindRunner, visibility: null })
+    const shape = client.shape<{ id: number; title: string }>({ url: server.url, params: { table: 'items' } })
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    const fellBack = new Promise<void>((resolve) => {
+      const stop = shape.subscribeStatus(() => {
+        if (shape.getStatus().fallbackReason === undefined) return
+        stop()
+        resolve()
+      })
+    })
+    await Promise.race([until(shape, () => shape.getSnapshot().data.length === 7), fellBack])
+    expect(shape.getStatus().fallbackReason).toBeUndefined()
+    const short = ends.filter((end) => end.kind === 'closed' && !end.aborted && end.durationMs < 1000)
+    expect(short.length).toBeGreaterThanOrEqual(3)
+    expect(shape.getStatus()).toMatchObject({ transport: 'sse', fallbackReason: undefined })
+    release()
+  })
 })

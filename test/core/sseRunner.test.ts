@@ -78,6 +78,20 @@ describe.each([
     expect(runner.fallbackReason()).toBeUndefined()
   })
 
+  it('never falls back on short responses that delivered changes, only on short ones that carried nothing', async () => {
+    const { clock } = testClock()
+    const catchUp = (lsn: string) => () => sseResponse(chunkedStream([[change(lsn, 0, lsn), upToDate(lsn)].map(event).join('')]))
+    const onlyUpToDate = () => sseResponse(chunkedStream([event(upToDate('9'))]))
+    const fetch = scriptedFetch(catchUp('200'), catchUp('201'), catchUp('202'), catchUp('203'), onlyUpToDate, onlyUpToDate, onlyUpToDate)
+    const runner = factory({ fetch, clock, random: () => 0 })
+    const request = { url: URL_, headers: {}, signal: new AbortController().signal, fetch }
+    for (let i = 0; i < 4; i++) await runner.run(request, sink().sink)
+    expect(runner.isEnabled()).toBe(true)
+    expect(runner.fallbackReason()).toBeUndefined()
+    for (let i = 0; i < 3; i++) await runner.run(request, sink().sink)
+    expect(runner.isEnabled()).toBe(false)
+  })
+
   it('a long connection resets the count', async () => {
     const { clock } = testClock()
     const durations = [10, 10, 2000, 10, 10]
@@ -127,6 +141,17 @@ describe.each([
     expect(await runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)).toEqual({
       kind: 'must-refetch',
       handle: 'h2',
+    })
+  })
+
+  it("passes a 409's retry-after on", async () => {
+    const { clock } = testClock()
+    const fetch = scriptedFetch(new Response('[]', { status: 409, headers: { 'electric-handle': 'h2', 'retry-after': '4' } }))
+    const runner = factory({ fetch, clock, random: () => 0 })
+    expect(await runner.run({ url: URL_, headers: {}, signal: new AbortController().signal, fetch }, sink().sink)).toStrictEqual({
+      kind: 'must-refetch',
+      handle: 'h2',
+      retryAfter: '4',
     })
   })
 })

@@ -375,3 +375,25 @@ describe('runSseRequest bad streams', () => {
     expect(body.isCancelled()).toBe(true)
   })
 })
+
+describe('runSseRequest heartbeat', () => {
+  it('reports the headers and every chunk, keep-alive comments included, and nothing after an abort', async () => {
+    const body = controlledStream()
+    const fetch = scriptedFetch(sseResponse(body.stream))
+    const activity: string[] = []
+    const { run, controller, batches } = setup(fetch, { onActivity: () => activity.push(`chunk ${activity.length}`) })
+    const ended = run()
+    await body.drained()
+    expect(activity).toHaveLength(1) // the headers
+    body.push(': keep-alive\n\n')
+    await body.drained()
+    expect(activity).toHaveLength(2)
+    body.push(event(upToDate('100')))
+    await body.drained()
+    expect(activity).toHaveLength(3)
+    expect(batches).toHaveLength(1)
+    controller.abort()
+    await ended
+    expect(activity).toHaveLength(3)
+  })
+})

@@ -1,7 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest'
-import type { Row, Shape, ShapeError, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
-import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSuspenseShape } from '../../src/index'
-import type { UseShapeOptions, UseShapeResult } from '../../src/index'
+import { prefetchShape, shapeOptions, ShapeClient } from '../../src/core/index'
+import type { Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
+import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSubsetSnapshot, useSuspenseShape } from '../../src/index'
+import type { UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
 
 interface Todo {
   id: number
@@ -30,6 +31,15 @@ describe('public hook types', () => {
     expectTypeOf(count).toEqualTypeOf<number>()
     const titles = useShape<Todo, string[]>({ ...options, selector: (r) => r.data.map((t) => t.title), isEqual: shallow })
     expectTypeOf(titles).toEqualTypeOf<string[]>()
+    // Selectors written for @electric-sql/react may edit the result they receive and return it.
+    const open = useShape<Todo>({
+      ...options,
+      selector: (result) => {
+        result.data = result.data.filter((todo) => !todo.done)
+        return result
+      },
+    })
+    expectTypeOf(open.data).toEqualTypeOf<readonly Todo[]>()
     // @ts-expect-error isEqual compares selections, not results
     useShape<Todo, number>({ ...options, selector: (r) => r.data.length, isEqual: (a: string, b: string) => a === b })
   })
@@ -52,8 +62,21 @@ describe('public hook types', () => {
     useShape<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
   })
 
-  it('useSuspenseShape returns the same result type and takes no enabled', () => {
-    expectTypeOf(useSuspenseShape<Todo>(options)).toEqualTypeOf<UseShapeResult<Todo>>()
+  it('useSuspenseShape narrows the result to what Suspense guarantees and takes no enabled', () => {
+    const result = useSuspenseShape<Todo>(options)
+    expectTypeOf(result).toEqualTypeOf<UseSuspenseShapeResult<Todo>>()
+    expectTypeOf(result.isLoading).toEqualTypeOf<false>()
+    expectTypeOf(result.isPlaceholderData).toEqualTypeOf<false>()
+    expectTypeOf(result.shape).toEqualTypeOf<Shape<Todo>>()
+    expectTypeOf(result.data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf(result.rows).toEqualTypeOf<ReadonlyMap<string, Todo>>()
+    expectTypeOf(result.error).toEqualTypeOf<ShapeError | false>()
+    expectTypeOf(result).toMatchTypeOf<UseShapeResult<Todo>>()
+    // The shape needs no undefined check before the status and row hooks.
+    expectTypeOf(useShapeStatus(result.shape)).toEqualTypeOf<ShapeStatus>()
+    const count = useSuspenseShape({ ...options, selector: (r: UseSuspenseShapeResult<Todo>) => r.data.length })
+    expectTypeOf(count).toEqualTypeOf<number>()
+    useSuspenseShape<Todo, Shape<Todo>>({ ...options, selector: (r) => r.shape })
     // @ts-expect-error a suspended hook always runs
     useSuspenseShape<Todo>({ ...options, enabled: false })
   })
@@ -72,5 +95,44 @@ describe('public hook types', () => {
     // @ts-expect-error the key is a string
     useShapeRow(shape, 1)
     expectTypeOf(useShapeClient().shape<Todo>(options)).toEqualTypeOf<Shape<Todo>>()
+  })
+
+  it('shapeOptions carries the row type to prefetchShape, client.shape and every hook', () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' }, liveSse: true })
+    expectTypeOf(todos).toEqualTypeOf<ShapeOptions<Todo>>()
+    expectTypeOf(prefetchShape(new ShapeClient(), todos)).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(new ShapeClient().shape(todos)).toEqualTypeOf<Shape<Todo>>()
+    expectTypeOf(useShape(todos)).toEqualTypeOf<UseShapeResult<Todo>>()
+    expectTypeOf(useShape(todos).data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf(useSuspenseShape(todos)).toEqualTypeOf<UseSuspenseShapeResult<Todo>>()
+    expectTypeOf(useShapeStatus(todos)).toEqualTypeOf<ShapeStatus>()
+    expectTypeOf(useShapeRow(todos, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf(useShapeKeys(todos)).toEqualTypeOf<readonly string[]>()
+    // Spread with hook options and a selector, the row type still flows into the selector.
+    const titles = useShape({ ...todos, enabled: true, selector: (r) => r.data.map((t) => t.title), isEqual: shallow })
+    expectTypeOf(titles).toEqualTypeOf<string[]>()
+    const open = useSuspenseShape({ ...todos, selector: (r) => r.data.filter((t) => !t.done) })
+    expectTypeOf(open).toEqualTypeOf<Todo[]>()
+    // The row type can come from a transformer instead of the generic.
+    const fromTransformer = shapeOptions({ url: 'x', params: { table: 'todos' }, transformer: (row: Row) => ({ id: Number(row['id']) }) })
+    expectTypeOf(useShape(fromTransformer).data).toEqualTypeOf<readonly { id: number }[]>()
+    // Untyped, the rows are `Row`.
+    expectTypeOf(useShape(shapeOptions({ url: 'x', params: { table: 'todos' } })).data).toEqualTypeOf<readonly Row[]>()
+    // @ts-expect-error shapeOptions checks the options it is given
+    shapeOptions<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
+    // @ts-expect-error a row of the shape is a Todo, not a string
+    expectTypeOf(useShapeRow(todos, 'k')).toEqualTypeOf<string | undefined>()
+  })
+
+  it('subset snapshots carry the row type', async () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' }, log: 'changes_only' })
+    const page = useSubsetSnapshot(todos, { orderBy: 'id', limit: 10 })
+    expectTypeOf(page.data).toEqualTypeOf<readonly Todo[] | undefined>()
+    expectTypeOf(page.isLoading).toEqualTypeOf<boolean>()
+    const client = new ShapeClient()
+    expectTypeOf((await client.shape(todos).requestSnapshot({ where: 'done = $1', params: ['false'] })).data).toEqualTypeOf<readonly Todo[]>()
+    expectTypeOf((await client.fetchSnapshot(todos, { orderBy: 'id' })).data).toEqualTypeOf<readonly Todo[]>()
+    // @ts-expect-error limit is a number
+    useSubsetSnapshot(todos, { orderBy: 'id', limit: '10' })
   })
 })

@@ -36,6 +36,8 @@ describe('StrictMode', () => {
     await screen.findByText('list:item 1,item 2,item 3')
     expect(h.requests.initial).toBe(1)
 
+    // The stream yields to the event loop between requests, so the next live request may not be out yet.
+    await waitFor(() => expect(h.requests.open).toBe(1))
     view.unmount()
     expect(h.requests.open).toBe(1)
     act(() => h.clock.advance(GRACE_MS - 1))

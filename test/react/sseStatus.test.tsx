@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { SSE_SHORT_BACKOFF_MAX_MS, sseRunner } from '../../src/core/index'
+import { SSE_SHORT_BACKOFF_MAX_MS } from '../../src/core/sseFallback'
+import { sseRunner } from '../../src/core/sseRunner'
 import { useShape, useShapeStatus } from '../../src/react/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
@@ -30,11 +31,12 @@ describe('useShapeStatus with SSE', () => {
     act(() => h.server.source.insert(h.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('live:sse:-:3')
 
-    // Between short connections the runner waits on the client's clock: move it only then, so each connection
-    // itself still lasts 0 ms on that clock.
+    // Between short connections the runner waits on the client's clock: move it only to such a wait (not to a
+    // request's 45 s deadline, which is always pending), so each connection itself still lasts 0 ms on that clock.
     await waitFor(
       () => {
-        if (h.clock.pending > 0) act(() => h.clock.advance(SSE_SHORT_BACKOFF_MAX_MS))
+        const due = h.clock.nextDueIn()
+        if (due !== undefined && due <= SSE_SHORT_BACKOFF_MAX_MS) act(() => h.clock.advance(due))
         expect(screen.getByTestId('live').textContent).toMatch(/^live:long-poll:[^-].*:3$/)
       },
       { timeout: 15_000 },

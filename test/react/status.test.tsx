@@ -55,7 +55,7 @@ describe('useShapeStatus and errors in useShape', () => {
     const { script, clock, seen } = setup()
     const first = await script.next()
     act(() => first.fail(new TypeError('fetch failed')))
-    await screen.findByText('error:0:NetworkError')
+    await screen.findByText('retrying:0:NetworkError')
     const failing = seen.status.at(-1)
     expect(failing?.error).toBeInstanceOf(NetworkError)
     expect(failing?.nextRetryAt).toBeGreaterThan(clock.now())

@@ -3,9 +3,10 @@ import { Component, useState } from 'react'
 import type { ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { ReservedParamError, ShapeClient } from '../../src/core/index'
-import { resetDefaultShapeClient, shallow, ShapeClientProvider, useShape } from '../../src/react/index'
-import type { UseShapeResult } from '../../src/react/index'
+import { ReservedParamError, ShapeClient, shallow } from '../../src/core/index'
+import { resetDefaultShapeClient, ShapeClientProvider, useShape } from '../../src/react/index'
+import type { UseShapeOptions, UseShapeResult } from '../../src/react/index'
+import type { Shape } from '../../src/core/index'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
 
@@ -119,6 +120,86 @@ describe('useShape', () => {
     expect(warn).toHaveBeenCalledTimes(1)
     expect(String(warn.mock.calls[0]?.[0])).toMatch(/selector returned a different value/)
     warn.mockRestore()
+  })
+
+  it("runs @electric-sql/react selectors that edit the result they receive and return it (Electric's docs pattern)", async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined)
+    const selected: UseShapeResult<Item>[] = []
+    function OpenItems() {
+      const result = useShape<Item>({
+        ...h.options(),
+        selector: (result) => {
+          result.data = result.data.filter((row) => !row.done)
+          return result
+        },
+      })
+      selected.push(result)
+      return <p>{`open:${result.data.map((row) => row.id).join(',')}`}</p>
+    }
+    function AllItems() {
+      const { data } = useShape<Item>(h.options())
+      return <p>{`all:${data.map((row) => row.id).join(',')}`}</p>
+    }
+    render(
+      <>
+        <OpenItems />
+        <AllItems />
+      </>,
+      { wrapper: h.wrapper },
+    )
+    await screen.findByText('open:1,2,3', {}, { timeout: 10_000 })
+    act(() => h.server.source.update(h.table, { id: 2, done: true }))
+    await screen.findByText('open:1,3', {}, { timeout: 10_000 })
+    // The edit stayed in the selector's own copy: the shape's rows and the other component are untouched.
+    await screen.findByText('all:1,2,3', {}, { timeout: 10_000 })
+    const shape = h.client.shape<Item>(h.options())
+    expect(shape.getSnapshot().data.map((row) => row.id)).toEqual([1, 2, 3])
+    const last = selected.at(-1)!
+    expect(last).toMatchObject({ isLoading: false, isError: false, error: false, shape })
+    expect(Object.isFrozen(last)).toBe(false)
+    expect(warn).not.toHaveBeenCalled()
+    warn.mockRestore()
+  })
+
+  it("compares renders by the client's own shape identity: equivalent options never ask the client again, a change does", async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const asked = vi.spyOn(h.client, 'shape')
+    const int4 = (value: string) => Number(value)
+    const byRender: Record<string, UseShapeOptions<Item>> = {
+      first: { url: h.server.url, params: { table: h.table, where: 'id > $1', params: ['0'] }, parser: { int4 } },
+      // The same shape for the client: positional params as a record, explicit defaults, a new inline parser object
+      // of the same function, and options that are the component's only (subscribe, onError, a selector's keys).
+      same: {
+        url: h.server.url,
+        params: { params: { '1': '0' }, where: 'id > $1', table: h.table, replica: 'default' },
+        log: 'full',
+        parser: { int4 },
+        subscribe: true,
+        onError: () => undefined,
+      },
+      // @electric-sql/react's name for liveSse is a different shape for the client, so for the hook too.
+      sse: { url: h.server.url, params: { table: h.table, where: 'id > $1', params: ['0'] }, parser: { int4 }, experimentalLiveSse: true },
+    }
+    const seen: Array<Shape<Item> | undefined> = []
+    function List({ variant }: { variant: string }) {
+      const { shape, data } = useShape<Item>(byRender[variant]!)
+      seen.push(shape)
+      return <p>{`${variant}:${data.length}`}</p>
+    }
+    const view = render(<List variant="first" />, { wrapper: h.wrapper })
+    await screen.findByText('first:2', {}, { timeout: 10_000 })
+    view.rerender(<List variant="same" />)
+    await screen.findByText('same:2', {}, { timeout: 10_000 })
+    expect(asked).toHaveBeenCalledTimes(1)
+    expect(new Set(seen).size).toBe(1)
+    view.rerender(<List variant="sse" />)
+    await screen.findByText('sse:2', {}, { timeout: 10_000 })
+    expect(asked).toHaveBeenCalledTimes(2)
+    expect(seen.at(-1)).not.toBe(seen[0])
+    expect(seen.at(-1)).toBe(h.client.shape<Item>({ ...byRender['first']!, liveSse: true }))
   })
 
   it('runs a selector again when the props it closes over change', async () => {

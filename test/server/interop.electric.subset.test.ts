@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
 import { itemsTable, parsedItems, shapeRowsSatisfy, sortById } from './support/electricInterop'
+import { LiveGate } from './support/liveGate'
 
 const ITEMS = itemsTable([
   { id: 1, title: 'one', n: 1 },
@@ -19,44 +20,6 @@ const ITEMS = itemsTable([
   { id: 5, title: 'five', n: 2 },
   { id: 6, title: 'six', n: 9 },
 ])
-
-/** Live requests wait here while it is closed; each parked request is announced, and an abort releases it. */
-class LiveGate {
-  #open = false
-  #parked: (() => void)[] = []
-  #onPark: (() => void) | undefined
-  #pending = 0
-
-  async pass(signal: AbortSignal | null | undefined): Promise<void> {
-    if (this.#open) return
-    await new Promise<void>((resolve, reject) => {
-      this.#parked.push(resolve)
-      this.#pending += 1
-      this.#onPark?.()
-      signal?.addEventListener('abort', () => reject(signal.reason), { once: true })
-    })
-  }
-
-  /** Resolves once a live request is (or was, since the last call) parked at the gate. */
-  parked(): Promise<void> {
-    if (this.#pending > 0) {
-      this.#pending = 0
-      return Promise.resolve()
-    }
-    return new Promise((resolve) => {
-      this.#onPark = () => {
-        this.#onPark = undefined
-        this.#pending = 0
-        resolve()
-      }
-    })
-  }
-
-  open(): void {
-    this.#open = true
-    for (const resolve of this.#parked.splice(0)) resolve()
-  }
-}
 
 describe('interop with @electric-sql/client: changes_only + requestSnapshot', () => {
   let server: TestShapeServer

@@ -184,6 +184,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
   }
 
   const snapshot = async (request: SnapshotRequest): Promise<SnapshotResult> => {
+    request.signal?.throwIfAborted()
     const table = resolve({ schema: request.table.schema, name: request.table.name })
     // M3: the read is synchronous; what follows works on this copy, whatever commits meanwhile.
     let rows = [...table.rows.values()].map((row) => ({ ...row }))
@@ -193,6 +194,8 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
         where: request.where,
         params: request.params.map((param) => param ?? ''),
         table: table.description,
+        // Rendered by the server from a clause already held to the handler's limits.
+        limits: 'none',
       })
       if (!compiled.ok) throw new Error(`Memory source: invalid where: ${compiled.refusal.messages.join('; ')}`)
       rows = rows.filter((row) => compiled.filter.matchesOrThrow(row))

@@ -30,6 +30,11 @@
  *   what they capture while no source runs is discarded by the next source's start (PG2).
  * - PG8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (PG4): every transaction visible
  *   in it has an LSN at most that id, every later one takes ids from the sequence above it (PG2).
+ * - A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM, no
+ *   timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So an
+ *   aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and starts no
+ *   further query; its transaction rolls back (source.ts: time limit and abort). What keeps one PGlite query short is
+ *   the `where` size caps (where/whereLimits.ts).
  */
 import { PGlite, type Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import type { WireRow } from '../../core/protocol'
@@ -45,6 +50,7 @@ import {
   textOf,
   type SqlQuery,
 } from './describeTable'
+import { setStatementTimeout } from './statementTimeout'
 import type {
   ChangeSource,
   SnapshotRequest,
@@ -270,18 +276,34 @@ class PGliteChangeSource implements PGliteSource {
 
   async snapshot(request: SnapshotRequest): Promise<SnapshotResult> {
     this.#assertOpen()
-    return this.db.transaction(async (tx) => {
-      await tx.exec('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ')
-      const query: SqlQuery = async (sql, params) => (await tx.query<Record<string, unknown>>(sql, [...params])).rows
+    const { signal } = request
+    signal?.throwIfAborted()
+    const snapshot = this.db.transaction(async (tx) => {
+      // PGlite runs one query at a time and cannot interrupt one; an aborted snapshot starts no further query.
+      const query: SqlQuery = async (sql, params) => {
+        signal?.throwIfAborted()
+        return (await tx.query<Record<string, unknown>>(sql, [...params])).rows
+      }
+      await query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ', [])
+      await setStatementTimeout(query, request.timeoutMs)
       await setTextOutputForTransaction(query)
       await this.#deliverPending(tx)
       const visibility = await currentSnapshot(query)
       await assertTableUnchanged(query, request.table)
+      signal?.throwIfAborted()
       const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params], {
         serializers: TEXT_PARAMS,
       })
       // PG8: every change visible here was delivered with an id up to #lsn; later commits take larger ids.
       return { rows: rows.rows, ...visibility, lsn: this.#lsn, databaseLsn: this.#lsn + 1n }
+    })
+    if (signal === undefined) return snapshot
+    // the caller stops waiting at the abort, even while the transaction still queues behind other queries.
+    snapshot.catch(() => undefined)
+    return new Promise<SnapshotResult>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason)
+      signal.addEventListener('abort', onAbort, { once: true })
+      snapshot.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
     })
   }
 

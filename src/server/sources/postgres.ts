@@ -27,6 +27,9 @@
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
  *   Relation messages are compared with (relationSchemas.ts RS1–RS3).
+ * - A snapshot's `timeoutMs` is its transaction's `statement_timeout`; its `signal` cancels the running query
+ *   with `pg_cancel_backend` from a separate connection and the pooled connection is destroyed once the cancel is
+ *   sent, so an aborted request frees its pool slot at once (source.ts: time limit and abort).
  * - Q8. A snapshot's `databaseLsn` (S7) is the WAL insert position read in its transaction, and a transaction's `lsn`
  *   is its commit record's LSN (PT1): visible commits lie below it, later ones at or above it.
  */
@@ -47,6 +50,7 @@ import {
 import { PgoutputDecoder, type DecodedMessage } from './pgoutputDecoder'
 import { PgoutputTransactions } from './pgoutputTransactions'
 import { relationSignatureWith } from './relationSchemas'
+import { setStatementTimeout } from './statementTimeout'
 import { createReplicationObjects, dropReplicationObjects, publishTable } from './replicationObjects'
 import type { ChangeSource, SnapshotRequest, SnapshotResult, TableDescription, Transaction } from './source'
 
@@ -208,10 +212,20 @@ class PostgresChangeSource implements PostgresSource {
 
   async snapshot(request: SnapshotRequest): Promise<SnapshotResult> {
     this.#assertUsable()
+    request.signal?.throwIfAborted()
     const client = await this.#pool.connect()
+    // an abort cancels the running query from another connection; the client is then destroyed, not pooled,
+    // so a late cancel can never reach the next user of the connection.
+    let cancelling: Promise<void> | undefined
+    const onAbort = (): void => {
+      cancelling ??= this.#cancelBackend(client)
+    }
+    request.signal?.addEventListener('abort', onAbort, { once: true })
     try {
+      request.signal?.throwIfAborted()
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY')
       const query: SqlQuery = async (sql, params) => (await client.query(sql, [...params])).rows
+      await setStatementTimeout(query, request.timeoutMs)
       await setTextOutputForTransaction(query)
       const visibility = await currentSnapshot(query)
       await assertTableUnchanged(query, request.table)
@@ -221,10 +235,28 @@ class PostgresChangeSource implements PostgresSource {
       await client.query('COMMIT')
       return { rows: rows.rows, ...visibility, lsn, databaseLsn }
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined)
+      if (cancelling === undefined) await client.query('ROLLBACK').catch(() => undefined)
       throw error
     } finally {
-      client.release()
+      request.signal?.removeEventListener('abort', onAbort)
+      if (cancelling === undefined) client.release()
+      else await cancelling.finally(() => client.release(true))
+    }
+  }
+
+  /** Cancels what `client` runs (`pg_cancel_backend` from a connection of its own: the pool may be exhausted). */
+  async #cancelBackend(client: pg.PoolClient): Promise<void> {
+    const pid = (client as unknown as { processID?: number }).processID
+    if (typeof pid !== 'number') return
+    const canceller = new pg.Client({ connectionString: this.#options.databaseUrl })
+    canceller.on('error', () => undefined)
+    try {
+      await canceller.connect()
+      await canceller.query('SELECT pg_cancel_backend($1)', [pid])
+    } catch {
+      // The statement timeout still ends the query.
+    } finally {
+      await canceller.end().catch(() => undefined)
     }
   }
 

@@ -27,6 +27,11 @@
  *   term sorts by one column with an explicit direction and NULLS placement.
  * - S9. A source that can give up for good (its own file says when) reports why from `failure()` from then on, and
  *   undefined before; it is a field read, cheap enough to ask on every request.
+ * - A snapshot with `timeoutMs` fails when its queries run longer (`statement_timeout`, local to the snapshot's
+ *   transaction, on PostgreSQL; PGlite accepts but cannot enforce it, pglite.ts); one whose `signal` aborts stops as
+ *   soon as the source can (PostgreSQL cancels the running query; PGlite, which runs one query at a time, skips the
+ *   queries not yet started) and rejects with the signal's reason or the database's cancellation error, leaving
+ *   nothing held.
  */
 import type { Operation, WireRow } from '../../core/protocol'
 
@@ -70,6 +75,10 @@ export interface SnapshotRequest {
   offset?: number
   /** At most this many rows after the offset (S8). */
   limit?: number
+  /** Time limit of each of the snapshot's queries, in ms (time limit and abort, above); none when absent. */
+  timeoutMs?: number
+  /** Aborts the snapshot (time limit and abort, above): the request it serves is gone. */
+  signal?: AbortSignal
 }
 
 export interface SnapshotResult {

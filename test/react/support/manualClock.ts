@@ -14,6 +14,8 @@ export interface ManualClock extends Clock {
   advance(ms: number): void
   /** Number of timers not yet fired or cleared. */
   readonly pending: number
+  /** Milliseconds until the earliest pending timer is due, or undefined when none is pending. */
+  nextDueIn(): number | undefined
 }
 
 export function createManualClock(start = 1_700_000_000_000): ManualClock {
@@ -43,6 +45,11 @@ export function createManualClock(start = 1_700_000_000_000): ManualClock {
     },
     get pending() {
       return timers.size
+    },
+    nextDueIn() {
+      let earliest: number | undefined
+      for (const timer of timers.values()) if (earliest === undefined || timer.at < earliest) earliest = timer.at
+      return earliest === undefined ? undefined : Math.max(0, earliest - now)
     },
   }
 }

@@ -1,5 +1,7 @@
 /**
- * `shallow`: equality one level deep, for selectors that build a new array or object from unchanged parts.
+ * `shallow`: equality one level deep, the package's only one: the store keeps a row's identity when an insert or
+ * refetch brings a shallow-equal row (shapeStore.ts), and selectors that build a new array or object from unchanged
+ * parts pass it as `isEqual`.
  *
  * Invariant:
  * - H1. Two values are equal when they are `Object.is`, or both arrays (or Maps, Sets, plain objects) of the same

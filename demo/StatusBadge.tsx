@@ -1,0 +1,95 @@
+/**
+ * The shape's connection as a user sees it: phase, transport, why SSE fell back, the last error (its code and HTTP
+ * status, never the request URL) and, while backing off, a countdown to the next retry with a Retry button when the
+ * shape offers `retryNow()`. The demo page and the stories show this same badge.
+ *
+ * Invariant: every field is rendered as text in its own `data-testid` element, so tests read what a user reads.
+ */
+import { useEffect, useState } from 'react'
+import type { ReactNode } from 'react'
+import { FetchError, ShapeRequestError, useRetainedShape, useShapeStatus } from '../src/index'
+import type { Row, Shape, ShapeError, ShapeSource } from '../src/index'
+
+/** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
+export function describeError(error: ShapeError): string {
+  if (error instanceof ShapeRequestError) return error.message
+  if (error instanceof FetchError) return error.status === 503 ? 'The server is unavailable.' : 'The server refused the request.'
+  if (error.code === 'network') return 'The server could not be reached.'
+  return `The shape stream failed (${error.code}).`
+}
+
+function useSecondsUntil(at: number | undefined): number | undefined {
+  const [now, setNow] = useState(() => Date.now())
+  useEffect(() => {
+    if (at === undefined) return undefined
+    setNow(Date.now())
+    const timer = setInterval(() => setNow(Date.now()), 250)
+    return () => clearInterval(timer)
+  }, [at])
+  return at === undefined ? undefined : Math.max(0, Math.ceil((at - now) / 1000))
+}
+
+/** `retryNow()` where the core has it (added with the `retrying` phase), so the badge works on either version. */
+function retryNowOf<T>(shape: Shape<T> | undefined): (() => void) | undefined {
+  const retryNow = (shape as { retryNow?: unknown } | undefined)?.retryNow
+  return typeof retryNow === 'function' ? () => (retryNow as () => void).call(shape) : undefined
+}
+
+/** Props of `StatusBadge`. */
+export interface StatusBadgeProps<T> {
+  /** The shape (e.g. `useShape(...).shape`) or options describing it; the badge holds its stream while mounted. */
+  source: ShapeSource<T> | undefined
+}
+
+/**
+ * The status badge of a shape.
+ * @example
+ * <StatusBadge source={shape} />
+ */
+export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode {
+  const shape = useRetainedShape(source)
+  const status = useShapeStatus(shape)
+  const seconds = useSecondsUntil(status.nextRetryAt)
+  const retryNow = retryNowOf(shape)
+  const { error } = status
+  return (
+    <section className="status" aria-label="Shape status">
+      <span className={`badge phase-${status.phase}`} data-testid="status-phase">
+        {status.phase}
+      </span>
+      <span>
+        via <strong data-testid="status-transport">{status.transport}</strong>
+      </span>
+      <span className="muted" data-testid="status-up-to-date">
+        {status.isUpToDate ? 'up to date' : 'not up to date'}
+      </span>
+      {status.fallbackReason !== undefined && (
+        <span className="note" data-testid="status-fallback">
+          fell back to long-polling: {status.fallbackReason}
+        </span>
+      )}
+      {error !== undefined && (
+        <span className="error" role="alert" data-testid="status-error">
+          <code data-testid="status-error-code">{error.code}</code>
+          {error instanceof FetchError && (
+            <>
+              {' '}
+              HTTP <span data-testid="status-error-http">{error.status}</span>
+            </>
+          )}{' '}
+          <span data-testid="status-error-message">{describeError(error)}</span>
+        </span>
+      )}
+      {seconds !== undefined && (
+        <span data-testid="status-retry">
+          retrying in <strong>{seconds}</strong> s
+        </span>
+      )}
+      {retryNow !== undefined && (status.phase === 'error' || (status.phase as string) === 'retrying' || seconds !== undefined) && (
+        <button type="button" onClick={retryNow}>
+          Retry now
+        </button>
+      )}
+    </section>
+  )
+}

@@ -1,0 +1,82 @@
+/**
+ * Loading subset snapshots into one shape (`shape.requestSnapshot`): the request at the stream's position, the rows
+ * merged into the store through the shape's `SnapshotSink`.
+ *
+ * Invariants:
+ * - SB1. A snapshot is requested once the shape is up to date, at the stream's handle and offset, so the server
+ *   answers for the log the stream follows and the metadata can be compared with the changes that follow.
+ * - SB2. The rows are merged by the shape's `SnapshotMerge` (SM1–SM4), installed on its sink on first use: live changes the snapshot holds are dropped, rows
+ *   changed since the snapshot keep their newer version. A 409 between request and merge discards the response and
+ *   asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS` times).
+ * - SB3. The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
+ *   they are published in the shape.
+ */
+import { RetriesExhaustedError, ShapeError } from './errors'
+import type { FetchLike } from './fetchLike'
+import type { ShapeOptions } from './shapeOptions'
+import type { ShapeStatus } from './shapeStatus'
+import { SnapshotMerge } from './snapshotMerge'
+import type { SnapshotSink } from './snapshotSink'
+import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
+import { fetchSubset, validateSubset } from './subsetSnapshot'
+
+const MAX_ATTEMPTS = 3
+
+/** What `ShapeSubsets` needs of its shape. */
+export interface SubsetTarget {
+  whenUpToDate(): Promise<void>
+  getStatus(): ShapeStatus
+}
+
+/**
+ * The subset loader of one shape (SB1–SB3).
+ * @example
+ * const subsets = new ShapeSubsets(sink, fetch, options); await subsets.request(shape, { orderBy: 'id', limit: 10 })
+ */
+export class ShapeSubsets<T> {
+  readonly #merge: SnapshotMerge<T>
+  readonly #fetch: FetchLike
+  readonly #options: ShapeOptions<T>
+
+  constructor(sink: SnapshotSink<T>, fetch: FetchLike, options: ShapeOptions<T>) {
+    this.#merge = new SnapshotMerge(sink)
+    this.#fetch = fetch
+    this.#options = options
+  }
+
+  /** Loads `subset` into the shape (SB1–SB3). */
+  async request(target: SubsetTarget, subset: SubsetSnapshotRequest, signal?: AbortSignal): Promise<SubsetSnapshot<T>> {
+    validateSubset(subset)
+    let last: ShapeError | undefined
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      signal?.throwIfAborted()
+      await target.whenUpToDate()
+      const { handle, offset } = target.getStatus()
+      const recording = this.#merge.begin()
+      try {
+        const fetched = await fetchSubset({ fetch: this.#fetch, options: this.#options, subset, position: { handle, offset }, signal })
+        const writable = fetched.messages.filter((message) => recording.writable(fetched.metadata, message.key))
+        if (await this.#merge.load(recording.generation, fetched.metadata, writable)) {
+          return { data: fetched.data, metadata: fetched.metadata }
+        }
+        last = undefined
+      } catch (error) {
+        // A 409: the shape was rotated under the request; the stream resyncs, then we ask again (SB2).
+        if (!(error instanceof ShapeError) || !('status' in error) || error.status !== 409) throw error
+        last = error
+      } finally {
+        recording.end()
+      }
+    }
+    throw new RetriesExhaustedError(MAX_ATTEMPTS, last ?? new ShapeRotatedError())
+  }
+}
+
+/** The shape was reset (409) each time a snapshot was about to be merged. */
+class ShapeRotatedError extends ShapeError {
+  readonly code = 'http' as const
+  readonly retryable = true
+  constructor() {
+    super('The shape was reset (409) while its subset snapshot was loading')
+  }
+}

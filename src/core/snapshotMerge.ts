@@ -1,0 +1,105 @@
+/**
+ * Merging subset snapshots with a shape's live changes (installed on the shape's `SnapshotSink` by the first
+ * `requestSnapshot`): live changes a loaded snapshot already holds are dropped (snapshotTracker.ts), and a
+ * snapshot's rows enter the store where they are the newest version of each row.
+ *
+ * Invariants:
+ * - SM1. Every change the stream applies or stages passes `SnapshotTracker.holds` first; what it holds never reaches
+ *   the store, so a row is never rewound to an older version by a change the snapshot already contained.
+ * - SM2. While a snapshot request is in flight, the keys of the changes applied meanwhile are recorded with their
+ *   transactions. A snapshot row is written only when no such change is newer than the snapshot (a transaction not
+ *   visible in it, or a change without `txids`): a row changed after the snapshot was taken keeps its newer version.
+ * - SM3. Snapshot rows are applied as one batch ending with `up-to-date` when the store is up to date (so they are
+ *   published at once), never while a response is being staged (snapshotSink.ts SK2).
+ * - SM4. A 409 (`reset`) forgets every tracked snapshot, and a snapshot started in an earlier generation is not
+ *   applied (`load` resolves `false`): its rows belong to a shape log that no longer exists.
+ */
+import type { ChangeMessage, Message } from './protocol'
+import { isChangeMessage } from './protocol'
+import type { SinkFilter, SnapshotSink } from './snapshotSink'
+import type { SnapshotMetadata } from './snapshotTracker'
+import { isVisibleIn, SnapshotTracker, xid8Near } from './snapshotTracker'
+
+/** Changes applied while one snapshot request was in flight: key → the transactions that changed it (SM2). */
+type InFlight = Map<string, Array<readonly number[] | undefined>>
+
+/** One snapshot request in flight (SM2, SM4). */
+export interface SnapshotRecording {
+  readonly generation: number
+  /** True when a row of the snapshot with `metadata` may be written for `key` (SM2). */
+  writable(metadata: SnapshotMetadata, key: string): boolean
+  end(): void
+}
+
+/**
+ * The merge rules of one shape's subset snapshots, installed on its sink (SM1–SM4).
+ * @example
+ * const merge = new SnapshotMerge(sink); const recording = merge.begin(); await merge.load(recording.generation, metadata, rows)
+ */
+export class SnapshotMerge<T> implements SinkFilter<T> {
+  readonly #sink: SnapshotSink<T>
+  readonly #tracker = new SnapshotTracker()
+  readonly #inFlight = new Set<InFlight>()
+
+  constructor(sink: SnapshotSink<T>) {
+    this.#sink = sink
+    sink.install(this)
+  }
+
+  filter(messages: readonly Message<T>[]): readonly Message<T>[] {
+    if (this.#tracker.size === 0 && this.#inFlight.size === 0) return messages
+    const kept: Message<T>[] = []
+    for (const message of messages) {
+      if (isChangeMessage(message)) {
+        if (this.#tracker.size > 0 && this.#tracker.holds(message as ChangeMessage<unknown>)) continue
+        for (const changed of this.#inFlight) {
+          const list = changed.get(message.key) ?? []
+          list.push(message.headers.txids)
+          changed.set(message.key, list)
+        }
+      }
+      kept.push(message)
+    }
+    return kept
+  }
+
+  reset(): void {
+    this.#tracker.clear()
+  }
+
+  /** Starts recording the changes applied from now on (SM2). */
+  begin(): SnapshotRecording {
+    const changed: InFlight = new Map()
+    this.#inFlight.add(changed)
+    return {
+      generation: this.#sink.generation,
+      writable: (metadata, key) => {
+        const changes = changed.get(key)
+        if (changes === undefined) return true
+        const bounds = { xmin: BigInt(metadata.xmin), xmax: BigInt(metadata.xmax), xip: new Set(metadata.xip_list.map((xid) => BigInt(xid))) }
+        return changes.every(
+          (txids) => txids !== undefined && txids.length > 0 && txids.every((xid) => isVisibleIn(xid8Near(xid, bounds.xmax), bounds)),
+        )
+      },
+      end: () => void this.#inFlight.delete(changed),
+    }
+  }
+
+  /** Writes a snapshot's rows and tracks it (SM1, SM3); resolves `false` when a reset happened since `generation` (SM4). */
+  load(generation: number, metadata: SnapshotMetadata, rows: readonly ChangeMessage<T>[]): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.#sink.whenSettled(() => {
+        if (generation !== this.#sink.generation) {
+          resolve(false)
+          return
+        }
+        const store = this.#sink.store
+        const messages: Message<T>[] = [...rows]
+        if (store.getSnapshot().isUpToDate) messages.push({ headers: { control: 'up-to-date' } })
+        store.applyBatch(messages)
+        this.#tracker.add(metadata, new Set(rows.map((row) => row.key)))
+        resolve(true)
+      })
+    })
+  }
+}

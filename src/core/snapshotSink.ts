@@ -1,0 +1,88 @@
+/**
+ * The store as a shape's stream sees it: the `ShapeStore` itself until the shape loads its first subset snapshot,
+ * then the store behind that snapshot's merge rules (snapshotMerge.ts, loaded with the subset code on first use, so
+ * apps that never load subsets ship only this pass-through).
+ *
+ * Invariants:
+ * - SK1. Every change the stream applies or stages passes the installed filter first (when there is one); what it
+ *   drops never reaches the store.
+ * - SK2. The sink knows when a response is being staged (between the first `stage` and `settleStaged`): work that
+ *   must not run then (a batch, which the store refuses while staging, shapeStore.ts S8) waits in `whenSettled`
+ *   and runs at the next point where the store takes batches.
+ * - SK3. `generation` bumps on every reset (a 409): work started in another generation knows its rows belong to a
+ *   shape log that no longer exists.
+ */
+import type { Message } from './protocol'
+import type { StreamSink } from './responseApplier'
+import type { ShapeStore } from './shapeStore'
+
+/**
+ * What a sink runs messages through once installed (the subset snapshot merge).
+ * @example
+ * sink.install({ filter: (messages) => messages.filter(keep), reset: () => forget() })
+ */
+export interface SinkFilter<T> {
+  filter(messages: readonly Message<T>[]): readonly Message<T>[]
+  reset(): void
+}
+
+/**
+ * A `StreamSink` over a `ShapeStore` with a pluggable filter (SK1–SK3).
+ * @example
+ * const sink = new SnapshotSink(store); new ShapeStream({ ...options, store: sink })
+ */
+export class SnapshotSink<T> implements StreamSink<T> {
+  readonly store: ShapeStore<T>
+  readonly #waiting: Array<() => void> = []
+  #filter: SinkFilter<T> | undefined
+  #staging = false
+  #generation = 0
+
+  constructor(store: ShapeStore<T>) {
+    this.store = store
+  }
+
+  /** Bumps on every reset (SK3). */
+  get generation(): number {
+    return this.#generation
+  }
+
+  /** Runs every later message through `filter` (SK1). */
+  install(filter: SinkFilter<T>): void {
+    this.#filter = filter
+  }
+
+  /** Runs `work` now, or once the response being staged has settled (SK2). */
+  whenSettled(work: () => void): void {
+    if (this.#staging) this.#waiting.push(work)
+    else work()
+  }
+
+  applyBatch(messages: readonly Message<T>[]): void {
+    this.store.applyBatch(this.#filter ? this.#filter.filter(messages) : messages)
+    this.#drain()
+  }
+
+  stage(messages: readonly Message<T>[]): void {
+    this.#staging = true
+    this.store.stage(this.#filter ? this.#filter.filter(messages) : messages)
+  }
+
+  settleStaged(keep: boolean): void {
+    this.store.settleStaged(keep)
+    this.#staging = false
+    // A kept staged response is applied by the `applyBatch` that follows; a reverted one leaves nothing pending.
+    if (!keep) this.#drain()
+  }
+
+  reset(): void {
+    this.#generation++
+    this.#filter?.reset()
+    this.store.reset()
+  }
+
+  #drain(): void {
+    if (this.#staging) return
+    for (const work of this.#waiting.splice(0)) work()
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * The shared body of `useShapeRow`, `useShapeKeys` and `useShapeStatus`: hold the shape (`useRetainedShape`),
+ * subscribe to one part of it, read that part.
+ *
+ * Invariants:
+ * - L1. `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
+ *   re-render never subscribes again; the part's own subscription decides which changes re-render the component
+ *   (a row's key, the membership of the keys, the status object).
+ * - L2. `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
+ *   `firstValue`), so hydration renders exactly what the server rendered.
+ * - L3. While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
+ */
+import { useCallback, useMemo, useSyncExternalStore } from 'react'
+import type { Shape } from '../core/index'
+import { firstValue } from './firstValue'
+import { noop } from './noop'
+import type { ShapeSource } from './useRetainedShape'
+import { useRetainedShape } from './useRetainedShape'
+
+/**
+ * One observable part of a shape: how to subscribe to it and read it, given the hook's argument (a row key, or `''`).
+ * Define slices at module level so their functions never change.
+ * @example
+ * const STATUS: ShapeSlice<ShapeStatus> = { subscribe: (shape, _, l) => shape.subscribeStatus(l), read: (shape) => shape.getStatus(), disabled: IDLE_STATUS }
+ */
+export interface ShapeSlice<V, T = unknown> {
+  subscribe(shape: Shape<T>, argument: string, listener: () => void): () => void
+  read(shape: Shape<T>, argument: string): V
+  /** What the hook returns while disabled (L3). */
+  readonly disabled: V
+}
+
+/**
+ * The value of `slice` for the shape `source` resolves to, kept current (L1–L3).
+ * @example
+ * return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
+ */
+export function useShapeSlice<V, T>(source: ShapeSource<T> | undefined, slice: ShapeSlice<V, T>, argument: string): V {
+  const shape = useRetainedShape(source)
+  const subscribe = useCallback(
+    (listener: () => void) => (shape === undefined ? noop : slice.subscribe(shape, argument, listener)),
+    [shape, slice, argument],
+  )
+  const getSnapshot = useCallback(() => (shape === undefined ? slice.disabled : slice.read(shape, argument)), [shape, slice, argument])
+  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
+  return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
+}
