@@ -32,6 +32,8 @@ export type { UseSubsetSnapshotResult } from './useSubsetSnapshot'
 // Server rendering
 export { HydrationBoundary } from './HydrationBoundary'
 export type { HydrationBoundaryProps } from './HydrationBoundary'
+export { StreamedHydration } from './StreamedHydration'
+export type { StreamedHydrationProps } from './StreamedHydration'
 export { useShapeMutation } from './useShapeMutation'
 export type { UseShapeMutationOptions, UseShapeMutationResult, MutateCallbacks } from './useShapeMutation'
 export { useShapeRowPending } from './useShapeRowPending'
