@@ -28,6 +28,11 @@ export interface ShapeSlice<V, T = unknown> {
   read(shape: Shape<T>, argument: string): V
   /** What the hook returns while disabled (L3). */
   readonly disabled: V
+  /**
+   * What a server render shows and hydration first renders, when that differs from `read` (a status: the server's
+   * own stream ran, the browser's is about to start); default `read`.
+   */
+  readServer?(shape: Shape<T>, argument: string): V
 }
 
 /**
@@ -42,6 +47,10 @@ export function useShapeSlice<V, T>(source: ShapeSource<T> | undefined, slice: S
     [shape, slice, argument],
   )
   const getSnapshot = useCallback(() => (shape === undefined ? slice.disabled : slice.read(shape, argument)), [shape, slice, argument])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
+  const getServerSnapshot = useMemo(() => {
+    const readServer = slice.readServer
+    if (shape === undefined || readServer === undefined) return firstValue(getSnapshot)
+    return firstValue(() => readServer(shape, argument))
+  }, [getSnapshot, shape, slice, argument])
   return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
 }

@@ -35,9 +35,20 @@ function presented(status: ShapeStatus): ShapeStatus {
   return connecting
 }
 
+/**
+ * The status a server render shows, and so the one hydration first renders: the shape as the browser's copy is
+ * about to be, `connecting` with the rows' freshness. A server that really ran the stream (streamed SSR) would
+ * otherwise render `live` where the hydrating browser, whose stream has not started, renders `connecting`: a
+ * mismatch. The browser shows the real status right after hydration.
+ */
+function forHydration(status: ShapeStatus): ShapeStatus {
+  return Object.freeze({ ...IDLE_STATUS, phase: 'connecting' as const, isUpToDate: status.isUpToDate, lastSyncedAt: status.lastSyncedAt })
+}
+
 const STATUS: ShapeSlice<ShapeStatus> = {
   subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
   read: (shape) => presented(shape.getStatus()),
+  readServer: (shape) => forHydration(shape.getStatus()),
   disabled: IDLE_STATUS,
 }
 

@@ -13,7 +13,7 @@ import type { Root } from 'react-dom/client'
 import { act, screen } from '@testing-library/react'
 import { ShapeClient } from '../../src/core/index'
 import type { FetchLike } from '../../src/core/index'
-import { ShapeClientProvider, StreamedHydration, useSuspenseShape } from '../../src/react/index'
+import { ShapeClientProvider, StreamedHydration, useShapeStatus, useSuspenseShape } from '../../src/react/index'
 import { STREAMED_HYDRATION_QUEUE } from '../../src/react/StreamedHydration'
 import { createTestShapeServer } from '../../src/testing/index'
 import type { TestShapeServer } from '../../src/testing/index'
@@ -57,9 +57,11 @@ function startServer(): { server: TestShapeServer; table: string } {
 }
 
 function List({ url, table }: { url: string; table: string }) {
-  const { data, isUpToDate } = useSuspenseShape<Item>({ url, params: { table } })
+  const { data, isUpToDate, shape } = useSuspenseShape<Item>({ url, params: { table } })
+  // A badge over the same shape: the server's stream really ran (live), the browser's has not started yet.
+  const status = useShapeStatus(shape)
   return (
-    <ul data-testid="list" data-up-to-date={String(isUpToDate)}>
+    <ul data-testid="list" data-up-to-date={String(isUpToDate)} data-phase={status.phase}>
       {data.map((row) => (
         <li key={row.id}>{row.title}</li>
       ))}
@@ -255,6 +257,7 @@ describe('StreamedHydration with useSuspenseShape', () => {
     act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('item 3')
     expect(browser.urls.every((url) => url.searchParams.get('offset') !== '-1')).toBe(true)
+    expect(screen.getByTestId('list').dataset['phase']).toBe('live')
     expect(consoleErrors).toEqual([])
   })
 
