@@ -3,16 +3,16 @@
  * component is mounted.
  *
  * Invariants:
- * - R1. `client.shape()` runs only when the options describe another shape than the last render's, by the client's
+ * - `client.shape()` runs only when the options describe another shape than the last render's, by the client's
  *   own identity (`shapeKey` over the options with the hook-only keys removed, functions by reference through ids
  *   this component holds): an inline options object reuses the same shape and nothing subscribes again on
  *   re-render, and the hook never keeps a shape the client would not give for the new options.
- * - R2. The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
+ * - The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
  *   release followed at once by a retain, which the client's grace period absorbs: one stream, not two.
- * - R3. `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
+ * - `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
  *   this component's hold on the stream; other components using the same shape keep it open.
- * - R4. `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
- * - R5. `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
+ * - `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
+ * - `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
  *   function neither changes the shape nor goes stale.
  */
 import { useContext, useEffect, useRef } from 'react'
@@ -71,7 +71,7 @@ function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T
 }
 
 /**
- * The shared `Shape` for `source`, kept open while the component is mounted (R1–R5); `undefined` when disabled.
+ * The shared `Shape` for `source`, kept open while the component is mounted; `undefined` when disabled.
  * It does not re-render the component on changes: pass the shape to `useShapeKeys` and to row components using
  * `useShapeRow`, so a list re-renders on membership changes only and each row on its own changes only.
  *

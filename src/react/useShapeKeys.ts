@@ -2,7 +2,7 @@
  * `useShapeKeys`: the keys of a shape's rows, for a list of memoized row components.
  *
  * Invariant:
- * - K1. The keys array keeps its identity while the shape's membership is unchanged (store rule), so the list
+ * - The keys array keeps its identity while the shape's membership is unchanged (store rule), so the list
  *   component re-renders when a row is added, removed or the shape is refetched, never when a row only changes.
  *   Each row component reads its row with `useShapeRow`; together, one changed row re-renders one row component.
  */

@@ -2,7 +2,7 @@
  * `useShapeRow`: one row of a shape, for a row component.
  *
  * Invariant:
- * - W1. The component subscribes to its key only (`subscribeKey`): it re-renders when that row's identity changes
+ * - The component subscribes to its key only (`subscribeKey`): it re-renders when that row's identity changes
  *   and for nothing else, so a change to one row re-renders one row component whatever the shape's size.
  */
 import type { Row } from '../core/index'

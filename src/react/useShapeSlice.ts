@@ -3,12 +3,12 @@
  * subscribe to one part of it, read that part.
  *
  * Invariants:
- * - L1. `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
+ * - `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
  *   re-render never subscribes again; the part's own subscription decides which changes re-render the component
  *   (a row's key, the membership of the keys, the status object).
- * - L2. `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
+ * - `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
  *   `firstValue`), so hydration renders exactly what the server rendered.
- * - L3. While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
+ * - While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Shape } from '../core/index'
@@ -26,12 +26,12 @@ import { useRetainedShape } from './useRetainedShape'
 export interface ShapeSlice<V, T = unknown> {
   subscribe(shape: Shape<T>, argument: string, listener: () => void): () => void
   read(shape: Shape<T>, argument: string): V
-  /** What the hook returns while disabled (L3). */
+  /** What the hook returns while disabled. */
   readonly disabled: V
 }
 
 /**
- * The value of `slice` for the shape `source` resolves to, kept current (L1–L3).
+ * The value of `slice` for the shape `source` resolves to, kept current.
  * @example
  * return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
  */

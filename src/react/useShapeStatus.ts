@@ -2,9 +2,9 @@
  * `useShapeStatus`: the connection of a shape as a UI shows it.
  *
  * Invariants:
- * - T1. The hook re-renders only when the status object changes, and the core makes a new one only when a field
+ * - The hook re-renders only when the status object changes, and the core makes a new one only when a field
  *   changed, so it never re-renders for row changes.
- * - T2. Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
+ * - Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
 import { IDLE_STATUS } from '../core/internal'

@@ -119,7 +119,7 @@ describe('ShapeClient', () => {
     expect(fresh).not.toBe(shapes[0])
   })
 
-  it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it (SH6)', async () => {
+  it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it', async () => {
     const { server, clock } = setup()
     const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, unusedTimeoutMs: 10_000 })
     const abandoned = client.shape(items())

@@ -15,7 +15,7 @@ function lazyResult(): { result: { readonly data: readonly number[]; readonly is
   return { result, reads: () => reads }
 }
 
-describe('selectorInput (I1, I2)', () => {
+describe('selectorInput', () => {
   it('is a writable, unfrozen copy: assigning data or any field works and never reaches the result', () => {
     const { result } = lazyResult()
     const input = selectorInput(result)

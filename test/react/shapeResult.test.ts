@@ -27,7 +27,7 @@ function countDataReads<T>(shape: Shape<T>): { reads: () => number } {
 
 const KEY = '"public"."items"/"1"'
 
-describe('createShapeResultSource (V1, V2)', () => {
+describe('createShapeResultSource', () => {
   it('never makes the store build `data` for a reader that only uses `rows`, and hands out the store array when read', () => {
     const client = new ShapeClient({ fetch: () => new Promise<Response>(() => undefined), visibility: null })
     const shape = client.shape({ url: 'http://localhost/v1/shape', params: { table: 'items' } })
