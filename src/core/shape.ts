@@ -37,7 +37,8 @@ import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
-  key: string
+  /** The shape definition's identity (`shapeKey`), not a row key. */
+  definitionKey: string
   options: ShapeOptions<T>
   store: ShapeStore<T>
   stream: ShapeStream<T>
@@ -97,8 +98,11 @@ const UP_TO_DATE: Message<never> = { headers: { control: 'up-to-date' } }
  * release()
  */
 export class Shape<T = Row> {
-  /** The identity key this shape is registered under. */
-  readonly key: string
+  /**
+   * The identity of this shape's definition (from `shapeKey`), under which its client registers it; not a row key
+   * (those are `rowKey(row)`).
+   */
+  readonly definitionKey: string
   /** The options the shape was created with (the first subscriber's `onError` and `backoff` among them). */
   readonly options: ShapeOptions<T>
   readonly #store: ShapeStore<T>
@@ -118,7 +122,7 @@ export class Shape<T = Row> {
   #primaryKey: readonly string[] | undefined
 
   constructor(init: ShapeInit<T>) {
-    this.key = init.key
+    this.definitionKey = init.definitionKey
     this.options = init.options
     this.#store = init.store
     this.#stream = init.stream

@@ -136,7 +136,7 @@ export class ShapeClient {
       from,
     })
     const shape = new Shape<T>({
-      key,
+      definitionKey: key,
       options,
       store,
       stream,
@@ -144,13 +144,13 @@ export class ShapeClient {
       gracePeriodMs: this.#gracePeriodMs,
       unusedTimeoutMs: this.#unusedTimeoutMs,
       onClose: (closed) => {
-        if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
+        if (this.#shapes.get(closed.definitionKey) === closed) this.#shapes.delete(closed.definitionKey)
       },
       // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
       loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
-        if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
+        if (!this.#shapes.has(reopened.definitionKey)) this.#shapes.set(reopened.definitionKey, reopened as Shape<unknown>)
       },
       persistence,
     })

@@ -21,14 +21,16 @@ import type { RequestPosition } from './requestUrl'
 import { BEFORE_ALL } from './offset'
 
 /**
- * Where the stream is. `backoff` waits to retry; `retrying` has a request out after an error (the error stays until
+ * Internal: where the protocol state machine is. Users never meet this vocabulary: `shapeStatus.ts` (`phaseOf`)
+ * maps it onto the public `ShapePhase` of `ShapeStatus`, which is the only phase the hooks and docs speak of.
+ * `backoff` waits to retry; `retrying` has a request out after an error (the error stays until
  * a response proves the server back); `error` is stuck until `onError` recovers or the stream stops.
  */
-export type StreamPhase = 'stopped' | 'initial' | 'syncing' | 'live' | 'paused' | 'backoff' | 'retrying' | 'error'
+export type StreamMachinePhase = 'stopped' | 'initial' | 'syncing' | 'live' | 'paused' | 'backoff' | 'retrying' | 'error'
 
 /** One immutable stream state. */
 export interface StreamState {
-  readonly phase: StreamPhase
+  readonly phase: StreamMachinePhase
   readonly handle: string | undefined
   readonly offset: string
   readonly cursor: string | undefined
@@ -109,7 +111,7 @@ export function initialStreamState(from: StreamStart = {}): StreamState {
 }
 
 /** The active phase a state returns to once nothing (pause, error) holds it. */
-function activePhase(state: StreamState): StreamPhase {
+function activePhase(state: StreamState): StreamMachinePhase {
   if (state.upToDateSinceReset) return 'live'
   return state.handle === undefined || state.offset === BEFORE_ALL ? 'initial' : 'syncing'
 }

@@ -23,7 +23,7 @@
 import { Fragment, createElement, memo, useEffect, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { sameIterableOrder } from '../core/internal'
 import { useShapeKeys } from './useShapeKeys'
 
@@ -37,7 +37,7 @@ const FAN_OUT = 16
  */
 export interface ShapeRowListProps<T = Row> {
   /** The shape, or options describing one (as for `useShapeKeys`); `undefined` renders nothing. */
-  shape: ShapeSource<T> | undefined
+  shape: ShapeOrOptions<T> | undefined
   /**
    * Renders the row with shape key `key`, typically a memoized component calling `useShapeRow`. Pass a stable
    * function (`useCallback`): a new one re-renders every group.

@@ -22,7 +22,7 @@ export type Writable<R> = { -readonly [K in keyof R]: R[K] }
 /**
  * A writable copy of `result` whose accessors (`data`, `rows`) stay lazy until read or replaced.
  * @example
- * const input = selectorInput(source.getSnapshot()); input.data = input.data.slice(0, 10)
+ * const input = selectorInput(store.getSnapshot()); input.data = input.data.slice(0, 10)
  */
 export function selectorInput<R extends object>(result: R): Writable<R> {
   const copy = {} as Writable<R>

@@ -14,7 +14,7 @@ import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Shape } from '../core/index'
 import { firstValue } from './firstValue'
 import { noop } from './noop'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 
 /**
@@ -31,12 +31,12 @@ export interface ShapeSlice<V, T = unknown> {
 }
 
 /**
- * The value of `slice` for the shape `source` resolves to, kept current.
+ * The value of `slice` for the shape `shapeOrOptions` resolves to, kept current.
  * @example
- * return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
+ * return useShapeSlice(shapeOrOptions, ROW as ShapeSlice<T | undefined, T>, key)
  */
-export function useShapeSlice<V, T>(source: ShapeSource<T> | undefined, slice: ShapeSlice<V, T>, argument: string): V {
-  const shape = useRetainedShape(source)
+export function useShapeSlice<V, T>(shapeOrOptions: ShapeOrOptions<T> | undefined, slice: ShapeSlice<V, T>, argument: string): V {
+  const shape = useRetainedShape(shapeOrOptions)
   const subscribe = useCallback(
     (listener: () => void) => (shape === undefined ? noop : slice.subscribe(shape, argument, listener)),
     [shape, slice, argument],

@@ -9,7 +9,7 @@
  */
 import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -29,6 +29,6 @@ const STATUS: ShapeSlice<ShapeStatus> = {
  * const status = useShapeStatus(shape)
  * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
-export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
-  return useShapeSlice(source, STATUS as ShapeSlice<ShapeStatus, T>, '')
+export function useShapeStatus<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined): ShapeStatus {
+  return useShapeSlice(shapeOrOptions, STATUS as ShapeSlice<ShapeStatus, T>, '')
 }

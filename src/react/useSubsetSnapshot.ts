@@ -15,7 +15,7 @@
  */
 import { useEffect, useRef, useState } from 'react'
 import type { Row, ShapeError, SnapshotMetadata, SubsetSnapshotRequest } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 import { useShapeStatus } from './useShapeStatus'
 
@@ -61,10 +61,10 @@ function subsetKey(subset: SubsetSnapshotRequest): string {
  * }
  */
 export function useSubsetSnapshot<T = Row>(
-  source: ShapeSource<T> | undefined,
+  shapeOrOptions: ShapeOrOptions<T> | undefined,
   subset: SubsetSnapshotRequest | undefined,
 ): UseSubsetSnapshotResult<T> {
-  const shape = useRetainedShape(source)
+  const shape = useRetainedShape(shapeOrOptions)
   const key = subset === undefined ? undefined : subsetKey(subset)
   const [settled, setSettled] = useState<Settled<T> | undefined>(undefined)
   // A 409 empties the shape: a new epoch each time the handle changes from one handle to another (not from none to the first).

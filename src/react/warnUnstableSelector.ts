@@ -26,7 +26,7 @@ function isDevelopment(): boolean {
 /**
  * Warns when `selector` gives two unequal results for two copies of one input.
  * @example
- * warnUnstableSelector(selector, () => selectorInput(source.getSnapshot()), isEqual)
+ * warnUnstableSelector(selector, () => selectorInput(store.getSnapshot()), isEqual)
  */
 export function warnUnstableSelector<I, S>(
   selector: (input: I) => S,

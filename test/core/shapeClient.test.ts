@@ -26,6 +26,14 @@ describe('ShapeClient', () => {
     expect(client.size).toBe(2)
   })
 
+  it('names a shape by its definition key, which is not a row key', () => {
+    const { client } = setup()
+    const a = client.shape(items())
+    expect(typeof a.definitionKey).toBe('string')
+    expect(client.shape({ url, params: { table: 'items', where: 'done = $1', params: ['true'] } }).definitionKey).not.toBe(a.definitionKey)
+    expect('key' in a).toBe(false)
+  })
+
   it('keeps function identities per client instance', () => {
     const token = () => 'Bearer t'
     const one = setup().client
