@@ -20,8 +20,8 @@ import { NetworkError } from './errors'
 const EXPIRED = Object.freeze({ name: 'AbortError', message: 'Request deadline passed' })
 
 /**
- * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (see the invariants above). `what` names the
- * awaited sign of life in the error (e.g. `'an answer to a live request'`).
+ * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (see the invariants above).
+ * `what` names the awaited sign of life in the error (e.g. `'an answer to a live request'`).
  * @example
  * const result = await withIdleDeadline(clock, 45_000, url, signal, 'response bytes', (deadline, touch) =>
  *   longPollRequest({ ..., signal: deadline, onProgress: touch }))

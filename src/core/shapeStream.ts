@@ -132,8 +132,9 @@ export class ShapeStream<T = Row> {
   }
 
   /**
-   * Replaces the starting position of a stopped stream (hydration of a shape that exists but never ran; the status reflects it from then on).
-   * Returns false, changing nothing, while the stream runs: a running stream's position is the truth.
+   * Replaces the starting position of a stopped stream (hydration of a shape that exists but never ran; the status
+   * reflects it from then on). Returns false, changing nothing, while the stream runs: a running stream's position is
+   * the truth.
    */
   restartFrom(from: StreamStart): boolean {
     if (this.#state.phase !== 'stopped') return false

@@ -5,9 +5,10 @@
  * Invariants:
  * - A snapshot is requested once the shape is up to date, at the stream's handle and offset, so the server
  *   answers for the log the stream follows and the metadata can be compared with the changes that follow.
- * - The rows are merged by the shape's `SnapshotMerge`, installed on its sink on first use: live changes the snapshot holds are dropped, rows
- *   changed since the snapshot keep their newer version. A 409 between request and merge discards the response and
- *   asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS` times).
+ * - The rows are merged by the shape's `SnapshotMerge`, installed on its sink on first use: live changes the snapshot
+ *   holds are dropped, rows changed since the snapshot keep their newer version. A 409 between request and merge
+ *   discards the response and asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS`
+ *   times).
  * - The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
  *   they are published in the shape.
  */

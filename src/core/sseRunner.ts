@@ -6,7 +6,8 @@
  * - Live requests through this runner carry `live_sse=true` and `experimental_live_sse=true` (new and old servers).
  * - The meta handed to the stream at open carries the request's own offset, not the response's
  *   `electric-offset`: in SSE mode that header describes the log at request start, and adopting it before the
- *   catch-up events arrived would skip them if the connection broke (see the resume offset rule in `sseTransport.ts`). The position only
+ *   catch-up events arrived would skip them if the connection broke (see the resume offset rule in `sseTransport.ts`).
+ *   The position only
  *   moves with delivered batches.
  * - Every connection that ends without a must-refetch feeds the fallback policy (`sseFallback.ts`), including one
  *   that failed mid-stream with a `NetworkError`, with whether it delivered a change (a short catch-up that delivered

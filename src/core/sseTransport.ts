@@ -13,7 +13,8 @@
  *   is aborted are dropped, never delivered; since the resume offset did not move past them, the next request
  *   receives them again.
  * - An event whose data is not JSON, or not a message object, throws `MalformedResponseError` (retryable: the
- *   store never saw the held-back messages, as errors.ts requires). A `must-refetch` inside the stream (sent by experimental servers,
+ *   store never saw the held-back messages, as errors.ts requires). A `must-refetch` inside the stream (sent by
+ *   experimental servers,
  *   as an object or wrapped in an array) ends the request like a 409, dropping held-back messages.
  * - Resume offset. `lastOffset` starts as the request's offset; a delivered batch moves it to the offset of its
  *   last change, `${headers.lsn}_${headers.op_position}` (`changeOffset`); a batch with no positioned change leaves it

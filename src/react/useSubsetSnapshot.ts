@@ -9,7 +9,8 @@
  * - Loaded rows stay in the shape (they are the shape's rows now, kept live by its changes); the hook returns
  *   the page as loaded and whether the latest request is loading or failed. Render the rows with `useShape` (or
  *   `useShapeKeys` + `useShapeRow`) on the same options.
- * - The hook holds the stream while mounted, like every hook given options (useRetainedShape.ts: retained in an effect, released in its cleanup).
+ * - The hook holds the stream while mounted, like every hook given options (useRetainedShape.ts: retained in an effect,
+ *   released in its cleanup).
  * - A 409 empties the shape (its log was replaced), so when the shape's handle changes from one handle to
  *   another the page is requested again, from the new log.
  */
@@ -67,7 +68,8 @@ export function useSubsetSnapshot<T = Row>(
   const shape = useRetainedShape(shapeOrOptions)
   const key = subset === undefined ? undefined : subsetKey(subset)
   const [settled, setSettled] = useState<Settled<T> | undefined>(undefined)
-  // A 409 empties the shape: a new epoch each time the handle changes from one handle to another (not from none to the first).
+  // A 409 empties the shape: a new epoch each time the handle changes from one handle to another (not from none to
+  // the first).
   const handle = useShapeStatus(shape).handle
   const handles = useRef<{ shape: unknown; handle: string | undefined; epoch: number }>({ shape, handle, epoch: 0 })
   if (handles.current.shape !== shape) handles.current = { shape, handle, epoch: 0 }

@@ -3,9 +3,9 @@
  *
  * Invariants:
  * - Keys are `"schema"."table"/"v1"/"v2"…` over the primary key, `/` doubled inside values, NULL as `_`.
- * - Snapshot rows carry only `operation: insert` and `relation` (plus `snapshot_mark` in a subset); live changes carry `lsn` (decimal string),
- *   `op_position` (2 × the change's index in its whole transaction, +1 for the insert half of a key change),
- *   `txids` (numbers) and `last: true` on the shape's last change of the transaction only.
+ * - Snapshot rows carry only `operation: insert` and `relation` (plus `snapshot_mark` in a subset); live changes carry
+ *   `lsn` (decimal string), `op_position` (2 × the change's index in its whole transaction, +1 for the insert half of a
+ *   key change), `txids` (numbers) and `last: true` on the shape's last change of the transaction only.
  * - `replica=default`: update value = key + changed selected columns, delete value = key; `replica=full`:
  *   update value = full row + `old_value` of the changed columns, delete value = full old row. Inserts are full.
  * - With `where`, an update is an update when the old and new rows match, a delete when only the old one does,

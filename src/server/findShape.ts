@@ -2,25 +2,28 @@
  * Which shape answers a `/v1/shape` GET, or the refusal that answers it instead (protocol §6).
  *
  * Invariants:
- * - A request whose `handle` names a live shape that the same request key (shapeDefinition.ts: `requestKey`) resolved to
- *   before is answered by that shape as it is: no catalog query and no `where` compilation, which every long-poll
- *   and SSE reconnect would otherwise repeat. A deleted or rotated shape is no longer live (shapeRegistry.ts forgets its request keys), so
- *   its handle falls through to full resolution (next rule) and gets its 409.
+ * - A request whose `handle` names a live shape that the same request key (shapeDefinition.ts: `requestKey`) resolved
+ *   to before is answered by that shape as it is: no catalog query and no `where` compilation, which every long-poll
+ *   and SSE reconnect would otherwise repeat. A deleted or rotated shape is no longer live (shapeRegistry.ts forgets
+ *   its request keys), so its handle falls through to full resolution (next rule) and gets its 409.
  * - Any other request resolves its definition against the source, finds or creates the shape for it and
- *   remembers its request key for the shortcut above. A `handle` that names a live shape of another definition gets 400; any other
+ *   remembers its request key for the shortcut above. A `handle` that names a live shape of another definition gets
+ *   400; any other
  *   handle but the shape's own gets 409 with the shape's handle. A creation whose snapshot fails on the data (a
  *   `where` raising SQLSTATE class 22 on some row: see dataException.ts) gets 400 `errors.where`, since repeating it
  *   fails the same way; any other failure to describe the table or create the shape gets 503 with `retry-after` and a
  *   generic message, its error going to the handler's `onError`.
- * - The shortcut and full resolution find the same shape for the same request while the table's description is unchanged. A
- *   schema change of the table deletes its shapes when the source delivers it (source.ts, on schema changes: at the ALTER's commit
- *   on PGlite, with the table's next write on PostgreSQL), so the shortcut then finds none and full resolution describes the table again.
- *   Until then a shape keeps its old description. A change that commits between the resolution's description and the shape's
- *   snapshot is caught twice over: delivered while the snapshot runs, it deletes the new shape (shapeRegistry.ts:
- *   a change buffered during a snapshot deletes the new shape); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
+ * - The shortcut and full resolution find the same shape for the same request while the table's description is
+ *   unchanged. A schema change of the table deletes its shapes when the source delivers it (source.ts, on schema
+ *   changes: at the ALTER's commit on PGlite, with the table's next write on PostgreSQL), so the shortcut then finds
+ *   none and full resolution describes the table again. Until then a shape keeps its old description. A change that
+ *   commits between the resolution's description and the shape's snapshot is caught twice over: delivered while the
+ *   snapshot runs, it deletes the new shape (shapeRegistry.ts: a change buffered during a snapshot deletes the new
+ *   shape); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
  *   (describeTable.ts: a snapshot checks its description) and the request gets 503.
- * - The shortcut holds only while the source works (source.ts: a failed source reports `failure()`): a request that finds a shape of a failed source deletes
- *   it and resolves in full, where the source's error refuses it, instead of serving the frozen shape as up to date.
+ * - The shortcut holds only while the source works (source.ts: a failed source reports `failure()`): a request that
+ *   finds a shape of a failed source deletes it and resolves in full, where the source's error refuses it, instead of
+ *   serving the frozen shape as up to date.
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'

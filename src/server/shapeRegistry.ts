@@ -18,10 +18,11 @@
  *   way, as Electric answers a relation change: the 409 makes clients refetch the new columns and schema. A
  *   buffered schema change deletes the new shape even when the snapshot contains it: the shape's description was
  *   read before the snapshot began, so it may be the old one (a false alarm costs one resync).
- * - A request key (shapeDefinition.ts: `requestKey`) that resolved to a live shape is remembered with that shape, at most
- *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
- * - A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, applied after `where` as source.ts says): it serves none, and only
- *   its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends.
+ * - A request key (shapeDefinition.ts: `requestKey`) that resolved to a live shape is remembered with that shape, at
+ *   most `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted
+ *   shape.
+ * - A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, applied after `where` as source.ts says): it
+ *   serves none, and only its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends.
  * - Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed `maxShapeBytes`
  *   (shapeLog.ts `bytes`), the least recently used shape that no request holds (`hold`) is deleted, so its
  *   clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a snapshot

@@ -18,7 +18,8 @@
  * - A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
  *   ended with an error (the connection is cut, not closed cleanly, so nothing queued waits for a reader that does
  *   not read). The up-to-date that closes a batch is only sent after its last message, so the client resumes from
- *   the last batch it received whole and catches up from there (sseTransport.ts: batches are delivered whole, and the resume offset is the last whole batch's). A catch-up stream is
+ *   the last batch it received whole and catches up from there (sseTransport.ts: batches are delivered whole, and the
+ *   resume offset is the last whole batch's). A catch-up stream is
  *   never cut for lag: it ends by itself at the head, which is how a cut client makes progress.
  */
 import { compareOffsets } from '../core/offset'

@@ -10,7 +10,8 @@
  * - The rows are those of the shape that match the subset, in `order_by` order, offset then limited, from one
  *   `source.snapshot`, as the shape's snapshot inserts (columns projected) carrying `snapshot_mark`.
  * - `metadata` is that snapshot's `xmin`, `xmax`, `xip_list` (decimal strings), `database_lsn` (its
- *   `databaseLsn`, decimal, above every visible change's `lsn`: source.ts) and `snapshot_mark`, a fresh integer in 0..2^31-1 drawn from the handler's `random`.
+ *   `databaseLsn`, decimal, above every visible change's `lsn`: source.ts) and `snapshot_mark`, a fresh integer in
+ *   0..2^31-1 drawn from the handler's `random`.
  *   With the `txids` and `lsn` of later changes (changeMessages.ts) the client drops exactly the changes the
  *   snapshot already holds and retires it once the stream reaches `database_lsn`.
  * - `electric-offset` leaves the client's stream where it was: the requested offset (`-1` stays `-1`; `now` is

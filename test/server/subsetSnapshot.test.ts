@@ -41,7 +41,8 @@ describe('subset snapshot failures (subsetSnapshot.ts: a data exception is a 400
     const response = await call(handler, url)
     expect(response.status, response.text).toBe(503)
     expect(response.headers.get('retry-after')).toBe('1')
-    // The database's text goes to onError, never to the client (handler.ts: the handler never throws and never leaks the error).
+    // The database's text goes to onError, never to the client (handler.ts: unexpected failures become a 500 with a
+    // generic message).
     expect(response.text).not.toContain('terminating connection')
     expect(String(reported[0])).toContain('terminating connection')
   })

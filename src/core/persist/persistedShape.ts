@@ -4,7 +4,8 @@
  *
  * Invariants:
  * - Only what `Shape.getHydrationState()` returns is written: published, up-to-date rows with the offset they are as
- *   of (see shape.ts: `getHydrationState` returns rows and position only when they agree), never a half-applied batch, a catch-up or a refetch in progress.
+ *   of (see shape.ts: `getHydrationState` returns rows and position only when they agree), never a half-applied batch,
+ *   a catch-up or a refetch in progress.
  * - Writes never run inside a publish: a publish only arms a write (a microtask when `throttleMs` has passed since
  *   the last one, a clock timer otherwise); at most one write per `throttleMs`, plus one on page hide, on `flush()`
  *   and when the shape closes. A write re-encodes the whole shape, so the gap after a write is also at least ten

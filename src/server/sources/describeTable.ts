@@ -99,7 +99,8 @@ export function quoteQualified(schema: string, name: string): string {
 
 /**
  * The snapshot's row query: every column as its text output, filtered by the validated `where`, then ordered
- * by the table's own column values (not their text) and offset and limited as `page` says. `where` uses `$1..$n`; callers bind the params positionally.
+ * by the table's own column values (not their text) and offset and limited as `page` says. `where` uses `$1..$n`;
+ * callers bind the params positionally.
  */
 export function snapshotRowsSql(
   table: TableDescription,

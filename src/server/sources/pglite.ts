@@ -294,7 +294,8 @@ class PGliteChangeSource implements PGliteSource {
       const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params], {
         serializers: TEXT_PARAMS,
       })
-      // A snapshot's databaseLsn: every change visible here was delivered with an id up to #lsn; later commits take larger ids.
+      // A snapshot's databaseLsn: every change visible here was delivered with an id up to #lsn; later commits take
+      // larger ids.
       return { rows: rows.rows, ...visibility, lsn: this.#lsn, databaseLsn: this.#lsn + 1n }
     })
     if (signal === undefined) return snapshot

@@ -2,7 +2,8 @@
  * Decodes pgoutput (protocol version 1) messages, keeping column values as the text PostgreSQL sent.
  *
  * pg-logical-replication's own parser runs every value through `pg`'s global type parsers (dates become `Date`,
- * json becomes objects, booleans become booleans), which would break the text-output rule of source.ts; this decoder does not.
+ * json becomes objects, booleans become booleans), which would break the text-output rule of source.ts; this decoder
+ * does not.
  *
  * Invariants:
  * - Values are the walsender's text output, byte for byte, or null; nothing is parsed.
@@ -29,7 +30,7 @@ export interface DecodedRelation {
   columns: readonly DecodedColumn[]
 }
 
-/** A tuple as sent: text values, null, or absent (unchanged TOAST without an old value, which takes the old value when it was sent). */
+/** A tuple as sent: text values, null, or absent (unchanged TOAST; it takes the old tuple's value when that was sent). */
 export type DecodedTuple = Record<string, string | null>
 
 /** One decoded pgoutput message; messages this source does not use are `other`. */

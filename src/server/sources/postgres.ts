@@ -21,8 +21,8 @@
  * - A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
  *   after `maxReconnectAttempts` consecutive failures the source is `failed`: `snapshot` and `describeTable`
  *   reject with {@link ReplicationStreamError}, `failure()` returns it, and `onError` is called once.
- * - TRUNCATE of a published table is delivered in `truncated` (not as row deletes; the publication publishes truncate, its
- *   default).
+ * - TRUNCATE of a published table is delivered in `truncated` (not as row deletes; the publication publishes truncate,
+ *   its default).
  * - A change of a published table's columns is delivered in `schemaChanged` with the table's next row
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline

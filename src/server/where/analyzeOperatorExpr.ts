@@ -3,8 +3,9 @@
  * BETWEEN and IS [NOT] DISTINCT FROM. Part of `analyzeWhere` (its file-top invariants hold here too).
  *
  * Rules:
- * - Both operands of a comparison or arithmetic take their common type (sqlType.ts: the type Postgres' implicit casts would pick); without one, or for an
- *   operator the type lacks (`%` on floats), the refusal is Postgres' "operator does not exist".
+ * - Both operands of a comparison or arithmetic take their common type (sqlType.ts: the type Postgres' implicit casts
+ *   would pick); without one, or for an operator the type lacks (`%` on floats), the refusal is Postgres' "operator
+ *   does not exist".
  * - IN becomes `=` comparisons joined by OR (NOT IN: `<>` joined by AND); BETWEEN becomes `>=` AND `<=`, and
  *   its SYMMETRIC form accepts the bounds in either order; so the evaluator and the rendered SQL see only those.
  * - A constant or `$n` LIKE pattern is checked now, so a malformed pattern is refused at compile time.

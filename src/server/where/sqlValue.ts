@@ -231,8 +231,9 @@ function toDecimal(from: SqlType, value: SqlValue): Decimal {
 }
 
 /**
- * numeric → float as Postgres converts it (through the float's input function, refusing what Postgres refuses): a finite numeric whose value
- * overflows to infinity or underflows to zero is out of range, e.g. `1e400::float8`, never `Infinity`.
+ * numeric → float as Postgres converts it (through the float's input function, refusing what Postgres refuses): a
+ * finite numeric whose value overflows to infinity or underflows to zero is out of range, e.g. `1e400::float8`, never
+ * `Infinity`.
  */
 function numericToFloat(to: 'float4' | 'float8', value: Decimal): number {
   const number = decimalToNumber(value)

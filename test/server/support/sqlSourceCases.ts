@@ -1,7 +1,8 @@
 /**
- * Behaviour both SQL sources share (the `ChangeSource` invariants of source.ts on delivery, text values and old rows; describeTable), run against each by its own test file.
- * Source-specific cases (snapshot consistency races, capture installation, reconnects) live in the per-source files, which also
- * dispose of the shared source in a file-level `afterAll`.
+ * Behaviour both SQL sources share (the `ChangeSource` invariants of source.ts on delivery, text values and old rows;
+ * describeTable), run against each by its own test file. Source-specific cases (snapshot consistency races, capture
+ * installation, reconnects) live in the per-source files, which also dispose of the shared source in a file-level
+ * `afterAll`.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
@@ -44,8 +45,8 @@ export function recordTransactions(source: ChangeSource): TransactionRecorder {
 }
 
 /**
- * The snapshot race tests' table: a fresh `racing (id int4 primary key, n int4)`, described by `source`, and a recorder of
- * the transactions delivered from then on.
+ * The snapshot race tests' table: a fresh `racing (id int4 primary key, n int4)`, described by `source`, and a recorder
+ * of the transactions delivered from then on.
  */
 export async function racingTable<S extends ChangeSource>(
   source: S,
