@@ -8,7 +8,7 @@
 import { useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
 import { FetchError, ShapeRequestError, useRetainedShape, useShapeStatus } from '../src/index'
-import type { Row, Shape, ShapeError, ShapeSource } from '../src/index'
+import type { Row, Shape, ShapeError, ShapeOrOptions } from '../src/index'
 
 /** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
 export function describeError(error: ShapeError): string {
@@ -38,7 +38,7 @@ function retryNowOf<T>(shape: Shape<T> | undefined): (() => void) | undefined {
 /** Props of `StatusBadge`. */
 export interface StatusBadgeProps<T> {
   /** The shape (e.g. `useShape(...).shape`) or options describing it; the badge holds its stream while mounted. */
-  source: ShapeSource<T> | undefined
+  source: ShapeOrOptions<T> | undefined
 }
 
 /**

@@ -19,7 +19,7 @@ export type { UseSuspenseShapeOptions, UseSuspenseShapeResult } from './useSuspe
 // Status, per-row rendering and long lists
 export { useShapeStatus } from './useShapeStatus'
 export { useRetainedShape } from './useRetainedShape'
-export type { ShapeHookOptions, ShapeSource } from './useRetainedShape'
+export type { ShapeHookOptions, ShapeOrOptions, ShapeSource } from './useRetainedShape'
 export { useShapeRow } from './useShapeRow'
 export { useShapeKeys } from './useShapeKeys'
 export { ShapeRowList } from './ShapeRowList'

@@ -2,14 +2,14 @@
  * `useShapeStatus`: the connection of a shape as a UI shows it.
  *
  * Invariants:
- * - T1. The hook re-renders only when the status object changes, and the core makes a new one only when a field
+ * - The hook re-renders only when the status object changes, and the core makes a new one only when a field
  *   changed, so it never re-renders for row changes.
- * - T2. Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
+ * - Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
 import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -62,6 +62,6 @@ const STATUS: ShapeSlice<ShapeStatus> = {
  * const status = useShapeStatus(shape)
  * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
-export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
-  return useShapeSlice(source, STATUS as ShapeSlice<ShapeStatus, T>, '')
+export function useShapeStatus<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined): ShapeStatus {
+  return useShapeSlice(shapeOrOptions, STATUS as ShapeSlice<ShapeStatus, T>, '')
 }
