@@ -6,7 +6,7 @@
  * `vitest.browser.config.ts`.
  *
  * Invariant:
- * - W1. libpg-query's WASM is served where the library looks for it in a browser. The in-page server parses `where`
+ * - libpg-query's WASM is served where the library looks for it in a browser. The in-page server parses `where`
  *   clauses with libpg-query, whose Emscripten loader, run as an ES module, has no script URL
  *   (`document.currentScript` is null for modules) and takes no `locateFile` from its caller, so it fetches
  *   `libpg-query.wasm` relative to the page: `/libpg-query.wasm` in Storybook, a sub-path in Vitest's browser runner.

@@ -3,9 +3,9 @@
  * around every request.
  *
  * Rules:
- * - M1. Peak heap is the largest `used_heap_size` seen by a 1 ms sampler and at every fetch boundary; garbage not
+ * - Peak heap is the largest `used_heap_size` seen by a 1 ms sampler and at every fetch boundary; garbage not
  *   yet collected counts, because the process really held it.
- * - M2. Retained heap is measured after two full GCs, against a baseline taken the same way before the client
+ * - Retained heap is measured after two full GCs, against a baseline taken the same way before the client
  *   existed (modules already loaded), so module code is not charged per row.
  */
 import v8 from 'node:v8'
@@ -31,8 +31,8 @@ export function heapSpacesMB() {
 }
 
 /**
- * Samples the heap every 1 ms and at every `sample()` call (M1). With `spaces`, it also records the heap's spaces
- * at the peak (`peakSpaces()`), which costs a little more per new peak.
+ * Samples the heap every 1 ms and at every `sample()` call: the peak is the largest `used_heap_size` seen. With
+ * `spaces`, it also records the heap's spaces at the peak (`peakSpaces()`), which costs a little more per new peak.
  */
 export function startHeapSampler({ spaces = false } = {}) {
   let peak = heapUsed()

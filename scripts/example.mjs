@@ -19,9 +19,9 @@
  * refetches the snapshot the server rendered (screenshot in .tmp/example-nextjs.png, no console errors).
  *
  * Invariants:
- * - E1. The example gets the package only from the tarball at .tmp/live-shapes.tgz (its package.json points there),
+ * - The example gets the package only from the tarball at .tmp/live-shapes.tgz (its package.json points there),
  *   so it resolves one React, its own, like an app that installed live-shapes from the registry.
- * - E2. Whatever happens, the `next start` process group this script started is stopped before it exits.
+ * - Whatever happens, the `next start` process group this script started is stopped before it exits.
  */
 import { spawn, spawnSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'

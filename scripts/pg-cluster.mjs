@@ -6,12 +6,12 @@
  *   node scripts/pg-cluster.mjs stop  [--dir .pgdata]
  *
  * Invariants:
- * - C1. Every start is a fresh `initdb` (fsync off, wal_level=logical): tests never see an earlier run's data.
- * - C2. The port is checked free before start, and the server reached afterwards must report our data directory:
+ * - Every start is a fresh `initdb` (fsync off, wal_level=logical): tests never see an earlier run's data.
+ * - The port is checked free before start, and the server reached afterwards must report our data directory:
  *   another PostgreSQL on the machine is never mistaken for ours.
- * - C3. initdb and postgres refuse to run as root: as root they run through `runuser -u postgres` on a data dir
+ * - initdb and postgres refuse to run as root: as root they run through `runuser -u postgres` on a data dir
  *   owned by postgres; as any other user they run directly.
- * - C4. Missing binaries are an error naming the apt package, never a silent skip.
+ * - Missing binaries are an error naming the apt package, never a silent skip.
  */
 import { execFile } from 'node:child_process'
 import { access, chown, mkdir, rm, stat } from 'node:fs/promises'

@@ -3,9 +3,9 @@
  * `done bool`, `payload jsonb`).
  *
  * Rules:
- * - R1. Row `i` is a pure function of `i`: every process (server, parse floor, both clients) sees the same bytes.
- * - R2. Values are Postgres text output (SHAPE-PROTOCOL §3.4): numbers, booleans and jsonb travel as strings.
- * - R3. The serialized `value` of a snapshot row is about 180 bytes, so rows stay realistic and comparable.
+ * - Row `i` is a pure function of `i`: every process (server, parse floor, both clients) sees the same bytes.
+ * - Values are Postgres text output (SHAPE-PROTOCOL §3.4): numbers, booleans and jsonb travel as strings.
+ * - The serialized `value` of a snapshot row is about 180 bytes, so rows stay realistic and comparable.
  */
 
 /** `electric-schema` of the bench table. */
@@ -21,7 +21,7 @@ const WORDS = ['ship', 'review', 'design', 'sync', 'deploy', 'refactor', 'measur
   'render', 'cache', 'shape', 'stream', 'query', 'index']
 const OWNERS = ['ada', 'grace', 'linus', 'barbara', 'ken', 'margaret', 'edsger', 'frances']
 
-/** Small integer hash: deterministic pseudo-randomness without state (R1). */
+/** Small integer hash: deterministic pseudo-randomness without state, so row `i` is the same bytes everywhere. */
 function mix(n) {
   let x = (n ^ 0x9e3779b9) >>> 0
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b) >>> 0

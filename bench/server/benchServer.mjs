@@ -3,13 +3,13 @@
  * plus a control API the bench processes drive (`/_bench/prepare`, `/_bench/commit`, `/_bench/drop`).
  *
  * Rules:
- * - S1. Headers as SHAPE-PROTOCOL §2: every 2xx carries `electric-handle` and `electric-offset`; non-live 200s
+ * - Headers as SHAPE-PROTOCOL §2: every 2xx carries `electric-handle` and `electric-offset`; non-live 200s
  *   carry `electric-schema`; live responses carry `electric-cursor`; `electric-up-to-date` iff the body ends with
  *   an `up-to-date` message; `offset=-1` responses are never up to date.
- * - S2. A request with a stale handle gets a 409 `[must-refetch]` with the current handle (§6).
- * - S3. A live SSE request behind the head gets the catch-up batch and the stream closes; at the head it stays
+ * - A request with a stale handle gets a 409 `[must-refetch]` with the current handle (§6).
+ * - A live SSE request behind the head gets the catch-up batch and the stream closes; at the head it stays
  *   open and gets every committed transaction as its changes followed by one `up-to-date` event (§5.1).
- * - S4. Nothing is computed per request that `prepare` could have done: the server must never be what is timed.
+ * - Nothing is computed per request that `prepare` could have done: the server must never be what is timed.
  */
 import http from 'node:http'
 import { BENCH_SCHEMA } from './benchRows.mjs'

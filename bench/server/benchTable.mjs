@@ -3,13 +3,13 @@
  * transactions, with the live readers waiting on it.
  *
  * Rules:
- * - T1. Snapshot chunks are encoded once, at `prepare`, so serving them costs the server a socket write only and
+ * - Snapshot chunks are encoded once, at `prepare`, so serving them costs the server a socket write only and
  *   no client is timed against the generator.
- * - T2. Snapshot chunk `i` ends at virtual offset `0_i`; the last one ends at `0_inf`, before every log entry
+ * - Snapshot chunk `i` ends at virtual offset `0_i`; the last one ends at `0_inf`, before every log entry
  *   (log transactions start at LSN 1001), as in the real server (SHAPE-PROTOCOL §4.1).
- * - T3. A log entry's offset is `${lsn}_${op_position}`, op positions step by 2 from 0 within a transaction, the
+ * - A log entry's offset is `${lsn}_${op_position}`, op positions step by 2 from 0 within a transaction, the
  *   last change of a transaction carries `last: true` (§3.2).
- * - T4. A commit wakes every waiter exactly once, after the log holds the whole transaction (atomic batches).
+ * - A commit wakes every waiter exactly once, after the log holds the whole transaction (atomic batches).
  */
 import { benchKey, scriptedTxIds, snapshotInsertJson } from './benchRows.mjs'
 
@@ -66,7 +66,7 @@ export class BenchTable {
     this.snapshotBytes = this.chunks.reduce((sum, chunk) => sum + chunk.length + 2, 0)
   }
 
-  /** The offset of the end of the log (T2). */
+  /** The offset of the end of the log (`0_inf` while the log is empty, after the last snapshot chunk). */
   get head() {
     const last = this.log.at(-1)
     return last ? last.offset : { tx: 0, op: Infinity }
@@ -86,7 +86,7 @@ export class BenchTable {
 
   /**
    * Commits the next scripted transaction: `size` single-row updates (or one update of each of `explicitIds`)
-   * (T3), then wakes the waiters (T4).
+   * (offsets `${lsn}_${op_position}`, op positions stepping by 2), then wakes every waiter once.
    * Returns what a client needs to recognise that it applied it: the last key and the `priority` it now holds.
    */
   commit(size, explicitIds) {

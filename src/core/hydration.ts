@@ -3,19 +3,21 @@
  * client so the first render shows the server's rows and the stream continues live from the server's offset.
  *
  * Invariants:
- * - H1. A dehydrated shape carries what identifies it and nothing secret or callable: url, params, log, liveSse,
- *   lazyJson.
- *   Never headers or functions; a shape whose params hold functions is not dehydrated (the browser could not rebuild
- *   its identity). `hydrate`'s `shapeOptions` re-attaches headers, parser, columnMapper, transformer by identity.
- * - H2. Rows and position agree (Shape SH4): the rows are exactly the rows as of the offset, so the browser's first
- *   request is the live one from that offset, with the server's handle and cursor; no `offset=-1`, no catch-up.
- * - H3. `hydrate` validates and decodes the whole state and resolves every shape's options before it changes any
+ * - A dehydrated shape carries what identifies it and nothing secret or callable: url, params, log, liveSse,
+ *   lazyJson. Never headers or functions; a shape whose params hold functions is not dehydrated (the browser could
+ *   not rebuild its identity). `hydrate`'s `shapeOptions` re-attaches headers, parser, columnMapper, transformer
+ *   by identity.
+ * - Rows and position agree (see shape.ts: `getHydrationState` returns rows and position only when they agree):
+ *   the rows are exactly the rows as of the offset, so the browser's first request is the live one from that
+ *   offset, with the server's handle and cursor; no `offset=-1`, no catch-up.
+ * - `hydrate` validates and decodes the whole state and resolves every shape's options before it changes any
  *   shape: a bad state throws a `DehydratedStateError` (or the options' own typed error) and hydrates nothing.
- * - H4. An existing shape keeps newer data and a running stream is never touched (Shape SH5).
- * - H5. `serializeDehydratedState` output is safe inside an HTML `<script>`: `<`, `>`, `&`, U+2028 and U+2029 only
+ * - An existing shape keeps newer data and a running stream is never touched (see shape.ts: `hydrate` seeds only a
+ *   stopped shape holding nothing up to date or older data).
+ * - `serializeDehydratedState` output is safe inside an HTML `<script>`: `<`, `>`, `&`, U+2028 and U+2029 only
  *   occur inside JSON strings, where they are written as `\u` escapes, so the text cannot close the script element,
  *   open a comment, or break a JavaScript string literal.
- * - H6. No module state: on a server, a new `ShapeClient` per request (`dehydrateShapes` makes and disposes one).
+ * - No module state: on a server, a new `ShapeClient` per request (`dehydrateShapes` makes and disposes one).
  */
 import type { LogMode, Row, Schema } from './protocol'
 import type { ParamValue } from './requestUrl'
@@ -31,7 +33,7 @@ import { ShapeClient } from './shapeClient'
 import { isPlainObject } from './isPlainObject'
 
 /**
- * The serializable part of a shape's options (H1).
+ * The serializable part of a shape's options: nothing secret or callable.
  * @example
  * const { url, params } = dehydrate(client).shapes[0]!.options
  */
@@ -44,7 +46,7 @@ export interface DehydratedShapeOptions {
 }
 
 /**
- * Where the browser's stream continues (H2).
+ * Where the browser's stream continues: the position its rows are exactly as of.
  * @example
  * const { handle, offset } = dehydrate(client).shapes[0]!.position
  */
@@ -87,7 +89,10 @@ export interface DehydratedState {
  * const state = dehydrate(client, { shouldDehydrateShape: (shape) => shape.options.params.table !== 'secrets' })
  */
 export interface DehydrateOptions {
-  /** Which up-to-date shapes to include (default: all of them). Shapes not up to date are never included (H2). */
+  /**
+   * Which up-to-date shapes to include (default: all of them). Shapes not up to date are never included (their rows
+   * and position may not agree).
+   */
   shouldDehydrateShape?(shape: Shape<unknown>): boolean
   /** Converts values the built-in encoding does not carry (decimals, bytes…); sees every value top-down. */
   serializeValue?(value: unknown): unknown
@@ -102,7 +107,8 @@ export interface HydrateOptions {
   /** The inverse of `dehydrate`'s `serializeValue`; sees every decoded value bottom-up. */
   deserializeValue?(value: unknown): unknown
   /**
-   * Options merged over a dehydrated shape's own, to re-attach what was not dehydrated (H1): headers, parser,
+   * Options merged over a dehydrated shape's own, to re-attach what was not dehydrated (headers and functions
+   * never are): headers, parser,
    * columnMapper, transformer, onError… They must be the same (functions by identity) as the components' options,
    * or the components get another shape, which fetches from scratch.
    */
@@ -145,7 +151,7 @@ export async function prefetchShape<T = Row>(
 
 /**
  * On a server, for one request: a new `ShapeClient`, every shape prefetched, the dehydrated state, the client
- * disposed. Never keep a client in module state on a server: it would serve one user's rows to another (H6).
+ * disposed. Never keep a client in module state on a server: it would serve one user's rows to another.
  * @example
  * // A Next.js server component
  * const state = await dehydrateShapes([{ url, params: { table: 'todos' } }])
@@ -166,7 +172,8 @@ export async function dehydrateShapes(
 }
 
 /**
- * The up-to-date shapes of `client` as JSON-safe data: options (H1), position, rows (H2), lastSyncedAt.
+ * The up-to-date shapes of `client` as JSON-safe data: options (serializable part only), position, rows as of
+ * that position, lastSyncedAt.
  * Throws `DehydratedStateError` for a row value the encoding cannot carry and `serializeValue` did not convert.
  * @example
  * const state = dehydrate(client, { shouldDehydrateShape: (shape) => shape.options.params.table !== 'audit' })
@@ -202,7 +209,8 @@ interface Prepared {
 /**
  * Puts dehydrated shapes into `client`: each is created (or found) with `client.shape(options, position)` and seeded,
  * so `getSnapshot()` returns the rows, up to date, at once and without a request; once retained, its first request
- * is the live one from the dehydrated handle, offset and cursor (H2). Existing shapes keep newer data (H4).
+ * is the live one from the dehydrated handle, offset and cursor. Existing shapes keep newer data
+ * and running streams are not touched.
  * @example
  * const client = new ShapeClient()
  * hydrate(client, parseDehydratedState(document.getElementById('shapes')!.textContent!), {
@@ -231,7 +239,7 @@ export function hydrate(client: ShapeClient, state: DehydratedState, options: Hy
   }
 }
 
-/** A cheap pre-check of Shape SH5, so rows the shape would refuse are not decoded. */
+/** A cheap pre-check of `Shape.hydrate`'s rule (stopped, no newer data), so rows it would refuse stay undecoded. */
 function mayTake(shape: Shape<unknown>, entry: DehydratedShape): boolean {
   if (shape.getStatus().phase !== 'idle') return false
   const current = shape.getHydrationState()
@@ -240,7 +248,8 @@ function mayTake(shape: Shape<unknown>, entry: DehydratedShape): boolean {
 }
 
 /**
- * `state` as JSON that is safe to embed in an HTML `<script>` element (H5), e.g.
+ * `state` as JSON that is safe to embed in an HTML `<script>` element (nothing in it can close the script, open a
+ * comment or break a string literal), e.g.
  * `<script id="shapes" type="application/json">${serializeDehydratedState(state)}</script>`.
  * @example
  * serializeDehydratedState(state).includes('</script>') // false, whatever the rows hold
@@ -333,7 +342,7 @@ function checkShape(entry: unknown, path: string): void {
   }
 }
 
-/** The serializable part of `options` (H1), or undefined when a param is a function. */
+/** The serializable part of `options` (no headers, no functions), or undefined when a param is a function. */
 function dehydrateOptions(options: ShapeOptions<unknown>): DehydratedShapeOptions | undefined {
   const params: Record<string, ParamValue> = {}
   for (const [name, value] of Object.entries(options.params)) {

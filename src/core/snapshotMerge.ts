@@ -4,14 +4,15 @@
  * snapshot's rows enter the store where they are the newest version of each row.
  *
  * Invariants:
- * - SM1. Every change the stream applies or stages passes `SnapshotTracker.holds` first; what it holds never reaches
+ * - Every change the stream applies or stages passes `SnapshotTracker.holds` first; what it holds never reaches
  *   the store, so a row is never rewound to an older version by a change the snapshot already contained.
- * - SM2. While a snapshot request is in flight, the keys of the changes applied meanwhile are recorded with their
+ * - While a snapshot request is in flight, the keys of the changes applied meanwhile are recorded with their
  *   transactions. A snapshot row is written only when no such change is newer than the snapshot (a transaction not
  *   visible in it, or a change without `txids`): a row changed after the snapshot was taken keeps its newer version.
- * - SM3. Snapshot rows are applied as one batch ending with `up-to-date` when the store is up to date (so they are
- *   published at once), never while a response is being staged (snapshotSink.ts SK2).
- * - SM4. A 409 (`reset`) forgets every tracked snapshot, and a snapshot started in an earlier generation is not
+ * - Snapshot rows are applied as one batch ending with `up-to-date` when the store is up to date (so they are
+ *   published at once), never while a response is being staged (see snapshotSink.ts: work the store refuses while
+ *   staging waits in `whenSettled`).
+ * - A 409 (`reset`) forgets every tracked snapshot, and a snapshot started in an earlier generation is not
  *   applied (`load` resolves `false`): its rows belong to a shape log that no longer exists.
  */
 import type { ChangeMessage, Message } from './protocol'
@@ -20,19 +21,19 @@ import type { SinkFilter, SnapshotSink } from './snapshotSink'
 import type { SnapshotMetadata } from './snapshotTracker'
 import { isVisibleIn, SnapshotTracker, xid8Near } from './snapshotTracker'
 
-/** Changes applied while one snapshot request was in flight: key → the transactions that changed it (SM2). */
+/** Changes applied while one snapshot request was in flight: key → the transactions that changed it. */
 type InFlight = Map<string, Array<readonly number[] | undefined>>
 
-/** One snapshot request in flight (SM2, SM4). */
+/** One snapshot request in flight, with the generation it started in. */
 export interface SnapshotRecording {
   readonly generation: number
-  /** True when a row of the snapshot with `metadata` may be written for `key` (SM2). */
+  /** True when a row of the snapshot with `metadata` may be written for `key`: no change to it is newer. */
   writable(metadata: SnapshotMetadata, key: string): boolean
   end(): void
 }
 
 /**
- * The merge rules of one shape's subset snapshots, installed on its sink (SM1–SM4).
+ * The merge rules of one shape's subset snapshots, installed on its sink.
  * @example
  * const merge = new SnapshotMerge(sink); const recording = merge.begin(); await merge.load(recording.generation, metadata, rows)
  */
@@ -67,7 +68,7 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
     this.#tracker.clear()
   }
 
-  /** Starts recording the changes applied from now on (SM2). */
+  /** Starts recording the changes applied from now on, so older snapshot rows do not overwrite them. */
   begin(): SnapshotRecording {
     const changed: InFlight = new Map()
     this.#inFlight.add(changed)
@@ -85,7 +86,7 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
     }
   }
 
-  /** Writes a snapshot's rows and tracks it (SM1, SM3); resolves `false` when a reset happened since `generation` (SM4). */
+  /** Writes a snapshot's rows in one batch and tracks it; resolves `false` when a reset happened since `generation`. */
   load(generation: number, metadata: SnapshotMetadata, rows: readonly ChangeMessage<T>[]): Promise<boolean> {
     return new Promise((resolve) => {
       this.#sink.whenSettled(() => {

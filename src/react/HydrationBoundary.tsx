@@ -3,12 +3,12 @@
  * their first render (on the server and when hydrating) and then continue live from the server's offset.
  *
  * Invariants:
- * - HB1. Shapes the client does not have are hydrated during render, before any child renders: the children's
+ * - Shapes the client does not have are hydrated during render, before any child renders: the children's
  *   `getSnapshot` and `getServerSnapshot` both see the hydrated rows, so hydration matches the server's HTML.
- * - HB2. Shapes the client already has are hydrated in an effect, never during render: seeding them notifies
+ * - Shapes the client already has are hydrated in an effect, never during render: seeding them notifies
  *   components that may already show them, which React forbids during another component's render. Core keeps the
- *   newer data and leaves running streams alone (hydration H4).
- * - HB3. Hydration runs again only for a new `state` object (or client); a re-render with the same state does
+ *   newer data and leaves running streams alone (hydration.ts).
+ * - Hydration runs again only for a new `state` object (or client); a re-render with the same state does
  *   nothing. StrictMode's repeated render finds the shapes created by the first and leaves them to the effect,
  *   where core finds nothing newer to do.
  */
@@ -35,7 +35,8 @@ export interface HydrationBoundaryProps {
 }
 
 /**
- * Hydrates `state` into the client of the nearest `ShapeClientProvider` (HB1–HB3).
+ * Hydrates `state` into the client of the nearest `ShapeClientProvider`: new shapes during render, shapes the
+ * client already has in an effect, again only for a new `state`.
  *
  * On a server, create one `ShapeClient` per request, never in module state: a shared client would serve one user's
  * rows to another. In a Next.js app router, a client component holding the provider does that with

@@ -16,9 +16,9 @@
  *   `useSuspenseShape` below it, before the hook looks its shape up: a suspended component that hydrates finds its
  *   shape seeded, so its first request is the live one. Entries are taken by the id of the boundary that wrote them
  *   (`useId`, the same on server and browser), so two boundaries on a page never take each other's shapes.
- * - Draining during render only creates shapes the client does not have (hydration H4, HydrationBoundary HB2):
- *   shapes that already exist are hydrated after the render, where core keeps newer data and leaves a running
- *   stream alone.
+ * - Draining during render only creates shapes the client does not have (see HydrationBoundary.tsx: shapes the client
+ *   already has are hydrated in an effect): shapes that already exist are hydrated after the render, where core keeps
+ *   newer data and leaves a running stream alone.
  * - No module state holds rows: the server side lives in this component's state, so with one `ShapeClient` per
  *   request (a client component's `useState`) nothing is shared between requests.
  */

@@ -2,12 +2,12 @@
  * Suspense for shapes: throw a promise until the first up-to-date, throw the error for an error boundary.
  *
  * Invariants:
- * - W1. A suspended component has not mounted, so no effect holds its stream: the pending suspension holds one
+ * - A suspended component has not mounted, so no effect holds its stream: the pending suspension holds one
  *   retain of its own, released when the shape is up to date or failed. The component's effect takes over within
  *   the client's grace period, so the stream is not reopened.
- * - W2. One pending suspension per shape, whatever the number of components or render attempts, so retried renders
+ * - One pending suspension per shape, whatever the number of components or render attempts, so retried renders
  *   never accumulate retains. Kept in a `WeakMap` keyed by the shape: nothing outlives the shape.
- * - W3. A shape that has no rows and a stopped stream (a non-retryable error) throws that error, for the nearest
+ * - A shape that has no rows and a stopped stream (a non-retryable error) throws that error, for the nearest
  *   error boundary; rows already shown are never replaced by an error.
  */
 import type { Shape } from '../core/index'
@@ -21,7 +21,8 @@ interface Pending {
 const pendingByShape = new WeakMap<Shape<unknown>, Pending>()
 
 /**
- * Returns when `shape` has published its first up-to-date; otherwise throws (W1–W3).
+ * Returns when `shape` has published its first up-to-date; otherwise throws the shape's one pending promise (which
+ * holds a retain of its own), or the shape's error when it has no rows and a stopped stream.
  * @example
  * suspendOnShape(shape) // inside a component under <Suspense>
  */

@@ -2,10 +2,10 @@
  * `useSuspenseShape`: `useShape` for components under `<Suspense>`.
  *
  * Invariants:
- * - SU1. It returns only after the shape's first up-to-date: `isLoading` is always `false` in what it returns.
- * - SU2. A failure before any rows (400, 401/403, retries exhausted) is thrown for the nearest error boundary; later
+ * - It returns only after the shape's first up-to-date: `isLoading` is always `false` in what it returns.
+ * - A failure before any rows (400, 401/403, retries exhausted) is thrown for the nearest error boundary; later
  *   errors are in `error`, like `useShape`, so rows on screen stay.
- * - SU3. Its options are always enabled, so its result always has a `shape`; a changed definition suspends again
+ * - Its options are always enabled, so its result always has a `shape`; a changed definition suspends again
  *   instead of showing the previous rows, so `isPlaceholderData` is always `false`. The result type says so.
  * - Under a `StreamedHydration`, the streamed states are drained before the shape is looked up (so a hydrating
  *   component finds its shape seeded and never suspends), and on the server what it rendered is captured for the
@@ -21,7 +21,7 @@ import { StreamedHydrationContext } from './StreamedHydration'
 
 /**
  * What `useSuspenseShape` returns without a selector (and what its selector receives): `useShape`'s result narrowed
- * to what Suspense guarantees (SU1, SU3): not loading, not a placeholder, and the shape defined.
+ * to what Suspense guarantees: not loading, not a placeholder, and the shape defined.
  * @example
  * const { data, shape }: UseSuspenseShapeResult<Todo> = useSuspenseShape<Todo>({ url, params: { table: 'todos' } })
  * // data: readonly Todo[]; shape: Shape<Todo>, never undefined; isLoading: false

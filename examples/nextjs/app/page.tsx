@@ -13,7 +13,8 @@ export const dynamic = 'force-dynamic'
 
 export default async function Page({ searchParams }: { searchParams: Promise<Record<string, string | string[] | undefined>> }) {
   // Absolute, because the server has no page URL to resolve a relative one against; the same URL goes to the
-  // browser so it recognizes the shape the server rendered (lib/items.ts, I1).
+  // browser so it recognizes the shape the server rendered (see lib/items.ts: server and browser use the same
+  // options).
   const shapeUrl = `${requestOrigin(await headers(), 'http://127.0.0.1:3100')}${SHAPE_PATH}`
   const state = await prefetchItems(shapeUrl)
   return (

@@ -6,7 +6,7 @@
  * re-renders only its own `ItemRow`.
  *
  * Invariant:
- * - L1. The add form is rendered by the list, after its shape hook: under `StreamedHydration` the browser drains the
+ * - The add form is rendered by the list, after its shape hook: under `StreamedHydration` the browser drains the
  *   streamed state in `useSuspenseShape`, and a component that looked the shape up before that would create an empty
  *   shape, which then has to load from scratch.
  */

@@ -4,7 +4,7 @@
  * request), put in context for the hooks below, seeded with the rows the server prefetched.
  *
  * Invariant:
- * - C1. The client is created in state, never at module level: on the server a module-level client would share one
+ * - The client is created in state, never at module level: on the server a module-level client would share one
  *   visitor's rows with the next. It is not disposed on unmount, because StrictMode unmounts and remounts once in
  *   development; the tab's lifetime bounds it, and its streams close when their last component unmounts.
  */

@@ -3,7 +3,7 @@
  * The connection as the shape reports it: phase and live transport (`sse`, or `long-poll` after a fallback).
  *
  * Invariant:
- * - B1. The server's HTML and the hydrating render show no status, only "connecting…": a status belongs to the
+ * - The server's HTML and the hydrating render show no status, only "connecting…": a status belongs to the
  *   browser's own connection. On the streamed page the server's shape really did connect (its status is `live`
  *   while the browser's hydrated shape has not started yet), so showing it would make the two renders differ.
  */
@@ -16,7 +16,7 @@ function subscribeNever(): () => void {
   return () => {}
 }
 
-/** False on the server and while hydrating, true once the browser renders on its own (B1). */
+/** False on the server and while hydrating (those renders show no status), true once the browser renders on its own. */
 function useHydrated(): boolean {
   return useSyncExternalStore(
     subscribeNever,

@@ -6,10 +6,12 @@
  * offset without fetching the rows again.
  *
  * Invariants:
- * - S1. One `ShapeClient` per request on the server and per tab in the browser, in state (ItemsApp.tsx, C1).
- * - S2. On the server the client reaches this app's own shape route on the loopback address, whatever the request's
- *   `Host` said: the absolute URL only names the shape (lib/items.ts, I1), so a forged `Host` cannot make the server
- *   fetch another machine (lib/origin.ts, O1).
+ * - One `ShapeClient` per request on the server and per tab in the browser, in state (see ItemsApp.tsx: never at
+ *   module level).
+ * - On the server the client reaches this app's own shape route on the loopback address, whatever the request's
+ *   `Host` said: the absolute URL only names the shape (see lib/items.ts: server and browser describe it with the
+ *   same options), so a forged `Host` cannot make the server fetch another machine (see lib/origin.ts: only a plain
+ *   `host[:port]` is accepted, and the server never fetches it).
  */
 import { Suspense, useState } from 'react'
 import { useServerInsertedHTML } from 'next/navigation'
@@ -21,7 +23,7 @@ import { SuspenseItemList } from './ItemList'
 export interface StreamingItemsProps {
   /** Absolute URL of the shape endpoint, as the browser reaches it. */
   shapeUrl: string
-  /** Where this server answers on the loopback address, e.g. `http://127.0.0.1:3100` (S2). */
+  /** Where this server answers on the loopback address, e.g. `http://127.0.0.1:3100`: never the request's `Host`. */
   localOrigin: string
 }
 

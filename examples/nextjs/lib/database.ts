@@ -2,12 +2,12 @@
  * The app's database: one embedded PGlite per server process, with the shape handler that serves it.
  *
  * Invariants:
- * - D1. One database per process, opened on first use and shared by every route through `globalThis` (Next may
+ * - One database per process, opened on first use and shared by every route through `globalThis` (Next may
  *   load this module once per route bundle; two PGlite instances would be two different databases).
- * - D2. Only the database and its shape handler live here: no rows, snapshots or client streams are cached at
+ * - Only the database and its shape handler live here: no rows, snapshots or client streams are cached at
  *   module level. Pages create their own `ShapeClient` per request.
- * - D3. A failed start is not remembered: the next request tries again.
- * - D4. The database, not the API, refuses a title containing "forbidden" (a CHECK constraint): the example's way
+ * - A failed start is not remembered: the next request tries again.
+ * - The database, not the API, refuses a title containing "forbidden" (a CHECK constraint): the example's way
  *   to show an optimistic row rolled back by a write that failed where only the database could tell.
  */
 import 'server-only'
@@ -54,7 +54,8 @@ async function open(): Promise<Database> {
 }
 
 /**
- * The process's database, started and seeded on first call (D1–D3).
+ * The process's database, started and seeded on first call: one per process, shared through
+ * `globalThis`; a failed start is forgotten, so the next call tries again.
  *
  * @example
  * const { handler } = await database()

@@ -3,10 +3,10 @@
  * and the form route (`app/api/items/form/route.ts`, what a plain HTML form posts without JavaScript).
  *
  * Invariants:
- * - W1. Each write runs in one transaction and reports `pg_current_xact_id()::xid` read inside it: the 32-bit txid
+ * - Each write runs in one transaction and reports `pg_current_xact_id()::xid` read inside it: the 32-bit txid
  *   Electric (and the dev handler) put in the `txids` header of the changes it made, which the browser waits for to
  *   confirm its optimistic rows. (The 64-bit `pg_current_xact_id()` differs once the xid epoch has wrapped.)
- * - W2. Input is checked before the database sees it (`ItemWriteError` 400); a row that is gone is a 404, because a
+ * - Input is checked before the database sees it (`ItemWriteError` 400); a row that is gone is a 404, because a
  *   write that changes no row never shows up in the shape and its optimistic rows must roll back now, not after
  *   a timeout; a value the database refuses (the `items_title_check` CHECK constraint) is a 422 with its message.
  */
@@ -24,7 +24,7 @@ export class ItemWriteError extends Error {
   }
 }
 
-/** What a write reports: its transaction id, as a decimal string (W1). */
+/** What a write reports: its transaction id (the 32-bit `pg_current_xact_id()::xid`), as a decimal string. */
 export interface WriteResult {
   txid: string
   id?: string
@@ -94,7 +94,7 @@ export function insertItem(input: { id?: unknown; title: unknown; priority?: unk
   })
 }
 
-/** Flips `done` of item `id`; a missing item is a 404 (W2). */
+/** Flips `done` of item `id`; a missing item is a 404 (so its optimistic rows roll back now). */
 export function toggleItem(input: { id: unknown }): Promise<WriteResult> {
   const id = parseId(input.id)
   return inTransaction(async (tx) => {
@@ -104,7 +104,7 @@ export function toggleItem(input: { id: unknown }): Promise<WriteResult> {
   })
 }
 
-/** Deletes item `id`; a missing item is a 404 (W2). */
+/** Deletes item `id`; a missing item is a 404 (so its optimistic rows roll back now). */
 export function deleteItem(input: { id: unknown }): Promise<WriteResult> {
   const id = parseId(input.id)
   return inTransaction(async (tx) => {

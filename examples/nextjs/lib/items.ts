@@ -2,7 +2,7 @@
  * The one shape this app shows, defined once for the server (prefetch) and the browser (hooks).
  *
  * Invariant:
- * - I1. Server and browser describe the shape with the same options, including the same absolute `url`, so the
+ * - Server and browser describe the shape with the same options, including the same absolute `url`, so the
  *   browser recognizes the shape the server rendered as its own and resumes it instead of starting over.
  */
 import { shapeOptions } from 'live-shapes/core'
@@ -22,9 +22,9 @@ export const SHAPE_PATH = '/v1/shape'
 
 /**
  * The `items` shape served at `shapeUrl` (absolute: the server has no page URL to resolve a relative one against),
- * defined once with `shapeOptions` so `prefetchShape` on the server and `useShape` in the browser get the same
- * options and the `Item` row type (I1). SSE is the live transport; the status badge shows when the client falls back
- * to long-polling.
+ * defined once with `shapeOptions` so `prefetchShape` on the server and `useShape` in the browser get the same options
+ * and the `Item` row type (the invariant above). SSE is the live transport; the status badge shows when the client
+ * falls back to long-polling.
  *
  * @example
  * const options = itemsShape('http://127.0.0.1:3100/v1/shape')

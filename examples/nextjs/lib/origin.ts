@@ -2,7 +2,7 @@
  * The origin the browser used to reach this app, read from the request headers on the server.
  *
  * Invariant:
- * - O1. Only a syntactically plain `host[:port]` is accepted; anything else falls back to `fallback`. The value is
+ * - Only a syntactically plain `host[:port]` is accepted; anything else falls back to `fallback`. The value is
  *   only ever handed back to that same browser as a URL to fetch: the server never fetches it (its prefetch
  *   calls the shape handler in-process), so a forged `Host` cannot make the server reach another machine.
  */
@@ -15,7 +15,8 @@ export interface HeaderSource {
 }
 
 /**
- * `proto://host[:port]` of the current request, honouring the first `x-forwarded-*` value behind a proxy (O1).
+ * `proto://host[:port]` of the current request, honouring the first `x-forwarded-*` value behind a proxy; only a plain
+ * `host[:port]` is accepted.
  *
  * @example
  * const origin = requestOrigin(await headers(), 'http://127.0.0.1:3100')
@@ -33,7 +34,7 @@ function first(value: string | null): string | undefined {
 
 /**
  * Where this server answers on the loopback address (`PORT`, default 3100): what a server-side client fetches, so
- * the request's `Host` never chooses the machine the server connects to (O1).
+ * the request's `Host` never chooses the machine the server connects to.
  *
  * @example
  * localOrigin() // 'http://127.0.0.1:3100'

@@ -2,11 +2,11 @@
  * Server-side rendering of the items shape: sync it on the server, hand the result to the browser.
  *
  * Invariants:
- * - P1. One `ShapeClient` per call (so per request), disposed before returning: no rows or streams outlive the
+ * - One `ShapeClient` per call (so per request), disposed before returning: no rows or streams outlive the
  *   request or reach another visitor.
- * - P2. The server's client reaches the shape handler in-process, not over HTTP: the absolute URL (from the request's
+ * - The server's client reaches the shape handler in-process, not over HTTP: the absolute URL (from the request's
  *   `Host`) only names the shape the browser will fetch, so the server never connects to a host a request chose.
- * - P3. A failed or slow prefetch degrades to client rendering (the browser then loads the shape itself); it never
+ * - A failed or slow prefetch degrades to client rendering (the browser then loads the shape itself); it never
  *   fails the page.
  */
 import 'server-only'
@@ -18,7 +18,8 @@ import { itemsShape } from './items'
 const PREFETCH_TIMEOUT_MS = 5_000
 
 /**
- * The items shape synced to its first up-to-date and dehydrated, or `undefined` when that failed (P1–P3).
+ * The items shape synced to its first up-to-date and dehydrated, or `undefined` when that failed: one client per
+ * call, disposed before returning; in-process, never over HTTP; a failure never fails the page.
  *
  * @example
  * const state = await prefetchItems('http://127.0.0.1:3100/v1/shape')

@@ -1,6 +1,7 @@
 /**
  * Browser-side calls to `/api/items`: each resolves to the `{ txid }` of the write's transaction, which
- * `useShapeMutation` waits for in the shape before it drops its optimistic rows (lib/itemWrites.ts, W1).
+ * `useShapeMutation` waits for in the shape before it drops its optimistic rows (see lib/itemWrites.ts: the 32-bit
+ * txid read inside the write's transaction, the one the changes carry).
  */
 
 /** A write to `items`: insert, toggle `done`, or delete. */

@@ -3,7 +3,7 @@
  * from the live stream, as in an app), and owns the fixtures the tests create.
  *
  * Invariant:
- * - M1. `cleanup()` unmounts every root first (hooks release their shapes), then disposes every fixture (client,
+ * - `cleanup()` unmounts every root first (hooks release their shapes), then disposes every fixture (client,
  *   then server), so no request or timer outlives its test.
  */
 import { createRoot } from 'react-dom/client'

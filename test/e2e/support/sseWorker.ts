@@ -5,10 +5,10 @@
  * The page drives it by `postMessage` and sees what happened through messages.
  *
  * Rules:
- * - W1. The first message sent is `environment`, describing the worker's globals as the code running here sees them.
- * - W2. Every status change, published snapshot, live response (URL, status, content type) and batch delivered by the
+ * - The first message sent is `environment`, describing the worker's globals as the code running here sees them.
+ * - Every status change, published snapshot, live response (URL, status, content type) and batch delivered by the
  *   SSE runner is posted as it happens, in order.
- * - W3. `dispose` disposes the client, then closes the server, then answers `disposed`: nothing keeps running.
+ * - `dispose` disposes the client, then closes the server, then answers `disposed`: nothing keeps running.
  */
 import type { LiveRunnerFactory } from '../../../src/core/liveRunner'
 import { isChangeMessage } from '../../../src/core/protocol'
@@ -26,7 +26,7 @@ export interface WorkerItem {
 /** Page → worker. */
 export type ToWorker = { type: 'insert'; item: WorkerItem } | { type: 'dispose' }
 
-/** Worker → page (W1–W3). */
+/** Worker → page: `environment` first, then every observation, then `disposed` once nothing runs. */
 export type FromWorker =
   | {
       type: 'environment'
@@ -65,7 +65,7 @@ const server = createTestShapeServer({
   ],
 })
 
-// The core's SSE runner, observed: every batch it hands the stream is reported (W2).
+// The core's SSE runner, observed: every batch it hands the stream is reported.
 const observedSse: LiveRunnerFactory = (context) => {
   const runner = sseRunner(context)
   return {

@@ -1,8 +1,8 @@
 /**
  * `/api/items`: the JSON writes the page makes once JavaScript runs. Each answers `{ txid }`, the
  * `pg_current_xact_id()::xid` of its transaction, which the browser waits for in the shape to confirm its optimistic
- * rows (lib/itemWrites.ts, W1); a refused write answers `{ message }` with 400, 404 or 422, and the browser rolls
- * its optimistic rows back.
+ * rows (see lib/itemWrites.ts: the 32-bit txid read inside the write's transaction); a refused write answers
+ * `{ message }` with 400, 404 or 422, and the browser rolls its optimistic rows back.
  *
  *   POST   { "title": "…", "priority": 2, "id"?: "…" }  insert
  *   PATCH  { "id": "3" }                                  toggle done

@@ -3,7 +3,7 @@
  * (snapshot, long-poll and SSE live modes), answering from the process's embedded PGlite.
  *
  * Invariant:
- * - R1. An SSE answer starts with a keep-alive comment. Next sends a route's status and headers only with the
+ * - An SSE answer starts with a keep-alive comment. Next sends a route's status and headers only with the
  *   first body chunk, so a live SSE request with nothing new to say would otherwise leave the browser without a
  *   response until the handler's first keep-alive (~20 s). Comments are ignored by SSE parsers.
  */
