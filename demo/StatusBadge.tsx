@@ -11,7 +11,7 @@
 import { useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
 import { FetchError, ShapeRequestError, useRetainedShape, useShapeStatus } from '../src/index'
-import type { Row, ShapeError, ShapeSource } from '../src/index'
+import type { Row, ShapeError, ShapeOrOptions } from '../src/index'
 
 /** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
 export function describeError(error: ShapeError): string {
@@ -40,7 +40,7 @@ function useSecondsUntil(at: number | undefined): number | undefined {
 /** Props of `StatusBadge`. */
 export interface StatusBadgeProps<T> {
   /** The shape (e.g. `useShape(...).shape`) or options describing it; the badge holds its stream while mounted. */
-  source: ShapeSource<T> | undefined
+  source: ShapeOrOptions<T> | undefined
 }
 
 /**

@@ -50,6 +50,7 @@ const CORE: readonly string[] = [
 ]
 const REACT: readonly string[] = [
   'HydrationBoundary',
+  'StreamedHydration',
   'ShapeClientContext',
   'ShapeClientProvider',
   'ShapeRowList',

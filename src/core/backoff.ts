@@ -2,10 +2,10 @@
  * Retry delays for retryable failures (network, 429, 5xx, malformed bodies).
  *
  * Invariants:
- * - B1. Full jitter: the n-th wait (n from 1) is `random() * min(initialDelayMs * multiplier^(n-1), maxDelayMs)`.
- * - B2. A server's `retry-after` (seconds or HTTP date, capped at one hour) is a floor and may exceed `maxDelayMs`.
- * - B3. After `maxRetries` waits in a row without `reset()`, `next` returns `undefined`: the caller gives up.
- * - B4. Randomness and time are injected; nothing here reads a global clock.
+ * - Full jitter: the n-th wait (n from 1) is `random() * min(initialDelayMs * multiplier^(n-1), maxDelayMs)`.
+ * - A server's `retry-after` (seconds or HTTP date, capped at one hour) is a floor and may exceed `maxDelayMs`.
+ * - After `maxRetries` waits in a row without `reset()`, `next` returns `undefined`: the caller gives up.
+ * - Randomness and time are injected; nothing here reads a global clock.
  */
 
 /**
@@ -68,7 +68,7 @@ export class Backoff {
     return this.#attempts
   }
 
-  /** The next wait in ms (B1, B2), or `undefined` when retries are exhausted (B3). */
+  /** The next wait in ms, or `undefined` when retries are exhausted. */
   next(retryAfterMs?: number): number | undefined {
     if (this.#attempts >= this.#maxRetries) return undefined
     const ceiling = Math.min(this.#initialDelayMs * this.#multiplier ** this.#attempts, this.#maxDelayMs)

@@ -4,7 +4,7 @@
  *
  * Invariants:
  * - `sleep` resolves when its time elapsed or `wake()` was called, and rejects with the signal's reason only
- *   when `signal` aborts; it leaves no timer or listener behind on any path (clock.ts C2).
+ *   when `signal` aborts; it leaves no timer or listener behind on any path (clock.ts: `sleep` leaves no timer behind).
  * - `wake()` acts only on a wait in progress and says whether there was one; one wait at a time.
  */
 import type { Clock } from './clock'

@@ -2,9 +2,9 @@
  * Time as a dependency: everything in core that waits or reads the time goes through a `Clock`, so tests drive it.
  *
  * Invariants:
- * - C1. `realClock` looks up the global timer functions on every call (never captured at import), so it runs in
+ * - `realClock` looks up the global timer functions on every call (never captured at import), so it runs in
  *   browsers, workers and Node alike, and fake timers installed later still apply.
- * - C2. `sleep` leaves no timer behind: it resolves by its timer or rejects on abort, and the abort path clears the
+ * - `sleep` leaves no timer behind: it resolves by its timer or rejects on abort, and the abort path clears the
  *   timer and removes its listener.
  * - `yieldToEventLoop` resolves in a later task (not a microtask), so a loop that awaits it between requests lets
  *   timers, rendering and I/O run even when `fetch` answers without I/O. It uses a `MessageChannel` where there is
@@ -45,7 +45,7 @@ export function abortReason(signal: AbortSignal): unknown {
 }
 
 /**
- * Waits `ms` on `clock`; rejects with the signal's reason as soon as `signal` aborts (C2). `ms <= 0` resolves at once
+ * Waits `ms` on `clock`; rejects with the signal's reason as soon as `signal` aborts. `ms <= 0` resolves at once
  * without a timer.
  * @example
  * await sleep(realClock, 1000, controller.signal)

@@ -2,11 +2,11 @@
  * Column mappers: translate column names between the database (wire) and the application.
  *
  * Invariants:
- * - M1. `decode` turns a wire column name into the key the application sees; the parser applies it once per schema
+ * - `decode` turns a wire column name into the key the application sees; the parser applies it once per schema
  *   column (precomputed), so a mapper must be a pure function of its input.
- * - M2. `encode(decode(db)) === db` for every name the mapper documents as supported, so `columns`/`where`
+ * - `encode(decode(db)) === db` for every name the mapper documents as supported, so `columns`/`where`
  *   identifiers written in application names reach the server unchanged.
- * - M3. Names a mapper does not know pass through unchanged in both directions.
+ * - Names a mapper does not know pass through unchanged in both directions.
  */
 import { InvalidOptionsError } from './errors'
 
@@ -44,7 +44,7 @@ function camelToSnake(name: string): string {
  *
  * `decode` removes an underscore only when a lowercase ASCII letter follows it, and upper-cases that letter; `encode`
  * puts an underscore before every uppercase ASCII letter and lower-cases it. Leading underscores are kept as they are
- * on both sides. Consequences (M2 holds for every lowercase database name):
+ * on both sides. Consequences (the round trip `encode(decode(db)) === db` holds for every lowercase database name):
  * - `user_id` ↔ `userId`, `_id` ↔ `_id`, `__typename` ↔ `__typename`, `name_` ↔ `name_`;
  * - an underscore before a digit or another underscore stays: `address_2` ↔ `address_2`, `a__b` ↔ `a_B`;
  * - database names that already contain uppercase letters (quoted identifiers such as `"userId"`) do not round-trip:
@@ -58,7 +58,7 @@ export function snakeCamelMapper(): ColumnMapper {
 }
 
 /**
- * An explicit mapping from database names to application names; unmapped names pass through (M3).
+ * An explicit mapping from database names to application names; unmapped names pass through.
  * Throws `InvalidOptionsError` when two database names map to the same application name (encode would be ambiguous).
  *
  * @example

@@ -12,12 +12,12 @@
  *   data is ever read as a tag.
  *
  * Invariants:
- * - V1. `decode(JSON.parse(JSON.stringify(encode(x))))` equals `x` for every value the encoding lists, `-0`, `NaN`
+ * - `decode(JSON.parse(JSON.stringify(encode(x))))` equals `x` for every value the encoding lists, `-0`, `NaN`
  *   and bigints included; anything else (functions, symbols, class instances, cycles) is refused with a
  *   `DehydratedStateError` naming its path, unless `serializeValue` turned it into something listed.
- * - V2. `serializeValue` sees every value top-down before it is encoded; `deserializeValue` sees every value
+ * - `serializeValue` sees every value top-down before it is encoded; `deserializeValue` sees every value
  *   bottom-up after it is decoded: together they carry types the encoding does not know (decimals, bytes…).
- * - V3. Decoded objects are built with own data properties only, so a `"__proto__"` key stays a key.
+ * - Decoded objects are built with own data properties only, so a `"__proto__"` key stays a key.
  */
 import { DehydratedStateError } from './dehydratedStateError'
 
@@ -33,7 +33,7 @@ const SPECIAL_NUMBERS: readonly string[] = ['NaN', 'Infinity', '-Infinity', '-0'
 const INTEGER = /^-?\d+$/
 
 /**
- * Encodes one value for a dehydrated state (V1, V2).
+ * Encodes one value for a dehydrated state.
  * @example
  * encodeDehydratedValue({ id: 1n }, 'row') // { id: { $ls: 'bigint', v: '1' } }
  */

@@ -2,9 +2,9 @@
  * Typed errors of live-shapes. Every failure a user can see is one of these, with a stable `code` to switch on.
  *
  * Invariants:
- * - E1. `retryable` says whether the stream retries by itself with backoff (network, 429, 5xx, malformed bodies);
+ * - `retryable` says whether the stream retries by itself with backoff (network, 429, 5xx, malformed bodies);
  *   anything else stops the stream and goes to `onError` / subscribers.
- * - E2. An error never carries parsed rows: raising one leaves the store exactly as it was.
+ * - An error never carries parsed rows: raising one leaves the store exactly as it was.
  */
 
 /**
@@ -28,14 +28,14 @@ export type ShapeErrorCode =
   | 'stale-response'
 
 /**
- * The base of every error live-shapes raises: a stable `code` and whether the stream retries by itself (E1).
+ * The base of every error live-shapes raises: a stable `code` and whether the stream retries by itself.
  * @example
  * const status = useShapeStatus(shape)
  * if (status.error instanceof ShapeError && !status.error.retryable) return <p>{status.error.message}</p>
  */
 export abstract class ShapeError extends Error {
   abstract readonly code: ShapeErrorCode
-  /** True when the stream retries on its own (E1). */
+  /** True when the stream retries on its own. */
   abstract readonly retryable: boolean
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
@@ -110,7 +110,7 @@ export class MissingHeadersError extends ShapeError {
 }
 
 /**
- * A body that is not valid JSON or not a protocol message array. Retried: the store is untouched (E2).
+ * A body that is not valid JSON or not a protocol message array. Retried: the store is untouched.
  * @example
  * if (error instanceof MalformedResponseError) console.warn('retrying after a bad body from', error.url)
  */

@@ -2,7 +2,7 @@
  * The `fetch` core uses, injected so tests and servers can script it.
  *
  * Invariants:
- * - F1. Core never calls the global `fetch` directly; `defaultFetch` looks it up at call time, so it works wherever
+ * - Core never calls the global `fetch` directly; `defaultFetch` looks it up at call time, so it works wherever
  *   a standard `fetch` exists (browsers, workers, Node 20) and a test can replace it.
  */
 
@@ -14,5 +14,5 @@
  */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
-/** The platform `fetch` (F1). */
+/** The platform `fetch`. */
 export const defaultFetch: FetchLike = (url, init) => globalThis.fetch(url, init)

@@ -2,20 +2,20 @@
  * Deferred parsing of one column (the `lazyJson` option): the row keeps the column's text and parses it on first read.
  *
  * Invariants:
- * - L1. Transparent: the column stays an own, enumerable property in its place among the row's keys, so `row.col`,
+ * - Transparent: the column stays an own, enumerable property in its place among the row's keys, so `row.col`,
  *   `Object.keys`, spread, `JSON.stringify` and `structuredClone` see the parsed value exactly as with eager parsing.
  *   The first read (or write) turns the accessor into a plain data property holding the value, and drops the text.
- * - L2. One getter per column and parser, shared by every row (rows keep one hidden class, no closure per row); the
+ * - One getter per column and parser, shared by every row (rows keep one hidden class, no closure per row); the
  *   text lives in a non-enumerable symbol-keyed slot of the row, so no copy of a row (spread, `Object.assign`,
  *   `structuredClone`) and no listing of its keys ever carries it.
- * - L3. A text that does not parse throws the same typed `ValueParseError` eager parsing would, at that read, and
+ * - A text that does not parse throws the same typed `ValueParseError` eager parsing would, at that read, and
  *   again at every later read (the text is kept until a read succeeds).
  */
 import { ShapeError, ValueParseError } from './errors'
 
 type MutableRow = Record<string | symbol, unknown>
 
-/** Installs lazy values of one column on rows (L1–L3). */
+/** Installs lazy values of one column on rows. */
 export interface LazyColumn {
   /** Makes `key` of `row` an accessor that parses `text` on first read. */
   define(row: Record<string, unknown>, text: string): void

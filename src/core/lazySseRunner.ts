@@ -2,17 +2,17 @@
  * The default live runner of `ShapeClient`: SSE, with its code loaded on the first SSE connection.
  *
  * Invariants:
- * - LZ1. Until the first `run`, nothing of the SSE stack is loaded: a `import()` an app bundler splits into its own
+ * - Until the first `run`, nothing of the SSE stack is loaded: a `import()` an app bundler splits into its own
  *   chunk, so apps that never use `liveSse` do not ship it. Afterwards every call goes to one `sseRunner` built for
- *   this stream (sseRunner.ts SR4), so behaviour is exactly `sseRunner`'s.
- * - LZ2. Before the load, the runner reports what a fresh `sseRunner` would: enabled, no fallback reason, the same
+ *   this stream (sseRunner.ts: one runner per stream), so behaviour is exactly `sseRunner`'s.
+ * - Before the load, the runner reports what a fresh `sseRunner` would: enabled, no fallback reason, the same
  *   `extraParams`. A failed load rejects that `run` (the stream's retry policy applies) and is retried next time.
  */
 import type { LiveRequestRunner, LiveRunnerFactory } from './liveRunner'
 import { SSE_LIVE_PARAMS } from './protocol'
 
 /**
- * `sseRunner`, loaded when first needed (LZ1, LZ2).
+ * `sseRunner`, loaded when first needed.
  * @example
  * const client = new ShapeClient({ liveSse: true, liveRunner: lazySseRunner }) // the default
  */

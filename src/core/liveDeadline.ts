@@ -3,11 +3,11 @@
  * otherwise keep a stream `live` or `syncing` forever.
  *
  * Invariants:
- * - W1. The request runs under its own signal, aborted when the deadline passes or when the caller's signal aborts.
+ * - The request runs under its own signal, aborted when the deadline passes or when the caller's signal aborts.
  *   Once the deadline passed while the caller's signal did not abort, the request's outcome, failure or not, becomes
  *   a retryable `NetworkError` (an abandoned request never counts as an answer); any other failure goes through as it
  *   is.
- * - W2. The timer is cleared when the request settles, and at once when the caller's signal aborts (stop and
+ * - The timer is cleared when the request settles, and at once when the caller's signal aborts (stop and
  *   pause leave no timer behind synchronously), and the abort listener is removed on every path.
  * - An idle deadline (`withIdleDeadline`) restarts its full bound on every `touch()` the request makes (response
  *   headers, a body chunk, an SSE keep-alive): it bounds silence, not the length of a healthy response. A touch after
@@ -20,8 +20,8 @@ import { NetworkError } from './errors'
 const EXPIRED = Object.freeze({ name: 'AbortError', message: 'Request deadline passed' })
 
 /**
- * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (W1, W2, and the idle-deadline rule above). `what` names the
- * awaited sign of life in the error (e.g. `'an answer to a live request'`).
+ * Runs `request` with a signal that also aborts after `timeoutMs` without a `touch()` (see the invariants above).
+ * `what` names the awaited sign of life in the error (e.g. `'an answer to a live request'`).
  * @example
  * const result = await withIdleDeadline(clock, 45_000, url, signal, 'response bytes', (deadline, touch) =>
  *   longPollRequest({ ..., signal: deadline, onProgress: touch }))
@@ -69,7 +69,7 @@ export async function withIdleDeadline<R>(
 }
 
 /**
- * Runs `request` with a signal that also aborts after `timeoutMs` in all (W1, W2): the live long-poll's deadline.
+ * Runs `request` with a signal that also aborts after `timeoutMs` in all: the live long-poll's deadline.
  * @example
  * const result = await withLiveDeadline(clock, 45_000, url, signal, (deadline) => longPollRequest({ ..., signal: deadline }))
  */

@@ -2,13 +2,13 @@
  * The seam for live transports other than long-polling (SSE): the stream asks for a runner before each live request.
  *
  * Invariants:
- * - L1. A runner is used only for live requests (after an up-to-date, never for initial sync or a catch-up); the
+ * - A runner is used only for live requests (after an up-to-date, never for initial sync or a catch-up); the
  *   stream owns the URL (position params plus `extraParams`, sorted) and the headers.
- * - L2. A runner delivers only whole batches, each ending with an `up-to-date` message, with the offset to resume
+ * - A runner delivers only whole batches, each ending with an `up-to-date` message, with the offset to resume
  *   from after that batch; the stream parses and applies each batch atomically as it arrives.
- * - L3. A runner reports failures by throwing typed errors (`ShapeError`, e.g. from `readResponseMeta`) and a 409
+ * - A runner reports failures by throwing typed errors (`ShapeError`, e.g. from `readResponseMeta`) and a 409
  *   by returning `MustRefetch`; it never touches the store.
- * - L4. When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
+ * - When `signal` aborts, `run` settles promptly (resolving with `aborted: true` or rejecting with the abort
  *   reason) and leaves no timer or listener behind.
  * - `runLiveConnection` isolates the stream from a runner: a sink callback that throws ends the connection at
  *   once (no later callback runs) and the run rejects with that error, whatever the runner did with the abort; the
@@ -35,7 +35,7 @@ export interface LiveRunRequest {
   idleTimeoutMs?: number | undefined
 }
 
-/** A batch of raw wire messages ending with `up-to-date`, and the offset to resume from after it (L2). */
+/** A batch of raw wire messages ending with `up-to-date`, and the offset to resume from after it. */
 export interface LiveBatch {
   messages: readonly Message<WireRow>[]
   offset: string
@@ -45,7 +45,7 @@ export interface LiveBatch {
 export interface LiveRunSink {
   /** The response headers were read (handle, offset, cursor); call once, before any batch. */
   onOpen(meta: ResponseMeta): void
-  /** A whole batch arrived (L2). */
+  /** A whole batch arrived. */
   onBatch(batch: LiveBatch): void
 }
 
@@ -76,7 +76,7 @@ export interface LiveRequestRunner {
   fallbackReason(): string | undefined
   /** The stream was reset by a 409: a runner that fell back may try again. */
   onReset?(): void
-  /** Runs one connection until it ends (L3, L4). */
+  /** Runs one connection until it ends. */
   run(request: LiveRunRequest, sink: LiveRunSink): Promise<LiveConnectionEnd | MustRefetch>
 }
 

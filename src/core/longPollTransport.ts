@@ -2,15 +2,15 @@
  * One long-poll (or non-live) HTTP request: response meta plus the raw message array.
  *
  * Invariants:
- * - LP1. The body is parsed only after the headers passed `readResponseMeta`; a body that is not JSON or not an array
- *   of message objects is a `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2).
- * - LP2. 204 means no messages; 304 means "nothing new at the same position"; a 200 with an empty body is malformed
- *   (messageArray.ts MA1).
- * - LP3. `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
+ * - The body is parsed only after the headers passed `readResponseMeta`; a body that is not JSON or not an array
+ *   of message objects is a `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts).
+ * - 204 means no messages; 304 means "nothing new at the same position"; a 200 with an empty body is malformed (a
+ *   proxy cut it: see messageArray.ts).
+ * - `fetch` rejecting is a `NetworkError`, unless our signal aborted it: then the abort reason is rethrown
  *   untouched so callers can tell a cancel from a failure. The same holds for reading the body.
- * - LP4. The body is read as a stream (`messageArray.ts` MA2); a Response without a readable body is read whole.
- * - LP5. `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
- *   offered the body's leading messages as they are parsed (MA4), and the result holds only the rest.
+ * - The body is read as a stream (`messageArray.ts`); a Response without a readable body is read whole.
+ * - `stage`, when given, is asked once the headers of a 2xx with a body passed; the consumer it returns is
+ *   offered the body's leading messages as they are parsed, and the result holds only the rest.
  * - `onProgress`, when given, is called when the response's headers arrive and after every body chunk, so a
  *   caller's idle deadline (liveDeadline.ts, `withIdleDeadline`) bounds silence, not the size of a healthy response.
  * - A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
@@ -34,7 +34,7 @@ export interface LongPollRequest {
   live: boolean
   signal: AbortSignal
   fetch: FetchLike
-  /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
+  /** Takes leading messages of a 2xx body while it is read; returns the consumer, or undefined for none. */
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
   /** Signs of life: headers arrived, a body chunk arrived. */
   onProgress?: (() => void) | undefined
@@ -42,7 +42,7 @@ export interface LongPollRequest {
   expiredHandle?: string | undefined
 }
 
-/** A 2xx response and its messages (those a `stage` consumer took are not in `messages`, LP5). */
+/** A 2xx response and its messages (those a `stage` consumer took are not in `messages`). */
 export interface LongPollMessages {
   kind: 'ok'
   meta: ResponseMeta
@@ -66,7 +66,7 @@ export interface StaleResponse {
 export type LongPollResult = LongPollMessages | NotModified | MustRefetch | StaleResponse
 
 /**
- * Performs one request (LP1–LP5 and the rules after them).
+ * Performs one request (the invariants at the top of this file).
  * @example
  * const result = await longPollRequest({ url, headers: {}, live: false, signal, fetch })
  * if (result.kind === 'ok') store.applyBatch(parser.parseMessages(result.messages))
@@ -113,7 +113,7 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
 /** The deadlines of one request (liveDeadline.ts); 0 disables one. */
 export interface LongPollDeadlines {
   clock: Clock
-  /** A live request unanswered for this long fails (W1). */
+  /** A live request unanswered for this long fails. */
   liveTimeoutMs: number
   /** A non-live request without headers or body bytes for this long fails. */
   idleTimeoutMs: number

@@ -2,11 +2,11 @@
  * Shape log offsets: `-1` (before everything), `now` (skip history) or `TX_OP`.
  *
  * Invariants:
- * - O1. `TX` is a non-negative decimal integer of any size (a Postgres LSN or a snapshot chunk number), kept as a
+ * - `TX` is a non-negative decimal integer of any size (a Postgres LSN or a snapshot chunk number), kept as a
  *   bigint; `OP` is a non-negative decimal integer or `inf` (after every op of `TX`).
- * - O2. The order is `-1` < every `TX_OP` (by `TX`, then `OP`, `inf` last). `now` is a request, not a position:
+ * - The order is `-1` < every `TX_OP` (by `TX`, then `OP`, `inf` last). `now` is a request, not a position:
  *   it is never compared.
- * - O3. `format(parse(s)) === s` for every canonical `s` (no leading zeros except `0` itself).
+ * - `format(parse(s)) === s` for every canonical `s` (no leading zeros except `0` itself).
  */
 
 /** An offset as it travels in `offset=` and `electric-offset`. */
@@ -41,7 +41,7 @@ export function formatLogOffset(offset: LogOffset): OffsetString {
   return `${offset.tx}_${offset.op === Infinity ? 'inf' : offset.op}`
 }
 
-/** Orders two log positions (O2); `-1` is accepted and sorts first. */
+/** Orders two log positions; `-1` is accepted and sorts first. */
 export function compareOffsets(a: OffsetString, b: OffsetString): -1 | 0 | 1 {
   const pa = a === BEFORE_ALL ? FIRST : parseLogOffset(a)
   const pb = b === BEFORE_ALL ? FIRST : parseLogOffset(b)
@@ -51,10 +51,10 @@ export function compareOffsets(a: OffsetString, b: OffsetString): -1 | 0 | 1 {
   return pa.op < pb.op ? -1 : 1
 }
 
-/** `-1` as a position: before `0_0`, the smallest `TX_OP` (O2). */
+/** `-1` as a position: before `0_0`, the smallest `TX_OP`. */
 const FIRST: LogOffset = { tx: -1n, op: 0 }
 
-/** The log offset of a live change: `${lsn}_${op_position}` (protocol P2). */
+/** The log offset of a live change: `${lsn}_${op_position}` (protocol.ts). */
 export function changeOffset(lsn: string, opPosition: number): OffsetString {
   return `${lsn}_${opPosition}`
 }

@@ -5,9 +5,9 @@
  * Source of truth: `shared/protocol/SHAPE-PROTOCOL.md` (the real server's behaviour wins over its docs).
  *
  * Invariants:
- * - P1. Wire values are Postgres text output or `null`; they become JS values only in `parse.ts`.
- * - P2. A change's log offset is `${headers.lsn}_${headers.op_position}`; snapshot rows carry neither.
- * - P3. `must-refetch` only ever arrives as the body of a 409; `up-to-date` closes a caught-up batch.
+ * - Wire values are Postgres text output or `null`; they become JS values only in `parse.ts`.
+ * - A change's log offset is `${headers.lsn}_${headers.op_position}`; snapshot rows carry neither.
+ * - `must-refetch` only ever arrives as the body of a 409; `up-to-date` closes a caught-up batch.
  */
 
 /** Response headers the protocol defines (lower case, as `Headers.get` wants them). */

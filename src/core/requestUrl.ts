@@ -2,11 +2,11 @@
  * Building the URL of one shape request from the user's params and the stream position.
  *
  * Invariants:
- * - U1. All query params are sorted alphabetically, so equal requests have byte-equal URLs (CDN collapsing).
- * - U2. `log` is always sent; `params` always in the bracket form `params[n]=v` (a JSON string is not accepted by
+ * - All query params are sorted alphabetically, so equal requests have byte-equal URLs (CDN collapsing).
+ * - `log` is always sent; `params` always in the bracket form `params[n]=v` (a JSON string is not accepted by
  *   the server); `columns` always double-quoted (`"` doubled) and comma-joined.
- * - U3. Function-valued headers and params are resolved in parallel, once per request, never cached.
- * - U4. Position params (`offset`, `handle`, `live`, `cursor`, `cache-buster`, `expired_handle`) come only from the
+ * - Function-valued headers and params are resolved in parallel, once per request, never cached.
+ * - Position params (`offset`, `handle`, `live`, `cursor`, `cache-buster`, `expired_handle`) come only from the
  *   stream, never from the user (see `validateShapeOptions`).
  */
 import type { LogMode, Replica } from './protocol'
@@ -76,7 +76,7 @@ export interface RequestUrlInput {
 }
 
 /**
- * Resolves function-valued headers and params in parallel (U3).
+ * Resolves function-valued headers and params in parallel.
  * @example
  * const { headers, params } = await resolveRequestInputs({ Authorization: async () => `Bearer ${await token()}` }, { table: 'items' })
  */
@@ -105,12 +105,12 @@ export function resolveRequestInputs(
     return Promise.reject(error)
   }
   const result = { headers: resolvedHeaders, params: resolvedParams }
-  // Plain values need no extra turns of the event loop; functions run in parallel (U3).
+  // Plain values need no extra turns of the event loop; functions run in parallel.
   return pending.length === 0 ? Promise.resolve(result) : Promise.all(pending).then(() => result)
 }
 
 /**
- * The full request URL, params sorted (U1).
+ * The full request URL, params sorted.
  * @example
  * buildRequestUrl({ url: 'http://localhost:3000/v1/shape', params: { table: 'items' }, log: 'full',
  *   position: { offset: '-1', handle: undefined, live: false, cursor: undefined, cacheBuster: undefined, expiredHandle: undefined } })

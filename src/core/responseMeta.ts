@@ -2,10 +2,10 @@
  * Reading a shape response's status and headers, shared by the long-poll and SSE transports.
  *
  * Invariants:
- * - R1. A 2xx response must carry `electric-offset` and `electric-handle`; a live one `electric-cursor`; a non-live
+ * - A 2xx response must carry `electric-offset` and `electric-handle`; a live one `electric-cursor`; a non-live
  *   one `electric-schema` (the client's `MissingHeadersError` rule). 204 is an old server's "up to date".
- * - R2. 409 is not an error: it yields `{ kind: 'must-refetch' }` with the next handle when the server sent one.
- * - R3. Any other non-2xx becomes a typed error (400 → `ShapeRequestError`, else `FetchError`); the body is read
+ * - 409 is not an error: it yields `{ kind: 'must-refetch' }` with the next handle when the server sent one.
+ * - Any other non-2xx becomes a typed error (400 → `ShapeRequestError`, else `FetchError`); the body is read
  *   once, here, so the caller never touches it.
  */
 import { FetchError, MissingHeadersError, ShapeRequestError } from './errors'

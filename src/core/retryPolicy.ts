@@ -2,12 +2,12 @@
  * What a stream does after a failed request: back off by itself, or hand the error to `onError`.
  *
  * Invariants:
- * - RP1. Retryable errors (network, 429, 5xx, malformed bodies) wait a `Backoff` delay with `retry-after` as a floor,
+ * - Retryable errors (network, 429, 5xx, malformed bodies) wait a `Backoff` delay with `retry-after` as a floor,
  *   up to `maxRetries` in a row; then they become a non-retryable `RetriesExhaustedError`.
- * - RP2. Non-retryable errors are retried only when `onError` asks, at most `MAX_ON_ERROR_RETRIES` times in a row,
+ * - Non-retryable errors are retried only when `onError` asks, at most `MAX_ON_ERROR_RETRIES` times in a row,
  *   after a jittered wait `random() * min(maxDelayMs, initialDelayMs * multiplier^(n-1))`; `MissingHeadersError`
  *   is never retried (a misconfigured proxy does not heal by asking again).
- * - RP3. A success resets both counters.
+ * - A success resets both counters.
  */
 import type { BackoffOptions } from './backoff'
 import type { ShapeError } from './errors'
@@ -15,7 +15,7 @@ import { Backoff, parseRetryAfter } from './backoff'
 import { FetchError, MissingHeadersError, RetriesExhaustedError } from './errors'
 import { HEADER } from './protocol'
 
-/** `onError` may ask for at most this many retries in a row (RP2). */
+/** `onError` may ask for at most this many retries in a row. */
 export const MAX_ON_ERROR_RETRIES = 50
 
 /** The policy's answer to a failure. */
@@ -46,7 +46,7 @@ export class RetryPolicy {
     this.#multiplier = options.multiplier ?? 2
   }
 
-  /** RP1: a backoff delay for a retryable error, or the error to stop on. */
+  /** A backoff delay for a retryable error, or the error to stop on. */
   afterFailure(error: ShapeError, now: number): FailureDecision {
     if (!error.retryable) return { kind: 'fatal', error }
     const retryAfter = error instanceof FetchError ? parseRetryAfter(error.headers[HEADER.retryAfter], now) : undefined
@@ -55,7 +55,7 @@ export class RetryPolicy {
     return { kind: 'fatal', error: new RetriesExhaustedError(this.#backoff.attempts + 1, error) }
   }
 
-  /** RP2: the wait before a retry `onError` asked for, or `undefined` when that retry is not allowed. */
+  /** The wait before a retry `onError` asked for, or `undefined` when that retry is not allowed. */
   recoveryDelay(error: ShapeError): number | undefined {
     if (error instanceof MissingHeadersError || this.#recoveries >= MAX_ON_ERROR_RETRIES) return undefined
     this.#recoveries += 1
@@ -64,7 +64,7 @@ export class RetryPolicy {
     return Math.floor(this.#random() * ceiling)
   }
 
-  /** RP3. */
+  /** A success resets both counters. */
   succeeded(): void {
     this.#backoff.reset()
     this.#recoveries = 0

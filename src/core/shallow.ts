@@ -4,7 +4,7 @@
  * parts pass it as `isEqual`.
  *
  * Invariant:
- * - H1. Two values are equal when they are `Object.is`, or both arrays (or Maps, Sets, plain objects) of the same
+ * - Two values are equal when they are `Object.is`, or both arrays (or Maps, Sets, plain objects) of the same
  *   kind whose items/entries/own enumerable properties are pairwise `Object.is` (Maps and Sets in any order of
  *   insertion for Sets, by key for Maps). Values of different kinds are never equal.
  */
@@ -17,7 +17,7 @@ export function sameIterableOrder(a: readonly unknown[], b: readonly unknown[]):
 }
 
 /**
- * Shallow equality (H1). Pass it as `isEqual` when a selector returns a new array or object each time.
+ * Shallow equality. Pass it as `isEqual` when a selector returns a new array or object each time.
  *
  * @example
  * const open = useShape<Todo, Todo[]>({ url, params: { table: 'todos' }, selector: (r) => r.data.filter((t) => !t.done), isEqual: shallow })

@@ -2,17 +2,17 @@
  * One shared shape: a store, the stream that fills it, and the reference count that keeps the stream open.
  *
  * Invariants:
- * - SH1. The stream runs only while retained: the first `retain()` starts it; the last release schedules `close()`
+ * - The stream runs only while retained: the first `retain()` starts it; the last release schedules `close()`
  *   after `gracePeriodMs`; a retain during the grace period cancels that close (StrictMode, quick remounts).
- * - SH2. `close()` stops the stream (no request, timer or listener left) and tells the owner, which evicts the
+ * - `close()` stops the stream (no request, timer or listener left) and tells the owner, which evicts the
  *   shape; a later `retain()` on a closed shape reopens it through the owner again.
- * - SH3. A release function works once; calling it again does nothing (double cleanup cannot close a shape in use).
- * - SH4. `getHydrationState` returns rows and position only when they agree: the stream caught up, not in a catch-up
+ * - A release function works once; calling it again does nothing (double cleanup cannot close a shape in use).
+ * - `getHydrationState` returns rows and position only when they agree: the stream caught up, not in a catch-up
  *   or refetch, and the store published an up-to-date snapshot (every live batch ends with `up-to-date`, so the
  *   published rows are exactly the rows as of the stream's offset).
- * - SH5. `hydrate` seeds only a stopped shape, and only when it holds nothing up to date or older data (same handle:
+ * - `hydrate` seeds only a stopped shape, and only when it holds nothing up to date or older data (same handle:
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
- * - SH6. A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
+ * - A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
  *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
  * - A persisted shape (`ShapePersistence`) starts its stream only once the stored entry was read, so the stored rows
  *   are published and the first request resumes from their position; its status carries the persistence fields.
@@ -37,17 +37,18 @@ import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
-  key: string
+  /** The shape definition's identity (`shapeKey`), not a row key. */
+  definitionKey: string
   options: ShapeOptions<T>
   store: ShapeStore<T>
   stream: ShapeStream<T>
   clock: Clock
   gracePeriodMs: number
-  /** How long a shape that was never retained stays registered (SH6). */
+  /** How long a shape that was never retained stays registered. */
   unusedTimeoutMs: number
-  /** Called after the shape closed (SH2). */
+  /** Called after the shape closed. */
   onClose: (shape: Shape<T>) => void
-  /** Called when a closed shape is retained again (SH2). */
+  /** Called when a closed shape is retained again. */
   onReopen: (shape: Shape<T>) => void
   /** Persisted storage of this shape (src/core/persist), when the client persists. */
   persistence?: ShapePersistence | undefined
@@ -97,8 +98,11 @@ const UP_TO_DATE: Message<never> = { headers: { control: 'up-to-date' } }
  * release()
  */
 export class Shape<T = Row> {
-  /** The identity key this shape is registered under. */
-  readonly key: string
+  /**
+   * The identity of this shape's definition (from `shapeKey`), under which its client registers it; not a row key
+   * (those are `rowKey(row)`).
+   */
+  readonly definitionKey: string
   /** The options the shape was created with (the first subscriber's `onError` and `backoff` among them). */
   readonly options: ShapeOptions<T>
   readonly #store: ShapeStore<T>
@@ -118,7 +122,7 @@ export class Shape<T = Row> {
   #primaryKey: readonly string[] | undefined
 
   constructor(init: ShapeInit<T>) {
-    this.key = init.key
+    this.definitionKey = init.definitionKey
     this.options = init.options
     this.#store = init.store
     this.#stream = init.stream
@@ -162,7 +166,7 @@ export class Shape<T = Row> {
     return this.#stream.retryNow()
   }
 
-  /** Keeps the stream open until the returned release is called (SH1, SH3). */
+  /** Keeps the stream open until the returned release is called. */
   retain(): () => void {
     if (this.#closed) {
       this.#onReopen(this)
@@ -317,7 +321,7 @@ export class Shape<T = Row> {
     }
   }
 
-  /** The rows and the position they are as of, when they agree (SH4); `undefined` otherwise. */
+  /** The rows and the position they are as of, when they agree; `undefined` otherwise. */
   getHydrationState(): ShapeHydrationState<T> | undefined {
     const state = this.#stream.getState()
     const snapshot = this.#store.getSnapshot()
@@ -336,7 +340,7 @@ export class Shape<T = Row> {
 
   /**
    * Seeds a stopped shape with rows as of a position, so it reads up to date at once and its first request is the
-   * live one from that position (SH5). Returns false, changing nothing, when the shape runs or holds newer data.
+   * live one from that position. Returns false, changing nothing, when the shape runs or holds newer data.
    */
   hydrate(state: ShapeHydrationState<T>): boolean {
     if (this.#stream.getState().phase !== 'stopped') return false
@@ -383,7 +387,7 @@ export class Shape<T = Row> {
     this.#scheduleClose(this.#gracePeriodMs)
   }
 
-  /** Closes after `delayMs` unless retained first (SH1, SH6); replaces any pending close. */
+  /** Closes after `delayMs` unless retained first; replaces any pending close. */
   #scheduleClose(delayMs: number): void {
     this.#cancelClose()
     if (delayMs <= 0) {

@@ -2,12 +2,12 @@
  * The registry of shapes of one client instance: equal definitions share one `Shape`, unused shapes are evicted.
  *
  * Invariants:
- * - CL1. No module-level state: the registry, the reference ids of functions and the timers belong to the instance
+ * - No module-level state: the registry, the reference ids of functions and the timers belong to the instance
  *   (one client per request on a server, so users never share rows).
- * - CL2. `shape()` validates options synchronously and returns the registered shape for an equal key (`shapeKey`).
- * - CL3. A shape leaves the registry when it closes (grace period elapsed, never retained within
+ * - `shape()` validates options synchronously and returns the registered shape for an equal key (`shapeKey`).
+ * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
- * - CL4. After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
+ * - After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
  * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
  *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
@@ -109,7 +109,7 @@ export class ShapeClient {
   }
 
   /**
-   * The shared shape for `options` (CL2). Throws `InvalidOptionsError` / `ReservedParamError` on bad options.
+   * The shared shape for `options`. Throws `InvalidOptionsError` / `ReservedParamError` on bad options.
    * @example
    * client.shape({ url, params: { table: 'items' } }) === client.shape({ url, params: { table: 'items' } }) // true
    */
@@ -136,7 +136,7 @@ export class ShapeClient {
       from,
     })
     const shape = new Shape<T>({
-      key,
+      definitionKey: key,
       options,
       store,
       stream,
@@ -144,13 +144,13 @@ export class ShapeClient {
       gracePeriodMs: this.#gracePeriodMs,
       unusedTimeoutMs: this.#unusedTimeoutMs,
       onClose: (closed) => {
-        if (this.#shapes.get(closed.key) === closed) this.#shapes.delete(closed.key)
+        if (this.#shapes.get(closed.definitionKey) === closed) this.#shapes.delete(closed.definitionKey)
       },
       // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
       loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
-        if (!this.#shapes.has(reopened.key)) this.#shapes.set(reopened.key, reopened as Shape<unknown>)
+        if (!this.#shapes.has(reopened.definitionKey)) this.#shapes.set(reopened.definitionKey, reopened as Shape<unknown>)
       },
       persistence,
     })
@@ -217,7 +217,7 @@ export class ShapeClient {
     return [...this.#shapes.values()]
   }
 
-  /** Closes every shape now and refuses new ones (CL4). */
+  /** Closes every shape now and refuses new ones. */
   dispose(): void {
     this.#disposed = true
     for (const shape of [...this.#shapes.values()]) shape.close()

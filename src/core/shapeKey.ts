@@ -2,23 +2,23 @@
  * The identity of a shape definition: equal keys share one store and one stream.
  *
  * Invariants:
- * - K1. The key covers url, table, where, positional params, columns, replica, log, custom params, headers, liveSse
+ * - The key covers url, table, where, positional params, columns, replica, log, custom params, headers, liveSse
  *   and lazyJson;
  *   param order, `params` as array or record, and the defaults (`replica=default`, `log=full`) do not matter.
- * - K2. Functions (`transformer`, function-valued params and headers, the functions inside `parser` and
+ * - Functions (`transformer`, function-valued params and headers, the functions inside `parser` and
  *   `columnMapper`) count by reference, through ids held in a `ReferenceIds` owned by one client instance (or one
  *   component, for the hooks). Function source is never read. A plain-object `parser` or `columnMapper` counts by
  *   its entries, so an inline `{ int4: parseInt4 }` is the same parser on every render; any other object counts by
  *   reference (its behaviour may live on its prototype).
- * - K4. This is the only shape identity: the hooks compare renders by this key too (react/useRetainedShape.ts), so
+ * - This is the only shape identity: the hooks compare renders by this key too (react/useRetainedShape.ts), so
  *   a component never keeps a shape the client would not give it for its current options.
- * - K3. `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
+ * - `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
  */
 import { isPlainObject } from './isPlainObject'
 import type { ShapeOptions } from './shapeOptions'
 
 /**
- * Numbers objects and functions by reference for one client; a `WeakMap`, so it keeps nothing alive (K2).
+ * Numbers objects and functions by reference for one client; a `WeakMap`, so it keeps nothing alive.
  * @example
  * const ids = new ReferenceIds(); ids.idOf(fn) === ids.idOf(fn) // true
  */
@@ -38,7 +38,7 @@ export class ReferenceIds {
 }
 
 /**
- * The identity key of `options` (K1–K4).
+ * The identity key of `options`.
  * @example
  * shapeKey({ url, params: { table: 'a', where: 'x' } }, ids) === shapeKey({ url, params: { where: 'x', table: 'a' } }, ids)
  */

@@ -2,8 +2,8 @@
  * What a user passes to describe a shape, and the synchronous check that it can describe one.
  *
  * Invariants:
- * - S1. Options are validated when the shape is created, synchronously: a bad option never reaches the network.
- * - S2. No user param may carry a protocol name (`offset`, `handle`, `live`, `cursor`, `cache-buster`, the other
+ * - Options are validated when the shape is created, synchronously: a bad option never reaches the network.
+ * - No user param may carry a protocol name (`offset`, `handle`, `live`, `cursor`, `cache-buster`, the other
  *   stream-position params, or any `subset__*`): they would corrupt the stream position (`ReservedParamError`).
  */
 import type { BackoffOptions } from './backoff'
@@ -84,13 +84,13 @@ const REPLICAS: readonly string[] = ['default', 'full']
 const LOG_MODES: readonly string[] = ['full', 'changes_only']
 const DEFINITION_PARAMS: readonly string[] = ['table', 'where', 'params', 'columns', 'replica']
 
-/** True for a param name only the protocol may set (S2). */
+/** True for a param name only the protocol may set. */
 export function isReservedParam(name: string): boolean {
   return RESERVED_PARAMS.includes(name) || PROTOCOL_PARAMS.includes(name) || name.startsWith('subset__')
 }
 
 /**
- * Throws `InvalidOptionsError` or `ReservedParamError` when `options` cannot describe a shape (S1, S2).
+ * Throws `InvalidOptionsError` or `ReservedParamError` when `options` cannot describe a shape.
  * @example
  * validateShapeOptions({ url: 'http://x/v1/shape', params: { table: 'items', offset: '0_0' } }) // throws ReservedParamError
  */

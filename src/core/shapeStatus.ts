@@ -2,9 +2,9 @@
  * `ShapeStatus`: what a UI may show about a shape's connection, derived from the stream state.
  *
  * Invariants:
- * - ST1. Status objects are immutable; `deriveStatus` returns the previous object when no field changed, so
+ * - Status objects are immutable; `deriveStatus` returns the previous object when no field changed, so
  *   subscribers can compare by reference.
- * - ST2. `phase` is honest: `live` only when a live request (not a catch-up) is the next thing to happen; a
+ * - `phase` is honest: `live` only when a live request (not a catch-up) is the next thing to happen; a
  *   catch-up after resume is `syncing`; after a 409 it is `refetching` until the next up-to-date.
  * - `retrying` and `error` never mean the same thing: `retrying` is a failure the stream retries by itself
  *   (waiting, with `nextRetryAt`, or with the retry request out, `nextRetryAt` undefined); `error` is a stream that
@@ -89,7 +89,7 @@ export interface TransportInfo {
   offline?: boolean | undefined
 }
 
-/** The UI phase of a stream state (ST2, and `retrying` vs `error` above). */
+/** The UI phase of a stream state (honest about `live`, and `retrying` vs `error` above). */
 export function phaseOf(state: StreamState): ShapePhase {
   switch (state.phase) {
     case 'stopped':
@@ -111,7 +111,7 @@ export function phaseOf(state: StreamState): ShapePhase {
 }
 
 /**
- * The status for `state`, reusing `previous` when nothing changed (ST1).
+ * The status for `state`, reusing `previous` when nothing changed.
  * @example
  * status = deriveStatus(status, state, { transport: 'long-poll', fallbackReason: undefined })
  */

@@ -2,11 +2,11 @@
  * Drives the protocol: requests (long-poll or a live runner) → state transitions → parsed batches into a store.
  *
  * Invariants:
- * - D1. One request at a time per stream; each request or backoff sleep has its own AbortController, aborted by
+ * - One request at a time per stream; each request or backoff sleep has its own AbortController, aborted by
  *   pause, stop and the user's signal, so nothing (request, timer, listener) outlives `stop()`.
- * - D2. A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts E2;
- *   staging and its undo: responseApplier.ts RA1–RA4).
- * - D3. 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
+ * - A batch is parsed completely before the store sees it; any error leaves the store untouched (errors.ts;
+ *   staging and its undo: the file-top invariants of responseApplier.ts).
+ * - 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
  *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
  *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
  * - A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
@@ -14,19 +14,19 @@
  *   up-to-date, then as a retryable `StaleResponseError` with backoff.
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
- * - D4. Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
+ * - Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
- * - D5. Status objects change only through `#dispatch`, so listeners see each state once, in order.
- * - D6. A request is never repeated at once without progress: what responseApplier.ts RA4 refuses is a retryable
+ * - Status objects change only through `#dispatch`, so listeners see each state once, in order.
+ * - A request is never repeated at once without progress: what responseApplier.ts refuses as no progress is a retryable
  *   error (backoff), never a hot loop.
- * - D7. No request waits forever (liveDeadline.ts): a live long-poll unanswered after `liveRequestTimeoutMs`,
+ * - No request waits forever (liveDeadline.ts): a live long-poll unanswered after `liveRequestTimeoutMs`,
  *   an SSE connection silent (no data, no keep-alive) for `liveRequestTimeoutMs` (sseRunner.ts), and a non-live
  *   request without headers or body bytes for `requestTimeoutMs` are aborted and retried as a `NetworkError`.
  * - A backoff wait ends early, as if elapsed, on `retryNow()`, on the connectivity adapter's `online` or `focus`
  *   and when the page becomes visible: after an outage the stream retries within a task of the network coming
  *   back instead of sitting out a backoff of up to 32 s. Those events never restart a stream stopped by a
  *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
- * - D8. The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
+ * - The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
  */
@@ -132,8 +132,9 @@ export class ShapeStream<T = Row> {
   }
 
   /**
-   * Replaces the starting position of a stopped stream (hydration of a shape that exists but never ran, D8).
-   * Returns false, changing nothing, while the stream runs: a running stream's position is the truth.
+   * Replaces the starting position of a stopped stream (hydration of a shape that exists but never ran; the status
+   * reflects it from then on). Returns false, changing nothing, while the stream runs: a running stream's position is
+   * the truth.
    */
   restartFrom(from: StreamStart): boolean {
     if (this.#state.phase !== 'stopped') return false
@@ -194,7 +195,7 @@ export class ShapeStream<T = Row> {
     void this.#loop(generation)
   }
 
-  /** Stops at once: aborts the request or backoff sleep in flight, removes listeners and timers (D1). */
+  /** Stops at once: aborts the request or backoff sleep in flight, removes listeners and timers. */
   stop(): void {
     if (this.#state.phase === 'stopped') return
     this.#generation++
@@ -205,7 +206,7 @@ export class ShapeStream<T = Row> {
     this.#unsubscribeConnectivity?.()
     this.#unsubscribeConnectivity = undefined
     this.#iteration?.abort(CANCELLED)
-    // Settled now, not when the aborted read unwinds: the store is as before the response at once (RA3).
+    // Settled now, not when the aborted read unwinds: the store is as before the response at once.
     this.#applier.discard()
     this.#wakeResume?.()
     if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
@@ -319,7 +320,7 @@ export class ShapeStream<T = Row> {
       this.#retry.succeeded()
       this.#dispatch(event)
     } catch (error) {
-      // Whatever this response staged is undone: a failed response leaves the store as it was (E2, RA3).
+      // Whatever this response staged is undone: a failed response leaves the store as it was.
       this.#applier.discard()
       throw error
     }
@@ -363,7 +364,7 @@ export class ShapeStream<T = Row> {
   }
 
 
-  /** D3: reset at once; a 409 that follows another without an up-to-date between them backs off. */
+  /** A 409 resets at once; a 409 that follows another without an up-to-date between them backs off. */
   #onMustRefetch(signal: MustRefetch, url: string): void {
     const failure = this.#refetchGuard.mustRefetch(url, signal.retryAfter)
     this.#applier.reset()

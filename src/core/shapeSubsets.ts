@@ -3,12 +3,13 @@
  * merged into the store through the shape's `SnapshotSink`.
  *
  * Invariants:
- * - SB1. A snapshot is requested once the shape is up to date, at the stream's handle and offset, so the server
+ * - A snapshot is requested once the shape is up to date, at the stream's handle and offset, so the server
  *   answers for the log the stream follows and the metadata can be compared with the changes that follow.
- * - SB2. The rows are merged by the shape's `SnapshotMerge` (SM1–SM4), installed on its sink on first use: live changes the snapshot holds are dropped, rows
- *   changed since the snapshot keep their newer version. A 409 between request and merge discards the response and
- *   asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS` times).
- * - SB3. The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
+ * - The rows are merged by the shape's `SnapshotMerge`, installed on its sink on first use: live changes the snapshot
+ *   holds are dropped, rows changed since the snapshot keep their newer version. A 409 between request and merge
+ *   discards the response and asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS`
+ *   times).
+ * - The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
  *   they are published in the shape.
  */
 import { RetriesExhaustedError, ShapeError } from './errors'
@@ -29,7 +30,7 @@ export interface SubsetTarget {
 }
 
 /**
- * The subset loader of one shape (SB1–SB3).
+ * The subset loader of one shape.
  * @example
  * const subsets = new ShapeSubsets(sink, fetch, options); await subsets.request(shape, { orderBy: 'id', limit: 10 })
  */
@@ -44,7 +45,7 @@ export class ShapeSubsets<T> {
     this.#options = options
   }
 
-  /** Loads `subset` into the shape (SB1–SB3). */
+  /** Loads `subset` into the shape. */
   async request(target: SubsetTarget, subset: SubsetSnapshotRequest, signal?: AbortSignal): Promise<SubsetSnapshot<T>> {
     validateSubset(subset)
     let last: ShapeError | undefined
@@ -61,7 +62,7 @@ export class ShapeSubsets<T> {
         }
         last = undefined
       } catch (error) {
-        // A 409: the shape was rotated under the request; the stream resyncs, then we ask again (SB2).
+        // A 409: the shape was rotated under the request; the stream resyncs, then we ask again.
         if (!(error instanceof ShapeError) || !('status' in error) || error.status !== 409) throw error
         last = error
       } finally {

@@ -4,12 +4,12 @@
  * apps that never load subsets ship only this pass-through).
  *
  * Invariants:
- * - SK1. Every change the stream applies or stages passes the installed filter first (when there is one); what it
+ * - Every change the stream applies or stages passes the installed filter first (when there is one); what it
  *   drops never reaches the store.
- * - SK2. The sink knows when a response is being staged (between the first `stage` and `settleStaged`): work that
- *   must not run then (a batch, which the store refuses while staging, shapeStore.ts S8) waits in `whenSettled`
+ * - The sink knows when a response is being staged (between the first `stage` and `settleStaged`): work that
+ *   must not run then (a batch, which the store refuses while staging, see shapeStore.ts) waits in `whenSettled`
  *   and runs at the next point where the store takes batches.
- * - SK3. `generation` bumps on every reset (a 409): work started in another generation knows its rows belong to a
+ * - `generation` bumps on every reset (a 409): work started in another generation knows its rows belong to a
  *   shape log that no longer exists.
  */
 import type { Message } from './protocol'
@@ -27,7 +27,7 @@ export interface SinkFilter<T> {
 }
 
 /**
- * A `StreamSink` over a `ShapeStore` with a pluggable filter (SK1–SK3).
+ * A `StreamSink` over a `ShapeStore` with a pluggable filter.
  * @example
  * const sink = new SnapshotSink(store); new ShapeStream({ ...options, store: sink })
  */
@@ -42,17 +42,17 @@ export class SnapshotSink<T> implements StreamSink<T> {
     this.store = store
   }
 
-  /** Bumps on every reset (SK3). */
+  /** Bumps on every reset. */
   get generation(): number {
     return this.#generation
   }
 
-  /** Runs every later message through `filter` (SK1). */
+  /** Runs every later message through `filter`. */
   install(filter: SinkFilter<T>): void {
     this.#filter = filter
   }
 
-  /** Runs `work` now, or once the response being staged has settled (SK2). */
+  /** Runs `work` now, or once the response being staged has settled. */
   whenSettled(work: () => void): void {
     if (this.#staging) this.#waiting.push(work)
     else work()

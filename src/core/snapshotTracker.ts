@@ -4,15 +4,15 @@
  * later changes (protocol §3.6).
  *
  * Invariants:
- * - ST1. A transaction is visible in a snapshot when its id is below `xmin`, or below `xmax` and not in `xip_list`
+ * - A transaction is visible in a snapshot when its id is below `xmin`, or below `xmax` and not in `xip_list`
  *   (PostgreSQL's MVCC rule). A change whose key a snapshot loaded and one of whose transactions is visible in it is
  *   already in that snapshot's rows: it is dropped.
- * - ST2. Change `txids` are 32-bit xids and snapshot bounds are 64-bit (epoch-qualified): an xid is read in the epoch
+ * - Change `txids` are 32-bit xids and snapshot bounds are 64-bit (epoch-qualified): an xid is read in the epoch
  *   nearest the snapshot's `xmax` (signed distance modulo 2^32), which holds while snapshots are retired as below.
- * - ST3. A snapshot is retired once a change committed after it arrives (a change `lsn` above its `database_lsn`, or
+ * - A snapshot is retired once a change committed after it arrives (a change `lsn` above its `database_lsn`, or
  *   a transaction at or above its `xmax`): every later change is newer than its rows, so nothing more is dropped
  *   for it. `clear()` forgets all (the shape was reset by a 409).
- * - ST4. A change without `txids` is never dropped: only what provably is in a snapshot is.
+ * - A change without `txids` is never dropped: only what provably is in a snapshot is.
  */
 import type { ChangeMessage } from './protocol'
 
@@ -39,13 +39,13 @@ interface Tracked {
 
 const EPOCH = 2n ** 32n
 
-/** `xid` (32-bit) in the epoch nearest `reference` (64-bit) (ST2). */
+/** `xid` (32-bit) in the epoch nearest `reference` (64-bit). */
 export function xid8Near(xid: number, reference: bigint): bigint {
   return reference + BigInt.asIntN(32, (BigInt(xid) - reference) % EPOCH)
 }
 
 /**
- * True when transaction `xid8` had committed when the snapshot was taken (ST1).
+ * True when transaction `xid8` had committed when the snapshot was taken.
  * @example
  * isVisibleIn(5n, { xmin: 10n, xmax: 20n, xip: new Set() }) // true
  */
@@ -54,7 +54,7 @@ export function isVisibleIn(xid8: bigint, snapshot: { xmin: bigint; xmax: bigint
 }
 
 /**
- * The loaded snapshots of one shape and the rule that drops the changes they hold (ST1–ST4).
+ * The loaded snapshots of one shape and the rule that drops the changes they hold.
  * @example
  * tracker.add(metadata, new Set(keys)); if (tracker.holds(change)) skip(change)
  */
@@ -78,7 +78,7 @@ export class SnapshotTracker {
     return this.#snapshots.size
   }
 
-  /** True when `change` is already in a tracked snapshot's rows (ST1, ST4); retires what it outdates (ST3). */
+  /** True when `change` is already in a tracked snapshot's rows; retires what it outdates. */
   holds(change: ChangeMessage<unknown>): boolean {
     const txids = change.headers.txids ?? []
     let held = false
@@ -94,7 +94,7 @@ export class SnapshotTracker {
     return held
   }
 
-  /** Forgets every snapshot (ST3). */
+  /** Forgets every snapshot. */
   clear(): void {
     this.#snapshots.clear()
   }

@@ -3,35 +3,35 @@
  * immediately closed one. This policy notices that and falls back to long-polling. Pure: state in, state out.
  *
  * Invariants:
- * - F1. A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
+ * - A connection is short when it lasted less than `SSE_MIN_CONNECTION_MS`, was not aborted by us and delivered
  *   no change: the server ends an SSE response at once when it starts behind the head (a catch-up), so a short
  *   response that delivered changes is the protocol working, not evidence of a buffering proxy.
  * - A connection that ended because nothing (headers, data, keep-alive) arrived within the heartbeat bound
  *   (`silent`) counts as short whatever its duration: a proxy that holds the stream back looks exactly like that.
- * - F2. A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
+ * - A short connection adds one to `consecutiveShort`; a connection lasting at least `SSE_MIN_CONNECTION_MS`
  *   (aborted or not) sets it to 0, and so does a short one that delivered changes (the path carries the stream:
  *   a run of short catch-ups under load must not add up to a fallback); a brief one we aborted leaves it as it was.
- * - F3. When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
+ * - When `consecutiveShort` reaches `SSE_MAX_SHORT_CONNECTIONS`, `fallenBack` becomes true with a human reason;
  *   it stays true until `resetSseFallback()` (a 409 or any reset of the stream to its initial state).
- * - F4. After a short connection that did not cause the fallback, the next SSE request waits
+ * - After a short connection that did not cause the fallback, the next SSE request waits
  *   `floor(random() * min(SSE_SHORT_BACKOFF_MAX_MS, SSE_SHORT_BACKOFF_BASE_MS * 2^consecutiveShort))` ms; in every
  *   other case the delay is 0.
- * - F5. States are immutable; an event that changes nothing returns the very same state object.
+ * - States are immutable; an event that changes nothing returns the very same state object.
  */
 
-/** Below this duration a connection that we did not abort counts as short (F1). */
+/** Below this duration a connection that we did not abort counts as short. */
 export const SSE_MIN_CONNECTION_MS = 1000
-/** Short connections in a row that make us fall back to long-polling (F3). */
+/** Short connections in a row that make us fall back to long-polling. */
 export const SSE_MAX_SHORT_CONNECTIONS = 3
-/** Backoff ceiling after the n-th short connection is `base * 2^n`, capped (F4). */
+/** Backoff ceiling after the n-th short connection is `base * 2^n`, capped. */
 export const SSE_SHORT_BACKOFF_BASE_MS = 100
 export const SSE_SHORT_BACKOFF_MAX_MS = 5000
 
 /** Where the SSE fallback policy stands for one shape stream. */
 export interface SseFallbackState {
-  /** Short connections in a row (F2). */
+  /** Short connections in a row. */
   readonly consecutiveShort: number
-  /** True once SSE is abandoned for long-polling (F3). */
+  /** True once SSE is abandoned for long-polling. */
   readonly fallenBack: boolean
   /** Why SSE was abandoned, for status and logs; `undefined` while not fallen back. */
   readonly reason: string | undefined
@@ -43,7 +43,7 @@ export interface SseConnectionClosed {
   durationMs: number
   /** True when we aborted it (unmount, pause, dispose), so its shortness says nothing about the network. */
   aborted: boolean
-  /** True when it delivered at least one change message (a catch-up the server ended at once, F1). */
+  /** True when it delivered at least one change message (a catch-up the server ended at once is not short). */
   deliveredChanges?: boolean | undefined
   /** True when the heartbeat bound passed with nothing arriving: counts as short. */
   silent?: boolean | undefined
@@ -67,7 +67,7 @@ export function initialSseFallback(): SseFallbackState {
 }
 
 /**
- * Applies one closed SSE connection to the policy (F1–F5).
+ * Applies one closed SSE connection to the policy.
  * @example
  * const { state, delayMs } = onSseConnectionClosed(fallback, { durationMs: 120, aborted: false }, Math.random)
  * if (state.fallenBack) console.warn(state.reason)
@@ -99,7 +99,7 @@ export function onSseConnectionClosed(
 }
 
 /**
- * Forgets everything: after a 409 (a new handle, maybe a new path through the network) SSE is tried again (F3).
+ * Forgets everything: after a 409 (a new handle, maybe a new path through the network) SSE is tried again.
  * @example
  * fallback = resetSseFallback()
  */

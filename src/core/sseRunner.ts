@@ -3,20 +3,21 @@
  * (`liveRunner.ts`). Pass `sseRunner` as `ShapeClient`'s `liveRunner` option to use SSE when `liveSse` is on.
  *
  * Invariants:
- * - SR1. Live requests through this runner carry `live_sse=true` and `experimental_live_sse=true` (new and old servers).
- * - SR2. The meta handed to the stream at open carries the request's own offset, not the response's
+ * - Live requests through this runner carry `live_sse=true` and `experimental_live_sse=true` (new and old servers).
+ * - The meta handed to the stream at open carries the request's own offset, not the response's
  *   `electric-offset`: in SSE mode that header describes the log at request start, and adopting it before the
- *   catch-up events arrived would skip them if the connection broke (see T5 in `sseTransport.ts`). The position only
+ *   catch-up events arrived would skip them if the connection broke (see the resume offset rule in `sseTransport.ts`).
+ *   The position only
  *   moves with delivered batches.
- * - SR3. Every connection that ends without a must-refetch feeds the fallback policy (`sseFallback.ts`), including one
+ * - Every connection that ends without a must-refetch feeds the fallback policy (`sseFallback.ts`), including one
  *   that failed mid-stream with a `NetworkError`, with whether it delivered a change (a short catch-up that delivered
- *   changes is not counted, sseFallback.ts F1); after a short one the runner waits the policy's delay (on the
+ *   changes is not counted, sseFallback.ts); after a short one the runner waits the policy's delay (on the
  *   injected clock, cancelled by abort) before returning, so the next SSE request is spaced out. Once the policy falls
  *   back, `isEnabled()` is false and `fallbackReason()` says why, until `onReset()` (a 409).
  * - Heartbeat: with `idleTimeoutMs` (the stream's `liveRequestTimeoutMs`), a connection on which nothing arrives
  *   for that long, from the request on (headers, data, the server's `: keep-alive` comments), is aborted and ends in
  *   a retryable `NetworkError`; it counts for the fallback policy as a silent connection (sseFallback.ts).
- * - SR4. One runner per stream: the policy state lives in the runner, never in the module.
+ * - One runner per stream: the policy state lives in the runner, never in the module.
  */
 import { sleep } from './clock'
 import { withIdleDeadline } from './liveDeadline'
@@ -29,7 +30,7 @@ import { runSseRequest } from './sseTransport'
 const noop = (): void => undefined
 
 /**
- * Builds the SSE runner of one shape stream (SR1–SR4).
+ * Builds the SSE runner of one shape stream.
  * @example
  * const client = new ShapeClient({ liveSse: true, liveRunner: sseRunner })
  */

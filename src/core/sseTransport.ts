@@ -2,20 +2,21 @@
  * One live SSE request: `fetch` → response meta → events → batches of wire messages, each closed by `up-to-date`.
  *
  * Invariants:
- * - T1. The request carries `Accept: text/event-stream`; the caller builds the URL (`live=true&live_sse=true&
+ * - The request carries `Accept: text/event-stream`; the caller builds the URL (`live=true&live_sse=true&
  *   experimental_live_sse=true`, `offset`, `handle`, `cursor`) and passes the same `offset` as `request.offset`.
- * - T2. Status and headers go through `readResponseMeta(…, { live: true })`: a 409 ends the request with
+ * - Status and headers go through `readResponseMeta(…, { live: true })`: a 409 ends the request with
  *   `reason: 'must-refetch'` whatever its body (the current one-element array or the older single object: the body is
  *   not read); a 400 or other non-2xx throws its typed error; a 2xx without `electric-offset`, `electric-handle` or
  *   `electric-cursor` throws `MissingHeadersError`. `onMeta` sees the headers before any batch.
- * - T3. Messages are held back until an `up-to-date` message arrives, then delivered once, together, with that
+ * - Messages are held back until an `up-to-date` message arrives, then delivered once, together, with that
  *   `up-to-date` last, through `onBatch`. Messages not yet closed by an `up-to-date` when the stream ends, fails or
- *   is aborted are dropped, never delivered; since the resume offset (T5) did not move past them, the next request
+ *   is aborted are dropped, never delivered; since the resume offset did not move past them, the next request
  *   receives them again.
- * - T4. An event whose data is not JSON, or not a message object, throws `MalformedResponseError` (retryable: the
- *   store never saw the held-back messages, E2). A `must-refetch` inside the stream (sent by experimental servers,
+ * - An event whose data is not JSON, or not a message object, throws `MalformedResponseError` (retryable: the
+ *   store never saw the held-back messages, as errors.ts requires). A `must-refetch` inside the stream (sent by
+ *   experimental servers,
  *   as an object or wrapped in an array) ends the request like a 409, dropping held-back messages.
- * - T5. Resume offset. `lastOffset` starts as the request's offset; a delivered batch moves it to the offset of its
+ * - Resume offset. `lastOffset` starts as the request's offset; a delivered batch moves it to the offset of its
  *   last change, `${headers.lsn}_${headers.op_position}` (`changeOffset`); a batch with no positioned change leaves it
  *   where it was. Why this and not the `up-to-date`'s `global_last_seen_lsn`:
  *   - the server answers a request at offset O with the log entries strictly after O, so the last change's own offset
@@ -32,15 +33,15 @@
  *     exactly our position and the server has already accepted it.
  *   The response's `electric-offset` header is not used: in SSE mode it describes the log at request start, which can
  *   lie beyond catch-up events the stream has not delivered yet.
- * - T6. The request ends with `{ reason, durationMs, lastOffset }`: `closed` when the server ended the stream, `aborted`
+ * - The request ends with `{ reason, durationMs, lastOffset }`: `closed` when the server ended the stream, `aborted`
  *   when `signal` aborted (at any point: before the fetch, while waiting for headers or for the body). On abort the
  *   body is cancelled at once, no callback runs afterwards, and nothing is left behind: no timer (none is ever set),
  *   no abort listener, no reader lock; a response that arrives after the abort has its body cancelled on arrival.
- * - T7. `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
+ * - `durationMs` runs from just before `fetch` to the end, on the injected clock, as the fallback policy needs.
  *   `fetch` rejecting, or the body failing mid-stream, without an abort throws `NetworkError` (retryable).
  * - `onActivity`, when given, is called when the response's headers arrive and for every body chunk, keep-alive
  *   comments included (sseParser.ts, `onChunk`): the caller's heartbeat. It never runs after an abort.
- * - T8. No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
+ * - No timers, no globals beyond `fetch`'s own types: runs in Node, browsers, workers and jsdom alike.
  */
 import { MalformedResponseError, NetworkError } from './errors'
 import type { FetchLike } from './fetchLike'
@@ -50,21 +51,21 @@ import { readResponseMeta, type ResponseMeta } from './responseMeta'
 import { readSseData } from './sseParser'
 import { isPlainObject } from './isPlainObject'
 
-/** Everything one SSE request needs; see T1–T8 at the top of `sseTransport.ts`. */
+/** Everything one SSE request needs; see the invariants at the top of this file. */
 export interface SseRequest {
   fetch: FetchLike
-  /** Full live SSE URL, built by the caller (T1). */
+  /** Full live SSE URL, built by the caller. */
   url: string
-  /** The `offset` the URL asks from; `lastOffset` when no batch arrives (T5). */
+  /** The `offset` the URL asks from; `lastOffset` when no batch arrives. */
   offset: OffsetString
   /** Extra request headers (auth…); `accept` is always `text/event-stream`. */
   headers?: Readonly<Record<string, string>>
   signal: AbortSignal
-  /** Source of `durationMs` (T7); a `Clock` fits. */
+  /** Source of `durationMs`; a `Clock` fits. */
   clock: { now(): number }
-  /** The response headers, once, before any batch (T2). */
+  /** The response headers, once, before any batch. */
   onMeta?: (meta: ResponseMeta) => void
-  /** One complete batch ending with `up-to-date` (T3), and the offset to resume after it (T5). */
+  /** One complete batch ending with `up-to-date`, and the offset to resume after it. */
   onBatch: (batch: SseBatch) => void
   /** Headers or any bytes (events, keep-alives) arrived: the caller's heartbeat. */
   onActivity?: () => void
@@ -73,11 +74,11 @@ export interface SseRequest {
 /** Messages up to and including an `up-to-date`, as they came off the wire (values unparsed). */
 export interface SseBatch {
   readonly messages: readonly Message<WireRow>[]
-  /** Where the next request resumes once this batch is applied (T5). */
+  /** Where the next request resumes once this batch is applied. */
   readonly offset: OffsetString
 }
 
-/** How an SSE request ended without an error (T6). */
+/** How an SSE request ended without an error. */
 export type SseEnd =
   | { readonly reason: 'closed' | 'aborted'; readonly durationMs: number; readonly lastOffset: OffsetString }
   | {
@@ -95,7 +96,7 @@ const ignore = (): void => undefined
 const MUST_REFETCH = Symbol('must-refetch')
 
 /**
- * Runs one live SSE request to its end (T1–T8). Resolves when the server closes the stream, the signal aborts or
+ * Runs one live SSE request to its end. Resolves when the server closes the stream, the signal aborts or
  * the server asks for a refetch; throws a typed error otherwise (`ShapeRequestError`, `FetchError`,
  * `MissingHeadersError`, `MalformedResponseError`, `NetworkError`) or whatever `onMeta`/`onBatch` threw.
  * @example
@@ -185,7 +186,7 @@ export async function runSseRequest(request: SseRequest): Promise<SseEnd> {
   return end(signal.aborted ? 'aborted' : 'closed')
 }
 
-/** The offset after a batch (T5): its last positioned change, else where we were. */
+/** The offset after a batch: its last positioned change, else where we were. */
 function resumeOffset(messages: readonly Message<WireRow>[], previous: OffsetString): OffsetString {
   for (let i = messages.length - 1; i >= 0; i--) {
     const message = messages[i] as Message<WireRow>
@@ -198,7 +199,7 @@ function resumeOffset(messages: readonly Message<WireRow>[], previous: OffsetStr
   return previous
 }
 
-/** One event's data → a message (T4). */
+/** One event's data → a message. */
 function parseEvent(data: string, url: string): Message<WireRow> | typeof MUST_REFETCH {
   let value: unknown
   try {

@@ -2,18 +2,18 @@
  * The protocol state machine of one shape stream: immutable states, pure transitions, time as an input.
  *
  * Invariants:
- * - T1. `transition` never mutates its input and returns the same object when nothing changed.
- * - T2. Long-poll: the offset advances only from `electric-offset` (a response event), never from message bodies.
- * - T3. `live=true` is requested only after an up-to-date since the last reset, and never for the catch-up request
+ * - `transition` never mutates its input and returns the same object when nothing changed.
+ * - Long-poll: the offset advances only from `electric-offset` (a response event), never from message bodies.
+ * - `live=true` is requested only after an up-to-date since the last reset, and never for the catch-up request
  *   after a resume (`nextRequestCatchesUp`), so initial sync and catch-up are always non-live.
- * - T4. A must-refetch (409) goes back to offset `-1` with the new handle, drops schema and cursor, remembers the old
+ * - A must-refetch (409) goes back to offset `-1` with the new handle, drops schema and cursor, remembers the old
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
- * - T5. Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
- * - T6. `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
+ * - Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
+ * - `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
  * - A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
  *   cache buster, so the refetch goes out again with a fresh one; the expired handle is never adopted.
- * - T7. A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
- *   first `start` goes live at once instead of catching up; every later start catches up as usual (T3).
+ * - A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
+ *   first `start` goes live at once instead of catching up; every later start catches up as usual.
  */
 import type { ShapeError } from './errors'
 import type { Schema } from './protocol'
@@ -21,23 +21,25 @@ import type { RequestPosition } from './requestUrl'
 import { BEFORE_ALL } from './offset'
 
 /**
- * Where the stream is. `backoff` waits to retry; `retrying` has a request out after an error (the error stays until
+ * Internal: where the protocol state machine is. Users never meet this vocabulary: `shapeStatus.ts` (`phaseOf`)
+ * maps it onto the public `ShapePhase` of `ShapeStatus`, which is the only phase the hooks and docs speak of.
+ * `backoff` waits to retry; `retrying` has a request out after an error (the error stays until
  * a response proves the server back); `error` is stuck until `onError` recovers or the stream stops.
  */
-export type StreamPhase = 'stopped' | 'initial' | 'syncing' | 'live' | 'paused' | 'backoff' | 'retrying' | 'error'
+export type StreamMachinePhase = 'stopped' | 'initial' | 'syncing' | 'live' | 'paused' | 'backoff' | 'retrying' | 'error'
 
 /** One immutable stream state. */
 export interface StreamState {
-  readonly phase: StreamPhase
+  readonly phase: StreamMachinePhase
   readonly handle: string | undefined
   readonly offset: string
   readonly cursor: string | undefined
   readonly schema: Schema | undefined
-  /** An up-to-date arrived since the last reset: requests are live (T3). */
+  /** An up-to-date arrived since the last reset: requests are live. */
   readonly upToDateSinceReset: boolean
-  /** The next request is a non-live catch-up (after resume or restart) (T3). */
+  /** The next request is a non-live catch-up (after resume or restart). */
   readonly nextRequestCatchesUp: boolean
-  /** The next `start` requests live without a catch-up (T7); cleared by that start. */
+  /** The next `start` requests live without a catch-up; cleared by that start. */
   readonly resumeLive: boolean
   /** After a 409, until the next up-to-date. */
   readonly refetching: boolean
@@ -79,7 +81,7 @@ export interface StreamStart {
   schema?: Schema | undefined
   upToDateSinceReset?: boolean | undefined
   lastSyncedAt?: number | undefined
-  /** The rows given with this position are as of `offset` (hydration): the first start goes live at once (T7). */
+  /** The rows given with this position are as of `offset` (hydration): the first start goes live at once. */
   resumeLive?: boolean | undefined
 }
 
@@ -109,13 +111,13 @@ export function initialStreamState(from: StreamStart = {}): StreamState {
 }
 
 /** The active phase a state returns to once nothing (pause, error) holds it. */
-function activePhase(state: StreamState): StreamPhase {
+function activePhase(state: StreamState): StreamMachinePhase {
   if (state.upToDateSinceReset) return 'live'
   return state.handle === undefined || state.offset === BEFORE_ALL ? 'initial' : 'syncing'
 }
 
 /**
- * The pure transition function (T1–T6).
+ * The pure transition function.
  * @example
  * transition(state, { type: 'response', handle: 'h', offset: '0_0', cursor: undefined, schema, upToDate: false, now: 0 })
  */
@@ -193,7 +195,7 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
 }
 
 /**
- * The position params of the next request for `state` (T3).
+ * The position params of the next request for `state`.
  * @example
  * requestPosition(state) // { offset: '0_0', handle: 'h', live: false, … }
  */

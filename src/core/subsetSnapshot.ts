@@ -4,14 +4,14 @@
  * a `log: 'changes_only'` shape merge it with its live changes (snapshotSink.ts, snapshotTracker.ts).
  *
  * Invariants:
- * - SS1. The request is the shape's own request (url, params, headers resolved as for the stream, `log`) plus the
+ * - The request is the shape's own request (url, params, headers resolved as for the stream, `log`) plus the
  *   `subset__*` params, at the given handle and offset (`-1` without a handle: the server resolves the shape by its
  *   definition), never live. A subset is validated before any request: bad input is an `InvalidOptionsError`.
- * - SS2. The response is classified as every response is (responseMeta.ts: 400 → `ShapeRequestError`, other
+ * - The response is classified as every response is (responseMeta.ts: 400 → `ShapeRequestError`, other
  *   non-2xx → `FetchError`, missing headers → `MissingHeadersError`); a 409 is a `FetchError` with status 409 (the
  *   shape was rotated: sync again, then ask again). A body that is not `{metadata, data}` is a
  *   `MalformedResponseError`; nothing is applied anywhere on any failure.
- * - SS3. Rows are parsed with the shape's own parser options and the response's `electric-schema`.
+ * - Rows are parsed with the shape's own parser options and the response's `electric-schema`.
  */
 import type { ColumnMapper } from './columnMapper'
 import { FetchError, InvalidOptionsError, MalformedResponseError, NetworkError } from './errors'
@@ -54,7 +54,7 @@ export interface FetchedSubset<T> extends SubsetSnapshot<T> {
   readonly messages: readonly ChangeMessage<T>[]
 }
 
-/** Throws `InvalidOptionsError` unless `subset` is a valid subset request (SS1). */
+/** Throws `InvalidOptionsError` unless `subset` is a valid subset request. */
 export function validateSubset(subset: SubsetSnapshotRequest): void {
   if (!isPlainObject(subset as unknown)) throw new InvalidOptionsError('A subset snapshot request must be an object')
   const { where, params, limit, offset, orderBy } = subset
@@ -108,7 +108,7 @@ function isMetadata(value: unknown): value is SnapshotMetadata {
 }
 
 /**
- * Fetches one subset of the shape `options` describes, at `position` (SS1–SS3).
+ * Fetches one subset of the shape `options` describes, at `position`.
  * @example
  * const page = await fetchSubset({ fetch, options, subset: { orderBy: 'id', limit: 10 }, position: { handle, offset } })
  */

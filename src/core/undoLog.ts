@@ -1,16 +1,16 @@
 /**
- * What a staged write replaced in a Map, and how to put it back (shapeStore.ts S8).
+ * What a staged write replaced in a Map, and how to put it back (shapeStore.ts, on staging).
  *
  * Invariants:
- * - U1. While a log is open its Map is only ever `set` (no `delete`, no `clear`). `Map.set` keeps an existing key's
+ * - While a log is open its Map is only ever `set` (no `delete`, no `clear`). `Map.set` keeps an existing key's
  *   position and appends a new one, so the keys past the first `sizeBefore` entries are exactly the ones added since
  *   the log began: only overwrites need a record (of a key present when the log began, or of one added and then
  *   rewritten). Writing distinct new keys, as an initial sync does, records nothing.
- * - U2. `undo` restores the Map exactly, order included: overwrites are replayed newest first, then the added keys
+ * - `undo` restores the Map exactly, order included: overwrites are replayed newest first, then the added keys
  *   are deleted.
  */
 
-/** The overwrites of one Map since `sizeBefore` (U1). */
+/** The overwrites of one Map since `sizeBefore`. */
 export interface UndoLog<V> {
   readonly sizeBefore: number
   readonly keys: string[]
@@ -28,7 +28,7 @@ export function undoLogOf<V>(map: Map<string, V>): UndoLog<V> {
   return { sizeBefore: map.size, keys: [], previous: [] }
 }
 
-/** Sets `key` in `map`, logging what it overwrote when `log` is given (U1). */
+/** Sets `key` in `map`, logging what it overwrote when `log` is given. */
 export function setLogged<V>(map: Map<string, V>, key: string, value: V, log: UndoLog<V> | undefined): void {
   if (log === undefined) {
     map.set(key, value)
@@ -43,7 +43,7 @@ export function setLogged<V>(map: Map<string, V>, key: string, value: V, log: Un
   }
 }
 
-/** Restores `map` as it was when `log` began (U2). */
+/** Restores `map` as it was when `log` began. */
 export function undo<V>(map: Map<string, V>, log: UndoLog<V>): void {
   for (let i = log.keys.length - 1; i >= 0; i--) map.set(log.keys[i] as string, log.previous[i] as V)
   const added: string[] = []

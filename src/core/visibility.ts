@@ -2,8 +2,8 @@
  * Page visibility as an injectable adapter: hidden pages pause their streams, visible ones catch up.
  *
  * Invariants:
- * - V1. `browserVisibility()` touches `document` only when it exists, so core runs in Node, workers and SSR.
- * - V2. `subscribe` returns the only way to remove the listener it added; nothing stays registered after it.
+ * - `browserVisibility()` touches `document` only when it exists, so core runs in Node, workers and SSR.
+ * - `subscribe` returns the only way to remove the listener it added; nothing stays registered after it.
  */
 
 /**
@@ -24,7 +24,7 @@ interface VisibilityDocument {
 }
 
 /**
- * The browser's `document.visibilitychange`, or `undefined` where there is no `document` (V1).
+ * The browser's `document.visibilitychange`, or `undefined` where there is no `document`.
  * @example
  * new ShapeClient({ visibility: browserVisibility() })
  */

@@ -2,7 +2,7 @@
  * Puts a `ShapeClient` in context for the hooks below it.
  *
  * Invariants:
- * - P1. The provider never creates or disposes a client: whoever creates one owns it. On a server that is one client
+ * - The provider never creates or disposes a client: whoever creates one owns it. On a server that is one client
  *   per request (a client shared across requests would leak one user's rows into another's render).
  */
 import { createContext } from 'react'
@@ -29,7 +29,7 @@ export interface ShapeClientProviderProps {
 }
 
 /**
- * Makes `client` the client of every live-shapes hook below it (P1).
+ * Makes `client` the client of every live-shapes hook below it.
  *
  * @example
  * const client = new ShapeClient()

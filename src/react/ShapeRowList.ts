@@ -8,22 +8,22 @@
  * update; nesting the groups `FAN_OUT` wide bounds each loop by `FAN_OUT` and the path by the tree's depth.
  *
  * Invariants:
- * - T1. Keys are cut into consecutive leaves of `groupSize` keys (default 16). A branch at height h covers the
+ * - Keys are cut into consecutive leaves of `groupSize` keys (default 16). A branch at height h covers the
  *   `FAN_OUT`^h consecutive leaves starting at a multiple of `FAN_OUT`^h. Boundaries depend on positions only, so an
  *   append changes the last leaf and its ancestors and no other node.
- * - T2. Every group (leaf or branch) is a memoized component that returns a Fragment: no DOM of its own, so
+ * - Every group (leaf or branch) is a memoized component that returns a Fragment: no DOM of its own, so
  *   `<ul><ShapeRowList …/></ul>` keeps its `<li>`s as direct children, in key order.
- * - T3. A node keeps its object identity while it covers the same keys (a leaf: same keys by content; a branch: the
+ * - A node keeps its object identity while it covers the same keys (a leaf: same keys by content; a branch: the
  *   same child objects) as in the last committed tree, so a membership change re-renders exactly the nodes whose
  *   keys changed: the path from the root to each changed leaf.
- * - T4. Nodes are keyed by position. A row that moves into another leaf (keys inserted or removed before it) is
+ * - Nodes are keyed by position. A row that moves into another leaf (keys inserted or removed before it) is
  *   remounted, so its component's local state does not survive that move; so is every row when the tree's height
  *   changes (the leaf count crossing a power of `FAN_OUT`), since React cannot move fibers to a new parent.
  */
 import { Fragment, createElement, memo, useEffect, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
 import type { Row } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { sameIterableOrder } from '../core/internal'
 import { useShapeKeys } from './useShapeKeys'
 
@@ -37,13 +37,13 @@ const FAN_OUT = 16
  */
 export interface ShapeRowListProps<T = Row> {
   /** The shape, or options describing one (as for `useShapeKeys`); `undefined` renders nothing. */
-  shape: ShapeSource<T> | undefined
+  shape: ShapeOrOptions<T> | undefined
   /**
    * Renders the row with shape key `key`, typically a memoized component calling `useShapeRow`. Pass a stable
    * function (`useCallback`): a new one re-renders every group.
    */
   renderRow: (key: string) => ReactNode
-  /** Keys per leaf group, the lowest level of the tree (default 16; T1). Groups above it hold 16 children each. */
+  /** Keys per leaf group, the lowest level of the tree (default 16). Groups above it hold 16 children each. */
   groupSize?: number
   /**
    * Diagnostics: called each time a group renders, with its height (0 for a leaf) and its index at that height.
@@ -82,7 +82,7 @@ const Group = memo(function ShapeRowGroup({ node, renderRow, onGroupRender }: Gr
   )
 })
 
-/** The tree's levels, leaves first, each node reused from `previous` at the same height and index when unchanged (T3). */
+/** The tree's levels, leaves first, each node reused from `previous` at the same height and index when unchanged. */
 function buildLevels(
   keys: readonly string[],
   leafSize: number,
@@ -117,7 +117,7 @@ function buildLevels(
 }
 
 /**
- * The shape's rows in key order, each rendered by `renderRow`, in a tree of memoized groups (T1–T4). The list
+ * The shape's rows in key order, each rendered by `renderRow`, in a tree of memoized groups. The list
  * re-renders on membership changes only (`useShapeKeys`), and then only the groups on the path to each change; a
  * row's own change re-renders that row alone.
  *
@@ -145,6 +145,6 @@ export function ShapeRowList<T = Row>({ shape, renderRow, groupSize, onGroupRend
   }, [levels])
   const root = levels[levels.length - 1]?.[0]
   if (root === undefined) return null
-  // Keyed by height: a height change moves every row under a new parent anyway (T4), so say so to React.
+  // Keyed by height: a height change moves every row under a new parent anyway, so say so to React.
   return createElement(Group, { key: root.height, node: root, renderRow, onGroupRender })
 }

@@ -2,12 +2,12 @@
  * `getServerSnapshot` for the hooks: the value as of the first call, for the life of the returned function.
  *
  * Invariant:
- * - F1. Hydration must render what the server rendered, not what arrived since: the first value is kept and
+ * - Hydration must render what the server rendered, not what arrived since: the first value is kept and
  *   returned on every later call (the store's state as of hydration, or its empty state).
  */
 
 /**
- * Wraps `read` so it is called once and its first result returned forever (F1).
+ * Wraps `read` so it is called once and its first result returned forever.
  * @example
  * const getServerSnapshot = useMemo(() => firstValue(() => shape.getStatus()), [shape])
  */

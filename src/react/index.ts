@@ -19,7 +19,7 @@ export type { UseSuspenseShapeOptions, UseSuspenseShapeResult } from './useSuspe
 // Status, per-row rendering and long lists
 export { useShapeStatus } from './useShapeStatus'
 export { useRetainedShape } from './useRetainedShape'
-export type { ShapeHookOptions, ShapeSource } from './useRetainedShape'
+export type { ShapeHookOptions, ShapeOrOptions, ShapeSource } from './useRetainedShape'
 export { useShapeRow } from './useShapeRow'
 export { useShapeKeys } from './useShapeKeys'
 export { ShapeRowList } from './ShapeRowList'
@@ -32,6 +32,8 @@ export type { UseSubsetSnapshotResult } from './useSubsetSnapshot'
 // Server rendering
 export { HydrationBoundary } from './HydrationBoundary'
 export type { HydrationBoundaryProps } from './HydrationBoundary'
+export { StreamedHydration } from './StreamedHydration'
+export type { StreamedHydrationProps } from './StreamedHydration'
 export { useShapeMutation } from './useShapeMutation'
 export type { UseShapeMutationOptions, UseShapeMutationResult, MutateCallbacks } from './useShapeMutation'
 export { useShapeRowPending } from './useShapeRowPending'

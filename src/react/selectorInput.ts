@@ -4,10 +4,10 @@
  * pattern from Electric's own docs and tests) work unchanged.
  *
  * Invariants:
- * - I1. Every selector call gets its own copy, so an edit never reaches the hook's cached result, another hook, or a
+ * - Every selector call gets its own copy, so an edit never reaches the hook's cached result, another hook, or a
  *   later call of the same selector on the same snapshot (React may run a selector again, e.g. when it changes).
- * - I2. The copy behaves like a plain object: every field is writable, configurable and enumerable, and it is not
- *   frozen. `data` and `rows` stay lazy (shapeResult V2): they are accessors that read the result only when read,
+ * - The copy behaves like a plain object: every field is writable, configurable and enumerable, and it is not
+ *   frozen. `data` and `rows` stay lazy (shapeResult.ts): they are accessors that read the result only when read,
  *   and an assignment replaces the accessor with a plain value, so a selector that never reads `data` never makes
  *   the store build the array.
  */
@@ -20,9 +20,9 @@
 export type Writable<R> = { -readonly [K in keyof R]: R[K] }
 
 /**
- * A writable copy of `result` whose accessors (`data`, `rows`) stay lazy until read or replaced (I1, I2).
+ * A writable copy of `result` whose accessors (`data`, `rows`) stay lazy until read or replaced.
  * @example
- * const input = selectorInput(source.getSnapshot()); input.data = input.data.slice(0, 10)
+ * const input = selectorInput(store.getSnapshot()); input.data = input.data.slice(0, 10)
  */
 export function selectorInput<R extends object>(result: R): Writable<R> {
   const copy = {} as Writable<R>

@@ -8,7 +8,7 @@
  * - V2. `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
  *   enumerable getters): a component or selector that never reads `data` never makes the store build the array.
  * - V3. `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
- *   hydrated client started from) for as long as this source lives, so hydration renders exactly that.
+ *   hydrated client started from) for as long as this store lives, so hydration renders exactly that.
  * - V4. `error` is `false` when there is none, as in `@electric-sql/react`.
  */
 import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
@@ -40,11 +40,12 @@ export interface UseShapeResult<T = Row> {
 }
 
 /**
- * A `useSyncExternalStore` source of `UseShapeResult`.
+ * The external store of one hook's `UseShapeResult`, as `useSyncExternalStore` reads it (not the core `ShapeStore`
+ * of rows, which it reads through the shape).
  * @example
- * useSyncExternalStore(source.subscribe, source.getSnapshot, source.getServerSnapshot)
+ * useSyncExternalStore(store.subscribe, store.getSnapshot, store.getServerSnapshot)
  */
-export interface ShapeResultSource<T> {
+export interface ShapeResultStore<T> {
   subscribe(listener: () => void): () => void
   getSnapshot(): UseShapeResult<T>
   getServerSnapshot(): UseShapeResult<T>
@@ -66,8 +67,8 @@ export const DISABLED_RESULT: UseShapeResult<never> = Object.freeze({
   shape: undefined,
 })
 
-/** The source used while disabled: never changes. */
-export const DISABLED_SOURCE: ShapeResultSource<never> = {
+/** The result store used while disabled: never changes. */
+export const DISABLED_RESULT_STORE: ShapeResultStore<never> = {
   subscribe: () => noop,
   getSnapshot: () => DISABLED_RESULT,
   getServerSnapshot: () => DISABLED_RESULT,
@@ -99,11 +100,11 @@ function resultOf<T>(snapshot: ShapeSnapshot<T>, fields: DerivedFields<T>, shape
 }
 
 /**
- * A result source over `shape` (V1–V4). One per hook instance and shape.
+ * A result store over `shape` (V1–V4). One per hook instance and shape.
  * @example
- * const source = useMemo(() => createShapeResultSource(shape), [shape])
+ * const store = useMemo(() => createShapeResultStore(shape), [shape])
  */
-export function createShapeResultSource<T>(shape: Shape<T>): ShapeResultSource<T> {
+export function createShapeResultStore<T>(shape: Shape<T>): ShapeResultStore<T> {
   let lastSnapshot: ShapeSnapshot<T> | undefined
   let lastStatus: ShapeStatus | undefined
   let current: { snapshot: ShapeSnapshot<T>; fields: DerivedFields<T>; result: UseShapeResult<T> } | undefined

@@ -3,16 +3,16 @@
  * component is mounted.
  *
  * Invariants:
- * - R1. `client.shape()` runs only when the options describe another shape than the last render's, by the client's
+ * - `client.shape()` runs only when the options describe another shape than the last render's, by the client's
  *   own identity (`shapeKey` over the options with the hook-only keys removed, functions by reference through ids
  *   this component holds): an inline options object reuses the same shape and nothing subscribes again on
  *   re-render, and the hook never keeps a shape the client would not give for the new options.
- * - R2. The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
+ * - The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
  *   release followed at once by a retain, which the client's grace period absorbs: one stream, not two.
- * - R3. `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
+ * - `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
  *   this component's hold on the stream; other components using the same shape keep it open.
- * - R4. `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
- * - R5. `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
+ * - `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
+ * - `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
  *   function neither changes the shape nor goes stale.
  */
 import { useContext, useEffect, useRef } from 'react'
@@ -43,11 +43,19 @@ export interface ShapeHookOptions<T = Row> extends ShapeOptions<T> {
  * @example
  * useShapeStatus(shape) // or useShapeStatus({ url: '/v1/shape', params: { table: 'todos' } })
  */
-export type ShapeSource<T = Row> = Shape<T> | ShapeHookOptions<T>
+export type ShapeOrOptions<T = Row> = Shape<T> | ShapeHookOptions<T>
 
-/** True when `source` is a `Shape` rather than options. */
-export function isShape<T>(source: ShapeSource<T>): source is Shape<T> {
-  return typeof (source as Partial<Shape<T>>).retain === 'function'
+/**
+ * The former name of {@link ShapeOrOptions} ("source" also names the server's `ChangeSource`).
+ * @deprecated Use `ShapeOrOptions`.
+ * @example
+ * const shapeOrOptions: ShapeOrOptions = { url: '/v1/shape', params: { table: 'todos' } }
+ */
+export type ShapeSource<T = Row> = ShapeOrOptions<T>
+
+/** True when `shapeOrOptions` is a `Shape` rather than options. */
+export function isShape<T>(shapeOrOptions: ShapeOrOptions<T>): shapeOrOptions is Shape<T> {
+  return typeof (shapeOrOptions as Partial<Shape<T>>).retain === 'function'
 }
 
 interface Memo<T> {
@@ -71,7 +79,7 @@ function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T
 }
 
 /**
- * The shared `Shape` for `source`, kept open while the component is mounted (R1–R5); `undefined` when disabled.
+ * The shared `Shape` for `shapeOrOptions`, kept open while the component is mounted; `undefined` when disabled.
  * It does not re-render the component on changes: pass the shape to `useShapeKeys` and to row components using
  * `useShapeRow`, so a list re-renders on membership changes only and each row on its own changes only.
  *
@@ -82,7 +90,7 @@ function toShapeOptions<T>(options: ShapeHookOptions<T>, onError: ShapeOptions<T
  *   return <ul>{shape && keys.map((key) => <TodoRow key={key} shape={shape} rowKey={key} />)}</ul>
  * }
  */
-export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T> | undefined {
+export function useRetainedShape<T>(shapeOrOptions: ShapeOrOptions<T> | undefined): Shape<T> | undefined {
   // The client is resolved only for options: a hook given a `Shape` needs none (and so no provider on a server).
   const provided = useContext(ShapeClientContext)
   const memo = useRef<Memo<T> | undefined>(undefined)
@@ -95,18 +103,18 @@ export function useRetainedShape<T>(source: ShapeSource<T> | undefined): Shape<T
   let shape: Shape<T> | undefined
   let signal: AbortSignal | undefined
   let follow = true
-  if (source === undefined) {
+  if (shapeOrOptions === undefined) {
     memo.current = undefined
-  } else if (isShape(source)) {
-    shape = source
-  } else if (source.enabled === false) {
+  } else if (isShape(shapeOrOptions)) {
+    shape = shapeOrOptions
+  } else if (shapeOrOptions.enabled === false) {
     memo.current = undefined
   } else {
-    signal = source.signal
-    follow = source.subscribe !== false
-    onErrorRef.current = source.onError
+    signal = shapeOrOptions.signal
+    follow = shapeOrOptions.subscribe !== false
+    onErrorRef.current = shapeOrOptions.onError
     const client = resolveShapeClient(provided)
-    const options = toShapeOptions(source, onErrorWrapper)
+    const options = toShapeOptions(shapeOrOptions, onErrorWrapper)
     // Validated before keying, so bad options throw the client's typed error rather than a TypeError from keying.
     validateShapeOptions(options as ShapeOptions<unknown>)
     ids.current ??= new ReferenceIds()

@@ -2,7 +2,7 @@
  * `useShape`: the rows of a live shape, as `@electric-sql/react`'s hook of the same name gives them.
  *
  * Invariants:
- * - U1. `subscribe` is stable per shape (the result source is memoized on the shape), so a re-render, an inline
+ * - U1. `subscribe` is stable per shape (the result store is memoized on the shape), so a re-render, an inline
  *   selector or an inline options object never subscribes again.
  * - U2. The selector and `isEqual` go to `useSyncExternalStoreWithSelector` as given: it runs the selector again
  *   when it or the snapshot changed (so a selector closing over props stays correct) and keeps the previous selection
@@ -14,8 +14,8 @@
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
 import type { Row, Shape } from '../core/index'
-import { createShapeResultSource, DISABLED_SOURCE } from './shapeResult'
-import type { ShapeResultSource, UseShapeResult } from './shapeResult'
+import { createShapeResultStore, DISABLED_RESULT_STORE } from './shapeResult'
+import type { ShapeResultStore, UseShapeResult } from './shapeResult'
 import { selectorInput } from './selectorInput'
 import type { Writable } from './selectorInput'
 import { suspendOnShape } from './suspendOnShape'
@@ -55,8 +55,8 @@ interface Shown<S> {
 export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, suspense: boolean): S {
   const shape = useRetainedShape(options)
   if (suspense && shape !== undefined) suspendOnShape(shape)
-  const source = useMemo<ShapeResultSource<T>>(
-    () => (shape === undefined ? (DISABLED_SOURCE as unknown as ShapeResultSource<T>) : createShapeResultSource(shape)),
+  const store = useMemo<ShapeResultStore<T>>(
+    () => (shape === undefined ? (DISABLED_RESULT_STORE as unknown as ShapeResultStore<T>) : createShapeResultStore(shape)),
     [shape],
   )
   const userSelector = options?.selector
@@ -68,23 +68,23 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
     [userSelector],
   )
   const selected = useSyncExternalStoreWithSelector(
-    source.subscribe,
-    source.getSnapshot,
-    source.getServerSnapshot,
+    store.subscribe,
+    store.getSnapshot,
+    store.getServerSnapshot,
     selector,
     options?.isEqual,
   )
   const settled = useSyncExternalStore(
-    source.subscribe,
-    () => isSettled(source.getSnapshot()),
-    () => isSettled(source.getServerSnapshot()),
+    store.subscribe,
+    () => isSettled(store.getSnapshot()),
+    () => isSettled(store.getServerSnapshot()),
   )
 
   const checkedShape = useRef<Shape<T> | undefined>(undefined)
   useEffect(() => {
     if (userSelector === undefined || shape === undefined || checkedShape.current === shape) return
     checkedShape.current = shape
-    warnUnstableSelector(userSelector, () => selectorInput(source.getSnapshot()), options?.isEqual)
+    warnUnstableSelector(userSelector, () => selectorInput(store.getSnapshot()), options?.isEqual)
   })
 
   const shown = useRef<Shown<S> | undefined>(undefined)

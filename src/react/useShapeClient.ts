@@ -2,10 +2,10 @@
  * The client the hooks use: the provider's, or in a browser without a provider a default one.
  *
  * Invariants:
- * - D1. The default client exists only where there is a `window` with a `document` (a browser tab, jsdom). On a
+ * - The default client exists only where there is a `window` with a `document` (a browser tab, jsdom). On a
  *   server there is no module-level client at all: hooks outside a provider throw, because a client shared by all
  *   requests would serve one user's rows to another.
- * - D2. The default client is created on first use, never at import, so importing the package has no effect.
+ * - The default client is created on first use, never at import, so importing the package has no effect.
  */
 import { useContext } from 'react'
 import { ShapeClient } from '../core/index'
@@ -20,7 +20,7 @@ function isBrowser(): boolean {
 
 /**
  * The client of the nearest `ShapeClientProvider`; in a browser without a provider, one default client per page
- * (D1, D2). Throws on a server when no provider is mounted.
+ *. Throws on a server when no provider is mounted.
  *
  * @example
  * const client = useShapeClient()
@@ -30,7 +30,7 @@ export function useShapeClient(): ShapeClient {
   return resolveShapeClient(useContext(ShapeClientContext))
 }
 
-/** The provider's client when there is one, else the default browser client (D1, D2); throws on a server. */
+/** The provider's client when there is one, else the default browser client; throws on a server. */
 export function resolveShapeClient(provided: ShapeClient | undefined): ShapeClient {
   if (provided !== undefined) return provided
   if (!isBrowser()) {

@@ -2,12 +2,12 @@
  * `useShapeKeys`: the keys of a shape's rows, for a list of memoized row components.
  *
  * Invariant:
- * - K1. The keys array keeps its identity while the shape's membership is unchanged (store rule), so the list
+ * - The keys array keeps its identity while the shape's membership is unchanged (store rule), so the list
  *   component re-renders when a row is added, removed or the shape is refetched, never when a row only changes.
  *   Each row component reads its row with `useShapeRow`; together, one changed row re-renders one row component.
  */
 import type { Row } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -26,6 +26,6 @@ const KEYS: ShapeSlice<readonly string[]> = {
  *   return <ul>{keys.map((key) => <TodoRow key={key} shape={shape} rowKey={key} />)}</ul>
  * }
  */
-export function useShapeKeys<T = Row>(source: ShapeSource<T> | undefined): readonly string[] {
-  return useShapeSlice(source, KEYS as ShapeSlice<readonly string[], T>, '')
+export function useShapeKeys<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined): readonly string[] {
+  return useShapeSlice(shapeOrOptions, KEYS as ShapeSlice<readonly string[], T>, '')
 }

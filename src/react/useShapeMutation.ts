@@ -13,7 +13,7 @@
  */
 import { useCallback, useRef, useState } from 'react'
 import type { CommitResult, MutationDraft, MutationResult, Row, Txid } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 
 /**
@@ -91,10 +91,10 @@ const IDLE: State<never> = { status: 'idle', error: undefined, data: undefined, 
  * }
  */
 export function useShapeMutation<T = Row, V = void>(
-  source: ShapeSource<T> | undefined,
+  shapeOrOptions: ShapeOrOptions<T> | undefined,
   options: UseShapeMutationOptions<T, V>,
 ): UseShapeMutationResult<V> {
-  const shape = useRetainedShape(source)
+  const shape = useRetainedShape(shapeOrOptions)
   const shapeRef = useRef(shape)
   shapeRef.current = shape
   const optionsRef = useRef(options)
@@ -112,7 +112,7 @@ export function useShapeMutation<T = Row, V = void>(
     settle({ status: 'pending', error: undefined, data: undefined, variables })
     const mutation =
       current === undefined
-        ? Promise.reject(new Error('useShapeMutation: the shape is disabled (enabled: false or no source), nothing to write to'))
+        ? Promise.reject(new Error('useShapeMutation: the shape is disabled (enabled: false or no shape), nothing to write to'))
         : current.mutate({
             apply: (draft) => apply(draft, variables),
             commit: () => commit(variables),

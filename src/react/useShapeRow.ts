@@ -2,11 +2,11 @@
  * `useShapeRow`: one row of a shape, for a row component.
  *
  * Invariant:
- * - W1. The component subscribes to its key only (`subscribeKey`): it re-renders when that row's identity changes
+ * - The component subscribes to its key only (`subscribeKey`): it re-renders when that row's identity changes
  *   and for nothing else, so a change to one row re-renders one row component whatever the shape's size.
  */
 import type { Row } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -25,6 +25,6 @@ const ROW: ShapeSlice<unknown> = {
  *   return todo ? <li>{todo.title}</li> : null
  * })
  */
-export function useShapeRow<T = Row>(source: ShapeSource<T> | undefined, key: string): T | undefined {
-  return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
+export function useShapeRow<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined, key: string): T | undefined {
+  return useShapeSlice(shapeOrOptions, ROW as ShapeSlice<T | undefined, T>, key)
 }

@@ -7,7 +7,7 @@
  */
 import { useCallback, useSyncExternalStore } from 'react'
 import type { Row } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 
 function noop(): void {}
@@ -26,8 +26,8 @@ function never(): boolean {
  *   return todo ? <li style={{ opacity: saving ? 0.5 : 1 }}>{todo.title}</li> : null
  * })
  */
-export function useShapeRowPending<T = Row>(source: ShapeSource<T> | undefined, key: string): boolean {
-  const shape = useRetainedShape(source)
+export function useShapeRowPending<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined, key: string): boolean {
+  const shape = useRetainedShape(shapeOrOptions)
   const subscribe = useCallback(
     (listener: () => void) => (shape === undefined ? noop : shape.subscribeKey(key, listener)),
     [shape, key],

@@ -3,18 +3,18 @@
  * subscribe to one part of it, read that part.
  *
  * Invariants:
- * - L1. `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
+ * - `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
  *   re-render never subscribes again; the part's own subscription decides which changes re-render the component
  *   (a row's key, the membership of the keys, the status object).
- * - L2. `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
+ * - `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
  *   `firstValue`), so hydration renders exactly what the server rendered.
- * - L3. While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
+ * - While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Shape } from '../core/index'
 import { firstValue } from './firstValue'
 import { noop } from './noop'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 
 /**
@@ -26,22 +26,31 @@ import { useRetainedShape } from './useRetainedShape'
 export interface ShapeSlice<V, T = unknown> {
   subscribe(shape: Shape<T>, argument: string, listener: () => void): () => void
   read(shape: Shape<T>, argument: string): V
-  /** What the hook returns while disabled (L3). */
+  /** What the hook returns while disabled. */
   readonly disabled: V
+  /**
+   * What a server render shows and hydration first renders, when that differs from `read` (a status: the server's
+   * own stream ran, the browser's is about to start); default `read`.
+   */
+  readServer?(shape: Shape<T>, argument: string): V
 }
 
 /**
- * The value of `slice` for the shape `source` resolves to, kept current (L1–L3).
+ * The value of `slice` for the shape `shapeOrOptions` resolves to, kept current.
  * @example
- * return useShapeSlice(source, ROW as ShapeSlice<T | undefined, T>, key)
+ * return useShapeSlice(shapeOrOptions, ROW as ShapeSlice<T | undefined, T>, key)
  */
-export function useShapeSlice<V, T>(source: ShapeSource<T> | undefined, slice: ShapeSlice<V, T>, argument: string): V {
-  const shape = useRetainedShape(source)
+export function useShapeSlice<V, T>(shapeOrOptions: ShapeOrOptions<T> | undefined, slice: ShapeSlice<V, T>, argument: string): V {
+  const shape = useRetainedShape(shapeOrOptions)
   const subscribe = useCallback(
     (listener: () => void) => (shape === undefined ? noop : slice.subscribe(shape, argument, listener)),
     [shape, slice, argument],
   )
   const getSnapshot = useCallback(() => (shape === undefined ? slice.disabled : slice.read(shape, argument)), [shape, slice, argument])
-  const getServerSnapshot = useMemo(() => firstValue(getSnapshot), [getSnapshot])
+  const getServerSnapshot = useMemo(() => {
+    const readServer = slice.readServer
+    if (shape === undefined || readServer === undefined) return firstValue(getSnapshot)
+    return firstValue(() => readServer(shape, argument))
+  }, [getSnapshot, shape, slice, argument])
   return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
 }

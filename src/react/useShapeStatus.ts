@@ -2,14 +2,14 @@
  * `useShapeStatus`: the connection of a shape as a UI shows it.
  *
  * Invariants:
- * - T1. The hook re-renders only when the status object changes, and the core makes a new one only when a field
+ * - The hook re-renders only when the status object changes, and the core makes a new one only when a field
  *   changed, so it never re-renders for row changes.
- * - T2. Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
+ * - Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
 import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -35,9 +35,20 @@ function presented(status: ShapeStatus): ShapeStatus {
   return connecting
 }
 
+/**
+ * The status a server render shows, and so the one hydration first renders: the shape as the browser's copy is
+ * about to be, `connecting` with the rows' freshness. A server that really ran the stream (streamed SSR) would
+ * otherwise render `live` where the hydrating browser, whose stream has not started, renders `connecting`: a
+ * mismatch. The browser shows the real status right after hydration.
+ */
+function forHydration(status: ShapeStatus): ShapeStatus {
+  return Object.freeze({ ...IDLE_STATUS, phase: 'connecting' as const, isUpToDate: status.isUpToDate, lastSyncedAt: status.lastSyncedAt })
+}
+
 const STATUS: ShapeSlice<ShapeStatus> = {
   subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
   read: (shape) => presented(shape.getStatus()),
+  readServer: (shape) => forHydration(shape.getStatus()),
   disabled: IDLE_STATUS,
 }
 
@@ -51,6 +62,6 @@ const STATUS: ShapeSlice<ShapeStatus> = {
  * const status = useShapeStatus(shape)
  * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
-export function useShapeStatus<T = Row>(source: ShapeSource<T> | undefined): ShapeStatus {
-  return useShapeSlice(source, STATUS as ShapeSlice<ShapeStatus, T>, '')
+export function useShapeStatus<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined): ShapeStatus {
+  return useShapeSlice(shapeOrOptions, STATUS as ShapeSlice<ShapeStatus, T>, '')
 }

@@ -3,19 +3,20 @@
  * what the component asked for (`shape.requestSnapshot`, core/shapeSubsets.ts).
  *
  * Invariants:
- * - SP1. One request per shape and subset value: the subset is compared by value (`where`, `params`, `limit`,
+ * - One request per shape and subset value: the subset is compared by value (`where`, `params`, `limit`,
  *   `offset`, `orderBy`), so an inline object does not ask again on re-render; a changed subset (the next page)
  *   asks again, and the previous request is aborted (its result is never shown).
- * - SP2. Loaded rows stay in the shape (they are the shape's rows now, kept live by its changes); the hook returns
+ * - Loaded rows stay in the shape (they are the shape's rows now, kept live by its changes); the hook returns
  *   the page as loaded and whether the latest request is loading or failed. Render the rows with `useShape` (or
  *   `useShapeKeys` + `useShapeRow`) on the same options.
- * - SP3. The hook holds the stream while mounted, like every hook given options (useRetainedShape.ts R2).
- * - SP4. A 409 empties the shape (its log was replaced), so when the shape's handle changes from one handle to
+ * - The hook holds the stream while mounted, like every hook given options (useRetainedShape.ts: retained in an effect,
+ *   released in its cleanup).
+ * - A 409 empties the shape (its log was replaced), so when the shape's handle changes from one handle to
  *   another the page is requested again, from the new log.
  */
 import { useEffect, useRef, useState } from 'react'
 import type { Row, ShapeError, SnapshotMetadata, SubsetSnapshotRequest } from '../core/index'
-import type { ShapeSource } from './useRetainedShape'
+import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
 import { useShapeStatus } from './useShapeStatus'
 
@@ -50,7 +51,7 @@ function subsetKey(subset: SubsetSnapshotRequest): string {
 }
 
 /**
- * Loads the page `subset` of the shape into it (SP1–SP3); `subset` `undefined` loads nothing.
+ * Loads the page `subset` of the shape into it; `subset` `undefined` loads nothing.
  *
  * @example
  * const todos = shapeOptions<Todo>({ url, params: { table: 'todos' }, log: 'changes_only' })
@@ -61,13 +62,14 @@ function subsetKey(subset: SubsetSnapshotRequest): string {
  * }
  */
 export function useSubsetSnapshot<T = Row>(
-  source: ShapeSource<T> | undefined,
+  shapeOrOptions: ShapeOrOptions<T> | undefined,
   subset: SubsetSnapshotRequest | undefined,
 ): UseSubsetSnapshotResult<T> {
-  const shape = useRetainedShape(source)
+  const shape = useRetainedShape(shapeOrOptions)
   const key = subset === undefined ? undefined : subsetKey(subset)
   const [settled, setSettled] = useState<Settled<T> | undefined>(undefined)
-  // SP4: a new epoch each time the handle changes from one handle to another (not from none to the first).
+  // A 409 empties the shape: a new epoch each time the handle changes from one handle to another (not from none to
+  // the first).
   const handle = useShapeStatus(shape).handle
   const handles = useRef<{ shape: unknown; handle: string | undefined; epoch: number }>({ shape, handle, epoch: 0 })
   if (handles.current.shape !== shape) handles.current = { shape, handle, epoch: 0 }

@@ -7,12 +7,17 @@
  *   errors are in `error`, like `useShape`, so rows on screen stay.
  * - SU3. Its options are always enabled, so its result always has a `shape`; a changed definition suspends again
  *   instead of showing the previous rows, so `isPlaceholderData` is always `false`. The result type says so.
+ * - Under a `StreamedHydration`, the streamed states are drained before the shape is looked up (so a hydrating
+ *   component finds its shape seeded and never suspends), and on the server what it rendered is captured for the
+ *   stream once it returns (StreamedHydration.tsx).
  */
+import { useContext } from 'react'
 import type { Row, Shape } from '../core/index'
 import type { UseShapeResult } from './shapeResult'
 import type { Writable } from './selectorInput'
 import type { UseShapeOptions } from './useShape'
 import { useShapeValue } from './useShape'
+import { StreamedHydrationContext } from './StreamedHydration'
 
 /**
  * What `useSuspenseShape` returns without a selector (and what its selector receives): `useShape`'s result narrowed
@@ -44,7 +49,8 @@ export interface UseSuspenseShapeOptions<T = Row, S = UseSuspenseShapeResult<T>>
 
 /**
  * Suspends until the shape's first up-to-date, then behaves as `useShape`. Errors before that go to the nearest error
- * boundary.
+ * boundary. During streaming server rendering, wrap the tree in `StreamedHydration` so the rows it fetched on the
+ * server reach the browser in the same stream (no refetch on hydration).
  *
  * @example
  * function Todos() {
@@ -56,5 +62,9 @@ export interface UseSuspenseShapeOptions<T = Row, S = UseSuspenseShapeResult<T>>
  * </ErrorBoundary>
  */
 export function useSuspenseShape<T = Row, S = UseSuspenseShapeResult<T>>(options: UseSuspenseShapeOptions<T, S>): S {
-  return useShapeValue<T, S>({ ...(options as UseShapeOptions<T, S>), enabled: true }, true)
+  const streamed = useContext(StreamedHydrationContext)
+  streamed?.drain()
+  const value = useShapeValue<T, S>({ ...(options as UseShapeOptions<T, S>), enabled: true }, true)
+  streamed?.captureRendered()
+  return value
 }

@@ -3,14 +3,14 @@
  * its component on every store change (and runs again on every render), which is almost always a mistake.
  *
  * Invariants:
- * - C1. It runs only where `process.env.NODE_ENV` exists and is not `production`, once per hook instance and shape,
+ * - It runs only where `process.env.NODE_ENV` exists and is not `production`, once per hook instance and shape,
  *   and only warns: it never changes what the hook returns. It reads `process.env.NODE_ENV` literally, so an app
  *   bundler that replaces that expression (Vite, webpack, Next) turns the check on in a browser development build,
  *   where there is no `process` object; where nothing replaces it and there is no `process`, the read throws and the
  *   check stays off.
- * - C2. "Different" uses the hook's own `isEqual` (default `Object.is`), so `isEqual: shallow` silences it for
+ * - "Different" uses the hook's own `isEqual` (default `Object.is`), so `isEqual: shallow` silences it for
  *   selectors that build a new array of the same rows.
- * - C3. Each run gets its own input (a selector may edit it), and a selector that returns the input it was given
+ * - Each run gets its own input (a selector may edit it), and a selector that returns the input it was given
  *   (Electric's "edit the result and return it" pattern) is not warned about: a new result per change is what it
  *   asks for, and it is computed once per change, not once per render.
  */
@@ -24,9 +24,9 @@ function isDevelopment(): boolean {
 }
 
 /**
- * Warns when `selector` gives two unequal results for two copies of one input (C1–C3).
+ * Warns when `selector` gives two unequal results for two copies of one input.
  * @example
- * warnUnstableSelector(selector, () => selectorInput(source.getSnapshot()), isEqual)
+ * warnUnstableSelector(selector, () => selectorInput(store.getSnapshot()), isEqual)
  */
 export function warnUnstableSelector<I, S>(
   selector: (input: I) => S,

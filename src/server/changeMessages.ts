@@ -2,16 +2,16 @@
  * Source rows and transactions to the shape messages of protocol §3.2, serialised once.
  *
  * Invariants:
- * - C1. Keys are `"schema"."table"/"v1"/"v2"…` over the primary key, `/` doubled inside values, NULL as `_`.
- * - C2. Snapshot rows carry only `operation: insert` and `relation` (plus `snapshot_mark` in a subset); live changes carry `lsn` (decimal string),
- *   `op_position` (2 × the change's index in its whole transaction, +1 for the insert half of a key change),
- *   `txids` (numbers) and `last: true` on the shape's last change of the transaction only.
- * - C3. `replica=default`: update value = key + changed selected columns, delete value = key; `replica=full`:
+ * - Keys are `"schema"."table"/"v1"/"v2"…` over the primary key, `/` doubled inside values, NULL as `_`.
+ * - Snapshot rows carry only `operation: insert` and `relation` (plus `snapshot_mark` in a subset); live changes carry
+ *   `lsn` (decimal string), `op_position` (2 × the change's index in its whole transaction, +1 for the insert half of a
+ *   key change), `txids` (numbers) and `last: true` on the shape's last change of the transaction only.
+ * - `replica=default`: update value = key + changed selected columns, delete value = key; `replica=full`:
  *   update value = full row + `old_value` of the changed columns, delete value = full old row. Inserts are full.
- * - C4. With `where`, an update is an update when the old and new rows match, a delete when only the old one does,
+ * - With `where`, an update is an update when the old and new rows match, a delete when only the old one does,
  *   an insert (full row) when only the new one does; rows that lack a column the clause reads count as matching,
  *   so a key-only delete is never lost.
- * - C5. A key change is a delete (`key_change_to`) then an insert (`key_change_from`). An update that changes no
+ * - A key change is a delete (`key_change_to`) then an insert (`key_change_from`). An update that changes no
  *   selected column produces no message.
  */
 import type { ChangeHeaders, ChangeMessage, WireRow } from '../core/protocol'
@@ -26,7 +26,7 @@ export interface LogEntry {
   readonly json: string
 }
 
-/** The message key of a row (C1). */
+/** The message key of a row. */
 export function rowKey(table: TableDescription, row: WireRow): string {
   const prefix = `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
   const parts = table.primaryKey.map((name) => {
@@ -36,7 +36,7 @@ export function rowKey(table: TableDescription, row: WireRow): string {
   return `${prefix}/${parts.join('/')}`
 }
 
-/** The serialised snapshot message of `row` (C2); a subset snapshot's rows also carry its `snapshotMark`. */
+/** The serialised snapshot message of `row`; a subset snapshot's rows also carry its `snapshotMark`. */
 export function snapshotMessage(definition: ShapeDefinition, row: WireRow, snapshotMark?: number): string {
   const headers: ChangeHeaders = { operation: 'insert', relation: relation(definition.table) }
   if (snapshotMark !== undefined) headers.snapshot_mark = snapshotMark
@@ -44,7 +44,7 @@ export function snapshotMessage(definition: ShapeDefinition, row: WireRow, snaps
   return JSON.stringify(message)
 }
 
-/** The log entries `transaction` produces for the shape, in order (C2–C5). */
+/** The log entries `transaction` produces for the shape, in order. */
 export function transactionEntries(definition: ShapeDefinition, transaction: Transaction): LogEntry[] {
   const { table } = definition
   const pending: { op: number; message: ChangeMessage<WireRow> }[] = []

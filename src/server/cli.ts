@@ -11,10 +11,10 @@
  * are served.
  *
  * Invariants:
- * - L1. Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
- * - L2. SIGINT/SIGTERM close the HTTP server, the handler (ending held requests) and the source (dropping a
+ * - Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
+ * - SIGINT/SIGTERM close the HTTP server, the handler (ending held requests) and the source (dropping a
  *   PostgreSQL slot), in that order, then exit 0. A second signal exits at once.
- * - L3. `main` runs only when this file is the process's entry (the bin); importing it starts nothing.
+ * - `main` runs only when this file is the process's entry (the bin); importing it starts nothing.
  */
 import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -68,7 +68,7 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>
 }
 
-/** Arguments `live-shapes` cannot run with; `main` prints the usage and exits with status 2 (L1). */
+/** Arguments `live-shapes` cannot run with; `main` prints the usage and exits with status 2. */
 export class CliUsageError extends Error {
   readonly code = 'usage' as const
   constructor(message: string) {
@@ -150,7 +150,7 @@ function integer(name: string, value: string | undefined, min: number, max: numb
   return parsed
 }
 
-/** Parses `dev` arguments into options (L1); `DATABASE_URL` applies when `--database-url` is absent. */
+/** Parses `dev` arguments into options; `DATABASE_URL` applies when `--database-url` is absent. */
 export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): DevServerOptions | 'help' {
   let parsed: ReturnType<typeof parseDevArgv>
   try {
@@ -284,7 +284,7 @@ export async function main(
 
 /**
  * Closes the server on the first SIGINT/SIGTERM and exits; a second signal, or one before the server is up, exits at
- * once (L2). Installed before start-up so no signal ever meets the default handler halfway.
+ * once. Installed before start-up so no signal ever meets the default handler halfway.
  */
 function closeOnSignals(): { serving(server: DevServer): void } {
   let running: DevServer | undefined

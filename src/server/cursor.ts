@@ -2,10 +2,10 @@
  * `electric-cursor`: the cache-busting value a live response hands to the client's next live request.
  *
  * Invariants:
- * - K1. The cursor is the smallest multiple of the long-poll interval (in whole seconds, at least 1) that is
+ * - The cursor is the smallest multiple of the long-poll interval (in whole seconds, at least 1) that is
  *   greater than or equal to the seconds elapsed since 2024-10-09T00:00:00Z, so every client in the same interval
  *   gets the same live URL and a CDN can collapse their requests.
- * - K2. The cursor is strictly greater than the request's `cursor` when that parses as an integer: otherwise it
+ * - The cursor is strictly greater than the request's `cursor` when that parses as an integer: otherwise it
  *   becomes `cursor + random(1..3600)`, so a cached live answer never loops back to itself.
  */
 
@@ -23,7 +23,7 @@ export interface CursorInput {
 }
 
 /**
- * Computes the next `electric-cursor` (K1, K2).
+ * Computes the next `electric-cursor`.
  * @example
  * nextCursor({ nowMs: Date.now(), longPollTimeoutMs: 20_000, requestCursor: url.searchParams.get('cursor'), random: Math.random })
  */

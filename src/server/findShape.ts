@@ -2,25 +2,28 @@
  * Which shape answers a `/v1/shape` GET, or the refusal that answers it instead (protocol §6).
  *
  * Invariants:
- * - K1. A request whose `handle` names a live shape that the same request key (shapeDefinition.ts D4) resolved to
- *   before is answered by that shape as it is: no catalog query and no `where` compilation, which every long-poll
- *   and SSE reconnect would otherwise repeat. A deleted or rotated shape is no longer live (shapeRegistry.ts G7), so
- *   its handle falls through to K2 and gets its 409.
- * - K2. Any other request resolves its definition against the source, finds or creates the shape for it and
- *   remembers its request key for K1. A `handle` that names a live shape of another definition gets 400; any other
+ * - A request whose `handle` names a live shape that the same request key (shapeDefinition.ts: `requestKey`) resolved
+ *   to before is answered by that shape as it is: no catalog query and no `where` compilation, which every long-poll
+ *   and SSE reconnect would otherwise repeat. A deleted or rotated shape is no longer live (shapeRegistry.ts forgets
+ *   its request keys), so its handle falls through to full resolution (next rule) and gets its 409.
+ * - Any other request resolves its definition against the source, finds or creates the shape for it and
+ *   remembers its request key for the shortcut above. A `handle` that names a live shape of another definition gets
+ *   400; any other
  *   handle but the shape's own gets 409 with the shape's handle. A creation whose snapshot fails on the data (a
- *   `where` raising SQLSTATE class 22 on some row: dataException.ts DE1) gets 400 `errors.where`, since repeating it
+ *   `where` raising SQLSTATE class 22 on some row: see dataException.ts) gets 400 `errors.where`, since repeating it
  *   fails the same way; any other failure to describe the table or create the shape gets 503 with `retry-after` and a
  *   generic message, its error going to the handler's `onError`.
- * - K3. K1 and K2 find the same shape for the same request while the table's description is unchanged (D4). A
- *   schema change of the table deletes its shapes when the source delivers it (source.ts S6: at the ALTER's commit
- *   on PGlite, with the table's next write on PostgreSQL), so K1 then finds none and K2 describes the table again.
- *   Until then a shape keeps its old description. A change that commits between K2's description and the shape's
- *   snapshot is caught twice over: delivered while the snapshot runs, it deletes the new shape (shapeRegistry.ts
- *   G6); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
- *   (describeTable.ts D5) and the request gets 503.
- * - K4. K1 holds only while the source works (source.ts S9): a request that finds a shape of a failed source deletes
- *   it and resolves as K2, where the source's error refuses it, instead of serving the frozen shape as up to date.
+ * - The shortcut and full resolution find the same shape for the same request while the table's description is
+ *   unchanged. A schema change of the table deletes its shapes when the source delivers it (source.ts, on schema
+ *   changes: at the ALTER's commit on PGlite, with the table's next write on PostgreSQL), so the shortcut then finds
+ *   none and full resolution describes the table again. Until then a shape keeps its old description. A change that
+ *   commits between the resolution's description and the shape's snapshot is caught twice over: delivered while the
+ *   snapshot runs, it deletes the new shape (shapeRegistry.ts: a change buffered during a snapshot deletes the new
+ *   shape); delivered earlier, before the shape listened, the snapshot itself refuses the stale description
+ *   (describeTable.ts: a snapshot checks its description) and the request gets 503.
+ * - The shortcut holds only while the source works (source.ts: a failed source reports `failure()`): a request that
+ *   finds a shape of a failed source deletes it and resolves in full, where the source's error refuses it, instead of
+ *   serving the frozen shape as up to date.
  */
 import type { HandlerContext } from './handlerContext'
 import type { ShapeQuery } from './requestParams'
@@ -31,7 +34,7 @@ import type { ShapeLog } from './shapeLog'
 import { isDataException } from './sources/dataException'
 
 /**
- * The shape that answers `query`, or the response that refuses it (K1–K4).
+ * The shape that answers `query`, or the response that refuses it.
  * @example
  * const found = await findShape(request, context, query)
  * if (found instanceof Response) return found
@@ -41,7 +44,8 @@ export async function findShape(request: Request, context: HandlerContext, query
   const known = query.handle === undefined ? undefined : context.registry.resolvedRequest(query.handle, key)
   if (known !== undefined) {
     if (context.options.source.failure?.() === undefined) return known
-    // K4: the shape will never change again; its waiters wake and this request meets the source's error in K2.
+    // A failed source: the shape will never change again; its waiters wake and this request meets the source's
+    // error in full resolution.
     context.registry.delete(known)
   }
 
@@ -53,7 +57,7 @@ export async function findShape(request: Request, context: HandlerContext, query
     definition = resolved.value
     current = await context.registry.getOrCreate(definition, request.signal)
   } catch (error) {
-    // K2: the client's own `where` failing on a row is its to fix; retrying it would fail forever.
+    // The client's own `where` failing on a row is its to fix; retrying it would fail forever.
     if (isDataException(error)) return badRequest(request, { where: [firstLine(error.message)] })
     context.reportError(error, request)
     return serverError(request, 503, 'Could not create the shape', { 'retry-after': '1' })

@@ -8,23 +8,23 @@
  * The handler is mounted inside users' apps (a Next.js route handler), so every request is treated as hostile.
  *
  * Invariants:
- * - A1. The handler never throws: unexpected failures become a 500 JSON response with the error cache headers and a
+ * - The handler never throws: unexpected failures become a 500 JSON response with the error cache headers and a
  *   generic message; the failure itself goes to `onError` (default `console.error`), never into the response
  *   (responses.ts: a 5xx body carries no internal text).
- * - A2. `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
+ * - `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
  *   (the caller owns it).
- * - A3. With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
+ * - With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
  *   (or the legacy `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else
  *   is read (protocol §1.4), an unsupported method included. Preflight and health stay open. Without `secret` the
  *   server is open, as Electric's insecure mode.
- * - A4. `POST /v1/shape` is Electric's subset snapshot request with its params in a JSON body, answered as the GET
- *   form is (subsetSnapshot.ts N1–N5); 401 first under A3.
+ * - `POST /v1/shape` is Electric's subset snapshot request with its params in a JSON body, answered as the GET
+ *   form is (subsetSnapshot.ts); 401 first under the `secret` rule.
  * - A request body is read only once the request is authenticated and routed to `POST /v1/shape`, and never past
  *   `maxBodyBytes` (requestBody.ts): a larger one is a 413 as soon as that is known. A body no route reads is
  *   cancelled before the response leaves.
  * - Shapes read only the tables the allow-list serves (tableAccess.ts), checked before the source is asked anything.
  * - `DELETE /v1/shape` is served only when `allowDelete` is true, which is its default when a `secret` is set (so
- *   a deletion carries the secret, A3); otherwise it is a 405 and `DELETE` is not among the allowed methods.
+ *   a deletion carries the secret); otherwise it is a 405 and `DELETE` is not among the allowed methods.
  * - Every `/v1/shape` response leaves through the CORS policy (corsPolicy.ts).
  */
 import { realClock } from '../core/clock'
@@ -69,7 +69,7 @@ export interface ShapeHandlerOptions {
   clock?: Clock
   /** Uniform in [0, 1); used for cursor bumps. Default `Math.random`. */
   random?: () => number
-  /** When set, shape requests must carry it as `secret` (or `api_secret`), as with Electric's `ELECTRIC_SECRET` (A3). */
+  /** When set, shape requests must carry it as `secret` (or `api_secret`), as with Electric's `ELECTRIC_SECRET`. */
   secret?: string
   /**
    * Tables served, as `name` (in `public`) or `schema.name`. With `schemas`, the union of both is served; with
@@ -161,7 +161,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
       try {
         onError(error, request)
       } catch {
-        // A failing logger must not turn a response into a throw (A1).
+        // A failing logger must not turn a response into a throw.
       }
     },
   }
@@ -193,7 +193,7 @@ async function withoutInternalText(request: Request, response: Response, context
   return serverError(request, response.status, genericServerMessage(response.status), retryAfter === null ? {} : { 'retry-after': retryAfter })
 }
 
-/** A3: the request carries the handler's secret, or the handler has none. */
+/** The request carries the handler's secret, or the handler has none. */
 function authorized(url: URL, secret: string | undefined): boolean {
   if (secret === undefined) return true
   const params = url.searchParams

@@ -18,7 +18,7 @@ export interface ResolvedHandlerOptions {
   chunkBytes: number
   clock: Clock
   random: () => number
-  /** Required `secret` param of shape requests, if any (handler.ts A3). */
+  /** Required `secret` param of shape requests, if any (see the `secret` rule in handler.ts). */
   secret: string | undefined
   /** The tables shapes may read (tableAccess.ts). */
   access: TableAccess

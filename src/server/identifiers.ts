@@ -2,17 +2,17 @@
  * Postgres identifiers as Electric reads them in `table` and `columns`.
  *
  * Invariants:
- * - I1. A quoted identifier keeps its case; `""` inside it is one `"`; a lone `"` inside it is refused, and so is a NUL
+ * - A quoted identifier keeps its case; `""` inside it is one `"`; a lone `"` inside it is refused, and so is a NUL
  *   character, which PostgreSQL cannot store in a name (it would fail in the database instead of as a 400).
- * - I2. An unquoted identifier must match `[A-Za-z_][A-Za-z0-9_]*` and is lower-cased (ASCII only, as Postgres does).
- * - I3. Lists split on commas (and table names on dots) that are outside double quotes.
+ * - An unquoted identifier must match `[A-Za-z_][A-Za-z0-9_]*` and is lower-cased (ASCII only, as Postgres does).
+ * - Lists split on commas (and table names on dots) that are outside double quotes.
  */
 
 export type IdentifierResult = { ok: true; value: string } | { ok: false; message: string }
 
 const ZERO_LENGTH = 'Invalid zero-length delimited identifier'
 
-/** Parses one identifier (I1, I2). */
+/** Parses one identifier. */
 export function parseIdentifier(text: string): IdentifierResult {
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) {
     const inner = text.slice(1, -1)
@@ -30,7 +30,7 @@ export function parseIdentifier(text: string): IdentifierResult {
   return { ok: true, value: text.replace(/[A-Z]/g, (c) => c.toLowerCase()) }
 }
 
-/** Splits `text` on `separator` where it is outside double quotes (I3). */
+/** Splits `text` on `separator` where it is outside double quotes. */
 export function splitOutsideQuotes(text: string, separator: ',' | '.'): string[] {
   const parts: string[] = []
   let current = ''

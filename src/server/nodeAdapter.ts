@@ -2,10 +2,10 @@
  * Serving a web-standard handler on `node:http` (the CLI and the tests use it).
  *
  * Invariants:
- * - N1. Response bodies are streamed chunk by chunk as the handler produces them (SSE and held long-polls work).
- * - N2. When the client disconnects before the response is complete, the Request's signal aborts, so the handler
+ * - Response bodies are streamed chunk by chunk as the handler produces them (SSE and held long-polls work).
+ * - When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
- * - N3. `close()` stops listening and drops open connections, so a test never waits for a held request.
+ * - `close()` stops listening and drops open connections, so a test never waits for a held request.
  * - The request body is handed to the handler as a stream that reads the socket only as the handler reads it (one
  *   chunk ahead at most): nothing is buffered before the handler has authenticated and routed the request, and a
  *   handler that stops reading (a 413) stops the upload. A response that leaves part of a body unread closes the

@@ -2,15 +2,15 @@
  * `/v1/shape` query validation: the query string becomes typed params, or the exact 400 body Electric sends.
  *
  * Invariants (Electric's `Api.Params` changeset, in its order):
- * - Q1. Casting comes first and reports all its errors together: `offset` blank, `replica`/`log` not in their enum,
+ * - Casting comes first and reports all its errors together: `offset` blank, `replica`/`log` not in their enum,
  *   `live_sse` not a boolean (only reachable through `experimental_live_sse`), `columns` not an identifier list,
  *   `params` not in bracket form. Each later step runs only when everything before it passed.
- * - Q2. Then `offset` syntax, `handle` required unless the offset is `-1`/`now` (and dropped when it is), `live`
+ * - Then `offset` syntax, `handle` required unless the offset is `-1`/`now` (and dropped when it is), `live`
  *   refused with `-1`/`now`, `live_sse` refused without `live`, `table` required.
- * - Q3. `live` and `live_sse` are true for any present value except the literal `false`; `experimental_live_sse`
+ * - `live` and `live_sse` are true for any present value except the literal `false`; `experimental_live_sse`
  *   is used only when `live_sse` is absent and goes through Ecto boolean casting (`true`/`false`/`1`/`0`).
- * - Q4. Unknown params are ignored. An empty value counts as absent, as Ecto's `cast` does. `subset__*` params are
- *   not part of the shape: they are read by `subsetParams.ts` once the shape is resolved (subsetSnapshot.ts N1).
+ * - Unknown params are ignored. An empty value counts as absent, as Ecto's `cast` does. `subset__*` params are
+ *   not part of the shape: they are read by `subsetParams.ts` once the shape is resolved (subsetSnapshot.ts).
  */
 import { BEFORE_ALL, NOW, isValidOffset } from '../core/offset'
 import type { LogMode, Replica } from '../core/protocol'
@@ -32,7 +32,7 @@ export interface ShapeQuery {
   log: LogMode
   /** `-1`, `now` or `TX_OP`. */
   offset: string
-  /** Undefined when the offset is `-1` or `now` (Q2). */
+  /** Undefined when the offset is `-1` or `now`. */
   handle: string | undefined
   live: boolean
   liveSse: boolean
@@ -44,7 +44,7 @@ export type ParseResult<T> = { ok: true; value: T } | { ok: false; errors: Valid
 const ECTO_BOOLEAN: Readonly<Record<string, boolean>> = { true: true, false: false, '1': true, '0': false }
 
 /**
- * Validates a `/v1/shape` query (Q1–Q4). Table existence, `columns` against the table and `where` are checked by
+ * Validates a `/v1/shape` query. Table existence, `columns` against the table and `where` are checked by
  * `resolveShapeDefinition`, which needs the source.
  * @example
  * const parsed = parseShapeQuery(new URL(request.url).searchParams)

@@ -2,13 +2,13 @@
  * Building `/v1/shape` responses: CORS, `electric-server`, cache-control by case, JSON bodies, 400/409 errors.
  *
  * Invariants (protocol §2, §6):
- * - H1. Every response carries `electric-server`; every `/v1/shape` response carries the CORS headers, which the
+ * - Every response carries `electric-server`; every `/v1/shape` response carries the CORS headers, which the
  *   handler's CORS policy completes (`access-control-allow-origin`) or strips as it leaves (corsPolicy.ts).
- * - H2. cache-control by case: 409 with a handle `public, max-age=60, must-revalidate`, without one
+ * - cache-control by case: 409 with a handle `public, max-age=60, must-revalidate`, without one
  *   `public, max-age=1, must-revalidate`; other errors `no-store` plus `surrogate-control: no-store`; `offset=-1`
  *   the long snapshot value; live SSE `public, max-age={sse timeout s − 1, min 1}`; live long-poll
  *   `public, max-age=5, stale-while-revalidate=5`; other 2xx/304 `public, max-age=60, stale-while-revalidate=300`.
- * - H3. A 409 body is the array `[{"headers":{"control":"must-refetch"}}]`, never an SSE stream.
+ * - A 409 body is the array `[{"headers":{"control":"must-refetch"}}]`, never an SSE stream.
  * - A 5xx body never carries internal text (an error's message, SQL, a stack, a path): only a 5xx built by
  *   {@link serverError} leaves the handler as built; the handler replaces any other 5xx body with the generic one of
  *   its status and reports what it replaced to the handler's `onError`.
@@ -29,7 +29,7 @@ export const CACHE_CONTROL = {
   noCache: 'no-cache',
 } as const
 
-/** `public, max-age=59` for the default 60 s SSE lifetime (H2). */
+/** `public, max-age=59` for the default 60 s SSE lifetime. */
 export function sseCacheControl(sseTimeoutMs: number): string {
   return `public, max-age=${Math.max(1, Math.floor(sseTimeoutMs / 1000) - 1)}`
 }
@@ -57,7 +57,7 @@ export function shapeMethods(allowDelete: boolean): string {
 export const HEALTH_METHODS = 'GET, HEAD'
 
 /**
- * CORS headers of a `/v1/shape` response (H1); `access-control-allow-origin` is set by the handler's policy
+ * CORS headers of a `/v1/shape` response; `access-control-allow-origin` is set by the handler's policy
  * (corsPolicy.ts), which may also strip them all. `request` is kept for the callers' convenience.
  */
 export function corsHeaders(_request?: Request): Record<string, string> {
@@ -88,7 +88,7 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   )
 }
 
-/** A 4xx/5xx error with the error cache headers (H2). */
+/** A 4xx/5xx error with the error cache headers. */
 export function errorResponse(request: Request | undefined, status: number, body: unknown, extra: Record<string, string> = {}): Response {
   return json(status, body, {
     ...(request ? corsHeaders(request) : {}),
@@ -126,7 +126,7 @@ export function badRequest(request: Request, errors: ValidationErrors): Response
   return errorResponse(request, 400, { message: 'Invalid request', errors })
 }
 
-/** 409 must-refetch, with the handle to use next when there is one (H2, H3). */
+/** 409 must-refetch, with the handle to use next when there is one. */
 export function mustRefetch(request: Request, handle: string | undefined): Response {
   const headers: Record<string, string> = {
     ...corsHeaders(request),

@@ -3,12 +3,12 @@
  * identity under which the registry shares one materialisation.
  *
  * Invariants:
- * - D1. Selected columns always include the primary key; they are kept in table order.
- * - D2. Two requests share a shape iff their `key`s are equal: table, normalised `where`, params, selected
+ * - Selected columns always include the primary key; they are kept in table order.
+ * - Two requests share a shape iff their `key`s are equal: table, normalised `where`, params, selected
  *   columns (as a set), replica and log mode.
- * - D3. Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
+ * - Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
  *   `where` compiler's own messages.
- * - D4. A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
+ * - A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
  *   description, so equal request keys resolve to equal definitions while the table is unchanged.
  * - A table the handler's allow-list refuses (tableAccess.ts) gets the unknown-table refusal before the source is
  *   asked anything: no catalog query, no trigger or publication DDL, and no hint that the table exists.
@@ -25,17 +25,17 @@ import type { WhereLimits } from './where/whereLimits'
 
 export interface ShapeDefinition {
   readonly table: TableDescription
-  /** Selected column names in table order (D1). */
+  /** Selected column names in table order. */
   readonly columns: readonly string[]
   readonly where: ShapeFilter | undefined
   readonly replica: Replica
   readonly log: LogMode
-  /** Identity of the shape (D2). */
+  /** Identity of the shape. */
   readonly key: string
 }
 
 /**
- * Resolves a validated query against `source`, serving only what `access` allows (D1–D3).
+ * Resolves a validated query against `source`, serving only what `access` allows.
  * @example
  * const resolved = await resolveShapeDefinition(query, source, createTableAccess())
  */
@@ -86,7 +86,7 @@ export async function resolveShapeDefinition(
 }
 
 /**
- * The definition part of a query as written, before resolution (D4): table, `where` text, params, requested
+ * The definition part of a query as written, before resolution: table, `where` text, params, requested
  * columns in request order, replica and log mode.
  * @example
  * const shape = registry.resolvedRequest(query.handle, requestKey(query))

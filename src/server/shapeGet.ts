@@ -3,15 +3,15 @@
  * answers. SSE answers are built by `sseStream.ts`, subset snapshots (`subset__*` params) by `subsetSnapshot.ts`.
  *
  * Invariants (protocol §2, §4):
- * - G1. `offset=-1` serves snapshot chunk 0 at `0_0`: never `electric-up-to-date`, never an up-to-date message.
- * - G2. A response is up to date iff it reaches the log's end; then it ends with an up-to-date message whose LSN is
+ * - `offset=-1` serves snapshot chunk 0 at `0_0`: never `electric-up-to-date`, never an up-to-date message.
+ * - A response is up to date iff it reaches the log's end; then it ends with an up-to-date message whose LSN is
  *   the chunk end's tx for live responses with data, `max(source LSN, chunk end tx)` for non-live ones, and the
  *   source LSN (else the shape's last tx) for no-change live timeouts and `offset=now`.
- * - G3. `electric-schema` only on non-live responses; `electric-cursor` only on live ones.
- * - G4. Etag `"{handle}:{requested offset}:{response offset}"`, with a 4th, strictly increasing component on
+ * - `electric-schema` only on non-live responses; `electric-cursor` only on live ones.
+ * - Etag `"{handle}:{requested offset}:{response offset}"`, with a 4th, strictly increasing component on
  *   no-change responses; a matching `If-None-Match` gets 304 with the same headers and no body.
- * - G5. A held request ends with the first of: data, timeout, deletion (409 without a handle), client abort.
- * - G6. An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
+ * - A held request ends with the first of: data, timeout, deletion (409 without a handle), client abort.
+ * - An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
  * - A `where` or `params` over the handler's text limits is refused (400 `errors.where` / `errors.params`) before
  *   anything else is done for it: no parsing, no catalog query (where/whereLimits.ts).
  * - A request holds its shape (shapeRegistry.ts eviction) from the moment it is found until its response is built,
@@ -128,9 +128,9 @@ async function serveLog(request: Request, context: HandlerContext, log: ShapeLog
 interface Body {
   messages: readonly string[]
   endOffset: string
-  /** Present iff the response is up to date (G2). */
+  /** Present iff the response is up to date. */
   upToDateLsn?: bigint
-  /** A no-change answer: `electric-has-data: false` and a unique etag (G4). */
+  /** A no-change answer: `electric-has-data: false` and a unique etag. */
   noChange?: boolean
 }
 
@@ -174,7 +174,7 @@ function matchesEtag(request: Request, etag: string): boolean {
   return header.split(',').some((candidate) => candidate.trim().replace(/^W\//, '').replace(/^"|"$/g, '') === etag)
 }
 
-/** The source's processed LSN, or the shape's last tx when the source reports none (G2). */
+/** The source's processed LSN, or the shape's last tx when the source reports none. */
 export function globalLsn(context: HandlerContext, log: ShapeLog): bigint {
   const lsn = context.options.source.currentLsn()
   return lsn > 0n ? lsn : log.lastLsn()

@@ -2,14 +2,14 @@
  * One materialised shape: its snapshot chunks, its change log, and the requests waiting for either to grow.
  *
  * Invariants:
- * - L1. Snapshot chunk `n` is served at the virtual offset `0_n`; the last chunk ends with `snapshot-end`. A request
+ * - Snapshot chunk `n` is served at the virtual offset `0_n`; the last chunk ends with `snapshot-end`. A request
  *   at `0_n` gets chunk `n + 1` while there is one, then the real log, whose LSNs are all > 0.
- * - L2. Log entries are appended in strictly increasing `(lsn, op)` order and never change afterwards, so a read
+ * - Log entries are appended in strictly increasing `(lsn, op)` order and never change afterwards, so a read
  *   from a given offset is a pure function of the log's length.
- * - L3. The end offset is the last entry's offset, or `0_inf` while the log is empty.
- * - L4. A log read takes whole entries until the byte budget is spent (at least one), so any response ends on an
+ * - The end offset is the last entry's offset, or `0_inf` while the log is empty.
+ * - A log read takes whole entries until the byte budget is spent (at least one), so any response ends on an
  *   entry boundary and `reachedEnd` says whether it carries the log's end.
- * - L5. After `delete()` nothing is appended and every waiter (present or future) hears `deleted` exactly once.
+ * - After `delete()` nothing is appended and every waiter (present or future) hears `deleted` exactly once.
  * - `bytes` is the UTF-16 length of every serialised message the shape holds (snapshot chunks and log), an
  *   approximation of its memory that the registry's eviction bound uses; `bytesAfter(offset)` is the part of the log
  *   a reader at `offset` has not read yet, so a lagging SSE reader is measured without reading the log.
@@ -38,7 +38,7 @@ export class ShapeLog {
   readonly #listeners = new Set<(event: ShapeLogEvent) => void>()
   #state: 'active' | 'deleted' = 'active'
 
-  /** `chunks` are the serialised snapshot chunks, the last one ending with `snapshot-end` (L1). */
+  /** `chunks` are the serialised snapshot chunks, the last one ending with `snapshot-end`. */
   constructor(input: { handle: string; definition: ShapeDefinition; chunks: readonly (readonly string[])[] }) {
     this.handle = input.handle
     this.definition = input.definition
@@ -90,7 +90,7 @@ export class ShapeLog {
     return this.#chunks[0] ?? []
   }
 
-  /** The log's end offset (L3). */
+  /** The log's end offset. */
   endOffset(): string {
     const last = this.#entries.at(-1)
     return last ? formatLogOffset({ tx: last.lsn, op: last.op }) : '0_inf'
@@ -112,7 +112,7 @@ export class ShapeLog {
     this.#emit('append')
   }
 
-  /** Reads what follows `offset` (a `TX_OP` string), at most about `maxBytes` of log (L1, L4). */
+  /** Reads what follows `offset` (a `TX_OP` string), at most about `maxBytes` of log. */
   read(offset: string, maxBytes: number): LogRead {
     const position = parseLogOffset(offset)
     if (!position) throw new RangeError(`Not a log offset: ${offset}`)
@@ -143,7 +143,7 @@ export class ShapeLog {
     }
   }
 
-  /** Calls `listener` at every append and once at deletion (L5); returns the unsubscribe function. */
+  /** Calls `listener` at every append and once at deletion; returns the unsubscribe function. */
   subscribe(listener: (event: ShapeLogEvent) => void): () => void {
     if (this.#state === 'deleted') {
       queueMicrotask(() => listener('deleted'))
@@ -164,7 +164,7 @@ export class ShapeLog {
     for (const listener of [...this.#listeners]) listener(event)
   }
 
-  /** Index of the first entry after `position` (binary search over L2's order). */
+  /** Index of the first entry after `position` (binary search over the log's `(lsn, op)` order). */
   #firstAfter(position: LogOffset): number {
     let low = 0
     let high = this.#entries.length

@@ -2,28 +2,29 @@
  * Definitions → handles → logs: creates each shape once, without losing or duplicating a transaction, and deletes it.
  *
  * Invariants:
- * - G1. One live shape per definition key; concurrent requests for a new definition share one creation.
- * - G2. A shape subscribes to the source before its snapshot starts and buffers what arrives meanwhile; once the
+ * - One live shape per definition key; concurrent requests for a new definition share one creation.
+ * - A shape subscribes to the source before its snapshot starts and buffers what arrives meanwhile; once the
  *   snapshot is in, buffered transactions visible in it (xid < xmin, or xid < xmax and not in xip_list) are dropped
- *   and the rest are appended in order. Nothing is lost (S3) and nothing is applied twice.
- * - G3. Handles are `"{hash of the key}-{µs timestamp}"`, strictly increasing timestamps per registry, so a
+ *   and the rest are appended in order. Nothing is lost and nothing is applied twice.
+ * - Handles are `"{hash of the key}-{µs timestamp}"`, strictly increasing timestamps per registry, so a
  *   recreated shape never reuses a handle.
- * - G4. A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
+ * - A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
  *   request for its definition creates a new shape.
- * - G5. A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
- * - G6. A transaction that truncates a shape's table deletes the shape instead of appending to it (G4), so its
+ * - A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
+ * - A transaction that truncates a shape's table deletes the shape instead of appending to it, so its
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
  *   taken and is not visible in it deletes the new shape as soon as it is registered: its first reader gets that
- *   snapshot and then the 409. A transaction naming the table in `schemaChanged` (source.ts S6) deletes it the same
+ *   snapshot and then the 409. A transaction naming the table in `schemaChanged` (source.ts) deletes it the same
  *   way, as Electric answers a relation change: the 409 makes clients refetch the new columns and schema. A
  *   buffered schema change deletes the new shape even when the snapshot contains it: the shape's description was
  *   read before the snapshot began, so it may be the old one (a false alarm costs one resync).
- * - G7. A request key (shapeDefinition.ts D4) that resolved to a live shape is remembered with that shape, at most
- *   `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted shape.
- * - G8. A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, source.ts S8): it serves none, and only
- *   its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends (G2).
+ * - A request key (shapeDefinition.ts: `requestKey`) that resolved to a live shape is remembered with that shape, at
+ *   most `MAX_REQUEST_KEYS` of them, and forgotten when it is deleted, so `resolvedRequest` never answers a deleted
+ *   shape.
+ * - A `log=changes_only` shape's snapshot asks for no rows (`limit: 0`, applied after `where` as source.ts says): it
+ *   serves none, and only its `xmin`/`xmax`/`xipList` decide which buffered transactions it appends.
  * - Eviction, as Electric's: while there are more than `maxShapes` shapes or their messages exceed `maxShapeBytes`
- *   (shapeLog.ts `bytes`), the least recently used shape that no request holds (`hold`) is deleted (G4), so its
+ *   (shapeLog.ts `bytes`), the least recently used shape that no request holds (`hold`) is deleted, so its
  *   clients get 409 must-refetch and resync. A shape being served (a held long-poll, an open SSE stream, a snapshot
  *   being read) is never evicted, nor the most recently used one (the shape just created for the request that asked
  *   for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in a loop);
@@ -39,7 +40,7 @@ import { ShapeLog } from './shapeLog'
 import type { SnapshotGate } from './snapshotGate'
 import type { ChangeSource, SnapshotResult, TableName, Transaction } from './sources/source'
 
-/** Bounds what one shape remembers when clients spell its definition many ways (G7). */
+/** Bounds what one shape remembers when clients spell its definition many ways. */
 const MAX_REQUEST_KEYS = 16
 
 export interface ShapeRegistryOptions {
@@ -66,7 +67,7 @@ export interface ShapeRegistryStats {
   evicted: number
 }
 
-/** A creation shared by the requests waiting for it (G1; the snapshot bounds above). */
+/** A creation shared by the requests waiting for it (one live shape per definition key; the snapshot bounds above). */
 interface Creation {
   promise: Promise<ShapeLog>
   controller: AbortController
@@ -77,7 +78,7 @@ export class ShapeRegistry {
   readonly #options: ShapeRegistryOptions
   readonly #byKey = new Map<string, Creation>()
   readonly #byHandle = new Map<string, ShapeLog>()
-  /** The created shape of each key, kept in step with `#byKey` so deletion is synchronous (G4). */
+  /** The created shape of each key, kept in step with `#byKey` so deletion is synchronous. */
   readonly #created = new Map<string, ShapeLog>()
   readonly #unsubscribe = new Map<ShapeLog, () => void>()
   readonly #requestKeys = new Map<ShapeLog, Set<string>>()
@@ -92,7 +93,7 @@ export class ShapeRegistry {
   }
 
   /**
-   * The shape for `definition`, created if needed (G1, G2, G5). The creation is aborted when the signals of all
+   * The shape for `definition`, created if needed. The creation is aborted when the signals of all
    * the requests waiting for it have aborted (the snapshot bounds above); each caller stops waiting at its own
    * signal's abort.
    */
@@ -167,13 +168,13 @@ export class ShapeRegistry {
     return this.#byHandle.get(handle)
   }
 
-  /** The live shape `handle` names, if `requestKey` resolved to it before (G7). */
+  /** The live shape `handle` names, if `requestKey` resolved to it before. */
   resolvedRequest(handle: string, requestKey: string): ShapeLog | undefined {
     const log = this.#byHandle.get(handle)
     return log !== undefined && this.#requestKeys.get(log)?.has(requestKey) === true ? log : undefined
   }
 
-  /** Remembers that `requestKey` resolved to `log`, while `log` lives (G7). */
+  /** Remembers that `requestKey` resolved to `log`, while `log` lives. */
   rememberRequest(log: ShapeLog, requestKey: string): void {
     if (this.#byHandle.get(log.handle) !== log) return
     let keys = this.#requestKeys.get(log)
@@ -181,7 +182,7 @@ export class ShapeRegistry {
     if (keys.size < MAX_REQUEST_KEYS) keys.add(requestKey)
   }
 
-  /** Deletes a shape (G4). */
+  /** Deletes a shape. */
   delete(log: ShapeLog): void {
     if (this.#byHandle.get(log.handle) !== log) return
     this.#byHandle.delete(log.handle)
@@ -222,7 +223,7 @@ export class ShapeRegistry {
     const { source, gate, snapshotTimeoutMs } = this.#options
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
-    // One rule for live and buffered transactions; a deleted log ignores appends (shapeLog.ts L5).
+    // One rule for live and buffered transactions; a deleted log ignores appends (shapeLog.ts).
     const apply = (shapeLog: ShapeLog, transaction: Transaction): void => {
       if (invalidates(transaction, definition)) return this.delete(shapeLog)
       const before = shapeLog.bytes
@@ -242,7 +243,7 @@ export class ShapeRegistry {
           table: definition.table,
           where: definition.where?.sql,
           params: definition.where?.params ?? [],
-          // G8: a changes_only shape serves no snapshot rows, so it reads none; it still needs the visibility.
+          // A changes_only shape serves no snapshot rows, so it reads none; it still needs the visibility.
           ...(definition.log === 'changes_only' ? { limit: 0 } : {}),
           ...(snapshotTimeoutMs !== undefined ? { timeoutMs: snapshotTimeoutMs } : {}),
           signal,
@@ -257,7 +258,7 @@ export class ShapeRegistry {
       headers: { control: 'snapshot-end', xmin: snapshot.xmin, xmax: snapshot.xmax, xip_list: snapshot.xipList },
     })
     const created = new ShapeLog({ handle: this.#newHandle(definition.key), definition, chunks: chunk(rows, end, this.#options.chunkBytes) })
-    // Registered first, so a buffered TRUNCATE or schema change can delete it like a live one (G6).
+    // Registered first, so a buffered TRUNCATE or schema change can delete it like a live one.
     this.#byHandle.set(created.handle, created)
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
@@ -278,12 +279,12 @@ export class ShapeRegistry {
   }
 }
 
-/** True when `transaction` truncated the table of `definition` or changed its columns (G6). */
+/** True when `transaction` truncated the table of `definition` or changed its columns. */
 function invalidates(transaction: Transaction, definition: ShapeDefinition): boolean {
   return (transaction.truncated?.some(naming(definition)) ?? false) || changesSchema(transaction, definition)
 }
 
-/** True when `transaction` changed the columns of the table of `definition` (G6). */
+/** True when `transaction` changed the columns of the table of `definition`. */
 function changesSchema(transaction: Transaction, definition: ShapeDefinition): boolean {
   return transaction.schemaChanged?.some(naming(definition)) ?? false
 }
@@ -293,7 +294,7 @@ function naming(definition: ShapeDefinition): (table: TableName) => boolean {
   return (table) => table.schema === schema && table.table === name
 }
 
-/** Postgres visibility of a committed transaction in a snapshot (G2). */
+/** Postgres visibility of a committed transaction in a snapshot. */
 export function visibleIn(snapshot: Pick<SnapshotResult, 'xmin' | 'xmax' | 'xipList'>, xid: string): boolean {
   const id = BigInt(xid)
   if (id < BigInt(snapshot.xmin)) return true

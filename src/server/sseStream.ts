@@ -2,14 +2,14 @@
  * Live SSE answers (protocol §5.1): `data: <json>\n\n` per message, `: keep-alive\n\n` when idle.
  *
  * Invariants:
- * - S1. Only `data:` lines and the keep-alive comment are ever written: no `event:`, `id:` or `retry:`.
- * - S2. A request behind the head gets every message up to the head as it was when the request came (whole
+ * - Only `data:` lines and the keep-alive comment are ever written: no `event:`, `id:` or `retry:`.
+ * - A request behind the head gets every message up to the head as it was when the request came (whole
  *   transactions, possibly a few past it), one up-to-date, and the stream closes.
- * - S3. A request at the head gets nothing at open; each later append is sent as its messages followed by an
+ * - A request at the head gets nothing at open; each later append is sent as its messages followed by an
  *   up-to-date whose LSN is the tx of the new end offset; keep-alives follow `keepAliveMs` without a write.
- * - S4. The stream closes cleanly after `sseTimeoutMs` or when the shape is deleted; an offset past the head closes
+ * - The stream closes cleanly after `sseTimeoutMs` or when the shape is deleted; an offset past the head closes
  *   it silently after half the long-poll timeout unless the log reaches it first.
- * - S5. When the client leaves (request signal aborts) or cancels the body, every timer and subscription is
+ * - When the client leaves (request signal aborts) or cancels the body, every timer and subscription is
  *   released at once.
  * - Backpressure: messages are taken from the log only while the body's queue is below `sseBufferBytes`
  *   (`desiredSize > 0`, read again at each pull), whole transactions at a time, so a reader that reads nothing holds
@@ -18,7 +18,8 @@
  * - A live stream whose reader has fallen more than `sseMaxLagBytes` of log behind while its queue is full is
  *   ended with an error (the connection is cut, not closed cleanly, so nothing queued waits for a reader that does
  *   not read). The up-to-date that closes a batch is only sent after its last message, so the client resumes from
- *   the last batch it received whole and catches up from there (sseTransport.ts T3, T5). A catch-up stream (S2) is
+ *   the last batch it received whole and catches up from there (sseTransport.ts: batches are delivered whole, and the
+ *   resume offset is the last whole batch's). A catch-up stream is
  *   never cut for lag: it ends by itself at the head, which is how a cut client makes progress.
  */
 import { compareOffsets } from '../core/offset'
@@ -76,7 +77,7 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
   if (start.kind === 'empty') headers[HEADER.upToDate] = ''
 
   const catchUp = start.kind === 'data'
-  /** Where a catch-up stream ends (S2): the log's end when the request came. */
+  /** Where a catch-up stream ends: the log's end when the request came. */
   const target = log.endOffset()
   let pump = (): void => {}
   let close = (_error?: unknown): void => {}
@@ -129,7 +130,7 @@ export function serveSse(request: Request, context: HandlerContext, log: ShapeLo
             let batch = ''
             for (const message of read.messages) batch += `data: ${message}\n\n`
             offset = read.endOffset
-            // S2: a catch-up ends at the head it was asked at, so a writer faster than its reader cannot keep it open.
+            // A catch-up ends at the head it was asked at, so a writer faster than its reader cannot keep it open.
             const end = read.reachedEnd || (catchUp && compareOffsets(offset, target) >= 0)
             if (end) batch += `data: ${upToDateMessage(offsetTx(offset))}\n\n`
             controller.enqueue(encoder.encode(batch))

@@ -3,20 +3,20 @@
  * (POST), cast and validated as Electric's `SubsetParams` changeset does, before anything is compiled.
  *
  * Invariants:
- * - U1. A GET asks for a subset iff it has a `subset__*` param (even an empty one); a POST always does. Only
+ * - A GET asks for a subset iff it has a `subset__*` param (even an empty one); a POST always does. Only
  *   `where`, `params`, `limit`, `offset` and `order_by` are read; `where_expr` / `order_by_expr` (sent by
  *   `@electric-sql/client` next to the compiled SQL) and unknown keys are ignored, as Electric's server ignores them.
- * - U2. Casting as Ecto's: a blank string is absent; `where` and `order_by` must be strings; `limit` and `offset`
+ * - Casting as Ecto's: a blank string is absent; `where` and `order_by` must be strings; `limit` and `offset`
  *   integers or decimal integer strings; `params` a JSON object (in GET, its JSON text) whose scalar values become
  *   strings (`null` the empty string). All cast and validation errors are reported together, per key.
- * - U3. `limit` > 0, `offset` >= 0, and `order_by` is required once `limit` or `offset` was given (and cast).
- * - U4. `params` keys number `$1..$n` densely from 1, as the shape's own params (requestParams.ts).
- * - U5. A POST body must be a JSON object (blank counts as `{}`) of at most {@link MAX_SUBSET_BODY_CHARS}
+ * - `limit` > 0, `offset` >= 0, and `order_by` is required once `limit` or `offset` was given (and cast).
+ * - `params` keys number `$1..$n` densely from 1, as the shape's own params (requestParams.ts).
+ * - A POST body must be a JSON object (blank counts as `{}`) of at most {@link MAX_SUBSET_BODY_CHARS}
  *   characters; anything else is refused with Electric's `{"error": …}` bodies (400, or 413 when too large).
  */
 import { denseParams, type ValidationErrors } from './requestParams'
 
-/** A cast and validated subset request (U2–U4); `params[0]` is `$1`. */
+/** A cast and validated subset request; `params[0]` is `$1`. */
 export interface SubsetParams {
   where: string | undefined
   params: string[]
@@ -27,10 +27,10 @@ export interface SubsetParams {
 
 type SubsetParamsResult = { ok: true; value: SubsetParams } | { ok: false; errors: ValidationErrors }
 
-/** The POST body size Electric's JSON parser accepts (U5). */
+/** The POST body size Electric's JSON parser accepts. */
 export const MAX_SUBSET_BODY_CHARS = 8_000_000
 
-/** The raw subset fields of a GET, or undefined when it asks for no subset (U1). */
+/** The raw subset fields of a GET, or undefined when it asks for no subset. */
 export function subsetFieldsOfSearch(search: URLSearchParams): Record<string, unknown> | undefined {
   let fields: Record<string, unknown> | undefined
   for (const [name, value] of search) {
@@ -41,7 +41,7 @@ export function subsetFieldsOfSearch(search: URLSearchParams): Record<string, un
   return fields
 }
 
-/** The raw subset fields of a POST body (U5), or the status and `{error}` body that refuses it. */
+/** The raw subset fields of a POST body, or the status and `{error}` body that refuses it. */
 export function subsetFieldsOfBody(
   text: string,
 ): { ok: true; fields: Record<string, unknown> } | { ok: false; status: 400 | 413; body: { error: string; details?: string } } {
@@ -58,7 +58,7 @@ export function subsetFieldsOfBody(
 }
 
 /**
- * Casts and validates raw subset fields (U2–U4); `params` arrives as JSON text from a GET, as an object from a POST.
+ * Casts and validates raw subset fields; `params` arrives as JSON text from a GET, as an object from a POST.
  * @example
  * const subset = castSubsetParams(subsetFieldsOfSearch(url.searchParams) ?? {})
  * if (!subset.ok) return errorResponse(request, 400, { message: 'Invalid request', errors: { subset: subset.errors } })
@@ -100,7 +100,7 @@ export function castSubsetParams(fields: Readonly<Record<string, unknown>>): Sub
   return { ok: true, value: { where, params: params.value, limit, offset, orderBy } }
 }
 
-/** An absent field: missing, null or only whitespace (U2). */
+/** An absent field: missing, null or only whitespace. */
 function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '')
 }
@@ -109,7 +109,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** `params` (U2, U4) to a dense `$1..$n` array. */
+/** `params` to a dense `$1..$n` array. */
 function castParams(raw: unknown): { ok: true; value: string[] } | { ok: false; message: string } {
   if (raw === undefined || raw === null || raw === '') return { ok: true, value: [] }
   let object: unknown = raw

@@ -3,12 +3,12 @@
  * subset, in its order, offset and limited.
  *
  * Invariants:
- * - SQ1. The subset's `where` is compiled like a shape's (whereClause.ts W1–W5: parsed, allow-listed, rendered from the
+ * - The subset's `where` is compiled like a shape's (whereClause.ts: parsed, allow-listed, rendered from the
  *   tree with its own params bound, never spliced) with its placeholders numbered after the shape's params, and is
  *   ANDed with the shape's compiled `where`: a row is read iff both match.
- * - SQ2. `order_by` terms are parsed by `where/parseOrderBy.ts` (B1–B4) and name columns of the table whose type
- *   every source can order by (`sources/sortRows.ts` OR1, OR4), so the memory source never meets one it cannot sort.
- * - SQ3. Refusals name the subset field at fault (`where`, `params`, `order_by`) with all its messages; the parser
+ * - `order_by` terms are parsed by `where/parseOrderBy.ts` and name columns of the table whose type
+ *   every source can order by (`sources/sortRows.ts`), so the memory source never meets one it cannot sort.
+ * - Refusals name the subset field at fault (`where`, `params`, `order_by`) with all its messages; the parser
  *   modules load only when a subset has a `where` or an `order_by`.
  */
 import type { ValidationErrors } from './requestParams'
@@ -22,7 +22,7 @@ import type { WhereLimits } from './where/whereLimits'
 type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; errors: ValidationErrors }
 
 /**
- * The snapshot request of `subset` on the shape `definition` (SQ1–SQ3).
+ * The snapshot request of `subset` on the shape `definition`.
  * @example
  * const compiled = await compileSubsetQuery(log.definition, subset)
  * if (compiled.ok) await source.snapshot(compiled.value)
@@ -75,7 +75,7 @@ export async function compileSubsetQuery(
   }
 }
 
-/** Why `column` cannot be an order_by term of the shape's table (SQ2), or undefined when it can. */
+/** Why `column` cannot be an order_by term of the shape's table, or undefined when it can. */
 function orderTermRefusal(definition: ShapeDefinition, column: string): string | undefined {
   const description = definition.table.columns.find((candidate) => candidate.name === column)
   if (description === undefined) return `Invalid order_by: column "${column}" does not exist`

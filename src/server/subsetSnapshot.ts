@@ -4,23 +4,24 @@
  * the shape's live changes (`@electric-sql/client`'s `requestSnapshot`).
  *
  * Invariants:
- * - N1. The shape is named and resolved as by a GET (findShape.ts K1–K4, same 400/409/503); the subset's own params
- *   are then cast (subsetParams.ts U1–U5) and compiled against it (subsetQuery.ts SQ1–SQ3). Every subset refusal is
+ * - The shape is named and resolved as by a GET (findShape.ts, same 400/409/503); the subset's own params
+ *   are then cast (subsetParams.ts) and compiled against it (subsetQuery.ts). Every subset refusal is
  *   `400 {"message":"Invalid request","errors":{"subset":{<field>:[…]}}}`.
- * - N2. The rows are those of the shape that match the subset, in `order_by` order, offset then limited, from one
- *   `source.snapshot` (S3, S8), as the shape's snapshot inserts (columns projected) carrying `snapshot_mark`.
- * - N3. `metadata` is that snapshot's `xmin`, `xmax`, `xip_list` (decimal strings), `database_lsn` (its
- *   `databaseLsn`, decimal: S7) and `snapshot_mark`, a fresh integer in 0..2^31-1 drawn from the handler's `random`.
- *   With the `txids` and `lsn` of later changes (changeMessages.ts C2) the client drops exactly the changes the
+ * - The rows are those of the shape that match the subset, in `order_by` order, offset then limited, from one
+ *   `source.snapshot`, as the shape's snapshot inserts (columns projected) carrying `snapshot_mark`.
+ * - `metadata` is that snapshot's `xmin`, `xmax`, `xip_list` (decimal strings), `database_lsn` (its
+ *   `databaseLsn`, decimal, above every visible change's `lsn`: source.ts) and `snapshot_mark`, a fresh integer in
+ *   0..2^31-1 drawn from the handler's `random`.
+ *   With the `txids` and `lsn` of later changes (changeMessages.ts) the client drops exactly the changes the
  *   snapshot already holds and retires it once the stream reaches `database_lsn`.
- * - N4. `electric-offset` leaves the client's stream where it was: the requested offset (`-1` stays `-1`; `now` is
+ * - `electric-offset` leaves the client's stream where it was: the requested offset (`-1` stays `-1`; `now` is
  *   the log end read before the snapshot is taken), so no change the snapshot misses is skipped. An offset past the
  *   log's end is refused at once (400 out of bounds). `electric-handle` is the shape's.
- * - N5. Headers: `cache-control: no-cache`, `electric-snapshot: true`, `electric-schema`, CORS; no etag, cursor or
+ * - Headers: `cache-control: no-cache`, `electric-snapshot: true`, `electric-schema`, CORS; no etag, cursor or
  *   up-to-date. `live`/`live_sse` are ignored: a snapshot is not live.
- * - N6. A snapshot that fails on a row (SQLSTATE class 22, or the memory source's `DataException`:
- *   dataException.ts DE1) is `400 errors.subset.where` with the database's message; any other failure is 503 with
- *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts D5) also
+ * - A snapshot that fails on a row (SQLSTATE class 22, or the memory source's `DataException`:
+ *   dataException.ts) is `400 errors.subset.where` with the database's message; any other failure is 503 with
+ *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts) also
  *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
  * - The subset's `where` and `params` are held to the handler's size limits before they are parsed
  *   (whereClause.ts size limits); its snapshot runs through the handler's snapshot gate (snapshotGate.ts: a full
@@ -44,7 +45,7 @@ import type { SnapshotResult } from './sources/source'
 import type { ShapeLog } from './shapeLog'
 
 /**
- * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset (U5, N1).
+ * Answers `POST /v1/shape`: the query string names the shape, the JSON body is the subset.
  * @example
  * case 'POST': return serveSubsetPost(request, url.searchParams, context)
  */
@@ -57,7 +58,7 @@ export async function serveSubsetPost(request: Request, search: URLSearchParams,
 }
 
 /**
- * Answers a subset request for the shape `query` names, with the raw subset `fields` (N1–N5).
+ * Answers a subset request for the shape `query` names, with the raw subset `fields`.
  * @example
  * const fields = subsetFieldsOfSearch(search)
  * if (fields !== undefined) return serveSubset(request, context, query, fields)
@@ -103,9 +104,9 @@ async function serveSubsetOf(
       context.options.source.snapshot(signal ? { ...snapshotRequest, signal } : snapshotRequest),
     )
   } catch (error) {
-    // N6: the same request would fail the same way, so only a data exception is the client's to fix.
+    // The same request would fail the same way, so only a data exception is the client's to fix.
     if (isDataException(error)) return subsetRefusal(request, { where: [error.message] })
-    // The shape's columns are out of date (describeTable.ts D5): its clients get 409 on the retry and resync.
+    // The shape's columns are out of date (describeTable.ts): its clients get 409 on the retry and resync.
     if (error instanceof TableChangedError) context.registry.delete(log)
     return errorResponse(request, 503, { message: `Could not take the subset snapshot: ${String(error)}` }, { 'retry-after': '1' })
   }

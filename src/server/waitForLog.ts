@@ -2,8 +2,8 @@
  * Holding a request until a shape's log is ready for it, the time is up, the shape is deleted or the client left.
  *
  * Invariants:
- * - W1. Exactly one outcome; on settling, the timer, the log subscription and the abort listener are all released.
- * - W2. `until` is checked before waiting and after every append, so an append between the caller's read and the
+ * - Exactly one outcome; on settling, the timer, the log subscription and the abort listener are all released.
+ * - `until` is checked before waiting and after every append, so an append between the caller's read and the
  *   wait is not missed.
  */
 import type { Clock } from '../core/clock'
@@ -19,7 +19,7 @@ export interface WaitOptions {
 }
 
 /**
- * Waits for `until()` to hold on `log` (W1, W2).
+ * Waits for `until()` to hold on `log`.
  * @example
  * const outcome = await waitForLog(log, { until: () => log.read(offset, n).kind === 'data', timeoutMs, clock, signal })
  */

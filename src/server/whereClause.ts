@@ -3,20 +3,20 @@
  * query, and an evaluator for live changes that agrees with Postgres.
  *
  * Rules:
- * - W1. The clause is parsed by the real PostgreSQL parser (libpg-query), once per shape (`where/parseWhereTree`).
- * - W2. The tree is validated against an allow-list and the table and fully typed (`where/analyzeWhere`); anything
+ * - The clause is parsed by the real PostgreSQL parser (libpg-query), once per shape (`where/parseWhereTree`).
+ * - The tree is validated against an allow-list and the table and fully typed (`where/analyzeWhere`); anything
  *   not on the list is refused with a `WhereClauseError` naming it — never passed through.
- * - W3. `sql` is rendered from the typed tree (`where/renderWhere`), never from the user's text; params stay bound.
- * - W4. `params` holds only the values the clause uses, renumbered `$1..$n` in order of their original numbers, so
+ * - `sql` is rendered from the typed tree (`where/renderWhere`), never from the user's text; params stay bound.
+ * - `params` holds only the values the clause uses, renumbered `$1..$n` in order of their original numbers, so
  *   Postgres never sees an unused (untypable) parameter. With `paramOffset` k the placeholders are `$k+1..$k+n`,
  *   so the clause can follow another clause's k params in one query (a subset's where after its shape's).
- * - W5. `matches` follows Postgres semantics on wire text (`where/evaluateWhere`) over the clause as Postgres plans
+ * - `matches` follows Postgres semantics on wire text (`where/evaluateWhere`) over the clause as Postgres plans
  *   it (`where/foldConstants`: `$n` values and constants folded; a constant part that raises is refused here); a
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
  * - The clause and params are held to `limits` (where/whereLimits.ts, default `DEFAULT_WHERE_LIMITS`):
  *   the text limits before parsing, the list limit right after; `'none'` is only for SQL the server rendered itself.
- * - W6. `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts DE1) instead, so a
+ * - `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts) instead, so a
  *   snapshot over rows in memory fails where Postgres's would.
  */
 import type { WireRow } from '../core/protocol'
@@ -43,7 +43,7 @@ export interface CompiledWhere {
   /** Evaluates the clause on a wire row (Postgres text values or null) with SQL semantics (NULL → not matching). */
   matches(row: WireRow): boolean
   /**
-   * As `matches`, but a row on which Postgres would have failed the query throws a `DataException` (W6), for
+   * As `matches`, but a row on which Postgres would have failed the query throws a `DataException`, for
    * sources that must fail a snapshot as Postgres does.
    */
   matchesOrThrow(row: WireRow): boolean
@@ -52,7 +52,7 @@ export interface CompiledWhere {
 }
 
 /**
- * Parses, validates and compiles a shape's `where` against its table (W1–W5).
+ * Parses, validates and compiles a shape's `where` against its table.
  *
  * @throws WhereClauseError when the clause or its params are refused (`field` says which).
  * @example
@@ -64,7 +64,7 @@ export async function compileWhere(input: {
   where: string
   params: readonly string[]
   table: TableDescription
-  /** Placeholders start at `$paramOffset + 1` (W4); default 0. */
+  /** Placeholders start at `$paramOffset + 1`; default 0. */
   paramOffset?: number
   /** Size limits; default `DEFAULT_WHERE_LIMITS`. */
   limits?: WhereLimits | 'none'

@@ -20,7 +20,7 @@ export async function loadWhereFilter(input: {
   where: string
   params: readonly string[]
   table: TableDescription
-  /** Placeholders start at `$paramOffset + 1` (whereClause.ts W4). */
+  /** Placeholders start at `$paramOffset + 1` (whereClause.ts: `params` renumbered `$1..$n`). */
   paramOffset?: number
   /** Size limits (whereClause.ts); default `DEFAULT_WHERE_LIMITS`. */
   limits?: WhereLimits | 'none'

@@ -3,11 +3,11 @@
  * `fetch` that calls the handler directly (no sockets, no ports).
  *
  * Invariants:
- * - T1. The in-process `fetch` behaves like the platform's on abort: it rejects with the signal's reason when the
+ * - The in-process `fetch` behaves like the platform's on abort: it rejects with the signal's reason when the
  *   signal aborts before the response, and the handler sees the abort (held requests and SSE streams end).
- * - T2. Requests whose origin is not the server's are passed to the platform `fetch`, so one `fetch` serves a
+ * - Requests whose origin is not the server's are passed to the platform `fetch`, so one `fetch` serves a
  *   whole app under test.
- * - T3. `close()` ends every shape and closes the source.
+ * - `close()` ends every shape and closes the source.
  * - Its handler serves the schemas of the tables it was created with, and `public`, unless `servedTables` or
  *   `schemas` say otherwise (the handler's allow-list: tableAccess.ts).
  * - Writes (`insert`, `update`, `delete`, `truncate`, `transaction`) resolve to the txid of the transaction they
@@ -61,7 +61,7 @@ export interface TestShapeServer {
 }
 
 /**
- * Creates an in-process shape server (T1–T3).
+ * Creates an in-process shape server.
  * @example
  * const server = createTestShapeServer({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] })
  * const client = new ShapeClient({ fetch: server.fetch })

@@ -3,7 +3,7 @@
  * shows how many times it rendered, so a story (and a test) can see that a one-row update re-renders one row.
  *
  * Invariant:
- * - C1. The counters count renders, not commits: a ref bumped in the render body. Storybook renders without
+ * - The counters count renders, not commits: a ref bumped in the render body. Storybook renders without
  *   StrictMode, so each number is exactly the component's render count.
  */
 import { memo, useRef } from 'react'
@@ -50,7 +50,7 @@ function selectShape(result: { shape: Shape<Item> | undefined }): Shape<Item> | 
 }
 
 /**
- * The story's items, one memoized `useShapeRow` component per key, with render counts (C1).
+ * The story's items, one memoized `useShapeRow` component per key, with render counts.
  * @example
  * <StoryFixtureProvider><PerRowItemList /></StoryFixtureProvider>
  */

@@ -3,10 +3,10 @@
  * through `useStoryFixture()` (for the writer buttons).
  *
  * Invariants:
- * - SF1. Without a `fixture` prop the component creates one after mount and disposes it on unmount, in the same
+ * - Without a `fixture` prop the component creates one after mount and disposes it on unmount, in the same
  *   effect, so a StrictMode double mount or a story switch never reuses a disposed client. With a `fixture` prop the
  *   caller (a test) owns it and disposes it.
- * - SF2. Nothing renders below until the fixture exists, so every hook sees the story's own client, never the default.
+ * - Nothing renders below until the fixture exists, so every hook sees the story's own client, never the default.
  */
 import { createContext, useContext, useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
@@ -25,14 +25,14 @@ export function useStoryFixture(): StoryFixture {
 
 /** Props of `StoryFixtureProvider`. */
 export interface StoryFixtureProviderProps {
-  /** A fixture the caller owns (SF1); otherwise one is created from `options`. */
+  /** A fixture the caller owns; otherwise one is created from `options`. */
   fixture?: StoryFixture
   options?: StoryFixtureOptions
   children?: ReactNode
 }
 
 /**
- * Gives the children a fresh in-page shape server and client (SF1, SF2).
+ * Gives the children a fresh in-page shape server and client.
  * @example
  * <StoryFixtureProvider><LiveItemList /></StoryFixtureProvider>
  */

@@ -3,9 +3,9 @@
  * a `ShapeClient` whose `fetch` reaches it without a socket.
  *
  * Invariants:
- * - F1. A fixture belongs to exactly one mounted story or test: nothing is shared between stories, so a write in one
+ * - A fixture belongs to exactly one mounted story or test: nothing is shared between stories, so a write in one
  *   never shows in another and each starts from its seed rows.
- * - F2. `dispose()` disposes the client first (aborting its held requests), then closes the server (ending every
+ * - `dispose()` disposes the client first (aborting its held requests), then closes the server (ending every
  *   shape), so nothing keeps running after the story unmounts.
  */
 import { ShapeClient } from '../../src/core/index'
@@ -112,7 +112,7 @@ function itemsTable(seed: readonly MemoryRow[]): MemoryTableInit {
 }
 
 /**
- * Creates a fresh fixture (F1).
+ * Creates a fresh fixture.
  * @example
  * const fixture = createStoryFixture()
  * const shape = fixture.client.shape<Item>({ url: fixture.url, params: { table: ITEMS_TABLE } })

@@ -16,7 +16,7 @@ import {
 
 const url = 'http://x/v1/shape?table=items'
 
-describe('typed errors: code, retryable, name (E1)', () => {
+describe('typed errors: code, retryable, name', () => {
   const cause = new TypeError('fetch failed')
   it.each([
     { error: new FetchError({ status: 500, url, body: '', headers: {} }), code: 'http', retryable: true },

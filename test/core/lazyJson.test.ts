@@ -24,7 +24,7 @@ const wire = (id: number, payload = '{"owner":"ann","tags":["a","b"],"n":1}'): W
 const insert = (row: WireRow): Message<WireRow> => ({ key: `k${row['id']}`, value: row, headers: { operation: 'insert' } })
 const upToDate: Message<WireRow> = { headers: { control: 'up-to-date', global_last_seen_lsn: '1' } }
 
-describe('lazyJson (parse.ts V6, lazyColumn.ts L1-L3)', () => {
+describe('lazyJson (parse.ts, lazyColumn.ts)', () => {
   it('reads exactly like eager parsing: values, key order, spread and JSON.stringify', () => {
     const eager = createMessageParser(schema).parseValue(wire(1))
     const lazy = createMessageParser(schema, { lazyJson: true }).parseValue(wire(1))

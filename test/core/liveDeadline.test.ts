@@ -19,7 +19,7 @@ function pendingRequest() {
   return { run, resolve: (value: string) => resolve(value), signal: () => seen }
 }
 
-describe('withLiveDeadline (W1, W2)', () => {
+describe('withLiveDeadline', () => {
   it('turns a request unanswered past the deadline into a retryable NetworkError', async () => {
     const clock = new ManualClock()
     const request = pendingRequest()

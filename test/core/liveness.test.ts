@@ -1,5 +1,5 @@
 /**
- * No request waits forever (shapeStream.ts D7, liveDeadline.ts, the heartbeat in sseRunner.ts): a non-live request without
+ * No request waits forever (shapeStream.ts, liveDeadline.ts, the heartbeat in sseRunner.ts): a non-live request without
  * headers or body bytes, and an SSE connection without data or keep-alive, are abandoned after their bound and
  * retried as a retryable `NetworkError`; a response that keeps arriving is never cut.
  */

@@ -143,7 +143,7 @@ describe('longPollRequest', () => {
     }
   })
 
-  it('a malformed body costs a bounded number of parse attempts, however many boundaries follow (MA3)', async () => {
+  it('a malformed body costs a bounded number of parse attempts, however many boundaries follow', async () => {
     const message = JSON.stringify({ headers: { control: 'up-to-date' } })
     // An extra brace after the first message; every later piece holds a real-looking boundary.
     const pieces = [`[${message}}`, ...Array.from({ length: 200 }, () => `,${message},${message}`), ']']
@@ -186,7 +186,7 @@ describe('longPollRequest', () => {
     return result
   }
 
-  it('offers leading groups to stage while reading; a declined group ends the offers, and the result holds the rest (LP5, MA4)', async () => {
+  it('offers leading groups to stage while reading; a declined group ends the offers, and the result holds the rest', async () => {
     const messages = Array.from({ length: 6 }, (_, index) => ({ key: `k${index}`, value: { id: index }, headers: { operation: 'insert' } }))
     const text = JSON.stringify(messages)
     // Cut just after messages 1 and 3 (each cut leaves a `},{` guess in its piece), so groups arrive as [0], [1, 2], …

@@ -1,6 +1,7 @@
 /**
- * 409 must-refetch under hostile caches, with a scripted fetch (shapeStream.ts D3 and the rules on stale responses and yielding): a response of the
- * expired handle is never adopted, repeated 409s back off, and the request loop yields to the event loop.
+ * 409 must-refetch under hostile caches, with a scripted fetch (shapeStream.ts on 409 and the rules on stale responses
+ * and yielding): a response of the expired handle is never adopted, repeated 409s back off, and the request loop yields
+ * to the event loop.
  */
 import { describe, expect, it } from 'vitest'
 import { realClock } from '../../src/core/clock'

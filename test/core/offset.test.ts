@@ -37,14 +37,14 @@ describe('isValidOffset', () => {
 })
 
 describe('formatLogOffset', () => {
-  it.each(['0_0', '7_12', '5_inf', '123456789012345678901234567890_9007199254740991'])('round-trips %s (O3)', (text) => {
+  it.each(['0_0', '7_12', '5_inf', '123456789012345678901234567890_9007199254740991'])('round-trips %s', (text) => {
     const parsed = parseLogOffset(text)
     expect(parsed).toBeDefined()
     expect(formatLogOffset(parsed as NonNullable<typeof parsed>)).toBe(text)
   })
 })
 
-describe('compareOffsets (O2)', () => {
+describe('compareOffsets', () => {
   it.each([
     { a: '-1', b: '-1', order: 0 },
     { a: '-1', b: '0_0', order: -1 },
@@ -74,7 +74,7 @@ describe('compareOffsets (O2)', () => {
   })
 })
 
-describe('changeOffset (P2)', () => {
+describe('changeOffset', () => {
   it('joins lsn and op_position into a valid offset', () => {
     expect(changeOffset('28051632', 6)).toBe('28051632_6')
     expect(isValidOffset(changeOffset('1', 0))).toBe(true)

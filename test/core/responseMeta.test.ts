@@ -8,7 +8,7 @@ const base = { 'electric-handle': 'h1', 'electric-offset': '0_0' }
 
 const read = (response: Response, live = false) => readResponseMeta(response, url, { live })
 
-describe('readResponseMeta 2xx (R1)', () => {
+describe('readResponseMeta 2xx', () => {
   it('reads a non-live 200', async () => {
     const meta = await read(new Response('[]', { status: 200, headers: { ...base, 'electric-schema': schema, 'electric-has-data': 'true' } }))
     expect(meta).toEqual({
@@ -57,7 +57,7 @@ describe('readResponseMeta 2xx (R1)', () => {
   })
 })
 
-describe('readResponseMeta 409 (R2)', () => {
+describe('readResponseMeta 409', () => {
   it('yields must-refetch with the next handle', async () => {
     const response = new Response('[{"headers":{"control":"must-refetch"}}]', { status: 409, headers: { 'electric-handle': 'h2' } })
     expect(await read(response)).toEqual({ kind: 'must-refetch', handle: 'h2' })
@@ -74,7 +74,7 @@ describe('readResponseMeta 409 (R2)', () => {
   })
 })
 
-describe('readResponseMeta errors (R3)', () => {
+describe('readResponseMeta errors', () => {
   it('400 becomes ShapeRequestError with the server body', async () => {
     const body = '{"message":"Invalid request","errors":{"offset":["has invalid format"]}}'
     const error = await read(new Response(body, { status: 400 })).catch((e: unknown) => e)

@@ -26,6 +26,14 @@ describe('ShapeClient', () => {
     expect(client.size).toBe(2)
   })
 
+  it('names a shape by its definition key, which is not a row key', () => {
+    const { client } = setup()
+    const a = client.shape(items())
+    expect(typeof a.definitionKey).toBe('string')
+    expect(client.shape({ url, params: { table: 'items', where: 'done = $1', params: ['true'] } }).definitionKey).not.toBe(a.definitionKey)
+    expect('key' in a).toBe(false)
+  })
+
   it('keeps function identities per client instance', () => {
     const token = () => 'Bearer t'
     const one = setup().client
@@ -119,7 +127,7 @@ describe('ShapeClient', () => {
     expect(fresh).not.toBe(shapes[0])
   })
 
-  it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it (SH6)', async () => {
+  it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it', async () => {
     const { server, clock } = setup()
     const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, unusedTimeoutMs: 10_000 })
     const abandoned = client.shape(items())

@@ -379,7 +379,7 @@ describe('ShapeStream: retryable errors', () => {
       controller.enqueue(new TextEncoder().encode('{"key":'))
       controller.close()
     }],
-  ])('a snapshot chunk whose body fails after its first messages were staged leaves nothing behind when %s (S8)', async (_name, fail) => {
+  ])('a snapshot chunk whose body fails after its first messages were staged leaves nothing behind when %s', async (_name, fail) => {
     const { server, clock, store, stream } = streamHarness()
     stream.start()
     // The first part holds whole messages (staged as it arrives), then the body fails.
@@ -541,7 +541,7 @@ describe('ShapeStream: abort, stop and visibility', () => {
   })
 })
 
-describe('ShapeStream: staging across stop and pause (responseApplier.ts RA3)', () => {
+describe('ShapeStream: staging across stop and pause (responseApplier.ts: what a response staged is settled exactly once)', () => {
   it.each(['stop', 'pause'] as const)('%s settles what the response being read staged at once, before the read unwinds', async (how) => {
     const { visibility, setHidden } = fakeVisibility()
     const { server, store, stream } = streamHarness({ visibility })

@@ -24,7 +24,7 @@ function upToDateSink(): { store: ShapeStore<Row>; sink: SnapshotSink<Row>; merg
   return { store, sink, merge: new SnapshotMerge(sink) }
 }
 
-describe('snapshotTracker (ST1–ST4)', () => {
+describe('snapshotTracker', () => {
   it('applies the MVCC visibility rule', () => {
     const snapshot = { xmin: 10n, xmax: 20n, xip: new Set([11n]) }
     expect([5n, 10n, 11n, 12n, 19n, 20n, 25n].map((xid) => isVisibleIn(xid, snapshot))).toEqual([true, true, false, true, true, false, false])
@@ -59,7 +59,7 @@ describe('snapshotTracker (ST1–ST4)', () => {
   })
 })
 
-describe('SnapshotSink and SnapshotMerge (SK1–SK3, SM1–SM4)', () => {
+describe('SnapshotSink and SnapshotMerge', () => {
   it('writes the page and publishes it at once, then drops the changes it holds', async () => {
     const { store, sink, merge } = upToDateSink()
     const loading = merge.begin()

@@ -22,7 +22,7 @@ describe('onSseConnectionClosed state-by-event table', () => {
     [state(2), 0, false, 3, true, 0], // 3rd short: fall back, no wait
     [state(0), 1000, false, 0, false, 0], // exactly 1 s is not short
     [state(2), 60_000, false, 0, false, 0], // a long connection resets the count
-    [state(2), 1500, true, 0, false, 0], // a long one we aborted resets too (F2)
+    [state(2), 1500, true, 0, false, 0], // a long one we aborted resets too
     [state(2), 10, true, 2, false, 0], // a short one we aborted changes nothing
     [state(0), 10, true, 0, false, 0],
     [state(3, true), 10, false, 3, true, 0], // already fallen back: stays so

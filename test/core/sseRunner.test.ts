@@ -35,7 +35,7 @@ function sink() {
 
 describe.each([
   { name: 'sseRunner', factory: sseRunner },
-  { name: 'lazySseRunner (loads sseRunner on first run, lazySseRunner.ts LZ1-LZ2)', factory: lazySseRunner },
+  { name: 'lazySseRunner (loads sseRunner on first run)', factory: lazySseRunner },
 ])('$name', ({ factory }) => {
   it('asks for both SSE params and reports the SSE transport', () => {
     const runner = factory({ fetch: scriptedFetch(), clock: testClock().clock, random: () => 0 })

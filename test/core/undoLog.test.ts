@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { setLogged, undo, undoLogOf } from '../../src/core/undoLog'
 
-describe('undoLog (U1, U2)', () => {
+describe('undoLog', () => {
   it('restores any Map exactly, order included, after any run of sets', () => {
     let seed = 7
     const random = (n: number) => {

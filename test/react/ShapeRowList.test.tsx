@@ -97,7 +97,7 @@ describe('ShapeRowList', () => {
     expect(list.counts.renderRow).toBe(expected.length)
   })
 
-  it('under StrictMode (double renders and effects), an append still renders only the groups on the path to it (T3)', async () => {
+  it('under StrictMode (double renders and effects), an append still renders only the groups on the path to it', async () => {
     const rows = 25
     harness = createHarness(makeItems(rows))
     const h = harness

@@ -17,7 +17,7 @@ const MiB = 1024 * 1024
  *   period reused once), so ~100 MiB by the end;
  * - one closure per mount pushed into a module array, not even holding the Shape: ~110 B per mount, +4.8 MiB over the
  *   45,000 mounts after the baseline.
- * Without a leak the data heap (compiled code left out, heapGauge HG3) rises by ~0.35 MiB over the run, <= 0.1 MiB
+ * Without a leak the data heap (compiled code left out, see heapGauge.ts) rises by ~0.35 MiB over the run, <= 0.1 MiB
  * between checkpoints, the same in every run whatever the machine's load; a heap-snapshot diff (cycle 200 vs 1000)
  * shows only V8 optimization metadata there (deopt data, dependent-code lists), no object of ours, React's or jsdom's.
  * DRIFT_TOLERANCE sits 6x above that noise and 50x below a Shape leak: any per-mount leak of >= 47 B trips it.

@@ -2,7 +2,7 @@ import { describe, expectTypeOf, it } from 'vitest'
 import { prefetchShape, shapeOptions, ShapeClient } from '../../src/core/index'
 import type { Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
 import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSubsetSnapshot, useSuspenseShape } from '../../src/index'
-import type { UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
+import type { ShapeOrOptions, ShapeSource, UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
 
 interface Todo {
   id: number
@@ -134,5 +134,15 @@ describe('public hook types', () => {
     expectTypeOf((await client.fetchSnapshot(todos, { orderBy: 'id' })).data).toEqualTypeOf<readonly Todo[]>()
     // @ts-expect-error limit is a number
     useSubsetSnapshot(todos, { orderBy: 'id', limit: '10' })
+  })
+
+  it('the hooks take a shape or its options (ShapeOrOptions; ShapeSource is its deprecated name)', () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' } })
+    const byOptions: ShapeOrOptions<Todo> = todos
+    const byShape: ShapeOrOptions<Todo> = new ShapeClient().shape(todos)
+    expectTypeOf(useShapeRow(byOptions, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf(useShapeRow(byShape, 'k')).toEqualTypeOf<Todo | undefined>()
+    expectTypeOf<ShapeSource<Todo>>().toEqualTypeOf<ShapeOrOptions<Todo>>()
+    expectTypeOf<Shape<Todo>['definitionKey']>().toEqualTypeOf<string>()
   })
 })

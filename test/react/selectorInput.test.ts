@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { selectorInput } from '../../src/react/selectorInput'
 
-/** A frozen result with lazy accessors, as `createShapeResultSource` makes them; counts reads of `data`. */
+/** A frozen result with lazy accessors, as `createShapeResultStore` makes them; counts reads of `data`. */
 function lazyResult(): { result: { readonly data: readonly number[]; readonly isLoading: boolean }; reads: () => number } {
   let reads = 0
   const data = Object.freeze([1, 2, 3])
@@ -15,7 +15,7 @@ function lazyResult(): { result: { readonly data: readonly number[]; readonly is
   return { result, reads: () => reads }
 }
 
-describe('selectorInput (I1, I2)', () => {
+describe('selectorInput', () => {
   it('is a writable, unfrozen copy: assigning data or any field works and never reaches the result', () => {
     const { result } = lazyResult()
     const input = selectorInput(result)

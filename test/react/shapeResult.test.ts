@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { ShapeClient } from '../../src/core/index'
 import type { Shape, ShapeSnapshot } from '../../src/core/index'
-import { createShapeResultSource } from '../../src/react/shapeResult'
+import { createShapeResultStore } from '../../src/react/shapeResult'
 
 /** Counts reads of `data` on every snapshot the shape hands out, keeping snapshot identity stable. */
 function countDataReads<T>(shape: Shape<T>): { reads: () => number } {
@@ -27,7 +27,7 @@ function countDataReads<T>(shape: Shape<T>): { reads: () => number } {
 
 const KEY = '"public"."items"/"1"'
 
-describe('createShapeResultSource (V1, V2)', () => {
+describe('createShapeResultStore', () => {
   it('never makes the store build `data` for a reader that only uses `rows`, and hands out the store array when read', () => {
     const client = new ShapeClient({ fetch: () => new Promise<Response>(() => undefined), visibility: null })
     const shape = client.shape({ url: 'http://localhost/v1/shape', params: { table: 'items' } })
@@ -41,7 +41,7 @@ describe('createShapeResultSource (V1, V2)', () => {
       rows: new Map([[KEY, { id: 1 }]]),
     })
     expect(seeded).toBe(true)
-    const source = createShapeResultSource(shape)
+    const source = createShapeResultStore(shape)
 
     const first = source.getSnapshot()
     expect(first.rows.get(KEY)).toEqual({ id: 1 })
@@ -57,7 +57,7 @@ describe('createShapeResultSource (V1, V2)', () => {
   it('returns a new result only when the snapshot or a shown status field changed', () => {
     const client = new ShapeClient({ fetch: () => new Promise<Response>(() => undefined), visibility: null })
     const shape = client.shape({ url: 'http://localhost/v1/shape', params: { table: 'items' } })
-    const source = createShapeResultSource(shape)
+    const source = createShapeResultStore(shape)
     const loading = source.getSnapshot()
     expect(loading.isLoading).toBe(true)
     expect(source.getSnapshot()).toBe(loading)

@@ -39,7 +39,8 @@ describe('useSubsetSnapshot', () => {
   })
 
   it('loads the page again from the new log after a 409 emptied the shape', async () => {
-    harness = createHarness(makeItems(4))
+    // DELETE is refused unless allowed (handler.ts), so the test server allows it to drop the shape.
+    harness = createHarness(makeItems(4), {}, { allowDelete: true })
     const h = harness
     const items = shapeOptions<Item>({ ...h.options(), log: 'changes_only' })
     function Page() {

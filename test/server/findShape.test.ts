@@ -32,7 +32,7 @@ function counted(source: ChangeSource): { source: ChangeSource; describes: () =>
 const LONG_POLLS = 40
 const SSE_RECONNECTS = 5
 
-describe('requests naming a known shape (findShape K1)', () => {
+describe('requests naming a known shape (findShape: answered without resolving again)', () => {
   const open: { fixture: SourceFixture; handler: ShapeHandler }[] = []
   afterEach(async () => {
     for (const { fixture, handler } of open.splice(0)) {
@@ -97,7 +97,7 @@ describe('requests naming a known shape (findShape K1)', () => {
   })
 })
 
-describe('a source that gave up for good (findShape K4, source.ts S9)', () => {
+describe('a source that gave up for good (findShape, source.ts `failure()`)', () => {
   it('its known shapes are not served as up to date: the request meets the source error, and the shape is gone', async () => {
     const fixture = await createMemoryFixture()
     const lost = new Error('replication stream lost for good')

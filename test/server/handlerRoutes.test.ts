@@ -30,7 +30,7 @@ describe('handler routes', () => {
     expect(post.headers.get('allow')).toBe('GET, HEAD')
   })
 
-  it('POST /v1/shape is a subset snapshot of the shape its query names (A4)', async () => {
+  it('POST /v1/shape is a subset snapshot of the shape its query names', async () => {
     const post = await handler(new Request('http://t/v1/shape?table=items&offset=-1', { method: 'POST', body: '{}' }))
     expect(post.status).toBe(200)
     expect(post.headers.get('electric-snapshot')).toBe('true')
@@ -51,7 +51,7 @@ describe('handler routes', () => {
     })
   })
 
-  describe('with a secret (A3)', () => {
+  describe('with a secret', () => {
     const secured = createShapeHandler({
       source: createMemorySource({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] }),
       secret: 'open sesame',

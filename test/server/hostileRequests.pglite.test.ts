@@ -2,7 +2,7 @@ import { afterAll } from 'vitest'
 import { runHostileRequestSuite, statementRunner } from './support/hostileSuite'
 import { pgliteFixtures } from './support/sqlFixture'
 
-// One PGlite for the file (sqlFixture.ts F1); its user is a superuser, so the catalogs are really readable to it.
+// One PGlite for the file (sqlFixture.ts); its user is a superuser, so the catalogs are really readable to it.
 const fixtures = pgliteFixtures()
 afterAll(() => fixtures.dispose())
 

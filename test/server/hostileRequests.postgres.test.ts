@@ -2,7 +2,7 @@ import { afterAll, inject } from 'vitest'
 import { runHostileRequestSuite, statementRunner } from './support/hostileSuite'
 import { postgresFixtures } from './support/sqlFixture'
 
-// One logical-replication source (one slot) for the file (sqlFixture.ts F1).
+// One logical-replication source (one slot) for the file (sqlFixture.ts).
 const fixtures = postgresFixtures(inject('databaseUrl'))
 afterAll(() => fixtures.dispose())
 

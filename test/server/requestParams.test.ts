@@ -47,7 +47,7 @@ describe('parseShapeQuery', () => {
   })
 
   it.each(['subset__where=n%3E1', 'subset__limit=0&subset__order_by=id', 'subset__params=x', 'subset__anything'])(
-    'leaves subset params (%s) out of the shape query: they are cast once the shape is found (Q4)',
+    'leaves subset params (%s) out of the shape query: they are cast once the shape is found',
     (subset) => {
       expect(parse(`table=items&offset=-1&${subset}`)).toEqual(parse('table=items&offset=-1'))
       expect(parse(`table=items&replica=odd&${subset}`)).toEqual({

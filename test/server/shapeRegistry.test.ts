@@ -40,7 +40,7 @@ function scriptedSource() {
     listeners.forEach((listener) =>
       listener({ xid: String(xid), lsn: BigInt(lsn), changes: [{ schema: 'public', table: 'items', operation: 'insert', row, oldRow: undefined }] }),
     )
-  /** A transaction that truncates the table, or (`schemaChanged`) changes its columns (S5, S6). */
+  /** A transaction that truncates the table, or (`schemaChanged`) changes its columns. */
   const truncate = (xid: number, lsn: number, name = 'items', field: 'truncated' | 'schemaChanged' = 'truncated') =>
     listeners.forEach((listener) => listener({ xid: String(xid), lsn: BigInt(lsn), changes: [], [field]: [{ schema: 'public', table: name }] }))
   return { source, commit, truncate, started, finish: (result: SnapshotResult) => finish(result), listeners }
@@ -96,7 +96,7 @@ describe('ShapeRegistry', () => {
   it.each([
     { field: 'truncated', what: 'TRUNCATE' },
     { field: 'schemaChanged', what: 'schema change' },
-  ] as const)('a $what of the table deletes the shape (G6); one of another table does not', async ({ field }) => {
+  ] as const)('a $what of the table deletes the shape; one of another table does not', async ({ field }) => {
     const scripted = scriptedSource()
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })
     const creation = registry.getOrCreate(definition)
@@ -154,7 +154,7 @@ describe('ShapeRegistry', () => {
     }
   })
 
-  it('a log=changes_only shape reads no rows (limit 0, G8); a full one reads them all', async () => {
+  it('a log=changes_only shape reads no rows (limit 0); a full one reads them all', async () => {
     for (const log of ['changes_only', 'full'] as const) {
       const scripted = scriptedSource()
       const requests: SnapshotRequest[] = []
@@ -172,7 +172,7 @@ describe('ShapeRegistry', () => {
     }
   })
 
-  it('remembers request keys per live shape, at most 16, and forgets them with the shape (G7)', async () => {
+  it('remembers request keys per live shape, at most 16, and forgets them with the shape', async () => {
     const scripted = scriptedSource()
     scripted.source.snapshot = async () => ({ rows: [], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 0n + 1n })
     const registry = new ShapeRegistry({ source: scripted.source, clock: realClock, chunkBytes: 1 << 20 })

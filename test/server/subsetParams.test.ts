@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest'
 import { castSubsetParams, MAX_SUBSET_BODY_CHARS, subsetFieldsOfBody, subsetFieldsOfSearch } from '../../src/server/subsetParams'
 
-describe('subset params (U1–U5)', () => {
-  it('a GET asks for a subset iff it has a subset__ param, even an empty one (U1)', () => {
+describe('subset params', () => {
+  it('a GET asks for a subset iff it has a subset__ param, even an empty one', () => {
     expect(subsetFieldsOfSearch(new URLSearchParams('table=t&offset=-1'))).toBeUndefined()
     expect(subsetFieldsOfSearch(new URLSearchParams('table=t&my_subset__x=1'))).toBeUndefined()
     expect(subsetFieldsOfSearch(new URLSearchParams('subset__where_expr='))).toEqual({ where_expr: '' })
     expect(subsetFieldsOfSearch(new URLSearchParams('subset__where=id%3E1&subset__limit=2'))).toEqual({ where: 'id>1', limit: '2' })
   })
 
-  it('casts strings and numbers alike, blanks as absent, params to strings (U2)', () => {
+  it('casts strings and numbers alike, blanks as absent, params to strings', () => {
     const expected = { where: 'n > $1', params: ['1', 'x', ''], limit: 5, offset: 0, orderBy: 'id' }
     expect(castSubsetParams({ where: 'n > $1', params: '{"1":1,"2":"x","3":null}', limit: '5', offset: '0', order_by: 'id' })).toEqual({
       ok: true,
@@ -25,7 +25,7 @@ describe('subset params (U1–U5)', () => {
     })
   })
 
-  it('reports every cast and validation error together (U2, U3)', () => {
+  it('reports every cast and validation error together', () => {
     expect(castSubsetParams({ where: 1, order_by: ['id'], limit: 2.5, offset: 'x', params: '[1]' })).toEqual({
       ok: false,
       errors: { where: ['is invalid'], order_by: ['is invalid'], limit: ['is invalid'], offset: ['is invalid'], params: ['params must be a JSON object'] },
@@ -40,7 +40,7 @@ describe('subset params (U1–U5)', () => {
     })
   })
 
-  it('numbers params densely from 1 (U4)', () => {
+  it('numbers params densely from 1', () => {
     expect(castSubsetParams({ params: { 2: 'b', 1: 'a' } })).toMatchObject({ ok: true, value: { params: ['a', 'b'] } })
     expect(castSubsetParams({ params: { 1: 'a', 3: 'c' } })).toEqual({
       ok: false,
@@ -50,7 +50,7 @@ describe('subset params (U1–U5)', () => {
     expect(castSubsetParams({ params: { 1: { nested: true } } })).toEqual({ ok: false, errors: { params: ['Parameter $1 must be a string'] } })
   })
 
-  it('takes a JSON object body, blank as {}, and refuses the rest as Electric does (U5)', () => {
+  it('takes a JSON object body, blank as {}, and refuses the rest as Electric does', () => {
     expect(subsetFieldsOfBody(' ')).toEqual({ ok: true, fields: {} })
     expect(subsetFieldsOfBody('{"limit":1}')).toEqual({ ok: true, fields: { limit: 1 } })
     expect(subsetFieldsOfBody('{')).toEqual({ ok: false, status: 400, body: { error: 'Invalid JSON in request body', details: expect.any(String) } })

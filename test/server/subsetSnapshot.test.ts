@@ -15,7 +15,7 @@ function failingSubsets(source: ChangeSource, error: unknown): ChangeSource {
   })
 }
 
-describe('subset snapshot failures (subsetSnapshot.ts N6)', () => {
+describe('subset snapshot failures (subsetSnapshot.ts: a data exception is a 400, anything else a 503)', () => {
   const open: { fixture: SourceFixture; handler: ShapeHandler }[] = []
   const reported: unknown[] = []
   afterEach(async () => {
@@ -41,7 +41,8 @@ describe('subset snapshot failures (subsetSnapshot.ts N6)', () => {
     const response = await call(handler, url)
     expect(response.status, response.text).toBe(503)
     expect(response.headers.get('retry-after')).toBe('1')
-    // The database's text goes to onError, never to the client (handler.ts A1).
+    // The database's text goes to onError, never to the client (handler.ts: unexpected failures become a 500 with a
+    // generic message).
     expect(response.text).not.toContain('terminating connection')
     expect(String(reported[0])).toContain('terminating connection')
   })

@@ -1,7 +1,7 @@
 'use client'
 /**
- * The client entry: one `ShapeClient` per browser tab (and, during server rendering, per request), put in context
- * for the hooks below, seeded with the rows the server prefetched.
+ * The client entry of the prefetched page: one `ShapeClient` per browser tab (and, during server rendering, per
+ * request), put in context for the hooks below, seeded with the rows the server prefetched.
  *
  * Invariant:
  * - C1. The client is created in state, never at module level: on the server a module-level client would share one
@@ -11,7 +11,6 @@
 import { useState } from 'react'
 import { HydrationBoundary, ShapeClient, ShapeClientProvider } from 'live-shapes'
 import type { DehydratedState } from 'live-shapes'
-import { AddItemForm } from './AddItemForm'
 import { ItemList } from './ItemList'
 
 /** Props of {@link ItemsApp}. */
@@ -33,8 +32,7 @@ export function ItemsApp({ shapeUrl, state }: ItemsAppProps) {
   return (
     <ShapeClientProvider client={client}>
       <HydrationBoundary state={state}>
-        <AddItemForm />
-        <ItemList shapeUrl={shapeUrl} />
+        <ItemList shapeUrl={shapeUrl} returnTo="/" />
       </HydrationBoundary>
     </ShapeClientProvider>
   )

@@ -7,6 +7,8 @@
  * - D2. Only the database and its shape handler live here: no rows, snapshots or client streams are cached at
  *   module level. Pages create their own `ShapeClient` per request.
  * - D3. A failed start is not remembered: the next request tries again.
+ * - D4. The database, not the API, refuses a title containing "forbidden" (a CHECK constraint): the example's way
+ *   to show an optimistic row rolled back by a write that failed where only the database could tell.
  */
 import 'server-only'
 import { createPGliteSource, createShapeHandler } from 'live-shapes/server'
@@ -25,7 +27,7 @@ type Holder = { [KEY]?: Promise<Database> }
 const SEED_SQL = `
 CREATE TABLE IF NOT EXISTS items (
   id int8 PRIMARY KEY,
-  title text NOT NULL,
+  title text NOT NULL CONSTRAINT items_title_check CHECK (title !~* 'forbidden'),
   priority int4 NOT NULL DEFAULT 1,
   done bool NOT NULL DEFAULT false,
   payload jsonb

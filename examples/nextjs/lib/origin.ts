@@ -30,3 +30,15 @@ function first(value: string | null): string | undefined {
   const part = value?.split(',')[0]?.trim()
   return part === undefined || part === '' ? undefined : part
 }
+
+/**
+ * Where this server answers on the loopback address (`PORT`, default 3100): what a server-side client fetches, so
+ * the request's `Host` never chooses the machine the server connects to (O1).
+ *
+ * @example
+ * localOrigin() // 'http://127.0.0.1:3100'
+ */
+export function localOrigin(): string {
+  const port = Number(process.env['PORT'] ?? 3100)
+  return `http://127.0.0.1:${Number.isInteger(port) && port > 0 && port < 65_536 ? port : 3100}`
+}

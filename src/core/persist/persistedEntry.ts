@@ -2,8 +2,8 @@
  * One persisted shape as stored: its definition key, stream position, schema, rows and format version, as a string.
  *
  * Invariants:
- * - An entry holds rows and position that agree (`Shape.getHydrationState`, shape.ts SH4): rows exactly as of the
- *   offset, so a reload resumes live from that offset without refetching anything.
+ * - An entry holds rows and position that agree (`Shape.getHydrationState`, where shape.ts promises they agree): rows
+ *   exactly as of the offset, so a reload resumes live from that offset without refetching anything.
  * - Row values use the tagged encoding of hydration (`dehydratedValue.ts`): bigint, NaN/±Infinity/-0, undefined and
  *   Date come back as they went in. Values JSON carries as they are (most of them) skip that encoder: a scan that
  *   allocates nothing decides, per row and then per column, whether the exact encoder or decoder is needed, so a

@@ -4,7 +4,8 @@
  *
  * Invariants:
  * - Only what `Shape.getHydrationState()` returns is written: published, up-to-date rows with the offset they are as
- *   of (shape.ts SH4), never a half-applied batch, a catch-up or a refetch in progress.
+ *   of (see shape.ts: `getHydrationState` returns rows and position only when they agree), never a half-applied batch,
+ *   a catch-up or a refetch in progress.
  * - Writes never run inside a publish: a publish only arms a write (a microtask when `throttleMs` has passed since
  *   the last one, a clock timer otherwise); at most one write per `throttleMs`, plus one on page hide, on `flush()`
  *   and when the shape closes. A write re-encodes the whole shape, so the gap after a write is also at least ten
@@ -14,7 +15,7 @@
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
  * - A stored entry that cannot be trusted (format, buster, age, definition, corrupt) is removed with a console
- *   warning; nothing is thrown at the app. A newer state (hydration) is never replaced by an older entry (SH5).
+ *   warning; nothing is thrown at the app. A newer state (hydration) is never replaced by an older entry.
  * - `source` is `'cache'` from the seed until a 2xx response of this shape's stream that is not part of a refetch
  *   (after a 409 the cached rows stay shown until the refetched rows are up to date), or until other rows are
  *   published (a server render's hydration), `'network'` after it.

@@ -3,13 +3,13 @@
  * zero, numeric overflow, an invalid cast…), raised by a `where` or `order_by` evaluated on some row.
  *
  * Invariants:
- * - DE1. `isDataException` recognizes PostgreSQL's and PGlite's errors of class 22 by their `code`, and the
+ * - `isDataException` recognizes PostgreSQL's and PGlite's errors of class 22 by their `code`, and the
  *   {@link DataException} the memory source throws where PostgreSQL would have raised one, so the server answers
  *   all three sources alike: repeating the same request fails the same way, so it is the client's error, not a
  *   transient one.
  */
 
-/** The memory source's stand-in for a PostgreSQL data exception; `code` is a class 22 SQLSTATE (DE1). */
+/** The memory source's stand-in for a PostgreSQL data exception; `code` is a class 22 SQLSTATE. */
 export class DataException extends Error {
   readonly code: string
   constructor(message: string, code = '22000') {
@@ -20,7 +20,7 @@ export class DataException extends Error {
 }
 
 /**
- * True for an error whose SQLSTATE is in class 22 (DE1).
+ * True for an error whose SQLSTATE is in class 22.
  * @example
  * if (isDataException(error)) return badRequest(request, { where: [error.message] })
  */

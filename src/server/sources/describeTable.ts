@@ -2,16 +2,16 @@
  * The catalog query both SQL sources (PGlite and PostgreSQL) use to describe a table.
  *
  * Invariants:
- * - D1. Only ordinary and partitioned tables resolve (`relkind` r/p): views, materialized views, sequences, indexes,
+ * - Only ordinary and partitioned tables resolve (`relkind` r/p): views, materialized views, sequences, indexes,
  *   composite types and foreign tables never do (they carry no changes, and a trigger or publication on them is
  *   either refused or wrong). Neither does a table in a system schema (`pg_catalog`, `information_schema`,
  *   `pg_toast`, any `pg_*`): the handler's allow-list refuses those first (tableAccess.ts); this is the second line.
- * - D2. Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
- * - D3. The primary key follows the index's key order; a table without one uses all its columns as the key.
- * - D4. The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
- * - D5. A snapshot checks, in its own transaction, that the table still has the description its request was built
+ * - Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
+ * - The primary key follows the index's key order; a table without one uses all its columns as the key.
+ * - The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
+ * - A snapshot checks, in its own transaction, that the table still has the description its request was built
  *   from, and fails with {@link TableChangedError} otherwise: a schema change that committed after the table was
- *   described and reached no shape in time (source.ts S6) cannot give a shape rows of other columns.
+ *   described and reached no shape in time (source.ts, on schema changes) cannot give a shape rows of other columns.
  */
 import { quoteIdentifier } from '../identifiers'
 import type { ColumnDescription, SnapshotRequest, TableDescription } from './source'
@@ -72,7 +72,7 @@ export async function describeTableWith(
   }
 }
 
-/** The table changed (or is gone) since the snapshot request's description was read (D5); retrying re-describes it. */
+/** The table changed (or is gone) since the snapshot request's description was read; retrying re-describes it. */
 export class TableChangedError extends Error {
   readonly code = 'table-changed' as const
   constructor(table: Pick<TableDescription, 'schema' | 'name'>) {
@@ -83,7 +83,7 @@ export class TableChangedError extends Error {
 
 /**
  * Throws {@link TableChangedError} unless `table` is still the table's description as `query`'s transaction sees it
- * (D5). Call it inside the snapshot's transaction, so the description and the rows are read at one snapshot.
+ *. Call it inside the snapshot's transaction, so the description and the rows are read at one snapshot.
  */
 export async function assertTableUnchanged(query: SqlQuery, table: TableDescription): Promise<void> {
   const now = await describeTableWith(query, table.schema, table.name)
@@ -98,8 +98,9 @@ export function quoteQualified(schema: string, name: string): string {
 }
 
 /**
- * The snapshot's row query: every column as its text output (S2), filtered by the validated `where`, then ordered
- * by the table's own column values (not their text) and offset and limited as `page` says (S8). `where` uses `$1..$n`; callers bind the params positionally.
+ * The snapshot's row query: every column as its text output, filtered by the validated `where`, then ordered
+ * by the table's own column values (not their text) and offset and limited as `page` says. `where` uses `$1..$n`;
+ * callers bind the params positionally.
  */
 export function snapshotRowsSql(
   table: TableDescription,
@@ -166,7 +167,7 @@ export async function currentSnapshot(query: SqlQuery): Promise<{ xmin: string; 
 
 /**
  * PostgreSQL's WAL insert position as a decimal bigint, read inside a snapshot's transaction: every commit visible in
- * the snapshot was inserted below it and every later commit is inserted at or above it (S7). The insert position,
+ * the snapshot was inserted below it and every later commit is inserted at or above it. The insert position,
  * not the write position: with asynchronous commit a visible commit record may not be written yet.
  */
 export async function currentWalInsertLsn(query: SqlQuery): Promise<bigint> {

@@ -1,19 +1,19 @@
 /**
  * An in-memory `ChangeSource`: tables in a Map, transactions applied synchronously, for tests, stories and demos.
  *
- * Invariants (on top of the `ChangeSource` rules S1–S4):
- * - M1. A transaction is atomic: every change is checked against a working copy first, so a failing statement
+ * Invariants (on top of the `ChangeSource` invariants in source.ts):
+ * - A transaction is atomic: every change is checked against a working copy first, so a failing statement
  *   (duplicate key, unknown row) throws and leaves the tables and the subscribers untouched.
- * - M2. xids and LSNs are counters: each committed transaction takes the next xid and the next LSN (both > 0),
+ * - xids and LSNs are counters: each committed transaction takes the next xid and the next LSN (both > 0),
  *   so runs are deterministic and every real LSN sorts after the snapshot's virtual offsets `0_n`.
- * - M3. A snapshot is taken synchronously when `snapshot()` is called, with `xmin = xmax = next xid` and an empty
+ * - A snapshot is taken synchronously when `snapshot()` is called, with `xmin = xmax = next xid` and an empty
  *   `xipList`: every committed transaction is visible in it, none delivered later is.
- * - M4. Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
- * - M5. A snapshot's `databaseLsn` is the next LSN (S7): every visible transaction has a smaller one, the next
- *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts` OR1–OR4).
- * - M6. A `where` that raises on some row (division by zero, overflow, a bad cast) fails the snapshot with a
- *   `DataException`, as PostgreSQL fails the query (dataException.ts DE1); live changes on such a row match nothing
- *   (whereClause.ts W5), as on every source.
+ * - Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
+ * - A snapshot's `databaseLsn` is the next LSN: every visible transaction has a smaller one, the next
+ *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts`).
+ * - A `where` that raises on some row (division by zero, overflow, a bad cast) fails the snapshot with a
+ *   `DataException`, as PostgreSQL fails the query (dataException.ts); live changes on such a row match nothing
+ *   (whereClause.ts: `matches`), as on every source.
  */
 import type { WireRow, WireValue } from '../../core/protocol'
 import type {
@@ -28,7 +28,7 @@ import type {
 } from './source'
 import { loadWhereFilter } from '../whereFilter'
 
-/** A value a memory table accepts; stored as its wire text (M4). */
+/** A value a memory table accepts; stored as its wire text. */
 export type MemoryValue = string | number | bigint | boolean | null
 export type MemoryRow = Record<string, MemoryValue>
 
@@ -58,14 +58,14 @@ export interface MemoryTransaction {
   /** Updates the row identified by `key` (default: the primary-key columns of `changes`) with `changes`. */
   update(table: MemoryTableRef, changes: MemoryRow, key?: MemoryRow): void
   delete(table: MemoryTableRef, key: MemoryRow): void
-  /** Empties the table, as `TRUNCATE` does (delivered as a truncation, S5). */
+  /** Empties the table, as `TRUNCATE` does (delivered as a truncation, not as row deletes). */
   truncate(table: MemoryTableRef): void
 }
 
 export interface MemorySource extends ChangeSource {
   readonly kind: 'memory'
   createTable(init: MemoryTableInit): TableDescription
-  /** Runs `fn` as one transaction (M1) and delivers it to subscribers; returns its xid and LSN. */
+  /** Runs `fn` as one transaction and delivers it to subscribers; returns its xid and LSN. */
   transaction(fn: (tx: MemoryTransaction) => void): { xid: string; lsn: bigint } | undefined
   /** Inserts one row in its own transaction; returns that transaction's xid (the txid clients see). */
   insert(table: MemoryTableRef, row: MemoryRow): number
@@ -186,7 +186,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
   const snapshot = async (request: SnapshotRequest): Promise<SnapshotResult> => {
     request.signal?.throwIfAborted()
     const table = resolve({ schema: request.table.schema, name: request.table.name })
-    // M3: the read is synchronous; what follows works on this copy, whatever commits meanwhile.
+    // The snapshot is taken synchronously; what follows works on this copy, whatever commits meanwhile.
     let rows = [...table.rows.values()].map((row) => ({ ...row }))
     const result = { xmin: String(nextXid), xmax: String(nextXid), xipList: [], lsn, databaseLsn: lsn + 1n }
     if (request.where !== undefined) {

@@ -6,20 +6,20 @@
  * `live_shapes.changes` and notifies; the source then reads the committed rows, groups them by xid and deletes them.
  *
  * Invariants:
- * - PG1. Values are `col::text` (padded `bpchar` kept, see `textOf`) under Electric's session settings (set on the
+ * - Values are `col::text` (padded `bpchar` kept, see `textOf`) under Electric's session settings (set on the
  *   capture function itself and in the snapshot transaction), so snapshot rows and changes agree; booleans are
- *   `true`/`false` (S2).
- * - PG2. A transaction's LSN is the id of its last change row: ids come from one sequence, serialized transactions
- *   take them in commit order, so LSNs strictly increase (S1) and survive restarts of a persisted data dir.
- * - PG3. A change row is delivered once: reads take only ids above the last delivered one, whether or not the
+ *   `true`/`false`.
+ * - A transaction's LSN is the id of its last change row: ids come from one sequence, serialized transactions
+ *   take them in commit order, so LSNs strictly increase and survive restarts of a persisted data dir.
+ * - A change row is delivered once: reads take only ids above the last delivered one, whether or not the
  *   delete that follows committed.
- * - PG4. `snapshot` first delivers every committed change and then reads `pg_current_snapshot()` and the rows in the
- *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is (S3).
- * - PG5. Installing capture is idempotent; changes made to a table before it was first described are not captured.
- *   A statement-level trigger captures TRUNCATE as one `truncate` change row, delivered in `truncated` (S5).
- * - PG6. One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
- *   live source on the same database would miss them. Sources opened one after another are fine (PG2).
- * - PG7. Schema changes (S6): a captured table's signature (schema, name, columns with type oid, modifier and NOT
+ * - `snapshot` first delivers every committed change and then reads `pg_current_snapshot()` and the rows in the
+ *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is.
+ * - Installing capture is idempotent; changes made to a table before it was first described are not captured.
+ *   A statement-level trigger captures TRUNCATE as one `truncate` change row, delivered in `truncated`.
+ * - One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
+ *   live source on the same database would miss them. Sources opened one after another are fine.
+ * - Schema changes: a captured table's signature (schema, name, columns with type oid, modifier and NOT
  *   NULL, primary key) is stored in `live_shapes.captured` when capture is installed, before the table is
  *   described. An event trigger at the end of every ALTER TABLE compares the altered captured tables' signatures
  *   with the stored ones; a table whose signature changed gets one `schema` change row under its stored name (so
@@ -27,9 +27,9 @@
  *   that transaction commits, with or without a row change after it; the stored name then follows a RENAME. Other
  *   DDL (DROP TABLE, ALTER TYPE) is not watched. The event trigger fires on every ALTER TABLE of the database, so
  *   `close()` drops it on a database the caller owns (the next source recreates it); the row triggers stay, and
- *   what they capture while no source runs is discarded by the next source's start (PG2).
- * - PG8. A snapshot's `databaseLsn` (S7) is one above the last change id it delivered (PG4): every transaction visible
- *   in it has an LSN at most that id, every later one takes ids from the sequence above it (PG2).
+ *   what they capture while no source runs is discarded by the next source's start.
+ * - A snapshot's `databaseLsn` is one above the last change id it delivered: every transaction visible
+ *   in it has an LSN at most that id, every later one takes ids from the sequence above it.
  * - A snapshot's `timeoutMs` is set as its transaction's `statement_timeout`, but PGlite (single-threaded WASM, no
  *   timer interrupt) accepts the setting without enforcing it, and cannot interrupt a running query either. So an
  *   aborted snapshot rejects at once (the caller stops waiting, even while queued behind other queries) and starts no
@@ -81,7 +81,7 @@ const CHANGES = `${SCHEMA}.changes`
 const CAPTURE = `${SCHEMA}.capture()`
 const CAPTURED = `${SCHEMA}.captured`
 const SIGNATURE = `${SCHEMA}.signature`
-/** Database-wide, unlike the row triggers: dropped by `close()` on a database the caller owns (PG7). */
+/** Database-wide, unlike the row triggers: dropped by `close()` on a database the caller owns. */
 const DDL_TRIGGER = 'live_shapes_capture_ddl'
 
 /**
@@ -94,7 +94,7 @@ export const TEXT_PARAMS: Readonly<Record<number, (value: unknown) => string>> =
   { get: () => (value: unknown) => String(value) },
 )
 
-/** `format()` templates of a captured column's text output, from the rule the snapshot query uses (PG1). */
+/** `format()` templates of a captured column's text output, from the rule the snapshot query uses. */
 const columnText = (type: string): string => textOf({ type, dims: 0 }, '($1).%1$I').replaceAll("'", "''")
 
 const functionSettings = TEXT_OUTPUT_SETTINGS.map(
@@ -147,7 +147,7 @@ CREATE TABLE IF NOT EXISTS ${CAPTURED} (
   table_name text NOT NULL,
   signature text
 );
--- What a shape's schema depends on (PG7): the table's name, its columns and their types, NOT NULL, the primary key.
+-- What a shape's schema depends on: the table's name, its columns and their types, NOT NULL, the primary key.
 CREATE OR REPLACE FUNCTION ${SIGNATURE}(relation oid) RETURNS text LANGUAGE sql STABLE AS $signature$
   SELECT format('%I.%I', n.nspname, c.relname)
          || '(' || coalesce((SELECT string_agg(format('%I %s %s %s', attname, atttypid, atttypmod, attnotnull), ', ' ORDER BY attnum)
@@ -230,7 +230,7 @@ class PGliteChangeSource implements PGliteSource {
 
   async start(): Promise<void> {
     // Changes left by an earlier run belong to no subscriber: drop them, but start the LSN at the sequence's last
-    // value so this run's LSNs continue above every LSN the earlier run handed out (PG2).
+    // value so this run's LSNs continue above every LSN the earlier run handed out.
     const { rows } = await this.db.query<{ last: string }>(
       `SELECT CASE WHEN is_called THEN last_value ELSE 0 END::text AS last FROM ${CHANGES}_id_seq`,
     )
@@ -253,8 +253,8 @@ class PGliteChangeSource implements PGliteSource {
     if (this.#captured.has(qualified)) return table
     // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) and the upsert keep this idempotent across restarts of a persisted
     // database. The signature is stored before the description that shapes use is read, so an ALTER in between is
-    // seen by the event trigger (PG7). Seeing it is not enough when it is delivered before the shape subscribes: the
-    // snapshot's own check (describeTable.ts D5) refuses the out-of-date description then.
+    // seen by the event trigger. Seeing it is not enough when it is delivered before the shape subscribes: the
+    // snapshot's own check (describeTable.ts) refuses the out-of-date description then.
     await this.db.transaction(async (tx) => {
       await tx.exec(
         `CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
@@ -294,7 +294,8 @@ class PGliteChangeSource implements PGliteSource {
       const rows = await tx.query<WireRow>(snapshotRowsSql(request.table, request.where, request), [...request.params], {
         serializers: TEXT_PARAMS,
       })
-      // PG8: every change visible here was delivered with an id up to #lsn; later commits take larger ids.
+      // A snapshot's databaseLsn: every change visible here was delivered with an id up to #lsn; later commits take
+      // larger ids.
       return { rows: rows.rows, ...visibility, lsn: this.#lsn, databaseLsn: this.#lsn + 1n }
     })
     if (signal === undefined) return snapshot

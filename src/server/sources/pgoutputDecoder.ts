@@ -2,13 +2,14 @@
  * Decodes pgoutput (protocol version 1) messages, keeping column values as the text PostgreSQL sent.
  *
  * pg-logical-replication's own parser runs every value through `pg`'s global type parsers (dates become `Date`,
- * json becomes objects, booleans become booleans), which would break S2; this decoder does not.
+ * json becomes objects, booleans become booleans), which would break the text-output rule of source.ts; this decoder
+ * does not.
  *
  * Invariants:
- * - O1. Values are the walsender's text output, byte for byte, or null; nothing is parsed.
- * - O2. An unchanged TOAST value (`u`) in a new tuple takes the old tuple's value when the old tuple was sent
+ * - Values are the walsender's text output, byte for byte, or null; nothing is parsed.
+ * - An unchanged TOAST value (`u`) in a new tuple takes the old tuple's value when the old tuple was sent
  *   (REPLICA IDENTITY FULL); otherwise the column is left out, never guessed.
- * - O3. LSNs are unsigned 64-bit bigints and xids unsigned 32-bit decimals.
+ * - LSNs are unsigned 64-bit bigints and xids unsigned 32-bit decimals.
  */
 
 /** A column of a relation message. */
@@ -29,7 +30,7 @@ export interface DecodedRelation {
   columns: readonly DecodedColumn[]
 }
 
-/** A tuple as sent: text values, null, or absent (unchanged TOAST without an old value, O2). */
+/** A tuple as sent: text values, null, or absent (unchanged TOAST; it takes the old tuple's value when that was sent). */
 export type DecodedTuple = Record<string, string | null>
 
 /** One decoded pgoutput message; messages this source does not use are `other`. */

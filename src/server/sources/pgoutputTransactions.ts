@@ -2,15 +2,15 @@
  * Decoded pgoutput messages → the source's transactions, for the PostgreSQL source.
  *
  * Invariants:
- * - PT1. A transaction's `lsn` is its commit LSN as a decimal bigint and `xid` its real xid; transactions whose LSN
- *   is not above the last one passed (replayed after a reconnect) are dropped, so each is delivered once (S1). A
+ * - A transaction's `lsn` is its commit LSN as a decimal bigint and `xid` its real xid; transactions whose LSN
+ *   is not above the last one passed (replayed after a reconnect) are dropped, so each is delivered once. A
  *   commit with nothing in it still advances the LSN.
- * - PT2. Values are sent as text output; booleans are normalized from pgoutput's `t`/`f` to `true`/`false` as
- *   `::text` gives (S2).
- * - PT3. TRUNCATE arrives as pgoutput's Truncate message and is delivered in `truncated` (S5).
- * - PT4. The Relation messages of a transaction are compared with the table baselines (relationSchemas.ts RS1–RS3)
+ * - Values are sent as text output; booleans are normalized from pgoutput's `t`/`f` to `true`/`false` as
+ *   `::text` gives.
+ * - TRUNCATE arrives as pgoutput's Truncate message and is delivered in `truncated`.
+ * - The Relation messages of a transaction are compared with the table baselines (relationSchemas.ts)
  *   when its commit is delivered, not when they arrive: a changed table is delivered in that transaction's
- *   `schemaChanged` (S6), ahead of its row changes in the registry's eyes (the whole transaction drops the shape).
+ *   `schemaChanged`, ahead of its row changes in the registry's eyes (the whole transaction drops the shape).
  *   Relation messages of replayed or abandoned transactions are not compared.
  */
 import type { WireRow } from '../../core/protocol'
@@ -29,7 +29,7 @@ interface OpenTransaction {
 }
 
 /**
- * Groups the messages of one replication stream into transactions (PT1–PT4).
+ * Groups the messages of one replication stream into transactions.
  * @example
  * const transactions = new PgoutputTransactions(slotLsn)
  * service.on('data', (_lsn, message) => { const done = transactions.push(message); if (done) deliver(done) })
@@ -37,21 +37,21 @@ interface OpenTransaction {
 export class PgoutputTransactions {
   #open: OpenTransaction | undefined
   #lsn: bigint
-  /** The table baselines Relation messages are compared with (PT4); `know` them when describing a table. */
+  /** The table baselines Relation messages are compared with; `know` them when describing a table. */
   readonly schemas: RelationSchemas
 
-  /** `startLsn`: nothing at or below it is passed on (PT1). */
+  /** `startLsn`: nothing at or below it is passed on. */
   constructor(startLsn: bigint, schemas: RelationSchemas = new RelationSchemas()) {
     this.#lsn = startLsn
     this.schemas = schemas
   }
 
-  /** The commit LSN of the last transaction seen (PT1). */
+  /** The commit LSN of the last transaction seen. */
   get lsn(): bigint {
     return this.#lsn
   }
 
-  /** Takes one message; returns the transaction its commit completes when it is new and carries anything (PT1). */
+  /** Takes one message; returns the transaction its commit completes when it is new and carries anything. */
   push(message: DecodedMessage): Transaction | undefined {
     switch (message.tag) {
       case 'begin':
@@ -108,7 +108,7 @@ function toChange(message: RowMessage): TransactionChange {
   }
 }
 
-/** Booleans as `::text` prints them (PT2); everything else as sent. */
+/** Booleans as `::text` prints them; everything else as sent. */
 function textRow(tuple: DecodedTuple, relation: DecodedRelation): WireRow {
   const row: WireRow = {}
   for (const column of relation.columns) {

@@ -11,27 +11,27 @@
  * killed before that leaves them behind (`SELECT pg_drop_replication_slot(...)` cleans up, and a source started
  * with the same `slotName` replaces an inactive leftover).
  *
- * Invariants (the publication and slot: `replicationObjects.ts` R1–R4; messages → transactions, each delivered
- * once, booleans as `::text` prints them: `pgoutputTransactions.ts` PT1–PT3):
- * - Q1. No triggers or other objects on users' tables: describing a table publishes it (R3).
- * - Q3. Values are text output under Electric's session settings (replication connection startup options and the
+ * Invariants (the publication and slot: `replicationObjects.ts`; messages → transactions, each delivered
+ * once, booleans as `::text` prints them: `pgoutputTransactions.ts`):
+ * - No triggers or other objects on users' tables: describing a table publishes it.
+ * - Values are text output under Electric's session settings (replication connection startup options and the
  *   snapshot transaction).
- * - Q4. The slot exists before the first `snapshot`: every transaction a snapshot does not see commits after the
- *   slot's start and is streamed (S3).
- * - Q5. A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
+ * - The slot exists before the first `snapshot`: every transaction a snapshot does not see commits after the
+ *   slot's start and is streamed.
+ * - A dropped replication connection is reopened from the slot (which resends everything not acknowledged);
  *   after `maxReconnectAttempts` consecutive failures the source is `failed`: `snapshot` and `describeTable`
- *   reject with {@link ReplicationStreamError}, `failure()` returns it (S9), and `onError` is called once.
- * - Q6. TRUNCATE of a published table is delivered in `truncated` (S5; the publication publishes truncate, its
- *   default).
- * - Q7. A change of a published table's columns is delivered in `schemaChanged` (S6) with the table's next row
+ *   reject with {@link ReplicationStreamError}, `failure()` returns it, and `onError` is called once.
+ * - TRUNCATE of a published table is delivered in `truncated` (not as row deletes; the publication publishes truncate,
+ *   its default).
+ * - A change of a published table's columns is delivered in `schemaChanged` with the table's next row
  *   change or TRUNCATE, in that change's transaction (pgoutput sends no DDL: an ALTER followed by no write is not
  *   seen). The first `describeTable` of a table reads its column signature before describing it, as the baseline
- *   Relation messages are compared with (relationSchemas.ts RS1–RS3).
+ *   Relation messages are compared with (relationSchemas.ts).
  * - A snapshot's `timeoutMs` is its transaction's `statement_timeout`; its `signal` cancels the running query
  *   with `pg_cancel_backend` from a separate connection and the pooled connection is destroyed once the cancel is
  *   sent, so an aborted request frees its pool slot at once (source.ts: time limit and abort).
- * - Q8. A snapshot's `databaseLsn` (S7) is the WAL insert position read in its transaction, and a transaction's `lsn`
- *   is its commit record's LSN (PT1): visible commits lie below it, later ones at or above it.
+ * - A snapshot's `databaseLsn` is the WAL insert position read in its transaction, and a transaction's `lsn`
+ *   is its commit record's LSN: visible commits lie below it, later ones at or above it.
  */
 import pg from 'pg'
 import { LogicalReplicationService, PgoutputPlugin, type Pgoutput } from 'pg-logical-replication'
@@ -62,7 +62,7 @@ export interface PostgresSourceOptions {
   slotName?: string
   /** Publication to create and drop; default `live_shapes_<random>`. */
   publicationName?: string
-  /** Consecutive failed reconnects before the source gives up (Q5); default 5. */
+  /** Consecutive failed reconnects before the source gives up; default 5. */
   maxReconnectAttempts?: number
   /** Delay before reconnect attempt `n` (1-based); default 100 ms × 2^(n-1). */
   reconnectDelayMs?: (attempt: number) => number
@@ -74,7 +74,7 @@ export interface PostgresSourceOptions {
   random?: () => number
 }
 
-/** The replication stream was lost and could not be reopened (Q5). */
+/** The replication stream was lost and could not be reopened. */
 export class ReplicationStreamError extends Error {
   readonly code = 'replication-stream-lost' as const
   override readonly cause: unknown
@@ -92,14 +92,14 @@ export interface PostgresSource extends ChangeSource {
   readonly publicationName: string
   /** `streaming` while the replication connection is up, `reconnecting` between attempts. */
   readonly state: PostgresSourceState
-  /** The error the source gave up with once `failed` (Q5, S9), else undefined. */
+  /** The error the source gave up with once `failed`, else undefined. */
   failure(): ReplicationStreamError | undefined
 }
 
-/** Where the replication stream is (Q5); `failed` is final. */
+/** Where the replication stream is; `failed` is final. */
 export type PostgresSourceState = 'streaming' | 'reconnecting' | 'failed' | 'closed'
 
-/** Startup options so the walsender formats values as Electric's connections do (Q3). */
+/** Startup options so the walsender formats values as Electric's connections do. */
 const REPLICATION_OPTIONS = TEXT_OUTPUT_SETTINGS.map(
   (setting) => `-c ${setting.name}=${setting.value.replaceAll(' ', '')}`,
 ).join(' ')
@@ -298,7 +298,7 @@ class PostgresChangeSource implements PostgresSource {
     if (this.#failure !== undefined) throw this.#failure
   }
 
-  /** Keeps one replication connection open until closed or out of attempts (Q5). */
+  /** Keeps one replication connection open until closed or out of attempts. */
   async #stream(onStarted: () => void, onFirstFailure: (error: unknown) => void): Promise<void> {
     let started = false
     while (this.#state !== 'closed') {
@@ -326,7 +326,7 @@ class PostgresChangeSource implements PostgresSource {
       let failure: unknown
       try {
         // '0/0': the server resumes from the slot's confirmed position; what we already delivered is dropped
-        // (pgoutputTransactions.ts PT1).
+        // (pgoutputTransactions.ts: a transaction's `lsn` is its commit LSN).
         await service.subscribe(new TextPgoutputPlugin(this.#decoder, this.publicationName), this.slotName, '0/0')
         failure = new Error('replication stream ended')
       } catch (error) {

@@ -1,6 +1,6 @@
 /**
  * The columns the PostgreSQL source last knew for each published table, and which tables a pgoutput Relation
- * message says changed since (source.ts S6).
+ * message says changed since (source.ts, on schema changes).
  *
  * pgoutput sends no DDL. It sends a Relation message (oid, schema, name, columns with type oid and modifier) before
  * a table's first change in a replication session, and again before its first change after its schema changed.
@@ -8,14 +8,14 @@
  * never at the ALTER itself.
  *
  * Invariants:
- * - RS1. A table's baseline is the earliest signature not yet superseded by a delivered Relation message: a
+ * - A table's baseline is the earliest signature not yet superseded by a delivered Relation message: a
  *   description (`know`) sets it only when there is none. A shape is described at its creation, so its columns
  *   are the baseline or newer; any Relation message that differs from the baseline changes the table, which may
  *   also drop shapes described after the ALTER (a resync, never a missed change).
- * - RS2. A table changed when a Relation message differs from its baseline in oid (dropped and recreated), column
+ * - A table changed when a Relation message differs from its baseline in oid (dropped and recreated), column
  *   names, order, type oids or type modifiers. A renamed table (same oid, new name) changes its old name.
  *   NOT NULL, defaults and primary keys are not in the message and are not detected.
- * - RS3. `accept` is called only for Relation messages of delivered transactions (pgoutputTransactions.ts PT4), so a
+ * - `accept` is called only for Relation messages of delivered transactions (pgoutputTransactions.ts), so a
  *   transaction cut off by a lost connection and resent whole is compared again, against the same baseline.
  */
 import type { SqlQuery } from './describeTable'
@@ -40,7 +40,7 @@ export interface RelationSignature {
 }
 
 /**
- * Baselines per table name (RS1) and the comparison of Relation messages with them (RS2).
+ * Baselines per table name and the comparison of Relation messages with them.
  * @example
  * const schemas = new RelationSchemas()
  * schemas.know(await relationSignature(pool, 'public', 'items'))
@@ -54,13 +54,13 @@ export class RelationSchemas {
     return this.#byName.has(nameKey(schema, name))
   }
 
-  /** Sets the baseline of a described table unless it has one (RS1). */
+  /** Sets the baseline of a described table unless it has one. */
   know(signature: RelationSignature): void {
     const key = nameKey(signature.schema, signature.name)
     if (!this.#byName.has(key)) this.#byName.set(key, signature)
   }
 
-  /** Makes `relation` the baseline of its table; returns the tables whose columns it shows changed (RS2). */
+  /** Makes `relation` the baseline of its table; returns the tables whose columns it shows changed. */
   accept(relation: DecodedRelation): TableName[] {
     const changed: TableName[] = []
     const key = nameKey(relation.schema, relation.name)
@@ -84,7 +84,7 @@ export class RelationSchemas {
 
 /**
  * The signature of `schema.name` as pgoutput would announce it now, or undefined when there is no such table. Read
- * it before describing the table: an ALTER in between then makes the baseline older than the shape (RS1), not newer.
+ * it before describing the table: an ALTER in between then makes the baseline older than the shape, not newer.
  */
 export async function relationSignatureWith(
   query: SqlQuery,

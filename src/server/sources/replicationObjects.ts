@@ -2,12 +2,12 @@
  * The publication and the logical slot a PostgreSQL source owns, and adding described tables to the publication.
  *
  * Invariants:
- * - R1. The publication (empty, `publish_via_partition_root`) is created before the slot, so the slot sees it; a
+ * - The publication (empty, `publish_via_partition_root`) is created before the slot, so the slot sees it; a
  *   failure part-way drops what was created, so a source that never came up leaves nothing behind.
- * - R2. An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
- * - R3. Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
- *   whole old row (S4), and adds it to the publication once. Nothing else is created on users' tables.
- * - R4. Dropping the slot retries while the walsender still holds it (error 55006) for a moment after its
+ * - An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
+ * - Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
+ *   whole old row, and adds it to the publication once. Nothing else is created on users' tables.
+ * - Dropping the slot retries while the walsender still holds it (error 55006) for a moment after its
  *   connection closed.
  */
 import type pg from 'pg'
@@ -21,7 +21,7 @@ interface ReplicationNames {
 }
 
 /**
- * Creates the publication (unless it exists) and then the slot (R1, R2); returns the slot's start LSN.
+ * Creates the publication (unless it exists) and then the slot; returns the slot's start LSN.
  * @example
  * const startLsn = await createReplicationObjects(pool, { slotName, publicationName })
  */
@@ -52,7 +52,7 @@ export async function createReplicationObjects(pool: pg.Pool, names: Replication
   }
 }
 
-/** Drops the slot (R4) and then the publication. */
+/** Drops the slot and then the publication. */
 export async function dropReplicationObjects(
   pool: pg.Pool,
   names: ReplicationNames,
@@ -76,7 +76,7 @@ export async function dropReplicationObjects(
   await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdentifier(names.publicationName)}`)
 }
 
-/** Makes `table` (quoted as `qualified`) stream its changes through the publication (R3). */
+/** Makes `table` (quoted as `qualified`) stream its changes through the publication. */
 export async function publishTable(
   pool: pg.Pool,
   publicationName: string,

@@ -3,14 +3,14 @@
  * subset snapshots sort with it.
  *
  * Invariants:
- * - OR1. Values compare as their SQL type (`where/sqlValue.ts` SV2–SV3): integers, `numeric` and floats numerically
+ * - Values compare as their SQL type (`where/sqlValue.ts`): integers, `numeric` and floats numerically
  *   (NaN above every number, as PostgreSQL sorts it), `bool` false before true, dates and timestamps in time order,
  *   `bpchar` without its trailing spaces, and `text`, `varchar` and `uuid` by code point, which is UTF-8 byte order:
  *   PostgreSQL's `C` collation. (The SQL sources use the column's own collation, as Electric does.)
- * - OR2. NULL placement is explicit per term (`nulls`); the request compiler defaults it as PostgreSQL does: NULLS
+ * - NULL placement is explicit per term (`nulls`); the request compiler defaults it as PostgreSQL does: NULLS
  *   LAST for ASC, NULLS FIRST for DESC.
- * - OR3. The sort is stable: rows equal on every term keep the source's order.
- * - OR4. A column whose type is not one of those (arrays, json, …) or a value its type cannot parse raises: the
+ * - The sort is stable: rows equal on every term keep the source's order.
+ * - A column whose type is not one of those (arrays, json, …) or a value its type cannot parse raises: the
  *   request compiler refuses such order_by columns before a source sees them.
  */
 import type { WireRow } from '../../core/protocol'
@@ -18,7 +18,7 @@ import { sqlTypeNamed, type SqlType } from '../where/sqlType'
 import { compareSqlValues, parseSqlValue, type SqlValue } from '../where/sqlValue'
 import type { SnapshotOrder, TableDescription } from './source'
 
-/** The type a column sorts as in memory (OR1), or undefined when it cannot be sorted here (OR4). */
+/** The type a column sorts as in memory, or undefined when it cannot be sorted here. */
 export function sortableType(table: TableDescription, column: string): SqlType | undefined {
   const description = table.columns.find((candidate) => candidate.name === column)
   if (description === undefined || description.dims > 0) return undefined
@@ -26,7 +26,7 @@ export function sortableType(table: TableDescription, column: string): SqlType |
 }
 
 /**
- * `rows` in `orderBy` order (OR1–OR4); a new array, the rows themselves untouched.
+ * `rows` in `orderBy` order; a new array, the rows themselves untouched.
  * @example
  * const page = sortRows(table, rows, [{ column: 'title', direction: 'asc', nulls: 'last' }]).slice(offset, offset + limit)
  */

@@ -1,13 +1,14 @@
 /**
  * Typing operator expressions (`A_Expr`) of a where clause: comparisons, arithmetic, `||`, LIKE/ILIKE, IN,
- * BETWEEN and IS [NOT] DISTINCT FROM. Part of `analyzeWhere` (its rules A1 and A4 hold here too).
+ * BETWEEN and IS [NOT] DISTINCT FROM. Part of `analyzeWhere` (its file-top invariants hold here too).
  *
  * Rules:
- * - O1. Both operands of a comparison or arithmetic take their common type (sqlType.ts T3); without one, or for an
- *   operator the type lacks (`%` on floats), the refusal is Postgres' "operator does not exist".
- * - O2. IN becomes `=` comparisons joined by OR (NOT IN: `<>` joined by AND); BETWEEN becomes `>=` AND `<=`, and
+ * - Both operands of a comparison or arithmetic take their common type (sqlType.ts: the type Postgres' implicit casts
+ *   would pick); without one, or for an operator the type lacks (`%` on floats), the refusal is Postgres' "operator
+ *   does not exist".
+ * - IN becomes `=` comparisons joined by OR (NOT IN: `<>` joined by AND); BETWEEN becomes `>=` AND `<=`, and
  *   its SYMMETRIC form accepts the bounds in either order; so the evaluator and the rendered SQL see only those.
- * - O3. A constant or `$n` LIKE pattern is checked now, so a malformed pattern is refused at compile time.
+ * - A constant or `$n` LIKE pattern is checked now, so a malformed pattern is refused at compile time.
  */
 import type { Node } from 'libpg-query'
 import { IN_SHAPE_WHERE, isTextual, junction, noOperator, whereError, type Analyzed, type OperandScope } from './analyzedValue'
@@ -19,14 +20,14 @@ import { ARITHMETIC_OPERATORS, COMPARE_OPERATORS, LIKE_OPERATORS } from './where
 import { WhereClauseError } from './whereClauseError'
 import type { ArithmeticOperator, CompareOperator, WhereExpr } from './whereExpr'
 
-/** Both operands of `operator`, typed at their common type (O1). */
+/** Both operands of `operator`, typed at their common type. */
 interface TypedPair {
   left: WhereExpr
   right: WhereExpr
   type: SqlType
 }
 
-/** Both operands at their common type (O1, sqlType.ts T3), or Postgres' "operator does not exist". */
+/** Both operands at their common type (sqlType.ts), or Postgres' "operator does not exist". */
 function typedPair(scope: OperandScope, left: Analyzed, right: Analyzed, operator: string): TypedPair {
   if (left.kind === 'opaqueColumn' || right.kind === 'opaqueColumn') {
     return { left: scope.coerce(left, 'text'), right: scope.coerce(right, 'text'), type: 'text' }
@@ -41,7 +42,7 @@ function comparison(scope: OperandScope, operator: CompareOperator, left: Analyz
   return { kind: 'compare', type: 'bool', operator, left: pair.left, right: pair.right }
 }
 
-/** Types an operator expression (O1–O3); throws `WhereClauseError` naming what is refused. */
+/** Types an operator expression; throws `WhereClauseError` naming what is refused. */
 export function analyzeOperatorExpr(scope: OperandScope, expr: Extract<Node, { A_Expr: unknown }>['A_Expr']): Analyzed {
   const names = stringsOf(expr.name)
   if (names?.length !== 1) throw whereError(`Schema-qualified operators are not supported ${IN_SHAPE_WHERE}`)

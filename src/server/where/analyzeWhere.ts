@@ -4,13 +4,13 @@
  * `OperandScope`.
  *
  * Rules:
- * - A1. Only what `whereAllowList.ts` lists is accepted; every other node, operator, function or cast is refused
+ * - Only what `whereAllowList.ts` lists is accepted; every other node, operator, function or cast is refused
  *   by name with a `WhereClauseError`.
- * - A3. Columns are the table's own, unqualified or qualified by the table (and schema) name; quoted names keep
+ * - Columns are the table's own, unqualified or qualified by the table (and schema) name; quoted names keep
  *   their case (the parser already folded unquoted ones).
- * - A4. `$n` must be bound (1 ≤ n ≤ params.length) and is typed by context like an untyped literal; a value that
+ * - `$n` must be bound (1 ≤ n ≤ params.length) and is typed by context like an untyped literal; a value that
  *   does not parse as that type, or a `$n` used at two different types, is a `params` error at compile time.
- * - A5. The clause's type must be boolean.
+ * - The clause's type must be boolean.
  */
 import type { Node } from 'libpg-query'
 import type { TableDescription } from '../sources/source'
@@ -166,7 +166,7 @@ class WhereAnalyzer implements OperandScope {
     return { kind: 'column', type, name: column.name }
   }
 
-  /** Gives an untyped value a type, or converts a typed one implicitly (T2, T3, A4). */
+  /** Gives an untyped value a type, or converts a typed one implicitly. */
   coerce(value: Analyzed, type: SqlType, mismatch?: (actual: string) => string): WhereExpr {
     if (value.kind === 'opaqueColumn') {
       throw whereError(
@@ -268,7 +268,7 @@ class WhereAnalyzer implements OperandScope {
   }
 }
 
-/** Validates and types a where clause's parse tree (A1–A5); throws `WhereClauseError` with a precise message. */
+/** Validates and types a where clause's parse tree; throws `WhereClauseError` with a precise message. */
 export function analyzeWhere(tree: Node, table: TableDescription, params: readonly string[]): WhereAnalysis {
   try {
     return new WhereAnalyzer(table, params).analyze(tree)

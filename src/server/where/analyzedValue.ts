@@ -2,9 +2,9 @@
  * The values `analyzeWhere` passes between its parts before a node has its final type, and how refusals name them.
  *
  * Rules:
- * - AV1. A value is a typed expression, an `Untyped` literal or `$n` that takes its type from its context (sqlType.ts
- *   T2), or an `OpaqueColumn` whose type the evaluator does not model.
- * - AV2. Refusals name types with Postgres' own labels (`unknown` for untyped values), so messages read like the
+ * - A value is a typed expression, an `Untyped` literal or `$n` that takes its type from its context (sqlType.ts,
+ *   like Postgres' `unknown` literals), or an `OpaqueColumn` whose type the evaluator does not model.
+ * - Refusals name types with Postgres' own labels (`unknown` for untyped values), so messages read like the
  *   errors Postgres would give for the same clause.
  */
 import type { Node } from 'libpg-query'
@@ -13,14 +13,14 @@ import { TYPE_LABEL } from './sqlValue'
 import { WhereClauseError } from './whereClauseError'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
 
-/** An untyped literal or `$n` awaiting a type from its context (AV1). */
+/** An untyped literal or `$n` awaiting a type from its context. */
 interface Untyped {
   readonly kind: 'untyped'
   readonly text: string | null
   readonly param: number | undefined
 }
 
-/** A node as analysed, before its context types it (AV1). */
+/** A node as analysed, before its context types it. */
 export type Analyzed = WhereExpr | Untyped | OpaqueColumn
 
 /** What the parts of analysis share: analysing a child node, and typing a value as its context requires. */
@@ -38,14 +38,14 @@ export function whereError(message: string): WhereClauseError {
   return new WhereClauseError('where', [message])
 }
 
-/** Postgres' label of a value's type (AV2). */
+/** Postgres' label of a value's type. */
 export function typeLabel(value: Analyzed): string {
   if (value.kind === 'untyped') return 'unknown'
   if (value.kind === 'opaqueColumn') return value.typeName
   return TYPE_LABEL[value.type]
 }
 
-/** Postgres' "operator does not exist" for `left operator right`, or for a prefix operator without `left` (AV2). */
+/** Postgres' "operator does not exist" for `left operator right`, or for a prefix operator without `left`. */
 export function noOperator(left: Analyzed | undefined, operator: string, right: Analyzed): WhereClauseError {
   return whereError(`operator does not exist: ${left === undefined ? '' : `${typeLabel(left)} `}${operator} ${typeLabel(right)}`)
 }

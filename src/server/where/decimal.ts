@@ -3,10 +3,10 @@
  * do too (a float would call `0.1 + 0.2 = 0.3` false and `10000000000000001 = 10000000000000000` true).
  *
  * Rules:
- * - D1. A finite value is `unscaled / 10^scale`; `scale` is the number of fraction digits Postgres would print
+ * - A finite value is `unscaled / 10^scale`; `scale` is the number of fraction digits Postgres would print
  *   (`1.50` has scale 2). Equality and order ignore scale, as in Postgres (`1.50 = 1.5`).
- * - D2. `NaN` equals `NaN` and sorts above every other value, `Infinity` included (Postgres' numeric order).
- * - D3. Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both, `/` the scale of
+ * - `NaN` equals `NaN` and sorts above every other value, `Infinity` included (Postgres' numeric order).
+ * - Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both, `/` the scale of
  *   Postgres' `select_div_scale` (at least 16 significant digits), rounded half away from zero.
  */
 
@@ -69,7 +69,7 @@ function rank(value: Decimal): number {
   return 0
 }
 
-/** Postgres numeric order (D1, D2): negative, zero or positive. */
+/** Postgres numeric order: negative, zero or positive. */
 export function compareDecimal(a: Decimal, b: Decimal): number {
   if (a.kind === 'finite' && b.kind === 'finite') {
     const { left, right } = align(a, b)
@@ -139,7 +139,7 @@ function leadingGroup(value: { unscaled: bigint; scale: number }): { weight: num
   return { weight, digit }
 }
 
-/** `a / b` with Postgres' result scale (D3); division by zero raises. */
+/** `a / b` with Postgres' result scale; division by zero raises. */
 export function divideDecimal(a: Decimal, b: Decimal): Decimal {
   if (a.kind === 'nan' || b.kind === 'nan') return { kind: 'nan' }
   if (signOf(b) === 0) throw new DecimalArithmeticError('division by zero')

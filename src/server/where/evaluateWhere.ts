@@ -2,13 +2,13 @@
  * Compiles a validated WhereExpr into a function over wire rows, with Postgres semantics.
  *
  * Rules:
- * - V1. Three-valued logic: `null` is SQL NULL; AND is false if any argument is false, else NULL if any is NULL;
+ * - Three-valued logic: `null` is SQL NULL; AND is false if any argument is false, else NULL if any is NULL;
  *   OR dually; comparisons, arithmetic, LIKE, `||` and functions of NULL are NULL; `IS …` tests never are.
- * - V2. A column missing from the row is NULL (a delete may carry only the key).
- * - V3. What Postgres would raise an error for (overflow, division by zero, a bad cast, an unparsable wire value)
+ * - A column missing from the row is NULL (a delete may carry only the key).
+ * - What Postgres would raise an error for (overflow, division by zero, a bad cast, an unparsable wire value)
  *   throws `SqlValueError`/`DecimalArithmeticError`; `compileWhere`'s `matches` maps that to "does not match".
- * - V4. Constant LIKE patterns are compiled once per shape, never per row.
- * - V5. AND/OR give their decisive answer (FALSE/TRUE) if any argument has it, even when another argument raises:
+ * - Constant LIKE patterns are compiled once per shape, never per row.
+ * - AND/OR give their decisive answer (FALSE/TRUE) if any argument has it, even when another argument raises:
  *   Postgres may evaluate the arguments in any order (it sorts quals by cost), so whenever it returns a value at
  *   all, that is the value. Callers should evaluate the tree `foldConstants` produced, as Postgres executes it.
  */
@@ -102,7 +102,7 @@ function likeMatcher(caseInsensitive: boolean, row: WireRow, evaluate: Evaluator
   return compileLikePattern(caseInsensitive ? foldCase(value as string) : (value as string))
 }
 
-/** Compiles an expression (V1–V4). */
+/** Compiles an expression. */
 export function evaluateWhere(expr: WhereExpr | OpaqueColumn): Evaluator {
   switch (expr.kind) {
     case 'column':

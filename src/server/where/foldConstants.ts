@@ -3,13 +3,13 @@
  * evaluator sees what Postgres executes.
  *
  * Rules:
- * - F1. `$n` values are constants: the dev server's snapshot query is planned with its bound values.
- * - F2. A strict operation with a NULL operand is NULL, whatever its other operands would do (`1/0 <> NULL`).
- * - F3. AND with a FALSE argument is FALSE and drops TRUE ones; OR dually; NULL arguments stay.
- * - F4. COALESCE drops NULL constants and stops at its first non-NULL constant.
- * - F5. Any other node whose operands are all constants is evaluated now; if that raises, Postgres would raise
+ * - `$n` values are constants: the dev server's snapshot query is planned with its bound values.
+ * - A strict operation with a NULL operand is NULL, whatever its other operands would do (`1/0 <> NULL`).
+ * - AND with a FALSE argument is FALSE and drops TRUE ones; OR dually; NULL arguments stay.
+ * - COALESCE drops NULL constants and stops at its first non-NULL constant.
+ * - Any other node whose operands are all constants is evaluated now; if that raises, Postgres would raise
  *   while planning, so the clause is refused (`WhereClauseError`) instead of failing every snapshot.
- * - F6. Casts involving `timestamptz` are not folded: they depend on the session time zone, so Postgres treats
+ * - Casts involving `timestamptz` are not folded: they depend on the session time zone, so Postgres treats
  *   them as stable and evaluates them per row.
  */
 import { evaluateWhere } from './evaluateWhere'
@@ -46,7 +46,7 @@ function junction(kind: 'and' | 'or', args: readonly WhereExpr[]): WhereExpr {
   return kept.length === 1 && kept[0] ? kept[0] : { kind, type: 'bool', args: kept }
 }
 
-/** The clause with its constant parts folded (F1–F6); throws `WhereClauseError` when folding raises. */
+/** The clause with its constant parts folded; throws `WhereClauseError` when folding raises. */
 export function foldConstants(expr: WhereExpr): WhereExpr {
   switch (expr.kind) {
     case 'column':

@@ -3,10 +3,10 @@
  * 1970-01-01 00:00 UTC on the proleptic Gregorian calendar.
  *
  * Rules:
- * - I1. The server runs with `TimeZone=UTC` (SHAPE-PROTOCOL §3.4): a `timestamptz` written without an offset is
+ * - The server runs with `TimeZone=UTC` (SHAPE-PROTOCOL §3.4): a `timestamptz` written without an offset is
  *   UTC, a `timestamp` is compared with a `timestamptz` as if it were UTC, and a `date` is its midnight.
- * - I2. A `timestamp` input that carries an offset ignores it, as Postgres does.
- * - I3. Only ISO 8601 input is accepted (`2024-01-31`, `2024-01-31 10:00:00.5+02`, `… BC`, `infinity`); other
+ * - A `timestamp` input that carries an offset ignores it, as Postgres does.
+ * - Only ISO 8601 input is accepted (`2024-01-31`, `2024-01-31 10:00:00.5+02`, `… BC`, `infinity`); other
  *   forms Postgres knows (`Jan 31 2024`, `today`, `now`) are refused rather than guessed, and `today`/`now`
  *   could never be stable shape membership anyway.
  */
@@ -69,7 +69,7 @@ function parseInfinity(text: string): Instant | undefined {
   return undefined
 }
 
-/** Parses ISO `date` text (I3); undefined when it is not one. */
+/** Parses ISO `date` text; undefined when it is not one. */
 export function parseDate(text: string): Instant | undefined {
   const trimmed = text.trim()
   const infinite = parseInfinity(trimmed)
@@ -92,7 +92,7 @@ function offsetSeconds(zone: string): number | undefined {
   return sign * (hours * 3600 + minutes * 60 + seconds)
 }
 
-/** Parses ISO `timestamp`/`timestamptz` text (I1–I3); a bare date is its midnight. */
+/** Parses ISO `timestamp`/`timestamptz` text; a bare date is its midnight. */
 export function parseTimestamp(text: string, withZone: boolean): Instant | undefined {
   const trimmed = text.trim()
   const infinite = parseInfinity(trimmed)

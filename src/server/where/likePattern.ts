@@ -3,10 +3,10 @@
  * exponentially.
  *
  * Rules:
- * - L1. `%` matches any run of characters, `_` exactly one character (a code point), `\` makes the next character
+ * - `%` matches any run of characters, `_` exactly one character (a code point), `\` makes the next character
  *   literal; a pattern ending in `\` is an error, as in Postgres.
- * - L2. Matching is case-sensitive and whole-string; ILIKE lower-cases both sides first (`foldCase`).
- * - L3. Matching is O(text × pattern) in the worst case (greedy with a single backtrack point per `%`).
+ * - Matching is case-sensitive and whole-string; ILIKE lower-cases both sides first (`foldCase`).
+ * - Matching is O(text × pattern) in the worst case (greedy with a single backtrack point per `%`).
  */
 import { SqlValueError } from './sqlValue'
 
@@ -17,7 +17,7 @@ export interface LikePattern {
   matches(text: string): boolean
 }
 
-/** Compiles a pattern (L1); throws `SqlValueError` for a trailing escape. */
+/** Compiles a pattern; throws `SqlValueError` for a trailing escape. */
 export function compileLikePattern(pattern: string): LikePattern {
   const tokens: Token[] = []
   const codePoints = Array.from(pattern, (char) => char.codePointAt(0) ?? 0)

@@ -2,13 +2,13 @@
  * Parses a subset's `order_by` with the real PostgreSQL parser (libpg-query) into column terms.
  *
  * Rules:
- * - B1. The text is parsed as the ORDER BY of `SELECT 1 FROM t ORDER BY <order_by>`; the result must be exactly one
+ * - The text is parsed as the ORDER BY of `SELECT 1 FROM t ORDER BY <order_by>`; the result must be exactly one
  *   plain SELECT with nothing but that ORDER BY, so `id; DROP TABLE x`, `id LIMIT 1` or `id FOR UPDATE` are refused.
- * - B2. Each term is a bare column name (quoted or not, as PostgreSQL folds it) with an optional ASC/DESC and
+ * - Each term is a bare column name (quoted or not, as PostgreSQL folds it) with an optional ASC/DESC and
  *   NULLS FIRST/LAST. Expressions, positions (`ORDER BY 1`), qualified names, COLLATE and USING are refused.
- * - B3. NULL placement defaults as in PostgreSQL: NULLS LAST for ASC, NULLS FIRST for DESC; the terms carry it
+ * - NULL placement defaults as in PostgreSQL: NULLS LAST for ASC, NULLS FIRST for DESC; the terms carry it
  *   explicitly, so rendering them back (quoted identifiers) means the same on every source.
- * - B4. A syntax error reports the parser's message and the 1-based character position within `order_by`.
+ * - A syntax error reports the parser's message and the 1-based character position within `order_by`.
  */
 import { loadModule, parseSync, type Node } from 'libpg-query'
 import type { SnapshotOrder } from '../sources/source'
@@ -20,7 +20,7 @@ const ONLY_COLUMNS =
   'Invalid order_by: only column names, each with an optional ASC or DESC and NULLS FIRST or NULLS LAST, are supported'
 
 /**
- * The terms of `orderBy` (B1–B4), or the message refusing it.
+ * The terms of `orderBy`, or the message refusing it.
  * @example
  * const parsed = await parseOrderBy('"title" DESC NULLS LAST, id')
  * if (parsed.ok) source.snapshot({ ...request, orderBy: parsed.terms })

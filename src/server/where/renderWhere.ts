@@ -3,18 +3,18 @@
  * tree, so the SQL can carry nothing the analyzer did not see.
  *
  * Rules:
- * - R1. Identifiers are always double-quoted (`"` doubled); literals are single-quoted (`'` doubled, and written
+ * - Identifiers are always double-quoted (`"` doubled); literals are single-quoted (`'` doubled, and written
  *   as `E'…'` with doubled backslashes when they hold one, so `standard_conforming_strings` cannot change them).
- * - R2. Every literal and `$n` carries an explicit `::type`, and every composite is parenthesized: Postgres has
+ * - Every literal and `$n` carries an explicit `::type`, and every composite is parenthesized: Postgres has
  *   no type inference or precedence left to do, so it evaluates exactly what the evaluator evaluates.
- * - R3. `$n` stays a placeholder, renumbered by `paramIndex` to the compiled params' positions.
+ * - `$n` stays a placeholder, renumbered by `paramIndex` to the compiled params' positions.
  */
 import { quoteIdentifier } from '../identifiers'
 import type { SqlType } from './sqlType'
 import { formatSqlValue } from './sqlValue'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
 
-/** A string literal that means `text` whatever `standard_conforming_strings` is (R1). */
+/** A string literal that means `text` whatever `standard_conforming_strings` is. */
 function quoteLiteral(text: string): string {
   const quoted = text.replaceAll("'", "''")
   return text.includes('\\') ? `E'${quoted.replaceAll('\\', '\\\\')}'` : `'${quoted}'`
@@ -24,7 +24,7 @@ function castSuffix(type: SqlType): string {
   return `::${type}`
 }
 
-/** SQL for a validated expression (R1–R3); `paramIndex` maps a user `$n` to its compiled position. */
+/** SQL for a validated expression; `paramIndex` maps a user `$n` to its compiled position. */
 export function renderWhere(expr: WhereExpr | OpaqueColumn, paramIndex: (number: number) => number): string {
   const render = (node: WhereExpr | OpaqueColumn): string => renderWhere(node, paramIndex)
   switch (expr.kind) {

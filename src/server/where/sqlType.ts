@@ -2,11 +2,11 @@
  * The Postgres types a shape's where clause can evaluate, and how operands of different types meet.
  *
  * Rules:
- * - T1. Every supported column type maps to one `SqlType`; `varchar`/`text` are `text`, `character(n)` is
+ * - Every supported column type maps to one `SqlType`; `varchar`/`text` are `text`, `character(n)` is
  *   `bpchar` (trailing spaces are insignificant, as in Postgres). A column of any other type may only be tested
  *   with `IS [NOT] NULL`: anything else is refused at compile time rather than evaluated wrongly.
- * - T2. An untyped literal or `$n` takes the type of the operand it meets, like Postgres' `unknown` literals.
- * - T3. Operands of two known types meet at the type Postgres' implicit casts would pick (integers widen, then
+ * - An untyped literal or `$n` takes the type of the operand it meets, like Postgres' `unknown` literals.
+ * - Operands of two known types meet at the type Postgres' implicit casts would pick (integers widen, then
  *   `numeric`, then `float8`; `date` < `timestamp` < `timestamptz`; `bpchar` + `text` → `text`); any other pair
  *   is refused with Postgres' own wording (`operator does not exist: int4 = text`).
  */
@@ -27,7 +27,7 @@ export type SqlType =
   | 'timestamp'
   | 'timestamptz'
 
-/** A type during analysis: `unknown` is an untyped literal, parameter or NULL not yet placed (T2). */
+/** A type during analysis: `unknown` is an untyped literal, parameter or NULL not yet placed. */
 export type ExprType = SqlType | 'unknown'
 
 const TYPE_NAMES: Readonly<Record<string, SqlType>> = {
@@ -59,7 +59,7 @@ const TYPE_NAMES: Readonly<Record<string, SqlType>> = {
   'timestamp with time zone': 'timestamptz',
 }
 
-/** The supported type a column's Postgres type name denotes (T1), or undefined. */
+/** The supported type a column's Postgres type name denotes, or undefined. */
 export function sqlTypeNamed(name: string): SqlType | undefined {
   return Object.hasOwn(TYPE_NAMES, name) ? TYPE_NAMES[name] : undefined
 }
@@ -97,7 +97,7 @@ function isDateTime(type: ExprType): type is 'date' | 'timestamp' | 'timestamptz
 const NUMBER_RANK: Readonly<Record<string, number>> = { int2: 1, int4: 2, int8: 3, numeric: 4, float4: 5, float8: 6 }
 const DATETIME_RANK: Readonly<Record<string, number>> = { date: 1, timestamp: 2, timestamptz: 3 }
 
-/** Whether Postgres converts `from` to `to` implicitly (the casts T3 relies on). */
+/** Whether Postgres converts `from` to `to` implicitly (the casts the common type relies on). */
 export function isImplicitCast(from: SqlType, to: SqlType): boolean {
   if (from === to) return true
   if (isNumber(from) && isNumber(to)) return (NUMBER_RANK[from] ?? 0) < (NUMBER_RANK[to] ?? 0)
@@ -106,7 +106,7 @@ export function isImplicitCast(from: SqlType, to: SqlType): boolean {
 }
 
 /**
- * The type two operands are compared (or combined) at (T2, T3); undefined when Postgres has no such operator.
+ * The type two operands are compared (or combined) at; undefined when Postgres has no such operator.
  * `arithmetic` keeps `float4 op float4` in single precision; comparisons of a `float4` with anything else
  * happen in double precision, as Postgres' cross-type float operators do.
  */

@@ -3,13 +3,13 @@
  * text and casts.
  *
  * Rules:
- * - SV1. One representation per type: `bool` → boolean, integers → bigint, floats → number (`float4` rounded to
+ * - One representation per type: `bool` → boolean, integers → bigint, floats → number (`float4` rounded to
  *   single precision), `numeric` → Decimal, strings → string (`bpchar` without trailing spaces), `uuid` → lower-case
  *   canonical text, dates and timestamps → Instant.
- * - SV2. Text orders by Unicode code point (the byte order of the `C`/`C.UTF-8` collation the dev clusters use),
+ * - Text orders by Unicode code point (the byte order of the `C`/`C.UTF-8` collation the dev clusters use),
  *   not by UTF-16 unit as JavaScript's `<` would.
- * - SV3. Floats order as Postgres orders them: `NaN` equals `NaN` and is above `Infinity`.
- * - SV4. Anything Postgres would refuse at run time (bad input, out of range) raises `SqlValueError` with Postgres'
+ * - Floats order as Postgres orders them: `NaN` equals `NaN` and is above `Infinity`.
+ * - Anything Postgres would refuse at run time (bad input, out of range) raises `SqlValueError` with Postgres'
  *   wording; the evaluator turns that into "row does not match", since Postgres would have failed the query.
  */
 import {
@@ -25,13 +25,13 @@ import {
 import { compareInstant, formatInstant, parseDate, parseTimestamp, truncateToDay, type Instant } from './instant'
 import { isFloat, isInteger, type SqlType } from './sqlType'
 
-/** A non-null runtime value (SV1). */
+/** A non-null runtime value. */
 export type SqlValue = boolean | bigint | number | string | Decimal | Instant
 
-/** A run-time error Postgres would raise for this value (SV4). */
+/** A run-time error Postgres would raise for this value. */
 export class SqlValueError extends Error {}
 
-/** True for an error Postgres would raise evaluating values: bad input, out of range, decimal division by zero (SV4). */
+/** True for an error Postgres would raise evaluating values: bad input, out of range, decimal division by zero. */
 export function isEvaluationError(error: unknown): error is SqlValueError | DecimalArithmeticError {
   return error instanceof SqlValueError || error instanceof DecimalArithmeticError
 }
@@ -98,7 +98,7 @@ function parseBool(text: string): boolean | undefined {
   return undefined
 }
 
-/** Parses input text (a quoted literal, a `$n` value or a wire value) as `type` (SV1, SV4). */
+/** Parses input text (a quoted literal, a `$n` value or a wire value) as `type`. */
 export function parseSqlValue(type: SqlType, text: string): SqlValue {
   switch (type) {
     case 'bool': {
@@ -155,7 +155,7 @@ function unsupportedDateTime(type: SqlType, text: string): SqlValueError {
   )
 }
 
-/** Compares code point by code point (SV2). */
+/** Compares code point by code point. */
 function compareText(a: string, b: string): number {
   const length = Math.min(a.length, b.length)
   for (let index = 0; index < length; index++) {
@@ -173,7 +173,7 @@ function compareFloat(a: number, b: number): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
 
-/** Postgres ordering of two values of `type` (SV2, SV3): negative, zero or positive. */
+/** Postgres ordering of two values of `type`: negative, zero or positive. */
 export function compareSqlValues(type: SqlType, a: SqlValue, b: SqlValue): number {
   if (isInteger(type)) return (a as bigint) < (b as bigint) ? -1 : (a as bigint) > (b as bigint) ? 1 : 0
   if (isFloat(type)) return compareFloat(a as number, b as number)
@@ -231,8 +231,9 @@ function toDecimal(from: SqlType, value: SqlValue): Decimal {
 }
 
 /**
- * numeric → float as Postgres converts it (through the float's input function, SV4): a finite numeric whose value
- * overflows to infinity or underflows to zero is out of range, e.g. `1e400::float8`, never `Infinity`.
+ * numeric → float as Postgres converts it (through the float's input function, refusing what Postgres refuses): a
+ * finite numeric whose value overflows to infinity or underflows to zero is out of range, e.g. `1e400::float8`, never
+ * `Infinity`.
  */
 function numericToFloat(to: 'float4' | 'float8', value: Decimal): number {
   const number = decimalToNumber(value)

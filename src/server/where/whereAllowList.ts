@@ -2,14 +2,14 @@
  * What a shape's where clause may contain. Anything not listed here is refused by `analyzeWhere`.
  *
  * Rules:
- * - A1. Allowed: AND/OR/NOT; `= <> != < <= > >=`; `IS [NOT] DISTINCT FROM`; `+ - * / %` and
+ * - Allowed: AND/OR/NOT; `= <> != < <= > >=`; `IS [NOT] DISTINCT FROM`; `+ - * / %` and
  *   unary `-`/`+`; `||`; `[NOT] LIKE`/`ILIKE` and their `~~ !~~ ~~* !~~*` operator forms (default `\` escape);
  *   `IS [NOT] NULL`; `IS [NOT] TRUE/FALSE/UNKNOWN`; `[NOT] IN (list)`; `[NOT] BETWEEN [SYMMETRIC]`; casts to the
  *   supported types without a modifier (see `sqlType.ts`) and `col::text` of other column types except those in
  *   `TEXT_CAST_DIFFERS`; string, number, boolean and NULL literals; `$n`; `FUNCTIONS`; `COALESCE`.
- * - A2. Functions are immutable ones only: a shape's membership must not change unless its rows do, so `now()`,
+ * - Functions are immutable ones only: a shape's membership must not change unless its rows do, so `now()`,
  *   `random()`, `CURRENT_DATE`… are refused, and so is anything with effects (`pg_sleep`, `set_config`).
- * - A6. Nesting is capped (`MAX_DEPTH`) so hostile input cannot exhaust the stack.
+ * - Nesting is capped (`MAX_DEPTH`) so hostile input cannot exhaust the stack.
  */
 import type { BooleanTestKind, WhereFunction } from './whereExpr'
 
@@ -46,7 +46,7 @@ export const NODE_NAMES: Readonly<Record<string, string>> = {
 /**
  * Types whose `::text` is not their output text (or depends on session settings the wire does not pin), so
  * `col::text` could disagree with the wire value; every other opaque type casts to text through its output
- * function, which is what the wire carries (S2).
+ * function, which is what the wire carries.
  */
 export const TEXT_CAST_DIFFERS: readonly string[] = ['inet', 'cidr', 'money', 'interval']
 

@@ -3,10 +3,10 @@
  * what `renderWhere` and `evaluateWhere` consume. Nothing reaches SQL or evaluation without passing through it.
  *
  * Rules:
- * - E1. Every node has a supported `type`; no node is untyped (`unknown` literals are resolved during analysis).
- * - E2. Operands of a comparison or arithmetic node already have the operation's type (implicit conversions are
+ * - Every node has a supported `type`; no node is untyped (`unknown` literals are resolved during analysis).
+ * - Operands of a comparison or arithmetic node already have the operation's type (implicit conversions are
  *   explicit `cast` nodes), so renderer and evaluator agree on the types without re-deriving them.
- * - E3. `IN`, `BETWEEN` and `BETWEEN SYMMETRIC` are rewritten into the comparisons Postgres defines them as.
+ * - `IN`, `BETWEEN` and `BETWEEN SYMMETRIC` are rewritten into the comparisons Postgres defines them as.
  */
 import type { SqlType } from './sqlType'
 import type { SqlValue } from './sqlValue'
@@ -62,7 +62,7 @@ export type WhereExpr =
   | { readonly kind: 'coalesce'; readonly type: SqlType; readonly args: readonly WhereExpr[] }
   | { readonly kind: 'cast'; readonly type: SqlType; readonly arg: WhereExpr }
 
-/** A column of a type the evaluator does not implement: only `IS [NOT] NULL` may read it (T1). */
+/** A column of a type the evaluator does not implement: only `IS [NOT] NULL` may read it. */
 export interface OpaqueColumn {
   readonly kind: 'opaqueColumn'
   readonly name: string

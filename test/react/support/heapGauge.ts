@@ -2,12 +2,12 @@
  * A real `gc()` and the size of the live heap after full collections, for tests that assert nothing accumulates.
  *
  * Rules:
- * - HG1. `gc` is V8's own: `--expose-gc` is set at run time and the function read from a fresh context, so neither
+ * - `gc` is V8's own: `--expose-gc` is set at run time and the function read from a fresh context, so neither
  *   the test config nor the worker's command line changes; a runtime that does not give it fails loudly.
- * - HG2. A reading collects several times with a macrotask between collections, so WeakRef targets (kept alive until
+ * - A reading collects several times with a macrotask between collections, so WeakRef targets (kept alive until
  *   the current job ends), FinalizationRegistry callbacks and work that a collection unblocks all settle first; the
  *   last collection runs right before the reading, so nothing allocated while settling is counted.
- * - HG3. `dataBytes` leaves out compiled code and bytecode: V8 keeps optimizing hot functions for the whole run
+ * - `dataBytes` leaves out compiled code and bytecode: V8 keeps optimizing hot functions for the whole run
  *   (measured here: +0.6 MiB of code over 900 cycles of the React workload), which is the engine warming up, not
  *   data that the code under test keeps.
  */
@@ -24,12 +24,12 @@ export interface HeapReading {
   readonly usedBytes: number
   /** Machine code, bytecode and their metadata. */
   readonly codeBytes: number
-  /** `usedBytes` without `codeBytes`: the objects the program holds (HG3). */
+  /** `usedBytes` without `codeBytes`: the objects the program holds. */
   readonly dataBytes: number
 }
 
 /**
- * V8's `gc` in this worker (HG1).
+ * V8's `gc` in this worker.
  * @example
  * const gc = exposeGc()
  * const before = await settledHeap(gc)
@@ -43,7 +43,7 @@ export function exposeGc(): FullGc {
   }
 }
 
-/** Collects until settled (HG2) and reads the heap. */
+/** Collects until settled and reads the heap. */
 export async function settledHeap(gc: FullGc, rounds = 4): Promise<HeapReading> {
   for (let round = 0; round < rounds; round++) {
     gc()
@@ -56,7 +56,7 @@ export async function settledHeap(gc: FullGc, rounds = 4): Promise<HeapReading> 
   return { usedBytes, codeBytes, dataBytes: usedBytes - codeBytes }
 }
 
-/** Collects until settled (HG2), then counts the `refs` whose target is still alive. */
+/** Collects until settled, then counts the `refs` whose target is still alive. */
 export async function liveTargets(gc: FullGc, refs: ReadonlyArray<WeakRef<object>>): Promise<number> {
   await settledHeap(gc)
   return refs.filter((ref) => ref.deref() !== undefined).length

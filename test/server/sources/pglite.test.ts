@@ -15,7 +15,7 @@ describeSqlSourceCases('pglite', factory)
 describe('pglite source', { timeout: 30_000 }, () => {
   beforeAll(() => fixtures.source(), 120_000)
 
-  it('puts each transaction queued around a snapshot either in it or after it, never both, never neither (S3, PG4)', async () => {
+  it('puts each transaction queued around a snapshot either in it or after it, never both, never neither', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const { table, description, recorder } = await racingTable(source, fixture)
@@ -77,7 +77,7 @@ describe('pglite source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
-  it('delivers an ALTER TABLE that changes a captured table at its commit, under the name it was described by (PG7)', async () => {
+  it('delivers an ALTER TABLE that changes a captured table at its commit, under the name it was described by', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const alter = (table: string, clause: string) => fixture.alterTable?.(table, clause)
@@ -110,8 +110,8 @@ describe('pglite source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
-  it('continues LSNs above an earlier source on the same database and skips what it left behind (PG2)', { timeout: 120_000 }, async () => {
-    // Its own database: two sources never capture from one PGlite at the same time (PG6).
+  it('continues LSNs above an earlier source on the same database and skips what it left behind', { timeout: 120_000 }, async () => {
+    // Its own database: two sources never capture from one PGlite at the same time.
     const db = await PGlite.create()
     try {
       const first = await createPGliteSource({ db })

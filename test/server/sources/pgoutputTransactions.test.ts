@@ -23,7 +23,7 @@ function feed(transactions: PgoutputTransactions, messages: readonly DecodedMess
 }
 
 describe('PgoutputTransactions', () => {
-  it('groups a transaction by its commit, with the commit LSN, the xid and booleans as ::text prints them (PT1, PT2)', () => {
+  it('groups a transaction by its commit, with the commit LSN, the xid and booleans as ::text prints them', () => {
     const transactions = new PgoutputTransactions(10n)
     const update: DecodedMessage = {
       tag: 'update',
@@ -49,7 +49,7 @@ describe('PgoutputTransactions', () => {
     expect(transactions.lsn).toBe(20n)
   })
 
-  it('drops replayed transactions, advances on empty ones, and forgets one cut off by a lost connection (PT1, PT3)', () => {
+  it('drops replayed transactions, advances on empty ones, and forgets one cut off by a lost connection', () => {
     const transactions = new PgoutputTransactions(10n)
     expect(feed(transactions, [begin(5, 10n), insert('1', 't'), commit(10n)])).toEqual([])
     expect(feed(transactions, [begin(6, 12n), commit(12n)])).toEqual([])
@@ -63,7 +63,7 @@ describe('PgoutputTransactions', () => {
     ])
   })
 
-  describe('schema changes (PT4, relationSchemas.ts RS1–RS3)', () => {
+  describe('schema changes (Relation messages against the baselines of relationSchemas.ts)', () => {
     const described: RelationSignature = {
       oid: 1,
       schema: 'public',
@@ -103,14 +103,14 @@ describe('PgoutputTransactions', () => {
       expect(schemaChangedBy(transactions, 11, 11n, withColumns({ name: 'goods' }))).toEqual([[{ schema: 'public', table: 'items' }]])
     })
 
-    it('a described table keeps its older baseline, so a shape described before the ALTER is still dropped (RS1)', () => {
+    it('a described table keeps its older baseline, so a shape described before the ALTER is still dropped', () => {
       const schemas = new RelationSchemas()
       schemas.know(described)
       schemas.know({ ...described, columns: [...described.columns, { name: 'note', typeOid: 25, typeMod: -1 }] })
       expect(schemaChangedBy(new PgoutputTransactions(10n, schemas), 11, 11n, added)).toEqual([[{ schema: 'public', table: 'items' }]])
     })
 
-    it('compares the Relation messages of delivered transactions only: replayed ones are not, abandoned ones are again (RS3)', () => {
+    it('compares the Relation messages of delivered transactions only: replayed ones are not, abandoned ones are again', () => {
       const transactions = started()
       expect(schemaChangedBy(transactions, 9, 10n, added)).toEqual([])
       feed(transactions, [begin(11, 11n), added, insert('11', 't')])

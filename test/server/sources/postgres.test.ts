@@ -16,7 +16,7 @@ describeSqlSourceCases('postgres', factory)
 describe('postgres source', { timeout: 30_000 }, () => {
   beforeAll(() => fixtures.source(), 60_000)
 
-  it('never puts a transaction both in a snapshot and after it, nor in neither, with commits racing it (S3)', async () => {
+  it('never puts a transaction both in a snapshot and after it, nor in neither, with commits racing it', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const { table, description, recorder } = await racingTable(source, fixture)
@@ -55,7 +55,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
     }
   })
 
-  it('adds no trigger to a described table and sets REPLICA IDENTITY FULL (Q1)', async () => {
+  it('adds no trigger to a described table and sets REPLICA IDENTITY FULL', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const table = await fixture.createTable({ name: 'untouched', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
@@ -72,7 +72,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
-  it('sees a column change with the next write of the table, even when the table was described again after the ALTER (Q7)', async () => {
+  it('sees a column change with the next write of the table, even when the table was described again after the ALTER', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const columns = [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'n', type: 'int4' }]
@@ -101,7 +101,7 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
-  it('reopens a dropped replication connection without losing or repeating a transaction (Q5)', async () => {
+  it('reopens a dropped replication connection without losing or repeating a transaction', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
     const table = await fixture.createTable({ name: 'resumed', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })

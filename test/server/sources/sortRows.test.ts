@@ -18,7 +18,7 @@ function sortValues(type: string, values: readonly (string | null)[], term: Omit
   return sortRows(typed, rows, [{ column: 'v', ...term }]).map((row) => row.v ?? null)
 }
 
-describe('sortRows (OR1–OR4)', () => {
+describe('sortRows', () => {
   const asc = { direction: 'asc', nulls: 'last' } as const
   it('orders numbers numerically, not as text, with NaN above every float', () => {
     expect(sortValues('int8', ['10', '9', '-3', '9007199254740993', '9007199254740992'], asc)).toEqual([

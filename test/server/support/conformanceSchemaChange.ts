@@ -1,7 +1,7 @@
 /**
- * Conformance of schema changes (§6 409, §8 items 21 and 23; source.ts S6), on the sources with DDL: an ALTER TABLE
- * of a shape's table followed by a write invalidates the table's shapes, so clients resync with the new columns;
- * shapes of other tables stay live.
+ * Conformance of schema changes (§6 409, §8 items 21 and 23; source.ts on schema changes), on the sources with DDL: an
+ * ALTER TABLE of a shape's table followed by a write invalidates the table's shapes, so clients resync with the new
+ * columns; shapes of other tables stay live.
  */
 import { describe, expect, it } from 'vitest'
 import type { ConformanceContext } from './conformance'

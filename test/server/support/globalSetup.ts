@@ -3,9 +3,9 @@
  * `inject('databaseUrl')` (and `process.env.DATABASE_URL`); stops it at teardown.
  *
  * Invariants:
- * - T1. Missing PostgreSQL binaries fail the run with the install command, in CI and locally: a suite that
+ * - Missing PostgreSQL binaries fail the run with the install command, in CI and locally: a suite that
  *   silently skips its logical-replication tests would report a green run that proved nothing.
- * - T2. The cluster listens on a free port from 54329 up and lives in `.tmp/pg-test-<pid>` (or the system temp dir
+ * - The cluster listens on a free port from 54329 up and lives in `.tmp/pg-test-<pid>` (or the system temp dir
  *   when postgres cannot use the checkout), so concurrent runs (even in this checkout) and other PostgreSQL servers
  *   on the machine are never touched.
  */

@@ -2,12 +2,12 @@
  * SourceFixture over SQL: the same fixture drives the PGlite and the PostgreSQL source, writing with real SQL.
  *
  * Invariants:
- * - F1. One source per test file (PGlite starts in ~6 s; a PostgreSQL source owns a slot): `makeFixture` hands out
+ * - One source per test file (PGlite starts in ~6 s; a PostgreSQL source owns a slot): `makeFixture` hands out
  *   fixtures over the file's shared source, `fixture.close()` releases only what the fixture made, and the
  *   file's `afterAll` calls `dispose()`.
- * - F2. Table names are unique per fixture and per process (`<name>_<pid>_<n>`), so test files running in
+ * - Table names are unique per fixture and per process (`<name>_<pid>_<n>`), so test files running in
  *   parallel against one PostgreSQL never share a table.
- * - F3. Values are bound as text parameters (numbers and booleans formatted), never spliced into SQL.
+ * - Values are bound as text parameters (numbers and booleans formatted), never spliced into SQL.
  */
 import type { PGlite, Transaction as PGliteTransaction } from '@electric-sql/pglite'
 import pg from 'pg'
@@ -23,7 +23,7 @@ type Value = unknown
 /** Runs SQL with bound params; the only thing the writes need from a connection. */
 type Execute = (sql: string, params: readonly (string | null)[]) => Promise<unknown>
 
-/** A file's shared source plus a factory of fixtures over it (F1). */
+/** A file's shared source plus a factory of fixtures over it. */
 export interface SqlFixtureFactory<S extends ChangeSource> {
   /** The shared source, created on first use. */
   source(): Promise<S>
@@ -35,7 +35,7 @@ export interface SqlFixtureFactory<S extends ChangeSource> {
 
 let tableCounter = 0
 
-/** `<name>_<pid>_<n>`, lower case and within PostgreSQL's 63-byte identifier limit (F2). */
+/** `<name>_<pid>_<n>`, lower case and within PostgreSQL's 63-byte identifier limit. */
 export function uniqueTableName(name: string): string {
   tableCounter += 1
   const suffix = `_${process.pid}_${tableCounter}`

@@ -1,7 +1,8 @@
 /**
- * Behaviour both SQL sources share (S1, S2, S4, describeTable), run against each by its own test file.
- * Source-specific cases (S3 races, capture installation, reconnects) live in the per-source files, which also
- * dispose of the shared source in a file-level `afterAll`.
+ * Behaviour both SQL sources share (the `ChangeSource` invariants of source.ts on delivery, text values and old rows;
+ * describeTable), run against each by its own test file. Source-specific cases (snapshot consistency races, capture
+ * installation, reconnects) live in the per-source files, which also dispose of the shared source in a file-level
+ * `afterAll`.
  */
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
@@ -44,8 +45,8 @@ export function recordTransactions(source: ChangeSource): TransactionRecorder {
 }
 
 /**
- * The S3 race tests' table: a fresh `racing (id int4 primary key, n int4)`, described by `source`, and a recorder of
- * the transactions delivered from then on.
+ * The snapshot race tests' table: a fresh `racing (id int4 primary key, n int4)`, described by `source`, and a recorder
+ * of the transactions delivered from then on.
  */
 export async function racingTable<S extends ChangeSource>(
   source: S,
@@ -164,7 +165,7 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
-    it('refuses a snapshot whose table description is out of date, retryably (describeTable.ts D5)', async () => {
+    it('refuses a snapshot whose table description is out of date, retryably (describeTable.ts)', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
       const table = await fixture.createTable({ name: 'altered', columns: itemColumns })
@@ -214,7 +215,7 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
-    it('delivers transactions once each, in commit order, with strictly increasing LSNs and their own xids (S1)', async () => {
+    it('delivers transactions once each, in commit order, with strictly increasing LSNs and their own xids', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
       const table = await fixture.createTable({ name: 'ordered', columns: itemColumns })
@@ -240,7 +241,7 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
-    it('groups a multi-statement transaction over two tables into one, in statement order, with full old rows (S4)', async () => {
+    it('groups a multi-statement transaction over two tables into one, in statement order, with full old rows', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
       const first = await fixture.createTable({ name: 'grouped_a', columns: itemColumns })
@@ -301,7 +302,7 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
-    it('gives the same text for a value in a snapshot and in a change (S2)', async () => {
+    it('gives the same text for a value in a snapshot and in a change', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
       const table = await fixture.createTable({

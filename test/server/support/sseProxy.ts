@@ -2,25 +2,25 @@
  * A loopback HTTP proxy for tests that misbehaves with `text/event-stream` responses the way real middleboxes do.
  *
  * Rules:
- * - P1. Modes apply to SSE responses only (content type `text/event-stream`); every other response is forwarded as
+ * - Modes apply to SSE responses only (content type `text/event-stream`); every other response is forwarded as
  *   it comes. The mode is read when the upstream's headers arrive, so changing it affects the next responses.
- * - P2. `pass` forwards headers and body chunks as they arrive.
- * - P3. `buffer` holds the status, headers and body until the upstream ends, then sends them all at once (a buffering
+ * - `pass` forwards headers and body chunks as they arrive.
+ * - `buffer` holds the status, headers and body until the upstream ends, then sends them all at once (a buffering
  *   proxy): the client sees a connection that lasts as long as the upstream stream and delivers everything at its end.
- * - P4. `cut` forwards the headers and the first `cutAfterEvents` `data:` events (whole events, flushed), then destroys
+ * - `cut` forwards the headers and the first `cutAfterEvents` `data:` events (whole events, flushed), then destroys
  *   the client socket and the upstream request, so the response breaks mid-stream. It is one-shot: the cut response
  *   switches the mode back to `pass` (a dropped connection, not a broken network path).
- * - P5. Every response is recorded when its headers reach the client (`opened`) and once it is over (`records`), with
+ * - Every response is recorded when its headers reach the client (`opened`) and once it is over (`records`), with
  *   how it ended; `waitForOpen` / `waitFor` resolve on the first such record matching a predicate, event-driven.
  */
 import { createServer, request as httpRequest } from 'node:http'
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
-/** How the proxy treats SSE responses (P2–P4). */
+/** How the proxy treats SSE responses. */
 export type SseProxyMode = 'pass' | 'buffer' | 'cut'
 
-/** One proxied response, recorded when it is over (P5). */
+/** One proxied response, recorded when it is over. */
 export interface ProxyRecord {
   /** The request URL as the client sent it (path and query, on the proxy's origin). */
   readonly url: URL
@@ -35,10 +35,10 @@ export interface ProxyRecord {
   readonly end: 'complete' | 'cut' | 'client-closed'
 }
 
-/** A response whose headers were forwarded (P5). */
+/** A response whose headers were forwarded. */
 export type OpenedRecord = Pick<ProxyRecord, 'url' | 'method' | 'status' | 'contentType' | 'mode'>
 
-/** A running proxy; `mode` and `cutAfterEvents` can be changed at any time (P1). */
+/** A running proxy; `mode` and `cutAfterEvents` can be changed at any time. */
 export interface SseProxy {
   /** `http://127.0.0.1:port`, no trailing slash. */
   readonly url: string
@@ -135,7 +135,7 @@ export async function startSseProxy(
         return
       }
 
-      // cut (P4): forward whole events until the limit, then break the connection.
+      // cut: forward whole events until the limit, then break the connection.
       proxy.mode = 'pass'
       const limit = proxy.cutAfterEvents
       let pending = ''

@@ -13,7 +13,7 @@ function thrown(run: () => unknown): unknown {
   throw new Error('expected a throw')
 }
 
-describe('isEvaluationError (SV4)', () => {
+describe('isEvaluationError', () => {
   it('is true for what evaluating values raises and false for anything else', () => {
     const one = parseDecimal('1')
     const zero = parseDecimal('0')
@@ -30,7 +30,7 @@ describe('isEvaluationError (SV4)', () => {
   })
 })
 
-describe('castSqlValue to floats (SV4)', () => {
+describe('castSqlValue to floats', () => {
   const decimal = (text: string) => {
     const value = parseDecimal(text)
     if (value === undefined) throw new Error(`${text} did not parse`)

@@ -1,80 +1,38 @@
 /**
- * `/api/items`: writes to the `items` table. The page never reads what these return: it sees its own writes the
- * way it sees everyone else's, through the shape.
+ * `/api/items`: the JSON writes the page makes once JavaScript runs. Each answers `{ txid }`, the
+ * `pg_current_xact_id()::xid` of its transaction, which the browser waits for in the shape to confirm its optimistic
+ * rows (lib/itemWrites.ts, W1); a refused write answers `{ message }` with 400, 404 or 422, and the browser rolls
+ * its optimistic rows back.
  *
- *   POST   { "title": "…", "priority": 2 }   insert
- *   PATCH  { "id": "3" }                      toggle done
- *   DELETE { "id": "3" }                      delete
+ *   POST   { "title": "…", "priority": 2, "id"?: "…" }  insert
+ *   PATCH  { "id": "3" }                                  toggle done
+ *   DELETE { "id": "3" }                                  delete
  */
-import { database } from '../../../lib/database'
+import { ItemWriteError, deleteItem, insertItem, toggleItem } from '../../../lib/itemWrites'
+import type { WriteResult } from '../../../lib/itemWrites'
 
 export const dynamic = 'force-dynamic'
 export const runtime = 'nodejs'
 
-class BadRequest extends Error {}
-
-async function body(request: Request): Promise<Record<string, unknown>> {
-  const parsed: unknown = await request.json().catch(() => undefined)
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new BadRequest('expected a JSON object')
-  return parsed as Record<string, unknown>
-}
-
-function id(value: unknown): string {
-  const text = typeof value === 'number' ? String(value) : value
-  if (typeof text !== 'string' || !/^\d{1,18}$/.test(text)) throw new BadRequest('"id" must be a positive integer')
-  return text
-}
-
-function title(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '' || value.length > 200) {
-    throw new BadRequest('"title" must be a non-empty string of at most 200 characters')
-  }
-  return value.trim()
-}
-
-function priority(value: unknown): number {
-  if (value === undefined) return 1
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 3) {
-    throw new BadRequest('"priority" must be 1, 2 or 3')
-  }
-  return value
-}
-
-async function write(request: Request, run: (input: Record<string, unknown>) => Promise<unknown>): Promise<Response> {
+async function write(request: Request, run: (input: Record<string, unknown>) => Promise<WriteResult>): Promise<Response> {
   try {
-    const result = await run(await body(request))
-    return Response.json(result ?? { ok: true })
+    const parsed: unknown = await request.json().catch(() => undefined)
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ItemWriteError(400, 'expected a JSON object')
+    return Response.json(await run(parsed as Record<string, unknown>))
   } catch (error) {
-    if (error instanceof BadRequest) return Response.json({ message: error.message }, { status: 400 })
+    if (error instanceof ItemWriteError) return Response.json({ message: error.message }, { status: error.status })
     throw error
   }
 }
 
 export function POST(request: Request): Promise<Response> {
-  return write(request, async (input) => {
-    const { source } = await database()
-    const { rows } = await source.db.query<{ id: string }>(
-      `INSERT INTO items (id, title, priority, payload)
-       VALUES (nextval('items_id_seq'), $1, $2, jsonb_build_object('tags', jsonb_build_array('new')))
-       RETURNING id::text AS id`,
-      [title(input['title']), priority(input['priority'])],
-    )
-    return { id: rows[0]?.id }
-  })
+  return write(request, (input) => insertItem({ id: input['id'], title: input['title'], priority: input['priority'] }))
 }
 
 export function PATCH(request: Request): Promise<Response> {
-  return write(request, async (input) => {
-    const { source } = await database()
-    const { affectedRows } = await source.db.query('UPDATE items SET done = NOT done WHERE id = $1::int8', [id(input['id'])])
-    return { updated: affectedRows ?? 0 }
-  })
+  return write(request, (input) => toggleItem({ id: input['id'] }))
 }
 
 export function DELETE(request: Request): Promise<Response> {
-  return write(request, async (input) => {
-    const { source } = await database()
-    const { affectedRows } = await source.db.query('DELETE FROM items WHERE id = $1::int8', [id(input['id'])])
-    return { deleted: affectedRows ?? 0 }
-  })
+  return write(request, (input) => deleteItem({ id: input['id'] }))
 }
