@@ -14,6 +14,7 @@ import { ItemsTable } from './ItemsTable'
 import { createRequestLog } from './requestLog'
 import { RequestPanel } from './RequestPanel'
 import { StatusBadge } from './StatusBadge'
+import { createWriteNotices } from './writeNotices'
 
 const itemsShape = { url: '/v1/shape', params: { table: 'items' } }
 
@@ -22,14 +23,15 @@ const selectShape = (result: UseShapeResult<Item>): Shape<Item> | undefined => r
 
 function LiveItems({ sidebar }: { sidebar: ReactNode }): ReactNode {
   const [editing, setEditing] = useState<Item | undefined>(undefined)
+  const [notices] = useState(createWriteNotices)
   const shape = useShape<Item, Shape<Item> | undefined>({ ...itemsShape, selector: selectShape })
   return (
     <>
       <StatusBadge source={shape} />
       <div className="columns">
-        <ItemsTable shape={shape} onEdit={setEditing} />
+        <ItemsTable shape={shape} onEdit={setEditing} notices={notices} />
         <aside>
-          <ItemForm editing={editing} onDone={() => setEditing(undefined)} />
+          <ItemForm shape={shape} editing={editing} onDone={() => setEditing(undefined)} notices={notices} />
           {sidebar}
         </aside>
       </div>

@@ -1,6 +1,6 @@
 /**
  * What the demo lets you do to the world around the client: start/stop the server's writer, take the shape endpoint
- * down for a few seconds, invalidate the shape (the client gets a 409 and resyncs), and switch the live transport.
+ * down for a few seconds (or end that outage early, then press the badge's Retry), invalidate the shape (the client gets a 409 and resyncs), and switch the live transport.
  */
 import { useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
@@ -10,7 +10,7 @@ import type { DemoState } from './api'
 /** The live transport the page's client uses. */
 export type TransportChoice = 'long-poll' | 'sse'
 
-const OUTAGE_SECONDS = 5
+const OUTAGE_SECONDS = 15
 
 /**
  * The control panel.
@@ -50,6 +50,9 @@ export function Controls({ transport, onTransport }: { transport: TransportChoic
       <div className="row">
         <button type="button" onClick={() => run(() => demoApi.outage(OUTAGE_SECONDS), `The shape endpoint answers 503 for ${OUTAGE_SECONDS} s.`)}>
           Simulate an outage ({OUTAGE_SECONDS} s)
+        </button>
+        <button type="button" onClick={() => run(() => demoApi.endOutage(), 'The shape endpoint answers again: press Retry now, or wait for the countdown.')}>
+          End the outage
         </button>
         <button
           type="button"

@@ -1,12 +1,16 @@
 /**
  * The live table: the list subscribes to the shape's keys only, each memoized row to its own row, and every row
- * shows how many times it rendered, so one changed row visibly re-renders one row.
+ * shows how many times it rendered, so one changed row visibly re-renders one row. Toggling done and deleting are
+ * optimistic (`useShapeMutation` in the row, so only that row re-renders); a row whose write is not confirmed yet says
+ * "saving…" (`useShapeRowPending`), and a refused write rolls back with its message in the notices.
  */
 import { memo, useMemo, useRef } from 'react'
 import type { ReactNode } from 'react'
-import { useShapeKeys, useShapeRow } from '../src/index'
+import { useShapeKeys, useShapeMutation, useShapeRow, useShapeRowPending } from '../src/index'
 import type { Shape } from '../src/index'
+import { demoApi } from './api'
 import type { Item } from './api'
+import type { WriteNotices } from './writeNotices'
 
 function useRenderCount(): number {
   const count = useRef(0)
@@ -18,24 +22,55 @@ interface RowProps {
   shape: Shape<Item>
   rowKey: string
   onEdit: (item: Item) => void
+  notices: WriteNotices
 }
 
-const ItemRow = memo(function ItemRow({ shape, rowKey, onEdit }: RowProps): ReactNode {
+const ItemRow = memo(function ItemRow({ shape, rowKey, onEdit, notices }: RowProps): ReactNode {
   const item = useShapeRow(shape, rowKey)
+  const saving = useShapeRowPending(shape, rowKey)
   const renders = useRenderCount()
+  const toggle = useShapeMutation<Item, Pick<Item, 'id' | 'done'>>(shape, {
+    apply: (rows, change) => rows.update(change),
+    commit: ({ id, done }) => demoApi.editItem(id, { done }),
+    onError: (error, { id }) => notices.rolledBack(`Marking item ${id}`, error),
+  })
+  const remove = useShapeMutation<Item, number>(shape, {
+    apply: (rows, id) => rows.delete({ id }),
+    commit: (id) => demoApi.deleteItem(id),
+    onError: (error, id) => notices.rolledBack(`Deleting item ${id}`, error),
+  })
   if (item === undefined) return null
+  const classes = [item.done ? 'done' : '', saving ? 'pending' : ''].filter(Boolean).join(' ')
   return (
-    <tr data-testid={`row-${item.id}`} className={item.done ? 'done' : undefined}>
+    <tr data-testid={`row-${item.id}`} data-pending={saving ? 'true' : 'false'} className={classes || undefined}>
       <td className="num">{item.id}</td>
-      <td>{item.title}</td>
+      <td>
+        {item.title}
+        {saving && (
+          <em className="saving" data-testid={`saving-${item.id}`}>
+            {' '}
+            saving…
+          </em>
+        )}
+      </td>
       <td className="num">{item.priority}</td>
-      <td>{item.done ? 'yes' : 'no'}</td>
+      <td>
+        <input
+          type="checkbox"
+          checked={item.done}
+          onChange={() => toggle.mutate({ id: item.id, done: !item.done })}
+          aria-label={`Item ${item.id} done`}
+        />
+      </td>
       <td className="num renders" data-testid={`renders-${item.id}`}>
         {renders}
       </td>
       <td>
         <button type="button" className="small" onClick={() => onEdit(item)} aria-label={`Edit item ${item.id}`}>
           Edit
+        </button>{' '}
+        <button type="button" className="small" onClick={() => remove.mutate(item.id)} aria-label={`Delete item ${item.id}`}>
+          Delete
         </button>
       </td>
     </tr>
@@ -45,9 +80,18 @@ const ItemRow = memo(function ItemRow({ shape, rowKey, onEdit }: RowProps): Reac
 /**
  * The table of `shape`'s rows.
  * @example
- * <ItemsTable shape={shape} onEdit={setEditing} />
+ * <ItemsTable shape={shape} onEdit={setEditing} notices={notices} />
  */
-export function ItemsTable({ shape, onEdit }: { shape: Shape<Item> | undefined; onEdit: (item: Item) => void }): ReactNode {
+// Memoized: opening the form to edit a row re-renders the page's state, never the table.
+export const ItemsTable = memo(function ItemsTable({
+  shape,
+  onEdit,
+  notices,
+}: {
+  shape: Shape<Item> | undefined
+  onEdit: (item: Item) => void
+  notices: WriteNotices
+}): ReactNode {
   const keys = useShapeKeys(shape)
   // By id: a snapshot comes in the table's physical order, where PostgreSQL moves updated rows to the end. Ids never
   // change, so the order only needs computing when rows come or go (when `keys` changes).
@@ -72,8 +116,8 @@ export function ItemsTable({ shape, onEdit }: { shape: Shape<Item> | undefined; 
             <th />
           </tr>
         </thead>
-        <tbody>{shape !== undefined && sorted.map((key) => <ItemRow key={key} shape={shape} rowKey={key} onEdit={onEdit} />)}</tbody>
+        <tbody>{shape !== undefined && sorted.map((key) => <ItemRow key={key} shape={shape} rowKey={key} onEdit={onEdit} notices={notices} />)}</tbody>
       </table>
     </section>
   )
-}
+})

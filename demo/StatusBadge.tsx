@@ -1,21 +1,29 @@
 /**
- * The shape's connection as a user sees it: phase, transport, why SSE fell back, the last error (its code and HTTP
- * status, never the request URL) and, while backing off, a countdown to the next retry with a Retry button when the
- * shape offers `retryNow()`. The demo page and the stories show this same badge.
+ * The shape's connection as a user sees it: phase, `offline` when the browser says so, transport, why SSE fell back,
+ * the last error (its code and HTTP status, never the request URL), a countdown to the next retry (`nextRetryAt`)
+ * and, for `retrying` and `error`, a Retry button calling `shape.retryNow()`. The demo page and the stories show this
+ * same badge.
  *
- * Invariant: every field is rendered as text in its own `data-testid` element, so tests read what a user reads.
+ * Invariants:
+ * - Every field is rendered as text in its own `data-testid` element, so tests read what a user reads.
+ * - No URL is ever rendered: messages from the server are shown with any URL in them elided.
  */
 import { useEffect, useState } from 'react'
 import type { ReactNode } from 'react'
 import { FetchError, ShapeRequestError, useRetainedShape, useShapeStatus } from '../src/index'
-import type { Row, Shape, ShapeError, ShapeOrOptions } from '../src/index'
+import type { Row, ShapeError, ShapeOrOptions } from '../src/index'
 
 /** A user-facing sentence for a shape error: the server's own words for a 400, otherwise what happened. */
 export function describeError(error: ShapeError): string {
-  if (error instanceof ShapeRequestError) return error.message
+  if (error instanceof ShapeRequestError) return withoutUrls(error.message)
   if (error instanceof FetchError) return error.status === 503 ? 'The server is unavailable.' : 'The server refused the request.'
   if (error.code === 'network') return 'The server could not be reached.'
   return `The shape stream failed (${error.code}).`
+}
+
+/** `text` with every URL (absolute, or a path with a query) replaced by an ellipsis. */
+function withoutUrls(text: string): string {
+  return text.replace(/\b[a-z][a-z0-9+.-]*:\/\/\S+/gi, '…').replace(/\/[\w./-]*\?\S*/g, '…')
 }
 
 function useSecondsUntil(at: number | undefined): number | undefined {
@@ -27,12 +35,6 @@ function useSecondsUntil(at: number | undefined): number | undefined {
     return () => clearInterval(timer)
   }, [at])
   return at === undefined ? undefined : Math.max(0, Math.ceil((at - now) / 1000))
-}
-
-/** `retryNow()` where the core has it (added with the `retrying` phase), so the badge works on either version. */
-function retryNowOf<T>(shape: Shape<T> | undefined): (() => void) | undefined {
-  const retryNow = (shape as { retryNow?: unknown } | undefined)?.retryNow
-  return typeof retryNow === 'function' ? () => (retryNow as () => void).call(shape) : undefined
 }
 
 /** Props of `StatusBadge`. */
@@ -50,13 +52,18 @@ export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode
   const shape = useRetainedShape(source)
   const status = useShapeStatus(shape)
   const seconds = useSecondsUntil(status.nextRetryAt)
-  const retryNow = retryNowOf(shape)
   const { error } = status
+  const canRetry = shape !== undefined && (status.phase === 'retrying' || status.phase === 'error')
   return (
     <section className="status" aria-label="Shape status">
       <span className={`badge phase-${status.phase}`} data-testid="status-phase">
         {status.phase}
       </span>
+      {status.offline && (
+        <span className="badge offline" data-testid="status-offline">
+          offline
+        </span>
+      )}
       <span>
         via <strong data-testid="status-transport">{status.transport}</strong>
       </span>
@@ -85,8 +92,8 @@ export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode
           retrying in <strong>{seconds}</strong> s
         </span>
       )}
-      {retryNow !== undefined && (status.phase === 'error' || (status.phase as string) === 'retrying' || seconds !== undefined) && (
-        <button type="button" onClick={retryNow}>
+      {canRetry && (
+        <button type="button" onClick={() => shape.retryNow()}>
           Retry now
         </button>
       )}

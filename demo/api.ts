@@ -17,7 +17,7 @@ export interface DemoState {
   outage: { active: boolean; until: number | null }
 }
 
-async function call<T>(path: string, method: 'GET' | 'POST' | 'PATCH', body?: unknown): Promise<T> {
+async function call<T>(path: string, method: 'GET' | 'POST' | 'PATCH' | 'DELETE', body?: unknown): Promise<T> {
   let response: Response
   try {
     response = await fetch(path, {
@@ -32,12 +32,21 @@ async function call<T>(path: string, method: 'GET' | 'POST' | 'PATCH', body?: un
   return answer as T
 }
 
+/** What a row write answers: the row's id and the txid of the transaction that wrote it (what confirms it). */
+export interface WriteResult {
+  id: number
+  txid: string
+}
+
 /** The demo server's API. */
 export const demoApi = {
   state: () => call<DemoState>('/api/state', 'GET'),
   setWriter: (running: boolean) => call<DemoState>('/api/writer', 'POST', { running }),
   outage: (seconds: number) => call<DemoState>('/api/outage', 'POST', { seconds }),
   invalidate: () => call<{ deleted: boolean }>('/api/invalidate', 'POST'),
-  addItem: (item: Omit<Item, 'id'>) => call<{ id: number }>('/api/items', 'POST', item),
-  editItem: (id: number, item: Omit<Item, 'id'>) => call<{ id: number }>(`/api/items/${id}`, 'PATCH', item),
+  endOutage: () => call<DemoState>('/api/outage', 'DELETE'),
+  /** Inserts `item` with the id the page chose (a 409 when it is taken). */
+  addItem: (item: Item) => call<WriteResult>('/api/items', 'POST', item),
+  editItem: (id: number, item: Partial<Omit<Item, 'id'>>) => call<WriteResult>(`/api/items/${id}`, 'PATCH', item),
+  deleteItem: (id: number) => call<WriteResult>(`/api/items/${id}`, 'DELETE'),
 }

@@ -231,8 +231,9 @@ function InvalidateButton(): ReactNode {
 }
 
 /**
- * The server answers 503 with `retry-after: 30`: `error` with the HTTP status and a countdown to the next retry
- * (`nextRetryAt`); the rows already shown stay. A Retry button appears where the shape offers `retryNow()`.
+ * The server answers 503 with `retry-after: 30`: `retrying` with the HTTP status and a countdown to the next retry
+ * (`nextRetryAt`); the rows already shown stay. Once the server is back, Retry now (`shape.retryNow()`) goes live
+ * without waiting out the countdown.
  */
 export const RetryCountdown: Story = {
   render: () => <OutageAfterSync />,
@@ -243,6 +244,10 @@ export const RetryCountdown: Story = {
     await expect(canvas.getByTestId('status-phase')).toHaveTextContent(/error|retrying/)
     await expect(canvas.getByTestId('status-error-http')).toHaveTextContent('503')
     await expect(canvas.getByTestId('item-3')).toBeInTheDocument()
+    await userEvent.click(canvas.getByRole('button', { name: 'Bring the server back' }))
+    await userEvent.click(canvas.getByRole('button', { name: 'Retry now' }))
+    await expect(await canvas.findByText('live', {}, { timeout: 5000 })).toHaveAttribute('data-testid', 'status-phase')
+    await expect(canvas.queryByTestId('status-retry')).not.toBeInTheDocument()
   },
 }
 
@@ -280,7 +285,7 @@ function OutageAfterSync(): ReactNode {
 }
 
 function OutageBadge(): ReactNode {
-  // Given the shape itself, the badge can offer its `retryNow()` where the core has one.
+  // The badge holds the page's own shape, the one its Retry button calls `retryNow()` on.
   const { shape } = useShape(itemsShape(useStoryFixture().url))
   return <StatusBadge source={shape} />
 }

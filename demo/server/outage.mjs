@@ -69,6 +69,10 @@ export function createOutage({ now = Date.now } = {}) {
       until = now() + seconds * 1000
       for (const drop of [...dropHooks]) drop()
     },
+    /** Ends the outage now (the shape endpoint answers again). */
+    end() {
+      until = 0
+    },
     /** Wraps a `(Request) => Promise<Response>` shape handler. */
     wrap(handler) {
       return async (request) => {
