@@ -19,6 +19,7 @@ import { NetworkError } from './errors'
 import { parseMessageArray, readMessageArray } from './messageArray'
 import { HEADER } from './protocol'
 import { readResponseMeta } from './responseMeta'
+import type { Yielder } from './yielder'
 
 /** One request as the stream prepared it. */
 export interface LongPollRequest {
@@ -29,6 +30,8 @@ export interface LongPollRequest {
   fetch: FetchLike
   /** Takes leading messages of a 2xx body while it is read (LP5); returns the consumer, or undefined for none. */
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
+  /** Lets the event loop run between pieces of a large body (messageArray.ts, reading yields). */
+  yielder?: Yielder | undefined
 }
 
 /** A 2xx response and its messages (those a `stage` consumer took are not in `messages`, LP5). */
@@ -85,5 +88,5 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     }
     return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
-  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
+  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta), request.yielder) }
 }

@@ -30,6 +30,7 @@ import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserVisibility } from './visibility'
 import { ShapePersister } from './persist/shapePersister'
+import type { Yielder } from './yielder'
 
 /** Dependencies and defaults shared by the shapes of one client. */
 export interface ShapeClientOptions {
@@ -54,6 +55,12 @@ export interface ShapeClientOptions {
    * (see `PersistOptions` and README "Persistence").
    */
   persist?: PersistOptions
+  /**
+   * Paces the initial sync: a large snapshot is parsed and staged in slices with the event loop running between
+   * them, so no task blocks the main thread for more than about one frame. Default: one `createYielder()` per
+   * shape; `() => neverYield` reads every body in one go.
+   */
+  yielder?: () => Yielder
 }
 
 /**
@@ -67,6 +74,7 @@ export class ShapeClient {
   readonly #ids = new ReferenceIds()
   readonly #fetch: FetchLike
   readonly #clock: Clock
+  readonly #yielder: (() => Yielder) | undefined
   readonly #random: () => number
   readonly #gracePeriodMs: number
   readonly #unusedTimeoutMs: number
@@ -79,6 +87,7 @@ export class ShapeClient {
   constructor(options: ShapeClientOptions = {}) {
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
+    this.#yielder = options.yielder
     this.#random = options.random ?? Math.random
     this.#gracePeriodMs = options.gracePeriodMs ?? 3000
     this.#unusedTimeoutMs = Math.max(options.unusedTimeoutMs ?? 30_000, this.#gracePeriodMs)
@@ -117,6 +126,7 @@ export class ShapeClient {
       visibility: this.#visibility,
       liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
+      yielder: this.#yielder?.(),
     })
     const shape = new Shape<T>({
       key,

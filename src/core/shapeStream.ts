@@ -40,6 +40,8 @@ import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { initialStreamState, requestPosition, transition } from './streamState'
+import { createYielder } from './yielder'
+import type { Yielder } from './yielder'
 
 export type { StreamSink } from './responseApplier'
 
@@ -61,6 +63,8 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
    * not noticed; the server answers within 20 s). Default 45 000 ms; 0 disables.
    */
   liveRequestTimeoutMs?: number | undefined
+  /** Paces the reading of large snapshot bodies so no task blocks the main thread for long (default `createYielder()`). */
+  yielder?: Yielder | undefined
 }
 
 interface Waiter {
@@ -91,6 +95,7 @@ export class ShapeStream<T = Row> {
   readonly #random: () => number
   readonly #retry: RetryPolicy
   readonly #runner: LiveRequestRunner | undefined
+  readonly #yielder: Yielder
   readonly #statusListeners = new Set<() => void>()
   #waiters: Waiter[] = []
   #state: StreamState
@@ -118,6 +123,7 @@ export class ShapeStream<T = Row> {
     this.#random = options.random ?? Math.random
     this.#retry = new RetryPolicy(options.backoff ?? {}, this.#random)
     this.#runner = options.liveRunner
+    this.#yielder = options.yielder ?? createYielder()
     this.#headers = options.headers
     this.#params = options.params
     this.#state = initialStreamState(options.from)
@@ -292,7 +298,7 @@ export class ShapeStream<T = Row> {
     reading: ResponseReading<T>,
   ): Promise<LongPollResult> {
     const fetch = this.#fetch
-    if (!live) return longPollRequest({ url, headers, live, signal, fetch, stage: (meta) => reading.stager(meta) })
+    if (!live) return longPollRequest({ url, headers, live, signal, fetch, stage: (meta) => reading.stager(meta), yielder: this.#yielder })
     const timeoutMs = this.#options.liveRequestTimeoutMs ?? DEFAULT_LIVE_REQUEST_TIMEOUT_MS
     if (timeoutMs <= 0) return longPollRequest({ url, headers, live, signal, fetch })
     return withLiveDeadline(this.#clock, timeoutMs, url, signal, (deadline) => longPollRequest({ url, headers, live, signal: deadline, fetch }))
