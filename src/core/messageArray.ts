@@ -29,7 +29,7 @@ import type { Yielder } from './yielder'
  * Longest text pushed to the splitter at once: a guess boundary is looked for in each piece, so this bounds the text
  * one `JSON.parse` (and the staging of its rows) handles in one go, to a few ms on a slow device.
  */
-const PIECE_CHARS = 128 * 1024
+const PIECE_CHARS = 64 * 1024
 
 /**
  * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived (MA2), with

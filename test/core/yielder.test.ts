@@ -23,7 +23,7 @@ function countingYielder(gate: () => Promise<void> = () => Promise.resolve()): Y
   return yielder
 }
 
-/** `count` insert messages whose compact JSON is far longer than one piece (128 KiB). */
+/** `count` insert messages whose compact JSON is far longer than one piece (64 KiB). */
 function bigBody(count: number): string {
   return JSON.stringify(Array.from({ length: count }, (_, index) => snapshotRow(index, `title ${index} ${'x'.repeat(100)}`)))
 }
@@ -79,7 +79,7 @@ describe('reading a body in slices', () => {
 
   it('cuts a body handed over whole into pieces, yields between them, and returns exactly what one parse would', async () => {
     const text = bigBody(3000)
-    expect(text.length).toBeGreaterThan(3 * 128 * 1024)
+    expect(text.length).toBeGreaterThan(3 * 64 * 1024)
     const yielder = countingYielder()
     const groups: number[] = []
     const outcome = await request(new Response(text, { status: 200, headers }), {
