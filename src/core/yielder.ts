@@ -29,7 +29,7 @@ export interface YielderOptions {
   sliceMs?: number
   /** A monotonic clock in ms (default `performance.now`, else `Date.now`). */
   now?: () => number
-  /** Resolves in a later macrotask (default: `scheduler.yield`, `setImmediate`, `MessageChannel` or `setTimeout(0)`, the first that exists). */
+  /** Resolves in a later macrotask (default: `scheduler.yield`, `MessageChannel`, `setImmediate` or `setTimeout(0)`, the first that exists). */
   schedule?: () => Promise<void>
 }
 
@@ -82,8 +82,9 @@ interface PlatformScheduling {
 
 /**
  * The first macrotask scheduler the platform has, looked up on every call (fake timers installed later still
- * apply). `scheduler.yield` keeps the work's priority in Chromium; `setImmediate` runs right after pending I/O in
- * Node; a `MessageChannel` message is not clamped like a nested `setTimeout(0)`.
+ * apply). `scheduler.yield` keeps the work's priority in Chromium; a `MessageChannel` message is not clamped like a
+ * nested `setTimeout(0)` and is not faked by test fake timers (a sync never hangs on a timer nobody advances);
+ * `setImmediate` and `setTimeout(0)` serve runtimes without either.
  */
 function platformSchedule(): () => Promise<void> {
   return () => {
@@ -91,9 +92,7 @@ function platformSchedule(): () => Promise<void> {
     const scheduler = platform.scheduler
     if (scheduler !== undefined && typeof scheduler.yield === 'function') return scheduler.yield()
     return new Promise<void>((resolve) => {
-      if (typeof platform.setImmediate === 'function') {
-        platform.setImmediate(resolve)
-      } else if (typeof platform.MessageChannel === 'function') {
+      if (typeof platform.MessageChannel === 'function') {
         const channel = new platform.MessageChannel()
         channel.port1.onmessage = () => {
           channel.port1.close()
@@ -101,6 +100,8 @@ function platformSchedule(): () => Promise<void> {
           resolve()
         }
         channel.port2.postMessage(undefined)
+      } else if (typeof platform.setImmediate === 'function') {
+        platform.setImmediate(resolve)
       } else {
         platform.setTimeout(resolve, 0)
       }
