@@ -28,7 +28,11 @@ function dedupeClient(root) {
   }
 }
 
-async function measure(esbuild, contents, resolveDir, plugins = []) {
+/**
+ * Bundles `contents` (an entry module's source) as an app bundler would and returns its up-front and lazy sizes.
+ * Shared with `scripts/check-size.mjs`.
+ */
+export async function measure(esbuild, contents, resolveDir, plugins = []) {
   // Splitting needs an entry file on disk (not stdin); imports in it resolve from `resolveDir` as absolute paths.
   const dir = mkdtempSync(join(tmpdir(), 'live-shapes-size-'))
   const entry = join(dir, 'entry.js')

@@ -37,6 +37,24 @@ export function heapSpacesMB() {
 export function startHeapSampler({ spaces = false } = {}) {
   let peak = heapUsed()
   let atPeak
+  // Longest main-thread block: the largest gap between two ticks of the 1 ms timer, minus its period (a timer
+  // cannot fire while a task runs, so a gap is a task, or several back to back without an idle moment). On a loaded
+  // machine a gap also holds time the process was not scheduled at all, so the CPU time the process used during
+  // each gap is kept too (it includes V8's helper threads: an upper bound of the main thread's share).
+  let lastTick = performance.now()
+  let lastCpu = process.cpuUsage()
+  let longestGap = 0
+  let longestCpu = 0
+  const tick = () => {
+    const now = performance.now()
+    const cpu = process.cpuUsage()
+    const cpuMs = (cpu.user + cpu.system - lastCpu.user - lastCpu.system) / 1000
+    if (now - lastTick > longestGap) longestGap = now - lastTick
+    if (cpuMs > longestCpu) longestCpu = cpuMs
+    lastTick = now
+    lastCpu = cpu
+    sample()
+  }
   const sample = () => {
     const used = heapUsed()
     if (used > peak) {
@@ -44,9 +62,13 @@ export function startHeapSampler({ spaces = false } = {}) {
       if (spaces) atPeak = heapSpacesMB()
     }
   }
-  const timer = setInterval(sample, 1)
+  const timer = setInterval(tick, 1)
   return {
     sample,
+    /** The longest task seen so far (ms), as the longest gap between ticks less the 1 ms period. */
+    longestTaskMs: () => Math.max(0, longestGap - 1),
+    /** The most CPU time the process used between two ticks (ms). */
+    longestTaskCpuMs: () => longestCpu,
     stop() {
       clearInterval(timer)
       sample()

@@ -93,7 +93,8 @@ function plan(rep) {
   if (wants('sync') || wants('floor')) {
     for (const rows of full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]) {
       // `oursLazy`: ours with the `lazyJson` option (the option the issue asks for to lower memory per row).
-      const syncSides = wants('sync') ? [...sides, ...(rows === 100_000 ? ['oursLazy'] : [])] : []
+      // `oursNoYield`: ours reading each body in one go, the baseline of what yielding costs in total time.
+      const syncSides = wants('sync') ? [...sides, ...(rows === 100_000 ? ['oursLazy'] : []), ...(rows >= 100_000 ? ['oursNoYield'] : [])] : []
       groups.push({ id: `sync-${rows}`, sides: [...syncSides, ...(wants('floor') ? ['floor'] : [])], job: { scenario: 'sync', rows } })
     }
   }
@@ -261,6 +262,18 @@ function renderMarkdown(report) {
     const n = rows.toLocaleString('en-US')
     const is100k = rows === 100_000
     syncRows.push(compare(groupId, `${n} rows: time to up-to-date (ms)`, (r) => r.ms, is100k ? 0.35 : undefined))
+    const longestRow = compare(groupId, `${n} rows: longest task during sync, wall (ms)`, (r) => r.longestTaskMs)
+    if (rows >= 100_000) longestRow[4] = `ours ${verdict(series(report, groupId, 'ours', (r) => r.longestTaskMs), 16)}`
+    syncRows.push(longestRow)
+    syncRows.push(compare(groupId, `${n} rows: longest task during sync, process CPU (ms)`, (r) => r.longestTaskCpuMs))
+    const noYield = series(report, groupId, 'oursNoYield', (r) => r.ms)
+    if (noYield.some((value) => value !== undefined)) {
+      const noYieldLongest = series(report, groupId, 'oursNoYield', (r) => r.longestTaskMs)
+      const noYieldCpu = series(report, groupId, 'oursNoYield', (r) => r.longestTaskCpuMs)
+      const oursTime = series(report, groupId, 'ours', (r) => r.ms)
+      syncRows.push([`${n} rows, ours never yielding: longest task, wall / process CPU (ms)`, `${cell(noYieldLongest)} / ${cell(noYieldCpu)}`, '', '', ''])
+      syncRows.push([`${n} rows: ours time / ours never yielding`, cell(ratioSeries(oursTime, noYield)), '', '', `ours ${verdict(ratioSeries(oursTime, noYield), 1.1)}`])
+    }
     syncRows.push(compare(groupId, `${n} rows: peak heap during sync (MB)`, (r) => r.peakHeapMB))
     syncRows.push(compare(groupId, `${n} rows: retained bytes per row`, (r) => r.retainedBytesPerRow, is100k ? 1.0 : undefined))
     const ours = series(report, groupId, 'ours', (r) => r.peakOverRetained)

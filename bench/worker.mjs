@@ -12,6 +12,10 @@ async function loadAdapter(side) {
     const ours = await import('./adapters/ours.mjs')
     return { ...ours, name: 'ours (lazyJson)', openShape: (options) => ours.openShape({ ...options, lazyJson: true }) }
   }
+  if (side === 'oursNoYield') {
+    const ours = await import('./adapters/ours.mjs')
+    return { ...ours, name: 'ours (never yields)', openShape: (options) => ours.openShape({ ...options, noYield: true }) }
+  }
   return undefined
 }
 

@@ -47,6 +47,8 @@ const CORE: readonly string[] = [
   'indexedDBStorage',
   'browserPageHide',
   'browserConnectivity',
+  'createYielder',
+  'neverYield',
 ]
 const REACT: readonly string[] = [
   'HydrationBoundary',

@@ -19,9 +19,12 @@ const ShapeClient = pkg.ShapeClient
 
 export const available = typeof ShapeClient === 'function'
 
-export async function openShape({ url, table, fetch, liveSse = false, readSnapshot = true, lazyJson = false }) {
+/** A yielder that is never due (the `neverYield` of `src/core/yielder.ts`): the sync reads each body in one go. */
+const NEVER_YIELD = { start() {}, due: () => false, yield: () => Promise.resolve() }
+
+export async function openShape({ url, table, fetch, liveSse = false, readSnapshot = true, lazyJson = false, noYield = false }) {
   if (!available) throw new Error('ours: ShapeClient is not built yet')
-  const client = new ShapeClient({ fetch, visibility: null, gracePeriodMs: 0 })
+  const client = new ShapeClient({ fetch, visibility: null, gracePeriodMs: 0, ...(noYield ? { yielder: () => NEVER_YIELD } : {}) })
   const shape = client.shape({ url: `${url}/v1/shape`, params: { table }, liveSse, lazyJson })
   const release = shape.retain()
   await shape.whenUpToDate()

@@ -16,6 +16,8 @@ export async function initialSync({ adapter, url, rows, table }) {
   const start = performance.now()
   const shape = await adapter.openShape({ url, table, fetch: probedFetch(sampler.sample) })
   const ms = performance.now() - start
+  const longestTaskMs = sampler.longestTaskMs()
+  const longestTaskCpuMs = sampler.longestTaskCpuMs()
   const peak = sampler.stop()
   const maxRssKb = process.resourceUsage().maxRSS
   if (shape.size() !== rows) throw new Error(`${adapter.name}: ${shape.size()} rows after sync, expected ${rows}`)
@@ -27,6 +29,8 @@ export async function initialSync({ adapter, url, rows, table }) {
   const retained = heapUsed() - baseline
   const result = {
     ms,
+    longestTaskMs,
+    longestTaskCpuMs,
     rowsPerSec: rows / (ms / 1000),
     peakHeapMB: (peak - baseline) / 2 ** 20,
     retainedMB: retained / 2 ** 20,

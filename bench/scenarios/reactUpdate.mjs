@@ -12,6 +12,8 @@
  * `groupSize` (rowList only, default: the component's own) and `cpuProfile` (a file: CPU profile of the measured
  * updates only, mount and warm-up excluded; the DOM check is then skipped so it does not pollute the profile) are
  * for by-hand experiments (`bench/rowListGroupSize.mjs`, `bench/rowListProfile.mjs`).
+ * `heapProfile` (a file) records a sampling heap profile of the measured updates instead (by hand: what each side
+ * allocates per update).
  * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`;
  * `'production'` (`react-dom/client`, where `onRender` never fires) times it with a layout effect of the updated
  * row component, which runs in the same commit after its DOM mutation. The profiling build does extra work per
@@ -54,7 +56,7 @@ async function until(predicate, what, timeoutMs = 60_000) {
   }
 }
 
-export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', groupSize, cpuProfile, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
+export async function reactUpdate({ adapter, url, rows, table, variant, reactBuild = 'profiling', groupSize, cpuProfile, heapProfile, maxWarmup = 5, warmupBudgetMs = 3_000, maxSamples = 10, sampleBudgetMs = 20_000 }) {
   const React = await import('react')
   const production = reactBuild === 'production'
   const { createRoot } = await import(production ? 'react-dom/client' : 'react-dom/profiling')
@@ -138,13 +140,18 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   for (;;) {
     const warming = warmups < maxWarmup && (warmups === 0 || performance.now() - warmupStart < warmupBudgetMs)
     if (!warming) {
-      if (cpuProfile && sampleStart === undefined) {
+      if ((cpuProfile || heapProfile) && sampleStart === undefined) {
         const { Session } = await import('node:inspector/promises')
         profiler = new Session()
         profiler.connect()
-        await profiler.post('Profiler.enable')
-        await profiler.post('Profiler.setSamplingInterval', { interval: 100 })
-        await profiler.post('Profiler.start')
+        if (heapProfile) {
+          await profiler.post('HeapProfiler.enable')
+          await profiler.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+        } else {
+          await profiler.post('Profiler.enable')
+          await profiler.post('Profiler.setSamplingInterval', { interval: 100 })
+          await profiler.post('Profiler.start')
+        }
       }
       sampleStart ??= performance.now()
       if (samples.length >= maxSamples || (samples.length >= 2 && performance.now() - sampleStart > sampleBudgetMs)) break
@@ -174,7 +181,12 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
       renderMs: commits.reduce((sum, c) => sum + c.actualDuration, 0),
     })
   }
-  if (profiler) {
+  if (profiler && heapProfile) {
+    const { profile } = await profiler.post('HeapProfiler.stopSampling')
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(heapProfile, JSON.stringify({ profile, samples: samples.length }))
+    profiler.disconnect()
+  } else if (profiler) {
     const { profile } = await profiler.post('Profiler.stop')
     const { writeFileSync } = await import('node:fs')
     writeFileSync(cpuProfile, JSON.stringify(profile))

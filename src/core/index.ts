@@ -90,3 +90,5 @@ export type { ShapeRowSource } from './shapeStatus'
 // Connectivity (retry at once on online / focus; status.offline)
 export { browserConnectivity } from './connectivity'
 export type { ConnectivityAdapter, ConnectivityChange } from './connectivity'
+export { createYielder, neverYield } from './yielder'
+export type { Yielder, YielderOptions } from './yielder'

@@ -26,6 +26,7 @@ import { withIdleDeadline, withLiveDeadline } from './liveDeadline'
 import { parseMessageArray, readMessageArray } from './messageArray'
 import { HEADER } from './protocol'
 import { readResponseMeta } from './responseMeta'
+import type { Yielder } from './yielder'
 
 /** One request as the stream prepared it. */
 export interface LongPollRequest {
@@ -40,6 +41,8 @@ export interface LongPollRequest {
   onProgress?: (() => void) | undefined
   /** A response of this handle is refused as stale, unread. */
   expiredHandle?: string | undefined
+  /** Lets the event loop run between pieces of a large body (messageArray.ts, reading yields). */
+  yielder?: Yielder | undefined
 }
 
 /** A 2xx response and its messages (those a `stage` consumer took are not in `messages`). */
@@ -107,7 +110,7 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
     }
     return { kind: 'ok', meta, messages: parseMessageArray(text, url) }
   }
-  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta)) }
+  return { kind: 'ok', meta, messages: await readMessageArray(body, url, signal, request.stage?.(meta), request.yielder) }
 }
 
 /** The deadlines of one request (liveDeadline.ts); 0 disables one. */

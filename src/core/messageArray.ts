@@ -16,10 +16,22 @@
  *   takes (returns true) is not part of the result. Once it declines one, it is not asked again, so the messages it
  *   took always precede the ones returned. A body that turns out malformed still rejects: the caller, which took
  *   the groups, must undo what it did with them (the stream does, shapeStore.ts S8).
+ * - Reading yields: with a `Yielder`, text is pushed to the splitter in pieces of at most `PIECE_CHARS` characters
+ *   (a network chunk or a body the platform hands over whole), and between two pieces the reader yields once the
+ *   yielder is due. Yielding only ever happens between pieces, where the splitter holds whole elements only, so the
+ *   outcome (MA2) does not depend on where it yielded; a body that never comes in more than one piece per slice
+ *   never yields.
  */
 import type { Message, WireRow } from './protocol'
 import { abortReason } from './clock'
 import { MalformedResponseError, NetworkError } from './errors'
+import type { Yielder } from './yielder'
+
+/**
+ * Longest text pushed to the splitter at once: a guess boundary is looked for in each piece, so this bounds the text
+ * one `JSON.parse` (and the staging of its rows) handles in one go, to a few ms on a slow device.
+ */
+const PIECE_CHARS = 64 * 1024
 
 /**
  * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived (MA2), with
@@ -30,10 +42,12 @@ export async function readMessageArray(
   url: string,
   signal: AbortSignal,
   onGroup?: (messages: Message<WireRow>[]) => boolean,
+  yielder?: Yielder,
 ): Promise<Message<WireRow>[]> {
   const reader = body.getReader()
   const splitter = new MessageArraySplitter(url, onGroup)
   const decoder = new TextDecoder()
+  yielder?.start()
   try {
     for (;;) {
       let chunk: ReadableStreamReadResult<Uint8Array>
@@ -44,13 +58,26 @@ export async function readMessageArray(
         throw new NetworkError(url, error)
       }
       if (chunk.done) break
-      splitter.push(decoder.decode(chunk.value, { stream: true }))
+      const text = decoder.decode(chunk.value, { stream: true })
+      if (yielder === undefined) splitter.push(text)
+      else await pushInSlices(splitter, text, yielder, signal)
     }
     splitter.push(decoder.decode())
     return splitter.end()
   } catch (error) {
     await reader.cancel().catch(() => undefined)
     throw error
+  }
+}
+
+/** Pushes `text` in pieces of at most `PIECE_CHARS`, yielding before a piece once the yielder is due. */
+async function pushInSlices(splitter: MessageArraySplitter, text: string, yielder: Yielder, signal: AbortSignal): Promise<void> {
+  for (let start = 0; start < text.length; start += PIECE_CHARS) {
+    if (yielder.due()) {
+      await yielder.yield()
+      if (signal.aborted) throw abortReason(signal)
+    }
+    splitter.push(start === 0 && text.length <= PIECE_CHARS ? text : text.slice(start, start + PIECE_CHARS))
   }
 }
 

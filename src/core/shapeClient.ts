@@ -34,6 +34,7 @@ import { browserVisibility } from './visibility'
 import { ShapePersister } from './persist/shapePersister'
 import { SnapshotSink } from './snapshotSink'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
+import type { Yielder } from './yielder'
 
 /**
  * Dependencies and defaults shared by the shapes of one client.
@@ -67,6 +68,12 @@ export interface ShapeClientOptions {
    * default: the browser's (or worker's), where there is one.
    */
   connectivity?: ConnectivityAdapter | null
+  /**
+   * Paces the initial sync: a large snapshot is parsed and staged in slices with the event loop running between
+   * them, so no task blocks the main thread for more than about one frame. Default: one `createYielder()` per
+   * shape; `() => neverYield` reads every body in one go.
+   */
+  yielder?: () => Yielder
 }
 
 /**
@@ -80,6 +87,7 @@ export class ShapeClient {
   readonly #ids = new ReferenceIds()
   readonly #fetch: FetchLike
   readonly #clock: Clock
+  readonly #yielder: (() => Yielder) | undefined
   readonly #random: () => number
   readonly #gracePeriodMs: number
   readonly #unusedTimeoutMs: number
@@ -93,6 +101,7 @@ export class ShapeClient {
   constructor(options: ShapeClientOptions = {}) {
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
+    this.#yielder = options.yielder
     this.#random = options.random ?? Math.random
     this.#gracePeriodMs = options.gracePeriodMs ?? 3000
     this.#unusedTimeoutMs = Math.max(options.unusedTimeoutMs ?? 30_000, this.#gracePeriodMs)
@@ -134,6 +143,7 @@ export class ShapeClient {
       connectivity: this.#connectivity,
       liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
+      yielder: this.#yielder?.(),
     })
     const shape = new Shape<T>({
       definitionKey: key,

@@ -88,6 +88,8 @@ export class ShapeStore<T = Row> {
   #publishedUpToDate = false
 
   #pending = new Map<string, T | undefined>()
+  /** False only while no key of `#pending` can hold `undefined`: the initial publish then skips a pass over it. */
+  #pendingMayRemove = false
   #cleared = false
   #upToDate = false
   #lastSyncedAt: number | undefined
@@ -275,6 +277,7 @@ export class ShapeStore<T = Row> {
   }
 
   #setPending(key: string, row: T | undefined): void {
+    if (row === undefined) this.#pendingMayRemove = true
     setLogged(this.#pending, key, row, this.#staging?.pending)
   }
 
@@ -307,7 +310,7 @@ export class ShapeStore<T = Row> {
       pending.clear()
     } else if (previous.size === 0) {
       // Typically the initial sync: the pending layer becomes the published Map instead of being copied into it.
-      for (const [key, row] of pending) if (row === undefined) pending.delete(key)
+      if (this.#pendingMayRemove) for (const [key, row] of pending) if (row === undefined) pending.delete(key)
       if (pending.size > 0) {
         next = pending as Map<string, T>
         this.#pending = new Map()
@@ -352,6 +355,7 @@ export class ShapeStore<T = Row> {
       else this.#oldValues.set(key, old)
     }
     this.#pendingOld.clear()
+    this.#pendingMayRemove = false
     this.#cleared = false
 
     const firstUpToDate = !this.#publishedUpToDate

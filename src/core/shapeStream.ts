@@ -55,6 +55,8 @@ import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { DEFAULT_LIVE_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './shapeStreamOptions'
 import { initialStreamState, requestPosition, transition } from './streamState'
+import { createYielder } from './yielder'
+import type { Yielder } from './yielder'
 
 export type { StreamSink } from './responseApplier'
 export type { ShapeStreamOptions } from './shapeStreamOptions'
@@ -86,6 +88,7 @@ export class ShapeStream<T = Row> {
   readonly #random: () => number
   readonly #retry: RetryPolicy
   readonly #runner: LiveRequestRunner | undefined
+  readonly #yielder: Yielder
   readonly #statusListeners = new Set<() => void>()
   #waiters: Waiter[] = []
   #state: StreamState
@@ -117,6 +120,7 @@ export class ShapeStream<T = Row> {
     this.#retry = new RetryPolicy(options.backoff ?? {}, this.#random)
     this.#refetchGuard = new RefetchGuard(this.#clock, this.#random)
     this.#runner = options.liveRunner
+    this.#yielder = options.yielder ?? createYielder()
     this.#headers = options.headers
     this.#params = options.params
     this.#state = initialStreamState(options.from)
@@ -328,7 +332,7 @@ export class ShapeStream<T = Row> {
 
   #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal, reading: ResponseReading<T>) {
     const request = { url, headers, live, signal, fetch: this.#fetch, expiredHandle: this.#state.expiredHandle }
-    return longPollWithDeadline(live ? request : { ...request, stage: (meta) => reading.stager(meta) }, {
+    return longPollWithDeadline(live ? request : { ...request, stage: (meta) => reading.stager(meta), yielder: this.#yielder }, {
       clock: this.#clock,
       liveTimeoutMs: this.#liveTimeoutMs(),
       idleTimeoutMs: this.#options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,

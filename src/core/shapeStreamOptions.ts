@@ -2,6 +2,7 @@
  * The options of a `ShapeStream`: a shape's options plus the dependencies the stream is built with (store, fetch,
  * clock, randomness, adapters, live runner, starting position) and its request deadlines.
  */
+import type { Yielder } from './yielder'
 import type { Clock } from './clock'
 import type { ConnectivityAdapter } from './connectivity'
 import type { FetchLike } from './fetchLike'
@@ -49,4 +50,6 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
    * 45 000 ms; 0 disables.
    */
   requestTimeoutMs?: number | undefined
+  /** Paces the reading of large snapshot bodies so no task blocks the main thread for long (default `createYielder()`). */
+  yielder?: Yielder | undefined
 }
