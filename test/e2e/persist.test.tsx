@@ -2,7 +2,7 @@
  * In real Chromium with IndexedDB: a page synced from the in-page shape server is "reloaded" (its client disposed, a
  * new client on the same IndexedDB database) and paints the stored rows before any shape response; with the network
  * blocked it shows the cached rows and an offline/cached status; unblocked it goes live again without ever
- * requesting `offset=-1`.
+ * requesting `offset=-1`. And an outage whose server restarts mid-way ends within a second of the `online` event.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { page } from 'vitest/browser'
@@ -158,5 +158,66 @@ describe('persisted shapes in Chromium (IndexedDB)', () => {
     expect(net.requested.length).toBeGreaterThan(0)
     expect(net.requested.filter((url) => new URL(url).searchParams.get('offset') === '-1')).toEqual([])
     expect(net.requested.every((url) => new URL(url).searchParams.get('live') === 'true')).toBe(true)
+  })
+})
+
+describe('an outage in Chromium', () => {
+  it('recovers within a second of the online event after the server restarted mid-way, not at the end of its backoff', async () => {
+    const table = {
+      name: 'items',
+      columns: [
+        { name: 'id', type: 'int4', primaryKey: true },
+        { name: 'title', type: 'text', notNull: true },
+      ],
+      rows: [{ id: 1, title: 'Buy milk' }],
+    }
+    let current = createTestShapeServer({ tables: [table], longPollTimeoutMs: 20_000 })
+    servers.push(current)
+    let down = false
+    const requested: string[] = []
+    const fetch: typeof globalThis.fetch = async (input, init) => {
+      requested.push(input instanceof Request ? input.url : String(input))
+      if (down) throw new TypeError('Failed to fetch')
+      return current.fetch(input, init)
+    }
+    // A backoff far longer than the test: only the online event can bring the shape back in time.
+    const client = new ShapeClient({ fetch })
+    const container = document.createElement('div')
+    document.body.append(container)
+    const root = createRoot(container)
+    function Slow(): ReactNode {
+      const options = { url: current.url, params: { table: 'items' }, backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 } }
+      const { data } = useShape<Item>(options)
+      const status = useShapeStatus<Item>(options)
+      return (
+        <section>
+          <p data-testid="phase">{status.phase}</p>
+          <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+        </section>
+      )
+    }
+    root.render(
+      <ShapeClientProvider client={client}>
+        <Slow />
+      </ShapeClientProvider>,
+    )
+    mounted.push({ root, container, client })
+    await expect.element(page.getByTestId('phase')).toHaveTextContent('live')
+
+    // The server goes down (its held live request ends) and the network with it: the shape backs off for a minute.
+    down = true
+    await current.close()
+    await expect.element(page.getByTestId('phase')).toHaveTextContent('retrying')
+
+    // The server comes back as a new process (the old shape handle is gone) with a row written meanwhile.
+    current = createTestShapeServer({ tables: [{ ...table, rows: [...table.rows, { id: 2, title: 'Ship it' }] }], longPollTimeoutMs: 20_000 })
+    servers.push(current)
+    down = false
+    const before = requested.length
+    window.dispatchEvent(new Event('online'))
+    await expect.element(page.getByText('Ship it'), { timeout: 1_000 }).toBeInTheDocument()
+    await expect.element(page.getByTestId('phase'), { timeout: 1_000 }).toHaveTextContent('live')
+    // It resynced from the restarted server (a 409 for the lost handle, then its snapshot), right after the event.
+    expect(requested.length).toBeGreaterThan(before)
   })
 })
