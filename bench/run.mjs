@@ -2,11 +2,11 @@
  * `npm run bench`: ours vs `@electric-sql/client` / `@electric-sql/react`, side by side in one run.
  *
  * Rules:
- * - B1. Every measurement runs in a fresh Node process (`worker.mjs`); every repetition gets a fresh server process.
- * - B2. Within a repetition the two sides run back to back, in alternating order across repetitions, and every
+ * - Every measurement runs in a fresh Node process (`worker.mjs`); every repetition gets a fresh server process.
+ * - Within a repetition the two sides run back to back, in alternating order across repetitions, and every
  *   ratio ours/theirs is computed within one repetition, then summarized (median, min-max) over repetitions,
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
- * - B3. Only measured numbers are reported; a side that cannot run says why instead of getting a number.
+ * - Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
  * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile,persist`,
  * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
@@ -86,7 +86,7 @@ function runWorker(job) {
   })
 }
 
-/** The jobs of one repetition; each group lists its sides in the order they run (B2). */
+/** The jobs of one repetition; each group lists its sides in the order they run (alternating across repetitions). */
 function plan(rep) {
   const sides = rep % 2 === 0 ? ['ours', 'theirs'] : ['theirs', 'ours']
   const groups = []

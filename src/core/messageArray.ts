@@ -2,24 +2,26 @@
  * Long-poll bodies: a JSON array of protocol messages, read whole or as a stream.
  *
  * Invariants:
- * - MA1. A body that is not JSON, not an array, or holds an element that is not a message object is a
- *   `MalformedResponseError` (retryable) and nothing of it is returned (errors.ts E2). So is a blank body: a server
- *   always sends an array (`[]` at least; "no content" is a 204, which never gets here), and a body a proxy cut to
- *   nothing, read as no messages, would move the stream to its headers' offset and lose what the body carried.
- * - MA2. Reading as a stream gives exactly the result of `parseMessageArray` on the whole text, and rejects exactly
+ * - A body that is not JSON, not an array, or holds an element that is not a message object is a
+ *   `MalformedResponseError` (retryable) and nothing of it is returned (see errors.ts: raising an error leaves the
+ *   store exactly as it was). So is a blank body: a server always sends an array (`[]` at least; "no content" is a
+ *   204, which never gets here), and a body a proxy cut to nothing, read as no messages, would move the stream to
+ *   its headers' offset and lose what the body carried.
+ * - Reading as a stream gives exactly the result of `parseMessageArray` on the whole text, and rejects exactly
  *   the same bodies; a body in Electric's compact form is parsed piece by piece as it arrives, so a 10 MiB chunk
  *   never exists as one string and the text of a message dies young (peak heap during a sync). A rejected body's
  *   stream is cancelled.
- * - MA3. Parsing per piece (one `JSON.parse` up to a guessed boundary) is only an optimisation: text no guess could
- *   split is parsed whole at the end, so MA2 holds for any body (see `MessageArraySplitter`).
- * - MA4. With `onGroup`, each group of whole messages parsed before the end is offered to it in order; a group it
+ * - Parsing per piece (one `JSON.parse` up to a guessed boundary) is only an optimisation: text no guess could
+ *   split is parsed whole at the end, so streaming gives the whole-text result for any body (see
+ *   `MessageArraySplitter`).
+ * - With `onGroup`, each group of whole messages parsed before the end is offered to it in order; a group it
  *   takes (returns true) is not part of the result. Once it declines one, it is not asked again, so the messages it
  *   took always precede the ones returned. A body that turns out malformed still rejects: the caller, which took
- *   the groups, must undo what it did with them (the stream does, shapeStore.ts S8).
+ *   the groups, must undo what it did with them (the stream does: see shapeStore.ts on staging).
  * - Reading yields: with a `Yielder`, text is pushed to the splitter in pieces of at most `PIECE_CHARS` characters
  *   (a network chunk or a body the platform hands over whole), and between two pieces the reader yields once the
  *   yielder is due. Yielding only ever happens between pieces, where the splitter holds whole elements only, so the
- *   outcome (MA2) does not depend on where it yielded; a body that never comes in more than one piece per slice
+ *   outcome does not depend on where it yielded; a body that never comes in more than one piece per slice
  *   never yields.
  */
 import type { Message, WireRow } from './protocol'
@@ -34,8 +36,8 @@ import type { Yielder } from './yielder'
 const PIECE_CHARS = 64 * 1024
 
 /**
- * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived (MA2), with
- * the same outcome as `parseMessageArray` on the whole text: the messages, or `MalformedResponseError` (MA1).
+ * Reads a body that is a JSON array of messages, parsing each element as soon as its last byte arrived, with
+ * the same outcome as `parseMessageArray` on the whole text: the messages, or `MalformedResponseError`.
  */
 export async function readMessageArray(
   body: ReadableStream<Uint8Array>,
@@ -85,7 +87,7 @@ async function pushInSlices(splitter: MessageArraySplitter, text: string, yielde
 const MAX_FAILED_GUESSES = 4
 
 /**
- * Splits the text of a JSON array of messages, fed in pieces, into its elements (MA2, MA3).
+ * Splits the text of a JSON array of messages, fed in pieces, into its elements.
  *
  * Fast mode: a piece's last `},{` is a guess at the end of an element; the text up to it is parsed in one
  * `JSON.parse` as an array. A guess that parses is right: JSON is read left to right without look-ahead, so text that
@@ -135,7 +137,7 @@ class MessageArraySplitter {
     this.#accept(values)
     this.#unparsed = [joined.slice(end + 1)]
     this.#atBodyStart = false
-    // MA4: only a group with nothing before it still held can be handed over, so order is kept.
+    // Only a group with nothing before it still held can be handed over, so order is kept.
     if (this.#onGroup !== undefined && this.#messages.length === values.length) {
       if (this.#onGroup(this.#messages)) this.#messages = []
       else this.#onGroup = undefined
@@ -173,7 +175,7 @@ class MessageArraySplitter {
   }
 }
 
-/** Parses a long-poll body into messages, or throws `MalformedResponseError` (MA1). */
+/** Parses a long-poll body into messages, or throws `MalformedResponseError`. */
 export function parseMessageArray(text: string, url: string): Message<WireRow>[] {
   return new MessageArraySplitter(url).end(text)
 }

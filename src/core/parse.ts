@@ -2,21 +2,21 @@
  * Schema-driven parsing of wire rows (Postgres text output) into JS values (SHAPE-PROTOCOL.md §3.4–3.5).
  *
  * Invariants:
- * - V1. Each schema column is compiled once per `createMessageParser` call into one function (wire value → JS value)
+ * - Each schema column is compiled once per `createMessageParser` call into one function (wire value → JS value)
  *   and one output key (`columnMapper.decode` applied once); parsing a row never looks at type names again.
- * - V2. `null` in a `not_null` column throws `NullValueError`; a throwing value parser becomes `ValueParseError`
+ * - `null` in a `not_null` column throws `NullValueError`; a throwing value parser becomes `ValueParseError`
  *   with the original error as `cause`. Columns absent from the schema keep their wire value (their key is still
  *   decoded, so a row never mixes naming styles).
- * - V3. `parseMessages` is all-or-nothing: it returns a fully parsed batch or throws, so the store never sees half of
- *   a batch (errors.ts E2). It takes ownership of its input (fresh objects from `JSON.parse`, discarded by the caller
- *   when it throws): without a `columnMapper` it parses values in place and returns the same array and objects, so a
- *   synced row is the object `JSON.parse` made; with one (or with lazy columns, V6), it builds new rows and leaves
- *   the input alone.
- * - V5. Per row, only columns that need work are visited: a parser to run, or `not_null` to check. A column whose
+ * - `parseMessages` is all-or-nothing: it returns a fully parsed batch or throws, so the store never sees half of
+ *   a batch (see errors.ts: raising an error leaves the store as it was). It takes ownership of its input (fresh
+ *   objects from `JSON.parse`, discarded by the caller when it throws): without a `columnMapper` it parses values in
+ *   place and returns the same array and objects, so a synced row is the object `JSON.parse` made; with one (or
+ *   with lazy columns, see `lazyJson` below), it builds new rows and leaves the input alone.
+ * - Per row, only columns that need work are visited: a parser to run, or `not_null` to check. A column whose
  *   type has no parser (`text`, `uuid`, …) and may be null costs nothing; absent columns (partial updates) are skipped.
- * - V4. User `parser` entries replace the default for their type name, for plain columns and for array elements.
- * - V6. With `lazyJson`, a non-null `json`/`jsonb` column (not an array) is not parsed here: its text is installed as
- *   a lazy value (lazyColumn.ts L1–L3) parsed by the same parser on first read. `null` and `not_null` are still
+ * - User `parser` entries replace the default for their type name, for plain columns and for array elements.
+ * - With `lazyJson`, a non-null `json`/`jsonb` column (not an array) is not parsed here: its text is installed as
+ *   a lazy value (see lazyColumn.ts) parsed by the same parser on first read. `null` and `not_null` are still
  *   checked here; a text that does not parse throws `ValueParseError` at that read instead of failing the batch.
  *   Rows with lazy columns are built fresh, as with a `columnMapper`, never converted in place (see `rebuild`).
  */
@@ -72,7 +72,7 @@ export interface MessageParserOptions<T> {
   columnMapper?: ColumnMapper
   /** Runs last, on each parsed and renamed `value` (not on `old_value`, which is partial). */
   transformer?: (row: Row) => T
-  /** Parse `json`/`jsonb` values on first read instead of on arrival (V6): less memory and work for unread values. */
+  /** Parse `json`/`jsonb` values on first read instead of on arrival: less memory and work for unread values. */
   lazyJson?: boolean
 }
 
@@ -80,21 +80,21 @@ export interface MessageParserOptions<T> {
 export interface MessageParser<T> {
   /**
    * Parses one wire row (a `value`): every present column through its compiled parser, then the transformer. Without
-   * a `columnMapper` the row is parsed in place and returned (V3): pass a row you own.
+   * a `columnMapper` the row is parsed in place and returned: pass a row you own.
    */
   parseValue(row: WireRow): T
-  /** Parses `value` and `old_value` of every change message, taking ownership of them; control messages are kept (V3). */
+  /** Parses `value` and `old_value` of every change message, taking ownership of them; control messages are kept. */
   parseMessages(messages: readonly Message<WireRow>[]): Message<T>[]
 }
 
 interface CompiledColumn {
   readonly key: string
   readonly parse: (value: WireValue) => unknown
-  /** Set when the column's values are installed lazily under `key` (V6). */
+  /** Set when the column's values are installed lazily under `key`. */
   readonly lazy: LazyColumn | undefined
 }
 
-/** A column that needs per-row work when rows are parsed in place (V5). */
+/** A column that needs per-row work when rows are parsed in place. */
 interface InPlaceColumn {
   readonly name: string
   /** Undefined when the value stays as it is and only `not_null` is checked. */
@@ -108,7 +108,7 @@ interface InPlaceColumn {
 const JSON_TYPES: readonly string[] = ['json', 'jsonb']
 
 /**
- * Compiles a parser for `schema` (V1).
+ * Compiles a parser for `schema`, each column once.
  *
  * @example
  * const parser = createMessageParser(parseSchemaHeader(meta.schema), { columnMapper: snakeCamelMapper() })
@@ -252,7 +252,7 @@ function wrapColumn(
   }
 }
 
-/** Runs a column's text parser; anything it throws that is not already typed becomes `ValueParseError` (V2). */
+/** Runs a column's text parser; anything it throws that is not already typed becomes `ValueParseError`. */
 function runText(text: (value: string) => unknown, value: string, name: string, pgType: string): unknown {
   try {
     return text(value)

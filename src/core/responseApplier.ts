@@ -2,16 +2,18 @@
  * How a stream's responses become store writes, and the state event that records each one.
  *
  * Invariants:
- * - RA1. One Schema per response: resolved once, when its headers arrive (the state's schema when the handle is the
+ * - One Schema per response: resolved once, when its headers arrive (the state's schema when the handle is the
  *   state's, else the response's `electric-schema` header), and used by the groups staged while the body is read
  *   and by the body's last part alike, so one compiled parser serves the whole response.
- * - RA2. The parser is compiled once per Schema object and dropped by `reset` (after a 409 the new handle may carry
+ * - The parser is compiled once per Schema object and dropped by `reset` (after a 409 the new handle may carry
  *   another schema).
- * - RA3. What a long-poll response staged is settled exactly once: kept just before its last part is applied,
- *   after the last check that can fail, or reverted by `discard` on any failure, stop or pause (shapeStore.ts S8,
- *   errors.ts E2). Once its request's signal aborted, a response stages nothing more.
- * - RA4. A non-live response that neither advances nor reaches the head, or a non-live 304, is an error, never
- *   applied: the same request would be sent again at once, forever (shapeStream.ts D6).
+ * - What a long-poll response staged is settled exactly once: kept just before its last part is applied,
+ *   after the last check that can fail, or reverted by `discard` on any failure, stop or pause (see shapeStore.ts
+ *   on staging, and errors.ts: raising an error leaves the store as it was). Once its request's signal aborted, a
+ *   response stages nothing more.
+ * - A non-live response that neither advances nor reaches the head, or a non-live 304, is an error, never
+ *   applied: the same request would be sent again at once, forever (see shapeStream.ts: a request is never repeated
+ *   at once without progress).
  */
 import type { LiveBatch } from './liveRunner'
 import type { MessageParser, MessageParserOptions } from './parse'
@@ -29,13 +31,13 @@ export interface StreamSink<T> {
   applyBatch(messages: readonly Message<T>[]): void
   /** A 409: drop pending rows (the published snapshot stays until the next up-to-date). */
   reset(): void
-  /** Change messages of a response still being read: pending only, undoable (`ShapeStore` S8). */
+  /** Change messages of a response still being read: pending only, undoable (see `ShapeStore.stage`). */
   stage(messages: readonly Message<T>[]): void
   /** Keeps what was staged, or reverts it exactly. */
   settleStaged(keep: boolean): void
 }
 
-/** One long-poll response being read: its schema, resolved once when its headers arrive (RA1). */
+/** One long-poll response being read: its schema, resolved once when its headers arrive. */
 export class ResponseReading<T> {
   readonly #state: StreamState
   readonly #signal: AbortSignal
@@ -48,13 +50,13 @@ export class ResponseReading<T> {
     this.#applier = applier
   }
 
-  /** The response's schema (RA1), resolved on first call. */
+  /** The response's schema, resolved on first call. */
   schemaOf(meta: ResponseMeta): Schema | undefined {
     this.#schema ??= { value: schemaOf(this.#state, meta) }
     return this.#schema.value
   }
 
-  /** Consumer of the body's leading change messages while the rest is read (longPollTransport.ts LP5). */
+  /** Consumer of the body's leading change messages while the rest is read (see longPollTransport.ts on `stage`). */
   stager(meta: ResponseMeta): (messages: Message<WireRow>[]) => boolean {
     const schema = this.schemaOf(meta)
     return (messages) => {
@@ -68,11 +70,11 @@ export class ResponseReading<T> {
 
 const SYNTHETIC_UP_TO_DATE: Message<WireRow> = { headers: { control: 'up-to-date' } }
 
-/** The schema of a response without one: one object, so its compiled parser is reused (RA2). */
+/** The schema of a response without one: one object, so its compiled parser is reused. */
 const NO_SCHEMA: Schema = Object.freeze({})
 
 /**
- * Parses responses with the shape's parser options and applies them to a sink (RA1–RA4).
+ * Parses responses with the shape's parser options and applies them to a sink.
  * @example
  * const applier = new ResponseApplier(store, {})
  * const event = applier.applyLive(stream.getState(), batch, Date.now())
@@ -92,7 +94,7 @@ export class ResponseApplier<T> {
     return new ResponseReading(state, signal, this)
   }
 
-  /** Stages change messages of a response still being read (shapeStore.ts S8). */
+  /** Stages change messages of a response still being read (see shapeStore.ts on staging). */
   stage(schema: Schema | undefined, messages: Message<WireRow>[]): void {
     this.#sink.stage(this.#parserFor(schema ?? NO_SCHEMA).parseMessages(messages))
   }
@@ -118,13 +120,13 @@ export class ResponseApplier<T> {
     const last = messages[messages.length - 1]
     if (upToDate && (last === undefined || !isUpToDate(last))) messages.push(SYNTHETIC_UP_TO_DATE)
     const parsed = messages.length > 0 ? this.#parserFor(schema ?? NO_SCHEMA).parseMessages(messages) : []
-    // Nothing can fail past this point: what was staged becomes part of the batch (RA3).
+    // Nothing can fail past this point: what was staged becomes part of the batch, settled exactly once.
     this.#sink.settleStaged(true)
     if (parsed.length > 0) this.#sink.applyBatch(parsed)
     return { type: 'response', handle: meta.handle, offset: meta.offset, cursor: meta.cursor, schema, upToDate, now: now() }
   }
 
-  /** The state event for a live 304 (a cache revalidated what this client has); a non-live 304 is an error (RA4). */
+  /** The state event for a live 304 (a cache revalidated what this client has); a non-live 304 is an error. */
   notModified(result: { cursor: string | undefined; handle: string | undefined }, position: RequestPosition, url: string, now: number): StreamEvent {
     if (!position.live || position.handle === undefined) {
       throw new MalformedResponseError(url, '304 Not Modified for a non-live request (a cache revalidated a response this client lacks)')
@@ -133,7 +135,7 @@ export class ResponseApplier<T> {
     return { type: 'response', handle, offset: position.offset, cursor: result.cursor, schema: undefined, upToDate: true, now }
   }
 
-  /** Reverts whatever the response being read staged (RA3). */
+  /** Reverts whatever the response being read staged. */
   discard(): void {
     this.#sink.settleStaged(false)
   }
@@ -153,13 +155,13 @@ export class ResponseApplier<T> {
     }
   }
 
-  /** A 409: the pending rows and the compiled parser go (RA2). */
+  /** A 409: the pending rows and the compiled parser go. */
   reset(): void {
     this.#sink.reset()
     this.#parser = undefined
   }
 
-  /** A new starting position: the next response may carry another schema (RA2). */
+  /** A new starting position: the next response may carry another schema. */
   forgetParser(): void {
     this.#parser = undefined
   }
@@ -172,7 +174,7 @@ export class ResponseApplier<T> {
   }
 }
 
-/** The schema of a response (RA1): the state's when the response continues its handle, else its header's. */
+/** The schema of a response: the state's when the response continues its handle, else its header's. */
 function schemaOf(state: StreamState, meta: ResponseMeta): Schema | undefined {
   if (state.schema !== undefined && state.handle === meta.handle) return state.schema
   return meta.schema === undefined ? undefined : parseSchemaHeader(meta.schema)

@@ -1,12 +1,12 @@
 /**
  * Published versions of a shape's rows: the `ShapeSnapshot` readers hold, and how a stale one stays exact.
  *
- * Invariants (the store's side is in shapeStore.ts S1–S7):
- * - SN1. Exposure, not hand-out, forces a copy. `rows` is a read-only view of its snapshot's version: `get`, `has`
+ * Invariants (the store's side is in shapeStore.ts):
+ * - Exposure, not hand-out, forces a copy. `rows` is a read-only view of its snapshot's version: `get`, `has`
  *   and `size` answer for that version without exposing anything (O(1) on the current snapshot). Iterating it
  *   (`for…of`, `keys`, `values`, `entries`, `forEach`) hands out the Map itself and tells the host (`expose`), so
  *   the store copies before its next change. `data` and `keys` are fresh frozen arrays and expose nothing.
- * - SN2. Stale snapshots. A snapshot either owns an exact Map of its version, or a link `{ undo, next }` to the
+ * - Stale snapshots. A snapshot either owns an exact Map of its version, or a link `{ undo, next }` to the
  *   snapshot of the following version, where `undo` holds the previous row (`undefined`: absent) of exactly the keys
  *   that publish changed, and `order` the previous key order when it removed keys (removal loses positions).
  *   Reading an old snapshot copies the Map at the end of its chain and applies the undos newest to oldest
@@ -26,7 +26,7 @@ export interface ShapeSnapshot<T> {
   readonly version: number
   /**
    * Rows by shape key, as of this version; never changes. `get`/`has`/`size` are O(1) point reads on the current
-   * snapshot; iterating it hands out the version's Map, which makes the next publish copy it (SN1).
+   * snapshot; iterating it hands out the version's Map, which makes the next publish copy it.
    */
   readonly rows: ReadonlyMap<string, T>
   /** Rows in key-insertion order, built lazily once per version. */
@@ -44,20 +44,20 @@ export interface ShapeSnapshot<T> {
 
 /** What a snapshot needs from its store; typed without `T` so a store stays assignable to a wider row type. */
 export interface SnapshotHost {
-  /** Marks `map` exposed if it is the published Map (SN1). */
+  /** Marks `map` exposed if it is the published Map. */
   expose(map: ReadonlyMap<string, unknown>): void
-  /** The keys array of `epoch`, built from `rows` when not cached (shapeStore.ts S5). */
+  /** The keys array of `epoch`, built from `rows` when not cached (shapeStore.ts shares one per membership epoch). */
   keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[]
 }
 
-/** How a snapshot's version differs from the next one (SN2). */
+/** How a snapshot's version differs from the next one (see stale snapshots above). */
 export interface Link<T> {
   readonly undo: ReadonlyMap<string, T | undefined>
   readonly order: readonly string[] | undefined
   readonly next: Snapshot<T>
 }
 
-/** The store's `ShapeSnapshot` (SN1, SN2); internal to core, created only by `ShapeStore`. */
+/** The store's `ShapeSnapshot`; internal to core, created only by `ShapeStore`. */
 export class Snapshot<T> implements ShapeSnapshot<T> {
   readonly version: number
   readonly isUpToDate: boolean
@@ -90,7 +90,7 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
     return false
   }
 
-  /** The row of `key` in this version, without exposing or rebuilding anything (SN1, SN2). */
+  /** The row of `key` in this version, without exposing or rebuilding anything. */
   rowOf(key: string): T | undefined {
     let snapshot: Snapshot<T> = this
     while (snapshot.#link !== undefined) {
@@ -101,7 +101,7 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
     return (snapshot.#map as ReadonlyMap<string, T>).get(key)
   }
 
-  /** This version's Map, handed out to an iteration: exposed if it is the published one (SN1). */
+  /** This version's Map, handed out to an iteration: exposed if it is the published one. */
   exposedRows(): ReadonlyMap<string, T> {
     const map = this.#exact()
     this.#host.expose(map)
@@ -118,13 +118,13 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
     return this.#keys
   }
 
-  /** Called by the store when it is about to mutate this snapshot's Map in place (SN2). */
+  /** Called by the store when it is about to mutate this snapshot's Map in place: it keeps a link to the next version. */
   link(link: Link<T>): void {
     this.#link = link
     this.#map = undefined
   }
 
-  /** The exact rows of this version; rebuilds them once from the chain if the Map moved on (SN2). */
+  /** The exact rows of this version; rebuilds them once from the chain if the Map moved on. */
   #exact(): ReadonlyMap<string, T> {
     if (this.#link === undefined) return this.#map as ReadonlyMap<string, T>
     const links: Link<T>[] = []
@@ -158,7 +158,7 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   }
 }
 
-/** `rows` of a snapshot (SN1): point reads answer for its version; iteration hands out the version's Map. */
+/** `rows` of a snapshot: point reads answer for its version; iteration hands out the version's Map. */
 class RowsView<T> implements ReadonlyMap<string, T> {
   readonly #snapshot: Snapshot<T>
 

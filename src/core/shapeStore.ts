@@ -2,37 +2,38 @@
  * The materialized rows of one shape: atomic batches, immutable snapshots, per-key subscriptions.
  *
  * Invariants:
- * - S1. Two layers. `#published` is what readers see (`getRow`, `getSnapshot`, `getOldValue`); `#pending` holds the
+ * - Two layers. `#published` is what readers see (`getRow`, `getSnapshot`, `getOldValue`); `#pending` holds the
  *   final row (or `undefined` for removed) of every key touched since the last publish, and `#cleared` says whether
  *   a must-refetch discarded everything published beneath it. Applying a message only touches `#pending`.
- * - S2. Publish happens only for a batch holding an `up-to-date`, once, with the state as of the batch's last
+ * - Publish happens only for a batch holding an `up-to-date`, once, with the state as of the batch's last
  *   `up-to-date` (messages after it stay pending). Nothing is published before the first one. `must-refetch` clears
  *   the pending layer but the published snapshot stays until the next publish, which replaces it whole.
- * - S3. Exposure, not hand-out, forces a copy (shapeSnapshot.ts SN1): `#exposed` becomes true iff the current
+ * - Exposure, not hand-out, forces a copy (see shapeSnapshot.ts): `#exposed` becomes true iff the current
  *   `#published` Map was handed out by iterating a snapshot's `rows`. A publish builds a new Map when `#exposed`,
  *   after a must-refetch, when the published Map is empty (the pending layer becomes the Map), or when the undo
- *   budget (S7) is spent; otherwise it mutates `#published` in place in O(changed keys). A Map anyone could have
+ *   budget (below) is spent; otherwise it mutates `#published` in place in O(changed keys). A Map anyone could have
  *   seen is therefore never mutated.
- * - S4. `version` bumps and listeners run only when a publish changed a row's identity or the first `up-to-date`
+ * - `version` bumps and listeners run only when a publish changed a row's identity or the first `up-to-date`
  *   arrived. `subscribe` listeners run once per publish; `subscribeKey` listeners only for keys whose row identity
  *   changed. A row whose merged value equals the old one field by field keeps the old object.
- * - S5. `keys` arrays are shared by every snapshot of one membership epoch: the epoch bumps when a publish adds or
+ * - `keys` arrays are shared by every snapshot of one membership epoch: the epoch bumps when a publish adds or
  *   removes a key or reorders keys (a refetch). Within an epoch, key order is fixed because an existing key is only
  *   ever overwritten in place (`Map.set` keeps its position). `data`/`keys` are built lazily, at most once each.
- * - S6. A listener that throws is isolated: the others still run, and the error goes to `onListenerError` or is
+ * - A listener that throws is isolated: the others still run, and the error goes to `onListenerError` or is
  *   rethrown in a microtask.
- * - S7. An in-place publish over a handed-out snapshot links it (shapeSnapshot.ts SN2) to an eagerly created
- *   snapshot of the new version, so the chain always ends at the current snapshot or at a Map no longer published.
+ * - An in-place publish over a handed-out snapshot links it (see shapeSnapshot.ts on stale snapshots) to an
+ *   eagerly created snapshot of the new version, so the chain always ends at the current snapshot or at a Map no
+ *   longer published.
  *   Undo entries recorded since the chain began are bounded by the Map's size: past that, the publish copies instead
  *   (amortized O(1) per change), which bounds what a forgotten old snapshot can retain to O(n).
- * - S8. Staging. `stage` applies the change messages of a response still being read to the pending layer at once
+ * - Staging. `stage` applies the change messages of a response still being read to the pending layer at once
  *   (so a large snapshot chunk's message objects die young) and records the value each write overwrote (the first
- *   write of a key it added needs no record: see undoLog.ts U1); `settleStaged(false)` replays those records backwards
+ *   write of a key it added needs no record: see undoLog.ts); `settleStaged(false)` replays those records backwards
  *   and deletes the added keys, which restores the pending layer (and pending old values) exactly, so a response
- *   that fails after staging leaves the store as it was (errors.ts E2). Staging never publishes: control messages
+ *   that fails after staging leaves the store as it was (see errors.ts). Staging never publishes: control messages
  *   are not staged, the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse
  *   to run while anything is staged.
- * - S9. Transactions. The txids of applied change messages and the `snapshot-end` messages are pending like rows:
+ * - Transactions. The txids of applied change messages and the `snapshot-end` messages are pending like rows:
  *   staging undoes them with the rows, a must-refetch drops them, and the publish step of a batch hands the published
  *   ones to the sync observer (txidTracker.ts) before any listener runs, whether or not a row changed.
  */
@@ -52,15 +53,15 @@ export type { ShapeSnapshot } from './shapeSnapshot'
 export interface ShapeStoreOptions {
   /** Clock for `lastSyncedAt` (default `Date.now`). */
   now?: () => number
-  /** Receives errors thrown by listeners; by default they are rethrown in a microtask (S6). */
+  /** Receives errors thrown by listeners; by default they are rethrown in a microtask. */
   onListenerError?: (error: unknown) => void
 }
 
-/** The undo logs of the pending rows and of the pending old values (S8). */
+/** The undo logs of the pending rows and of the pending old values, while staging. */
 interface StagingRecord<T> {
   readonly pending: UndoLog<T | undefined>
   readonly old: UndoLog<Partial<T> | undefined>
-  /** Length of the pending txid list when staging began (S9). */
+  /** Length of the pending txid list when staging began. */
   readonly txids: number
 }
 
@@ -122,9 +123,9 @@ export class ShapeStore<T = Row> {
     return this.#lastSyncedAt
   }
 
-  /** Applies parsed protocol messages atomically; publishes and notifies at most once (S2, S4). */
+  /** Applies parsed protocol messages atomically; publishes and notifies at most once. */
   applyBatch(messages: readonly Message<T>[]): void {
-    if (this.#staging !== undefined) throw new Error('ShapeStore.applyBatch while changes are staged: settle them first (S8)')
+    if (this.#staging !== undefined) throw new Error('ShapeStore.applyBatch while changes are staged: settle them first')
     let lastUpToDate = -1
     for (let i = messages.length - 1; i >= 0; i--) {
       const message = messages[i] as Message<T>
@@ -142,7 +143,7 @@ export class ShapeStore<T = Row> {
   }
 
   /**
-   * Applies change messages of a response still being read to the pending layer, undoably (S8). Throws on a control
+   * Applies change messages of a response still being read to the pending layer, undoably. Throws on a control
    * message: those belong to `applyBatch`.
    */
   stage(messages: readonly Message<T>[]): void {
@@ -153,7 +154,7 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  /** Ends staging: keeps the staged changes as part of the pending layer, or reverts them exactly (S8). */
+  /** Ends staging: keeps the staged changes as part of the pending layer, or reverts them exactly. */
   settleStaged(keep: boolean): void {
     const staging = this.#staging
     this.#staging = undefined
@@ -164,16 +165,16 @@ export class ShapeStore<T = Row> {
   }
 
   /**
-   * Sets the one observer of published transactions (S9): called after the publish step of a batch that published
+   * Sets the one observer of published transactions: called after the publish step of a batch that published
    * txids or a snapshot, before the listeners; `notifies` says whether listeners will run.
    */
   observeSynced(observer: ((synced: SyncedTransactions, notifies: boolean) => void) | undefined): void {
     this.#onSynced = observer
   }
 
-  /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays (S2). */
+  /** What a `must-refetch` does: drops pending rows and old values; the published snapshot stays. */
   reset(): void {
-    if (this.#staging !== undefined) throw new Error('ShapeStore.reset while changes are staged: settle them first (S8)')
+    if (this.#staging !== undefined) throw new Error('ShapeStore.reset while changes are staged: settle them first')
     this.#pending.clear()
     this.#pendingOld.clear()
     this.#txids = []
@@ -258,7 +259,8 @@ export class ShapeStore<T = Row> {
         this.#forgetOldValue(key)
         break
       case 'update': {
-        // Merging changes nothing iff every field the update carries is already there with the same value (S4).
+        // Merging changes nothing iff every field the update carries is already there with the same value: keep the
+        // old object, so its identity (what listeners and `version` follow) does not change.
         const merged = existing === undefined ? value : carriesNoChange(existing, value) ? existing : ({ ...existing, ...value } as T)
         this.#setPending(key, merged)
         this.#setPendingOld(key, message.old_value)
@@ -285,7 +287,7 @@ export class ShapeStore<T = Row> {
     setLogged(this.#pendingOld, key, old, this.#staging?.old)
   }
 
-  /** Moves the pending layer into the published state (S1–S5, S7); returns what changed, or undefined if nothing did. */
+  /** Moves the pending layer into the published state; returns what changed, or undefined if nothing did. */
   #publish(): { changedKeys: readonly string[] } | undefined {
     this.#lastSyncedAt = this.#now()
     const previous = this.#published
@@ -408,7 +410,7 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  /** Keys of one membership epoch, shared by its snapshots (S5); cached only for the current epoch. */
+  /** Keys of one membership epoch, shared by its snapshots; cached only for the current epoch. */
   #keysFor(epoch: number, rows: () => ReadonlyMap<string, unknown>): readonly string[] {
     if (this.#keysCache?.epoch === epoch) return this.#keysCache.keys
     const keys = Object.freeze(Array.from(rows().keys()))

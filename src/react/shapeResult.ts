@@ -2,14 +2,14 @@
  * The value `useShape` gives a component, derived from a shape's store snapshot and status.
  *
  * Invariants:
- * - V1. `getSnapshot` allocates only when an input changed (the store snapshot or a status field the result shows),
+ * - `getSnapshot` allocates only when an input changed (the store snapshot or a status field the result shows),
  *   and returns the previous result object when the derived fields are all equal: identity changes only when
  *   something a component could show changed.
- * - V2. `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
+ * - `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
  *   enumerable getters): a component or selector that never reads `data` never makes the store build the array.
- * - V3. `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
+ * - `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
  *   hydrated client started from) for as long as this store lives, so hydration renders exactly that.
- * - V4. `error` is `false` when there is none, as in `@electric-sql/react`.
+ * - `error` is `false` when there is none, as in `@electric-sql/react`.
  */
 import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
 import { noop } from './noop'
@@ -29,7 +29,7 @@ export interface UseShapeResult<T = Row> {
   /** The rows reached the server's head and the stream has not been reset since. */
   readonly isUpToDate: boolean
   readonly isError: boolean
-  /** The last error of the stream, `false` when there is none (V4). */
+  /** The last error of the stream, `false` when there is none. */
   readonly error: ShapeError | false
   /** Epoch ms of the last up-to-date; `undefined` while loading. */
   readonly lastSyncedAt: number | undefined
@@ -100,7 +100,7 @@ function resultOf<T>(snapshot: ShapeSnapshot<T>, fields: DerivedFields<T>, shape
 }
 
 /**
- * A result store over `shape` (V1–V4). One per hook instance and shape.
+ * A result store over `shape`. One per hook instance and shape.
  * @example
  * const store = useMemo(() => createShapeResultStore(shape), [shape])
  */

@@ -2,14 +2,14 @@
  * `useShape`: the rows of a live shape, as `@electric-sql/react`'s hook of the same name gives them.
  *
  * Invariants:
- * - U1. `subscribe` is stable per shape (the result store is memoized on the shape), so a re-render, an inline
+ * - `subscribe` is stable per shape (the result store is memoized on the shape), so a re-render, an inline
  *   selector or an inline options object never subscribes again.
- * - U2. The selector and `isEqual` go to `useSyncExternalStoreWithSelector` as given: it runs the selector again
+ * - The selector and `isEqual` go to `useSyncExternalStoreWithSelector` as given: it runs the selector again
  *   when it or the snapshot changed (so a selector closing over props stays correct) and keeps the previous selection
  *   when `isEqual` says it is equal, so the component re-renders only when the selected value changed.
- * - U3. While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
+ * - While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
  *   the previous definition (`isPlaceholderData: true`) instead of an empty list; an error on the new shape ends it.
- * - U4. In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
+ * - In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
  */
 import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
@@ -104,7 +104,10 @@ function isSettled<T>(result: UseShapeResult<T>): boolean {
   return !result.isLoading || result.isError
 }
 
-/** The previous result marked as placeholder; its lazy `data`/`rows` getters are copied, not read (shapeResult V2). */
+/**
+ * The previous result marked as placeholder; its lazy `data`/`rows` getters are copied, not read (see shapeResult.ts:
+ * `data` and `rows` are read lazily).
+ */
 function asPlaceholder<S>(value: S, isDefaultResult: boolean): S {
   if (!isDefaultResult) return value
   const descriptors = Object.getOwnPropertyDescriptors(value as object)

@@ -156,7 +156,7 @@ describe('createMessageParser', () => {
   })
 
   describe('parseMessages', () => {
-    // Fresh objects per call: parseMessages owns its input, as it owns a JSON.parse result (V3).
+    // Fresh objects per call: parseMessages owns its input, as it owns a JSON.parse result.
     const batch = (): Message<WireRow>[] => [
       { key: 'k1', value: { id: '1', done: 't' }, headers: { operation: 'insert', relation: ['public', 't'] } },
       {

@@ -42,7 +42,7 @@ function setup() {
 }
 
 describe('ResponseApplier', () => {
-  it("parses a response's staged groups and its last part with the one schema of its headers (RA1)", () => {
+  it("parses a response's staged groups and its last part with the one schema of its headers", () => {
     const { store, applier } = setup()
     const reading = applier.begin(initialStreamState(), open)
     const response = meta({ upToDate: true })
@@ -53,7 +53,7 @@ describe('ResponseApplier', () => {
     expect([...store.getSnapshot().rows.values()].map((row) => row.n)).toEqual([10n, 20n, 30n])
   })
 
-  it("keeps the state's schema for a response that continues its handle, and takes the header's for a new handle (RA1)", () => {
+  it("keeps the state's schema for a response that continues its handle, and takes the header's for a new handle", () => {
     const { store, applier } = setup()
     const first = applier.begin(initialStreamState(), open)
     const event = applier.applyResponse(first, { meta: meta(), messages: [ins(1)] }, position(), url, () => 0)
@@ -68,7 +68,7 @@ describe('ResponseApplier', () => {
     expect(other.schemaOf(meta({ handle: 'h2', schema: TEXT }))?.n?.type).toBe('text')
   })
 
-  it('keeps what a response staged when it applies, and discard reverts it exactly (RA3)', () => {
+  it('keeps what a response staged when it applies, and discard reverts it exactly', () => {
     const { store, applier } = setup()
     const kept = applier.begin(initialStreamState(), open)
     kept.stager(meta())([ins(1)])
@@ -88,7 +88,7 @@ describe('ResponseApplier', () => {
     expect(store.getSnapshot().rows.size).toBe(0)
   })
 
-  it('refuses a non-live response without progress and a non-live 304; a live 304 is up to date (RA4)', () => {
+  it('refuses a non-live response without progress and a non-live 304; a live 304 is up to date', () => {
     const { applier } = setup()
     const at = position({ offset: '0_0', handle: 'h1' })
     const reading = applier.begin(initialStreamState({ handle: 'h1', offset: '0_0' }), open)
@@ -130,7 +130,7 @@ describe('ResponseApplier', () => {
     expect(event).toMatchObject({ now: 7 })
   })
 
-  it('stages nothing once the request aborted, and reset drops the pending rows and the parser (RA2, RA3)', () => {
+  it('stages nothing once the request aborted, and reset drops the pending rows and the parser', () => {
     const { store, applier } = setup()
     const controller = new AbortController()
     const reading = applier.begin(initialStreamState(), controller.signal)

@@ -369,7 +369,7 @@ describe('ShapeStore copy-on-write', () => {
     expect(store.getSnapshot().data[5]).toEqual({ id: 5, v: 1 })
   })
 
-  it('data always equals the rows in key order, whatever the history of reads and writes (S7, SN2)', () => {
+  it('data always equals the rows in key order, whatever the history of reads and writes, stale snapshots included', () => {
     let seed = 7
     const random = (n: number) => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
@@ -459,7 +459,7 @@ describe('ShapeStore notifications', () => {
     { name: 'sets a present field to undefined', update: { y: undefined }, kept: false },
     { name: 'carries NaN where NaN is (Object.is)', update: { n: NaN }, kept: true },
     { name: 'carries -0 where 0 is (Object.is)', update: { x0: -0 }, kept: false },
-  ])('an update that $name keeps the row object: $kept (S4)', ({ update, kept }) => {
+  ])('an update that $name keeps the row object: $kept', ({ update, kept }) => {
     const store = new ShapeStore()
     store.applyBatch([ins('a', { id: 1, x: 1, y: 'y', n: NaN, x0: 0 }), utd])
     const before = store.getRow('a')
@@ -579,7 +579,7 @@ describe('ShapeStore notifications', () => {
   })
 })
 
-describe('ShapeStore staging (S8)', () => {
+describe('ShapeStore staging', () => {
   /** Everything observable about the pending layer: what the next up-to-date would publish, and old values. */
   const outcome = (store: ShapeStore) => {
     store.applyBatch([utd])
@@ -614,7 +614,7 @@ describe('ShapeStore staging (S8)', () => {
         const op = random(3)
         return op === 0 ? ins(key, { v: step }) : op === 1 ? upd(key, { v: -step }, { v: step }) : del(key)
       })
-    /** A history batch: changes, sometimes with a must-refetch among them (the cleared pending layer, S2). */
+    /** A history batch: changes, sometimes with a must-refetch among them (the cleared pending layer). */
     const historyBatch = (size: number, step: number): Msg[] => {
       const changes = batch(size, step)
       if (random(4) === 0) changes.splice(random(changes.length + 1), 0, refetch)
