@@ -12,6 +12,7 @@
  *   (the overlay's `keysFor` cache) otherwise, so a list of keys re-renders only when membership changes.
  */
 import type { ShapeSnapshot } from './shapeSnapshot'
+import { RowsView } from './rowsView'
 
 /** What an overlay snapshot asks its overlay for: the keys array of a membership (cached across snapshots). */
 export type KeysFor = (base: readonly string[], inserted: readonly string[], deleted: ReadonlySet<string>) => readonly string[]
@@ -78,12 +79,12 @@ export class OverlaySnapshot<T> implements ShapeSnapshot<T> {
   }
 
   get rows(): ReadonlyMap<string, T> {
-    this.#rows ??= new OverlayRows(this)
+    this.#rows ??= new RowsView(this)
     return this.#rows
   }
 
   /** The rows of this snapshot as a Map, built once when someone iterates `rows`. */
-  merged(): Map<string, T> {
+  allRows(): Map<string, T> {
     if (this.#merged === undefined) {
       const merged = new Map<string, T>()
       for (const key of this.keys) merged.set(key, this.rowOf(key) as T)
@@ -104,50 +105,5 @@ export class OverlaySnapshot<T> implements ShapeSnapshot<T> {
       this.#membership = { inserted, deleted }
     }
     return this.#membership
-  }
-}
-
-/** `rows` of an overlay snapshot: point reads through the overlay, iteration over the merged Map. */
-class OverlayRows<T> implements ReadonlyMap<string, T> {
-  readonly #snapshot: OverlaySnapshot<T>
-
-  constructor(snapshot: OverlaySnapshot<T>) {
-    this.#snapshot = snapshot
-  }
-
-  get size(): number {
-    return this.#snapshot.size
-  }
-
-  get(key: string): T | undefined {
-    return this.#snapshot.rowOf(key)
-  }
-
-  has(key: string): boolean {
-    return this.#snapshot.rowOf(key) !== undefined
-  }
-
-  forEach(callback: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.#snapshot.merged()) callback.call(thisArg, value, key, this)
-  }
-
-  keys(): MapIterator<string> {
-    return this.#snapshot.merged().keys()
-  }
-
-  values(): MapIterator<T> {
-    return this.#snapshot.merged().values()
-  }
-
-  entries(): MapIterator<[string, T]> {
-    return this.#snapshot.merged().entries()
-  }
-
-  [Symbol.iterator](): MapIterator<[string, T]> {
-    return this.#snapshot.merged()[Symbol.iterator]()
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'ShapeRows'
   }
 }

@@ -13,6 +13,7 @@
  *   (O(n + changes), once, then the link is dropped); a point read (`rows.get`) walks the chain instead, taking the
  *   first undo that holds the key. Links point old → new only, so snapshots nobody holds are garbage.
  */
+import { RowsView } from './rowsView'
 
 /**
  * One published state of a shape. Immutable: later batches never change a snapshot already obtained.
@@ -102,7 +103,7 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   }
 
   /** This version's Map, handed out to an iteration: exposed if it is the published one. */
-  exposedRows(): ReadonlyMap<string, T> {
+  allRows(): ReadonlyMap<string, T> {
     const map = this.#exact()
     this.#host.expose(map)
     return map
@@ -155,50 +156,5 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
     this.#map = rows
     this.#link = undefined
     return rows
-  }
-}
-
-/** `rows` of a snapshot: point reads answer for its version; iteration hands out the version's Map. */
-class RowsView<T> implements ReadonlyMap<string, T> {
-  readonly #snapshot: Snapshot<T>
-
-  constructor(snapshot: Snapshot<T>) {
-    this.#snapshot = snapshot
-  }
-
-  get size(): number {
-    return this.#snapshot.size
-  }
-
-  get(key: string): T | undefined {
-    return this.#snapshot.rowOf(key)
-  }
-
-  has(key: string): boolean {
-    return this.#snapshot.rowOf(key) !== undefined
-  }
-
-  forEach(callback: (value: T, key: string, map: ReadonlyMap<string, T>) => void, thisArg?: unknown): void {
-    for (const [key, value] of this.#snapshot.exposedRows()) callback.call(thisArg, value, key, this)
-  }
-
-  keys(): MapIterator<string> {
-    return this.#snapshot.exposedRows().keys()
-  }
-
-  values(): MapIterator<T> {
-    return this.#snapshot.exposedRows().values()
-  }
-
-  entries(): MapIterator<[string, T]> {
-    return this.#snapshot.exposedRows().entries()
-  }
-
-  [Symbol.iterator](): MapIterator<[string, T]> {
-    return this.#snapshot.exposedRows()[Symbol.iterator]()
-  }
-
-  get [Symbol.toStringTag](): string {
-    return 'ShapeRows'
   }
 }
