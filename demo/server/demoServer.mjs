@@ -62,9 +62,13 @@ async function inTransaction(db, write, { status = 200, notFound = 'Not found.' 
 
 /** Reads `{ id?, title?, priority?, done? }` (`id` only when not `partial`) from a request body; a string message when it is not valid. */
 async function readItem(request, { partial }) {
+  // A small cap: an item is a few hundred bytes, and the demo must not buffer whatever a client sends.
+  if (Number(request.headers.get('content-length') ?? '0') > 16_384) return 'The body must be at most 16 KiB.'
   let body
   try {
-    body = await request.json()
+    const text = await request.text()
+    if (text.length > 16_384) return 'The body must be at most 16 KiB.'
+    body = JSON.parse(text)
   } catch {
     return 'The body must be JSON.'
   }
@@ -77,6 +81,7 @@ async function readItem(request, { partial }) {
   if (body.title !== undefined || !partial) {
     if (typeof body.title !== 'string' || body.title.trim() === '') return 'title must be a non-empty string.'
     if (body.title.length > 200) return 'title must be at most 200 characters.'
+    if (body.title.includes('\0')) return 'title must not contain a NUL character.'
     item.title = body.title.trim()
   }
   if (body.priority !== undefined) {
@@ -190,7 +195,13 @@ export async function createDemoServer({ port, host = '127.0.0.1', pageDir, dist
   }
 
   async function page(path) {
-    const relative = normalize(path === '/' ? 'index.html' : decodeURIComponent(path).slice(1))
+    let decoded
+    try {
+      decoded = decodeURIComponent(path)
+    } catch {
+      return new Response('Not found', { status: 404 })
+    }
+    const relative = normalize(path === '/' ? 'index.html' : decoded.slice(1))
     const file = join(pageDir, relative)
     if (relative.startsWith('..') || !file.startsWith(pageDir + sep)) return new Response('Not found', { status: 404 })
     try {

@@ -208,6 +208,16 @@ export class Shape<T = Row> {
     return this.#overlay.getSnapshot()
   }
 
+  /**
+   * The published rows as the server confirmed them, without pending optimistic writes; the same object until the
+   * next synced change (persistence and hydration store this, never an unconfirmed write).
+   * @example
+   * const confirmed = shape.getSyncedSnapshot().rows.get(key)
+   */
+  getSyncedSnapshot(): ShapeSnapshot<T> {
+    return this.#store.getSnapshot()
+  }
+
   /** One published row by its shape key (its optimistic value while a write to it is pending). */
   getRow(key: string): T | undefined {
     return this.#overlay.getRow(key)

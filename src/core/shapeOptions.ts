@@ -63,6 +63,20 @@ export interface ShapeOptions<T = Row> {
    * writes) before the first response announced them in `electric-schema`, or to override it.
    */
   primaryKey?: readonly string[]
+  /**
+   * A live request with no sign of life for this long is abandoned and retried as a `NetworkError` (a dead
+   * connection the platform has not noticed): a long-poll without any answer (the server answers within 20 s), an SSE
+   * response without data or keep-alive (the server sends one every ~20 s while idle), headers included. Default
+   * 45 000 ms; 0 disables.
+   */
+  liveRequestTimeoutMs?: number | undefined
+  /**
+   * A non-live request (initial sync, catch-up, refetch after a 409) that receives neither its headers nor any body
+   * bytes for this long is abandoned and retried as a `NetworkError`, so no request can keep a shape `syncing`
+   * forever. The bound restarts with every chunk: a large snapshot that keeps arriving is never cut. Default
+   * 45 000 ms; 0 disables.
+   */
+  requestTimeoutMs?: number | undefined
 }
 
 /**

@@ -441,7 +441,17 @@ export class ShapeStream<T = Row> {
       fallbackReason: this.#runner?.fallbackReason(),
       offline: this.#options.connectivity?.isOnline() === false,
     })
-    if (this.#status !== previous) for (const listener of [...this.#statusListeners]) listener()
+    if (this.#status === previous) return
+    // A listener that throws must not stop the stream (or its loop): the others still run, the error surfaces apart.
+    for (const listener of [...this.#statusListeners]) {
+      try {
+        listener()
+      } catch (error) {
+        queueMicrotask(() => {
+          throw error
+        })
+      }
+    }
   }
 
   #rejectWaiters(error: unknown): void {

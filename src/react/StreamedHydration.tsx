@@ -167,7 +167,14 @@ function drainQueue(client: ShapeClient, id: string, options: Omit<HydrateOption
       console.error('live-shapes: could not hydrate a streamed shape state', error)
       continue
     }
-    queueMicrotask(() => hydrate(client, state, { ...options, only: 'all' }))
+    queueMicrotask(() => {
+      try {
+        hydrate(client, state, { ...options, only: 'all' })
+      } catch (error) {
+        // The client may be gone by now (an abandoned render, an unmounted provider): nothing is left to update.
+        console.error('live-shapes: could not hydrate a streamed shape state', error)
+      }
+    })
   }
 }
 

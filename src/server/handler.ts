@@ -266,7 +266,7 @@ async function deleteShape(request: Request, search: URLSearchParams, context: H
     for (const name of ['live', 'live_sse', 'experimental_live_sse']) definitionSearch.delete(name)
     const parsed = parseShapeQuery(definitionSearch)
     if (!parsed.ok) return badRequest(request, parsed.errors)
-    const definition = await resolveShapeDefinition(parsed.value, context.options.source, context.options.access)
+    const definition = await resolveShapeDefinition(parsed.value, context.options.source, context.options.access, context.options.whereLimits)
     if (!definition.ok) return badRequest(request, definition.errors)
     log = context.registry.current(definition.value.key)
   }

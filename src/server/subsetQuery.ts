@@ -8,6 +8,8 @@
  *   ANDed with the shape's compiled `where`: a row is read iff both match.
  * - `order_by` terms are parsed by `where/parseOrderBy.ts` and name columns of the table whose type
  *   every source can order by (`sources/sortRows.ts`), so the memory source never meets one it cannot sort.
+ * - `order_by` is held to the `where` limits: its length (`maxWhereChars`) before it is parsed, its number of terms
+ *   (`maxListItems`) after.
  * - Refusals name the subset field at fault (`where`, `params`, `order_by`) with all its messages; the parser
  *   modules load only when a subset has a `where` or an `order_by`.
  */
@@ -17,6 +19,7 @@ import type { SnapshotOrder, SnapshotRequest } from './sources/source'
 import { sortableType } from './sources/sortRows'
 import type { SubsetParams } from './subsetParams'
 import { loadWhereFilter } from './whereFilter'
+import { DEFAULT_WHERE_LIMITS } from './where/whereLimits'
 import type { WhereLimits } from './where/whereLimits'
 
 type SubsetQueryResult = { ok: true; value: SnapshotRequest } | { ok: false; errors: ValidationErrors }
@@ -54,10 +57,20 @@ export async function compileSubsetQuery(
     }
   }
   let orderBy: SnapshotOrder[] = []
-  if (subset.orderBy !== undefined) {
+  const bounds = limits ?? DEFAULT_WHERE_LIMITS
+  if (subset.orderBy !== undefined && subset.orderBy.length > bounds.maxWhereChars) {
+    // Checked before parsing: libpg-query parses synchronously, so a huge order_by would hold the event loop.
+    errors['order_by'] = [
+      `Invalid order_by: it is ${subset.orderBy.length} characters long, more than the server's limit of ${bounds.maxWhereChars}`,
+    ]
+  } else if (subset.orderBy !== undefined) {
     const { parseOrderBy } = await import('./where/parseOrderBy')
     const parsed = await parseOrderBy(subset.orderBy)
-    const refusal = parsed.ok ? parsed.terms.map((term) => orderTermRefusal(definition, term.column)).find(Boolean) : parsed.message
+    const refusal = !parsed.ok
+      ? parsed.message
+      : parsed.terms.length > bounds.maxListItems
+        ? `Invalid order_by: ${parsed.terms.length} terms, more than the server's limit of ${bounds.maxListItems}`
+        : parsed.terms.map((term) => orderTermRefusal(definition, term.column)).find(Boolean)
     if (refusal !== undefined) errors['order_by'] = [refusal]
     else if (parsed.ok) orderBy = parsed.terms
   }

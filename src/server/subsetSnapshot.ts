@@ -35,7 +35,7 @@ import { findShape } from './findShape'
 import type { HandlerContext } from './handlerContext'
 import { parseShapeQuery } from './requestParams'
 import type { ShapeQuery, ValidationErrors } from './requestParams'
-import { badRequest, CACHE_CONTROL, corsHeaders, errorResponse, withServer } from './responses'
+import { badRequest, CACHE_CONTROL, corsHeaders, errorResponse, serverError, withServer } from './responses'
 import { schemaHeader } from './shapeDefinition'
 import { castSubsetParams, subsetFieldsOfBody } from './subsetParams'
 import { compileSubsetQuery } from './subsetQuery'
@@ -108,7 +108,9 @@ async function serveSubsetOf(
     if (isDataException(error)) return subsetRefusal(request, { where: [error.message] })
     // The shape's columns are out of date (describeTable.ts): its clients get 409 on the retry and resync.
     if (error instanceof TableChangedError) context.registry.delete(log)
-    return errorResponse(request, 503, { message: `Could not take the subset snapshot: ${String(error)}` }, { 'retry-after': '1' })
+    // A client that left needs no answer and is no server failure; anything else is reported, never echoed.
+    if (!request.signal.aborted) context.reportError(error, request)
+    return serverError(request, 503, 'Could not take the subset snapshot', { 'retry-after': '1' })
   }
   const mark = Math.floor(context.options.random() * 2 ** 31)
   const metadata = JSON.stringify({

@@ -105,6 +105,27 @@ describe('persisted shapes: reload', () => {
     reload.client.dispose()
   })
 
+  it('an optimistic write over the cached rows leaves the status on cache and stores nothing it did not confirm', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    const [key] = entryKeys(storage)
+    const stored = storage.entries.get(key!)
+
+    const reload = page(storage)
+    const shape = reload.client.shape(items())
+    const release = shape.retain()
+    await reload.server.nextRequest() // held: no server answer yet
+    const pending = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited offline' }), commit: () => new Promise(() => {}) })
+    pending.catch(() => {})
+    expect((shape.getRow(keyOf(1)) as Row)['title']).toBe('edited offline')
+    expect(shape.getStatus().source).toBe('cache')
+    await reload.client.flushPersisted()
+    expect(storage.entries.get(key!)).toBe(stored)
+    expect(shape.getSyncedSnapshot().rows.get(keyOf(1))).toMatchObject({ title: 'one' })
+    release()
+    reload.client.dispose()
+  })
+
   it('with a synchronous storage the entry is there as soon as the shape is up to date, and after dispose, without a flush', async () => {
     const storage = memoryStorage()
     const first = page(storage)

@@ -90,7 +90,7 @@ export class PersistedShape<T> implements ShapePersistence {
     this.#shape = shape
     this.#persister.track(this as PersistedShape<unknown>, true)
     shape.subscribe(() => {
-      if (!this.#seeding && this.#source === 'cache' && shape.getSnapshot() !== this.#seeded) this.#toNetwork()
+      if (!this.#seeding && this.#source === 'cache' && shape.getSyncedSnapshot() !== this.#seeded) this.#toNetwork()
       this.#changed()
     })
     shape.subscribeStatus(() => {
@@ -203,7 +203,7 @@ export class PersistedShape<T> implements ShapePersistence {
   #isWritten(shape: Shape<T>): boolean {
     const written = this.#written
     const status = shape.getStatus()
-    return written !== undefined && written.snapshot === shape.getSnapshot() && written.handle === status.handle && written.offset === status.offset
+    return written !== undefined && written.snapshot === shape.getSyncedSnapshot() && written.handle === status.handle && written.offset === status.offset
   }
 
   #write(): void {
@@ -224,7 +224,7 @@ export class PersistedShape<T> implements ShapePersistence {
     }
     this.#lastWriteAt = now
     this.#gapMs = Math.max(this.#persister.throttleMs, 10 * (this.#persister.clock.now() - now))
-    this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSnapshot() as ShapeSnapshot<unknown> }
+    this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSyncedSnapshot() as ShapeSnapshot<unknown> }
     void this.#persister.write(this.key, text)
   }
 
@@ -246,7 +246,7 @@ export class PersistedShape<T> implements ShapePersistence {
       this.#seeding = false
     }
     if (!seeded) return
-    this.#seeded = shape.getSnapshot()
+    this.#seeded = shape.getSyncedSnapshot()
     this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: this.#seeded as ShapeSnapshot<unknown> }
     this.#source = 'cache'
     this.#answered = false

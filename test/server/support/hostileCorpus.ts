@@ -121,6 +121,9 @@ export const CORPUS: readonly CorpusEntry[] = [
   { label: 'subset where with a statement', query: (t) => shape(t, { subset__where: '1=1; DROP TABLE x' }), status: 400 },
   { label: 'subset where on a catalog', query: (t) => shape(t, { subset__where: 'id IN (SELECT oid FROM pg_authid)' }), status: 400 },
   { label: 'subset order_by with a subquery', query: (t) => shape(t, { subset__order_by: '(SELECT 1)', subset__limit: '1' }), status: 400 },
+  // libpg-query parses synchronously: a huge order_by must be refused before it holds the event loop.
+  { label: 'subset order_by past the length limit', query: (t) => shape(t, { subset__order_by: Array(6_000).fill('id').join(','), subset__limit: '1' }), status: 400 },
+  { label: 'subset order_by past the term limit', query: (t) => shape(t, { subset__order_by: Array(1_001).fill('id').join(','), subset__limit: '1' }), status: 400 },
   { label: 'subset order_by with a statement', query: (t) => shape(t, { subset__order_by: 'id; DROP TABLE x', subset__limit: '1' }), status: 400 },
   { label: 'subset limit negative', query: (t) => shape(t, { subset__order_by: 'id', subset__limit: '-1' }), status: 400 },
   { label: 'subset limit 1e400', query: (t) => shape(t, { subset__order_by: 'id', subset__limit: '1e400' }), status: 400 },

@@ -28,4 +28,4 @@ async function serve(request: Request): Promise<Response> {
   return startAtOnce(await handler(request))
 }
 
-export { serve as GET, serve as DELETE, serve as OPTIONS }
+export { serve as GET, serve as POST, serve as OPTIONS }
