@@ -165,6 +165,15 @@ export class ShapeStore<T = Row> {
   }
 
   /**
+   * Records transactions whose changes were not applied because the rows already hold them (a subset snapshot
+   * loaded them, snapshotMerge.ts): pending like any batch's txids, so a write waiting for them is confirmed by the
+   * next publish, and dropped with the batch if it is reverted.
+   */
+  noteTxids(txids: readonly number[]): void {
+    for (const txid of txids) if (this.#txids[this.#txids.length - 1] !== txid) this.#txids.push(txid)
+  }
+
+  /**
    * Sets the one observer of published transactions: called after the publish step of a batch that published
    * txids or a snapshot, before the listeners; `notifies` says whether listeners will run.
    */

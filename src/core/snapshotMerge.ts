@@ -41,6 +41,7 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
   readonly #sink: SnapshotSink<T>
   readonly #tracker = new SnapshotTracker()
   readonly #inFlight = new Set<InFlight>()
+  #held: number[] = []
 
   constructor(sink: SnapshotSink<T>) {
     this.#sink = sink
@@ -52,7 +53,11 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
     const kept: Message<T>[] = []
     for (const message of messages) {
       if (isChangeMessage(message)) {
-        if (this.#tracker.size > 0 && this.#tracker.holds(message as ChangeMessage<unknown>)) continue
+        if (this.#tracker.size > 0 && this.#tracker.holds(message as ChangeMessage<unknown>)) {
+          // Dropped, but its transaction happened: a write waiting for it must still be confirmed.
+          for (const txid of message.headers.txids ?? []) this.#held.push(txid)
+          continue
+        }
         for (const changed of this.#inFlight) {
           const list = changed.get(message.key) ?? []
           list.push(message.headers.txids)
@@ -64,8 +69,15 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
     return kept
   }
 
+  takeHeldTxids(): readonly number[] {
+    const held = this.#held
+    this.#held = []
+    return held
+  }
+
   reset(): void {
     this.#tracker.clear()
+    this.#held = []
   }
 
   /** Starts recording the changes applied from now on, so older snapshot rows do not overwrite them. */

@@ -6,6 +6,8 @@
  * Invariants:
  * - Every change the stream applies or stages passes the installed filter first (when there is one); what it
  *   drops never reaches the store.
+ * - The txids of the changes a filter drops still reach the store (`noteTxids`), so a write confirmed only by a dropped
+ *   change is confirmed all the same.
  * - The sink knows when a response is being staged (between the first `stage` and `settleStaged`): work that
  *   must not run then (a batch, which the store refuses while staging, see shapeStore.ts) waits in `whenSettled`
  *   and runs at the next point where the store takes batches.
@@ -23,6 +25,8 @@ import type { ShapeStore } from './shapeStore'
  */
 export interface SinkFilter<T> {
   filter(messages: readonly Message<T>[]): readonly Message<T>[]
+  /** The txids of the changes the last `filter` dropped (their rows already hold them), handed over once. */
+  takeHeldTxids?(): readonly number[]
   reset(): void
 }
 
@@ -59,13 +63,23 @@ export class SnapshotSink<T> implements StreamSink<T> {
   }
 
   applyBatch(messages: readonly Message<T>[]): void {
-    this.store.applyBatch(this.#filter ? this.#filter.filter(messages) : messages)
+    const kept = this.#filter ? this.#filter.filter(messages) : messages
+    // Before the batch, so its publish confirms the writes of the changes dropped from it.
+    this.#noteHeld()
+    this.store.applyBatch(kept)
     this.#drain()
   }
 
   stage(messages: readonly Message<T>[]): void {
     this.#staging = true
     this.store.stage(this.#filter ? this.#filter.filter(messages) : messages)
+    // After the stage began, so a reverted response takes them back with its rows.
+    this.#noteHeld()
+  }
+
+  #noteHeld(): void {
+    const held = this.#filter?.takeHeldTxids?.()
+    if (held !== undefined && held.length > 0) this.store.noteTxids(held)
   }
 
   settleStaged(keep: boolean): void {

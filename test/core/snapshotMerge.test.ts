@@ -74,6 +74,23 @@ describe('SnapshotSink and SnapshotMerge', () => {
     expect(store.getRow('k1')).toEqual({ id: 1, title: 'after' })
   })
 
+  it('a change the page already holds is dropped, yet its transaction is published (a write waiting for it is confirmed)', async () => {
+    const { store, sink, merge } = upToDateSink()
+    const published: number[][] = []
+    store.observeSynced((synced) => published.push([...synced.txids]))
+    const loading = merge.begin()
+    expect(await merge.load(loading.generation, METADATA, [insert(1, 'snapshot')])).toBe(true)
+    loading.end()
+    sink.applyBatch([update(1, 'held', 12, 90), UP_TO_DATE])
+    expect(store.getRow('k1')).toEqual({ id: 1, title: 'snapshot' })
+    expect(published.flat()).toContain(12)
+    // Staged and reverted, the held transaction goes back with the response.
+    sink.stage([update(1, 'held again', 13, 91)])
+    sink.settleStaged(false)
+    sink.applyBatch([UP_TO_DATE])
+    expect(published.flat()).not.toContain(13)
+  })
+
   it('keeps a row changed while the snapshot was in flight by a transaction the snapshot does not see', async () => {
     const { store, sink, merge } = upToDateSink()
     store.applyBatch([insert(1, 'old'), insert(2, 'old'), UP_TO_DATE])
