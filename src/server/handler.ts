@@ -49,14 +49,14 @@ import {
 } from './responses'
 import { resolveShapeDefinition } from './shapeDefinition'
 import { serveShape } from './shapeGet'
-import { handlerStats, resolveHandlerLimits, type ShapeHandlerStats } from './handlerLimits'
+import { handlerStats, resolveHandlerLimits, type HandlerLimitOptions, type ShapeHandlerStats } from './handlerLimits'
 import { ShapeRegistry } from './shapeRegistry'
 import { SnapshotGate } from './snapshotGate'
-import type { WhereLimits } from './where/whereLimits'
 import type { ChangeSource } from './sources/source'
 import { createTableAccess } from './tableAccess'
 
-export interface ShapeHandlerOptions {
+/** The handler's options; its resource bounds (`whereLimits`, `maxShapes`…) are `HandlerLimitOptions`. */
+export interface ShapeHandlerOptions extends HandlerLimitOptions {
   source: ChangeSource
   /** How long a live long-poll is held without changes. Default 20 000 ms. */
   longPollTimeoutMs?: number
@@ -89,22 +89,6 @@ export interface ShapeHandlerOptions {
   cors?: CorsOptions | CorsOrigins
   /** Receives internal failures, whose text never goes into a response. Default `console.error`. */
   onError?: (error: unknown, request: Request) => void
-  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep their defaults (handlerLimits.ts). */
-  whereLimits?: Partial<WhereLimits>
-  /** `statement_timeout` of each snapshot query, ms. Default 10 000. */
-  snapshotTimeoutMs?: number
-  /** Snapshot queries run at once, across all clients; the others queue. Default 3. */
-  maxConcurrentSnapshots?: number
-  /** Snapshot queries allowed to queue; beyond, 503 with `retry-after`. Default 32. */
-  maxQueuedSnapshots?: number
-  /** Most shapes kept; idle ones are evicted least recently used first. Default 1 000. */
-  maxShapes?: number
-  /** Approximate bound on the shapes' messages (UTF-16 code units of their JSON), as `maxShapes`. Default 256 MiB. */
-  maxShapeBytes?: number
-  /** Bytes an SSE body queues for a reader that does not read. Default 64 KiB. */
-  sseBufferBytes?: number
-  /** Bytes of log an SSE reader may fall behind before the stream is cut (it reconnects). Default 4 MiB. */
-  sseMaxLagBytes?: number
 }
 
 /** A request handler with a `close()` that ends every shape. */

@@ -13,15 +13,23 @@ import type { ShapeRegistryOptions } from './shapeRegistry'
 import type { SnapshotGateOptions } from './snapshotGate'
 import { DEFAULT_WHERE_LIMITS, type WhereLimits } from './where/whereLimits'
 
-/** The options this file resolves (a subset of `ShapeHandlerOptions`). */
+/** The handler's resource bounds, resolved by this file (part of `ShapeHandlerOptions`). */
 export interface HandlerLimitOptions {
+  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep their defaults (handlerLimits.ts). */
   whereLimits?: Partial<WhereLimits>
+  /** `statement_timeout` of each snapshot query, ms. Default 10 000. */
   snapshotTimeoutMs?: number
+  /** Snapshot queries run at once, across all clients; the others queue. Default 3. */
   maxConcurrentSnapshots?: number
+  /** Snapshot queries allowed to queue; beyond, 503 with `retry-after`. Default 32. */
   maxQueuedSnapshots?: number
+  /** Most shapes kept; idle ones are evicted least recently used first. Default 1 000. */
   maxShapes?: number
+  /** Approximate bound on the shapes' messages (UTF-16 code units of their JSON), as `maxShapes`. Default 256 MiB. */
   maxShapeBytes?: number
+  /** Bytes an SSE body queues for a reader that does not read. Default 64 KiB. */
   sseBufferBytes?: number
+  /** Bytes of log an SSE reader may fall behind before the stream is cut (it reconnects). Default 4 MiB. */
   sseMaxLagBytes?: number
 }
 
