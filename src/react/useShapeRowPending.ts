@@ -5,14 +5,17 @@
  * write touching that key is applied, confirmed or rolled back, so a row component re-renders when its own
  * pending state flips and for nothing else.
  */
-import { useCallback, useSyncExternalStore } from 'react'
 import type { Row } from '../core/index'
 import type { ShapeOrOptions } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import { useShapeSlice } from './useShapeSlice'
+import type { ShapeSlice } from './useShapeSlice'
 
-function noop(): void {}
-function never(): boolean {
-  return false
+const PENDING: ShapeSlice<boolean> = {
+  subscribe: (shape, key, listener) => shape.subscribeKey(key, listener),
+  read: (shape, key) => shape.isPending(key),
+  // A server has no pending writes, and hydration must render what it rendered.
+  readServer: () => false,
+  disabled: false,
 }
 
 /**
@@ -27,11 +30,5 @@ function never(): boolean {
  * })
  */
 export function useShapeRowPending<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined, key: string): boolean {
-  const shape = useRetainedShape(shapeOrOptions)
-  const subscribe = useCallback(
-    (listener: () => void) => (shape === undefined ? noop : shape.subscribeKey(key, listener)),
-    [shape, key],
-  )
-  const getSnapshot = useCallback(() => shape?.isPending(key) ?? false, [shape, key])
-  return useSyncExternalStore(subscribe, getSnapshot, never)
+  return useShapeSlice(shapeOrOptions, PENDING as ShapeSlice<boolean, T>, key)
 }
