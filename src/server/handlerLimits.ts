@@ -15,7 +15,7 @@ import { DEFAULT_WHERE_LIMITS, type WhereLimits } from './where/whereLimits'
 
 /** The handler's resource bounds, resolved by this file (part of `ShapeHandlerOptions`). */
 export interface HandlerLimitOptions {
-  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep their defaults (handlerLimits.ts). */
+  /** Size limits of `where` / `params` (shapes' and subsets'); unset fields keep `DEFAULT_WHERE_LIMITS`. */
   whereLimits?: Partial<WhereLimits>
   /** `statement_timeout` of each snapshot query, ms. Default 10 000. */
   snapshotTimeoutMs?: number
