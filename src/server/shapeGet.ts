@@ -14,6 +14,8 @@
  * - An offset past the log's end waits up to half the long-poll timeout for the log to get there, then 400.
  * - A `where` or `params` over the handler's text limits is refused (400 `errors.where` / `errors.params`) before
  *   anything else is done for it: no parsing, no catalog query (where/whereLimits.ts).
+ * - A non-live body is encoded as the reader takes it (jsonArrayBody.ts), so a reader that never reads holds one
+ *   piece, not a copy of the chunk.
  * - A request holds its shape (shapeRegistry.ts eviction) from the moment it is found until its response is built,
  *   or, for SSE, until the stream ends, so a shape being served is never evicted.
  */
@@ -21,6 +23,7 @@ import { BEFORE_ALL, NOW } from '../core/offset'
 import { HEADER } from '../core/protocol'
 import { nextCursor } from './cursor'
 import { findShape } from './findShape'
+import { jsonArrayBody } from './jsonArrayBody'
 import type { HandlerContext } from './handlerContext'
 import { parseShapeQuery } from './requestParams'
 import type { ShapeQuery, ValidationErrors } from './requestParams'
@@ -165,7 +168,7 @@ function respond(request: Request, context: HandlerContext, log: ShapeLog, query
     delete headers['content-type']
     return withServer(new Response(null, { status: 304, headers }))
   }
-  return withServer(new Response(`[${messages.join(',')}]`, { status: 200, headers }))
+  return withServer(new Response(jsonArrayBody(messages), { status: 200, headers }))
 }
 
 function matchesEtag(request: Request, etag: string): boolean {
