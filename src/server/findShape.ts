@@ -30,40 +30,44 @@ import type { ShapeQuery } from './requestParams'
 import { badRequest, errorResponse, mustRefetch, serverError } from './responses'
 import { requestKey, resolveShapeDefinition } from './shapeDefinition'
 import type { ShapeDefinition } from './shapeDefinition'
-import type { ShapeLog } from './shapeLog'
+import type { HeldShape } from './shapeRegistry'
 import { isDataException } from './sources/dataException'
 
 /**
- * The shape that answers `query`, or the response that refuses it.
+ * The shape that answers `query`, held for the request (shapeRegistry.ts eviction: release it when the response is
+ * complete), or the response that refuses it.
  * @example
  * const found = await findShape(request, context, query)
  * if (found instanceof Response) return found
+ * try { return await serve(found.log) } finally { found.release() }
  */
-export async function findShape(request: Request, context: HandlerContext, query: ShapeQuery): Promise<ShapeLog | Response> {
+export async function findShape(request: Request, context: HandlerContext, query: ShapeQuery): Promise<HeldShape | Response> {
   const key = requestKey(query)
   const known = query.handle === undefined ? undefined : context.registry.resolvedRequest(query.handle, key)
   if (known !== undefined) {
-    if (context.options.source.failure?.() === undefined) return known
+    if (context.options.source.failure?.() === undefined) return { log: known, release: context.registry.hold(known) }
     // A failed source: the shape will never change again; its waiters wake and this request meets the source's
     // error in full resolution.
     context.registry.delete(known)
   }
 
   let definition: ShapeDefinition
-  let current: ShapeLog
+  let held: HeldShape
   try {
     const resolved = await resolveShapeDefinition(query, context.options.source, context.options.access, context.options.whereLimits)
     if (!resolved.ok) return badRequest(request, resolved.errors)
     definition = resolved.value
-    current = await context.registry.getOrCreate(definition, request.signal)
+    held = await context.registry.acquire(definition, request.signal)
   } catch (error) {
     // The client's own `where` failing on a row is its to fix; retrying it would fail forever.
     if (isDataException(error)) return badRequest(request, { where: [firstLine(error.message)] })
     context.reportError(error, request)
     return serverError(request, 503, 'Could not create the shape', { 'retry-after': '1' })
   }
+  const current = held.log
   context.registry.rememberRequest(current, key)
-  if (query.handle === undefined || query.handle === current.handle) return current
+  if (query.handle === undefined || query.handle === current.handle) return held
+  held.release()
   const other = context.registry.byHandle(query.handle)
   if (other && other.definition.key !== definition.key) {
     return errorResponse(request, 400, {

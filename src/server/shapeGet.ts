@@ -46,9 +46,9 @@ export async function serveShape(request: Request, search: URLSearchParams, cont
   const subset = subsetFieldsOfSearch(search)
   // Loaded on the first subset request, with the SQL compilers it needs: shapes alone never load them.
   if (subset !== undefined) return (await import('./subsetSnapshot')).serveSubset(request, context, query, subset)
-  const log = await findShape(request, context, query)
-  if (log instanceof Response) return log
-  const release = context.registry.hold(log)
+  const found = await findShape(request, context, query)
+  if (found instanceof Response) return found
+  const { log, release } = found
   if (query.liveSse && query.offset !== BEFORE_ALL && query.offset !== NOW) return serveSse(request, context, log, query, release)
   try {
     return await serveFound(request, context, log, query)

@@ -29,7 +29,9 @@
  *   being read) is never evicted, nor the most recently used one (the shape just created for the request that asked
  *   for it, or a single shape larger than the byte bound, which would otherwise be rebuilt and evicted in a loop);
  *   when every other shape is held the bounds are exceeded until one is released. Every request that finds a shape
- *   holds it (which also makes it the most recently used) and releases it when its response is complete.
+ *   holds it (which also makes it the most recently used) and releases it when its response is complete. The hold is
+ *   taken in the job that hands the shape to the request (`acquire`), and a new shape is held by its creation until
+ *   its waiters hold it, so no eviction falls between a shape being found and being held.
  * - A shape's snapshot runs through the handler's snapshot gate (snapshotGate.ts) with the handler's statement timeout
  *   (source.ts: time limit and abort), and is aborted when every request waiting for that creation has gone.
  */
@@ -72,6 +74,14 @@ interface Creation {
   promise: Promise<ShapeLog>
   controller: AbortController
   waiting: number
+  /** Releases the hold the creation keeps on its new shape until its waiters have taken theirs (eviction, above). */
+  releaseCreationHold?: () => void
+}
+
+/** A shape and the hold its request keeps on it (eviction, above); `release` is idempotent. */
+export interface HeldShape {
+  readonly log: ShapeLog
+  readonly release: () => void
 }
 
 export class ShapeRegistry {
@@ -98,22 +108,69 @@ export class ShapeRegistry {
    * signal's abort.
    */
   getOrCreate(definition: ShapeDefinition, signal?: AbortSignal): Promise<ShapeLog> {
-    let creation = this.#byKey.get(definition.key)
-    if (creation === undefined) {
-      const controller = new AbortController()
-      const started: Creation = { promise: this.#create(definition, controller.signal), controller, waiting: 0 }
-      this.#byKey.set(definition.key, started)
-      started.promise.catch(() => {
-        if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
-      })
-      creation = started
-    }
+    const creation = this.#creationOf(definition)
     if (signal === undefined) {
       // A caller that cannot leave keeps the creation alive for good.
       creation.waiting = Infinity
       return creation.promise
     }
     return this.#wait(creation, signal)
+  }
+
+  /**
+   * The shape for `definition`, created if needed, already held for the caller (eviction, above): the hold is taken
+   * in the same job that learns the shape, so no other request's eviction can delete it first. A shape that exists is
+   * held at once; a new one is held by its creation until every request that waited for it has taken its own hold.
+   * @example
+   * const { log, release } = await registry.acquire(definition, request.signal)
+   * try { return await serve(log) } finally { release() }
+   */
+  acquire(definition: ShapeDefinition, signal: AbortSignal): Promise<HeldShape> {
+    const existing = this.#created.get(definition.key)
+    if (existing !== undefined) return Promise.resolve({ log: existing, release: this.hold(existing) })
+    const creation = this.#creationOf(definition)
+    if (signal.aborted) return Promise.reject(signal.reason)
+    creation.waiting += 1
+    return new Promise<HeldShape>((resolve, reject) => {
+      const onAbort = (): void => {
+        creation.waiting -= 1
+        if (creation.waiting === 0) creation.controller.abort(signal.reason)
+        reject(signal.reason)
+      }
+      signal.addEventListener('abort', onAbort, { once: true })
+      creation.promise.then(
+        (log) => {
+          signal.removeEventListener('abort', onAbort)
+          if (!signal.aborted) resolve({ log, release: this.hold(log) })
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      )
+    })
+  }
+
+  /** The creation of `definition`'s shape, started if none is under way or done. */
+  #creationOf(definition: ShapeDefinition): Creation {
+    const current = this.#byKey.get(definition.key)
+    if (current !== undefined) return current
+    const controller = new AbortController()
+    const started: Creation = { promise: Promise.resolve(undefined as unknown as ShapeLog), controller, waiting: 0 }
+    started.promise = this.#create(definition, controller.signal, started)
+    this.#byKey.set(definition.key, started)
+    started.promise.catch(() => {
+      if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
+    })
+    // The creation's hold ends one job after the shape's waiters learned it: their reactions, attached before it
+    // settled, run first and take their own holds (`acquire`).
+    started.promise
+      .then(() => undefined)
+      .then(
+        () => started.releaseCreationHold?.(),
+        () => undefined,
+      )
+    return started
   }
 
   #wait(creation: Creation, signal: AbortSignal): Promise<ShapeLog> {
@@ -219,7 +276,7 @@ export class ShapeRegistry {
     this.#byKey.clear()
   }
 
-  async #create(definition: ShapeDefinition, signal: AbortSignal): Promise<ShapeLog> {
+  async #create(definition: ShapeDefinition, signal: AbortSignal, creation: Creation): Promise<ShapeLog> {
     const { source, gate, snapshotTimeoutMs } = this.#options
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
@@ -263,6 +320,7 @@ export class ShapeRegistry {
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
     this.#recency.set(created, 0)
+    creation.releaseCreationHold = this.hold(created)
     this.#bytes += created.bytes
     for (const transaction of buffered) {
       if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)

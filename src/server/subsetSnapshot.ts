@@ -69,9 +69,9 @@ export async function serveSubset(
   query: ShapeQuery,
   fields: Readonly<Record<string, unknown>>,
 ): Promise<Response> {
-  const log = await findShape(request, context, query)
-  if (log instanceof Response) return log
-  const release = context.registry.hold(log)
+  const found = await findShape(request, context, query)
+  if (found instanceof Response) return found
+  const { log, release } = found
   try {
     return await serveSubsetOf(request, context, query, fields, log)
   } finally {

@@ -198,3 +198,63 @@ describe('ShapeRegistry', () => {
     ])
   })
 })
+
+describe('ShapeRegistry.acquire', () => {
+  /** A source whose snapshots all resolve at once, in the same job, when the test says so. */
+  function simultaneousSource() {
+    let release: () => void = () => {}
+    const gate = new Promise<void>((resolve) => (release = resolve))
+    const source: ChangeSource = {
+      kind: 'memory',
+      describeTable: async () => table,
+      snapshot: async () => {
+        await gate
+        return { rows: [{ id: '1', title: 'one' }], xmin: '1', xmax: '1', xipList: [] }
+      },
+      subscribe: () => () => {},
+      currentLsn: () => 0n,
+      close: async () => {},
+    }
+    return { source, release }
+  }
+  const other = (key: string): ShapeDefinition => ({ ...definition, key })
+
+  it('hands each request a shape it already holds: creations ending together evict none of them before their requests hold them', async () => {
+    const simultaneous = simultaneousSource()
+    const registry = new ShapeRegistry({ source: simultaneous.source, clock: realClock, chunkBytes: 1 << 20, maxShapes: 1 })
+    const signal = new AbortController().signal
+    const acquisitions = ['a', 'b', 'c'].map((key) => registry.acquire(other(key), signal))
+    simultaneous.release()
+    const held = await Promise.all(acquisitions)
+    // Every shape is live when its request gets it, although the registry is over its bound of one.
+    for (const { log } of held) expect(registry.byHandle(log.handle)).toBe(log)
+    expect(registry.stats()).toMatchObject({ shapes: 3, evicted: 0 })
+    for (const { release } of held) release()
+    expect(registry.stats()).toMatchObject({ shapes: 1, evicted: 2 })
+    // The one kept is the most recently used.
+    expect(registry.byHandle(held[2]!.log.handle)).toBe(held[2]!.log)
+  })
+
+  it('holds an existing shape at once, shares a creation between its waiters, and lets go of a new shape nobody waits for any more', async () => {
+    const simultaneous = simultaneousSource()
+    const registry = new ShapeRegistry({ source: simultaneous.source, clock: realClock, chunkBytes: 1 << 20, maxShapes: 1 })
+    const left = new AbortController()
+    const first = registry.acquire(other('a'), new AbortController().signal)
+    const second = registry.acquire(other('a'), left.signal)
+    simultaneous.release()
+    const [one, two] = await Promise.all([first, second])
+    expect(one.log).toBe(two.log)
+    one.release()
+    two.release()
+    two.release()
+    const again = await registry.acquire(other('a'), left.signal)
+    expect(again.log).toBe(one.log)
+    const b = await registry.acquire(other('b'), new AbortController().signal)
+    // `a` is still held by `again`: over the bound, nothing evicted.
+    expect(registry.stats()).toMatchObject({ shapes: 2, evicted: 0 })
+    again.release()
+    expect(registry.byHandle(one.log.handle)).toBeUndefined()
+    b.release()
+    expect(registry.stats()).toMatchObject({ shapes: 1, evicted: 1 })
+  })
+})
