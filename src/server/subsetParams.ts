@@ -14,6 +14,7 @@
  * - A POST body must be a JSON object (blank counts as `{}`) of at most {@link MAX_SUBSET_BODY_CHARS}
  *   characters; anything else is refused with Electric's `{"error": …}` bodies (400, or 413 when too large).
  */
+import { isPlainObject } from '../core/isPlainObject'
 import { denseParams, type ValidationErrors } from './requestParams'
 
 /** A cast and validated subset request; `params[0]` is `$1`. */
@@ -53,7 +54,7 @@ export function subsetFieldsOfBody(
   } catch (error) {
     return { ok: false, status: 400, body: { error: 'Invalid JSON in request body', details: (error as Error).message } }
   }
-  if (!isObject(parsed)) return { ok: false, status: 400, body: { error: 'Request body must be a JSON object' } }
+  if (!isPlainObject(parsed)) return { ok: false, status: 400, body: { error: 'Request body must be a JSON object' } }
   return { ok: true, fields: parsed }
 }
 
@@ -105,10 +106,6 @@ function isBlank(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value.trim() === '')
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
 /** `params` to a dense `$1..$n` array. */
 function castParams(raw: unknown): { ok: true; value: string[] } | { ok: false; message: string } {
   if (raw === undefined || raw === null || raw === '') return { ok: true, value: [] }
@@ -120,7 +117,7 @@ function castParams(raw: unknown): { ok: true; value: string[] } | { ok: false; 
       return { ok: false, message: 'params must be valid JSON' }
     }
   }
-  if (!isObject(object)) return { ok: false, message: 'params must be a JSON object' }
+  if (!isPlainObject(object)) return { ok: false, message: 'params must be a JSON object' }
   const byIndex = new Map<number, string>()
   for (const [key, value] of Object.entries(object)) {
     if (!/^[1-9]\d*$/.test(key) || !Number.isSafeInteger(Number(key))) return { ok: false, message: `Invalid parameter name: ${key}` }

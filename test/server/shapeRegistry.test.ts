@@ -209,7 +209,7 @@ describe('ShapeRegistry.acquire', () => {
       describeTable: async () => table,
       snapshot: async () => {
         await gate
-        return { rows: [{ id: '1', title: 'one' }], xmin: '1', xmax: '1', xipList: [] }
+        return { rows: [{ id: '1', title: 'one' }], xmin: '1', xmax: '1', xipList: [], lsn: 1n, databaseLsn: 2n }
       },
       subscribe: () => () => {},
       currentLsn: () => 0n,
