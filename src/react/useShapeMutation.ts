@@ -8,6 +8,10 @@
  *   next render shows them) and settles when the stream confirms the write or after the rollback.
  * - `isPending`, `error`, `data` and `status` describe the latest call only: an older call that settles later does
  *   not overwrite them. `reset()` returns to idle without touching pending writes.
+ * - A callback (`onSuccess`, `onError`, `onSettled`, the hook's or a call's) never changes a write's outcome: a write
+ *   the stream confirmed stays a success and `mutateAsync` resolves; a refused one rejects with the write's error.
+ *   What a callback throws is reported as an uncaught error would be (`reportError`), and the callbacks after it
+ *   still run.
  * - The shape stays retained while the component is mounted (useRetainedShape.ts) and while a write is pending
  *   (optimisticOverlay.ts), so the stream that confirms it stays open even if the component unmounts.
  */
@@ -121,14 +125,14 @@ export function useShapeMutation<T = Row, V = void>(
     return mutation.then(
       (data) => {
         settle({ status: 'success', error: undefined, data, variables })
-        optionsRef.current.onSuccess?.(data, variables)
-        optionsRef.current.onSettled?.(data, undefined, variables)
+        runCallback(optionsRef.current.onSuccess, data, variables)
+        runCallback(optionsRef.current.onSettled, data, undefined, variables)
         return data
       },
       (error: unknown) => {
         settle({ status: 'error', error, data: undefined, variables })
-        optionsRef.current.onError?.(error, variables)
-        optionsRef.current.onSettled?.(undefined, error, variables)
+        runCallback(optionsRef.current.onError, error, variables)
+        runCallback(optionsRef.current.onSettled, undefined, error, variables)
         throw error
       },
     )
@@ -138,12 +142,12 @@ export function useShapeMutation<T = Row, V = void>(
     (variables: V, callbacks?: MutateCallbacks<V>): void => {
       mutateAsync(variables).then(
         (data) => {
-          callbacks?.onSuccess?.(data, variables)
-          callbacks?.onSettled?.(data, undefined, variables)
+          runCallback(callbacks?.onSuccess, data, variables)
+          runCallback(callbacks?.onSettled, data, undefined, variables)
         },
         (error: unknown) => {
-          callbacks?.onError?.(error, variables)
-          callbacks?.onSettled?.(undefined, error, variables)
+          runCallback(callbacks?.onError, error, variables)
+          runCallback(callbacks?.onSettled, undefined, error, variables)
         },
       )
     },
@@ -168,4 +172,24 @@ export function useShapeMutation<T = Row, V = void>(
     data: state.data,
     variables: state.variables,
   }
+}
+
+/** Runs a user callback; what it throws is reported, not propagated (callbacks never change an outcome, above). */
+function runCallback<A extends unknown[]>(callback: ((...args: A) => void) | undefined, ...args: A): void {
+  if (callback === undefined) return
+  try {
+    callback(...args)
+  } catch (error) {
+    reportCallbackError(error)
+  }
+}
+
+/** Reports as the platform reports an uncaught error, without interrupting the caller. */
+function reportCallbackError(error: unknown): void {
+  const report = (globalThis as { reportError?: (error: unknown) => void }).reportError
+  if (typeof report === 'function') report(error)
+  else
+    setTimeout(() => {
+      throw error
+    }, 0)
 }

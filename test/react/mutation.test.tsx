@@ -135,4 +135,60 @@ describe('useShapeMutation', () => {
     expect(h.client.size).toBe(1)
     await waitFor(() => expect(add?.isSuccess).toBe(true))
   })
+  it('a throwing callback never changes a write: a confirmed write stays a success, a refused one keeps its error, the throw is reported', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    const reported: unknown[] = []
+    const host = globalThis as { reportError?: (error: unknown) => void }
+    const original = host.reportError
+    host.reportError = (error) => reported.push(error)
+    try {
+      const seen: string[] = []
+      let add: UseShapeMutationResult<Item> | undefined
+      function List() {
+        const { data, shape } = useShape<Item>(h.options())
+        add = useShapeMutation<Item, Item>(shape, {
+          apply: (draft, item) => draft.insert(item),
+          commit: (item) => h.server.insert(h.table, { ...item }),
+          onSuccess: () => {
+            throw new Error('onSuccess broke')
+          },
+          onError: () => {
+            throw new Error('onError broke')
+          },
+          onSettled: (_data, error) => seen.push(error === undefined ? 'settled ok' : `settled ${(error as Error).message}`),
+        })
+        return <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+      }
+      render(<List />, { wrapper: h.wrapper })
+      await screen.findByText('item 2')
+
+      let result: MutationResult | undefined
+      await act(async () => {
+        result = await add?.mutateAsync({ id: 3, title: 'landed', done: false })
+      })
+      expect(result?.txids).toHaveLength(1)
+      expect(add?.isSuccess).toBe(true)
+      expect(screen.getByText('landed')).toBeTruthy()
+      expect(seen).toEqual(['settled ok'])
+      expect(reported.map((error) => (error as Error).message)).toEqual(['onSuccess broke'])
+
+      // Per-call callbacks of `mutate`: the write's own outcome reaches them, not the hook callback's throw.
+      const outcomes: string[] = []
+      h.server.failNextCommit(new Error('title refused'))
+      await act(async () => {
+        add?.mutate(
+          { id: 4, title: 'refused', done: false },
+          { onSuccess: () => outcomes.push('success'), onError: (error) => outcomes.push((error as Error).message) },
+        )
+      })
+      await waitFor(() => expect(outcomes).toEqual(['title refused']))
+      expect(add?.isError).toBe(true)
+      expect((add?.error as Error).message).toBe('title refused')
+      expect(reported.map((error) => (error as Error).message)).toEqual(['onSuccess broke', 'onError broke'])
+      expect(seen).toEqual(['settled ok', 'settled title refused'])
+    } finally {
+      host.reportError = original
+    }
+  })
 })
