@@ -44,6 +44,7 @@ const CORE: readonly string[] = [
   'rowKey',
   'rowKeyOf',
   'memoryStorage',
+  'eagerStorage',
   'indexedDBStorage',
   'browserPageHide',
   'browserConnectivity',
