@@ -188,7 +188,8 @@ describe('useShapeMutation', () => {
       expect(reported.map((error) => (error as Error).message)).toEqual(['onSuccess broke', 'onError broke'])
       expect(seen).toEqual(['settled ok', 'settled title refused'])
     } finally {
-      host.reportError = original
+      if (original === undefined) delete host.reportError
+      else host.reportError = original
     }
   })
 })

@@ -66,7 +66,8 @@ describe('useSubsetSnapshot', () => {
       })
     })
     expect(shape.getStatus().handle).not.toBe(before)
-    expect(screen.getByText('loaded shape:1,2')).toBeTruthy()
+    // The rows are in the shape before the hook hears that its page request settled: wait for the page's state too.
+    expect(await screen.findByText('loaded shape:1,2', {}, { timeout: 10_000 })).toBeTruthy()
   })
 
   it('reports a refused subset as the error of the latest request', async () => {
