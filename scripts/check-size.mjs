@@ -23,18 +23,15 @@ const BUDGETS = {
   'useShape component': {
     contents: `export { useShape, ShapeClientProvider } from ${main}`,
     // Measured 21,117 up front and 3,169 later at the merge of persistence; 27,867 and 6,178 once optimistic writes,
-    // request deadlines, connectivity and subset snapshots landed; 25,595 and 10,725 once the persister moved out of
-    // the up-front path (a lazy chunk for storages that do not carry it) (bench/RESULTS.md "#16 ... Bundle").
-    upFront: 26_400,
-    later: 11_100,
+    // request deadlines, connectivity and subset snapshots landed (2026-12-07; bench/RESULTS.md "Bundle").
+    upFront: 28_700,
+    later: 6_400,
   },
   everything: {
     contents: `export * from ${main}`,
-    // Measured 27,054 up front and 861 later at the merge of persistence; 32,501 and 6,172 after the same merges;
-    // 34,364 and 6,411 once the persister became a chunk of its own (shared with its lazy entry) plus the
-    // deferred-read glue: raised, see bench/RESULTS.md "#16 ... Bundle: what each KB buys".
-    upFront: 35_400,
-    later: 6_600,
+    // Measured 27,054 up front and 861 later at the merge of persistence; 32,501 and 6,172 after the same merges.
+    upFront: 33_500,
+    later: 6_400,
   },
 }
 

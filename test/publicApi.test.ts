@@ -44,7 +44,6 @@ const CORE: readonly string[] = [
   'rowKey',
   'rowKeyOf',
   'memoryStorage',
-  'eagerStorage',
   'indexedDBStorage',
   'browserPageHide',
   'browserConnectivity',

@@ -78,13 +78,13 @@ export type { WhenTxidOptions } from './txidTracker'
 export type { MutationDraft, MutateOptions, CommitResult, MutationResult } from './mutationDraft'
 
 // Persistence (instant reloads)
-export { eagerStorage, memoryStorage } from './persist/persistStorage'
+export { memoryStorage } from './persist/persistStorage'
 export type { MaybePromise, MemoryStorage, PersistStorage } from './persist/persistStorage'
 export { indexedDBStorage } from './persist/indexedDBStorage'
 export type { IndexedDBStorageOptions } from './persist/indexedDBStorage'
 export { browserPageHide } from './persist/pageHide'
 export type { PageHideAdapter } from './persist/pageHide'
-export type { PersistOptions } from './persist/persistOptions'
+export type { PersistOptions } from './persist/shapePersister'
 export type { ShapeRowSource } from './shapeStatus'
 
 // Connectivity (retry at once on online / focus; status.offline)

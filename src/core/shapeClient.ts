@@ -8,9 +8,8 @@
  * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
- * - With `persist`, each shape whose definition can be persisted gets its persistence before it is returned, so a
- *   synchronous storage carrying its persister has seeded it already, and any other storage holds its first request
- *   until its entry was read and seeded (src/core/persist/persistOptions.ts).
+ * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
+ *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -20,7 +19,7 @@ import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
 import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
-import type { ClientPersister, PersistOptions } from './persist/persistOptions'
+import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
 import { InvalidOptionsError } from './errors'
 import { defaultFetch } from './fetchLike'
@@ -32,8 +31,7 @@ import { ShapeStream } from './shapeStream'
 import { lazySseRunner } from './lazySseRunner'
 import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
-import { checkPersistOptions, persisterOf } from './persist/persistOptions'
-import { DeferredPersister } from './persist/deferredPersister'
+import { ShapePersister } from './persist/shapePersister'
 import { SnapshotSink } from './snapshotSink'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 import type { Yielder } from './yielder'
@@ -96,7 +94,7 @@ export class ShapeClient {
   readonly #liveSse: boolean
   readonly #liveRunner: LiveRunnerFactory
   readonly #visibility: VisibilityAdapter | undefined
-  readonly #persister: ClientPersister | undefined
+  readonly #persister: ShapePersister | undefined
   readonly #connectivity: ConnectivityAdapter | undefined
   #disposed = false
 
@@ -110,9 +108,7 @@ export class ShapeClient {
     this.#liveSse = options.liveSse ?? false
     this.#liveRunner = options.liveRunner ?? lazySseRunner
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
-    const persist = options.persist
-    if (persist !== undefined) checkPersistOptions(persist)
-    this.#persister = persist && (persisterOf(persist.storage)?.(persist, this.#clock) ?? new DeferredPersister(persist, this.#clock))
+    this.#persister = options.persist === undefined ? undefined : new ShapePersister(options.persist, this.#clock)
     this.#connectivity = options.connectivity === null ? undefined : (options.connectivity ?? browserConnectivity())
   }
 

@@ -5,9 +5,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { InvalidOptionsError } from '../../src/core/errors'
 import type { Message, Row, Schema, WireRow } from '../../src/core/protocol'
-import type { PersistOptions } from '../../src/core/persist/persistOptions'
+import type { PersistOptions } from '../../src/core/persist/shapePersister'
 import type { MemoryStorage, PersistStorage } from '../../src/core/persist/persistStorage'
-import { eagerStorage, memoryStorage } from '../../src/core/persist/persistStorage'
+import { memoryStorage } from '../../src/core/persist/persistStorage'
 import type { PageHideAdapter } from '../../src/core/persist/pageHide'
 import { ShapeClient } from '../../src/core/shapeClient'
 import { hydrate } from '../../src/core/hydration'
@@ -144,30 +144,6 @@ describe('persisted shapes: reload', () => {
     const reload = page(storage).client.shape(items())
     expect(reload.getSnapshot().keys).toEqual([keyOf(1), keyOf(2)])
     expect(reload.getStatus()).toMatchObject({ offset: '2_0', source: 'cache' })
-  })
-
-  it('a storage of its own loads the persisting code first: seeded before the first request; eagerStorage seeds in client.shape()', async () => {
-    const memory = memoryStorage()
-    const { rows } = await firstLoad(memory)
-    const own: PersistStorage = { getItem: (key) => memory.getItem(key), setItem: (key, value) => memory.setItem(key, value), removeItem: (key) => memory.removeItem(key) }
-
-    const eager = page(eagerStorage(own)).client.shape(items())
-    expect(eager.getSnapshot().data).toEqual(rows)
-    expect(eager.getStatus().source).toBe('cache')
-
-    const reload = page(own)
-    const shape = reload.client.shape(items())
-    const release = shape.retain()
-    let publishedBeforeFetch: unknown
-    const request = await reload.server.nextRequest().then((pending) => {
-      publishedBeforeFetch = shape.getSnapshot().data
-      return pending
-    })
-    expect(publishedBeforeFetch).toEqual(rows)
-    expect(shape.getStatus().source).toBe('cache')
-    expect(Object.fromEntries(request.params)).toMatchObject({ live: 'true', offset: '20_0', handle: HANDLE })
-    release()
-    reload.client.dispose()
   })
 
   it('a newer server render hydrated over the cached rows wins, and the status no longer says cache', async () => {

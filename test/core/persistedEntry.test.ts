@@ -3,8 +3,7 @@
  * for plain JSON and the exact encoder for the rest), and the definition key's canonical form.
  */
 import { describe, expect, it } from 'vitest'
-import { readEntry, writeEntry } from '../../src/core/persist/persistedEntry'
-import { persistDefinitionKey } from '../../src/core/persist/persistKey'
+import { persistDefinitionKey, readEntry, writeEntry } from '../../src/core/persist/persistedEntry'
 import type { ShapeHydrationState } from '../../src/core/shape'
 
 const url = 'http://localhost:3000/v1/shape'

@@ -6,10 +6,8 @@
  *   splits it into its own chunk) and a server render never touches `indexedDB`.
  * - Each call opens no connection of its own: one `idb-keyval` store per `indexedDBStorage()` call, created on first
  *   use and reused.
- * - It carries the persisting code (persistOptions.ts): an app that persists to IndexedDB ships it with the storage.
  */
 import type { PersistStorage } from './persistStorage'
-import { withPersister } from './shapePersister'
 
 /** Where `indexedDBStorage` keeps its entries. */
 export interface IndexedDBStorageOptions {
@@ -41,7 +39,7 @@ export function indexedDBStorage(options: IndexedDBStorageOptions = {}): Persist
     )
     return loading
   }
-  return withPersister({
+  return {
     async getItem(key) {
       const { idb, store } = await load()
       const value = await idb.get<unknown>(key, store)
@@ -55,5 +53,5 @@ export function indexedDBStorage(options: IndexedDBStorageOptions = {}): Persist
       const { idb, store } = await load()
       await idb.del(key, store)
     },
-  })
+  }
 }

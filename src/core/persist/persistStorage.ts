@@ -4,11 +4,9 @@
  * Invariants:
  * - The contract is the intersection of `localStorage`, React Native's `AsyncStorage` / MMKV and a `Map`: a value is
  *   a string, a missing key reads as `null` (or `undefined`), and any method may answer now or with a promise.
- * - `memoryStorage()` answers synchronously and carries the persisting code (persistOptions.ts), so a persisted shape
- *   it holds is seeded while `client.shape()` runs and the first render already shows the stored rows (an async
- *   storage, or one that does not carry the code, seeds before the first request instead).
+ * - `memoryStorage()` answers synchronously, so a persisted shape it holds is seeded while `client.shape()` runs and
+ *   the first render already shows the stored rows (an async storage seeds before the first request instead).
  */
-import { withPersister } from './shapePersister'
 
 /** A value now or later. */
 export type MaybePromise<T> = T | Promise<T>
@@ -41,7 +39,7 @@ export interface MemoryStorage extends PersistStorage {
  */
 export function memoryStorage(initial?: Iterable<readonly [string, string]>): MemoryStorage {
   const entries = new Map<string, string>(initial)
-  return withPersister({
+  return {
     entries,
     getItem: (key) => entries.get(key) ?? null,
     setItem: (key, value) => {
@@ -51,20 +49,5 @@ export function memoryStorage(initial?: Iterable<readonly [string, string]>): Me
     removeItem: (key) => {
       entries.delete(key)
     },
-  })
-}
-
-/**
- * `storage` with the persisting code loaded eagerly (see persistOptions.ts): a synchronous storage such as
- * `localStorage` then seeds a persisted shape while `client.shape()` runs, so the first render shows the stored rows.
- * A storage passed as it is loads that code with `import()` and is seeded a moment later (before the first request).
- * @example
- * const client = new ShapeClient({ persist: { storage: eagerStorage(window.localStorage), namespace: user.id } })
- */
-export function eagerStorage(storage: PersistStorage): PersistStorage {
-  return withPersister({
-    getItem: (key) => storage.getItem(key),
-    setItem: (key, value) => storage.setItem(key, value),
-    removeItem: (key) => storage.removeItem(key),
-  })
+  }
 }

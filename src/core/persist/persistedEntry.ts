@@ -10,10 +10,14 @@
  *   100k-row entry costs about one `JSON.stringify` / `JSON.parse` (the per-value encoder was measured 3x slower).
  * - `readEntry` never throws: anything it cannot trust (not JSON, another format version, another buster, another
  *   definition, expired, a malformed field or value) is a `drop` with a reason, which the caller logs and removes.
- * - The definition key an entry is checked against is built by `persistDefinitionKey` (persistKey.ts).
+ * - The definition key is built from what identifies a shape across page loads: url, table, where, params, columns,
+ *   replica, log and custom params. Functions have no identity across loads, so a shape with function-valued params
+ *   is not persisted; headers, parser, columnMapper and transformer are not part of the key (change `buster` when
+ *   they change what rows look like).
  */
 import type { Row, Schema } from '../protocol'
 import type { ShapeHydrationState } from '../shape'
+import type { ShapeOptions } from '../shapeOptions'
 import type { JsonValue } from '../dehydratedValue'
 import { decodeDehydratedValue, encodeDehydratedValue } from '../dehydratedValue'
 import { isValidOffset } from '../offset'
@@ -32,6 +36,33 @@ export interface EntryExpectation {
   buster: string
   maxAgeMs: number
   now: number
+}
+
+/**
+ * The definition key of `options` for storage, or `undefined` when a param is a function (not persistable).
+ * @example
+ * persistDefinitionKey({ url, params: { where: 'a', table: 't' } }) === persistDefinitionKey({ url, params: { table: 't', where: 'a' } })
+ */
+export function persistDefinitionKey(options: ShapeOptions<unknown>): string | undefined {
+  const { table, where, params, columns, replica, ...custom } = options.params
+  const values: unknown[] = [where, params, columns, ...Object.values(custom)]
+  if (values.some((value) => typeof value === 'function')) return undefined
+  const positional = Array.isArray(params)
+    ? Object.fromEntries((params as readonly string[]).map((value, index) => [String(index + 1), value]))
+    : (params ?? null)
+  return JSON.stringify([
+    options.url,
+    table,
+    where ?? null,
+    canonical(positional),
+    columns ?? null,
+    replica ?? 'default',
+    options.log ?? 'full',
+    Object.keys(custom)
+      .filter((key) => custom[key] !== undefined)
+      .sort()
+      .map((key) => [key, canonical(custom[key])]),
+  ])
 }
 
 /**
@@ -195,6 +226,12 @@ function drop(reason: string): { kind: 'drop'; reason: string } {
 
 function isSchema(value: unknown): boolean {
   return isRecord(value) && Object.values(value).every((column) => isRecord(column) && typeof column['type'] === 'string')
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value) || typeof value !== 'object' || value === null) return value ?? null
+  const record = value as Record<string, unknown>
+  return Object.fromEntries(Object.keys(record).sort().map((key) => [key, canonical(record[key])]))
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -11,8 +11,8 @@
  *   and when the shape closes. A write re-encodes the whole shape, so the gap after a write is also at least ten
  *   times what its encoding took: a large live shape spends at most about a tenth of the main thread persisting. A write is skipped when handle,
  *   offset and snapshot are those last written (or seeded).
- * - The stored entry is read once, when the shape is created (storedRead.ts): a synchronous storage seeds it at once
- *   (the first render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
+ * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
+ *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
  * - A stored entry that cannot be trusted (format, buster, age, definition, corrupt) is removed with a console
  *   warning; nothing is thrown at the app. A newer state (hydration) is never replaced by an older entry.
@@ -21,16 +21,12 @@
  *   published (a server render's hydration), `'network'` after it.
  */
 import type { FetchLike } from '../fetchLike'
-import type { Shape } from '../shape'
+import type { Shape, ShapePersistence } from '../shape'
 import type { ShapeSnapshot } from '../shapeStore'
 import type { ShapeRowSource, ShapeStatus } from '../shapeStatus'
 import type { TimerHandle } from '../clock'
 import type { ShapePersister } from './shapePersister'
-import type { AttachablePersistence } from './persistOptions'
-import type { PersistTarget } from './persistKey'
-import type { ReadOutcome, StartedRead } from './storedRead'
 import { readEntry, writeEntry } from './persistedEntry'
-import { startRead } from './storedRead'
 
 interface Written {
   handle: string
@@ -39,7 +35,7 @@ interface Written {
 }
 
 /** The persistence of one shape, built by `ShapePersister.open`. */
-export class PersistedShape<T> implements AttachablePersistence<T> {
+export class PersistedShape<T> implements ShapePersistence {
   /** The storage key of this shape's entry. */
   readonly key: string
   readonly #persister: ShapePersister
@@ -48,7 +44,8 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
   readonly #listeners = new Set<() => void>()
   #shape: Shape<T> | undefined
   #pending: Promise<void> | undefined
-  #cancelRead: (() => void) | undefined
+  #settleRead: (() => void) | undefined
+  #readTimer: TimerHandle | undefined
   /** The armed write: a clock timer while throttled, a microtask (no handle) when the interval already passed. */
   #writeTimer: { handle: TimerHandle | undefined } | undefined
   #lastWriteAt = -Infinity
@@ -65,11 +62,11 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
   #decorated: { input: ShapeStatus; version: number; shared: string | undefined; output: ShapeStatus } | undefined
   #version = 0
 
-  constructor(persister: ShapePersister, target: PersistTarget) {
+  constructor(persister: ShapePersister, key: string, definition: string, label: string) {
     this.#persister = persister
-    this.key = target.key
-    this.#definition = target.definition
-    this.#label = target.label
+    this.key = key
+    this.#definition = definition
+    this.#label = label
   }
 
   get pending(): Promise<void> | undefined {
@@ -88,11 +85,8 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
     }
   }
 
-  /**
-   * Reads the stored entry of `shape` (seeding it) and starts watching it for writes; `read` is a read already started
-   * for it (the deferred persister starts it while this code loads).
-   */
-  attach(shape: Shape<T>, read: StartedRead = startRead(this.#persister.storage, this.key, this.#persister.clock, this.#persister.readTimeoutMs, this.#label)): void {
+  /** Reads the stored entry of `shape` (seeding it) and starts watching it for writes. */
+  attach(shape: Shape<T>): void {
     this.#shape = shape
     this.#persister.track(this as PersistedShape<unknown>, true)
     shape.subscribe(() => {
@@ -103,15 +97,40 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
       this.#confirm()
       this.#changed()
     })
-    if ('now' in read) {
-      this.#settled(read.now)
+    let read: ReturnType<ShapePersister['storage']['getItem']>
+    try {
+      read = this.#persister.storage.getItem(this.key)
+    } catch (error) {
+      this.#readFailed(error)
       return
     }
-    this.#cancelRead = read.cancel
-    this.#pending = read.later.then((outcome) => {
-      this.#cancelRead = undefined
-      this.#pending = undefined
-      this.#settled(outcome)
+    if (!isThenable(read)) {
+      this.#apply(read)
+      return
+    }
+    const clock = this.#persister.clock
+    this.#pending = new Promise<void>((resolve) => {
+      let settled = false
+      const settle = (text: string | null | undefined, failure?: { error: unknown }): void => {
+        if (settled) return
+        settled = true
+        if (this.#readTimer !== undefined) clock.clearTimeout(this.#readTimer)
+        this.#readTimer = undefined
+        this.#settleRead = undefined
+        this.#pending = undefined
+        if (failure) this.#readFailed(failure.error)
+        else this.#apply(text)
+        resolve()
+      }
+      this.#settleRead = () => settle(undefined)
+      this.#readTimer = clock.setTimeout(() => {
+        console.warn(`[live-shapes] Persisted ${this.#label} not read within ${this.#persister.readTimeoutMs} ms; syncing without it`)
+        settle(undefined)
+      }, this.#persister.readTimeoutMs)
+      read.then(
+        (text) => settle(text),
+        (error: unknown) => settle(undefined, { error }),
+      )
     })
   }
 
@@ -138,7 +157,7 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
   }
 
   closed(): void {
-    this.#cancelRead?.()
+    this.#settleRead?.()
     this.flush()
     this.#persister.track(this as PersistedShape<unknown>, false)
   }
@@ -235,11 +254,6 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
     this.#bump()
   }
 
-  #settled(outcome: ReadOutcome): void {
-    if ('error' in outcome) this.#readFailed(outcome.error)
-    else this.#apply(outcome.text)
-  }
-
   #readFailed(error: unknown): void {
     this.#warning = `Could not read the persisted ${this.#label}: ${error instanceof Error ? error.message : String(error)}`
     console.warn(`[live-shapes] ${this.#warning}`)
@@ -262,4 +276,8 @@ export class PersistedShape<T> implements AttachablePersistence<T> {
     this.#version++
     for (const listener of [...this.#listeners]) listener()
   }
+}
+
+function isThenable<V>(value: V | Promise<V>): value is Promise<V> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
 }

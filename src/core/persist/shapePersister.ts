@@ -7,32 +7,54 @@
  *   before the clear removes it, and the namespace index is read and rewritten by one operation at a time. With a
  *   synchronous storage and nothing queued, an operation completes before its call returns (a shape closed by
  *   `dispose()` is in storage when the next client reads it).
- * - Every written entry key (persistKey.ts) is listed in the entry `live-shapes/<namespace>/index`, so `clear()`
- *   removes every entry of its namespace and no other.
+ * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and every written key is listed in the entry
+ *   `live-shapes/<namespace>/index`, so `clear()` removes every entry of its namespace and no other.
  * - A storage failure on write (quota exceeded, storage gone) turns persistence off for the client: no further
  *   writes, one console warning, and a `warning` in the status of every persisted shape; nothing is thrown.
  * - Nothing of the client stays registered after `dispose()` (the page-hide listener is removed).
  */
 import type { Clock } from '../clock'
 import type { ShapeOptions } from '../shapeOptions'
+import type { PageHideAdapter } from './pageHide'
 import type { MaybePromise, PersistStorage } from './persistStorage'
-import type { ClientPersister, PersisterFactory, PersistOptions } from './persistOptions'
+import { InvalidOptionsError } from '../errors'
 import { browserPageHide } from './pageHide'
+import { persistDefinitionKey } from './persistedEntry'
 import { PersistedShape } from './persistedShape'
-import { namespaceKey, persistTarget } from './persistKey'
-import { checkPersistOptions, DEFAULT_READ_TIMEOUT_MS, PERSISTER } from './persistOptions'
+
+/**
+ * `ShapeClientOptions.persist`: keep up-to-date shapes in `storage` so a reload shows them at once and resumes live.
+ * @example
+ * new ShapeClient({ persist: { storage: indexedDBStorage(), namespace: session.userId, buster: APP_VERSION } })
+ */
+export interface PersistOptions {
+  /** Where entries go: `{ getItem, setItem, removeItem }` over strings, sync or async. */
+  storage: PersistStorage
+  /** Separates users (pass the user id): entries of one namespace are never read by another. Default `'default'`. */
+  namespace?: string
+  /** Entries last synced longer ago than this are dropped on load. Default 7 days. */
+  maxAgeMs?: number
+  /** Entries written with another buster are dropped on load (bump it when a parser or row shape changes). */
+  buster?: string
+  /** At most one write per shape per this many ms (plus one on page hide and on close). Default 1000. */
+  throttleMs?: number
+  /** How long the first request of a shape waits for an async storage read before going without it. Default 2000. */
+  readTimeoutMs?: number
+  /** When to write what the throttle holds; default the browser's `pagehide`/hidden; `null` for none. */
+  pageHide?: PageHideAdapter | null
+}
 
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000
+const PREFIX = 'live-shapes'
 
 /** The client's side of persistence; `PersistedShape` is one shape's side. */
-export class ShapePersister implements ClientPersister {
+export class ShapePersister {
   readonly storage: PersistStorage
   readonly clock: Clock
   readonly buster: string
   readonly maxAgeMs: number
   readonly throttleMs: number
   readonly readTimeoutMs: number
-  readonly #namespace: string | undefined
   readonly #namespaceKey: string
   readonly #shapes = new Set<PersistedShape<unknown>>()
   readonly #unsubscribePageHide: (() => void) | undefined
@@ -48,9 +70,8 @@ export class ShapePersister implements ClientPersister {
     this.buster = options.buster ?? ''
     this.maxAgeMs = options.maxAgeMs ?? DEFAULT_MAX_AGE_MS
     this.throttleMs = options.throttleMs ?? 1000
-    this.readTimeoutMs = options.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS
-    this.#namespace = options.namespace
-    this.#namespaceKey = namespaceKey(options.namespace)
+    this.readTimeoutMs = options.readTimeoutMs ?? 2000
+    this.#namespaceKey = `${PREFIX}/${encodeURIComponent(options.namespace ?? 'default')}`
     const pageHide = options.pageHide === null ? undefined : (options.pageHide ?? browserPageHide())
     this.#unsubscribePageHide = pageHide?.subscribe(() => {
       for (const shape of this.#shapes) shape.flush()
@@ -64,8 +85,10 @@ export class ShapePersister implements ClientPersister {
 
   /** The persistence of a new shape, or `undefined` when its definition cannot be persisted (function params). */
   open<T>(options: ShapeOptions<T>): PersistedShape<T> | undefined {
-    const target = persistTarget(this.#namespace, options as ShapeOptions<unknown>)
-    return target === undefined ? undefined : new PersistedShape<T>(this, target)
+    const definition = persistDefinitionKey(options as ShapeOptions<unknown>)
+    if (definition === undefined) return undefined
+    const label = typeof options.params.table === 'string' ? options.params.table : 'shape'
+    return new PersistedShape<T>(this, `${this.#namespaceKey}/shape/${definition}`, definition, label)
   }
 
   /** A shape that may write (attached, or changed since it reopened); forgotten when it closes, so none is kept alive. */
@@ -177,6 +200,27 @@ export class ShapePersister implements ClientPersister {
   }
 }
 
+function checkPersistOptions(options: PersistOptions): void {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionsError('Option "persist" must be an object')
+  const { storage } = options
+  const methods = ['getItem', 'setItem', 'removeItem'] as const
+  if (typeof storage !== 'object' || storage === null || !methods.every((name) => typeof storage[name] === 'function')) {
+    throw new InvalidOptionsError('Option "persist.storage" must have getItem, setItem and removeItem functions')
+  }
+  if (options.namespace !== undefined && (typeof options.namespace !== 'string' || options.namespace === '')) {
+    throw new InvalidOptionsError('Option "persist.namespace" must be a non-empty string')
+  }
+  if (options.buster !== undefined && typeof options.buster !== 'string') {
+    throw new InvalidOptionsError('Option "persist.buster" must be a string')
+  }
+  for (const name of ['maxAgeMs', 'throttleMs', 'readTimeoutMs'] as const) {
+    const value = options[name]
+    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
+      throw new InvalidOptionsError(`Option "persist.${name}" must be a number ≥ 0, got ${JSON.stringify(value)}`)
+    }
+  }
+}
+
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
 }
@@ -199,13 +243,4 @@ function settle(run: () => unknown, onError: (error: unknown) => void): unknown 
 
 function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-}
-
-/**
- * `storage`, carrying the persister (see persistOptions.ts), so an app that persists to it ships the persisting code
- * with it and a synchronous storage seeds shapes while `client.shape()` runs.
- */
-export function withPersister<S extends PersistStorage>(storage: S): S {
-  const factory: PersisterFactory = (options, clock) => new ShapePersister(options, clock)
-  return Object.defineProperty(storage, PERSISTER, { value: factory })
 }
