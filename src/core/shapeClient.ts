@@ -165,7 +165,8 @@ export class ShapeClient {
       persistence,
     })
     this.#shapes.set(key, shape as Shape<unknown>)
-    persistence?.attach(shape)
+    // A shape created by hydration shows the server's rows first, never a stored entry (persistedShape.ts).
+    persistence?.attach(shape, from === undefined)
     return shape
   }
 

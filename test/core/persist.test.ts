@@ -161,6 +161,36 @@ describe('persisted shapes: reload', () => {
     reload.client.dispose()
   })
 
+  it('a shape hydration creates shows the server render even when the stored entry of its handle is newer, and reads no storage', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    let reads = 0
+    const counting: PersistStorage = {
+      getItem: (key) => {
+        reads += 1
+        return storage.getItem(key)
+      },
+      setItem: (key, value) => storage.setItem(key, value),
+      removeItem: (key) => storage.removeItem(key),
+    }
+    const reload = page(counting)
+    // The server rendered the shape at 0_inf on the same handle: older than the stored 20_0.
+    hydrate(reload.client, {
+      version: 1,
+      shapes: [{ options: { url, params: { table: 'items' } }, position: { handle: HANDLE, offset: '0_inf', cursor: '7' }, rows: [[keyOf(1), { id: 1, title: 'server' }]], lastSyncedAt: 1_800_000_000_000 }],
+    })
+    const shape = reload.client.shape(items())
+    expect(reads).toBe(0)
+    expect(shape.getSnapshot().data).toEqual([{ id: 1, title: 'server' }])
+    expect(shape.getStatus()).toMatchObject({ source: 'network', handle: HANDLE, offset: '0_inf' })
+    // The live request goes out from the server's position at once: nothing waits for storage.
+    const release = shape.retain()
+    const request = await reload.server.nextRequest()
+    expect(Object.fromEntries(request.params)).toMatchObject({ handle: HANDLE, offset: '0_inf' })
+    release()
+    reload.client.dispose()
+  })
+
   it('with an async storage the first request waits for the read, and the rows are published before it', async () => {
     const memory = memoryStorage()
     const { rows } = await firstLoad(memory)

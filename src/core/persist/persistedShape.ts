@@ -14,6 +14,9 @@
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
+ * - A shape that hydration creates (a server render's rows) is not read at all: the server's rows are what the first
+ *   render must show (the hydrated HTML), even when the stored entry of the same handle is newer, and its live request
+ *   does not wait for storage. Its later states are written as usual.
  * - A stored entry that cannot be trusted (format, buster, age, definition, corrupt) is removed with a console
  *   warning; nothing is thrown at the app. A newer state (hydration) is never replaced by an older entry.
  * - `source` is `'cache'` from the seed until a 2xx response of this shape's stream that is not part of a refetch
@@ -85,8 +88,11 @@ export class PersistedShape<T> implements ShapePersistence {
     }
   }
 
-  /** Reads the stored entry of `shape` (seeding it) and starts watching it for writes. */
-  attach(shape: Shape<T>): void {
+  /**
+   * Starts watching `shape` for writes and, unless `seed` is false (a shape hydration creates: see above), reads its
+   * stored entry and seeds it.
+   */
+  attach(shape: Shape<T>, seed = true): void {
     this.#shape = shape
     this.#persister.track(this as PersistedShape<unknown>, true)
     shape.subscribe(() => {
@@ -97,6 +103,7 @@ export class PersistedShape<T> implements ShapePersistence {
       this.#confirm()
       this.#changed()
     })
+    if (!seed) return
     let read: ReturnType<ShapePersister['storage']['getItem']>
     try {
       read = this.#persister.storage.getItem(this.key)
