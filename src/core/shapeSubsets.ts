@@ -8,7 +8,9 @@
  * - The rows are merged by the shape's `SnapshotMerge`, installed on its sink on first use: live changes the snapshot
  *   holds are dropped, rows changed since the snapshot keep their newer version. A 409 between request and merge
  *   discards the response and asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS`
- *   times).
+ *   times). After a 409 the next attempt waits until the stream has left the refused handle (or stopped for good):
+ *   a shape restored from storage is up to date on a handle the server may have dropped long ago, and asking again
+ *   before the stream's own request met its 409 would only spend the attempts on the same refusal.
  * - The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
  *   they are published in the shape.
  */
@@ -27,6 +29,7 @@ const MAX_ATTEMPTS = 3
 export interface SubsetTarget {
   whenUpToDate(): Promise<void>
   getStatus(): ShapeStatus
+  subscribeStatus(listener: () => void): () => void
 }
 
 /**
@@ -49,8 +52,10 @@ export class ShapeSubsets<T> {
   async request(target: SubsetTarget, subset: SubsetSnapshotRequest, signal?: AbortSignal): Promise<SubsetSnapshot<T>> {
     validateSubset(subset)
     let last: ShapeError | undefined
+    let refused: string | undefined
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       signal?.throwIfAborted()
+      if (refused !== undefined) await leftHandle(target, refused, signal)
       await target.whenUpToDate()
       const { handle, offset } = target.getStatus()
       const recording = this.#merge.begin()
@@ -65,12 +70,39 @@ export class ShapeSubsets<T> {
         // A 409: the shape was rotated under the request; the stream resyncs, then we ask again.
         if (!(error instanceof ShapeError) || !('status' in error) || error.status !== 409) throw error
         last = error
+        refused = handle ?? ''
+
       } finally {
         recording.end()
       }
     }
     throw new RetriesExhaustedError(MAX_ATTEMPTS, last ?? new ShapeRotatedError())
   }
+}
+
+/** Resolves once the stream's handle is not `handle` any more, or the stream stopped for good (see above). */
+function leftHandle(target: SubsetTarget, handle: string, signal: AbortSignal | undefined): Promise<void> {
+  const left = (): boolean => {
+    const status = target.getStatus()
+    return (status.handle ?? '') !== handle || status.phase === 'error'
+  }
+  if (left()) return Promise.resolve()
+  return new Promise<void>((resolve, reject) => {
+    const finish = (): void => {
+      off()
+      signal?.removeEventListener('abort', onAbort)
+    }
+    const onAbort = (): void => {
+      finish()
+      reject(signal?.reason)
+    }
+    const off = target.subscribeStatus(() => {
+      if (!left()) return
+      finish()
+      resolve()
+    })
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
 }
 
 /** The shape was reset (409) each time a snapshot was about to be merged. */

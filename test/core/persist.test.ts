@@ -13,7 +13,7 @@ import { ShapeClient } from '../../src/core/shapeClient'
 import { hydrate } from '../../src/core/hydration'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
 import type { Shape } from '../../src/core/shape'
-import { catchUpResponse, change, FakeShapeServer, HANDLE, keyOf, liveResponse, mustRefetchResponse, snapshotResponse } from './support/fakeShapeServer'
+import { catchUpResponse, change, FakeShapeServer, HANDLE, keyOf, liveResponse, mustRefetchResponse, rawResponse, snapshotResponse } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
 import { statusWhere } from './support/streamHarness'
 
@@ -267,6 +267,48 @@ describe('persisted shapes: reload', () => {
 
     const again = page(storage).client.shape(items())
     expect(again.getSnapshot().keys).toEqual([keyOf(7)])
+  })
+})
+
+describe('persisted shapes: subset snapshots', () => {
+  it('a subset page asked of a shape restored on a handle the server dropped waits for the stream to resync instead of spending its attempts', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    const reload = page(storage)
+    const shape = reload.client.shape(items())
+    const release = shape.retain()
+    const live = await reload.server.nextRequest()
+    expect(Object.fromEntries(live.params)).toMatchObject({ live: 'true', handle: HANDLE, offset: '20_0' })
+
+    const loaded = shape.requestSnapshot({ orderBy: 'id', limit: 1 }, { signal: new AbortController().signal })
+    const refused = await reload.server.nextRequest()
+    expect(refused.params.get('subset__limit')).toBe('1')
+    expect(refused.params.get('handle')).toBe(HANDLE)
+    refused.respond(mustRefetchResponse('rotated'))
+    // Nothing more is asked while the stream is still on the refused handle (before: two more 409s, then an error).
+    for (let turn = 0; turn < 20; turn++) await Promise.resolve()
+    await new Promise((resolve) => setTimeout(resolve, 0))
+    expect(reload.server.requests).toHaveLength(2)
+
+    live.respond(mustRefetchResponse('rotated'))
+    const refetch = await reload.server.nextRequest()
+    expect(Object.fromEntries(refetch.params)).toMatchObject({ offset: '-1', handle: 'rotated' })
+    refetch.respond(catchUpResponse({ handle: 'rotated', requestOffset: '-1', offset: '0_inf', lsn: '40', schema: SCHEMA, messages: [row(1, 'one again', '1')] }))
+    const again = await reload.server.nextRequest()
+    const subset = again.params.get('subset__limit') === '1' ? again : await reload.server.nextRequest()
+    expect(subset.params.get('handle')).toBe('rotated')
+    subset.respond(
+      rawResponse(JSON.stringify({ metadata: { xmin: '50', xmax: '50', xip_list: [], database_lsn: '40', snapshot_mark: 1 }, data: [row(1, 'one again', '1')] }), {
+        'content-type': 'application/json',
+        'electric-handle': 'rotated',
+        'electric-offset': '0_inf',
+        'electric-schema': JSON.stringify(SCHEMA),
+      }),
+    )
+    const page1 = await loaded
+    expect(page1.data).toEqual([{ id: 1, title: 'one again', big: 1n }])
+    release()
+    reload.client.dispose()
   })
 })
 
