@@ -7,6 +7,7 @@
  * - `split`: `readMessageArray` over the body in 64 KiB network chunks, groups taken and dropped;
  * - `values`: `split` + the schema's value parsers on every row (`parseMessages`);
  * - `stage`: `values` + staging into a `ShapeStore`, settle and publish (what a sync does, minus fetch and yielding);
+ * - `sliced`: `stage` with the default yielder instead of `neverYield` (what yielding costs, without network);
  * - `ideal`: `parse` + the bench schema's value parsers written inline + one `Map.set` per row: the least an eager
  *   client can do, to read `stage` against.
  * GC time (from `perf_hooks` gc entries) is reported apart. Modes alternate across repetitions; medians are printed.
@@ -45,7 +46,7 @@ async function buildParts({ name, dir }) {
     `export { readMessageArray } from ${src('messageArray.ts')}`,
     `export { createMessageParser } from ${src('parse.ts')}`,
     `export { ShapeStore } from ${src('shapeStore.ts')}`,
-    `export { neverYield } from ${src('yielder.ts')}`,
+    `export { createYielder, neverYield } from ${src('yielder.ts')}`,
   ].join('\n'))
   await esbuild.build({ entryPoints: [entry], outfile: join(here, `.build/parts-${name}.mjs`), bundle: true, format: 'esm', platform: 'neutral', target: 'es2022', logLevel: 'silent' })
 }
@@ -82,7 +83,7 @@ function streamOf(bytes) {
 }
 
 async function measure(mode, variant) {
-  const { readMessageArray, createMessageParser, ShapeStore, neverYield } = await import(new URL(`./.build/parts-${variant}.mjs`, import.meta.url).href)
+  const { readMessageArray, createMessageParser, ShapeStore, neverYield, createYielder } = await import(new URL(`./.build/parts-${variant}.mjs`, import.meta.url).href)
   const { PerformanceObserver } = await import('node:perf_hooks')
   const data = bodies(ROWS)
   globalThis.gc()
@@ -101,6 +102,9 @@ async function measure(mode, variant) {
   const parser = createMessageParser(BENCH_SCHEMA)
   const store = new ShapeStore()
   const rows = new Map()
+  // `sliced`: `stage` reading with the default yielder (5 ms slices), as a sync does.
+  const yielder = mode === 'sliced' ? createYielder() : neverYield
+  if (mode === 'sliced') mode = 'stage'
   const signal = new AbortController().signal
   let count = 0
   const cpuStart = process.cpuUsage()
@@ -134,7 +138,7 @@ async function measure(mode, variant) {
       }
       return true
     }
-    const rest = await readMessageArray(streamOf(bytes), 'bench', signal, onGroup, neverYield)
+    const rest = await readMessageArray(streamOf(bytes), 'bench', signal, onGroup, yielder)
     count += rest.length
     if (mode === 'values') parser.parseMessages(rest)
     if (mode === 'stage') {
