@@ -11,7 +11,8 @@
  * - `ideal`: `parse` + the bench schema's value parsers written inline + one `Map.set` per row: the least an eager
  *   client can do, to read `stage` against.
  * GC time (from `perf_hooks` gc entries) is reported apart. Modes alternate across repetitions; medians are printed.
- * Core internals are bundled from `src/core` by esbuild (into `bench/.build/parts.mjs`).
+ * Core internals are bundled from `src/core` by esbuild (into `bench/.build/parts-<name>.mjs`); `--src a=dir,b=dir`
+ * compares builds of several `src/` trees; `--phases` times the value parsers and the staging alone (see `phases`).
  */
 import { fork } from 'node:child_process'
 import { dirname, join } from 'node:path'
@@ -103,7 +104,9 @@ async function measure(mode, variant) {
   const store = new ShapeStore()
   const rows = new Map()
   // `sliced`: `stage` reading with the default yielder (5 ms slices), as a sync does.
-  const yielder = mode === 'sliced' ? createYielder() : neverYield
+  // PARTS_SCHEDULE=immediate: slices scheduled with setImmediate instead of the platform default (MessageChannel in Node).
+  const schedule = process.env.PARTS_SCHEDULE === 'immediate' ? () => new Promise((resolve) => setImmediate(resolve)) : undefined
+  const yielder = mode === 'sliced' ? createYielder(schedule ? { schedule } : {}) : neverYield
   if (mode === 'sliced') mode = 'stage'
   const signal = new AbortController().signal
   let count = 0
@@ -157,7 +160,60 @@ async function measure(mode, variant) {
   return { ms, cpuMs, gcMs, gcCount, gcLongest }
 }
 
-if (process.argv[2] === '--child') {
+/**
+ * `--phases`: per build, in one warm process, the least time over 7 rounds of the value parsers alone
+ * (`parseMessages` over groups of 200 parsed messages) and of staging alone (`stage` of those into a fresh store),
+ * the steadiest way to compare two builds' per-row work on a loaded machine.
+ */
+async function phases(variant) {
+  const { createMessageParser, ShapeStore } = await import(new URL(`./.build/parts-${variant}.mjs`, import.meta.url).href)
+  const parts = []
+  for (let i = 1; i <= ROWS; i++) parts.push(snapshotInsertJson('t0_0000', i))
+  const groups = []
+  for (let i = 0; i < ROWS; i += 200) groups.push(`[${parts.slice(i, i + 200).join(',')}]`)
+  const values = []
+  const stage = []
+  for (let round = 0; round < 7; round++) {
+    const messages = groups.map((group) => JSON.parse(group))
+    globalThis.gc()
+    const parser = createMessageParser(BENCH_SCHEMA)
+    let start = performance.now()
+    const parsed = messages.map((group) => parser.parseMessages(group))
+    values.push(performance.now() - start)
+    globalThis.gc()
+    const store = new ShapeStore()
+    start = performance.now()
+    for (const group of parsed) store.stage(group)
+    store.settleStaged(true)
+    stage.push(performance.now() - start)
+  }
+  return { valuesMs: Math.min(...values), stageMs: Math.min(...stage) }
+}
+
+if (process.argv[2] === '--phases-child') {
+  phases(process.argv[3]).then((result) => process.send(result), (error) => {
+    console.error(error)
+    process.exit(1)
+  })
+} else if (args.includes('--phases')) {
+  for (const variant of VARIANTS) await buildParts(variant)
+  const runs = Object.fromEntries(VARIANTS.map((variant) => [variant.name, []]))
+  for (let rep = 0; rep < REPS; rep++) {
+    for (const variant of rep % 2 === 0 ? VARIANTS : [...VARIANTS].reverse()) {
+      runs[variant.name].push(await new Promise((resolve, reject) => {
+        const child = fork(fileURLToPath(import.meta.url), ['--phases-child', variant.name, '--rows', String(ROWS)], { execArgv: ['--expose-gc'] })
+        child.once('message', resolve)
+        child.once('exit', (code) => (code ? reject(new Error(`${variant.name} exited ${code}`)) : undefined))
+      }))
+    }
+  }
+  console.log(`${ROWS} rows, ${REPS} processes per build, least of 7 rounds each, then the median over processes; load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}`)
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]
+  for (const variant of VARIANTS) {
+    const r = runs[variant.name]
+    console.log(`${variant.name.padEnd(8)} value parsers ${median(r.map((x) => x.valuesMs)).toFixed(1)} ms  staging ${median(r.map((x) => x.stageMs)).toFixed(1)} ms`)
+  }
+} else if (process.argv[2] === '--child') {
   measure(process.argv[3], process.argv[4]).then((result) => process.send(result), (error) => {
     console.error(error)
     process.exit(1)
