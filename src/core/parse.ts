@@ -187,10 +187,12 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
         if (column.notNull) throw new NullValueError(name)
         continue
       }
-      if (column.parse === undefined) continue
+      const parse = column.parse
+      if (parse === undefined) continue
       let value: unknown
       try {
-        value = column.parse(raw, column.info)
+        // Called as a plain function, as user parsers always were (no `this`).
+        value = parse(raw, column.info)
       } catch (error) {
         throw asValueError(error, name, column.pgType)
       }
