@@ -5,6 +5,11 @@
  */
 import { dropTable, fullGc, heapSpacesMB, heapUsed, keyOf, prepareTable, probedFetch, startHeapSampler } from '../probe.mjs'
 
+/** A sampler that samples nothing: `BENCH_SAMPLER=0`. */
+function idleSampler() {
+  return { sample() {}, longestTaskMs: () => NaN, longestTaskCpuMs: () => NaN, stop: () => heapUsed(), peakSpaces: () => undefined }
+}
+
 export async function initialSync({ adapter, url, rows, table }) {
   const info = await prepareTable(url, table, rows)
   fullGc()
@@ -12,10 +17,13 @@ export async function initialSync({ adapter, url, rows, table }) {
   const rssBefore = process.resourceUsage().maxRSS
   // BENCH_HEAP_SPACES=1: also report the heap's spaces at the peak and after the full GC (where a peak comes from).
   const withSpaces = process.env.BENCH_HEAP_SPACES === '1'
-  const sampler = startHeapSampler({ spaces: withSpaces })
+  // BENCH_SAMPLER=0: no 1 ms sampler (no peak heap or longest task), to see what the sampler's ticks cost the time.
+  const sampler = process.env.BENCH_SAMPLER === '0' ? idleSampler() : startHeapSampler({ spaces: withSpaces })
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   const shape = await adapter.openShape({ url, table, fetch: probedFetch(sampler.sample) })
   const ms = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
   const longestTaskMs = sampler.longestTaskMs()
   const longestTaskCpuMs = sampler.longestTaskCpuMs()
   const peak = sampler.stop()
@@ -29,6 +37,9 @@ export async function initialSync({ adapter, url, rows, table }) {
   const retained = heapUsed() - baseline
   const result = {
     ms,
+    // Process CPU time over the same window (V8's GC helper threads included): steadier than wall time on a
+    // loaded machine, where wall time also holds time the process was not scheduled.
+    cpuMs: (cpu.user + cpu.system) / 1000,
     longestTaskMs,
     longestTaskCpuMs,
     rowsPerSec: rows / (ms / 1000),

@@ -1,7 +1,8 @@
 /**
  * Scenario (d): the floor. The same snapshot requests as a client makes (following `electric-offset` to the first
  * up-to-date), with nothing but `JSON.parse` on each body: `fetchParseMs` is the network + parse floor of an
- * initial sync; `parseMs` is `JSON.parse` alone over the same bytes, already in memory.
+ * initial sync (`fetchParseCpuMs` the process CPU time over it); `parseMs` is `JSON.parse` alone over the same bytes,
+ * already in memory.
  */
 import { dropTable, prepareTable } from '../probe.mjs'
 
@@ -9,6 +10,7 @@ export async function parseFloor({ url, rows, table }) {
   const info = await prepareTable(url, table, rows)
   const texts = []
   let parsedMessages = 0
+  const cpuStart = process.cpuUsage()
   const start = performance.now()
   let offset = '-1'
   let handle
@@ -25,11 +27,12 @@ export async function parseFloor({ url, rows, table }) {
     if (response.headers.has('electric-up-to-date')) break
   }
   const fetchParseMs = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
   const parseStart = performance.now()
   let again = 0
   for (const text of texts) again += JSON.parse(text).length
   const parseMs = performance.now() - parseStart
   if (again !== parsedMessages || parsedMessages < rows) throw new Error('floor: message count mismatch')
   await dropTable(url, table)
-  return { fetchParseMs, parseMs, bytesMB: texts.reduce((sum, t) => sum + t.length, 0) / 2 ** 20, requests: texts.length, chunks: info.chunks }
+  return { fetchParseMs, fetchParseCpuMs: (cpu.user + cpu.system) / 1000, parseMs, bytesMB: texts.reduce((sum, t) => sum + t.length, 0) / 2 ** 20, requests: texts.length, chunks: info.chunks }
 }

@@ -167,11 +167,13 @@ class MessageArraySplitter {
       if (!isMessageShaped(message)) {
         // A value JSON.parse made always stringifies.
         const shown = (JSON.stringify(message) as string).slice(0, 200)
-        throw new MalformedResponseError(this.#url, `message ${this.#accepted} is not a protocol message: ${shown}`)
+        throw new MalformedResponseError(this.#url, `message ${this.#accepted + i} is not a protocol message: ${shown}`)
       }
-      this.#messages.push(message as Message<WireRow>)
-      this.#accepted += 1
     }
+    this.#accepted += values.length
+    // The array JSON.parse made is ours: with nothing held before it, it becomes the held list instead of a copy.
+    if (this.#messages.length === 0) this.#messages = values as Message<WireRow>[]
+    else for (let i = 0; i < values.length; i++) this.#messages.push(values[i] as Message<WireRow>)
   }
 }
 

@@ -97,8 +97,12 @@ interface CompiledColumn {
 /** A column that needs per-row work when rows are parsed in place. */
 interface InPlaceColumn {
   readonly name: string
-  /** Undefined when the value stays as it is and only `not_null` is checked. */
-  readonly parse: ((value: string) => unknown) | undefined
+  /**
+   * Undefined when the value stays as it is and only `not_null` is checked; for a plain column, the type's parser
+   * itself (called with `info`), so a value costs one call.
+   */
+  readonly parse: ValueParser | undefined
+  readonly info: ColumnInfo
   readonly notNull: boolean
   /** The name shadows something on `Object.prototype` (`constructor`, `__proto__`…): presence needs `hasOwn`. */
   readonly inherited: boolean
@@ -140,7 +144,8 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
     if (text !== undefined || info.not_null === true) {
       inPlaceColumns.push({
         name,
-        parse: text,
+        parse: compileValue(info, parsers),
+        info,
         notNull: info.not_null === true,
         inherited: name in Object.prototype,
         pgType,
@@ -182,8 +187,15 @@ export function createMessageParser<T = Row>(schema: Schema, options: MessagePar
         if (column.notNull) throw new NullValueError(name)
         continue
       }
-      if (column.parse === undefined) continue
-      const value = runText(column.parse, raw, name, column.pgType)
+      const parse = column.parse
+      if (parse === undefined) continue
+      let value: unknown
+      try {
+        // Called as a plain function, as user parsers always were (no `this`).
+        value = parse(raw, column.info)
+      } catch (error) {
+        throw asValueError(error, name, column.pgType)
+      }
       if (column.inherited) setOwn(out, name, value)
       else out[name] = value
     }
@@ -236,6 +248,15 @@ function compileText(info: ColumnInfo, parsers: Parser): ((value: string) => unk
   return element ? (value) => element(value, info) : undefined
 }
 
+/** `compileText` as a `ValueParser`: a plain column's parser is the type's own, with no wrapper to call through. */
+function compileValue(info: ColumnInfo, parsers: Parser): ValueParser | undefined {
+  if ((info.dims ?? 0) > 0) {
+    const text = compileText(info, parsers)
+    return text && ((value) => text(value))
+  }
+  return Object.hasOwn(parsers, info.type) ? parsers[info.type] : undefined
+}
+
 function wrapColumn(
   name: string,
   info: ColumnInfo,
@@ -257,9 +278,12 @@ function runText(text: (value: string) => unknown, value: string, name: string, 
   try {
     return text(value)
   } catch (error) {
-    if (error instanceof ShapeError) throw error
-    throw new ValueParseError(name, pgType, { cause: error })
+    throw asValueError(error, name, pgType)
   }
+}
+
+function asValueError(error: unknown, name: string, pgType: string): unknown {
+  return error instanceof ShapeError ? error : new ValueParseError(name, pgType, { cause: error })
 }
 
 function pgTypeOf(info: ColumnInfo): string {

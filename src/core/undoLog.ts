@@ -5,7 +5,8 @@
  * - While a log is open its Map is only ever `set` (no `delete`, no `clear`). `Map.set` keeps an existing key's
  *   position and appends a new one, so the keys past the first `sizeBefore` entries are exactly the ones added since
  *   the log began: only overwrites need a record (of a key present when the log began, or of one added and then
- *   rewritten). Writing distinct new keys, as an initial sync does, records nothing.
+ *   rewritten). Writing distinct new keys, as an initial sync does, records nothing; a log begun on an empty Map
+ *   never records (every key is one undo deletes) and skips the lookup an overwrite check costs.
  * - `undo` restores the Map exactly, order included: overwrites are replayed newest first, then the added keys
  *   are deleted.
  */
@@ -30,7 +31,8 @@ export function undoLogOf<V>(map: Map<string, V>): UndoLog<V> {
 
 /** Sets `key` in `map`, logging what it overwrote when `log` is given. */
 export function setLogged<V>(map: Map<string, V>, key: string, value: V, log: UndoLog<V> | undefined): void {
-  if (log === undefined) {
+  // A log begun on an empty Map records nothing: every key in it was added since, and undo deletes those.
+  if (log === undefined || log.sizeBefore === 0) {
     map.set(key, value)
     return
   }

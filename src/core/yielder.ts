@@ -29,7 +29,10 @@ export interface YielderOptions {
   sliceMs?: number
   /** A monotonic clock in ms (default `performance.now`, else `Date.now`). */
   now?: () => number
-  /** Resolves in a later macrotask (default: `scheduler.yield`, `MessageChannel`, `setImmediate` or `setTimeout(0)`, the first that exists). */
+  /**
+   * Resolves in a later macrotask (default: `scheduler.postTask` at `user-visible` priority, `MessageChannel`,
+   * `setImmediate` or `setTimeout(0)`, the first that exists).
+   */
   schedule?: () => Promise<void>
 }
 
@@ -74,7 +77,7 @@ function defaultNow(): () => number {
 }
 
 interface PlatformScheduling {
-  scheduler?: { yield?: () => Promise<void> }
+  scheduler?: { postTask?: (callback: () => void, options: { priority: 'user-visible' }) => Promise<void> }
   setImmediate?: (callback: () => void) => unknown
   MessageChannel?: new () => { port1: { onmessage: (() => void) | null; close(): void }; port2: { postMessage(value: unknown): void; close(): void } }
   setTimeout: (callback: () => void, ms: number) => unknown
@@ -82,15 +85,20 @@ interface PlatformScheduling {
 
 /**
  * The first macrotask scheduler the platform has, looked up on every call (fake timers installed later still
- * apply). `scheduler.yield` keeps the work's priority in Chromium; a `MessageChannel` message is not clamped like a
- * nested `setTimeout(0)` and is not faked by test fake timers (a sync never hangs on a timer nobody advances);
- * `setImmediate` and `setTimeout(0)` serve runtimes without either.
+ * apply). `scheduler.postTask` at `user-visible` priority queues the next slice as an ordinary task, so the browser
+ * renders between slices at its frame rate; not `scheduler.yield`, whose continuations Chromium runs ahead of
+ * rendering until rendering has waited about 100 ms (measured in Chromium during a 100k-row sync: the longest gap
+ * between animation frames was 114 ms with `scheduler.yield`, 28 ms with `postTask`; bench/RESULTS.md, #16). A
+ * `MessageChannel` message is not clamped like a nested `setTimeout(0)` and is not faked by test fake timers (a sync
+ * never hangs on a timer nobody advances); `setImmediate` and `setTimeout(0)` serve runtimes without either.
  */
 function platformSchedule(): () => Promise<void> {
   return () => {
     const platform = globalThis as unknown as PlatformScheduling
     const scheduler = platform.scheduler
-    if (scheduler !== undefined && typeof scheduler.yield === 'function') return scheduler.yield()
+    if (scheduler !== undefined && typeof scheduler.postTask === 'function') {
+      return scheduler.postTask(() => undefined, { priority: 'user-visible' })
+    }
     return new Promise<void>((resolve) => {
       if (typeof platform.MessageChannel === 'function') {
         const channel = new platform.MessageChannel()

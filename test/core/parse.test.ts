@@ -123,6 +123,18 @@ describe('createMessageParser', () => {
     expect(int8).toHaveBeenCalledWith('1', { type: 'int8', dims: 1 })
   })
 
+  it('calls a user parser as a plain function, with the value and its column, in place and when renaming', () => {
+    const receivers: unknown[] = []
+    const mood = function (this: unknown, value: string) {
+      receivers.push(this)
+      return value.toUpperCase()
+    }
+    const schema = { mood: { type: 'mood', not_null: true } }
+    expect(createMessageParser(schema, { parser: { mood } }).parseValue({ mood: 'ok' })).toEqual({ mood: 'OK' })
+    expect(createMessageParser(schema, { parser: { mood }, columnMapper: snakeCamelMapper() }).parseValue({ mood: 'ok' })).toEqual({ mood: 'OK' })
+    expect(receivers).toEqual([undefined, undefined])
+  })
+
   it('renames keys with the column mapper after parsing, including pass-through columns', () => {
     const parser = createMessageParser(schema, { columnMapper: snakeCamelMapper() })
     expect(parser.parseValue({ id: '1', user_id: '7', other_col: 'x' })).toEqual({ id: 1n, userId: 7, otherCol: 'x' })

@@ -32,4 +32,16 @@ describe('undoLog', () => {
     undo(map, log)
     expect([...map.entries()]).toEqual([['a', 1]])
   })
+
+  it('records nothing on a Map that was empty when the log began, overwrites included, and undo empties it', () => {
+    const map = new Map<string, number>()
+    const log = undoLogOf(map)
+    setLogged(map, 'a', 1, log)
+    setLogged(map, 'b', 2, log)
+    setLogged(map, 'a', 3, log)
+    expect(log.keys).toEqual([])
+    expect([...map.entries()]).toEqual([['a', 3], ['b', 2]])
+    undo(map, log)
+    expect(map.size).toBe(0)
+  })
 })

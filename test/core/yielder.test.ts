@@ -60,6 +60,30 @@ describe('createYielder', () => {
     expect(ranMacrotask).toBe(true)
   })
 
+  it('queues the next slice with scheduler.postTask at user-visible priority where it exists, not scheduler.yield', async () => {
+    const platform = globalThis as { scheduler?: unknown }
+    const saved = platform.scheduler
+    const priorities: unknown[] = []
+    let yields = 0
+    platform.scheduler = {
+      postTask: (callback: () => void, options: { priority: unknown }) => {
+        priorities.push(options.priority)
+        return new Promise<void>((resolve) => setImmediate(() => resolve(callback())))
+      },
+      yield: () => {
+        yields += 1
+        return Promise.resolve()
+      },
+    }
+    try {
+      await createYielder().yield()
+    } finally {
+      platform.scheduler = saved
+    }
+    expect(priorities).toEqual(['user-visible'])
+    expect(yields).toBe(0)
+  })
+
   it('neverYield is never due', () => {
     neverYield.start()
     expect(neverYield.due()).toBe(false)
