@@ -9,7 +9,7 @@
  * - Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
  * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile,persist`,
- * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
+ * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the plain and memo lists and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
  * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
  * V8/Node flags to every worker (e.g. `--max-semi-space-size=1` to see how much of a peak is young garbage).
@@ -112,6 +112,7 @@ function plan(rep) {
     // Theirs has no row-list component: `rowList` runs ours only and is compared with their memo list (same rep).
     groups.push({ id: 'react-rowList', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList' } })
     if (!flag('no-react-prod')) {
+      groups.push({ id: 'react-plain-prod', sides, job: { scenario: 'react', rows: 10_000, variant: 'plain', reactBuild: 'production' } })
       groups.push({ id: 'react-memo-prod', sides, job: { scenario: 'react', rows: 10_000, variant: 'memo', reactBuild: 'production' } })
       groups.push({ id: 'react-rowList-prod', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList', reactBuild: 'production' } })
     }
@@ -335,7 +336,8 @@ function renderMarkdown(report) {
     const label = variant === 'rowList' ? 'rowList (theirs: memo list)' : variant
     const theirsGroupId = variant === 'rowList' ? 'react-memo' : groupId
     const row = (text, pick, rowLimit) => variant === 'rowList' ? compareWith(groupId, theirsGroupId, text, pick) : compare(groupId, text, pick, rowLimit)
-    reactRows.push(row(`${label}: publish → commit (ms)`, (r) => r.latencyMs, limit))
+    reactRows.push(row(`${label}: publish → commit (ms)`, (r) => r.latencyMs, limit ?? (variant === 'plain' || variant === 'memo' ? 0.9 : undefined)))
+    if (variant === 'plain' || variant === 'memo') reactRows.push(row(`${label}: render time, Profiler actualDuration (ms)`, (r) => r.renderMs, 0.9))
     reactRows.push(row(`${label}: first update, cold (ms)`, (r) => r.firstMs))
     reactRows.push(row(`${label}: row components rendered`, (r) => r.rowRenders))
     const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
@@ -343,9 +345,15 @@ function renderMarkdown(report) {
   }
   table('(c) React, 10k rows, one single-row update (jsdom, react-dom/profiling)', header, reactRows)
   const prodRows = []
+  if (groups.has('react-plain-prod')) {
+    prodRows.push(compare('react-plain-prod', 'plain: publish → commit (ms)', (r) => r.latencyMs, 0.9))
+    prodRows.push(compare('react-plain-prod', 'plain: list render start → commit (ms)', (r) => r.renderMs, 0.9))
+    prodRows.push(compare('react-plain-prod', 'plain: first update, cold (ms)', (r) => r.firstMs))
+  }
   if (groups.has('react-memo-prod')) {
+    prodRows.push(compare('react-memo-prod', 'memo: list render start → commit (ms)', (r) => r.renderMs, 0.9))
     const memoTheirsProd = series(report, 'react-memo-prod', 'theirs', (r) => r.latencyMs)
-    prodRows.push(compare('react-memo-prod', 'memo: publish → commit (ms)', (r) => r.latencyMs))
+    prodRows.push(compare('react-memo-prod', 'memo: publish → commit (ms)', (r) => r.latencyMs, 0.9))
     prodRows.push(compare('react-memo-prod', 'memo: first update, cold (ms)', (r) => r.firstMs))
     prodRows.push(compare('react-memo-prod', 'memo: row components rendered', (r) => r.rowRenders))
     const memoOursProd = series(report, 'react-memo-prod', 'ours', (r) => r.latencyMs)
