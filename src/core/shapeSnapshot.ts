@@ -6,10 +6,6 @@
  *   and `size` answer for that version without exposing anything (O(1) on the current snapshot). Iterating it
  *   (`for…of`, `keys`, `values`, `entries`, `forEach`) hands out the Map itself and tells the host (`expose`), so
  *   the store copies before its next change. `data` and `keys` are fresh frozen arrays and expose nothing.
- * - `data` is built once per version: lazily from the Map on first read, or handed in at creation by the store,
- *   which builds it at publish from the previous version's array when that one was read (see shapeStore.ts), so a
- *   reader of `data` on every change gets it before its listeners run (outside a React render) and pays a copy of
- *   an array instead of a walk of the Map. An array handed out is never written to again.
  * - Stale snapshots. A snapshot either owns an exact Map of its version, or a link `{ undo, next }` to the
  *   snapshot of the following version, where `undo` holds the previous row (`undefined`: absent) of exactly the keys
  *   that publish changed, and `order` the previous key order when it removed keys (removal loses positions).
@@ -34,7 +30,7 @@ export interface ShapeSnapshot<T> {
    * snapshot; iterating it hands out the version's Map, which makes the next publish copy it.
    */
   readonly rows: ReadonlyMap<string, T>
-  /** Rows in key-insertion order, built once per version (at publish for a shape whose `data` is read). */
+  /** Rows in key-insertion order, built lazily once per version. */
   readonly data: readonly T[]
   /** Keys in insertion order; the same array across versions while membership is unchanged. */
   readonly keys: readonly string[]
@@ -71,24 +67,14 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   #map: ReadonlyMap<string, T> | undefined
   #link: Link<T> | undefined
   #data: readonly T[] | undefined
-  #dataRead = false
   #keys: readonly string[] | undefined
   #rows: RowsView<T> | undefined
   /** Row count of this version, fixed at creation. */
   readonly size: number
 
-  /** `data`, when given, must be frozen and hold exactly the values of `map` in its order. */
-  constructor(
-    version: number,
-    map: ReadonlyMap<string, T>,
-    isUpToDate: boolean,
-    keysEpoch: number,
-    host: SnapshotHost,
-    data?: readonly T[],
-  ) {
+  constructor(version: number, map: ReadonlyMap<string, T>, isUpToDate: boolean, keysEpoch: number, host: SnapshotHost) {
     this.version = version
     this.#map = map
-    this.#data = data
     this.size = map.size
     this.isUpToDate = isUpToDate
     this.#keysEpoch = keysEpoch
@@ -124,14 +110,8 @@ export class Snapshot<T> implements ShapeSnapshot<T> {
   }
 
   get data(): readonly T[] {
-    this.#dataRead = true
     this.#data ??= Object.freeze(Array.from(this.#exact().values()))
     return this.#data
-  }
-
-  /** This version's `data` if someone read it, else undefined: what the store derives the next version's from. */
-  readData(): readonly T[] | undefined {
-    return this.#dataRead ? this.#data : undefined
   }
 
   get keys(): readonly string[] {

@@ -18,13 +18,7 @@
  *   changed. A row whose merged value equals the old one field by field keeps the old object.
  * - `keys` arrays are shared by every snapshot of one membership epoch: the epoch bumps when a publish adds or
  *   removes a key or reorders keys (a refetch). Within an epoch, key order is fixed because an existing key is only
- *   ever overwritten in place (`Map.set` keeps its position). `data`/`keys` are built at most once per version.
- * - `data` follows demand. When the retiring snapshot's `data` was read, the publish builds the new version's
- *   `data` at once from that array: a copy with the changed rows written at their positions (a key → position Map,
- *   kept while versions keep being read, finds them) and added keys appended, which is the Map's order because
- *   `Map.set` appends new keys and keeps existing ones in place; a publish that removed keys or replaced the Map
- *   (must-refetch, first rows) builds it from the Map instead. When it was not read, the new version's `data` stays
- *   lazy and the position Map is dropped, so a shape nobody reads whole pays nothing per publish for it.
+ *   ever overwritten in place (`Map.set` keeps its position). `data`/`keys` are built lazily, at most once each.
  * - A listener that throws is isolated: the others still run, and the error goes to `onListenerError` or is
  *   rethrown in a microtask.
  * - An in-place publish over a handed-out snapshot links it (see shapeSnapshot.ts on stale snapshots) to an
@@ -109,8 +103,6 @@ export class ShapeStore<T = Row> {
   #onSynced: ((synced: SyncedTransactions, notifies: boolean) => void) | undefined
 
   #keysEpoch = 0
-  /** Position of each key in the current version's `data`; kept only while each version's `data` is read. */
-  #dataIndex: Map<string, number> | undefined
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
 
   readonly #listeners = new Set<ListenerEntry>()
@@ -241,37 +233,8 @@ export class ShapeStore<T = Row> {
     }
   }
 
-  #snapshotOfNow(data?: readonly T[]): Snapshot<T> {
-    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host, data)
-  }
-
-  /**
-   * The `data` of the version just published, from the previous version's (see `data` follows demand above):
-   * `rebuild` when the publish removed keys or replaced the Map, so positions moved.
-   */
-  #nextData(previous: readonly T[], rows: ReadonlyMap<string, T>, changedKeys: readonly string[], rebuild: boolean): readonly T[] {
-    if (rebuild) {
-      this.#dataIndex = undefined
-      return Object.freeze(Array.from(rows.values()))
-    }
-    // `Array.from`, not `slice`: V8 copies a frozen array with `slice` through a slow path (~20x slower at 100k rows).
-    const data = Array.from(previous)
-    let index = this.#dataIndex
-    if (index === undefined) {
-      index = new Map()
-      let position = 0
-      for (const key of rows.keys()) index.set(key, position++)
-      this.#dataIndex = index
-    }
-    for (const key of changedKeys) {
-      let position = index.get(key)
-      if (position === undefined) {
-        position = index.size
-        index.set(key, position)
-      }
-      data[position] = rows.get(key) as T
-    }
-    return Object.freeze(data)
+  #snapshotOfNow(): Snapshot<T> {
+    return new Snapshot(this.#version, this.#published, this.#publishedUpToDate, this.#keysEpoch, this.#host)
   }
 
   #current(key: string): T | undefined {
@@ -341,8 +304,6 @@ export class ShapeStore<T = Row> {
     let changedKeys: string[] = []
     let next = previous
     let membershipChanged = false
-    /** Key positions moved (keys removed, or a new Map): `data` cannot be patched from the previous version's. */
-    let reordered = true
     let link: { undo: Map<string, T | undefined>; order: readonly string[] | undefined } | undefined
     if (this.#cleared) {
       next = new Map()
@@ -380,7 +341,6 @@ export class ShapeStore<T = Row> {
           if (row === undefined) removes = true
         }
       }
-      reordered = removes
       if (changedKeys.length > 0) {
         const snapshot = this.#snapshot
         const copy =
@@ -419,14 +379,11 @@ export class ShapeStore<T = Row> {
     this.#publishedUpToDate = true
     this.#version++
     const retired = this.#snapshot
-    const readData = retired?.readData()
-    if (readData === undefined) this.#dataIndex = undefined
-    const data = readData === undefined ? undefined : this.#nextData(readData, this.#published, changedKeys, reordered)
     if (link !== undefined && retired !== undefined) {
-      this.#snapshot = this.#snapshotOfNow(data)
+      this.#snapshot = this.#snapshotOfNow()
       retired.link({ ...link, next: this.#snapshot })
     } else {
-      this.#snapshot = data === undefined ? undefined : this.#snapshotOfNow(data)
+      this.#snapshot = undefined
       this.#undoBudgetUsed = 0
     }
     return { changedKeys }

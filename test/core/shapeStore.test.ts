@@ -362,47 +362,11 @@ describe('ShapeStore copy-on-write', () => {
     const keys = first.keys
     const set = vi.spyOn(Map.prototype, 'set')
     store.applyBatch([upd('k5', { v: 1 }), utd])
-    // A copy of the published Map would set 10,000 rows. The only other writes are the key → position Map that
-    // builds the next `data` from the read one (numbers, once: the next publish sets next to nothing).
-    expect(set.mock.calls.filter(([, value]) => typeof value !== 'number').length).toBeLessThan(10)
+    expect(set.mock.calls.length).toBeLessThan(10)
     expect(first.data).toBe(data)
     expect(data[5]).toEqual({ id: 5, v: 0 })
     expect(store.getSnapshot().keys).toBe(keys)
     expect(store.getSnapshot().data[5]).toEqual({ id: 5, v: 1 })
-    set.mockClear()
-    store.applyBatch([upd('k6', { v: 1 }), utd])
-    expect(set.mock.calls.length).toBeLessThan(10)
-    expect(store.getSnapshot().data[6]).toEqual({ id: 6, v: 1 })
-  })
-
-  it('builds data at publish from the previous version when that one was read, and never writes a handed-out array', () => {
-    const store = new ShapeStore()
-    load(store, 1_000)
-    const first = store.getSnapshot()
-    const data = first.data
-    const values = vi.spyOn(Map.prototype, 'values')
-    store.applyBatch([upd('k5', { v: 1 }), ins('k-new', { id: -1 }), utd])
-    const second = store.getSnapshot()
-    const secondData = second.data
-    store.applyBatch([upd('k6', { v: 2 }), utd])
-    const third = store.getSnapshot().data
-    // Patched copies, not walks of the Map.
-    expect(values).not.toHaveBeenCalled()
-    values.mockRestore()
-    expect(Object.isFrozen(secondData)).toBe(true)
-    expect(data).toHaveLength(1_000)
-    expect(data[5]).toEqual({ id: 5, v: 0 })
-    expect(secondData).toHaveLength(1_001)
-    expect(secondData[5]).toEqual({ id: 5, v: 1 })
-    expect(secondData[1_000]).toEqual({ id: -1 })
-    expect(secondData[6]).toEqual({ id: 6, v: 0 })
-    expect(third[6]).toEqual({ id: 6, v: 2 })
-    expect(third[5]).toBe(secondData[5])
-    expect(third).toEqual(Array.from(store.getSnapshot().rows.values()))
-    // A removal moves positions: the next data is built from the Map, and still in key order.
-    store.applyBatch([del('k3'), utd])
-    expect(store.getSnapshot().data).toEqual(store.getSnapshot().keys.map((key) => store.getRow(key)))
-    expect(store.getSnapshot().data).toHaveLength(1_000)
   })
 
   it('data always equals the rows in key order, whatever the history of reads and writes, stale snapshots included', () => {
