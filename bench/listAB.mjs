@@ -2,7 +2,7 @@
  * By-hand experiment (not part of `npm run bench`, whose `react` group reports the same figures with fewer samples):
  * the plain and memo lists of `scenarios/reactUpdate.mjs`, ours and theirs back to back in fresh processes, sides
  * alternating, `--rounds N` rounds of `--samples M` measured updates each; prints per-round ratios ours/theirs of
- * publish → commit and of render time, and their medians.
+ * publish → commit and of render time, the same spans in CPU time (robust on a loaded machine), and their medians.
  * `node bench/listAB.mjs [--rounds 4] [--samples 20] [--variants plain,memo] [--builds profiling,production]`
  * after `node bench/buildOurs.mjs` (or a bench run) has built `bench/.build/ours.mjs` from the working tree.
  * `--profile DIR` writes a CPU profile of each measured window instead (by hand: where the render time goes).
@@ -34,6 +34,8 @@ const run = (job) => new Promise((resolve) => {
 })
 
 console.log(`load average at start: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`)
+/** Ratios printed per round: wall-clock publish → commit and render time, and the same spans in process CPU time. */
+const METRICS = [['publish→commit', 'latencyMs'], ['render', 'renderMs'], ['cpu publish→commit', 'cpuMs'], ['cpu render→commit', 'renderCpuMs']]
 const ratios = {}
 let seq = 0
 for (let round = 0; round < rounds; round++) {
@@ -48,18 +50,23 @@ for (let round = 0; round < rounds; round++) {
         if (!outcome.ok) throw new Error(`${id} ${side}: ${outcome.error}`)
         result[side] = outcome.result
       }
-      const latency = result.ours.latencyMs / result.theirs.latencyMs
-      const render = result.ours.renderMs / result.theirs.renderMs
-      ;(ratios[id] ??= { latency: [], render: [] }).latency.push(latency)
-      ratios[id].render.push(render)
-      console.log(`round ${round + 1} ${id}: publish → commit ${result.ours.latencyMs.toFixed(2)} / ${result.theirs.latencyMs.toFixed(2)} ms = ${latency.toFixed(3)}; render ${result.ours.renderMs.toFixed(2)} / ${result.theirs.renderMs.toFixed(2)} ms = ${render.toFixed(3)}`)
+      const line = [`round ${round + 1} ${id}:`]
+      ratios[id] ??= {}
+      for (const [name, field] of METRICS) {
+        const ratio = result.ours[field] / result.theirs[field]
+        ;(ratios[id][name] ??= []).push(ratio)
+        line.push(`${name} ${result.ours[field].toFixed(2)} / ${result.theirs[field].toFixed(2)} = ${ratio.toFixed(3)};`)
+      }
+      console.log(line.join(' '))
     }
   }
 }
-for (const [id, { latency, render }] of Object.entries(ratios)) {
-  const l = summarize(latency)
-  const r = summarize(render)
-  console.log(`${id}: publish → commit ours/theirs ${l.median.toFixed(3)} (${l.min.toFixed(2)}–${l.max.toFixed(2)}); render ${r.median.toFixed(3)} (${r.min.toFixed(2)}–${r.max.toFixed(2)})`)
+for (const [id, byMetric] of Object.entries(ratios)) {
+  const parts = Object.entries(byMetric).map(([name, values]) => {
+    const s = summarize(values)
+    return `${name} ${s.median.toFixed(3)} (${s.min.toFixed(2)}–${s.max.toFixed(2)})`
+  })
+  console.log(`${id} ours/theirs: ${parts.join('; ')}`)
 }
 console.log(`load average at end: ${os.loadavg().map((v) => v.toFixed(2)).join(' ')}`)
 server.kill('SIGTERM')

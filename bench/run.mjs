@@ -8,7 +8,7 @@
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
  * - Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
- * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile,persist`,
+ * Flags: `--reps N` (default 3), `--full` (adds the 1M-row initial sync and 1M-row live throughput), `--only sync,floor,live,react,write,size,profile,persist`,
  * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the plain and memo lists and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
  * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
@@ -99,12 +99,14 @@ function plan(rep) {
     }
   }
   if (wants('live')) {
+    // `--full` adds 1M rows, so "per-transaction cost flat from 10k to 1M rows" is measured (≈ 4 min per repetition).
+    const liveSizes = full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
+      for (const rows of liveSizes) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
     }
     // The same transactions for a subscriber that reads only the changed rows (`useShapeRow`, `ShapeRowList`, a selector).
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}-rowonly`, sides, job: { scenario: 'live', rows, mode, readSnapshot: false } })
+      for (const rows of liveSizes) groups.push({ id: `live-${mode}-${rows}-rowonly`, sides, job: { scenario: 'live', rows, mode, readSnapshot: false } })
     }
   }
   if (wants('react')) {
@@ -302,7 +304,7 @@ function renderMarkdown(report) {
   for (const reader of ['', '-rowonly']) {
     const who = reader === '' ? '' : ', subscriber reads only the changed rows'
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) {
+      for (const rows of [10_000, 100_000, 1_000_000]) {
         const groupId = `live-${mode}-${rows}${reader}`
         if (!groups.has(groupId)) continue
         const n = rows.toLocaleString('en-US')
@@ -318,6 +320,11 @@ function renderMarkdown(report) {
       const growth = (side, pick) => ratioSeries(series(report, large, side, pick), series(report, small, side, pick))
       liveRows.push([`${mode}${who}: per-tx cost at 100k / at 10k rows`, cell(growth('ours', (r) => r.perTxMs)), cell(growth('theirs', (r) => r.perTxMs)), '', 'ours ≈ 1 (does not grow)'])
       liveRows.push([`${mode}${who}: client share at 100k / at 10k rows`, cell(growth('ours', (r) => r.clientTotalMs)), cell(growth('theirs', (r) => r.clientTotalMs)), '', 'ours ≈ 1 (does not grow)'])
+      const huge = `live-${mode}-1000000${reader}`
+      if (!groups.has(huge)) continue
+      const growthTo = (side, pick) => ratioSeries(series(report, huge, side, pick), series(report, small, side, pick))
+      liveRows.push([`${mode}${who}: per-tx cost at 1M / at 10k rows`, cell(growthTo('ours', (r) => r.perTxMs)), cell(growthTo('theirs', (r) => r.perTxMs)), '', 'ours ≈ 1 (does not grow)'])
+      liveRows.push([`${mode}${who}: client share at 1M / at 10k rows`, cell(growthTo('ours', (r) => r.clientTotalMs)), cell(growthTo('theirs', (r) => r.clientTotalMs)), '', 'ours ≈ 1 (does not grow)'])
     }
   }
   table('(b) live throughput (subscriber reads the published snapshot, `rows` and `data`, on every change; then one that reads only the changed rows)', header, liveRows)

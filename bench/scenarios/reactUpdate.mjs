@@ -48,6 +48,11 @@ export async function installDom() {
   return window
 }
 
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function until(predicate, what, timeoutMs = 60_000) {
@@ -67,7 +72,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   const liveResponses = []
   const probed = async (input, init) => {
     const response = await fetch(input, init)
-    if (String(input).includes('live=true')) liveResponses.push(performance.now())
+    if (String(input).includes('live=true')) liveResponses.push({ at: performance.now(), cpu: cpuNow() })
     return response
   }
   const bindings = await adapter.reactBindings({ url, table, fetch: probed })
@@ -82,7 +87,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     if (production) {
       // Hook order is fixed per process (`production` never changes), so the conditional call is safe.
       React.useLayoutEffect(() => {
-        if (row.id === 1n) commits.push({ at: performance.now(), phase: 'layout', actualDuration: 0 })
+        if (row.id === 1n) commits.push({ at: performance.now(), cpu: cpuNow(), phase: 'layout', actualDuration: 0 })
       }, [row])
     }
     return h('li', null, `${row.title} · ${row.priority} · ${row.done ? 'done' : 'open'}`)
@@ -90,11 +95,11 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   const MemoRow = React.memo(RowView)
   const listRenders = []
   const PlainList = () => {
-    listRenders.push(performance.now())
+    listRenders.push({ at: performance.now(), cpu: cpuNow() })
     return h('ul', null, bindings.useRows().map((row) => h(RowView, { key: String(row.id), row })))
   }
   const MemoList = () => {
-    listRenders.push(performance.now())
+    listRenders.push({ at: performance.now(), cpu: cpuNow() })
     return h('ul', null, bindings.useRows().map((row) => h(MemoRow, { key: String(row.id), row })))
   }
   const SelectedRow = () => {
@@ -131,7 +136,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   if (!App) throw new Error(`unknown variant ${variant}`)
   const expectedItems = variant === 'selector' ? 1 : rows
 
-  const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), phase, actualDuration })
+  const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), cpu: cpuNow(), phase, actualDuration })
   const container = document.getElementById('root')
   const root = createRoot(container)
   const mountStart = performance.now()
@@ -175,7 +180,8 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     await until(() => seen.title === title && commits.length > 0, 'the updated row to render and commit', 60_000)
     await sleep(30)
     if (!profiler && !container.textContent.includes(title)) throw new Error('the DOM does not show the update')
-    const arrived = liveResponses.find((at) => at >= sentAt)
+    const response = liveResponses.find(({ at }) => at >= sentAt)
+    const arrived = response?.at
     const last = commits.at(-1)
     if (arrived === undefined || last === undefined) throw new Error('no live response or no commit observed')
     const latencyMs = last.at - arrived
@@ -191,8 +197,12 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
       // Profiling build: the Profiler's render time. Production build (no `actualDuration`): from the list component's
       // first render after the response to the commit, i.e. the render phase (hooks and rows) plus the commit.
       renderMs: production
-        ? last.at - (listRenders.find((at) => at >= arrived) ?? last.at)
+        ? last.at - (listRenders.find(({ at }) => at >= arrived)?.at ?? last.at)
         : commits.reduce((sum, c) => sum + c.actualDuration, 0),
+      // The same two spans in CPU time of this process (`process.cpuUsage`, all threads): what a loaded machine's
+      // waits for a core do not inflate.
+      cpuMs: last.cpu - response.cpu,
+      renderCpuMs: last.cpu - (listRenders.find(({ at }) => at >= arrived)?.cpu ?? last.cpu),
     })
   }
   if (profiler && heapProfile) {
@@ -218,6 +228,8 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     rowRenders: Math.max(...samples.map((s) => s.rowRenders)),
     commits: median((s) => s.commits),
     renderMs: median((s) => s.renderMs),
+    cpuMs: median((s) => s.cpuMs),
+    renderCpuMs: median((s) => s.renderCpuMs),
     mountMs,
     firstMs,
     warmups,
