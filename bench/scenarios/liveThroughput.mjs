@@ -64,6 +64,7 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     await profiler.post('Profiler.start')
   }
   const start = performance.now()
+  const cpuStart = process.cpuUsage()
   for (let t = 0; t < transactions; t++) {
     const txStart = performance.now()
     const applied = new Promise((resolve) => {
@@ -79,6 +80,7 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     if (arrived !== undefined && arrived <= appliedAt) clientMs.push(appliedAt - arrived)
   }
   const ms = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
   if (profiler) {
     const { profile } = await profiler.post('Profiler.stop')
     const { writeFileSync } = await import('node:fs')
@@ -102,5 +104,8 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     clientP50Ms: clientMs[clientMs.length >> 1],
     clientTotalMs: clientMs.reduce((sum, v) => sum + v, 0),
     clientSamples: clientMs.length,
+    // CPU time of this process per transaction (all threads, the harness's commit requests included, the same on
+    // both sides): what waiting for a core on a loaded machine does not inflate.
+    cpuPerTxMs: (cpu.user + cpu.system) / 1000 / transactions,
   }
 }

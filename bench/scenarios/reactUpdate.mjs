@@ -137,6 +137,18 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   const expectedItems = variant === 'selector' ? 1 : rows
 
   const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), cpu: cpuNow(), phase, actualDuration })
+  // DOM text writes per update (a cheap check that an update rewrites only what changed, on both sides).
+  const textWrites = { count: 0 }
+  const nodeValue = Object.getOwnPropertyDescriptor(window.Node.prototype, 'nodeValue')
+  if (nodeValue?.set) {
+    Object.defineProperty(window.Node.prototype, 'nodeValue', {
+      ...nodeValue,
+      set(value) {
+        textWrites.count++
+        nodeValue.set.call(this, value)
+      },
+    })
+  }
   const container = document.getElementById('root')
   const root = createRoot(container)
   const mountStart = performance.now()
@@ -173,6 +185,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     counter.rows = 0
     commits.length = 0
     listRenders.length = 0
+    textWrites.count = 0
     const sentAt = performance.now()
     const info = await (await fetch(`${url}/_bench/commit?table=${table}&ids=1`, { method: 'POST' })).json()
     const title = `tx ${info.tx} row 1`
@@ -193,6 +206,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     samples.push({
       latencyMs,
       rowRenders: counter.rows,
+      textWrites: textWrites.count,
       commits: commits.length,
       // Profiling build: the Profiler's render time. Production build (no `actualDuration`): from the list component's
       // first render after the response to the commit, i.e. the render phase (hooks and rows) plus the commit.
@@ -226,6 +240,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   return {
     latencyMs: median((s) => s.latencyMs),
     rowRenders: Math.max(...samples.map((s) => s.rowRenders)),
+    textWrites: Math.max(...samples.map((s) => s.textWrites)),
     commits: median((s) => s.commits),
     renderMs: median((s) => s.renderMs),
     cpuMs: median((s) => s.cpuMs),
