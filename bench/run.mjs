@@ -186,7 +186,7 @@ async function main() {
     finished: new Date().toISOString(),
     command: `node bench/run.mjs ${argv.join(' ')}`.trim(),
     machine,
-    versions: { ours: `live-shapes working tree at ${oursCommit} (bundled from src/ by esbuild)`, theirs: theirs.version, react: (await import('react')).version },
+    versions: { ours: process.env.BENCH_OURS_BUNDLE ? `live-shapes bundle bench/.build/${process.env.BENCH_OURS_BUNDLE}.mjs (BENCH_OURS_BUNDLE, built by hand)` : `live-shapes working tree at ${oursCommit} (bundled from src/ by esbuild)`, theirs: theirs.version, react: (await import('react')).version },
     oursError,
     reps,
     raw,
