@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const root = join(here, '..')
+const defaultRoot = join(here, '..')
 
 const PARTS = [
   { file: 'src/core/shapeStream.ts', names: ['ShapeStream'] },
@@ -23,8 +23,12 @@ const PARTS = [
   { file: 'src/core/sseTransport.ts', names: ['*'] },
 ]
 
-/** Builds and returns the path of the bundle, or throws with esbuild's message. */
-export async function buildOurs() {
+/**
+ * Builds and returns the path of the bundle, or throws with esbuild's message. By hand, for A/B runs:
+ * `node bench/buildOurs.mjs [SOURCE_ROOT] [NAME]` bundles SOURCE_ROOT/src (e.g. an older commit's `git archive`)
+ * into `bench/.build/NAME.mjs`, which the adapter loads when `BENCH_OURS_BUNDLE=NAME`.
+ */
+export async function buildOurs(root = defaultRoot, name = 'ours') {
   const esbuild = await import('esbuild')
   const outDir = join(here, '.build')
   mkdirSync(outDir, { recursive: true })
@@ -36,9 +40,9 @@ export async function buildOurs() {
       ? `export * as ${alias} from ${JSON.stringify(join(root, part.file))}`
       : `export { ${part.names.join(', ')} } from ${JSON.stringify(join(root, part.file))}`)
   }
-  const entry = join(outDir, 'entry.mjs')
+  const entry = join(outDir, `${name}-entry.mjs`)
   writeFileSync(entry, `${lines.join('\n')}\n`)
-  const outfile = join(outDir, 'ours.mjs')
+  const outfile = join(outDir, `${name}.mjs`)
   await esbuild.build({
     entryPoints: [entry],
     outfile,
@@ -55,7 +59,7 @@ export async function buildOurs() {
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  buildOurs().then((file) => console.log(file), (error) => {
+  buildOurs(process.argv[2], process.argv[3]).then((file) => console.log(file), (error) => {
     console.error(error.message)
     process.exit(1)
   })

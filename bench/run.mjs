@@ -8,8 +8,8 @@
  *   so drift of a noisy shared machine hits both sides of a ratio alike.
  * - Only measured numbers are reported; a side that cannot run says why instead of getting a number.
  *
- * Flags: `--reps N` (default 3), `--full` (adds 1M-row initial sync), `--only sync,floor,live,react,write,size,profile,persist`,
- * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the memo list and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
+ * Flags: `--reps N` (default 3), `--full` (adds the 1M-row initial sync and 1M-row live throughput), `--only sync,floor,live,react,write,size,profile,persist`,
+ * `--no-profile`, `--no-react-prod` (skip the production react-dom runs of the plain and memo lists and ShapeRowList), `--no-write` (do not update bench/RESULTS.md; runs with `--only` never do), `--out NAME` (write
  * bench/results/NAME.{json,md}; default `latest`, or `partial` with `--only`). Environment: `BENCH_HEAP_SPACES=1` adds
  * the heap's spaces at the peak and after GC to each sync result (JSON only); `BENCH_NODE_FLAGS` adds
  * V8/Node flags to every worker (e.g. `--max-semi-space-size=1` to see how much of a peak is young garbage).
@@ -99,12 +99,14 @@ function plan(rep) {
     }
   }
   if (wants('live')) {
+    // `--full` adds 1M rows, so "per-transaction cost flat from 10k to 1M rows" is measured (≈ 4 min per repetition).
+    const liveSizes = full ? [10_000, 100_000, 1_000_000] : [10_000, 100_000]
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
+      for (const rows of liveSizes) groups.push({ id: `live-${mode}-${rows}`, sides, job: { scenario: 'live', rows, mode } })
     }
     // The same transactions for a subscriber that reads only the changed rows (`useShapeRow`, `ShapeRowList`, a selector).
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) groups.push({ id: `live-${mode}-${rows}-rowonly`, sides, job: { scenario: 'live', rows, mode, readSnapshot: false } })
+      for (const rows of liveSizes) groups.push({ id: `live-${mode}-${rows}-rowonly`, sides, job: { scenario: 'live', rows, mode, readSnapshot: false } })
     }
   }
   if (wants('react')) {
@@ -112,6 +114,7 @@ function plan(rep) {
     // Theirs has no row-list component: `rowList` runs ours only and is compared with their memo list (same rep).
     groups.push({ id: 'react-rowList', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList' } })
     if (!flag('no-react-prod')) {
+      groups.push({ id: 'react-plain-prod', sides, job: { scenario: 'react', rows: 10_000, variant: 'plain', reactBuild: 'production' } })
       groups.push({ id: 'react-memo-prod', sides, job: { scenario: 'react', rows: 10_000, variant: 'memo', reactBuild: 'production' } })
       groups.push({ id: 'react-rowList-prod', sides: ['ours'], job: { scenario: 'react', rows: 10_000, variant: 'rowList', reactBuild: 'production' } })
     }
@@ -183,7 +186,7 @@ async function main() {
     finished: new Date().toISOString(),
     command: `node bench/run.mjs ${argv.join(' ')}`.trim(),
     machine,
-    versions: { ours: `live-shapes working tree at ${oursCommit} (bundled from src/ by esbuild)`, theirs: theirs.version, react: (await import('react')).version },
+    versions: { ours: process.env.BENCH_OURS_BUNDLE ? `live-shapes bundle bench/.build/${process.env.BENCH_OURS_BUNDLE}.mjs (BENCH_OURS_BUNDLE, built by hand)` : `live-shapes working tree at ${oursCommit} (bundled from src/ by esbuild)`, theirs: theirs.version, react: (await import('react')).version },
     oursError,
     reps,
     raw,
@@ -308,7 +311,7 @@ function renderMarkdown(report) {
   for (const reader of ['', '-rowonly']) {
     const who = reader === '' ? '' : ', subscriber reads only the changed rows'
     for (const mode of ['long-poll', 'sse']) {
-      for (const rows of [10_000, 100_000]) {
+      for (const rows of [10_000, 100_000, 1_000_000]) {
         const groupId = `live-${mode}-${rows}${reader}`
         if (!groups.has(groupId)) continue
         const n = rows.toLocaleString('en-US')
@@ -324,6 +327,11 @@ function renderMarkdown(report) {
       const growth = (side, pick) => ratioSeries(series(report, large, side, pick), series(report, small, side, pick))
       liveRows.push([`${mode}${who}: per-tx cost at 100k / at 10k rows`, cell(growth('ours', (r) => r.perTxMs)), cell(growth('theirs', (r) => r.perTxMs)), '', 'ours ≈ 1 (does not grow)'])
       liveRows.push([`${mode}${who}: client share at 100k / at 10k rows`, cell(growth('ours', (r) => r.clientTotalMs)), cell(growth('theirs', (r) => r.clientTotalMs)), '', 'ours ≈ 1 (does not grow)'])
+      const huge = `live-${mode}-1000000${reader}`
+      if (!groups.has(huge)) continue
+      const growthTo = (side, pick) => ratioSeries(series(report, huge, side, pick), series(report, small, side, pick))
+      liveRows.push([`${mode}${who}: per-tx cost at 1M / at 10k rows`, cell(growthTo('ours', (r) => r.perTxMs)), cell(growthTo('theirs', (r) => r.perTxMs)), '', 'ours ≈ 1 (does not grow)'])
+      liveRows.push([`${mode}${who}: client share at 1M / at 10k rows`, cell(growthTo('ours', (r) => r.clientTotalMs)), cell(growthTo('theirs', (r) => r.clientTotalMs)), '', 'ours ≈ 1 (does not grow)'])
     }
   }
   table('(b) live throughput (subscriber reads the published snapshot, `rows` and `data`, on every change; then one that reads only the changed rows)', header, liveRows)
@@ -342,7 +350,8 @@ function renderMarkdown(report) {
     const label = variant === 'rowList' ? 'rowList (theirs: memo list)' : variant
     const theirsGroupId = variant === 'rowList' ? 'react-memo' : groupId
     const row = (text, pick, rowLimit) => variant === 'rowList' ? compareWith(groupId, theirsGroupId, text, pick) : compare(groupId, text, pick, rowLimit)
-    reactRows.push(row(`${label}: publish → commit (ms)`, (r) => r.latencyMs, limit))
+    reactRows.push(row(`${label}: publish → commit (ms)`, (r) => r.latencyMs, limit ?? (variant === 'plain' || variant === 'memo' ? 0.9 : undefined)))
+    if (variant === 'plain' || variant === 'memo') reactRows.push(row(`${label}: render time, Profiler actualDuration (ms)`, (r) => r.renderMs, 0.9))
     reactRows.push(row(`${label}: first update, cold (ms)`, (r) => r.firstMs))
     reactRows.push(row(`${label}: row components rendered`, (r) => r.rowRenders))
     const ours = series(report, groupId, 'ours', (r) => r.latencyMs)
@@ -350,9 +359,15 @@ function renderMarkdown(report) {
   }
   table('(c) React, 10k rows, one single-row update (jsdom, react-dom/profiling)', header, reactRows)
   const prodRows = []
+  if (groups.has('react-plain-prod')) {
+    prodRows.push(compare('react-plain-prod', 'plain: publish → commit (ms)', (r) => r.latencyMs, 0.9))
+    prodRows.push(compare('react-plain-prod', 'plain: list render start → commit (ms)', (r) => r.renderMs, 0.9))
+    prodRows.push(compare('react-plain-prod', 'plain: first update, cold (ms)', (r) => r.firstMs))
+  }
   if (groups.has('react-memo-prod')) {
+    prodRows.push(compare('react-memo-prod', 'memo: list render start → commit (ms)', (r) => r.renderMs, 0.9))
     const memoTheirsProd = series(report, 'react-memo-prod', 'theirs', (r) => r.latencyMs)
-    prodRows.push(compare('react-memo-prod', 'memo: publish → commit (ms)', (r) => r.latencyMs))
+    prodRows.push(compare('react-memo-prod', 'memo: publish → commit (ms)', (r) => r.latencyMs, 0.9))
     prodRows.push(compare('react-memo-prod', 'memo: first update, cold (ms)', (r) => r.firstMs))
     prodRows.push(compare('react-memo-prod', 'memo: row components rendered', (r) => r.rowRenders))
     const memoOursProd = series(report, 'react-memo-prod', 'ours', (r) => r.latencyMs)

@@ -9,7 +9,8 @@
  */
 import { fileURLToPath } from 'node:url'
 
-const bundle = await import(new URL('../.build/ours.mjs', import.meta.url).href)
+// `BENCH_OURS_BUNDLE=NAME` (by hand, A/B runs): another bundle built by `node bench/buildOurs.mjs ROOT NAME`.
+const bundle = await import(new URL(`../.build/${process.env.BENCH_OURS_BUNDLE ?? 'ours'}.mjs`, import.meta.url).href)
 const pkg = bundle.pkg
 
 export const name = 'ours'

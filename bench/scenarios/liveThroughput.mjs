@@ -8,6 +8,8 @@
  * that carries the transaction reaching the client's `fetch` body to the client publishing it. Bytes are
  * timestamped by a pass-through stream wrapped around every live response body, on both sides alike.
  *
+ * `cpuProfile` (a file, by hand): a CPU profile of the transactions only (sync excluded).
+ *
  * Waiting for the client's live request to be parked before the first commit is done by polling the server's
  * waiter count: this is a bench, not a test, and it is outside the timed section.
  */
@@ -37,7 +39,7 @@ function stampingFetch(arrivals) {
   }
 }
 
-export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100, readSnapshot = true }) {
+export async function liveThroughput({ adapter, url, rows, table, mode, transactions = 100, txSize = 100, readSnapshot = true, cpuProfile }) {
   await prepareTable(url, table, rows)
   const arrivals = []
   const shape = await adapter.openShape({ url, table, fetch: stampingFetch(arrivals), liveSse: mode === 'sse', readSnapshot })
@@ -52,7 +54,17 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
   })
   const perTx = []
   const clientMs = []
+  let profiler
+  if (cpuProfile) {
+    const { Session } = await import('node:inspector/promises')
+    profiler = new Session()
+    profiler.connect()
+    await profiler.post('Profiler.enable')
+    await profiler.post('Profiler.setSamplingInterval', { interval: 100 })
+    await profiler.post('Profiler.start')
+  }
   const start = performance.now()
+  const cpuStart = process.cpuUsage()
   for (let t = 0; t < transactions; t++) {
     const txStart = performance.now()
     const applied = new Promise((resolve) => {
@@ -68,6 +80,13 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     if (arrived !== undefined && arrived <= appliedAt) clientMs.push(appliedAt - arrived)
   }
   const ms = performance.now() - start
+  const cpu = process.cpuUsage(cpuStart)
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop')
+    const { writeFileSync } = await import('node:fs')
+    writeFileSync(cpuProfile, JSON.stringify(profile))
+    profiler.disconnect()
+  }
   unsubscribe()
   if (shape.size() !== rows) throw new Error(`${adapter.name}: ${shape.size()} rows after live updates, expected ${rows}`)
   const sample = shape.getRow(keyOf(table, 1))
@@ -85,5 +104,8 @@ export async function liveThroughput({ adapter, url, rows, table, mode, transact
     clientP50Ms: clientMs[clientMs.length >> 1],
     clientTotalMs: clientMs.reduce((sum, v) => sum + v, 0),
     clientSamples: clientMs.length,
+    // CPU time of this process per transaction (all threads, the harness's commit requests included, the same on
+    // both sides): what waiting for a core on a loaded machine does not inflate.
+    cpuPerTxMs: (cpu.user + cpu.system) / 1000 / transactions,
   }
 }

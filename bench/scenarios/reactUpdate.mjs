@@ -14,9 +14,11 @@
  * for by-hand experiments (`bench/rowListGroupSize.mjs`, `bench/rowListProfile.mjs`).
  * `heapProfile` (a file) records a sampling heap profile of the measured updates instead (by hand: what each side
  * allocates per update).
- * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`;
+ * `reactBuild`: `'profiling'` (default, `react-dom/profiling`) times the last commit with a Profiler's `onRender`
+ * and reports the render time (`renderMs`) as the sum of its `actualDuration`;
  * `'production'` (`react-dom/client`, where `onRender` never fires) times it with a layout effect of the updated
- * row component, which runs in the same commit after its DOM mutation. The profiling build does extra work per
+ * row component, which runs in the same commit after its DOM mutation, and reports as `renderMs` the time from the
+ * list component's first render after the response to that commit (what the hook reads inside render counts). The profiling build does extra work per
  * commit (it walks the children of every fiber it completes to sum durations), so the two are reported apart.
  *
  * Latency is publish → commit: from the moment the live response carrying the update reaches the client's `fetch`
@@ -46,6 +48,11 @@ export async function installDom() {
   return window
 }
 
+const cpuNow = () => {
+  const { user, system } = process.cpuUsage()
+  return (user + system) / 1000
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 async function until(predicate, what, timeoutMs = 60_000) {
@@ -65,7 +72,7 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   const liveResponses = []
   const probed = async (input, init) => {
     const response = await fetch(input, init)
-    if (String(input).includes('live=true')) liveResponses.push(performance.now())
+    if (String(input).includes('live=true')) liveResponses.push({ at: performance.now(), cpu: cpuNow() })
     return response
   }
   const bindings = await adapter.reactBindings({ url, table, fetch: probed })
@@ -80,14 +87,21 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     if (production) {
       // Hook order is fixed per process (`production` never changes), so the conditional call is safe.
       React.useLayoutEffect(() => {
-        if (row.id === 1n) commits.push({ at: performance.now(), phase: 'layout', actualDuration: 0 })
+        if (row.id === 1n) commits.push({ at: performance.now(), cpu: cpuNow(), phase: 'layout', actualDuration: 0 })
       }, [row])
     }
     return h('li', null, `${row.title} · ${row.priority} · ${row.done ? 'done' : 'open'}`)
   }
   const MemoRow = React.memo(RowView)
-  const PlainList = () => h('ul', null, bindings.useRows().map((row) => h(RowView, { key: String(row.id), row })))
-  const MemoList = () => h('ul', null, bindings.useRows().map((row) => h(MemoRow, { key: String(row.id), row })))
+  const listRenders = []
+  const PlainList = () => {
+    listRenders.push({ at: performance.now(), cpu: cpuNow() })
+    return h('ul', null, bindings.useRows().map((row) => h(RowView, { key: String(row.id), row })))
+  }
+  const MemoList = () => {
+    listRenders.push({ at: performance.now(), cpu: cpuNow() })
+    return h('ul', null, bindings.useRows().map((row) => h(MemoRow, { key: String(row.id), row })))
+  }
   const SelectedRow = () => {
     const row = bindings.useSelectedRow(targetKey)
     return h('ul', null, row ? h(RowView, { row }) : null)
@@ -122,7 +136,19 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   if (!App) throw new Error(`unknown variant ${variant}`)
   const expectedItems = variant === 'selector' ? 1 : rows
 
-  const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), phase, actualDuration })
+  const onRender = (id, phase, actualDuration) => production || commits.push({ at: performance.now(), cpu: cpuNow(), phase, actualDuration })
+  // DOM text writes per update (a cheap check that an update rewrites only what changed, on both sides).
+  const textWrites = { count: 0 }
+  const nodeValue = Object.getOwnPropertyDescriptor(window.Node.prototype, 'nodeValue')
+  if (nodeValue?.set) {
+    Object.defineProperty(window.Node.prototype, 'nodeValue', {
+      ...nodeValue,
+      set(value) {
+        textWrites.count++
+        nodeValue.set.call(this, value)
+      },
+    })
+  }
   const container = document.getElementById('root')
   const root = createRoot(container)
   const mountStart = performance.now()
@@ -158,6 +184,8 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     }
     counter.rows = 0
     commits.length = 0
+    listRenders.length = 0
+    textWrites.count = 0
     const sentAt = performance.now()
     const info = await (await fetch(`${url}/_bench/commit?table=${table}&ids=1`, { method: 'POST' })).json()
     const title = `tx ${info.tx} row 1`
@@ -165,7 +193,8 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     await until(() => seen.title === title && commits.length > 0, 'the updated row to render and commit', 60_000)
     await sleep(30)
     if (!profiler && !container.textContent.includes(title)) throw new Error('the DOM does not show the update')
-    const arrived = liveResponses.find((at) => at >= sentAt)
+    const response = liveResponses.find(({ at }) => at >= sentAt)
+    const arrived = response?.at
     const last = commits.at(-1)
     if (arrived === undefined || last === undefined) throw new Error('no live response or no commit observed')
     const latencyMs = last.at - arrived
@@ -177,8 +206,17 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
     samples.push({
       latencyMs,
       rowRenders: counter.rows,
+      textWrites: textWrites.count,
       commits: commits.length,
-      renderMs: commits.reduce((sum, c) => sum + c.actualDuration, 0),
+      // Profiling build: the Profiler's render time. Production build (no `actualDuration`): from the list component's
+      // first render after the response to the commit, i.e. the render phase (hooks and rows) plus the commit.
+      renderMs: production
+        ? last.at - (listRenders.find(({ at }) => at >= arrived)?.at ?? last.at)
+        : commits.reduce((sum, c) => sum + c.actualDuration, 0),
+      // The same two spans in CPU time of this process (`process.cpuUsage`, all threads): what a loaded machine's
+      // waits for a core do not inflate.
+      cpuMs: last.cpu - response.cpu,
+      renderCpuMs: last.cpu - (listRenders.find(({ at }) => at >= arrived)?.cpu ?? last.cpu),
     })
   }
   if (profiler && heapProfile) {
@@ -202,8 +240,11 @@ export async function reactUpdate({ adapter, url, rows, table, variant, reactBui
   return {
     latencyMs: median((s) => s.latencyMs),
     rowRenders: Math.max(...samples.map((s) => s.rowRenders)),
+    textWrites: Math.max(...samples.map((s) => s.textWrites)),
     commits: median((s) => s.commits),
     renderMs: median((s) => s.renderMs),
+    cpuMs: median((s) => s.cpuMs),
+    renderCpuMs: median((s) => s.renderCpuMs),
     mountMs,
     firstMs,
     warmups,

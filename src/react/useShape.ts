@@ -10,8 +10,11 @@
  * - While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
  *   the previous definition (`isPlaceholderData: true`) instead of an empty list; an error on the new shape ends it.
  * - In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
+ * - One subscription per hook: whether the shape has settled (placeholder or not) is read from the result itself,
+ *   and with a selector it travels in the selection next to the selected value, so settling re-renders the
+ *   component even when the selected value did not change.
  */
-import { useEffect, useMemo, useRef, useSyncExternalStore } from 'react'
+import { useEffect, useMemo, useRef } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
 import type { Row, Shape } from '../core/index'
 import { createShapeResultStore, DISABLED_RESULT_STORE } from './shapeResult'
@@ -51,6 +54,12 @@ interface Shown<S> {
   readonly value: S
 }
 
+/** What a user selector's run gives the external store: the selected value and whether the shape had settled. */
+interface Selection<S> {
+  readonly value: S
+  readonly settled: boolean
+}
+
 /** The shared body of `useShape` and `useSuspenseShape`. */
 export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, suspense: boolean): S {
   const shape = useRetainedShape(options)
@@ -60,44 +69,59 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
     [shape],
   )
   const userSelector = options?.selector
-  const selector = useMemo(
-    () =>
-      userSelector === undefined
-        ? (identity as (result: UseShapeResult<T>) => S)
-        : (result: UseShapeResult<T>): S => userSelector(selectorInput(result)),
-    [userSelector],
-  )
+  const userIsEqual = options?.isEqual
+  const { selector, isEqual } = useMemo(() => selection<T, S>(userSelector, userIsEqual), [userSelector, userIsEqual])
   const selected = useSyncExternalStoreWithSelector(
     store.subscribe,
     store.getSnapshot,
     store.getServerSnapshot,
     selector,
-    options?.isEqual,
+    isEqual,
   )
-  const settled = useSyncExternalStore(
-    store.subscribe,
-    () => isSettled(store.getSnapshot()),
-    () => isSettled(store.getServerSnapshot()),
-  )
+  const value = userSelector === undefined ? (selected as S) : (selected as Selection<S>).value
+  const settled = userSelector === undefined ? isSettled(selected as UseShapeResult<T>) : (selected as Selection<S>).settled
 
   const checkedShape = useRef<Shape<T> | undefined>(undefined)
   useEffect(() => {
     if (userSelector === undefined || shape === undefined || checkedShape.current === shape) return
     checkedShape.current = shape
-    warnUnstableSelector(userSelector, () => selectorInput(store.getSnapshot()), options?.isEqual)
-  })
+    warnUnstableSelector(userSelector, () => selectorInput(store.getSnapshot()), userIsEqual)
+  }, [userSelector, userIsEqual, shape, store])
 
   const shown = useRef<Shown<S> | undefined>(undefined)
   const previous = shown.current
   const placeholder = !settled && shape !== undefined && previous !== undefined && previous.shape !== shape
   useEffect(() => {
-    if (!placeholder && shape !== undefined) shown.current = { shape: shape as Shape<unknown>, value: selected }
-  })
+    if (!placeholder && shape !== undefined) shown.current = { shape: shape as Shape<unknown>, value }
+  }, [placeholder, shape, value])
   const placeholderValue = useMemo(
-    () => (placeholder && previous !== undefined ? asPlaceholder(previous.value, options?.selector === undefined) : undefined),
-    [placeholder, previous, options?.selector],
+    () => (placeholder && previous !== undefined ? asPlaceholder(previous.value, userSelector === undefined) : undefined),
+    [placeholder, previous, userSelector],
   )
-  return placeholder ? (placeholderValue as S) : selected
+  return placeholder ? (placeholderValue as S) : value
+}
+
+/**
+ * The selector and equality the external store runs. Without a user selector the result is the selection (it says
+ * itself whether the shape settled); with one, the selection is `{ value, settled }`, equal when both are.
+ */
+function selection<T, S>(
+  userSelector: UseShapeOptions<T, S>['selector'],
+  userIsEqual: UseShapeOptions<T, S>['isEqual'],
+): { selector: (result: UseShapeResult<T>) => unknown; isEqual: ((a: unknown, b: unknown) => boolean) | undefined } {
+  if (userSelector === undefined) {
+    if (userIsEqual === undefined) return { selector: identity, isEqual: undefined }
+    const equal = userIsEqual as unknown as (a: UseShapeResult<T>, b: UseShapeResult<T>) => boolean
+    return {
+      selector: identity,
+      isEqual: (a, b) => isSettled(a as UseShapeResult<T>) === isSettled(b as UseShapeResult<T>) && equal(a as UseShapeResult<T>, b as UseShapeResult<T>),
+    }
+  }
+  const equal = userIsEqual ?? Object.is
+  return {
+    selector: (result): Selection<S> => ({ value: userSelector(selectorInput(result)), settled: isSettled(result) }),
+    isEqual: (a, b) => (a as Selection<S>).settled === (b as Selection<S>).settled && equal((a as Selection<S>).value, (b as Selection<S>).value),
+  }
 }
 
 function isSettled<T>(result: UseShapeResult<T>): boolean {

@@ -254,6 +254,22 @@ describe('useShape', () => {
     expect(h.requests.initial).toBe(2)
   }, 30_000)
 
+  it('with a selector, the placeholder ends when the new definition settles even if its selection never changed', async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    function Count({ max }: { max: number }) {
+      // The new definition selects 0 while loading and 0 once synced (no row matches): only settling can end the
+      // placeholder (the previous definition's 2).
+      const count = useShape<Item, number>({ ...h.options({ where: 'id <= $1', params: [String(max)] }), selector: (r) => r.data.length })
+      return <p>{`count:${count}`}</p>
+    }
+    const view = render(<Count max={2} />, { wrapper: h.wrapper })
+    await screen.findByText('count:2', undefined, { timeout: 15_000 })
+    view.rerender(<Count max={0} />)
+    expect(screen.getByText('count:2')).toBeTruthy()
+    await screen.findByText('count:0')
+  }, 30_000)
+
   it('an aborted signal releases the stream; subscribe: false lets it go after the first up-to-date, keeping the rows', async () => {
     harness = createHarness(makeItems(2))
     const h = harness
