@@ -99,6 +99,7 @@ export async function bundleSizes(root) {
     'theirs client (@electric-sql/client)': `export * from '@electric-sql/client'`,
     'theirs client + React, as installed (two client copies)': `export * from '@electric-sql/client'\nexport * from '@electric-sql/react'`,
     'theirs client + React, deduplicated': `export * from '@electric-sql/client'\nexport * from '@electric-sql/react'`,
+    'ours, useShape component (useShape, ShapeClientProvider)': `export { useShape, ShapeClientProvider } from ${JSON.stringify(join(root, 'src/index.ts'))}`,
     'ours, typical app import (useShape, useShapeRow, ShapeClientProvider, ShapeClient)': `export { useShape, useShapeRow, ShapeClientProvider, ShapeClient } from ${JSON.stringify(join(root, 'src/index.ts'))}`,
     'theirs, typical app import (useShape), deduplicated': `export { useShape } from '@electric-sql/react'`,
   }
