@@ -114,7 +114,7 @@ export class ShapeRegistry {
       creation.waiting = Infinity
       return creation.promise
     }
-    return this.#wait(creation, signal)
+    return this.#wait(creation, signal, (log) => log)
   }
 
   /**
@@ -128,27 +128,8 @@ export class ShapeRegistry {
   acquire(definition: ShapeDefinition, signal: AbortSignal): Promise<HeldShape> {
     const existing = this.#created.get(definition.key)
     if (existing !== undefined) return Promise.resolve({ log: existing, release: this.hold(existing) })
-    const creation = this.#creationOf(definition)
     if (signal.aborted) return Promise.reject(signal.reason)
-    creation.waiting += 1
-    return new Promise<HeldShape>((resolve, reject) => {
-      const onAbort = (): void => {
-        creation.waiting -= 1
-        if (creation.waiting === 0) creation.controller.abort(signal.reason)
-        reject(signal.reason)
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
-      creation.promise.then(
-        (log) => {
-          signal.removeEventListener('abort', onAbort)
-          if (!signal.aborted) resolve({ log, release: this.hold(log) })
-        },
-        (error: unknown) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(error)
-        },
-      )
-    })
+    return this.#wait(this.#creationOf(definition), signal, (log) => ({ log, release: this.hold(log) }))
   }
 
   /** The creation of `definition`'s shape, started if none is under way or done. */
@@ -173,21 +154,33 @@ export class ShapeRegistry {
     return started
   }
 
-  #wait(creation: Creation, signal: AbortSignal): Promise<ShapeLog> {
+  /**
+   * Waits for `creation` until `signal` aborts (the last waiter leaving aborts the creation), then gives `take` of its
+   * shape, run in the job that learns it (so a hold taken there leaves no gap: `acquire`).
+   */
+  #wait<R>(creation: Creation, signal: AbortSignal, take: (log: ShapeLog) => R): Promise<R> {
     if (signal.aborted) return Promise.reject(signal.reason)
     creation.waiting += 1
-    return new Promise<ShapeLog>((resolve, reject) => {
+    return new Promise<R>((resolve, reject) => {
       const onAbort = (): void => {
         creation.waiting -= 1
         if (creation.waiting === 0) creation.controller.abort(signal.reason)
         reject(signal.reason)
       }
       signal.addEventListener('abort', onAbort, { once: true })
-      creation.promise
-        .finally(() => signal.removeEventListener('abort', onAbort))
-        .then(resolve, reject)
+      creation.promise.then(
+        (log) => {
+          signal.removeEventListener('abort', onAbort)
+          if (!signal.aborted) resolve(take(log))
+        },
+        (error: unknown) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(error)
+        },
+      )
     })
   }
+
 
   /**
    * Marks `log` in use until the returned function is called (eviction, above): it is the most recently used shape
