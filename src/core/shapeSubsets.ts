@@ -8,7 +8,7 @@
  * - The rows are merged by the shape's `SnapshotMerge`, installed on its sink on first use: live changes the snapshot
  *   holds are dropped, rows changed since the snapshot keep their newer version. A 409 between request and merge
  *   discards the response and asks again once the shape is up to date with its new handle (at most `MAX_ATTEMPTS`
- *   times). After a 409 the next attempt waits until the stream has left the refused handle (or stopped for good):
+ *   times). After a 409 the next attempt waits until the stream has left the refused handle (or stopped):
  *   a shape restored from storage is up to date on a handle the server may have dropped long ago, and asking again
  *   before the stream's own request met its 409 would only spend the attempts on the same refusal.
  * - The promise resolves with the page's rows as the server sent them (what the snapshot says), and only after
@@ -80,11 +80,12 @@ export class ShapeSubsets<T> {
   }
 }
 
-/** Resolves once the stream's handle is not `handle` any more, or the stream stopped for good (see above). */
+/** Resolves once the stream's handle is not `handle` any more, or the stream stopped (see above). */
 function leftHandle(target: SubsetTarget, handle: string, signal: AbortSignal | undefined): Promise<void> {
   const left = (): boolean => {
     const status = target.getStatus()
-    return (status.handle ?? '') !== handle || status.phase === 'error'
+    // 'error' and 'idle': the stream stopped (for good, or the shape closed); `whenUpToDate` then says why.
+    return (status.handle ?? '') !== handle || status.phase === 'error' || status.phase === 'idle'
   }
   if (left()) return Promise.resolve()
   return new Promise<void>((resolve, reject) => {

@@ -181,7 +181,6 @@ export class ShapeRegistry {
     })
   }
 
-
   /**
    * Marks `log` in use until the returned function is called (eviction, above): it is the most recently used shape
    * and is not evicted meanwhile. The release function is idempotent.
