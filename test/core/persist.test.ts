@@ -310,6 +310,21 @@ describe('persisted shapes: subset snapshots', () => {
     release()
     reload.client.dispose()
   })
+  it('a subset page waiting for the stream to leave a refused handle rejects when the client is disposed, instead of hanging', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    const reload = page(storage)
+    const shape = reload.client.shape(items())
+    const release = shape.retain()
+    await reload.server.nextRequest()
+    const loaded = shape.requestSnapshot({ orderBy: 'id', limit: 1 }, { signal: new AbortController().signal })
+    const refused = await reload.server.nextRequest()
+    refused.respond(mustRefetchResponse('rotated'))
+    for (let turn = 0; turn < 20; turn++) await Promise.resolve()
+    release()
+    reload.client.dispose()
+    await expect(loaded).rejects.toThrow()
+  })
 })
 
 describe('persisted shapes: entries that cannot be trusted are dropped with a warning', () => {
