@@ -252,7 +252,7 @@ export class ShapeStore<T = Row> {
       return
     }
     const txids = message.headers.txids
-    if (txids !== undefined) for (const txid of txids) if (this.#txids[this.#txids.length - 1] !== txid) this.#txids.push(txid)
+    if (txids !== undefined) this.noteTxids(txids)
     const { key, value } = message
     // Initial sync: nothing published shows through and no pending row has been seen by anyone, so an insert
     // needs no lookup (keeping the identity of an equal pending row is unobservable).

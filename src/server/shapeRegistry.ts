@@ -137,8 +137,12 @@ export class ShapeRegistry {
     const current = this.#byKey.get(definition.key)
     if (current !== undefined) return current
     const controller = new AbortController()
-    const started: Creation = { promise: Promise.resolve(undefined as unknown as ShapeLog), controller, waiting: 0 }
-    started.promise = this.#create(definition, controller.signal, started)
+    // `#create` hands over the creation's hold only after its snapshot, long after `started` exists.
+    const started: Creation = {
+      promise: this.#create(definition, controller.signal, (release) => (started.releaseCreationHold = release)),
+      controller,
+      waiting: 0,
+    }
     this.#byKey.set(definition.key, started)
     started.promise.catch(() => {
       if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
@@ -268,7 +272,7 @@ export class ShapeRegistry {
     this.#byKey.clear()
   }
 
-  async #create(definition: ShapeDefinition, signal: AbortSignal, creation: Creation): Promise<ShapeLog> {
+  async #create(definition: ShapeDefinition, signal: AbortSignal, holdCreated: (release: () => void) => void): Promise<ShapeLog> {
     const { source, gate, snapshotTimeoutMs } = this.#options
     const buffered: Transaction[] = []
     let log: ShapeLog | undefined
@@ -312,7 +316,7 @@ export class ShapeRegistry {
     this.#created.set(definition.key, created)
     this.#unsubscribe.set(created, unsubscribe)
     this.#recency.set(created, 0)
-    creation.releaseCreationHold = this.hold(created)
+    holdCreated(this.hold(created))
     this.#bytes += created.bytes
     for (const transaction of buffered) {
       if (!visibleIn(snapshot, transaction.xid)) apply(created, transaction)
