@@ -13,8 +13,8 @@
  *   offered the body's leading messages as they are parsed, and the result holds only the rest.
  * - `onProgress`, when given, is called when the response's headers arrive and after every body chunk, so a
  *   caller's idle deadline (liveDeadline.ts, `withIdleDeadline`) bounds silence, not the size of a healthy response.
- * - A 2xx whose `electric-handle` is `expiredHandle` (the handle a 409 just retired, replayed by a cache) is
- *   `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
+ * - A 2xx or 304 whose `electric-handle` is one of `retiredHandles` (handles a 409 retired, replayed by a cache)
+ *   is `{ kind: 'stale' }`: its body is cancelled unread and nothing of it is staged or returned.
  */
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -39,8 +39,8 @@ export interface LongPollRequest {
   stage?: (meta: ResponseMeta) => ((messages: Message<WireRow>[]) => boolean) | undefined
   /** Signs of life: headers arrived, a body chunk arrived. */
   onProgress?: (() => void) | undefined
-  /** A response of this handle is refused as stale, unread. */
-  expiredHandle?: string | undefined
+  /** A response of one of these handles is refused as stale, unread. */
+  retiredHandles?: readonly string[] | undefined
   /** Lets the event loop run between pieces of a large body (messageArray.ts, reading yields). */
   yielder?: Yielder | undefined
 }
@@ -86,6 +86,8 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
   request.onProgress?.()
   if (response.status === 304) {
     await response.body?.cancel().catch(() => undefined)
+    const handle = response.headers.get(HEADER.handle) ?? undefined
+    if (handle !== undefined && request.retiredHandles?.includes(handle) === true) return { kind: 'stale', handle }
     return {
       kind: 'not-modified',
       cursor: response.headers.get(HEADER.cursor) ?? undefined,
@@ -94,7 +96,7 @@ export async function longPollRequest(request: LongPollRequest): Promise<LongPol
   }
   const meta = await readResponseMeta(response, url, { live: request.live })
   if (meta.kind === 'must-refetch') return meta
-  if (request.expiredHandle !== undefined && meta.handle === request.expiredHandle) {
+  if (request.retiredHandles?.includes(meta.handle) === true) {
     await response.body?.cancel().catch(() => undefined)
     return { kind: 'stale', handle: meta.handle }
   }

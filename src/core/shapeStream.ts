@@ -9,7 +9,8 @@
  * - 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
  *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
  *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
- * - A response of the handle a 409 expired is never applied or adopted (a cache replaying it): it is refused
+ * - A response of any handle a 409 retired on this stream is never applied or adopted (a cache replaying it, even
+ *   one of a handle retired several refetches ago; streamState.ts, `retiredHandles`): it is refused
  *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
  *   up-to-date, then as a retryable `StaleResponseError` with backoff.
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
@@ -54,7 +55,7 @@ import { RetryPolicy } from './retryPolicy'
 import { validateShapeOptions } from './shapeOptions'
 import { deriveStatus, IDLE_STATUS } from './shapeStatus'
 import { DEFAULT_LIVE_REQUEST_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './shapeStreamOptions'
-import { initialStreamState, requestPosition, transition } from './streamState'
+import { initialStreamState, isRetiredHandle, requestPosition, transition } from './streamState'
 import { createYielder } from './yielder'
 import type { Yielder } from './yielder'
 
@@ -331,7 +332,7 @@ export class ShapeStream<T = Row> {
   }
 
   #longPoll(url: string, headers: Record<string, string>, live: boolean, signal: AbortSignal, reading: ResponseReading<T>) {
-    const request = { url, headers, live, signal, fetch: this.#fetch, expiredHandle: this.#state.expiredHandle }
+    const request = { url, headers, live, signal, fetch: this.#fetch, retiredHandles: this.#state.retiredHandles }
     return longPollWithDeadline(live ? request : { ...request, stage: (meta) => reading.stager(meta), yielder: this.#yielder }, {
       clock: this.#clock,
       liveTimeoutMs: this.#liveTimeoutMs(),
@@ -349,7 +350,7 @@ export class ShapeStream<T = Row> {
     try {
       const end = await runLiveConnection(runner, request, {
         onOpen: (meta) => {
-          if (meta.handle === this.#state.expiredHandle) throw new StaleResponseError(url, meta.handle)
+          if (isRetiredHandle(this.#state, meta.handle)) throw new StaleResponseError(url, meta.handle)
           this.#retry.succeeded()
           const { handle, offset, cursor } = meta
           this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })

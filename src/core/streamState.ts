@@ -10,8 +10,11 @@
  *   handle as `expiredHandle` and sets a cache buster for the next request; `lastSyncedAt` survives.
  * - Schema is adopted first-write-wins per handle: a later response never replaces it until a reset.
  * - `stopped` is left only by `start`; events that are not meaningful in a phase return the state unchanged.
- * - A stale response (a response of `expiredHandle`, replayed by a cache after the 409) changes nothing but the
- *   cache buster, so the refetch goes out again with a fresh one; the expired handle is never adopted.
+ * - Every handle a 409 retired is remembered in `retiredHandles` (the latest `RETIRED_HANDLES_KEPT`), not only the
+ *   last one: a cache may replay a response of a handle retired two refetches ago, and adopting it would publish
+ *   rows of a past state. `expiredHandle` (the param sent) is the most recent of them.
+ * - A stale response (a response of a retired handle, replayed by a cache after a 409) changes nothing but the
+ *   cache buster, so the refetch goes out again with a fresh one; a retired handle is never adopted.
  * - A position restored with its rows (`StreamStart.resumeLive`, hydration) is as fresh as those rows, so its
  *   first `start` goes live at once instead of catching up; every later start catches up as usual.
  */
@@ -19,6 +22,9 @@ import type { ShapeError } from './errors'
 import type { Schema } from './protocol'
 import type { RequestPosition } from './requestUrl'
 import { BEFORE_ALL } from './offset'
+
+/** How many retired handles a stream remembers; a cache replaying one older than these is not expected. */
+export const RETIRED_HANDLES_KEPT = 32
 
 /**
  * Internal: where the protocol state machine is. Users never meet this vocabulary: `shapeStatus.ts` (`phaseOf`)
@@ -44,6 +50,8 @@ export interface StreamState {
   /** After a 409, until the next up-to-date. */
   readonly refetching: boolean
   readonly expiredHandle: string | undefined
+  /** Every handle a 409 retired on this stream (the latest `RETIRED_HANDLES_KEPT`), oldest first. */
+  readonly retiredHandles: readonly string[]
   readonly cacheBuster: string | undefined
   readonly lastSyncedAt: number | undefined
   readonly error: ShapeError | undefined
@@ -103,6 +111,7 @@ export function initialStreamState(from: StreamStart = {}): StreamState {
     resumeLive: upToDateSinceReset && (from.resumeLive ?? false),
     refetching: false,
     expiredHandle: undefined,
+    retiredHandles: [],
     cacheBuster: undefined,
     lastSyncedAt: from.lastSyncedAt,
     error: undefined,
@@ -175,6 +184,7 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
         nextRequestCatchesUp: false,
         refetching: true,
         expiredHandle: state.handle ?? state.expiredHandle,
+        retiredHandles: retire(state.retiredHandles, state.handle),
         cacheBuster: event.cacheBuster,
         error: undefined,
         nextRetryAt: undefined,
@@ -192,6 +202,21 @@ export function transition(state: StreamState, event: StreamEvent): StreamState 
       if (state.phase !== 'backoff' && state.phase !== 'error') return state
       return { ...state, phase: 'retrying', nextRetryAt: undefined }
   }
+}
+
+function retire(retired: readonly string[], handle: string | undefined): readonly string[] {
+  if (handle === undefined || retired.includes(handle)) return retired
+  const next = [...retired, handle]
+  return next.length > RETIRED_HANDLES_KEPT ? next.slice(next.length - RETIRED_HANDLES_KEPT) : next
+}
+
+/**
+ * Whether `handle` is one a 409 retired on this stream: a response of it is a cache's replay, never applied.
+ * @example
+ * isRetiredHandle(state, meta.handle) // true after a 409 retired meta.handle
+ */
+export function isRetiredHandle(state: StreamState, handle: string | undefined): boolean {
+  return handle !== undefined && state.retiredHandles.includes(handle)
 }
 
 /**

@@ -93,6 +93,34 @@ describe('after a 409, a response of the expired handle is never adopted', () =>
     stream.stop()
   })
 
+  it('refuses a response of a handle retired two 409s ago (a cache replaying an older shape), for a 2xx and a 304', async () => {
+    const { server, store, stream } = await liveThen409(FRESH)
+    ;(await server.nextRequest()).respond(catchUpResponse({ handle: FRESH, requestOffset: '-1', offset: '0_inf', lsn: '9', messages: [snapshotRow(7, 'fresh')] }))
+    await stream.whenUpToDate()
+    const third = 'handle-3'
+    ;(await server.nextRequest()).respond(mustRefetchResponse(third))
+    const refetch = await server.nextRequest()
+    expect(refetch.params.get('expired_handle')).toBe(FRESH)
+    // The cache answers with the first shape's snapshot: HANDLE is not the last expired handle, but it was retired.
+    refetch.respond(catchUpResponse({ handle: HANDLE, requestOffset: '-1', offset: '0_inf', lsn: '5', messages: [snapshotRow(1, 'stale')] }))
+    const again = await server.nextRequest()
+    expect(Object.fromEntries(again.params)).toMatchObject({ offset: '-1', handle: third, expired_handle: FRESH })
+    expect(again.params.get('cache-buster')).not.toBe(refetch.params.get('cache-buster'))
+    expect(store.getSnapshot().data).toEqual([{ id: 7, title: 'fresh' }])
+    expect(stream.getState()).toMatchObject({ handle: third, offset: '-1', retiredHandles: [HANDLE, FRESH] })
+
+    again.respond(catchUpResponse({ handle: third, requestOffset: '-1', offset: '0_inf', lsn: '12', messages: [snapshotRow(9, 'third')] }))
+    await statusWhere(stream, (s) => s.phase === 'live' && s.handle === third)
+    const live = await server.nextRequest()
+    // A 304 that names a retired handle is a cache's replay too: never taken as "nothing new" for the live shape.
+    live.respond(new Response(null, { status: 304, headers: { 'electric-handle': HANDLE, 'electric-cursor': '3' } }))
+    const after304 = await server.nextRequest()
+    expect(Object.fromEntries(after304.params)).toMatchObject({ handle: third, live: 'true', offset: '0_inf' })
+    expect(after304.params.get('cache-buster')).toMatch(/^\d+-[0-9a-z]+$/)
+    expect(store.getSnapshot().data).toEqual([{ id: 9, title: 'third' }])
+    stream.stop()
+  })
+
   it('backs off when the cache keeps answering with the expired handle, keeping the old rows', async () => {
     const { server, clock, store, stream } = await liveThen409(FRESH)
     const stale = () => catchUpResponse({ handle: HANDLE, requestOffset: '-1', offset: '0_inf', lsn: '5', messages: [snapshotRow(2, 'stale')] })
