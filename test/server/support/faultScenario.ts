@@ -102,7 +102,28 @@ export async function runFaultScenario(scenario: FaultScenario, env: FaultEnviro
   process.on('unhandledRejection', unhandled)
   process.on('uncaughtException', unhandled)
   const table = await env.createTable()
-  const client = new ShapeClient({ random: seededRandom(scenario.seed), gracePeriodMs: 20, unusedTimeoutMs: 20, visibility: null, liveSse: env.liveSse })
+  // What the client was sent, so a violation shows the responses before it (the last ones of the case's table).
+  const received: string[] = []
+  const recordingFetch = async (input: RequestInfo | URL, init?: RequestInit): Promise<Response> => {
+    const response = await fetch(input, init)
+    const url = String(input instanceof Request ? input.url : input)
+    const head = `${response.status} ${url.slice(url.indexOf('?'))} handle=${response.headers.get('electric-handle')} offset=${response.headers.get('electric-offset')}`
+    if (env.liveSse && url.includes('live_sse=true')) {
+      received.push(`${head} (SSE body not recorded)`)
+      return response
+    }
+    // Read beside the client, not before it: a stalled or cut body must reach the client as it is.
+    void response
+      .clone()
+      .text()
+      .catch((error: unknown) => `<unreadable: ${String(error)}>`)
+      .then((body) => {
+        received.push(`${head} ${body.length > 1500 ? `${body.slice(0, 1500)}…` : body}`)
+        if (received.length > 40) received.shift()
+      })
+    return response
+  }
+  const client = new ShapeClient({ random: seededRandom(scenario.seed), gracePeriodMs: 20, unusedTimeoutMs: 20, visibility: null, liveSse: env.liveSse, fetch: recordingFetch })
   const consumers: Consumer[] = scenario.consumers.map((c, index) => ({
     index,
     shape: c.shape % SHAPES.length,
@@ -241,7 +262,7 @@ export async function runFaultScenario(scenario: FaultScenario, env: FaultEnviro
     for (const gap of proxy.retryAfterGaps) {
       if (gap.waitedMs < gap.expectedMs - 5) violations.push(`retry-after ${gap.expectedMs} ms not honoured: asked again after ${gap.waitedMs} ms`)
     }
-    if (violations.length > 0) throw new Error(`fault case failed (seed ${scenario.seed}):\n- ${[...new Set(violations)].slice(0, 20).join('\n- ')}\nrecent proxy records: ${JSON.stringify(proxy.records.filter((record) => record.url.includes(`table=${table}&`) || record.url.endsWith(`table=${table}`)).slice(-16))}`)
+    if (violations.length > 0) throw new Error(`fault case failed (seed ${scenario.seed}):\n- ${[...new Set(violations)].slice(0, 20).join('\n- ')}\nrecent proxy records: ${JSON.stringify(proxy.records.filter((record) => record.url.includes(`table=${table}&`) || record.url.endsWith(`table=${table}`)).slice(-16))}\nresponses the client read, last ${received.length}:\n${received.join('\n')}`)
     return { requests: proxy.finished - startRequests, faults: countFaults(proxy) - startFaults, convergedMs }
   } finally {
     process.off('unhandledRejection', unhandled)
