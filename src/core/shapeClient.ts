@@ -8,6 +8,7 @@
  * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
+ * - A `retry-after` a shape's stream heard holds back the next stream of the same key too (retryAfterHold.ts).
  * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
  *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
@@ -33,6 +34,7 @@ import { browserConnectivity } from './connectivity'
 import { browserVisibility } from './visibility'
 import { ShapePersister } from './persist/shapePersister'
 import { SnapshotSink } from './snapshotSink'
+import { RetryAfterHolds } from './retryAfterHold'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 import type { Yielder } from './yielder'
 
@@ -96,6 +98,7 @@ export class ShapeClient {
   readonly #visibility: VisibilityAdapter | undefined
   readonly #persister: ShapePersister | undefined
   readonly #connectivity: ConnectivityAdapter | undefined
+  readonly #retryAfterHolds: RetryAfterHolds
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -110,6 +113,7 @@ export class ShapeClient {
     this.#visibility = options.visibility === null ? undefined : (options.visibility ?? browserVisibility())
     this.#persister = options.persist === undefined ? undefined : new ShapePersister(options.persist, this.#clock)
     this.#connectivity = options.connectivity === null ? undefined : (options.connectivity ?? browserConnectivity())
+    this.#retryAfterHolds = new RetryAfterHolds(this.#clock)
   }
 
   /** Number of registered (open or in grace period) shapes. */
@@ -144,6 +148,7 @@ export class ShapeClient {
       liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
       yielder: this.#yielder?.(),
+      retryAfterHold: this.#retryAfterHolds.of(key),
     })
     const shape = new Shape<T>({
       definitionKey: key,

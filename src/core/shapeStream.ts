@@ -15,6 +15,8 @@
  *   up-to-date, then as a retryable `StaleResponseError` with backoff.
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
+ * - A `retry-after` is honoured beyond the stream that heard it: it is kept in `retryAfterHold` (per shape key, by
+ *   the client) and every request of a later stream of the same shape waits until it has passed.
  * - Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - Status objects change only through `#dispatch`, so listeners see each state once, in order.
@@ -277,6 +279,7 @@ export class ShapeStream<T = Row> {
       const controller = new AbortController()
       this.#iteration = controller
       try {
+        await this.#waitForRetryAfter(controller.signal)
         await this.#step(controller.signal)
       } catch (error) {
         if (!controller.signal.aborted) {
@@ -288,6 +291,12 @@ export class ShapeStream<T = Row> {
         if (this.#iteration === controller) this.#iteration = undefined
       }
     }
+  }
+
+  /** Waits out a `retry-after` the server sent to an earlier stream of this shape (retryAfterHold.ts). */
+  async #waitForRetryAfter(signal: AbortSignal): Promise<void> {
+    const ms = (this.#options.retryAfterHold?.until() ?? 0) - this.#clock.now()
+    if (ms > 0) await this.#backoffWait.sleep(this.#clock, ms, signal)
   }
 
   async #step(signal: AbortSignal): Promise<void> {
@@ -388,6 +397,7 @@ export class ShapeStream<T = Row> {
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
+      if (decision.retryAfterMs !== undefined) this.#options.retryAfterHold?.holdUntil(this.#clock.now() + decision.retryAfterMs)
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
       await this.#backoffWait.sleep(this.#clock, decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })

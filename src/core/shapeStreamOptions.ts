@@ -7,6 +7,7 @@ import type { Clock } from './clock'
 import type { ConnectivityAdapter } from './connectivity'
 import type { FetchLike } from './fetchLike'
 import type { LiveRequestRunner } from './liveRunner'
+import type { RetryAfterHold } from './retryAfterHold'
 import type { StreamSink } from './responseApplier'
 import type { ShapeOptions } from './shapeOptions'
 import type { StreamStart } from './streamState'
@@ -38,4 +39,6 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   from?: StreamStart | undefined
   /** Paces the reading of large snapshot bodies so no task blocks the main thread for long (default `createYielder()`). */
   yielder?: Yielder | undefined
+  /** Where a `retry-after` the server sent is kept beyond this stream, and honoured before each request. */
+  retryAfterHold?: RetryAfterHold | undefined
 }
