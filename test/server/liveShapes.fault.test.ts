@@ -78,8 +78,8 @@ type Regression = { name: string; source: 'memory' | 'pglite'; liveSse: boolean;
 
 /**
  * `LIVE_SHAPES_FAULT_REPLAY=<file>` adds the cases of a JSON file (an array of entries as `keepFailure` writes them)
- * to the regressions, e.g. `test/server/fault-cases/unexplained.json`: cases that failed once and did not fail again
- * when replayed alone (timing-dependent), kept for whoever works on them (see that file's names).
+ * to the regressions, e.g. a case written to `.tmp/fault-failures/` that only fails after others (replay it with
+ * the cases that ran before it, or several times in one file).
  */
 const REPLAYED: Regression[] = process.env['LIVE_SHAPES_FAULT_REPLAY'] ? (JSON.parse(readFileSync(process.env['LIVE_SHAPES_FAULT_REPLAY'], 'utf8')) as Regression[]) : []
 

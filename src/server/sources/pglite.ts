@@ -345,8 +345,10 @@ class PGliteChangeSource implements PGliteSource {
 
   async #deliverPending(tx: PGliteTransaction): Promise<void> {
     const { rows } = await tx.query<ChangeRow>(
-      `SELECT id::text AS id, xid, schema_name, table_name, op, new_row, old_row
-         FROM ${CHANGES} WHERE id > $1 ORDER BY id`,
+      // Ordered by the bigint column, qualified: a bare `id` in ORDER BY names the text output column, which sorts
+      // '10' before '9' and so split and re-delivered a transaction whose change ids crossed a power of ten.
+      `SELECT change.id::text AS id, xid, schema_name, table_name, op, new_row, old_row
+         FROM ${CHANGES} AS change WHERE change.id > $1::bigint ORDER BY change.id`,
       [this.#lastId.toString()],
     )
     const last = rows[rows.length - 1]

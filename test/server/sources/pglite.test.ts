@@ -52,6 +52,42 @@ describe('pglite source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('delivers a transaction whose change ids cross a power of ten once, whole and in order', async () => {
+    // A fresh database, so the change ids are known: 1..8 go to a first transaction, 9..14 to the second. Ordering
+    // the change rows by their text form ('10' < '9') delivered 10..14 and then 9, so a key change made early in the
+    // transaction came last, and 10..14 a second time (the unexplained PGlite fault cases).
+    const source = await createPGliteSource()
+    try {
+      await source.db.exec('CREATE TABLE digits (id int4 PRIMARY KEY, n int4 NOT NULL)')
+      await source.describeTable('public', 'digits')
+      const recorder = recordTransactions(source)
+      await source.db.exec(`INSERT INTO digits (id, n) SELECT g, 0 FROM generate_series(1, 8) AS g`)
+      await recorder.waitFor(() => recorder.transactions.length === 1)
+      await source.db.transaction(async (tx) => {
+        await tx.query('UPDATE digits SET id = 100 WHERE id = 1')
+        await tx.query('UPDATE digits SET id = 101 WHERE id = 100')
+        for (const id of [2, 3, 4, 5]) await tx.query('DELETE FROM digits WHERE id = $1', [id])
+      })
+      await recorder.waitFor(() => recorder.transactions.length >= 2)
+      // Anything delivered late would arrive with the next notification: make one and wait for it.
+      await source.db.exec('INSERT INTO digits (id, n) VALUES (200, 0)')
+      await recorder.waitFor(() => recorder.transactions.length >= 3)
+      expect(recorder.transactions.map((transaction) => transaction.lsn)).toEqual([8n, 14n, 15n])
+      const second = recorder.transactions[1]?.changes.map((change) => [change.operation, change.oldRow?.['id'] ?? null, change.row['id']])
+      expect(second).toEqual([
+        ['update', '1', '100'],
+        ['update', '100', '101'],
+        ['delete', null, '2'],
+        ['delete', null, '3'],
+        ['delete', null, '4'],
+        ['delete', null, '5'],
+      ])
+      recorder.stop()
+    } finally {
+      await source.close()
+    }
+  })
+
   it('installs capture idempotently and stops capturing a table nobody described', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
