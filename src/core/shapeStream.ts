@@ -16,7 +16,9 @@
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
  * - A `retry-after` is honoured beyond the stream that heard it: it is kept in `retryAfterHold` (per shape key, by
- *   the client) and every request of a later stream of the same shape waits until it has passed.
+ *   the client) and the first request of a later stream of the same shape waits until it has passed. The stream that
+ *   heard it waits in its own backoff instead, which `retryNow()`, `online` and focus may end early: the hold is
+ *   never consulted again by a stream that has sent a request.
  * - Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - Status objects change only through `#dispatch`, so listeners see each state once, in order.
@@ -105,6 +107,8 @@ export class ShapeStream<T = Row> {
   #unsubscribeVisibility: (() => void) | undefined
   #unsubscribeConnectivity: (() => void) | undefined
   readonly #backoffWait = new BackoffWait()
+  /** Whether this stream has sent a request: from then on a `retry-after` hold is its own backoff's business. */
+  #sentRequest = false
   readonly #refetchGuard: RefetchGuard
   #disposed = false
 
@@ -279,7 +283,8 @@ export class ShapeStream<T = Row> {
       const controller = new AbortController()
       this.#iteration = controller
       try {
-        await this.#waitForRetryAfter(controller.signal)
+        if (!this.#sentRequest) await this.#waitForRetryAfter(controller.signal)
+        this.#sentRequest = true
         await this.#step(controller.signal)
       } catch (error) {
         if (!controller.signal.aborted) {

@@ -155,6 +155,21 @@ describe('ShapeClient', () => {
     releaseOther()
   })
 
+  it('retryNow() ends the wait of the stream that heard a retry-after at once: the hold is for later streams only', async () => {
+    const { client, server } = setup()
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(new Response('{"message":"busy"}', { status: 503, headers: { 'retry-after': '15' } }))
+    await statusWhere(shape, (status) => status.nextRetryAt !== undefined)
+    expect(shape.retryNow()).toBe(true)
+    // No clock advance: the retry goes out on the next turns of the event loop, not 15 s later.
+    const retried = await server.nextRequest()
+    expect(retried.params.get('offset')).toBe('-1')
+    retried.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [] }))
+    await shape.whenUpToDate()
+    release()
+  })
+
   it('evicts a shape nobody ever retained after unusedTimeoutMs (an abandoned render), and a retain keeps it', async () => {
     const { server, clock } = setup()
     const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null, unusedTimeoutMs: 10_000 })
