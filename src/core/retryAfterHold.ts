@@ -1,7 +1,7 @@
 /**
  * A server's `retry-after` outlives the stream that heard it: a new stream of the same shape (a component that
  * unsubscribed during the wait and came back, a shape closed and opened again) waits out what is left of it instead
- * of asking at once (shapeStream.ts, before each request; shapeClient.ts keeps one hold per shape key).
+ * of asking at once (shapeStream.ts, before a stream's first request; shapeClient.ts keeps one hold per shape key).
  *
  * Invariants:
  * - A hold only ever moves later: a shorter `retry-after` heard afterwards does not shorten a longer one.
