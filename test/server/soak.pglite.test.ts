@@ -12,14 +12,13 @@
  * Bounded form in the normal suite (~8 s of writing); `LIVE_SHAPES_SOAK=1` writes for `LIVE_SHAPES_SOAK_SECONDS` (60).
  */
 import { describe, expect, it } from 'vitest'
-import type { Shape } from '../../src/core/shape'
 import { ShapeClient } from '../../src/core/shapeClient'
-import type { ShapeOptions } from '../../src/core/shapeOptions'
 import { createShapeHandler } from '../../src/server/handler'
 import { serveNode } from '../../src/server/nodeAdapter'
 import { createPGliteSource } from '../../src/server/sources/pglite'
 import { seededRandom, startFaultProxy } from './support/faultProxy'
 import { fingerprint, type FaultRow } from './support/faultScenario'
+import { converged, soakShapeOptions, watchShape, type WatchedShape } from './support/soakShapes'
 
 const SOAK = process.env['LIVE_SHAPES_SOAK'] === '1'
 const WRITE_MS = SOAK ? Number(process.env['LIVE_SHAPES_SOAK_SECONDS'] ?? '60') * 1000 : 8_000
@@ -34,15 +33,6 @@ const DEFINITIONS: { where: string | undefined; test: (row: FaultRow) => boolean
   { where: "grp = 'g1' OR v < 20", test: (row) => row.grp === 'g1' || row.v < 20 },
   { where: "grp = 'g2' AND v < 50", test: (row) => row.grp === 'g2' && row.v < 50 },
 ]
-
-interface Watched {
-  shape: Shape<FaultRow>
-  definition: number
-  sse: boolean
-  seen: Map<number, number>
-  violations: string[]
-  stop: () => void
-}
 
 describe('soak on PGlite: 10 live shapes, a SQL writer, periodic cuts', () => {
   it(`delivers every transaction once, whole and in order (${WRITE_MS / 1000} s of writes)`, async () => {
@@ -65,28 +55,14 @@ describe('soak on PGlite: 10 live shapes, a SQL writer, periodic cuts', () => {
     process.on('unhandledRejection', onUnhandled)
     process.on('uncaughtException', onUnhandled)
     const clients = [false, true].map((liveSse, index) => new ShapeClient({ random: seededRandom(index + 1), visibility: null, liveSse, gracePeriodMs: 0 }))
-    const watched: Watched[] = []
+    const watched: WatchedShape[] = []
     const releases: (() => void)[] = []
     try {
       clients.forEach((client, clientIndex) => {
         DEFINITIONS.forEach((definition, index) => {
-          const options = {
-            url: `${proxy.url}/v1/shape`,
-            params: definition.where === undefined ? { table: 'soak' } : { table: 'soak', where: definition.where },
-            backoff: { initialDelayMs: 20, maxDelayMs: 500 },
-            liveRequestTimeoutMs: 5000,
-          } as ShapeOptions<FaultRow>
-          const shape = client.shape(options)
-          const entry: Watched = { shape, definition: index, sse: clientIndex === 1, seen: new Map(), violations: [], stop: () => undefined }
+          const shape = client.shape(soakShapeOptions(proxy.url, 'soak', definition.where))
           releases.push(shape.retain())
-          entry.stop = shape.subscribe(() => {
-            for (const row of shape.getSnapshot().data) {
-              const before = entry.seen.get(row.id)
-              if (before !== undefined && row.n < before) entry.violations.push(`row ${row.id} went back from n=${before} to n=${row.n}`)
-              if (before === undefined || row.n > before) entry.seen.set(row.id, row.n)
-            }
-          })
-          watched.push(entry)
+          watched.push(watchShape(shape, index, clientIndex === 1))
         })
       })
       await Promise.all(watched.map((entry) => entry.shape.whenUpToDate()))
@@ -176,28 +152,3 @@ describe('soak on PGlite: 10 live shapes, a SQL writer, periodic cuts', () => {
     }
   }, WRITE_MS + CONVERGE_MS + 60_000)
 })
-
-/** Resolves `undefined` once `entry` shows `expected` and is live, or a description after `ms`. */
-function converged(entry: Watched, expected: string, ms: number): Promise<string | undefined> {
-  const shape = entry.shape
-  const done = (): boolean => shape.getStatus().phase === 'live' && fingerprint(shape.getSnapshot().data) === expected
-  return new Promise((resolve) => {
-    if (done()) return resolve(undefined)
-    const stops: (() => void)[] = []
-    const timer = setTimeout(() => {
-      for (const stop of stops) stop()
-      const status = shape.getStatus()
-      resolve(
-        `shape ${entry.definition} (${entry.sse ? 'sse' : 'long-poll'}) not converged: phase=${status.phase} ` +
-          `rows ${fingerprint(shape.getSnapshot().data)} expected ${expected}`,
-      )
-    }, ms)
-    const test = (): void => {
-      if (!done()) return
-      clearTimeout(timer)
-      for (const stop of stops) stop()
-      resolve(undefined)
-    }
-    stops.push(shape.subscribe(test), shape.subscribeStatus(test))
-  })
-}

@@ -14,9 +14,7 @@
  * Bounded form in the normal suite (~10 s of writing); `LIVE_SHAPES_SOAK=1` runs 60 s (`LIVE_SHAPES_SOAK_SECONDS`).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Shape } from '../../src/core/shape'
 import { ShapeClient } from '../../src/core/shapeClient'
-import type { ShapeOptions } from '../../src/core/shapeOptions'
 import { createShapeHandler } from '../../src/server/handler'
 import { serveNode } from '../../src/server/nodeAdapter'
 import { createMemorySource, type MemorySource, type MemoryTransaction } from '../../src/server/sources/memory'
@@ -24,6 +22,7 @@ import { exposeGc, settledHeap } from '../react/support/heapGauge'
 import { countingClock, type CountingClock } from './support/countingClock'
 import { seededRandom, startFaultProxy, type FaultSpec } from './support/faultProxy'
 import { fingerprint, type FaultRow } from './support/faultScenario'
+import { converged, soakShapeOptions, watchShape, type WatchedShape } from './support/soakShapes'
 
 const SOAK = process.env['LIVE_SHAPES_SOAK'] === '1'
 const WRITE_MS = SOAK ? Number(process.env['LIVE_SHAPES_SOAK_SECONDS'] ?? '60') * 1000 : 10_000
@@ -51,13 +50,7 @@ const CHAOS: FaultSpec[] = [
   { kind: 'malformed', target: 'live' },
 ]
 
-interface Watched {
-  shape: Shape<FaultRow>
-  definition: number
-  sse: boolean
-  seen: Map<number, number>
-  violations: string[]
-  stop: () => void
+interface Watched extends WatchedShape {
   release: () => void
   fellBackAt?: number
 }
@@ -116,26 +109,14 @@ describe('soak: 50 live shapes, a writer at 100 tx/s, periodic cuts', () => {
     const fallbackReasons = new Set<string>()
     clients.forEach((client, clientIndex) => {
       DEFINITIONS.forEach((definition, index) => {
-        const options = {
-          url: `${proxy.url}/v1/shape`,
-          params: definition.where === undefined ? { table: 'soak' } : { table: 'soak', where: definition.where },
-          backoff: { initialDelayMs: 20, maxDelayMs: 500 },
-          liveRequestTimeoutMs: 5000,
-        } as ShapeOptions<FaultRow>
-        const shape = client.shape(options)
-        const entry: Watched = { shape, definition: index, sse: clientIndex === 1, seen: new Map(), violations: [], stop: () => undefined, release: shape.retain() }
+        const shape = client.shape(soakShapeOptions(proxy.url, 'soak', definition.where))
+        const entry: Watched = { ...watchShape(shape, index, clientIndex === 1), release: shape.retain() }
+        const stopRows = entry.stop
         const stopStatus = shape.subscribeStatus(() => {
           const status = shape.getStatus()
           if (status.transport === 'long-poll' && status.fallbackReason !== undefined && entry.fellBackAt === undefined) {
             entry.fellBackAt = Date.now()
             fallbackReasons.add(status.fallbackReason)
-          }
-        })
-        const stopRows = shape.subscribe(() => {
-          for (const row of shape.getSnapshot().data) {
-            const before = entry.seen.get(row.id)
-            if (before !== undefined && row.n < before) entry.violations.push(`row ${row.id} went back from n=${before} to n=${row.n}`)
-            if (before === undefined || row.n > before) entry.seen.set(row.id, row.n)
           }
         })
         entry.stop = () => {
@@ -318,26 +299,4 @@ function median(values: number[]): number | undefined {
 
 function mib(bytes: number): number {
   return Math.round((bytes / 1024 / 1024) * 10) / 10
-}
-
-/** Resolves `undefined` once `entry` shows `expected` and is live, or a description after `ms`. */
-function converged(entry: Watched, expected: string, ms: number): Promise<string | undefined> {
-  const shape = entry.shape
-  const done = (): boolean => shape.getStatus().phase === 'live' && fingerprint(shape.getSnapshot().data) === expected
-  return new Promise((resolve) => {
-    if (done()) return resolve(undefined)
-    const stops: (() => void)[] = []
-    const timer = setTimeout(() => {
-      for (const stop of stops) stop()
-      const status = shape.getStatus()
-      resolve(`shape ${entry.definition} (${entry.sse ? 'sse' : 'long-poll'}) not converged: phase=${status.phase} error=${status.error?.name ?? '-'}`)
-    }, ms)
-    const test = (): void => {
-      if (!done()) return
-      clearTimeout(timer)
-      for (const stop of stops) stop()
-      resolve(undefined)
-    }
-    stops.push(shape.subscribe(test), shape.subscribeStatus(test))
-  })
 }
