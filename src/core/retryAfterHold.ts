@@ -2,21 +2,38 @@
  * A server's `retry-after` outlives the stream that heard it: a new stream of the same shape (a component that
  * unsubscribed during the wait and came back, a shape closed and opened again) waits out what is left of it instead
  * of asking at once (shapeStream.ts, before a stream's first request; shapeClient.ts keeps one hold per shape key).
+ * The hold keeps the error that carried the `retry-after`, so the waiting stream's status says why it waits.
  *
  * Invariants:
- * - A hold only ever moves later: a shorter `retry-after` heard afterwards does not shorten a longer one.
+ * - A `retry-after` is recorded when the response's headers arrive (`observe`, around the shape's `fetch`), not only
+ *   when the stream handles the error: a stream stopped while that response is read (its consumer left) still
+ *   holds back the next stream of its shape. 409s are not holds (their `retry-after` paces refetches only).
+ * - A hold only ever moves later: a shorter `retry-after` heard afterwards does not shorten a longer one (nor
+ *   replace its error).
  * - Holds in the past are forgotten when the registry is next written to, so it never holds more entries than shapes
  *   were told to wait within the longest `retry-after` still running.
  * - Nothing is module-level: each `ShapeClient` owns its registry.
  */
 import type { Clock } from './clock'
+import { FetchError, type ShapeError } from './errors'
+import type { FetchLike } from './fetchLike'
+import { HEADER } from './protocol'
+import { parseRetryAfter } from './backoff'
+
+/** Until when a shape was told to wait, and the error that said so. */
+export interface HeldRetry {
+  readonly untilMs: number
+  readonly error: ShapeError
+}
 
 /** Internal: one shape's hold, as its stream sees it. */
 export interface RetryAfterHold {
-  /** The time (clock ms) before which no request of this shape should go out; 0 when none. */
-  until(): number
-  /** Records that the server asked to wait until `atMs`. */
-  holdUntil(atMs: number): void
+  /** The wait still running for this shape, if any. */
+  current(): HeldRetry | undefined
+  /** Records that the server asked, with `error`, to wait until `untilMs` (clock ms). */
+  holdUntil(untilMs: number, error: ShapeError): void
+  /** `fetch` that records the `retry-after` of a retryable error response as soon as its headers arrive. */
+  observe(fetch: FetchLike): FetchLike
 }
 
 /**
@@ -26,7 +43,7 @@ export interface RetryAfterHold {
  * const hold = holds.of(definitionKey) // given to the shape's stream
  */
 export class RetryAfterHolds {
-  readonly #until = new Map<string, number>()
+  readonly #held = new Map<string, HeldRetry>()
   readonly #clock: Clock
 
   constructor(clock: Clock) {
@@ -35,12 +52,27 @@ export class RetryAfterHolds {
 
   /** The hold of the shape with key `key`. */
   of(key: string): RetryAfterHold {
+    const holdUntil = (untilMs: number, error: ShapeError): void => {
+      const now = this.#clock.now()
+      for (const [other, held] of this.#held) if (held.untilMs <= now) this.#held.delete(other)
+      if (untilMs > now && untilMs > (this.#held.get(key)?.untilMs ?? 0)) this.#held.set(key, { untilMs, error })
+    }
     return {
-      until: () => this.#until.get(key) ?? 0,
-      holdUntil: (atMs) => {
-        const now = this.#clock.now()
-        for (const [other, at] of this.#until) if (at <= now) this.#until.delete(other)
-        if (atMs > now && atMs > (this.#until.get(key) ?? 0)) this.#until.set(key, atMs)
+      current: () => {
+        const held = this.#held.get(key)
+        return held !== undefined && held.untilMs > this.#clock.now() ? held : undefined
+      },
+      holdUntil,
+      observe: (fetch) => async (input, init) => {
+        const response = await fetch(input, init)
+        const header = response.headers.get(HEADER.retryAfter)
+        if (header !== null && response.status !== 409) {
+          const error = new FetchError({ status: response.status, url: input, body: '', headers: response.headers })
+          const now = this.#clock.now()
+          const ms = error.retryable ? parseRetryAfter(header, now) : undefined
+          if (ms !== undefined) holdUntil(now + ms, error)
+        }
+        return response
       },
     }
   }

@@ -136,7 +136,8 @@ export class ShapeClient {
     const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
     const persistence = this.#persister?.open(options)
-    const fetch = persistence ? persistence.observe(this.#fetch) : this.#fetch
+    const retryAfterHold = this.#retryAfterHolds.of(key)
+    const fetch = retryAfterHold.observe(persistence ? persistence.observe(this.#fetch) : this.#fetch)
     const stream = new ShapeStream<T>({
       ...options,
       store: sink,
@@ -148,7 +149,7 @@ export class ShapeClient {
       liveRunner: useSse ? this.#liveRunner({ fetch, clock: this.#clock, random: this.#random }) : undefined,
       from,
       yielder: this.#yielder?.(),
-      retryAfterHold: this.#retryAfterHolds.of(key),
+      retryAfterHold,
     })
     const shape = new Shape<T>({
       definitionKey: key,

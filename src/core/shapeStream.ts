@@ -16,9 +16,10 @@
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
  * - A `retry-after` is honoured beyond the stream that heard it: it is kept in `retryAfterHold` (per shape key, by
- *   the client) and the first request of a later stream of the same shape waits until it has passed. The stream that
- *   heard it waits in its own backoff instead, which `retryNow()`, `online` and focus may end early: the hold is
- *   never consulted again by a stream that has sent a request.
+ *   the client) and the first request of a later stream of the same shape waits until it has passed, as a backoff
+ *   (status `retrying` with the held error and `nextRetryAt`; `retryNow()`, `online` and focus end it). The stream
+ *   that heard it waits in its own backoff instead: the hold is never consulted again by a stream that has sent a
+ *   request.
  * - Retryable errors back off without calling `onError`; other errors go to `onError`, which may return new
  *   headers/params (merged) to retry from the same position, within the bounds of `RetryPolicy`.
  * - Status objects change only through `#dispatch`, so listeners see each state once, in order.
@@ -298,10 +299,16 @@ export class ShapeStream<T = Row> {
     }
   }
 
-  /** Waits out a `retry-after` the server sent to an earlier stream of this shape (retryAfterHold.ts). */
+  /**
+   * Waits out a `retry-after` the server sent to an earlier stream of this shape (retryAfterHold.ts), as a backoff:
+   * the status is `retrying` with that error and `nextRetryAt`, and `retryNow()` ends the wait.
+   */
   async #waitForRetryAfter(signal: AbortSignal): Promise<void> {
-    const ms = (this.#options.retryAfterHold?.until() ?? 0) - this.#clock.now()
-    if (ms > 0) await this.#backoffWait.sleep(this.#clock, ms, signal)
+    const held = this.#options.retryAfterHold?.current()
+    if (held === undefined) return
+    this.#dispatch({ type: 'retryable-error', error: held.error, nextRetryAt: held.untilMs })
+    await this.#backoffWait.sleep(this.#clock, held.untilMs - this.#clock.now(), signal)
+    this.#dispatch({ type: 'retry' })
   }
 
   async #step(signal: AbortSignal): Promise<void> {
@@ -402,7 +409,7 @@ export class ShapeStream<T = Row> {
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
-      if (decision.retryAfterMs !== undefined) this.#options.retryAfterHold?.holdUntil(this.#clock.now() + decision.retryAfterMs)
+      if (decision.retryAfterMs !== undefined) this.#options.retryAfterHold?.holdUntil(this.#clock.now() + decision.retryAfterMs, failure)
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
       await this.#backoffWait.sleep(this.#clock, decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })

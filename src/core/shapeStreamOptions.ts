@@ -39,6 +39,6 @@ export interface ShapeStreamOptions<T> extends ShapeOptions<T> {
   from?: StreamStart | undefined
   /** Paces the reading of large snapshot bodies so no task blocks the main thread for long (default `createYielder()`). */
   yielder?: Yielder | undefined
-  /** Where a `retry-after` the server sent is kept beyond this stream; honoured before this stream's first request. */
+  /** Where a `retry-after` the server sent is kept beyond this stream; waited out, as a backoff, before this stream's first request. */
   retryAfterHold?: RetryAfterHold | undefined
 }
