@@ -5,9 +5,10 @@
  * The hold keeps the error that carried the `retry-after`, so the waiting stream's status says why it waits.
  *
  * Invariants:
- * - A `retry-after` is recorded when the response's headers arrive (`observe`, around the shape's `fetch`), not only
- *   when the stream handles the error: a stream stopped while that response is read (its consumer left) still
- *   holds back the next stream of its shape. 409s are not holds (their `retry-after` paces refetches only).
+ * - A `retry-after` is recorded in one place, when the response's headers arrive (`observe`, around the shape's
+ *   `fetch`, which both transports use), not when the stream handles the error: a stream stopped while that response
+ *   is read (its consumer left) still holds back the next stream of its shape. 409s are not holds (their
+ *   `retry-after` paces refetches only).
  * - A hold only ever moves later: a shorter `retry-after` heard afterwards does not shorten a longer one (nor
  *   replace its error).
  * - Holds in the past are forgotten when the registry is next written to, so it never holds more entries than shapes
@@ -30,8 +31,6 @@ export interface HeldRetry {
 export interface RetryAfterHold {
   /** The wait still running for this shape, if any. */
   current(): HeldRetry | undefined
-  /** Records that the server asked, with `error`, to wait until `untilMs` (clock ms). */
-  holdUntil(untilMs: number, error: ShapeError): void
   /** `fetch` that records the `retry-after` of a retryable error response as soon as its headers arrive. */
   observe(fetch: FetchLike): FetchLike
 }
@@ -62,7 +61,6 @@ export class RetryAfterHolds {
         const held = this.#held.get(key)
         return held !== undefined && held.untilMs > this.#clock.now() ? held : undefined
       },
-      holdUntil,
       observe: (fetch) => async (input, init) => {
         const response = await fetch(input, init)
         const header = response.headers.get(HEADER.retryAfter)

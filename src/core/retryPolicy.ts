@@ -20,8 +20,7 @@ export const MAX_ON_ERROR_RETRIES = 50
 
 /** The policy's answer to a failure. */
 export type FailureDecision =
-  /** `retryAfterMs`: what the failure's `retry-after` asked for, when it had one. */
-  | { kind: 'backoff'; delayMs: number; retryAfterMs: number | undefined }
+  | { kind: 'backoff'; delayMs: number }
   /** Stop unless `onError` recovers; `error` may differ from the failure (`RetriesExhaustedError`). */
   | { kind: 'fatal'; error: ShapeError }
 
@@ -52,7 +51,7 @@ export class RetryPolicy {
     if (!error.retryable) return { kind: 'fatal', error }
     const retryAfter = error instanceof FetchError ? parseRetryAfter(error.headers[HEADER.retryAfter], now) : undefined
     const delayMs = this.#backoff.next(retryAfter)
-    if (delayMs !== undefined) return { kind: 'backoff', delayMs, retryAfterMs: retryAfter }
+    if (delayMs !== undefined) return { kind: 'backoff', delayMs }
     return { kind: 'fatal', error: new RetriesExhaustedError(this.#backoff.attempts + 1, error) }
   }
 

@@ -409,7 +409,6 @@ export class ShapeStream<T = Row> {
   async #recover(failure: ShapeError, signal: AbortSignal): Promise<void> {
     const decision = this.#retry.afterFailure(failure, this.#clock.now())
     if (decision.kind === 'backoff') {
-      if (decision.retryAfterMs !== undefined) this.#options.retryAfterHold?.holdUntil(this.#clock.now() + decision.retryAfterMs, failure)
       this.#dispatch({ type: 'retryable-error', error: failure, nextRetryAt: this.#clock.now() + decision.delayMs })
       await this.#backoffWait.sleep(this.#clock, decision.delayMs, signal)
       this.#dispatch({ type: 'retry' })

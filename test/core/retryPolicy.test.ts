@@ -9,12 +9,12 @@ const badRequest = new ShapeRequestError({ url: 'http://x', body: '{"message":"I
 describe('RetryPolicy', () => {
   it('backs off retryable errors, honouring retry-after', () => {
     const policy = new RetryPolicy({}, () => 0.5)
-    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 500, retryAfterMs: undefined })
+    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 500 })
     const unavailable = new FetchError({ status: 503, url: 'http://x', body: '', headers: { 'retry-after': '10' } })
-    expect(policy.afterFailure(unavailable, now)).toEqual({ kind: 'backoff', delayMs: 10_000, retryAfterMs: 10_000 })
-    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 2000, retryAfterMs: undefined })
+    expect(policy.afterFailure(unavailable, now)).toEqual({ kind: 'backoff', delayMs: 10_000 })
+    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 2000 })
     policy.succeeded()
-    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 500, retryAfterMs: undefined })
+    expect(policy.afterFailure(network, now)).toEqual({ kind: 'backoff', delayMs: 500 })
   })
 
   it('turns exhausted retries into a fatal RetriesExhaustedError', () => {

@@ -7,9 +7,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { createPGliteSource } from '../../src/server/sources/pglite'
-import { runSqlSoak, soakTimeoutMs, soakWriteMs } from './support/sqlSoak'
+import { soakWriteMs } from './support/soakShapes'
+import { runSqlSoak, soakTimeoutMs } from './support/sqlSoak'
 
-const WRITE_MS = soakWriteMs()
+const WRITE_MS = soakWriteMs(8_000)
 
 describe('soak on PGlite: 10 live shapes, a SQL writer, periodic cuts', () => {
   it(`delivers every transaction once, whole and in order (${WRITE_MS / 1000} s of writes)`, async () => {

@@ -5,9 +5,10 @@
  */
 import { afterAll, beforeAll, describe, inject, it } from 'vitest'
 import { postgresFixtures } from './support/sqlFixture'
-import { runSqlSoak, soakTimeoutMs, soakWriteMs } from './support/sqlSoak'
+import { soakWriteMs } from './support/soakShapes'
+import { runSqlSoak, soakTimeoutMs } from './support/sqlSoak'
 
-const WRITE_MS = soakWriteMs()
+const WRITE_MS = soakWriteMs(8_000)
 const fixtures = postgresFixtures(inject('databaseUrl'))
 beforeAll(() => fixtures.source(), 60_000)
 afterAll(() => fixtures.dispose())

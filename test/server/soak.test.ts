@@ -22,10 +22,9 @@ import { exposeGc, settledHeap } from '../react/support/heapGauge'
 import { countingClock, type CountingClock } from './support/countingClock'
 import { seededRandom, startFaultProxy, type FaultSpec } from './support/faultProxy'
 import { fingerprint, type FaultRow } from './support/faultScenario'
-import { converged, soakShapeOptions, watchShape, type WatchedShape } from './support/soakShapes'
+import { converged, soakShapeOptions, soakWriteMs, watchShape, type WatchedShape } from './support/soakShapes'
 
-const SOAK = process.env['LIVE_SHAPES_SOAK'] === '1'
-const WRITE_MS = SOAK ? Number(process.env['LIVE_SHAPES_SOAK_SECONDS'] ?? '60') * 1000 : 10_000
+const WRITE_MS = soakWriteMs(10_000)
 const TX_PER_SECOND = 100
 const CONVERGE_MS = 30_000
 const GROUPS = ['g0', 'g1', 'g2', 'g3', 'g4', 'g5', 'g6', 'g7', 'g8', 'g9']

@@ -15,7 +15,8 @@
  * - `close()` ends every connection and timer the proxy holds; `openSockets` counts client connections still open
  *   and `pendingTimers` the proxy's own timers, so a soak can see growth in either.
  * - `retryAfterGaps` records, for every injected `retry-after`, how long the client waited before asking for the
- *   same shape again (keyed on the shape definition in the query), so a test can check the header was honoured.
+ *   same shape again (keyed on the shape definition in the query), and the query of the request it answered, so a
+ *   test can check the header was honoured by a client that received it (one that aborted first never saw it).
  */
 import { createServer, request as httpRequest } from 'node:http'
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http'
@@ -47,8 +48,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const counts: Record<string, number> = {}
   const records: ProxyRecord[] = []
   const replays = new Map<string, Recorded>()
-  const retryAfterGaps: { expectedMs: number; waitedMs: number }[] = []
-  const retryAfterPending = new Map<string, { at: number; expectedMs: number }>()
+  const retryAfterGaps: { expectedMs: number; waitedMs: number; query: string }[] = []
+  const retryAfterPending = new Map<string, { at: number; expectedMs: number; query: string }>()
   const sockets = new Set<Socket>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const finishWaiters = new Set<{ count: number; resolve: () => void }>()
@@ -101,7 +102,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const pending = retryAfterPending.get(shape)
       if (pending !== undefined) {
         retryAfterPending.delete(shape)
-        retryAfterGaps.push({ expectedMs: pending.expectedMs, waitedMs: Date.now() - pending.at })
+        retryAfterGaps.push({ expectedMs: pending.expectedMs, waitedMs: Date.now() - pending.at, query: pending.query })
       }
     }
 
@@ -137,7 +138,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       }
       case 'retry-after': {
         const seconds = random() < 0.25 ? 1 : 0
-        if (shape !== undefined) retryAfterPending.set(shape, { at: Date.now(), expectedMs: seconds * 1000 })
+        if (shape !== undefined) retryAfterPending.set(shape, { at: Date.now(), expectedMs: seconds * 1000, query: url.search })
         res.writeHead(503, { 'content-type': 'application/json', 'retry-after': String(seconds), 'cache-control': 'no-store' })
         return void res.end(JSON.stringify({ message: 'injected overload' }))
       }

@@ -94,7 +94,8 @@ export interface FaultProxy {
   readonly counts: Readonly<Record<string, number>>
   /** The last 500 records. */
   readonly records: readonly ProxyRecord[]
-  readonly retryAfterGaps: readonly { expectedMs: number; waitedMs: number }[]
+  /** Per injected `retry-after`: what it asked, how long until the shape was asked again, the query it answered. */
+  readonly retryAfterGaps: readonly { expectedMs: number; waitedMs: number; query: string }[]
   readonly openSockets: number
   readonly pendingTimers: number
   close(): Promise<void>

@@ -66,3 +66,8 @@ export function converged(entry: WatchedShape, expected: string, ms: number): Pr
     stops.push(shape.subscribe(test), shape.subscribeStatus(test))
   })
 }
+
+/** A soak's writing time: `boundedMs` in the normal suite, `LIVE_SHAPES_SOAK_SECONDS` (60) with `LIVE_SHAPES_SOAK=1`. */
+export function soakWriteMs(boundedMs: number): number {
+  return process.env['LIVE_SHAPES_SOAK'] === '1' ? Number(process.env['LIVE_SHAPES_SOAK_SECONDS'] ?? '60') * 1000 : boundedMs
+}

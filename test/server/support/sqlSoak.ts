@@ -170,11 +170,6 @@ export async function runSqlSoak(db: SoakDatabase, writeMs: number): Promise<Soa
   }
 }
 
-/** The soak's writing time: ~8 s in the normal suite, `LIVE_SHAPES_SOAK_SECONDS` (60) with `LIVE_SHAPES_SOAK=1`. */
-export function soakWriteMs(): number {
-  return process.env['LIVE_SHAPES_SOAK'] === '1' ? Number(process.env['LIVE_SHAPES_SOAK_SECONDS'] ?? '60') * 1000 : 8_000
-}
-
 /** The test timeout of a soak of `writeMs`. */
 export function soakTimeoutMs(writeMs: number): number {
   return writeMs + CONVERGE_MS + 60_000
