@@ -12,7 +12,8 @@
  *   handle but the shape's own gets 409 with the shape's handle. A creation whose snapshot fails on the data (a
  *   `where` raising SQLSTATE class 22 on some row: see dataException.ts) gets 400 `errors.where`, since repeating it
  *   fails the same way; any other failure to describe the table or create the shape gets 503 with `retry-after` and a
- *   generic message, its error going to the handler's `onError`.
+ *   generic message, its error going to the handler's `onError` unless the request was aborted (a client that
+ *   disconnected while its shape was created is no server failure).
  * - The shortcut and full resolution find the same shape for the same request while the table's description is
  *   unchanged. A schema change of the table deletes its shapes when the source delivers it (source.ts, on schema
  *   changes: at the ALTER's commit on PGlite, with the table's next write on PostgreSQL), so the shortcut then finds
@@ -61,7 +62,8 @@ export async function findShape(request: Request, context: HandlerContext, query
   } catch (error) {
     // The client's own `where` failing on a row is its to fix; retrying it would fail forever.
     if (isDataException(error)) return badRequest(request, { where: [firstLine(error.message)] })
-    context.reportError(error, request)
+    // A client that left (its signal aborted the creation it waited for) is no failure of the server's.
+    if (!request.signal.aborted) context.reportError(error, request)
     return serverError(request, 503, 'Could not create the shape', { 'retry-after': '1' })
   }
   const current = held.log

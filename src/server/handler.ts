@@ -10,7 +10,8 @@
  * Invariants:
  * - The handler never throws: unexpected failures become a 500 JSON response with the error cache headers and a
  *   generic message; the failure itself goes to `onError` (default `console.error`), never into the response
- *   (responses.ts: a 5xx body carries no internal text).
+ *   (responses.ts: a 5xx body carries no internal text). What fails because the client left (its request's signal
+ *   aborted) is not reported: a disconnect is no server failure, and logging it would bury the real ones.
  * - `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
  *   (the caller owns it).
  * - With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
@@ -158,7 +159,7 @@ export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
     try {
       response = await route(request, url, path, context)
     } catch (error) {
-      context.reportError(error, request)
+      if (!request.signal.aborted) context.reportError(error, request)
       response = serverError(request, 500, genericServerMessage(500))
     }
     response = await withoutInternalText(request, response, context)

@@ -139,6 +139,38 @@ describe('a source that gave up for good (findShape, source.ts `failure()`)', ()
   })
 })
 
+describe('a client that leaves while its shape is being created (findShape)', () => {
+  it('is not reported to onError: a disconnect is no server failure', async () => {
+    const fixture = await createMemoryFixture()
+    const table = await fixture.createTable({ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    let snapshotStarted!: () => void
+    const started = new Promise<void>((resolve) => (snapshotStarted = resolve))
+    const source = wrapSource(fixture.source, {
+      // The snapshot ends only when the creation is aborted (the last waiting request left).
+      snapshot: (request) => {
+        snapshotStarted()
+        return new Promise((_resolve, reject) => {
+          const signal = request.signal as AbortSignal
+          signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+        })
+      },
+    })
+    const onError = vi.fn()
+    const handler = createShapeHandler({ source, onError })
+    try {
+      const client = new AbortController()
+      const response = handler(new Request(shapeUrl({ table, offset: '-1' }), { signal: client.signal }))
+      await started
+      client.abort(new DOMException('The client disconnected.', 'AbortError'))
+      await response
+      expect(onError).not.toHaveBeenCalled()
+    } finally {
+      await handler.close()
+      await fixture.close()
+    }
+  })
+})
+
 /** One SSE connection at the head: `write` commits, the stream carries it and its up-to-date; then disconnects. */
 async function sseChange(
   handler: ShapeHandler,
