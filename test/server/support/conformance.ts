@@ -243,6 +243,12 @@ function defineValidationConformance(ctx: ConformanceContext): void {
     { rule: 'log invalid', params: (t) => ({ table: t, log: 'some', offset: '-1' }), errors: () => ({ log: ['is invalid'] }) },
     { rule: 'table missing', params: () => ({ offset: '-1' }), errors: () => ({ table: ["can't be blank"] }) },
     { rule: 'params not in bracket form', params: (t) => ({ table: t, params: '{"1":"a"}', offset: '-1' }), errors: () => ({ params: ['is invalid'] }) },
+    { rule: 'offset blank', params: (t) => ({ table: t, offset: ' ' }), errors: () => ({ offset: ["can't be blank"] }) },
+    {
+      rule: 'queryable_columns, an allow-list this server does not enforce',
+      params: (t) => ({ table: t, offset: '-1', queryable_columns: 'id,title' }),
+      errors: () => ({ queryable_columns: ['is not supported by this server'] }),
+    },
   ]
   describe('request validation', () => {
     for (const testCase of cases) {
@@ -265,6 +271,37 @@ function defineValidationConformance(ctx: ConformanceContext): void {
       const far = await call(handler, shapeUrl({ table, offset: '5_inf', handle: position.handle }))
       expect(far.status).not.toBe(500)
       expect(far.body?.errors?.offset).not.toEqual(['has invalid format'])
+    })
+
+    it('a param the server reads, given twice → 400 naming it, whichever copy a proxy checked', async () => {
+      const table = await ctx.itemsTable()
+      await ctx.fixture.insert(table, { id: 1, title: 'one', n: 1 })
+      const handler = ctx.handler()
+      const repeats: [string, string][] = [
+        [`table=${table}&table=${table}`, 'table'],
+        [`table=${table}&where=n%3D%241&params[1]=1&params%5B1%5D=2`, 'params[1]'],
+        [`table=${table}&where=n%3D1&where=true`, 'where'],
+        [`table=${table}&columns=id&columns=id,title`, 'columns'],
+        [`table=${table}&subset__where=n%3D1&subset__where=true`, 'subset__where'],
+      ]
+      for (const [query, name] of repeats) {
+        const response = await call(handler, `${shapeUrl({})}${query}&offset=-1`)
+        expect(response.status, query).toBe(400)
+        expect(response.body, query).toEqual(invalid({ [name]: ['must be given at most once'] }))
+      }
+      const once = await call(handler, `${shapeUrl({})}table=${table}&where=n%3D%241&params[1]=1&cursor=1&unknown=a&unknown=b&offset=-1`)
+      expect(once.status).toBe(200)
+    })
+
+    it('blank columns, params and where count as absent, as Ecto casts them', async () => {
+      const table = await ctx.itemsTable()
+      await ctx.fixture.insert(table, { id: 1, title: 'one', n: 1 })
+      const handler = ctx.handler()
+      const plain = await call(handler, shapeUrl({ table, offset: '-1' }))
+      const blank = await call(handler, shapeUrl({ table, offset: '-1', columns: '', params: '', where: ' ' }))
+      expect(blank.status, blank.text).toBe(200)
+      expect(blank.headers.get('electric-handle')).toBe(plain.headers.get('electric-handle'))
+      expect(blank.body[0].value).toEqual({ id: '1', title: 'one', n: '1' })
     })
 
     it('§8.21 a stale handle → 409 must-refetch with the current handle and no location', async () => {
