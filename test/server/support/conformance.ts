@@ -209,7 +209,10 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       expect(head.headers.get('electric-offset')).toBe('0_0')
       expect(await head.text()).toBe('')
       expect(head.headers.get('access-control-allow-origin')).toBe('http://app.test')
-      expect(head.headers.get('access-control-expose-headers')).toContain('electric-handle')
+      // Exactly Electric's list: a browser client can read only these, and it needs every electric-* header it checks.
+      expect(head.headers.get('access-control-expose-headers')).toBe(
+        'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after',
+      )
       const health = await call(handler, 'http://conformance.test/v1/health')
       expect(health.status).toBe(200)
       expect(health.body).toEqual({ status: 'active' })
