@@ -317,6 +317,18 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('etag')).toBe(`"${position.handle}:${position.offset}:${head.offset}"`)
     })
 
+    it('an offset past the log end: an event stream that ends silently at half the long-poll timeout (no 400)', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler({ sseTimeoutMs: 60_000, keepAliveMs: 60_000 })
+      const { position } = await initialSync(handler, { table })
+      const started = performance.now()
+      const response = await handler(new Request(sseParams(table, { offset: '999999999999_0', handle: position.handle })))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('text/event-stream')
+      expect(await new SseReader(response.body as ReadableStream<Uint8Array>).toEnd()).toBe('')
+      expect(performance.now() - started).toBeGreaterThanOrEqual(SHORT_TIMEOUTS.longPollTimeoutMs / 2 - 20)
+    })
+
     it('§8.29 a stale handle gets the plain 409 JSON array, not a stream', async () => {
       const table = await ctx.itemsTable()
       const handler = ctx.handler()
