@@ -171,6 +171,29 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       expect(Object.keys(JSON.parse(response.headers.get('electric-schema') as string))).toEqual(['id', 'title'])
     })
 
+    it('a mixed-case column: quoted in columns it keeps its case, unquoted it is lower-cased; live changes keep it too', async () => {
+      const table = await ctx.fixture.createTable({
+        name: 'cased',
+        columns: [
+          { name: 'id', type: 'int4', primaryKey: true },
+          { name: 'Title', type: 'text' },
+          { name: 'other', type: 'text' },
+        ],
+      })
+      await ctx.fixture.insert(table, { id: 1, Title: 'one', other: 'x' })
+      const handler = ctx.handler()
+      const params = { table, columns: '"id","Title"' }
+      const { position, messages, responses } = await initialSync(handler, params)
+      expect(changesOf(messages).map((message) => message.value)).toEqual([{ id: '1', Title: 'one' }])
+      expect(Object.keys(JSON.parse(responses[0]?.headers.get('electric-schema') as string))).toEqual(['id', 'Title'])
+      const unquoted = await call(handler, shapeUrl({ table, columns: 'id,Title', offset: '-1' }))
+      expect(unquoted.status).toBe(400)
+      expect(unquoted.body.errors).toEqual({ columns: ['The following columns are not found on the table: title'] })
+      await ctx.fixture.update(table, { id: 1 }, { Title: 'uno' })
+      const { changes } = await liveUntil(handler, params, position, (found) => found.length > 0)
+      expect(changes.map((change) => change.value)).toEqual([{ id: '1', Title: 'uno' }])
+    })
+
     it('log=changes_only serves no snapshot rows', async () => {
       const table = await ctx.itemsTable()
       await ctx.fixture.insert(table, { id: 1, title: 't', n: 7 })
