@@ -9,8 +9,15 @@
  *   refused with `-1`/`now`, `live_sse` refused without `live`, `table` required.
  * - `live` and `live_sse` are true for any present value except the literal `false`; `experimental_live_sse`
  *   is used only when `live_sse` is absent and goes through Ecto boolean casting (`true`/`false`/`1`/`0`).
- * - Unknown params are ignored. An empty value counts as absent, as Ecto's `cast` does. `subset__*` params are
- *   not part of the shape: they are read by `subsetParams.ts` once the shape is resolved (subsetSnapshot.ts).
+ * - Unknown params are ignored. A blank value (empty or only whitespace) counts as absent, as Ecto's `cast` does
+ *   (`columns=` and `params=` included), except for `live` and `live_sse` above. `subset__*` params are not part of
+ *   the shape: they are read by `subsetParams.ts` once the shape is resolved (subsetSnapshot.ts).
+ * - A param this server reads (`table`, `where`, `params[n]`, `subset__*`, …) given more than once is refused
+ *   (400 naming it, with the cast errors). Electric takes the last value and a JS proxy's `searchParams.get` the
+ *   first, so a proxy that checks one copy and forwards the query could otherwise authorize a value the shape never
+ *   uses. The official clients never repeat them.
+ * - `queryable_columns` (Electric's allow-list for `columns` and subset `where`/`order_by`) is refused with 400,
+ *   not ignored: this server does not enforce it, and ignoring an allow-list would serve what it was meant to hide.
  */
 import { BEFORE_ALL, NOW, isValidOffset } from '../core/offset'
 import type { LogMode, Replica } from '../core/protocol'
@@ -53,12 +60,14 @@ const ECTO_BOOLEAN: Readonly<Record<string, boolean>> = { true: true, false: fal
 export function parseShapeQuery(search: URLSearchParams): ParseResult<ShapeQuery> {
   const value = (name: string): string | undefined => {
     const raw = search.get(name)
-    return raw === null || raw === '' ? undefined : raw
+    return raw === null || raw.trim() === '' ? undefined : raw
   }
   const errors: ValidationErrors = {}
   const add = (field: string, message: string): void => {
     ;(errors[field] ??= []).push(message)
   }
+  for (const name of repeatedReadParams(search)) add(name, 'must be given at most once')
+  if (search.has('queryable_columns')) add('queryable_columns', 'is not supported by this server')
 
   const offset = value('offset')
   if (offset === undefined) add('offset', "can't be blank")
@@ -80,8 +89,8 @@ export function parseShapeQuery(search: URLSearchParams): ParseResult<ShapeQuery
   }
 
   let columns: string[] | undefined
-  const columnsParam = search.get('columns')
-  if (columnsParam !== null) {
+  const columnsParam = value('columns')
+  if (columnsParam !== undefined) {
     const parsed = parseColumnList(columnsParam)
     if (parsed.ok) columns = parsed.value
     else add('columns', parsed.message)
@@ -124,6 +133,34 @@ export function parseShapeQuery(search: URLSearchParams): ParseResult<ShapeQuery
   }
 }
 
+/** Params this server reads (as opposed to ignoring them); `params[n]` and `subset__*` are matched by pattern. */
+const READ_PARAMS: ReadonlySet<string> = new Set([
+  'table',
+  'where',
+  'params',
+  'columns',
+  'replica',
+  'log',
+  'offset',
+  'handle',
+  'live',
+  'live_sse',
+  'experimental_live_sse',
+  'cursor',
+])
+
+/** The names of params this server reads that the query gives more than once, in order of first appearance. */
+function repeatedReadParams(search: URLSearchParams): string[] {
+  const seen = new Set<string>()
+  const repeated = new Set<string>()
+  for (const name of search.keys()) {
+    if (!READ_PARAMS.has(name) && !name.startsWith('params[') && !name.startsWith('subset__')) continue
+    if (seen.has(name)) repeated.add(name)
+    seen.add(name)
+  }
+  return [...repeated]
+}
+
 /** A one-field validation failure. */
 export function fail(field: string, message: string): { ok: false; errors: ValidationErrors } {
   return { ok: false, errors: { [field]: [message] } }
@@ -131,7 +168,7 @@ export function fail(field: string, message: string): { ok: false; errors: Valid
 
 /** `params[n]=v` (bracket form only) to a dense `$1..$n` array. */
 function parseParams(search: URLSearchParams): { ok: true; value: string[] } | { ok: false; message: string } {
-  if (search.has('params')) return { ok: false, message: 'is invalid' }
+  if (search.get('params')?.trim()) return { ok: false, message: 'is invalid' }
   const byIndex = new Map<number, string>()
   for (const [key, raw] of search) {
     const match = /^params\[([^\]]*)\]$/.exec(key)

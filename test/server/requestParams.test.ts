@@ -57,6 +57,32 @@ describe('parseShapeQuery', () => {
     },
   )
 
+  it('reads a blank value (empty or whitespace) as absent, columns and params included', () => {
+    expect(parse('table=t&offset=-1&columns=&params=&where=%20&replica=&log=%09')).toEqual(parse('table=t&offset=-1'))
+    expect(parse('table=%20&offset=%20')).toEqual({ ok: false, errors: { offset: ["can't be blank"] } })
+    expect(parse('table=t&offset=0_0&handle=%20')).toEqual({ ok: false, errors: { handle: ["can't be blank when offset != -1"] } })
+  })
+
+  it('refuses a param it reads given twice, with the cast errors, and ignores repeats of params it does not read', () => {
+    expect(parse('table=t&table=u&offset=-1&params[1]=a&params[1]=b&subset__limit=1&subset__limit=2&replica=x')).toEqual({
+      ok: false,
+      errors: {
+        table: ['must be given at most once'],
+        'params[1]': ['must be given at most once'],
+        subset__limit: ['must be given at most once'],
+        replica: ['is invalid'],
+      },
+    })
+    expect(parse('table=t&offset=-1&x=1&x=2&cache-buster=1&cache-buster=2&expired_handle=a&expired_handle=b')).toMatchObject({ ok: true })
+  })
+
+  it('refuses queryable_columns, an allow-list it does not enforce, rather than serving every column', () => {
+    expect(parse('table=t&offset=-1&queryable_columns=id')).toEqual({
+      ok: false,
+      errors: { queryable_columns: ['is not supported by this server'] },
+    })
+  })
+
   it('refuses bad identifiers and gaps in params', () => {
     expect(parse('table=foo@bar&offset=-1')).toEqual({
       ok: false,

@@ -171,6 +171,29 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       expect(Object.keys(JSON.parse(response.headers.get('electric-schema') as string))).toEqual(['id', 'title'])
     })
 
+    it('a mixed-case column: quoted in columns it keeps its case, unquoted it is lower-cased; live changes keep it too', async () => {
+      const table = await ctx.fixture.createTable({
+        name: 'cased',
+        columns: [
+          { name: 'id', type: 'int4', primaryKey: true },
+          { name: 'Title', type: 'text' },
+          { name: 'other', type: 'text' },
+        ],
+      })
+      await ctx.fixture.insert(table, { id: 1, Title: 'one', other: 'x' })
+      const handler = ctx.handler()
+      const params = { table, columns: '"id","Title"' }
+      const { position, messages, responses } = await initialSync(handler, params)
+      expect(changesOf(messages).map((message) => message.value)).toEqual([{ id: '1', Title: 'one' }])
+      expect(Object.keys(JSON.parse(responses[0]?.headers.get('electric-schema') as string))).toEqual(['id', 'Title'])
+      const unquoted = await call(handler, shapeUrl({ table, columns: 'id,Title', offset: '-1' }))
+      expect(unquoted.status).toBe(400)
+      expect(unquoted.body.errors).toEqual({ columns: ['The following columns are not found on the table: title'] })
+      await ctx.fixture.update(table, { id: 1 }, { Title: 'uno' })
+      const { changes } = await liveUntil(handler, params, position, (found) => found.length > 0)
+      expect(changes.map((change) => change.value)).toEqual([{ id: '1', Title: 'uno' }])
+    })
+
     it('log=changes_only serves no snapshot rows', async () => {
       const table = await ctx.itemsTable()
       await ctx.fixture.insert(table, { id: 1, title: 't', n: 7 })
@@ -209,7 +232,10 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       expect(head.headers.get('electric-offset')).toBe('0_0')
       expect(await head.text()).toBe('')
       expect(head.headers.get('access-control-allow-origin')).toBe('http://app.test')
-      expect(head.headers.get('access-control-expose-headers')).toContain('electric-handle')
+      // Exactly Electric's list: a browser client can read only these, and it needs every electric-* header it checks.
+      expect(head.headers.get('access-control-expose-headers')).toBe(
+        'electric-cursor,electric-handle,electric-has-data,electric-offset,electric-schema,electric-up-to-date,electric-internal-known-error,retry-after',
+      )
       const health = await call(handler, 'http://conformance.test/v1/health')
       expect(health.status).toBe(200)
       expect(health.body).toEqual({ status: 'active' })
@@ -243,6 +269,12 @@ function defineValidationConformance(ctx: ConformanceContext): void {
     { rule: 'log invalid', params: (t) => ({ table: t, log: 'some', offset: '-1' }), errors: () => ({ log: ['is invalid'] }) },
     { rule: 'table missing', params: () => ({ offset: '-1' }), errors: () => ({ table: ["can't be blank"] }) },
     { rule: 'params not in bracket form', params: (t) => ({ table: t, params: '{"1":"a"}', offset: '-1' }), errors: () => ({ params: ['is invalid'] }) },
+    { rule: 'offset blank', params: (t) => ({ table: t, offset: ' ' }), errors: () => ({ offset: ["can't be blank"] }) },
+    {
+      rule: 'queryable_columns, an allow-list this server does not enforce',
+      params: (t) => ({ table: t, offset: '-1', queryable_columns: 'id,title' }),
+      errors: () => ({ queryable_columns: ['is not supported by this server'] }),
+    },
   ]
   describe('request validation', () => {
     for (const testCase of cases) {
@@ -265,6 +297,37 @@ function defineValidationConformance(ctx: ConformanceContext): void {
       const far = await call(handler, shapeUrl({ table, offset: '5_inf', handle: position.handle }))
       expect(far.status).not.toBe(500)
       expect(far.body?.errors?.offset).not.toEqual(['has invalid format'])
+    })
+
+    it('a param the server reads, given twice → 400 naming it, whichever copy a proxy checked', async () => {
+      const table = await ctx.itemsTable()
+      await ctx.fixture.insert(table, { id: 1, title: 'one', n: 1 })
+      const handler = ctx.handler()
+      const repeats: [string, string][] = [
+        [`table=${table}&table=${table}`, 'table'],
+        [`table=${table}&where=n%3D%241&params[1]=1&params%5B1%5D=2`, 'params[1]'],
+        [`table=${table}&where=n%3D1&where=true`, 'where'],
+        [`table=${table}&columns=id&columns=id,title`, 'columns'],
+        [`table=${table}&subset__where=n%3D1&subset__where=true`, 'subset__where'],
+      ]
+      for (const [query, name] of repeats) {
+        const response = await call(handler, `${shapeUrl({})}${query}&offset=-1`)
+        expect(response.status, query).toBe(400)
+        expect(response.body, query).toEqual(invalid({ [name]: ['must be given at most once'] }))
+      }
+      const once = await call(handler, `${shapeUrl({})}table=${table}&where=n%3D%241&params[1]=1&cursor=1&unknown=a&unknown=b&offset=-1`)
+      expect(once.status).toBe(200)
+    })
+
+    it('blank columns, params and where count as absent, as Ecto casts them', async () => {
+      const table = await ctx.itemsTable()
+      await ctx.fixture.insert(table, { id: 1, title: 'one', n: 1 })
+      const handler = ctx.handler()
+      const plain = await call(handler, shapeUrl({ table, offset: '-1' }))
+      const blank = await call(handler, shapeUrl({ table, offset: '-1', columns: '', params: '', where: ' ' }))
+      expect(blank.status, blank.text).toBe(200)
+      expect(blank.headers.get('electric-handle')).toBe(plain.headers.get('electric-handle'))
+      expect(blank.body[0].value).toEqual({ id: '1', title: 'one', n: '1' })
     })
 
     it('§8.21 a stale handle → 409 must-refetch with the current handle and no location', async () => {

@@ -32,6 +32,39 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('etag')).toMatch(new RegExp(`^"${position.handle}:${position.offset}:${position.offset}:\\d+"$`))
     })
 
+    it('no-change answers (live timeouts, offset=now) never revalidate: each etag is new and never gets a 304', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler({ longPollTimeoutMs: 50 })
+      const { position } = await initialSync(handler, { table })
+      const live = shapeUrl({ table, offset: position.offset, handle: position.handle, live: 'true', cursor: '1' })
+      const now = shapeUrl({ table, offset: 'now' })
+      for (const url of [live, now]) {
+        const first = await call(handler, url)
+        const etag = first.headers.get('etag') as string
+        const second = await call(handler, url, { headers: { 'if-none-match': etag } })
+        expect(second.status, url).toBe(200)
+        expect(second.headers.get('electric-has-data')).toBe('false')
+        expect(second.headers.get('etag')).not.toBe(etag)
+      }
+    })
+
+    it('a live answer with data revalidates: If-None-Match with its etag → 304 with the live headers', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler()
+      const { position } = await initialSync(handler, { table })
+      await ctx.fixture.insert(table, { id: 1, title: 'a', n: 1 })
+      await liveUntil(handler, { table }, position, count(1))
+      const url = shapeUrl({ table, offset: position.offset, handle: position.handle, live: 'true', cursor: '1' })
+      const first = await call(handler, url)
+      expect(first.headers.get('electric-has-data')).toBe('true')
+      const again = await call(handler, url, { headers: { 'if-none-match': first.headers.get('etag') as string } })
+      expect(again.status).toBe(304)
+      expect(again.text).toBe('')
+      expect(again.headers.get('electric-offset')).toBe(first.headers.get('electric-offset'))
+      expect(again.headers.get('electric-cursor')).toMatch(/^\d+$/)
+      expect(again.headers.get('cache-control')).toBe('public, max-age=5, stale-while-revalidate=5')
+    })
+
     it('§8.16 an insert answers the held request with the full row, tx headers and the new offset', async () => {
       const table = await ctx.itemsTable()
       const handler = ctx.handler({ longPollTimeoutMs: 10_000 })
@@ -230,6 +263,10 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('electric-handle')).toBe(position.handle)
       expect(response.headers.get('electric-cursor')).toMatch(/^\d+$/)
       expect(response.headers.has('electric-schema')).toBe(false)
+      expect(response.headers.get('connection')).toBe('keep-alive')
+      expect(response.headers.get('electric-has-data')).toBe('true')
+      expect(response.headers.get('electric-up-to-date')).toBe('')
+      expect(response.headers.get('etag')).toBe(`"${position.handle}:${position.offset}:${position.offset}"`)
       const reader = new SseReader(response.body as ReadableStream<Uint8Array>)
       await ctx.fixture.insert(table, { id: 1, title: 'a', n: 1 })
       expect(await reader.until((text) => text.includes('"up-to-date"'))).toBe(true)
@@ -276,6 +313,20 @@ export function defineLiveConformance(ctx: ConformanceContext): void {
       expect(events.map((e) => e.value?.id ?? e.headers.control)).toEqual(['1', '2', 'up-to-date'])
       expect(events[2].headers.global_last_seen_lsn).toBe(head.offset.split('_')[0])
       expect(response.headers.has('electric-up-to-date')).toBe(false)
+      expect(response.headers.get('electric-offset')).toBe(head.offset)
+      expect(response.headers.get('etag')).toBe(`"${position.handle}:${position.offset}:${head.offset}"`)
+    })
+
+    it('an offset past the log end: an event stream that ends silently at half the long-poll timeout (no 400)', async () => {
+      const table = await ctx.itemsTable()
+      const handler = ctx.handler({ sseTimeoutMs: 60_000, keepAliveMs: 60_000 })
+      const { position } = await initialSync(handler, { table })
+      const started = performance.now()
+      const response = await handler(new Request(sseParams(table, { offset: '999999999999_0', handle: position.handle })))
+      expect(response.status).toBe(200)
+      expect(response.headers.get('content-type')).toBe('text/event-stream')
+      expect(await new SseReader(response.body as ReadableStream<Uint8Array>).toEnd()).toBe('')
+      expect(performance.now() - started).toBeGreaterThanOrEqual(SHORT_TIMEOUTS.longPollTimeoutMs / 2 - 20)
     })
 
     it('§8.29 a stale handle gets the plain 409 JSON array, not a stream', async () => {
