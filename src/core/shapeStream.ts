@@ -447,7 +447,9 @@ export class ShapeStream<T = Row> {
     const next = transition(this.#state, event)
     if (next === this.#state) return
     this.#state = next
-    if (next.upToDateSinceReset) this.#refetchGuard.upToDate()
+    // Only an up-to-date response restarts the counts: other events while live (a refused stale response, a retry)
+    // must not, or a cache replaying the expired handle to every live request would be asked again at once forever.
+    if (event.type === 'response' && event.upToDate) this.#refetchGuard.upToDate()
     this.#refreshStatus()
     if (next.upToDateSinceReset && this.#waiters.length > 0) {
       const waiters = this.#waiters

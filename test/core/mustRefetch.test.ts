@@ -93,6 +93,24 @@ describe('after a 409, a response of the expired handle is never adopted', () =>
     stream.stop()
   })
 
+  it('backs off when a cache keeps answering the live request with the expired handle (no hot loop while live)', async () => {
+    const { server, clock, store, stream } = await liveThen409(FRESH)
+    ;(await server.nextRequest()).respond(catchUpResponse({ handle: FRESH, requestOffset: '-1', offset: '0_inf', lsn: '9', messages: [snapshotRow(7, 'fresh')] }))
+    await stream.whenUpToDate()
+    const staleLive = () => liveResponse({ handle: HANDLE, requestOffset: '0_inf', offset: '10_0', cursor: '1', lsn: '10', messages: [snapshotRow(8, 'stale')] })
+    ;(await server.nextRequest()).respond(staleLive())
+    ;(await server.nextRequest()).respond(staleLive())
+    const waiting = await statusWhere(stream, (s) => s.nextRetryAt !== undefined)
+    expect(waiting).toMatchObject({ phase: 'retrying', nextRetryAt: clock.now() + 500 })
+    expect(waiting.error).toBeInstanceOf(StaleResponseError)
+    expect(server.requests).toHaveLength(5)
+    clock.advance(500)
+    const retry = await server.nextRequest()
+    expect(Object.fromEntries(retry.params)).toMatchObject({ handle: FRESH, live: 'true', offset: '0_inf' })
+    expect(store.getSnapshot().data).toEqual([{ id: 7, title: 'fresh' }])
+    stream.stop()
+  })
+
   it('refuses a response of a handle retired two 409s ago (a cache replaying an older shape), for a 2xx and a 304', async () => {
     const { server, store, stream } = await liveThen409(FRESH)
     ;(await server.nextRequest()).respond(catchUpResponse({ handle: FRESH, requestOffset: '-1', offset: '0_inf', lsn: '9', messages: [snapshotRow(7, 'fresh')] }))
