@@ -9,7 +9,7 @@
  * - 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
  *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
  *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
- * - A response of any handle a 409 retired on this stream is never applied or adopted (a cache replaying it, even
+ * - A response of any handle a 409 retired on this stream, long-poll or SSE, is never applied or adopted (a cache replaying it, even
  *   one of a handle retired several refetches ago; streamState.ts, `retiredHandles`): it is refused
  *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
  *   up-to-date, then as a retryable `StaleResponseError` with backoff.
@@ -368,10 +368,16 @@ export class ShapeStream<T = Row> {
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
     const request = { url, headers, signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() }
+    // Set when the connection answered with a retired handle: it is closed unread and handled like a stale
+    // long-poll response (a fresh cache buster, at once the first time), not as an ordinary failure.
+    let staleHandle: string | undefined
     try {
       const end = await runLiveConnection(runner, request, {
         onOpen: (meta) => {
-          if (isRetiredHandle(this.#state, meta.handle)) throw new StaleResponseError(url, meta.handle)
+          if (isRetiredHandle(this.#state, meta.handle)) {
+            staleHandle = meta.handle
+            throw new StaleResponseError(url, meta.handle)
+          }
           this.#retry.succeeded()
           const { handle, offset, cursor } = meta
           this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
@@ -384,6 +390,9 @@ export class ShapeStream<T = Row> {
       })
       if (signal.aborted) throw abortReason(signal)
       if (end.kind === 'must-refetch') this.#onMustRefetch(end, url)
+    } catch (error) {
+      if (staleHandle === undefined || signal.aborted) throw error
+      this.#onStaleResponse(staleHandle, url)
     } finally {
       this.#refreshStatus()
     }
