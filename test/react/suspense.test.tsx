@@ -41,8 +41,8 @@ function setup(strict = false) {
   const script = scriptedFetch()
   const clock = createManualClock()
   client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility: null })
-  const tree = (
-    <ShapeClientProvider client={client}>
+  const tree = () => (
+    <ShapeClientProvider client={client!}>
       <Boundary>
         <Suspense fallback={<p>suspended</p>}>
           <Items />
@@ -50,8 +50,10 @@ function setup(strict = false) {
       </Boundary>
     </ShapeClientProvider>
   )
-  render(strict ? <StrictMode>{tree}</StrictMode> : tree)
-  return { script, clock }
+  const view = render(strict ? <StrictMode>{tree()}</StrictMode> : tree())
+  /** Renders the tree again (new elements), as a parent's state change would. */
+  const rerender = (): void => view.rerender(strict ? <StrictMode>{tree()}</StrictMode> : tree())
+  return { script, clock, rerender }
 }
 
 describe('useSuspenseShape', () => {
@@ -96,5 +98,39 @@ describe('useSuspenseShape', () => {
     await act(async () => first.respond(errorResponse(401, { message: 'unauthorized' })))
     const shown = await screen.findByText(/^caught/)
     expect(shown.textContent).toMatch(new RegExp(`^caught ${FetchError.name}: HTTP 401`))
+  })
+
+  it('stays suspended through retryable failures (503, network) and renders once a retry succeeds', async () => {
+    const { script, clock, rerender } = setup()
+    const first = await script.next()
+    await act(async () => first.respond(errorResponse(503, { message: 'busy' })))
+    // A render during the backoff (a parent's state change) must keep suspending, not throw the retryable error.
+    await act(async () => rerender())
+    expect(screen.getByText('suspended')).toBeTruthy()
+    await act(async () => clock.advance(clock.nextDueIn() ?? 0))
+    const second = await script.next()
+    await act(async () => second.fail(new TypeError('fetch failed')))
+    await act(async () => rerender())
+    expect(screen.getByText('suspended')).toBeTruthy()
+    expect(screen.queryByText(/^caught/)).toBeNull()
+    await act(async () => clock.advance(clock.nextDueIn() ?? 0))
+    const third = await script.next()
+    expect(third.url.searchParams.get('offset')).toBe('-1')
+    await act(async () => third.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('false:a')
+  })
+
+  it('leaves nothing behind once the error boundary has shown the error: no retain, no request, the shape evicted', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => undefined)
+    const { script, clock } = setup()
+    const first = await script.next()
+    await act(async () => first.respond(errorResponse(400, { message: 'Invalid request', errors: { table: ['does not exist'] } })))
+    await screen.findByText(/^caught/)
+    const shape = client!.shape(OPTIONS)
+    expect(shape.refCount).toBe(0)
+    expect(script.waiting).toBe(0)
+    act(() => clock.advance(60_000))
+    expect(client!.size).toBe(0)
+    expect(script.waiting).toBe(0)
   })
 })
