@@ -4,6 +4,9 @@
  * Invariants:
  * - No module-level state: the registry, the reference ids of functions and the timers belong to the instance
  *   (one client per request on a server, so users never share rows).
+ * - The constructor checks its own options before it keeps any of them: a value of the wrong kind (a `fetch` that is
+ *   not a function, a negative `gracePeriodMs`, `null` for the options) is an `InvalidOptionsError` naming the option,
+ *   never a TypeError later from inside a request or a timer.
  * - `shape()` validates options synchronously and returns the registered shape for an equal key (`shapeKey`).
  * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
@@ -102,6 +105,7 @@ export class ShapeClient {
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
+    validateClientOptions(options)
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
     this.#yielder = options.yielder
@@ -241,4 +245,42 @@ export class ShapeClient {
     this.#shapes.clear()
     this.#persister?.dispose()
   }
+}
+
+const FUNCTION_OPTIONS = ['fetch', 'random', 'yielder', 'liveRunner'] as const
+const DURATION_OPTIONS = ['gracePeriodMs', 'unusedTimeoutMs'] as const
+
+/** The constructor's check (see the invariants above); `persist` is checked by `ShapePersister`. */
+function validateClientOptions(options: ShapeClientOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(`ShapeClient options must be an object, got ${options === null ? 'null' : typeof options}`)
+  }
+  for (const name of FUNCTION_OPTIONS) {
+    const value = options[name]
+    if (value !== undefined && typeof value !== 'function') {
+      throw new InvalidOptionsError(`ShapeClient option "${name}" must be a function, got ${typeof value}`)
+    }
+  }
+  for (const name of DURATION_OPTIONS) {
+    const value = options[name]
+    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
+      throw new InvalidOptionsError(`ShapeClient option "${name}" must be a number ≥ 0, got ${JSON.stringify(value)}`)
+    }
+  }
+  if (options.liveSse !== undefined && typeof options.liveSse !== 'boolean') {
+    throw new InvalidOptionsError(`ShapeClient option "liveSse" must be a boolean, got ${JSON.stringify(options.liveSse)}`)
+  }
+  if (options.clock !== undefined && !hasFunctions(options.clock, ['now', 'setTimeout', 'clearTimeout'])) {
+    throw new InvalidOptionsError('ShapeClient option "clock" must have now, setTimeout and clearTimeout functions')
+  }
+  if (options.visibility != null && !hasFunctions(options.visibility, ['isHidden', 'subscribe'])) {
+    throw new InvalidOptionsError('ShapeClient option "visibility" must be null or have isHidden and subscribe functions')
+  }
+  if (options.connectivity != null && !hasFunctions(options.connectivity, ['isOnline', 'subscribe'])) {
+    throw new InvalidOptionsError('ShapeClient option "connectivity" must be null or have isOnline and subscribe functions')
+  }
+}
+
+function hasFunctions(value: unknown, names: readonly string[]): boolean {
+  return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
 }
