@@ -85,6 +85,13 @@ describe('the table allow-list', () => {
     }
   })
 
+  it('`tables` or `schemas` given as one string (not a list) is a TableAccessError, never a list of its letters', async () => {
+    for (const options of [{ tables: 'items' }, { schemas: 'app' }, { tables: ['items', 5] }, { tables: null }]) {
+      expect(() => createShapeHandler({ source: createMemorySource({ tables: [table('i')] }), ...(options as Partial<ShapeHandlerOptions>) })).toThrow(TableAccessError)
+      expect(() => createShapeHandler({ source: createMemorySource(), ...(options as Partial<ShapeHandlerOptions>) })).toThrow(/must be a list of names/)
+    }
+  })
+
   it('the DELETE route refuses a table outside the allow-list without asking the source', async () => {
     const { handler, describes } = handlerWith({ allowDelete: true })
     const response = await handler(new Request('http://t/v1/shape?table=private.secrets', { method: 'DELETE' }))
