@@ -3,6 +3,7 @@
  * of an internal failure (nothing; `onError` gets it).
  */
 import { describe, expect, it } from 'vitest'
+import { InvalidOptionsError } from '../../src/core/errors'
 import { createShapeHandler } from '../../src/server/handler'
 import type { ShapeHandlerOptions } from '../../src/server/handler'
 import { readBodyText } from '../../src/server/requestBody'
@@ -210,6 +211,27 @@ describe('CORS origins', () => {
     const listed = handlerWith({ cors: ['https://a.example'] }).handler
     expect((await listed(getFrom('https://a.example'))).headers.get('access-control-allow-origin')).toBe('https://a.example')
     expect((await listed(getFrom('https://b.example'))).headers.get('access-control-allow-origin')).toBeNull()
+  })
+})
+
+describe('options of the wrong kind', () => {
+  it('are an InvalidOptionsError naming the option when the handler is created, not a TypeError on each request', () => {
+    const source = createMemorySource()
+    const bad: Array<[unknown, RegExp]> = [
+      [undefined, /createShapeHandler options must be an object/],
+      [{}, /"source" must be a change source/],
+      [{ source: null }, /"source" must be a change source/],
+      [{ source: {} }, /"source" must be a change source/],
+      [{ source, cors: null }, /"cors" must be/],
+      [{ source, cors: { origins: 5 } }, /"cors" must be/],
+      [{ source, cors: ['https://a.example', 5] }, /"cors" must be/],
+      [{ source, onError: 'log' }, /"onError" must be a function/],
+    ]
+    for (const [options, message] of bad) {
+      const create = () => createShapeHandler(options as ShapeHandlerOptions)
+      expect(create).toThrow(InvalidOptionsError)
+      expect(create).toThrow(message)
+    }
   })
 })
 
