@@ -24,7 +24,7 @@
  */
 import type { Clock, TimerHandle } from './clock'
 import { abortReason } from './clock'
-import { InvalidOptionsError } from './errors'
+import { invalidOption } from './errors'
 import { OverlaySnapshot } from './overlaySnapshot'
 import type { ShapeSnapshot } from './shapeSnapshot'
 import type { ShapeStore } from './shapeStore'
@@ -347,13 +347,9 @@ function shallowEqual(a: object, b: object): boolean {
 
 /** The options check of `mutate` (see the invariants above); JavaScript callers and `as` casts reach it too. */
 function checkMutateOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionsError(`mutate({ apply, commit }): options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
+  if (typeof options !== 'object' || options === null) throw invalidOption('mutate options', 'an object', options)
   const { apply, commit, timeoutMs } = options as Record<string, unknown>
-  if (typeof apply !== 'function') throw new InvalidOptionsError(`mutate({ apply, commit }): "apply" must be a function, got ${typeof apply}`)
-  if (typeof commit !== 'function') throw new InvalidOptionsError(`mutate({ apply, commit }): "commit" must be a function, got ${typeof commit}`)
-  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) {
-    throw new InvalidOptionsError(`mutate({ apply, commit }): "timeoutMs" must be a number ≥ 0, got ${JSON.stringify(timeoutMs)}`)
-  }
+  if (typeof apply !== 'function') throw invalidOption('mutate option "apply"', 'a function', apply)
+  if (typeof commit !== 'function') throw invalidOption('mutate option "commit"', 'a function', commit)
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw invalidOption('mutate option "timeoutMs"', 'a number ≥ 0', timeoutMs)
 }

@@ -93,23 +93,10 @@ export function primaryKeyOf(schema: Schema): string[] {
 
 /** `"schema"."table"` of a table reference (the `table` param grammar of the server). */
 export function tablePrefix(table: RowKeyTable): string {
-  const { schema, name } = typeof table === 'string' ? parseTable(table) : tablePair(table)
+  // `table ?? {}` and the checks below: JavaScript callers and `as` casts reach here with anything.
+  const { schema = 'public', name } = typeof table === 'string' ? parseTable(table) : ((table ?? {}) as { schema?: unknown; name?: unknown })
+  if (typeof name !== 'string' || typeof schema !== 'string') throw new RowKeyError(`The table must be a name ('items', 'app.items') or { schema?, name } of strings`)
   return `${quote(schema)}.${quote(name)}`
-}
-
-/** A `{ schema, name }` table checked at run time: JavaScript callers and `as` casts reach here too. */
-function tablePair(table: unknown): { schema: string; name: string } {
-  if (typeof table === 'object' && table !== null) {
-    const { schema, name } = table as { schema?: unknown; name?: unknown }
-    if (typeof name === 'string' && (schema === undefined || typeof schema === 'string')) return { schema: schema ?? 'public', name }
-  }
-  throw new RowKeyError(`The table must be a name ('items', 'app.items') or { schema?, name } with string fields, got ${describe(table)}`)
-}
-
-function describe(value: unknown): string {
-  if (value === null || value === undefined) return String(value)
-  if (typeof value === 'object') return `an object with keys [${Object.keys(value).join(', ')}]`
-  return `the ${typeof value} ${String(value)}`
 }
 
 function quote(identifier: string): string {

@@ -25,7 +25,7 @@ import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
 import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
-import { InvalidOptionsError } from './errors'
+import { invalidOption, InvalidOptionsError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { Shape } from './shape'
 import { ReferenceIds, shapeKey } from './shapeKey'
@@ -247,40 +247,27 @@ export class ShapeClient {
   }
 }
 
-const FUNCTION_OPTIONS = ['fetch', 'random', 'yielder', 'liveRunner'] as const
-const DURATION_OPTIONS = ['gracePeriodMs', 'unusedTimeoutMs'] as const
-
-/** The constructor's check (see the invariants above); `persist` is checked by `ShapePersister`. */
-function validateClientOptions(options: ShapeClientOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionsError(`ShapeClient options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
-  for (const name of FUNCTION_OPTIONS) {
-    const value = options[name]
-    if (value !== undefined && typeof value !== 'function') {
-      throw new InvalidOptionsError(`ShapeClient option "${name}" must be a function, got ${typeof value}`)
-    }
-  }
-  for (const name of DURATION_OPTIONS) {
-    const value = options[name]
-    if (value !== undefined && (typeof value !== 'number' || Number.isNaN(value) || value < 0)) {
-      throw new InvalidOptionsError(`ShapeClient option "${name}" must be a number ≥ 0, got ${JSON.stringify(value)}`)
-    }
-  }
-  if (options.liveSse !== undefined && typeof options.liveSse !== 'boolean') {
-    throw new InvalidOptionsError(`ShapeClient option "liveSse" must be a boolean, got ${JSON.stringify(options.liveSse)}`)
-  }
-  if (options.clock !== undefined && !hasFunctions(options.clock, ['now', 'setTimeout', 'clearTimeout'])) {
-    throw new InvalidOptionsError('ShapeClient option "clock" must have now, setTimeout and clearTimeout functions')
-  }
-  if (options.visibility != null && !hasFunctions(options.visibility, ['isHidden', 'subscribe'])) {
-    throw new InvalidOptionsError('ShapeClient option "visibility" must be null or have isHidden and subscribe functions')
-  }
-  if (options.connectivity != null && !hasFunctions(options.connectivity, ['isOnline', 'subscribe'])) {
-    throw new InvalidOptionsError('ShapeClient option "connectivity" must be null or have isOnline and subscribe functions')
-  }
+/** The type each injectable option must have when set (`persist` is checked by `ShapePersister`). */
+const OPTION_TYPES: Readonly<Partial<Record<keyof ShapeClientOptions, string>>> = {
+  fetch: 'function',
+  random: 'function',
+  yielder: 'function',
+  liveRunner: 'function',
+  gracePeriodMs: 'number',
+  unusedTimeoutMs: 'number',
+  liveSse: 'boolean',
+  clock: 'object',
+  visibility: 'object',
+  connectivity: 'object',
 }
 
-function hasFunctions(value: unknown, names: readonly string[]): boolean {
-  return typeof value === 'object' && value !== null && names.every((name) => typeof (value as Record<string, unknown>)[name] === 'function')
+/** The constructor's check (see the invariants above): one `typeof` per option, durations ≥ 0, no `null` clock. */
+function validateClientOptions(options: ShapeClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidOption('ShapeClient options', 'an object', options)
+  for (const [name, type] of Object.entries(OPTION_TYPES)) {
+    const value: unknown = options[name as keyof ShapeClientOptions]
+    if (value !== undefined && (typeof value !== type || (type === 'number' ? !((value as number) >= 0) : name === 'clock' && value === null))) {
+      throw invalidOption(`ShapeClient option "${name}"`, type === 'number' ? 'a number ≥ 0' : type === 'object' ? 'an object' : `a ${type}`, value)
+    }
+  }
 }

@@ -18,7 +18,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
-import { InvalidOptionsError } from '../core/index'
+import { invalidOption } from '../core/internal'
 import type { Row, Shape } from '../core/index'
 import { createShapeResultStore, DISABLED_RESULT_STORE } from './shapeResult'
 import type { ShapeResultStore, UseShapeResult } from './shapeResult'
@@ -132,9 +132,7 @@ function selection<T, S>(
 
 /** A `selector` or `isEqual` that is not a function fails here, by name, not later inside the external store. */
 function checkFunction(name: 'selector' | 'isEqual', value: unknown): void {
-  if (value !== undefined && typeof value !== 'function') {
-    throw new InvalidOptionsError(`useShape option "${name}" must be a function, got ${value === null ? 'null' : typeof value}`)
-  }
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(`useShape option "${name}"`, 'a function', value)
 }
 
 function isSettled<T>(result: UseShapeResult<T>): boolean {

@@ -295,7 +295,7 @@ describe('optimistic writes', () => {
     const { shape, publishes, done } = await setup()
     const commit = async () => ({ txid: 1 })
     const bad: Array<[unknown, RegExp]> = [
-      [undefined, /mutate\(\{ apply, commit \}\): options must be an object/],
+      [undefined, /mutate options must be an object, got undefined/],
       [{ commit }, /"apply" must be a function/],
       [{ apply: () => {} }, /"commit" must be a function/],
       [{ apply: () => {}, commit, timeoutMs: -1 }, /"timeoutMs" must be a number ≥ 0, got -1/],

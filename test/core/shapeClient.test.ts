@@ -26,12 +26,13 @@ describe('ShapeClient', () => {
       [{ random: 0.5 }, /"random" must be a function/],
       [{ yielder: {} }, /"yielder" must be a function/],
       [{ liveRunner: 'sse' }, /"liveRunner" must be a function/],
-      [{ clock: {} }, /"clock" must have now, setTimeout and clearTimeout functions/],
+      [{ clock: 'now' }, /"clock" must be an object, got "now"/],
+      [{ clock: null }, /"clock" must be an object, got null/],
       [{ gracePeriodMs: -1 }, /"gracePeriodMs" must be a number ≥ 0, got -1/],
       [{ unusedTimeoutMs: '30s' }, /"unusedTimeoutMs" must be a number ≥ 0, got "30s"/],
       [{ liveSse: 'yes' }, /"liveSse" must be a boolean/],
-      [{ visibility: {} }, /"visibility" must be null or have isHidden and subscribe functions/],
-      [{ connectivity: true }, /"connectivity" must be null or have isOnline and subscribe functions/],
+      [{ visibility: true }, /"visibility" must be an object, got true/],
+      [{ connectivity: 1 }, /"connectivity" must be an object, got 1/],
     ]
     for (const [options, message] of bad) {
       expect(() => new ShapeClient(options as never)).toThrow(InvalidOptionsError)
