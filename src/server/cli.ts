@@ -271,7 +271,7 @@ export async function main(
       ? `PostgreSQL ${redact(options.databaseUrl)} (logical replication)`
       : options.dataDir !== undefined
         ? `PGlite in ${options.dataDir}`
-        : 'PGlite in memory (write to it through the server\'s source, or pass --data-dir)'
+        : 'PGlite in memory (no tables, and no other process can reach it: serve a --data-dir prepared beforehand, or --database-url)'
   const allowList =
     options.tables === undefined && options.schemas === undefined
       ? ''

@@ -77,7 +77,7 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
 
   it('serves shapes from an embedded PGlite and prints where', async () => {
     if (pglite === undefined) throw new Error('server did not start')
-    expect(started.out).toEqual([`live-shapes dev: serving ${pglite.url}/v1/shape on PGlite in memory (write to it through the server's source, or pass --data-dir)`])
+    expect(started.out).toEqual([`live-shapes dev: serving ${pglite.url}/v1/shape on PGlite in memory (no tables, and no other process can reach it: serve a --data-dir prepared beforehand, or --database-url)`])
     expect(pglite.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     if (pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
     await pglite.source.db.exec(`CREATE TABLE cli_items (id int8 PRIMARY KEY, title text); INSERT INTO cli_items VALUES (1, 'one')`)
