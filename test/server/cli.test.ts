@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { CliUsageError, main, parseDevArgs, USAGE, type DevServer } from '../../src/server/cli'
+import { CliUsageError, loadPostgresSource, main, parseDevArgs, USAGE, type DevServer } from '../../src/server/cli'
 
 function io(env: Record<string, string | undefined> = {}) {
   const out: string[] = []
@@ -61,6 +61,17 @@ describe('live-shapes arguments', () => {
     const { io: cli, out } = io()
     expect(await main(['dev', '--help'], cli)).toEqual({ exitCode: 0, server: undefined })
     expect(out).toEqual([USAGE])
+  })
+})
+
+describe('--database-url without the optional peers', () => {
+  it('says which packages to install instead of "Cannot find package \'pg\' imported from dist/chunk-…"', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'pg' imported from /app/node_modules/live-shapes/dist/chunk-X.js"), { code: 'ERR_MODULE_NOT_FOUND' })
+    const loading = loadPostgresSource(() => Promise.reject(missing))
+    await expect(loading).rejects.toThrow(/--database-url needs the optional peer dependencies pg and pg-logical-replication \(npm i pg pg-logical-replication\)/)
+    await expect(loadPostgresSource(() => Promise.reject(missing))).rejects.toMatchObject({ cause: missing })
+    const other = new Error('boom')
+    await expect(loadPostgresSource(() => Promise.reject(other))).rejects.toBe(other)
   })
 })
 
