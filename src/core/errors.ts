@@ -182,6 +182,16 @@ export class InvalidOptionsError extends ShapeError {
 }
 
 /**
+ * The `InvalidOptionsError` of an option of the wrong kind: `${what} must be ${expected}, got ${value}`. Internal
+ * (not in the public index): one message form for every option checked at run time.
+ * @example
+ * throw invalidOption('ShapeClient option "fetch"', 'a function', 5) // ShapeClient option "fetch" must be a function, got 5
+ */
+export function invalidOption(what: string, expected: string, value: unknown): InvalidOptionsError {
+  return new InvalidOptionsError(`${what} must be ${expected}, got ${typeof value === 'string' ? JSON.stringify(value) : String(value)}`)
+}
+
+/**
  * A user param named like a protocol param (`offset`, `handle`, `live`, `cursor`, `cache-buster`).
  * @example
  * client.shape({ url, params: { table: 'todos', offset: '0_0' } }) // throws ReservedParamError (params: ['offset'])

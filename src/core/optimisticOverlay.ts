@@ -15,6 +15,8 @@
  * - A mutation ends exactly once: confirmed (every txid seen), or rolled back in one publish and rejected with the
  *   commit's error, `TxidTimeoutError` (timeout or abort while waiting for txids) or the abort reason (abort while
  *   `commit` runs). `apply` throwing, or naming a row whose key cannot be built, leaves nothing behind.
+ * - `mutate` options it cannot run (not an object, `apply` or `commit` not a function, a `timeoutMs` that is not a
+ *   number ≥ 0) reject with `InvalidOptionsError` before `apply` runs, so nothing is published.
  * - A pending mutation keeps the shape retained, so the stream that confirms it stays open. Closing the shape
  *   (`close()`, client disposal) rolls pending mutations back and rejects them and every `whenTxid` wait.
  * - Once the overlay has published, snapshots are overlay snapshots whose `version` is the synced version plus the
@@ -22,6 +24,7 @@
  */
 import type { Clock, TimerHandle } from './clock'
 import { abortReason } from './clock'
+import { invalidOption } from './errors'
 import { OverlaySnapshot } from './overlaySnapshot'
 import type { ShapeSnapshot } from './shapeSnapshot'
 import type { ShapeStore } from './shapeStore'
@@ -135,9 +138,7 @@ export class OptimisticOverlay<T> {
   mutate(options: MutateOptions<T>): Promise<MutationResult> {
     const ops: Op<T>[] = []
     try {
-      if (typeof options?.apply !== 'function' || typeof options.commit !== 'function') {
-        throw new TypeError('mutate({ apply, commit }): apply and commit must be functions')
-      }
+      checkMutateOptions(options)
       options.apply(draftOf(ops, this.#init.keyOf, this.#init.checkKey))
     } catch (error) {
       return Promise.reject(error)
@@ -342,4 +343,13 @@ function shallowEqual(a: object, b: object): boolean {
     if (!Object.hasOwn(b, key) || !Object.is((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false
   }
   return true
+}
+
+/** The options check of `mutate` (see the invariants above); JavaScript callers and `as` casts reach it too. */
+function checkMutateOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) throw invalidOption('mutate options', 'an object', options)
+  const { apply, commit, timeoutMs } = options as Record<string, unknown>
+  if (typeof apply !== 'function') throw invalidOption('mutate option "apply"', 'a function', apply)
+  if (typeof commit !== 'function') throw invalidOption('mutate option "commit"', 'a function', commit)
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw invalidOption('mutate option "timeoutMs"', 'a number ≥ 0', timeoutMs)
 }

@@ -7,7 +7,8 @@
  *   key value in the key's column order as its Postgres text output in double quotes with every `/` doubled (a `"`
  *   inside a value is kept as is, as the server does), and SQL NULL as `_` without quotes.
  * - A table given as text is read the way the server reads the `table` param: `name` means `public.name`, unquoted
- *   identifiers are lower-cased, quoted ones keep their case. A `{ schema, name }` object is taken verbatim.
+ *   identifiers are lower-cased, quoted ones keep their case. A `{ schema, name }` object of strings is taken verbatim;
+ *   any other table (undefined, a number, an object without a string `name`) is a `RowKeyError`, never a TypeError.
  * - A value is turned into text only when its Postgres text output is certain (strings, finite and non-finite
  *   numbers, bigints, booleans, null); anything else (a `Date`, an object) is refused with `RowKeyError` rather than
  *   guessed, because a wrong key silently never matches the row.
@@ -92,7 +93,9 @@ export function primaryKeyOf(schema: Schema): string[] {
 
 /** `"schema"."table"` of a table reference (the `table` param grammar of the server). */
 export function tablePrefix(table: RowKeyTable): string {
-  const { schema, name } = typeof table === 'string' ? parseTable(table) : { schema: table.schema ?? 'public', name: table.name }
+  // `table ?? {}` and the checks below: JavaScript callers and `as` casts reach here with anything.
+  const { schema = 'public', name } = typeof table === 'string' ? parseTable(table) : ((table ?? {}) as { schema?: unknown; name?: unknown })
+  if (typeof name !== 'string' || typeof schema !== 'string') throw new RowKeyError(`The table must be a name ('items', 'app.items') or { schema?, name } of strings`)
   return `${quote(schema)}.${quote(name)}`
 }
 

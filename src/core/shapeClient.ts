@@ -4,6 +4,9 @@
  * Invariants:
  * - No module-level state: the registry, the reference ids of functions and the timers belong to the instance
  *   (one client per request on a server, so users never share rows).
+ * - The constructor checks its own options before it keeps any of them: a value of the wrong kind (a `fetch` that is
+ *   not a function, a negative `gracePeriodMs`, `null` for the options) is an `InvalidOptionsError` naming the option,
+ *   never a TypeError later from inside a request or a timer.
  * - `shape()` validates options synchronously and returns the registered shape for an equal key (`shapeKey`).
  * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
@@ -22,7 +25,7 @@ import type { ConnectivityAdapter } from './connectivity'
 import type { VisibilityAdapter } from './visibility'
 import type { PersistOptions } from './persist/shapePersister'
 import { realClock } from './clock'
-import { InvalidOptionsError } from './errors'
+import { invalidOption, InvalidOptionsError } from './errors'
 import { defaultFetch } from './fetchLike'
 import { Shape } from './shape'
 import { ReferenceIds, shapeKey } from './shapeKey'
@@ -102,6 +105,7 @@ export class ShapeClient {
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
+    validateClientOptions(options)
     this.#fetch = options.fetch ?? defaultFetch
     this.#clock = options.clock ?? realClock
     this.#yielder = options.yielder
@@ -240,5 +244,30 @@ export class ShapeClient {
     for (const shape of [...this.#shapes.values()]) shape.close()
     this.#shapes.clear()
     this.#persister?.dispose()
+  }
+}
+
+/** The type each injectable option must have when set (`persist` is checked by `ShapePersister`). */
+const OPTION_TYPES: Readonly<Partial<Record<keyof ShapeClientOptions, string>>> = {
+  fetch: 'function',
+  random: 'function',
+  yielder: 'function',
+  liveRunner: 'function',
+  gracePeriodMs: 'number',
+  unusedTimeoutMs: 'number',
+  liveSse: 'boolean',
+  clock: 'object',
+  visibility: 'object',
+  connectivity: 'object',
+}
+
+/** The constructor's check (see the invariants above): one `typeof` per option, durations ≥ 0, no `null` clock. */
+function validateClientOptions(options: ShapeClientOptions): void {
+  if (typeof options !== 'object' || options === null) throw invalidOption('ShapeClient options', 'an object', options)
+  for (const [name, type] of Object.entries(OPTION_TYPES)) {
+    const value: unknown = options[name as keyof ShapeClientOptions]
+    if (value !== undefined && (typeof value !== type || (type === 'number' ? !((value as number) >= 0) : name === 'clock' && value === null))) {
+      throw invalidOption(`ShapeClient option "${name}"`, type === 'number' ? 'a number ≥ 0' : type === 'object' ? 'an object' : `a ${type}`, value)
+    }
   }
 }

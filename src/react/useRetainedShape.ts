@@ -9,6 +9,8 @@
  *   re-render, and the hook never keeps a shape the client would not give for the new options.
  * - The stream is retained in an effect and released in its cleanup. StrictMode's extra effect cycle is a
  *   release followed at once by a retain, which the client's grace period absorbs: one stream, not two.
+ * - Anything but `undefined`, a `Shape` or an options object (`null`, a string) is the client's
+ *   `InvalidOptionsError`, thrown during render for the nearest error boundary.
  * - `enabled: false` creates no shape at all (its options may not be valid yet), and an aborted `signal` releases
  *   this component's hold on the stream; other components using the same shape keep it open.
  * - `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
@@ -105,6 +107,9 @@ export function useRetainedShape<T>(shapeOrOptions: ShapeOrOptions<T> | undefine
   let follow = true
   if (shapeOrOptions === undefined) {
     memo.current = undefined
+  } else if (typeof shapeOrOptions !== 'object' || shapeOrOptions === null) {
+    // `null` or a string from JavaScript: the client's typed error, not a TypeError from reading `.retain` below.
+    validateShapeOptions(shapeOrOptions as unknown as ShapeOptions<unknown>)
   } else if (isShape(shapeOrOptions)) {
     shape = shapeOrOptions
   } else if (shapeOrOptions.enabled === false) {

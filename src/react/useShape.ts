@@ -9,6 +9,8 @@
  *   when `isEqual` says it is equal, so the component re-renders only when the selected value changed.
  * - While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
  *   the previous definition (`isPlaceholderData: true`) instead of an empty list; an error on the new shape ends it.
+ * - A `selector` or `isEqual` that is not a function is an `InvalidOptionsError` naming it, thrown during render
+ *   before any shape is registered.
  * - In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
  * - One subscription per hook: whether the shape has settled (placeholder or not) is read from the result itself,
  *   and with a selector it travels in the selection next to the selected value, so settling re-renders the
@@ -16,6 +18,7 @@
  */
 import { useEffect, useMemo, useRef } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
+import { invalidOption } from '../core/internal'
 import type { Row, Shape } from '../core/index'
 import { createShapeResultStore, DISABLED_RESULT_STORE } from './shapeResult'
 import type { ShapeResultStore, UseShapeResult } from './shapeResult'
@@ -62,6 +65,9 @@ interface Selection<S> {
 
 /** The shared body of `useShape` and `useSuspenseShape`. */
 export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, suspense: boolean): S {
+  // Before the shape is made, so a bad selector registers nothing with the client.
+  checkFunction('selector', options?.selector)
+  checkFunction('isEqual', options?.isEqual)
   const shape = useRetainedShape(options)
   if (suspense && shape !== undefined) suspendOnShape(shape)
   const store = useMemo<ShapeResultStore<T>>(
@@ -122,6 +128,11 @@ function selection<T, S>(
     selector: (result): Selection<S> => ({ value: userSelector(selectorInput(result)), settled: isSettled(result) }),
     isEqual: (a, b) => (a as Selection<S>).settled === (b as Selection<S>).settled && equal((a as Selection<S>).value, (b as Selection<S>).value),
   }
+}
+
+/** A `selector` or `isEqual` that is not a function fails here, by name, not later inside the external store. */
+function checkFunction(name: 'selector' | 'isEqual', value: unknown): void {
+  if (value !== undefined && typeof value !== 'function') throw invalidOption(`useShape option "${name}"`, 'a function', value)
 }
 
 function isSettled<T>(result: UseShapeResult<T>): boolean {

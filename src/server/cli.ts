@@ -14,6 +14,7 @@
  * - Bad arguments print the usage and exit with status 2 before anything starts; nothing listens half-made.
  * - SIGINT/SIGTERM close the HTTP server, the handler (ending held requests) and the source (dropping a
  *   PostgreSQL slot), in that order, then exit 0. A second signal exits at once.
+ * - `--database-url` without the optional peers `pg` and `pg-logical-replication` fails with a message naming them.
  * - `main` runs only when this file is the process's entry (the bin); importing it starts nothing.
  */
 import { realpathSync } from 'node:fs'
@@ -25,7 +26,7 @@ import { splitOutsideQuotes } from './identifiers'
 import type { HandlerLimitOptions } from './handlerLimits'
 import { serveNode } from './nodeAdapter'
 import { createPGliteSource, type PGliteSource } from './sources/pglite'
-import type { PostgresSource } from './sources/postgres'
+import type { createPostgresSource, PostgresSource } from './sources/postgres'
 import { createTableAccess, TableAccessError } from './tableAccess'
 
 /** What `startDevServer` needs; the CLI flags map onto it one to one. */
@@ -109,7 +110,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     options.databaseUrl === undefined
       ? await createPGliteSource(options.dataDir === undefined ? {} : { dataDir: options.dataDir })
       : // pg and pg-logical-replication are optional peers: load them only when PostgreSQL is asked for.
-        await (await import('./sources/postgres')).createPostgresSource({ databaseUrl: options.databaseUrl })
+        await (await loadPostgresSource()).createPostgresSource({ databaseUrl: options.databaseUrl })
   const handler = createShapeHandler({
     source,
     ...(options.longPollTimeoutMs === undefined ? {} : { longPollTimeoutMs: options.longPollTimeoutMs }),
@@ -138,6 +139,30 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
         await handler.close()
         await source.close()
       })()),
+  }
+}
+
+/** What the CLI takes from `./sources/postgres`, the module that imports the optional peers. */
+interface PostgresModule {
+  createPostgresSource: typeof createPostgresSource
+}
+
+/**
+ * The PostgreSQL source module, loaded on demand. Its optional peers missing is an error that names them and the
+ * command installing them (a bare "Cannot find package 'pg'" points into `dist/chunk-…` and says nothing of peers).
+ * @example
+ * const { createPostgresSource } = await loadPostgresSource()
+ */
+export async function loadPostgresSource(load: () => Promise<PostgresModule> = () => import('./sources/postgres')): Promise<PostgresModule> {
+  try {
+    return await load()
+  } catch (error) {
+    const code = (error as { code?: unknown } | null)?.code
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error
+    throw new Error(
+      `--database-url needs the optional peer dependencies pg and pg-logical-replication (npm i pg pg-logical-replication): ${(error as Error).message}`,
+      { cause: error },
+    )
   }
 }
 
@@ -271,7 +296,7 @@ export async function main(
       ? `PostgreSQL ${redact(options.databaseUrl)} (logical replication)`
       : options.dataDir !== undefined
         ? `PGlite in ${options.dataDir}`
-        : 'PGlite in memory (write to it through the server\'s source, or pass --data-dir)'
+        : 'PGlite in memory (no tables, and no other process can reach it: serve a --data-dir prepared beforehand, or --database-url)'
   const allowList =
     options.tables === undefined && options.schemas === undefined
       ? ''

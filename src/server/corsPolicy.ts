@@ -8,9 +8,12 @@
  * - The default policy (no `cors` option) allows every origin but `null` (sandboxed iframes, `file:` pages, some
  *   redirects), which is allowed only when configured: listed in `origins`, accepted by an `origins` function, or
  *   `origins: '*'`. A request without an `Origin` header gets `*`.
+ * - A `cors` option of any other shape (`null`, a number, a list holding a non-string) is an `InvalidOptionsError`
+ *   when the handler is created, so no request ever meets a policy it cannot apply.
  * - A response whose CORS headers depend on the request's origin says so with `vary: origin`, so a shared cache never
  *   serves one origin's answer to another.
  */
+import { InvalidOptionsError } from '../core/errors'
 
 /** Allowed origins: `'*'` (any, `null` included), a list of exact origins, or a predicate over the `Origin` value. */
 export type CorsOrigins = '*' | readonly string[] | ((origin: string) => boolean)
@@ -27,10 +30,25 @@ export interface CorsOptions {
  * corsOrigins(['https://app.example']) // ['https://app.example']
  */
 export function corsOrigins(option: CorsOptions | CorsOrigins | undefined): CorsOrigins | undefined {
-  if (option === undefined || option === '*' || typeof option === 'function' || Array.isArray(option)) {
-    return option as CorsOrigins | undefined
-  }
-  return (option as CorsOptions).origins
+  const origins =
+    option === undefined || option === '*' || typeof option === 'function' || Array.isArray(option)
+      ? (option as CorsOrigins | undefined)
+      : typeof option === 'object' && option !== null
+        ? (option as CorsOptions).origins
+        : invalidCors(option)
+  const valid =
+    origins === undefined ||
+    origins === '*' ||
+    typeof origins === 'function' ||
+    (Array.isArray(origins) && origins.every((origin) => typeof origin === 'string'))
+  return valid ? origins : invalidCors(origins)
+}
+
+function invalidCors(value: unknown): never {
+  const got = Array.isArray(value) ? 'a list holding a non-string' : value === null ? 'null' : typeof value
+  throw new InvalidOptionsError(
+    `createShapeHandler option "cors" must be { origins } or the origins themselves: '*', a list of origin strings or a predicate; got ${got}`,
+  )
 }
 
 /** A CORS policy resolved for one handler: its origins and the methods `/v1/shape` answers. */

@@ -8,6 +8,7 @@
  * The handler is mounted inside users' apps (a Next.js route handler), so every request is treated as hostile.
  *
  * Invariants:
+ * - Options of the wrong kind fail `createShapeHandler` itself, with the error named in its doc, never a request.
  * - The handler never throws: unexpected failures become a 500 JSON response with the error cache headers and a
  *   generic message; the failure itself goes to `onError` (default `console.error`), never into the response
  *   (responses.ts: a 5xx body carries no internal text). What fails because the client left (its request's signal
@@ -29,6 +30,7 @@
  * - Every `/v1/shape` response leaves through the CORS policy (corsPolicy.ts).
  */
 import { realClock } from '../core/clock'
+import { InvalidOptionsError } from '../core/errors'
 import type { Clock } from '../core/clock'
 import { applyCors, corsOrigins } from './corsPolicy'
 import type { CorsOptions, CorsOrigins } from './corsPolicy'
@@ -102,12 +104,14 @@ export interface ShapeHandler {
 
 /**
  * Creates the `/v1/shape` handler over `source`. Throws a `TableAccessError` for a malformed or system-schema
- * `tables`/`schemas` entry and a `RangeError` for a `maxBodyBytes` that is not a positive integer.
+ * `tables`/`schemas` entry, a `RangeError` for a `maxBodyBytes` or resource bound out of range, and an
+ * `InvalidOptionsError` for options of the wrong kind (no `source`, a `cors` or `onError` it cannot use).
  * @example
  * const handler = createShapeHandler({ source: createMemorySource(), tables: ['items'] })
  * const response = await handler(new Request('http://localhost/v1/shape?table=items&offset=-1'))
  */
 export function createShapeHandler(options: ShapeHandlerOptions): ShapeHandler {
+  checkHandlerOptions(options)
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes <= 0) {
     throw new RangeError(`maxBodyBytes must be a positive integer, got ${String(options.maxBodyBytes)}`)
@@ -258,4 +262,24 @@ async function deleteShape(request: Request, search: URLSearchParams, context: H
   if (!log) return errorResponse(request, 404, { message: 'Shape not found' })
   context.registry.delete(log)
   return withServer(new Response(null, { status: 202, headers }))
+}
+
+const SOURCE_METHODS = ['describeTable', 'snapshot', 'subscribe', 'currentLsn', 'close'] as const
+
+/** What `createShapeHandler` checks before it builds anything (the limits and allow-list have their own checks). */
+function checkHandlerOptions(options: unknown): asserts options is ShapeHandlerOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(`createShapeHandler options must be an object, got ${options === null ? 'null' : typeof options}`)
+  }
+  const { source, onError } = options as { source?: unknown; onError?: unknown }
+  const isSource =
+    typeof source === 'object' && source !== null && SOURCE_METHODS.every((name) => typeof (source as Record<string, unknown>)[name] === 'function')
+  if (!isSource) {
+    throw new InvalidOptionsError(
+      'createShapeHandler option "source" must be a change source: createMemorySource(), await createPGliteSource() or await createPostgresSource({ databaseUrl })',
+    )
+  }
+  if (onError !== undefined && typeof onError !== 'function') {
+    throw new InvalidOptionsError(`createShapeHandler option "onError" must be a function, got ${typeof onError}`)
+  }
 }

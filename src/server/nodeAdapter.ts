@@ -2,6 +2,9 @@
  * Serving a web-standard handler on `node:http` (the CLI and the tests use it).
  *
  * Invariants:
+ * - A handler that is not a function, or a `port` that is not an integer from 0 to 65535 (decimal text, as from an
+ *   environment variable, is read as Node reads it), rejects with `InvalidOptionsError` before anything listens:
+ *   Node would take other text as a pipe path and every request would meet a missing handler.
  * - Response bodies are streamed chunk by chunk as the handler produces them (SSE and held long-polls work).
  * - When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
@@ -23,6 +26,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
+import { InvalidOptionsError } from '../core/errors'
 import { SERVER_HEADER_VALUE, SHAPE_METHODS } from './responses'
 
 export interface ServeNodeOptions {
@@ -39,6 +43,21 @@ export interface NodeServer {
   bufferedBytes(): number
 }
 
+/** The port to listen on, once `handler` and `options` are known to be servable (see the invariants above). */
+function checkServeOptions(handler: unknown, options: unknown): number {
+  if (typeof handler !== 'function') throw new InvalidOptionsError(`serveNode: the handler must be a function (Request) => Promise<Response>, got ${typeof handler}`)
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(`serveNode options must be an object with a port, got ${options === null ? 'null' : typeof options}`)
+  }
+  const { port, host } = options as { port?: unknown; host?: unknown }
+  const value = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65_535) {
+    throw new InvalidOptionsError(`serveNode option "port" must be an integer from 0 to 65535, got ${JSON.stringify(port) ?? String(port)}`)
+  }
+  if (host !== undefined && typeof host !== 'string') throw new InvalidOptionsError(`serveNode option "host" must be a string, got ${typeof host}`)
+  return value
+}
+
 /**
  * Serves `handler` on `node:http`.
  * @example
@@ -49,6 +68,7 @@ export async function serveNode(
   handler: (request: Request) => Promise<Response>,
   options: ServeNodeOptions,
 ): Promise<NodeServer> {
+  const port = checkServeOptions(handler, options)
   const host = options.host ?? '127.0.0.1'
   const open = new Set<ServerResponse>()
   const server = createServer((req, res) => {
@@ -61,7 +81,7 @@ export async function serveNode(
   server.on('connect', (_req: IncomingMessage, socket: Socket) => answerRaw(socket, '405 Method Not Allowed', { message: 'CONNECT not allowed' }, { allow: SHAPE_METHODS }))
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(options.port, host, () => {
+    server.listen(port, host, () => {
       server.off('error', reject)
       resolve()
     })

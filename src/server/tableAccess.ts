@@ -9,6 +9,8 @@
  * - Names in the options are read as the `table` param is (identifiers.ts): unqualified names are in `public`,
  *   unquoted ones are lower-cased, `"Quoted"` ones keep their case. So a request for a listed table matches it
  *   however the request spells it, and an option cannot allow a table that no request could name.
+ * - `tables` and `schemas` are lists of strings or absent: one string (`tables: 'items'`), `null` or a list holding a
+ *   non-string is a {@link TableAccessError}, never iterated letter by letter into an allow-list of `i`, `t`, `e`…
  * - The check is made on the request's table name, before any catalog query or DDL (shapeDefinition.ts), so a
  *   refused table and a missing one get the same answer at the same cost: a refusal reveals nothing.
  */
@@ -57,6 +59,8 @@ export function isSystemSchema(schema: string): boolean {
 export function createTableAccess(options: TableAccessOptions = {}): TableAccess {
   const tables = new Set<string>()
   const schemas = new Set<string>()
+  checkNameList('tables', options.tables)
+  checkNameList('schemas', options.schemas)
   for (const text of options.tables ?? []) {
     const parsed = parseTableName(text)
     if (!parsed.ok) throw new TableAccessError(`tables: "${text}" is not a table name (${parsed.message})`)
@@ -73,5 +77,15 @@ export function createTableAccess(options: TableAccessOptions = {}): TableAccess
   return {
     allows: (schema, name) =>
       !isSystemSchema(schema) && (schemas.has(schema) || tables.has(JSON.stringify([schema, name]))),
+  }
+}
+
+/** JavaScript callers and `as` casts reach here too: see the invariant on lists above. */
+function checkNameList(option: 'tables' | 'schemas', value: unknown): void {
+  if (value === undefined) return
+  if (!Array.isArray(value) || value.some((name) => typeof name !== 'string')) {
+    const got = typeof value === 'string' ? `the string "${value}"` : Array.isArray(value) ? 'a list holding a non-string' : String(value)
+    const example = option === 'tables' ? "['items', 'app.todos']" : "['app']"
+    throw new TableAccessError(`${option}: must be a list of names (e.g. ${example}), got ${got}`)
   }
 }

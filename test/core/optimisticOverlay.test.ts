@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { Message, WireRow } from '../../src/core/protocol'
+import { InvalidOptionsError } from '../../src/core/errors'
 import { RowKeyError } from '../../src/core/rowKey'
 import { ShapeClient } from '../../src/core/shapeClient'
 import { ShapeStore } from '../../src/core/shapeStore'
@@ -287,6 +288,24 @@ describe('optimistic writes', () => {
     await expect(result).resolves.toEqual({ txids: ['333'] })
     expect(shape.getSnapshot().isPending(keyOf(1))).toBe(false)
     expect(publishes.map((p) => p.row1?.title)).toEqual(['fast', 'fast', 'fast'])
+    await done()
+  })
+
+  it('refuses mutate options it cannot run with InvalidOptionsError naming them, and leaves nothing behind', async () => {
+    const { shape, publishes, done } = await setup()
+    const commit = async () => ({ txid: 1 })
+    const bad: Array<[unknown, RegExp]> = [
+      [undefined, /mutate options must be an object, got undefined/],
+      [{ commit }, /"apply" must be a function/],
+      [{ apply: () => {} }, /"commit" must be a function/],
+      [{ apply: () => {}, commit, timeoutMs: -1 }, /"timeoutMs" must be a number ≥ 0, got -1/],
+    ]
+    for (const [options, message] of bad) {
+      const result = shape.mutate(options as never)
+      await expect(result).rejects.toBeInstanceOf(InvalidOptionsError)
+      await expect(shape.mutate(options as never)).rejects.toThrow(message)
+    }
+    expect(publishes).toHaveLength(0)
     await done()
   })
 

@@ -21,6 +21,13 @@ describe('rowKey', () => {
     for (const bad of ['', 'a.b.c', 'bad name', '"', '""', '"a"b"']) expect(() => rowKey(bad, 1)).toThrow(RowKeyError)
   })
 
+  it('refuses a table that is neither a name nor a { schema, name } pair with RowKeyError, not a TypeError', () => {
+    for (const bad of [undefined, null, 5, {}, { name: 5 }, { schema: 5, name: 'items' }]) {
+      expect(() => rowKey(bad as never, 1)).toThrow(RowKeyError)
+      expect(() => rowKeyOf({ id: 1 }, { table: bad as never, primaryKey: ['id'] })).toThrow(RowKeyError)
+    }
+  })
+
   it('turns JS values into their Postgres text and refuses values without a certain one', () => {
     expect(rowKey('t', [1n, true, false, -0, Number.NaN, Infinity, 1.5])).toBe('"public"."t"/"1"/"true"/"false"/"-0"/"NaN"/"Infinity"/"1.5"')
     expect(() => rowKey('t', [new Date()] as never)).toThrow(/Date: pass its Postgres text form/)

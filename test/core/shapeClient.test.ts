@@ -18,6 +18,31 @@ function setup(gracePeriodMs?: number) {
 const items = (): ShapeOptions => ({ url, params: { table: 'items', where: 'done = $1', params: ['false'] } })
 
 describe('ShapeClient', () => {
+  it('refuses options it cannot run with, with InvalidOptionsError naming the option, before anything starts', () => {
+    const bad: Array<[unknown, RegExp]> = [
+      [null, /ShapeClient options must be an object/],
+      ['fast', /ShapeClient options must be an object/],
+      [{ fetch: 5 }, /"fetch" must be a function/],
+      [{ random: 0.5 }, /"random" must be a function/],
+      [{ yielder: {} }, /"yielder" must be a function/],
+      [{ liveRunner: 'sse' }, /"liveRunner" must be a function/],
+      [{ clock: 'now' }, /"clock" must be an object, got "now"/],
+      [{ clock: null }, /"clock" must be an object, got null/],
+      [{ gracePeriodMs: -1 }, /"gracePeriodMs" must be a number ≥ 0, got -1/],
+      [{ unusedTimeoutMs: '30s' }, /"unusedTimeoutMs" must be a number ≥ 0, got "30s"/],
+      [{ liveSse: 'yes' }, /"liveSse" must be a boolean/],
+      [{ visibility: true }, /"visibility" must be an object, got true/],
+      [{ connectivity: 1 }, /"connectivity" must be an object, got 1/],
+    ]
+    for (const [options, message] of bad) {
+      expect(() => new ShapeClient(options as never)).toThrow(InvalidOptionsError)
+      expect(() => new ShapeClient(options as never)).toThrow(message)
+    }
+    const fine = new ShapeClient({ fetch: new FakeShapeServer().fetch, clock: new ManualClock(), visibility: null, connectivity: null, gracePeriodMs: 0, liveSse: true })
+    fine.dispose()
+    new ShapeClient(undefined).dispose()
+  })
+
   it('returns the same shape for equal definitions and different ones otherwise', () => {
     const { client } = setup()
     const a = client.shape(items())

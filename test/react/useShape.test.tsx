@@ -3,7 +3,7 @@ import { Component, useState } from 'react'
 import type { ReactNode } from 'react'
 import { renderToString } from 'react-dom/server'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
-import { ReservedParamError, ShapeClient, shallow } from '../../src/core/index'
+import { InvalidOptionsError, ReservedParamError, ShapeClient, shallow } from '../../src/core/index'
 import { resetDefaultShapeClient, ShapeClientProvider, useShape } from '../../src/react/index'
 import type { UseShapeOptions, UseShapeResult } from '../../src/react/index'
 import type { Shape } from '../../src/core/index'
@@ -336,6 +336,30 @@ describe('bad options', () => {
     expect(screen.getByText('failed')).toBeTruthy()
     expect(caught[0]).toBeInstanceOf(ReservedParamError)
     expect(h.client.size).toBe(0)
+  })
+})
+
+describe('options of the wrong kind', () => {
+  it('throws InvalidOptionsError naming the option, not a TypeError from inside the hook', () => {
+    const client = new ShapeClient({ visibility: null, connectivity: null })
+    const options = { url: 'http://localhost:3000/v1/shape', params: { table: 'items' } }
+    const bad: Array<[unknown, RegExp]> = [
+      [null, /Shape options must be an object/],
+      ['items', /Shape options must be an object/],
+      [{ ...options, selector: 5 }, /useShape option "selector" must be a function/],
+      [{ ...options, isEqual: 'shallow' }, /useShape option "isEqual" must be a function/],
+    ]
+    for (const [value, message] of bad) {
+      function Bad() {
+        const { data } = useShape(value as UseShapeOptions)
+        return <p>{data.length}</p>
+      }
+      const rendered = () => renderToString(<ShapeClientProvider client={client}><Bad /></ShapeClientProvider>)
+      expect(rendered).toThrow(InvalidOptionsError)
+      expect(rendered).toThrow(message)
+    }
+    expect(client.size).toBe(0)
+    client.dispose()
   })
 })
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { CliUsageError, main, parseDevArgs, USAGE, type DevServer } from '../../src/server/cli'
+import { CliUsageError, loadPostgresSource, main, parseDevArgs, USAGE, type DevServer } from '../../src/server/cli'
 
 function io(env: Record<string, string | undefined> = {}) {
   const out: string[] = []
@@ -64,6 +64,17 @@ describe('live-shapes arguments', () => {
   })
 })
 
+describe('--database-url without the optional peers', () => {
+  it('says which packages to install instead of "Cannot find package \'pg\' imported from dist/chunk-…"', async () => {
+    const missing = Object.assign(new Error("Cannot find package 'pg' imported from /app/node_modules/live-shapes/dist/chunk-X.js"), { code: 'ERR_MODULE_NOT_FOUND' })
+    const loading = loadPostgresSource(() => Promise.reject(missing))
+    await expect(loading).rejects.toThrow(/--database-url needs the optional peer dependencies pg and pg-logical-replication \(npm i pg pg-logical-replication\)/)
+    await expect(loadPostgresSource(() => Promise.reject(missing))).rejects.toMatchObject({ cause: missing })
+    const other = new Error('boom')
+    await expect(loadPostgresSource(() => Promise.reject(other))).rejects.toBe(other)
+  })
+})
+
 describe('live-shapes dev', { timeout: 60_000 }, () => {
   let pglite: DevServer | undefined
   const started = { out: [] as string[] }
@@ -77,7 +88,7 @@ describe('live-shapes dev', { timeout: 60_000 }, () => {
 
   it('serves shapes from an embedded PGlite and prints where', async () => {
     if (pglite === undefined) throw new Error('server did not start')
-    expect(started.out).toEqual([`live-shapes dev: serving ${pglite.url}/v1/shape on PGlite in memory (write to it through the server's source, or pass --data-dir)`])
+    expect(started.out).toEqual([`live-shapes dev: serving ${pglite.url}/v1/shape on PGlite in memory (no tables, and no other process can reach it: serve a --data-dir prepared beforehand, or --database-url)`])
     expect(pglite.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
     if (pglite.source.kind !== 'pglite') throw new Error('expected PGlite')
     await pglite.source.db.exec(`CREATE TABLE cli_items (id int8 PRIMARY KEY, title text); INSERT INTO cli_items VALUES (1, 'one')`)

@@ -3,6 +3,7 @@
  * of an internal failure (nothing; `onError` gets it).
  */
 import { describe, expect, it } from 'vitest'
+import { InvalidOptionsError } from '../../src/core/errors'
 import { createShapeHandler } from '../../src/server/handler'
 import type { ShapeHandlerOptions } from '../../src/server/handler'
 import { readBodyText } from '../../src/server/requestBody'
@@ -82,6 +83,13 @@ describe('the table allow-list', () => {
     for (const schema of ['pg_catalog', 'information_schema', 'pg_toast', 'pg_temp_3']) expect(access.allows(schema, 'x')).toBe(false)
     for (const options of [{ schemas: ['pg_catalog'] }, { schemas: ['information_schema'] }, { tables: ['pg_catalog.pg_authid'] }, { tables: ['a.b.c'] }]) {
       expect(() => createShapeHandler({ source: createMemorySource(), ...options })).toThrow(TableAccessError)
+    }
+  })
+
+  it('`tables` or `schemas` given as one string (not a list) is a TableAccessError, never a list of its letters', async () => {
+    for (const options of [{ tables: 'items' }, { schemas: 'app' }, { tables: ['items', 5] }, { tables: null }]) {
+      expect(() => createShapeHandler({ source: createMemorySource({ tables: [table('i')] }), ...(options as Partial<ShapeHandlerOptions>) })).toThrow(TableAccessError)
+      expect(() => createShapeHandler({ source: createMemorySource(), ...(options as Partial<ShapeHandlerOptions>) })).toThrow(/must be a list of names/)
     }
   })
 
@@ -203,6 +211,27 @@ describe('CORS origins', () => {
     const listed = handlerWith({ cors: ['https://a.example'] }).handler
     expect((await listed(getFrom('https://a.example'))).headers.get('access-control-allow-origin')).toBe('https://a.example')
     expect((await listed(getFrom('https://b.example'))).headers.get('access-control-allow-origin')).toBeNull()
+  })
+})
+
+describe('options of the wrong kind', () => {
+  it('are an InvalidOptionsError naming the option when the handler is created, not a TypeError on each request', () => {
+    const source = createMemorySource()
+    const bad: Array<[unknown, RegExp]> = [
+      [undefined, /createShapeHandler options must be an object/],
+      [{}, /"source" must be a change source/],
+      [{ source: null }, /"source" must be a change source/],
+      [{ source: {} }, /"source" must be a change source/],
+      [{ source, cors: null }, /"cors" must be/],
+      [{ source, cors: { origins: 5 } }, /"cors" must be/],
+      [{ source, cors: ['https://a.example', 5] }, /"cors" must be/],
+      [{ source, onError: 'log' }, /"onError" must be a function/],
+    ]
+    for (const [options, message] of bad) {
+      const create = () => createShapeHandler(options as ShapeHandlerOptions)
+      expect(create).toThrow(InvalidOptionsError)
+      expect(create).toThrow(message)
+    }
   })
 })
 

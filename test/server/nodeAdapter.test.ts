@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http'
 import { afterEach, describe, expect, it } from 'vitest'
+import { InvalidOptionsError } from '../../src/core/errors'
 import { createShapeHandler } from '../../src/server/handler'
 import { serveNode } from '../../src/server/nodeAdapter'
 import type { NodeServer } from '../../src/server/nodeAdapter'
@@ -15,6 +16,27 @@ const items = {
 }
 
 describe('serveNode', () => {
+  it('refuses a handler or port it cannot serve with InvalidOptionsError before listening', async () => {
+    const handler = createShapeHandler({ source: createMemorySource() })
+    const bad: Array<[unknown, unknown, RegExp]> = [
+      [undefined, { port: 0 }, /serveNode: the handler must be a function/],
+      [handler, undefined, /serveNode options must be an object/],
+      [handler, { port: 'x' }, /"port" must be an integer from 0 to 65535, got "x"/],
+      [handler, { port: -1 }, /"port" must be an integer from 0 to 65535, got -1/],
+      [handler, { port: 1.5 }, /"port" must be an integer from 0 to 65535/],
+      [handler, { port: 0, host: 5 }, /"host" must be a string/],
+    ]
+    for (const [h, options, message] of bad) {
+      const served = serveNode(h as never, options as never)
+      await expect(served).rejects.toBeInstanceOf(InvalidOptionsError)
+      await expect(serveNode(h as never, options as never)).rejects.toThrow(message)
+    }
+    const fromEnv = await serveNode(handler, { port: '0' as never })
+    expect(fromEnv.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/)
+    await fromEnv.close()
+    await handler.close()
+  })
+
   let server: NodeServer | undefined
   afterEach(async () => {
     await server?.close()

@@ -8,6 +8,8 @@
  *   so runs are deterministic and every real LSN sorts after the snapshot's virtual offsets `0_n`.
  * - A snapshot is taken synchronously when `snapshot()` is called, with `xmin = xmax = next xid` and an empty
  *   `xipList`: every committed transaction is visible in it, none delivered later is.
+ * - Table definitions are checked before anything is created: options, `tables`, a table, a column or `rows` of
+ *   the wrong shape is an `InvalidOptionsError` saying which, never a TypeError from reading it.
  * - Values are stored as wire text: numbers and bigints in decimal, booleans as `true`/`false`.
  * - A snapshot's `databaseLsn` is the next LSN: every visible transaction has a smaller one, the next
  *   commit takes it. `orderBy` sorts in memory as PostgreSQL would with the `C` collation (`sortRows.ts`).
@@ -26,6 +28,7 @@ import type {
   Transaction,
   TransactionChange,
 } from './source'
+import { InvalidOptionsError } from '../../core/errors'
 import { loadWhereFilter } from '../whereFilter'
 
 /** A value a memory table accepts; stored as its wire text. */
@@ -91,6 +94,7 @@ interface MemoryTable {
  * source.insert('items', { id: 1 })
  */
 export function createMemorySource(options: { tables?: readonly MemoryTableInit[] } = {}): MemorySource {
+  checkSourceOptions(options)
   const tables = new Map<string, MemoryTable>()
   const listeners = new Set<(transaction: Transaction) => void>()
   let nextXid = 1n
@@ -105,6 +109,7 @@ export function createMemorySource(options: { tables?: readonly MemoryTableInit[
   }
 
   const createTable = (init: MemoryTableInit): TableDescription => {
+    checkTableInit(init, tables.size)
     const schema = init.schema ?? 'public'
     const id = tableId(schema, init.name)
     if (tables.has(id)) throw new Error(`Memory source: table "${schema}"."${init.name}" already exists`)
@@ -247,6 +252,33 @@ function splitRef(ref: MemoryTableRef): { schema: string; name: string } {
 
 function tableId(schema: string, name: string): string {
   return JSON.stringify([schema, name])
+}
+
+function checkSourceOptions(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidOptionsError(`createMemorySource options must be an object, got ${options === null ? 'null' : typeof options}`)
+  }
+  const { tables } = options as { tables?: unknown }
+  if (tables !== undefined && !Array.isArray(tables)) {
+    throw new InvalidOptionsError('Memory source: "tables" must be a list of table definitions ({ name, columns, rows? })')
+  }
+}
+
+/** A table definition as JavaScript may pass it (see the invariants above); `count` tables exist before it. */
+function checkTableInit(init: unknown, count: number): asserts init is MemoryTableInit {
+  const { schema, name, columns, rows } = (typeof init === 'object' && init !== null ? init : {}) as Record<string, unknown>
+  if (typeof name !== 'string' || name === '') throw new InvalidOptionsError(`Memory source: table #${count + 1} needs a "name"`)
+  if (schema !== undefined && typeof schema !== 'string') throw new InvalidOptionsError(`Memory source: the "schema" of "${name}" must be a string`)
+  if (!Array.isArray(columns) || columns.length === 0) {
+    throw new InvalidOptionsError(`Memory source: table "${name}" needs "columns": a list of { name, type } (e.g. { name: 'id', type: 'int4', primaryKey: true })`)
+  }
+  columns.forEach((column: unknown, index) => {
+    const { name: columnName, type } = (typeof column === 'object' && column !== null ? column : {}) as Record<string, unknown>
+    if (typeof columnName !== 'string' || typeof type !== 'string') {
+      throw new InvalidOptionsError(`Memory source: column #${index + 1} of "${name}" needs a string "name" and "type"`)
+    }
+  })
+  if (rows !== undefined && !Array.isArray(rows)) throw new InvalidOptionsError(`Memory source: "rows" of "${name}" must be a list of rows`)
 }
 
 function describe(schema: string, init: MemoryTableInit): TableDescription {
