@@ -160,6 +160,36 @@ describe('a storage that refuses writes asynchronously', () => {
   })
 })
 
+describe('logout after a storage failure', () => {
+  it('an entry whose index write hit the quota is still removed by clearPersisted on a later page load', async () => {
+    spyWarn()
+    const memory = memoryStorage()
+    const indexFull: PersistStorage = {
+      getItem: (key) => memory.getItem(key),
+      setItem: (key, value) => {
+        if (key.endsWith('/index')) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError')
+        memory.setItem(key, value)
+      },
+      removeItem: (key) => memory.removeItem(key),
+    }
+    const { server, client } = page(indexFull)
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    await statusWhere(shape, (status) => status.warning !== undefined)
+    await client.flushPersisted()
+    release()
+    client.dispose()
+
+    // Persisted user data must never be left behind by a logout, whatever failed while it was written.
+    const logout = page(memory)
+    await logout.client.clearPersisted()
+    expect(entryKeys(memory)).toEqual([])
+    logout.client.dispose()
+  })
+})
+
 describe('a reload with the network down', () => {
   it('shows the cached rows with an offline, cached status, and on online resumes live from the stored offset (no offset=-1)', async () => {
     const storage = memoryStorage()
