@@ -198,6 +198,44 @@ describe('optimistic writes', () => {
     await done()
   })
 
+  it('waits 30 s for the txid by default, then rolls back and rejects with TxidTimeoutError', async () => {
+    const { shape, clock, done } = await setup()
+    const result = settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ txid: 901n }) }))
+    await Promise.resolve()
+    await Promise.resolve()
+    clock.advance(29_999)
+    await Promise.resolve()
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'x' })
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    clock.advance(1)
+    const outcome = await result
+    expect((outcome as { error: TxidTimeoutError }).error).toMatchObject({ name: 'TxidTimeoutError', reason: 'timeout', timeoutMs: 30_000, txids: ['901'] })
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
+    expect(shape.isPending(keyOf(1))).toBe(false)
+    await done()
+  })
+
+  it('a commit returning several txids is confirmed only once the shape saw all of them', async () => {
+    const { shape, deliver, publishes, done } = await setup()
+    const { commit, resolve } = manualCommit()
+    let confirmed = false
+    const result = shape.mutate({ apply: (draft) => { draft.update({ id: 1, title: 'A' }); draft.insert({ id: 3, title: 'C' }) }, commit }).then((value) => {
+      confirmed = true
+      return value
+    })
+    resolve({ txid: [201, '202'] })
+    await deliver([txChange('update', 1, 'A', 201, 11)])
+    expect(confirmed).toBe(false)
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    expect(shape.getRow(keyOf(3))).toEqual({ id: 3, title: 'C' })
+    await deliver([txChange('insert', 3, 'C', 202, 12)])
+    await expect(result).resolves.toEqual({ txids: ['201', '202'] })
+    expect(shape.isPending(keyOf(1))).toBe(false)
+    expect(shape.isPending(keyOf(3))).toBe(false)
+    expect(publishes.map((p) => p.row3?.title)).toEqual(['C', 'C', 'C'])
+    await done()
+  })
+
   it('re-applies pending writes over the new rows after a 409 and confirms from the refetched snapshot', async () => {
     const { shape, server, publishes, done, nextLive, setLive } = await setup()
     const { commit, resolve } = manualCommit()
