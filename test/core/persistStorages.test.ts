@@ -160,6 +160,29 @@ describe('a storage that refuses writes asynchronously', () => {
   })
 })
 
+describe('the stored age', () => {
+  it('is the time since the last sync: a live answer with no change, then closing the page, makes the next load say so', async () => {
+    const storage = memoryStorage()
+    const clock = new ManualClock()
+    const { server, client } = page(storage, {}, clock)
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    const quiet = await server.nextRequest()
+    clock.advance(15_000)
+    // The long poll answers 15 s later: nothing changed, the rows are as of now.
+    quiet.respond(liveResponse({ requestOffset: '0_inf', offset: '0_inf', cursor: '9', lsn: '1', messages: [] }))
+    await statusWhere(shape, (status) => status.lastSyncedAt === clock.now())
+    release()
+    client.dispose()
+
+    const reload = page(storage, {}, new ManualClock(clock.now() + 10_000))
+    expect(reload.client.shape(items()).getStatus()).toMatchObject({ source: 'cache', cacheAgeMs: 10_000 })
+    reload.client.dispose()
+  })
+})
+
 describe('logout after a storage failure', () => {
   it('an entry whose index write hit the quota is still removed by clearPersisted on a later page load', async () => {
     spyWarn()
