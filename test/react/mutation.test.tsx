@@ -71,6 +71,49 @@ describe('useShapeMutation', () => {
     expect(toggle?.data?.txids).toHaveLength(1)
   }, 30_000)
 
+  it('useShape data + memo rows: an optimistic update, its confirmation and a rollback each re-render only the row they touch', async () => {
+    harness = createHarness(makeItems(200))
+    const h = harness
+    const renders = new Map<number, number>()
+    let toggle: UseShapeMutationResult<number> | undefined
+    const Row = memo(function Row({ item }: { item: Item }) {
+      renders.set(item.id, (renders.get(item.id) ?? 0) + 1)
+      return <li>{`${item.title}:${String(item.done)}`}</li>
+    })
+    function List() {
+      const { data, shape } = useShape<Item>(h.options())
+      toggle = useShapeMutation<Item, number>(shape, {
+        apply: (draft, id) => draft.update({ id, done: true }),
+        commit: (id) => h.server.update(h.table, { id, done: true }),
+      })
+      return <ul>{data.map((item) => <Row key={item.id} item={item} />)}</ul>
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('item 200:false')
+    renders.clear()
+    let confirmed: Promise<MutationResult> | undefined
+    act(() => {
+      confirmed = toggle?.mutateAsync(7)
+    })
+    expect(screen.getByText('item 7:true')).toBeTruthy()
+    expect([...renders.entries()]).toEqual([[7, 1]])
+    renders.clear()
+    await act(async () => {
+      await confirmed
+    })
+    expect(screen.getByText('item 7:true')).toBeTruthy()
+    // The confirming publish swaps the optimistic row for the synced one: a new object, the same fields.
+    expect([...renders.keys()].filter((id) => id !== 7)).toEqual([])
+
+    renders.clear()
+    h.server.failNextCommit(new Error('refused'))
+    await act(async () => {
+      await toggle?.mutateAsync(9).catch(() => undefined)
+    })
+    expect(screen.getByText('item 9:false')).toBeTruthy()
+    expect([...renders.keys()]).toEqual([9])
+  }, 30_000)
+
   it('a refused write rolls back, sets error and calls onError; reset returns to idle', async () => {
     harness = createHarness(makeItems(3))
     const h = harness
