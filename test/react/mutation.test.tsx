@@ -76,6 +76,8 @@ describe('useShapeMutation', () => {
     const h = harness
     const renders = new Map<number, number>()
     let toggle: UseShapeMutationResult<number> | undefined
+    let refuse!: (error: Error) => void
+    const refusal = new Promise<never>((_resolve, reject) => (refuse = reject))
     const Row = memo(function Row({ item }: { item: Item }) {
       renders.set(item.id, (renders.get(item.id) ?? 0) + 1)
       return <li>{`${item.title}:${String(item.done)}`}</li>
@@ -84,7 +86,7 @@ describe('useShapeMutation', () => {
       const { data, shape } = useShape<Item>(h.options())
       toggle = useShapeMutation<Item, number>(shape, {
         apply: (draft, id) => draft.update({ id, done: true }),
-        commit: (id) => h.server.update(h.table, { id, done: true }),
+        commit: (id) => (id === 9 ? refusal : h.server.update(h.table, { id, done: true })),
       })
       return <ul>{data.map((item) => <Row key={item.id} item={item} />)}</ul>
     }
@@ -106,12 +108,17 @@ describe('useShapeMutation', () => {
     expect([...renders.keys()].filter((id) => id !== 7)).toEqual([])
 
     renders.clear()
-    h.server.failNextCommit(new Error('refused'))
+    let refused: Promise<unknown> | undefined
+    act(() => {
+      refused = toggle?.mutateAsync(9).catch(() => undefined)
+    })
+    expect(screen.getByText('item 9:true')).toBeTruthy()
     await act(async () => {
-      await toggle?.mutateAsync(9).catch(() => undefined)
+      refuse(new Error('refused'))
+      await refused
     })
     expect(screen.getByText('item 9:false')).toBeTruthy()
-    expect([...renders.keys()]).toEqual([9])
+    expect([...renders.entries()]).toEqual([[9, 2]])
   }, 30_000)
 
   it('a refused write rolls back, sets error and calls onError; reset returns to idle', async () => {
