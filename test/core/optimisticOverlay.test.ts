@@ -125,6 +125,26 @@ describe('optimistic writes', () => {
     await done()
   })
 
+  it('the confirming publish notifies each touched key listener once, and no other key', async () => {
+    const { shape, deliver, done } = await setup()
+    const perKey = { 1: 0, 2: 0, 3: 0 }
+    for (const id of [1, 2, 3] as const) shape.subscribeKey(keyOf(id), () => perKey[id]++)
+    const a = manualCommit()
+    const b = manualCommit()
+    const first = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'one!' }), commit: a.commit })
+    // Transaction 502 touches row 1 only: row 2's synced value does not change, only its pending state does.
+    const second = shape.mutate({ apply: (draft) => draft.update({ id: 2, title: 'two' }), commit: b.commit })
+    expect(perKey).toEqual({ 1: 1, 2: 1, 3: 0 })
+    a.resolve({ txid: 501 })
+    b.resolve({ txid: 502 })
+    await Promise.resolve()
+    await deliver([txChange('update', 1, 'one!', 501, 11), txChange('update', 1, 'one!', 502, 11)])
+    await Promise.all([first, second])
+    expect(shape.isPending(keyOf(2))).toBe(false)
+    expect(perKey).toEqual({ 1: 2, 2: 2, 3: 0 })
+    await done()
+  })
+
   it('a batch that does not carry the txid leaves the overlay in place over the new synced rows', async () => {
     const { shape, deliver, done } = await setup()
     const { commit, resolve } = manualCommit()
