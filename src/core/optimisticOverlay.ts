@@ -8,7 +8,7 @@
  *   upsert of what it carries), `delete` removes it. The fold is redone over the new synced rows after every store
  *   publish, so a must-refetch's new rows get the pending writes laid over them again.
  * - Every overlay change is one publish: a new snapshot, each `subscribe` listener once, and `subscribeKey` listeners
- *   of exactly the keys the change touched. A mutation confirmed by a batch is dropped inside that batch's publish
+ *   of exactly the keys the change touched, each once (a confirming batch's own notification of a key counts). A mutation confirmed by a batch is dropped inside that batch's publish
  *   (the store reports the batch's txids before its listeners run), so no listener ever sees the row go back to its
  *   old value; a confirmation that needs no store publish (the txid arrived before `commit` returned it, or a batch
  *   changed no row) is its own single publish.
@@ -77,7 +77,7 @@ export class OptimisticOverlay<T> {
   constructor(init: OverlayInit<T>) {
     this.#init = init
     this.#tracker = new TxidTracker(init.clock)
-    init.store.observeSynced((synced, notifies) => this.#onSynced(synced, notifies))
+    init.store.observeSynced((synced, notifies, notifiedKeys) => this.#onSynced(synced, notifies, notifiedKeys))
     init.store.subscribe(() => this.#onStorePublish())
   }
 
@@ -224,7 +224,7 @@ export class OptimisticOverlay<T> {
   }
 
   /** Called by the store after a publish step that carried txids or snapshots, before its listeners run. */
-  #onSynced(synced: SyncedTransactions, notifies: boolean): void {
+  #onSynced(synced: SyncedTransactions, notifies: boolean, notifiedKeys: readonly string[]): void {
     this.#tracker.record(synced)
     const confirmed: Mutation<T>[] = []
     for (const mutation of this.#mutations) {
@@ -234,12 +234,15 @@ export class OptimisticOverlay<T> {
       if (waiting.size === 0) confirmed.push(mutation)
     }
     if (confirmed.length === 0) return
-    this.#remove(confirmed, !notifies)
+    this.#remove(confirmed, !notifies, notifiedKeys)
     for (const mutation of confirmed) mutation.end()
   }
 
-  /** Takes `mutations` out and refolds; publishes now, or leaves the touched keys to the store's coming publish. */
-  #remove(mutations: readonly Mutation<T>[], publishNow: boolean): void {
+  /**
+   * Takes `mutations` out and refolds; publishes now, or leaves the touched keys to the store's coming publish (minus
+   * `notifiedKeys`, whose listeners that publish calls anyway).
+   */
+  #remove(mutations: readonly Mutation<T>[], publishNow: boolean, notifiedKeys: readonly string[] = []): void {
     const touched = new Set<string>()
     for (const mutation of mutations) for (const key of mutation.keys) touched.add(key)
     this.#mutations = this.#mutations.filter((mutation) => !mutations.includes(mutation))
@@ -247,7 +250,8 @@ export class OptimisticOverlay<T> {
     else {
       this.#base = undefined
       this.#deferred ??= new Set()
-      for (const key of touched) this.#deferred.add(key)
+      const notified = new Set(notifiedKeys)
+      for (const key of touched) if (!notified.has(key)) this.#deferred.add(key)
     }
   }
 

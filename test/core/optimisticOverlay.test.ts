@@ -126,6 +126,26 @@ describe('optimistic writes', () => {
     await done()
   })
 
+  it('the confirming publish notifies each touched key listener once, and no other key', async () => {
+    const { shape, deliver, done } = await setup()
+    const perKey = { 1: 0, 2: 0, 3: 0 }
+    for (const id of [1, 2, 3] as const) shape.subscribeKey(keyOf(id), () => perKey[id]++)
+    const a = manualCommit()
+    const b = manualCommit()
+    const first = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'one!' }), commit: a.commit })
+    // Transaction 502 touches row 1 only: row 2's synced value does not change, only its pending state does.
+    const second = shape.mutate({ apply: (draft) => draft.update({ id: 2, title: 'two' }), commit: b.commit })
+    expect(perKey).toEqual({ 1: 1, 2: 1, 3: 0 })
+    a.resolve({ txid: 501 })
+    b.resolve({ txid: 502 })
+    await Promise.resolve()
+    await deliver([txChange('update', 1, 'one!', 501, 11), txChange('update', 1, 'one!', 502, 11)])
+    await Promise.all([first, second])
+    expect(shape.isPending(keyOf(2))).toBe(false)
+    expect(perKey).toEqual({ 1: 2, 2: 2, 3: 0 })
+    await done()
+  })
+
   it('a batch that does not carry the txid leaves the overlay in place over the new synced rows', async () => {
     const { shape, deliver, done } = await setup()
     const { commit, resolve } = manualCommit()
@@ -196,6 +216,44 @@ describe('optimistic writes', () => {
     expect(error.message).toMatch(/touches no row of this shape never shows up/)
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     expect(publishes.map((p) => p.row1?.title)).toEqual(['x', 'one'])
+    await done()
+  })
+
+  it('waits 30 s for the txid by default, then rolls back and rejects with TxidTimeoutError', async () => {
+    const { shape, clock, done } = await setup()
+    const result = settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ txid: 901n }) }))
+    await Promise.resolve()
+    await Promise.resolve()
+    clock.advance(29_999)
+    await Promise.resolve()
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'x' })
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    clock.advance(1)
+    const outcome = await result
+    expect((outcome as { error: TxidTimeoutError }).error).toMatchObject({ name: 'TxidTimeoutError', reason: 'timeout', timeoutMs: 30_000, txids: ['901'] })
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
+    expect(shape.isPending(keyOf(1))).toBe(false)
+    await done()
+  })
+
+  it('a commit returning several txids is confirmed only once the shape saw all of them', async () => {
+    const { shape, deliver, publishes, done } = await setup()
+    const { commit, resolve } = manualCommit()
+    let confirmed = false
+    const result = shape.mutate({ apply: (draft) => { draft.update({ id: 1, title: 'A' }); draft.insert({ id: 3, title: 'C' }) }, commit }).then((value) => {
+      confirmed = true
+      return value
+    })
+    resolve({ txid: [201, '202'] })
+    await deliver([txChange('update', 1, 'A', 201, 11)])
+    expect(confirmed).toBe(false)
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    expect(shape.getRow(keyOf(3))).toEqual({ id: 3, title: 'C' })
+    await deliver([txChange('insert', 3, 'C', 202, 12)])
+    await expect(result).resolves.toEqual({ txids: ['201', '202'] })
+    expect(shape.isPending(keyOf(1))).toBe(false)
+    expect(shape.isPending(keyOf(3))).toBe(false)
+    expect(publishes.map((p) => p.row3?.title)).toEqual(['C', 'C', 'C'])
     await done()
   })
 

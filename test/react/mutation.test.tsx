@@ -1,6 +1,7 @@
 import { describe, it, expect, afterEach } from 'vitest'
 import { memo, StrictMode } from 'react'
 import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
+import { TxidTimeoutError } from '../../src/core/index'
 import type { MutationResult, Shape } from '../../src/core/index'
 import { useRetainedShape, useShape, useShapeKeys, useShapeMutation, useShapeRow, useShapeRowPending } from '../../src/react/index'
 import type { UseShapeMutationResult } from '../../src/react/index'
@@ -70,6 +71,56 @@ describe('useShapeMutation', () => {
     expect(toggle?.data?.txids).toHaveLength(1)
   }, 30_000)
 
+  it('useShape data + memo rows: an optimistic update, its confirmation and a rollback each re-render only the row they touch', async () => {
+    harness = createHarness(makeItems(200))
+    const h = harness
+    const renders = new Map<number, number>()
+    let toggle: UseShapeMutationResult<number> | undefined
+    let refuse!: (error: Error) => void
+    const refusal = new Promise<never>((_resolve, reject) => (refuse = reject))
+    const Row = memo(function Row({ item }: { item: Item }) {
+      renders.set(item.id, (renders.get(item.id) ?? 0) + 1)
+      return <li>{`${item.title}:${String(item.done)}`}</li>
+    })
+    function List() {
+      const { data, shape } = useShape<Item>(h.options())
+      toggle = useShapeMutation<Item, number>(shape, {
+        apply: (draft, id) => draft.update({ id, done: true }),
+        commit: (id) => (id === 9 ? refusal : h.server.update(h.table, { id, done: true })),
+      })
+      return <ul>{data.map((item) => <Row key={item.id} item={item} />)}</ul>
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('item 200:false')
+    renders.clear()
+    let confirmed: Promise<MutationResult> | undefined
+    act(() => {
+      confirmed = toggle?.mutateAsync(7)
+    })
+    expect(screen.getByText('item 7:true')).toBeTruthy()
+    expect([...renders.entries()]).toEqual([[7, 1]])
+    renders.clear()
+    await act(async () => {
+      await confirmed
+    })
+    expect(screen.getByText('item 7:true')).toBeTruthy()
+    // The confirming publish swaps the optimistic row for the synced one: a new object, the same fields.
+    expect([...renders.keys()].filter((id) => id !== 7)).toEqual([])
+
+    renders.clear()
+    let refused: Promise<unknown> | undefined
+    act(() => {
+      refused = toggle?.mutateAsync(9).catch(() => undefined)
+    })
+    expect(screen.getByText('item 9:true')).toBeTruthy()
+    await act(async () => {
+      refuse(new Error('refused'))
+      await refused
+    })
+    expect(screen.getByText('item 9:false')).toBeTruthy()
+    expect([...renders.entries()]).toEqual([[9, 2]])
+  }, 30_000)
+
   it('a refused write rolls back, sets error and calls onError; reset returns to idle', async () => {
     harness = createHarness(makeItems(3))
     const h = harness
@@ -102,6 +153,57 @@ describe('useShapeMutation', () => {
     act(() => add?.reset())
     expect(add?.isIdle).toBe(true)
     expect(screen.queryByRole('alert')).toBeNull()
+  })
+
+  it('takes shape options instead of a shape; a write whose txid never arrives rolls back and rejects with TxidTimeoutError', async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    let add: UseShapeMutationResult<Item> | undefined
+    const errors: unknown[] = []
+    let committed: (() => void) | undefined
+    const commitDone = new Promise<void>((resolve) => (committed = resolve))
+    function List() {
+      const { data } = useShape<Item>(h.options())
+      add = useShapeMutation<Item, Item>(h.options(), {
+        apply: (draft, item) => draft.insert(item),
+        // A txid of a transaction that never reaches this shape.
+        commit: async () => {
+          committed?.()
+          return { txid: 4_242_424 }
+        },
+        onError: (error) => errors.push(error),
+        timeoutMs: 5_000,
+      })
+      return (
+        <>
+          <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+          <p data-testid="state">{add.status}</p>
+        </>
+      )
+    }
+    render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('item 2')
+    let result: Promise<unknown> | undefined
+    act(() => {
+      result = add?.mutateAsync({ id: 3, title: 'unconfirmed', done: false }).catch((error: unknown) => error)
+    })
+    expect(screen.getByText('unconfirmed')).toBeTruthy()
+    expect(screen.getByTestId('state').textContent).toBe('pending')
+    expect(h.client.size).toBe(1)
+    await act(async () => {
+      await commitDone
+      await Promise.resolve()
+    })
+    act(() => h.clock.advance(4_999))
+    expect(screen.getByText('unconfirmed')).toBeTruthy()
+    await act(async () => h.clock.advance(1))
+    const error = await result
+    expect(error).toBeInstanceOf(TxidTimeoutError)
+    expect(error).toMatchObject({ reason: 'timeout', txids: ['4242424'] })
+    expect(screen.queryByText('unconfirmed')).toBeNull()
+    expect(screen.getByTestId('state').textContent).toBe('error')
+    expect(errors).toEqual([error])
+    expect(add?.error).toBe(error)
   })
 
   it('works under StrictMode: one write, one row, confirmed', async () => {

@@ -3,10 +3,11 @@
  * yet), then the stream resumes live from the stored offset without an `offset=-1` request.
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { useLayoutEffect } from 'react'
-import { act, render, screen } from '@testing-library/react'
+import { StrictMode, useLayoutEffect } from 'react'
+import { act, cleanup, render, screen, waitFor } from '@testing-library/react'
 import { memoryStorage, ShapeClient } from '../../src/core/index'
-import { ShapeClientProvider, useShape, useShapeStatus } from '../../src/react/index'
+import { ShapeClientProvider, useShape, useShapeMutation, useShapeStatus } from '../../src/react/index'
+import type { UseShapeMutationResult } from '../../src/react/index'
 import { countingFetch } from './support/countingFetch'
 import { createHarness, makeItems } from './support/harness'
 import type { Harness, Item } from './support/harness'
@@ -14,6 +15,7 @@ import type { Harness, Item } from './support/harness'
 let harness: Harness | undefined
 const clients: ShapeClient[] = []
 afterEach(async () => {
+  cleanup()
   for (const client of clients.splice(0)) client.dispose()
   await harness?.close()
   harness = undefined
@@ -69,6 +71,49 @@ describe('persisted shapes in React', () => {
     act(() => h.server.source.insert(h.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('item 1,item 2,item 3')
     expect(commits.at(-1)?.source).toBe('network')
+    expect(requests.initial).toBe(0)
+  })
+
+  it('under StrictMode a reload shows the stored rows on its first commit, opens one live stream from the stored offset and writes optimistically over them', async () => {
+    const storage = memoryStorage()
+    harness = createHarness(makeItems(2), { persist: { storage, pageHide: null } })
+    const h = harness
+    const first = h.client.shape<Item>(h.options())
+    const release = first.retain()
+    await first.whenUpToDate()
+    await h.client.flushPersisted()
+    release()
+    h.client.dispose()
+
+    const requests = countingFetch(h.server.fetch)
+    const client = new ShapeClient({ fetch: requests.fetch, clock: h.clock, visibility: null, persist: { storage, pageHide: null } })
+    clients.push(client)
+    const firstCommits: string[] = []
+    let add: UseShapeMutationResult<Item> | undefined
+    function List() {
+      const { data, shape } = useShape<Item>(h.options())
+      add = useShapeMutation<Item, Item>(shape, { apply: (draft, item) => draft.insert(item), commit: (item) => h.server.insert(h.table, { ...item }) })
+      const titles = data.map((row) => row.title).join(',')
+      useLayoutEffect(() => {
+        firstCommits.push(titles)
+      }, [])
+      return <p data-testid="list">{titles}</p>
+    }
+    render(
+      <StrictMode>
+        <ShapeClientProvider client={client}>
+          <List />
+        </ShapeClientProvider>
+      </StrictMode>,
+    )
+    expect(firstCommits[0]).toBe('item 1,item 2')
+    await waitFor(() => expect(requests.started).toBe(1))
+    expect(requests.initial).toBe(0)
+    expect(client.size).toBe(1)
+    await act(async () => {
+      await add?.mutateAsync({ id: 3, title: 'item 3', done: false })
+    })
+    expect(screen.getByTestId('list').textContent).toBe('item 1,item 2,item 3')
     expect(requests.initial).toBe(0)
   })
 })

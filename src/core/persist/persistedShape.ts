@@ -10,7 +10,9 @@
  *   the last one, a clock timer otherwise); at most one write per `throttleMs`, plus one on page hide, on `flush()`
  *   and when the shape closes. A write re-encodes the whole shape, so the gap after a write is also at least ten
  *   times what its encoding took: a large live shape spends at most about a tenth of the main thread persisting. A write is skipped when handle,
- *   offset and snapshot are those last written (or seeded).
+ *   offset and snapshot are those last written (or seeded); a flush (page hide, close, `flushPersisted`) also writes
+ *   when only `lastSyncedAt` moved, so the next load's `cacheAgeMs` and `maxAgeMs` count from the last sync, not the
+ *   last change, without a quiet live shape being re-encoded on every empty long-poll answer.
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
@@ -35,6 +37,7 @@ interface Written {
   handle: string
   offset: string
   snapshot: ShapeSnapshot<unknown>
+  lastSyncedAt: number | undefined
 }
 
 /** The persistence of one shape, built by `ShapePersister.open`. */
@@ -172,7 +175,7 @@ export class PersistedShape<T> implements ShapePersistence {
   /** Writes the current state now if it changed since the last write (page hide, close, `flushPersisted`). */
   flush(): void {
     this.cancelPendingWrite()
-    this.#write()
+    this.#write(true)
   }
 
   /** The client's persistence turned off (a storage failure): the status shows its warning. */
@@ -207,17 +210,19 @@ export class PersistedShape<T> implements ShapePersistence {
     else armed.handle = clock.setTimeout(fire, delay)
   }
 
-  #isWritten(shape: Shape<T>): boolean {
+  /** True when storage holds the shape's rows and position (and, with `syncTime`, its `lastSyncedAt` too). */
+  #isWritten(shape: Shape<T>, syncTime = false): boolean {
     const written = this.#written
     const status = shape.getStatus()
-    return written !== undefined && written.snapshot === shape.getSyncedSnapshot() && written.handle === status.handle && written.offset === status.offset
+    if (written === undefined || written.snapshot !== shape.getSyncedSnapshot() || written.handle !== status.handle || written.offset !== status.offset) return false
+    return !syncTime || written.lastSyncedAt === status.lastSyncedAt
   }
 
-  #write(): void {
+  #write(syncTime = false): void {
     const shape = this.#shape
     if (shape === undefined || this.#disabled || this.#persister.warning !== undefined) return
     const state = shape.getHydrationState()
-    if (state === undefined || this.#isWritten(shape)) return
+    if (state === undefined || this.#isWritten(shape, syncTime)) return
     const now = this.#persister.clock.now()
     let text: string
     try {
@@ -231,7 +236,7 @@ export class PersistedShape<T> implements ShapePersistence {
     }
     this.#lastWriteAt = now
     this.#gapMs = Math.max(this.#persister.throttleMs, 10 * (this.#persister.clock.now() - now))
-    this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSyncedSnapshot() as ShapeSnapshot<unknown> }
+    this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSyncedSnapshot() as ShapeSnapshot<unknown>, lastSyncedAt: state.lastSyncedAt }
     void this.#persister.write(this.key, text)
   }
 
@@ -254,7 +259,7 @@ export class PersistedShape<T> implements ShapePersistence {
     }
     if (!seeded) return
     this.#seeded = shape.getSyncedSnapshot()
-    this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: this.#seeded as ShapeSnapshot<unknown> }
+    this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: this.#seeded as ShapeSnapshot<unknown>, lastSyncedAt: read.state.lastSyncedAt }
     this.#source = 'cache'
     this.#answered = false
     this.#cacheAgeMs = Math.max(0, now - (read.state.lastSyncedAt ?? read.savedAt))

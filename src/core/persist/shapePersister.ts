@@ -7,8 +7,10 @@
  *   before the clear removes it, and the namespace index is read and rewritten by one operation at a time. With a
  *   synchronous storage and nothing queued, an operation completes before its call returns (a shape closed by
  *   `dispose()` is in storage when the next client reads it).
- * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and every written key is listed in the entry
- *   `live-shapes/<namespace>/index`, so `clear()` removes every entry of its namespace and no other.
+ * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and a key is listed in the entry
+ *   `live-shapes/<namespace>/index` before its entry is first written, so `clear()` removes every entry of its
+ *   namespace and no other, even one whose index update failed (a quota error on the index must not leave user data
+ *   that a later logout cannot find).
  * - A storage failure on write (quota exceeded, storage gone) turns persistence off for the client: no further
  *   writes, one console warning, and a `warning` in the status of every persisted shape; nothing is thrown.
  * - Nothing of the client stays registered after `dispose()` (the page-hide listener is removed).
@@ -97,20 +99,12 @@ export class ShapePersister {
     else this.#shapes.delete(shape)
   }
 
-  /** Queues a write of `text` under `key` and lists the key in the namespace index. */
+  /** Queues a write of `text` under `key`, listing the key in the namespace index first (see the invariants). */
   write(key: string, text: string): Promise<void> {
     return this.#enqueue(() => {
       if (this.#warning !== undefined) return undefined
       return settle(
-        () =>
-          then(this.storage.setItem(key, text), () => {
-            if (this.#indexed.has(key)) return undefined
-            return then(this.#readIndex(), (index) => {
-              const listed = (): void => void this.#indexed.add(key)
-              if (index.includes(key)) return listed()
-              return then(this.storage.setItem(this.#indexKey(), JSON.stringify([...index, key])), listed)
-            })
-          }),
+        () => then(this.#list(key), () => this.storage.setItem(key, text)),
         (error) => this.#degrade(error),
       )
     })
@@ -151,6 +145,16 @@ export class ShapePersister {
 
   #indexKey(): string {
     return `${this.#namespaceKey}/index`
+  }
+
+  /** Adds `key` to the namespace index unless this client listed it already. */
+  #list(key: string): MaybePromise<unknown> {
+    if (this.#indexed.has(key)) return undefined
+    return then(this.#readIndex(), (index) => {
+      const listed = (): void => void this.#indexed.add(key)
+      if (index.includes(key)) return listed()
+      return then(this.storage.setItem(this.#indexKey(), JSON.stringify([...index, key])), listed)
+    })
   }
 
   #readIndex(): MaybePromise<string[]> {
