@@ -228,7 +228,7 @@ afterEach(async () => {
 function setup(serverOptions: Omit<TestShapeServerOptions, 'tables'> = {}, clientOptions: { liveSse?: boolean; visibility?: VisibilityAdapter | null; gracePeriodMs?: number } = {}) {
   const server: TestShapeServer = createTestShapeServer({ tables: [ITEMS], ...serverOptions })
   const wire = tap(server.fetch)
-  const client = new ShapeClient({ fetch: wire.fetch, visibility: null, ...clientOptions })
+  const client = new ShapeClient({ fetch: (input, init) => wire.fetch(input, init), visibility: null, ...clientOptions })
   cleanups.push(() => server.close())
   cleanups.push(() => client.dispose())
   return { server, wire, client }
@@ -379,6 +379,46 @@ describe('SSE through the public API, in plain Node', () => {
     await untilRows(shape, (rows) => rows.length === 3, 'a change over SSE after the 409')
     const last = wire.records.filter((r) => isSse(r.url)).at(-1)!
     expect(last.changes).toEqual([expect.stringMatching(/^insert "public"."items"\/"3" /)])
+  })
+
+  it.each([
+    ['the array body', '[{"headers":{"control":"must-refetch"}}]'],
+    ['the older single-object body', '{"headers":{"control":"must-refetch"}}'],
+  ])('a 409 to an SSE request with %s refetches as long-poll mode does: rows kept meanwhile, a non-live snapshot, then SSE again', async (_name, body) => {
+    const { server, wire, client } = setup({}, { liveSse: true })
+    const inner = wire.fetch
+    wire.fetch = async (input, init) => {
+      const response = await inner(input, init)
+      if (response.status !== 409) return response
+      await response.body?.cancel()
+      return new Response(body, { status: 409, headers: response.headers })
+    }
+    const shape = client.shape<Item>({ url: server.url, params: { table: 'items' } })
+    cleanups.push(shape.retain())
+    const published: string[] = []
+    cleanups.push(shape.subscribe(() => published.push(titles(shape.getSnapshot().data))))
+    const open = await wire.waitFor((r) => isSse(r.url) && r.sse, 'the SSE response')
+    await untilStatus(shape, (s) => s.phase === 'live' && s.transport === 'sse', 'live over sse')
+    const before = shape.getStatus().handle
+
+    // The shape is deleted upstream, and a row written, while the stream is held: the next SSE request gets a 409.
+    const deleted = await server.fetch(`${server.url}?table=items`, { method: 'DELETE' })
+    expect(deleted.status).toBe(202)
+    await wire.waitFor((r) => r === open && r.ended !== undefined, 'the stream to end')
+    await server.insert('items', { id: 2, title: 'two' })
+    await untilStatus(shape, (s) => s.phase === 'live' && s.handle !== before, 'live on the new handle')
+    await untilRows(shape, (rows) => titles(rows) === '1:one,2:two', 'the refetched rows')
+
+    const conflict = wire.records.find((r) => r.status === 409)!
+    expect(isSse(conflict.url)).toBe(true)
+    const refetch = wire.records[wire.records.indexOf(conflict) + 1]!
+    expect(refetch.url.searchParams.get('offset')).toBe('-1')
+    expect(refetch.url.searchParams.get('live')).toBeNull()
+    expect(refetch.url.searchParams.get('expired_handle')).toBe(before)
+    // Never an empty or partial shape in between.
+    expect(published.every((state) => state === '1:one' || state === '1:one,2:two')).toBe(true)
+    await untilStatus(shape, (s) => s.phase === 'live' && s.transport === 'sse', 'sse on the new handle')
+    await wire.waitFor((r) => wire.records.indexOf(r) > wire.records.indexOf(refetch) && isSse(r.url) && r.sse, 'SSE on the new handle')
   })
 
   it('release after the grace period, dispose and a hidden page each close the SSE response at once', async () => {
