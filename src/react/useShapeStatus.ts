@@ -3,7 +3,9 @@
  *
  * Invariants:
  * - The hook re-renders only when the status object changes, and the core makes a new one only when a field
- *   changed, so it never re-renders for row changes.
+ *   changed. A live batch moves `offset` (and `lastSyncedAt` with each up-to-date), so a badge re-renders once per
+ *   applied batch: that keeps `lastSyncedAt` current for a "synced 2 s ago" display. It never re-renders for a row
+ *   change that moves no status field (an optimistic write, a per-row subscription).
  * - Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
  */
