@@ -6,8 +6,9 @@ import {
   type SseFallbackState,
 } from '../../src/core/sseFallback'
 
-const state = (consecutiveShort: number, fallenBack = false): SseFallbackState => ({
+const state = (consecutiveShort: number, fallenBack = false, consecutiveSilent = 0): SseFallbackState => ({
   consecutiveShort,
+  consecutiveSilent,
   fallenBack,
   reason: fallenBack ? 'fell back' : undefined,
 })
@@ -55,7 +56,7 @@ describe('sse fallback policy', () => {
     for (const durationMs of [50, 50, 5000, 50, 50]) {
       current = onSseConnectionClosed(current, { durationMs, aborted: false }, () => 0).state
     }
-    expect(current).toEqual({ consecutiveShort: 2, fallenBack: false, reason: undefined })
+    expect(current).toEqual({ consecutiveShort: 2, consecutiveSilent: 0, fallenBack: false, reason: undefined })
   })
 
   it('keeps the delay within [0, ceiling) for any random value', () => {
@@ -94,10 +95,39 @@ describe('sse fallback policy', () => {
     expect(empty.state.fallenBack).toBe(true)
   })
 
+  it('falls back behind a buffering proxy with steady writes: silent connections at the head alternating with catch-ups that arrive whole', () => {
+    // At the head the proxy holds everything back (silent past the heartbeat bound); the next request starts behind
+    // the head, so the server ends it at once and the proxy delivers it whole. Changes would arrive only once per
+    // heartbeat bound, forever, if the catch-ups cleared the count.
+    let current = initialSseFallback()
+    const silentCut = { durationMs: 45_000, aborted: false, silent: true }
+    const catchUp = { durationMs: 30, aborted: false, deliveredChanges: true }
+    for (const closed of [silentCut, catchUp, silentCut, catchUp]) {
+      current = onSseConnectionClosed(current, closed, () => 0).state
+      expect(current.fallenBack).toBe(false)
+    }
+    current = onSseConnectionClosed(current, silentCut, () => 0).state
+    expect(current.fallenBack).toBe(true)
+    expect(current.reason).toMatch(/silent past the heartbeat bound.*buffering/)
+  })
+
+  it('a connection that lasted without going silent ends a run of silent ones; a catch-up or one we aborted does not', () => {
+    const silentCut = { durationMs: 45_000, aborted: false, silent: true }
+    let current = onSseConnectionClosed(initialSseFallback(), silentCut, () => 0).state
+    current = onSseConnectionClosed(current, silentCut, () => 0).state
+    expect(current.consecutiveSilent).toBe(2)
+    expect(onSseConnectionClosed(current, { durationMs: 5, aborted: true }, () => 0).state.consecutiveSilent).toBe(2)
+    expect(onSseConnectionClosed(current, { durationMs: 5, aborted: false, deliveredChanges: true }, () => 0).state.consecutiveSilent).toBe(2)
+    expect(onSseConnectionClosed(current, { durationMs: 30_000, aborted: false }, () => 0).state).toBe(initialSseFallback())
+    // Silence after some changes is still silence.
+    const afterChanges = onSseConnectionClosed(current, { durationMs: 50_000, aborted: false, silent: true, deliveredChanges: true }, () => 0)
+    expect(afterChanges.state.fallenBack).toBe(true)
+  })
+
   it('reset re-enables SSE after a fallback', () => {
     let current = state(3, true)
     current = resetSseFallback()
-    expect(current).toEqual({ consecutiveShort: 0, fallenBack: false, reason: undefined })
+    expect(current).toEqual({ consecutiveShort: 0, consecutiveSilent: 0, fallenBack: false, reason: undefined })
     expect(onSseConnectionClosed(current, { durationMs: 5, aborted: false }, () => 0).state.fallenBack).toBe(false)
   })
 })

@@ -4,6 +4,8 @@
  * platform `fetch`. Proves the honest fallback of issue 4:
  * - a buffering proxy makes every SSE response short; after 3 the shape long-polls, says so in its status, and keeps
  *   every change exactly once;
+ * - with steady writes behind that proxy, catch-ups (which the server ends at once) arrive whole between silent
+ *   connections at the head; the silent ones still add up to the fallback;
  * - a connection cut in the middle of a transaction's events never publishes half of it, and the next request
  *   resumes from the offset of the cut one;
  * - a 409 while fallen back re-arms SSE.
@@ -113,7 +115,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup()
 })
 
-async function rig(options: { sseTimeoutMs: number; mode: SseProxyMode; cutAfterEvents?: number }): Promise<Rig> {
+async function rig(options: { sseTimeoutMs: number; mode: SseProxyMode; cutAfterEvents?: number; liveRequestTimeoutMs?: number }): Promise<Rig> {
   const source = createMemorySource({ tables: [PAIRS] })
   const handler: ShapeHandler = createShapeHandler({ source, sseTimeoutMs: options.sseTimeoutMs, longPollTimeoutMs: 5000, allowDelete: true })
   const server: NodeServer = await serveNode(handler, { port: 0 })
@@ -126,7 +128,11 @@ async function rig(options: { sseTimeoutMs: number; mode: SseProxyMode; cutAfter
   cleanups.push(() => proxy.close())
   const client = new ShapeClient({ liveSse: true, visibility: null })
   cleanups.push(() => client.dispose())
-  const shape = client.shape<PairRow>({ url: `${proxy.url}/v1/shape`, params: { table: 'pairs' } })
+  const shape = client.shape<PairRow>({
+    url: `${proxy.url}/v1/shape`,
+    params: { table: 'pairs' },
+    ...(options.liveRequestTimeoutMs === undefined ? {} : { liveRequestTimeoutMs: options.liveRequestTimeoutMs }),
+  })
 
   const committed = [stateOfSource(source)]
   const published: string[] = []
@@ -214,6 +220,33 @@ describe('SSE through a proxy, with the real dev server and platform fetch', () 
     const lastLive = proxy.records.filter((record) => record.url.searchParams.get('live') === 'true').at(-1)
     expect(lastLive?.contentType).toMatch(/^application\/json/)
     expect(shape.getStatus()).toMatchObject({ transport: 'long-poll', phase: 'live' })
+  })
+
+  it('falls back behind a buffering proxy under steady writes, where catch-ups arrive whole between silent connections', async () => {
+    // Streams the server keeps open (5 s) stay silent through the proxy until the client's heartbeat bound (400 ms)
+    // cuts them; a write every 150 ms makes each next request start behind the head, which the server ends at once,
+    // so the proxy hands it over whole and the client sees changes arrive.
+    const { source, proxy, shape, committed, published, commit, caughtUp } = await rig({
+      sseTimeoutMs: 5000,
+      mode: 'buffer',
+      liveRequestTimeoutMs: 400,
+    })
+    let v = 0
+    const writer = setInterval(() => {
+      v += 1
+      commit((tx) => {
+        tx.update('pairs', { v }, { id: '1a' })
+        tx.update('pairs', { v }, { id: '1b' })
+      })
+    }, 150)
+    cleanups.push(() => clearInterval(writer))
+    const fallen = await untilStatus(shape, (status) => status.transport === 'long-poll', 'the fallback to long-polling')
+    clearInterval(writer)
+    expect(fallen.fallbackReason).toMatch(/silent past the heartbeat bound/)
+    expect(proxy.records.filter(isLiveSse).length).toBeGreaterThanOrEqual(3)
+    await caughtUp('the writes after the fallback')
+    expect(stateOfRows(shape.getSnapshot().data)).toBe(stateOfSource(source))
+    expectOnlyCommittedStatesInOrder(published, committed)
   })
 
   it('never publishes half a transaction when the stream is cut mid-batch, and resumes from the same offset', async () => {
