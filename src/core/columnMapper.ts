@@ -7,6 +7,11 @@
  * - `encode(decode(db)) === db` for every name the mapper documents as supported, so `columns`/`where`
  *   identifiers written in application names reach the server unchanged.
  * - Names a mapper does not know pass through unchanged in both directions.
+ * - A shape's `where` is written in application names, as `columns` are (as with `@electric-sql/client`):
+ *   `encodeWhereColumns` passes every bare identifier through `encode` and leaves the rest of the text as it is:
+ *   string literals (also `E'…'` and dollar-quoted), quoted identifiers, `$n` params, numbers, comments, SQL keywords
+ *   (`AND`, `IS`, `NULLS FIRST`, `AT TIME ZONE`, … in any case), function names (a word before `(`) and type names
+ *   after `::`. So an application column named like one of those keywords is not encoded (write its database name).
  */
 import { InvalidOptionsError } from './errors'
 
@@ -84,4 +89,33 @@ export function createColumnMapper(dbToApp: Readonly<Record<string, string>>): C
     encode: (appColumn) => encodeMap.get(appColumn) ?? appColumn,
     decode: (dbColumn) => decodeMap.get(dbColumn) ?? dbColumn,
   }
+}
+
+// Words of a `where` clause that are SQL, never columns (lower case). Includes the non-reserved words that appear in
+// expressions (`nulls first`, `at time zone`, `double precision`), so a mapper never turns `AND` into `_a_n_d`.
+const SQL_WORDS = new Set(
+  (
+    'all and any array as asc at between both case cast collate current_date current_time current_timestamp ' +
+    'desc distinct double else end escape false first from ilike in interval is isnull last leading like not ' +
+    'notnull null nulls or overlaps precision similar some symmetric then time timestamp to trailing true ' +
+    'unknown varying when with without zone'
+  ).split(' '),
+)
+// One token of a `where` at a time: E-strings, strings, quoted identifiers, comments, dollar-quoted strings, `$n`,
+// numbers and casts are passed as they are; a bare word notes whether a `(` or a `'` follows it (a function name, a
+// typed literal such as `B'101'`).
+const WHERE_TOKEN =
+  /[Ee]'(?:[^'\\]|\\[\s\S]|'')*'?|'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--.*|\/\*[\s\S]*?(?:\*\/|$)|\$(\w*)\$[\s\S]*?(?:\$\1\$|$)|\$\d+|\d[\p{L}\p{N}_.]*|::\s*[\p{L}_][\p{L}\p{N}_$]*|[\p{L}_][\p{L}\p{N}_$]*(?=(\s*\(|')?)/gu
+const BARE_WORD = /^[\p{L}_][\p{L}\p{N}_$]*$/u
+
+/**
+ * `where` written in application column names, with every bare identifier passed through `encode` (see the
+ * invariants above for what is left alone).
+ * @example
+ * encodeWhereColumns("isDone = $1 AND ownerId IS NOT NULL", snakeCamelMapper().encode) // "is_done = $1 AND owner_id IS NOT NULL"
+ */
+export function encodeWhereColumns(where: string, encode: (appColumn: string) => string): string {
+  return where.replace(WHERE_TOKEN, (token: string, _tag: string | undefined, follows: string | undefined) =>
+    follows === undefined && BARE_WORD.test(token) && !SQL_WORDS.has(token.toLowerCase()) ? encode(token) : token,
+  )
 }

@@ -5,12 +5,15 @@
  * - All query params are sorted alphabetically, so equal requests have byte-equal URLs (CDN collapsing).
  * - `log` is always sent; `params` always in the bracket form `params[n]=v` (a JSON string is not accepted by
  *   the server); `columns` always double-quoted (`"` doubled) and comma-joined.
+ * - With a column mapper, `columns` and the identifiers of `where` are sent in database names (`encode`), on every
+ *   request of the shape, subset requests included (so they name the same shape); a subset's own `where` is not.
  * - Function-valued headers and params are resolved in parallel, once per request, never cached.
  * - Position params (`offset`, `handle`, `live`, `cursor`, `cache-buster`, `expired_handle`) come only from the
  *   stream, never from the user (see `validateShapeOptions`).
  */
 import type { LogMode, Replica } from './protocol'
 import { InvalidOptionsError } from './errors'
+import { encodeWhereColumns } from './columnMapper'
 import { PARAM } from './protocol'
 
 /**
@@ -69,7 +72,7 @@ export interface RequestUrlInput {
   params: ResolvedParams
   log: LogMode
   position: RequestPosition
-  /** Maps app column names to database names for `columns`. */
+  /** Maps app column names to database names for `columns` and the identifiers of `where` (the column mapper's `encode`). */
   encodeColumn?: ((name: string) => string) | undefined
   /** Params a live runner adds (e.g. `live_sse=true`). */
   extraParams?: Readonly<Record<string, string>> | undefined
@@ -123,6 +126,7 @@ export function buildRequestUrl(input: RequestUrlInput): string {
     if (value === undefined) continue
     if (key === PARAM.params) setPositionalParams(query, value)
     else if (key === PARAM.columns) query.set(key, encodeColumns(value, input.encodeColumn))
+    else if (key === PARAM.where && typeof value === 'string' && input.encodeColumn) query.set(key, encodeWhereColumns(value, input.encodeColumn))
     else setCustomParam(query, key, value)
   }
   query.set(PARAM.log, input.log)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createColumnMapper, snakeCamelMapper } from '../../src/core/columnMapper'
+import { createColumnMapper, encodeWhereColumns, snakeCamelMapper } from '../../src/core/columnMapper'
 import { InvalidOptionsError } from '../../src/core/errors'
 
 describe('snakeCamelMapper', () => {
@@ -46,5 +46,26 @@ describe('createColumnMapper', () => {
 
   it('rejects two database names mapped to the same application name', () => {
     expect(() => createColumnMapper({ a: 'x', b: 'x' })).toThrow(InvalidOptionsError)
+  })
+})
+
+describe('encodeWhereColumns (a shape where in application names)', () => {
+  const encode = snakeCamelMapper().encode
+  it.each([
+    { where: 'isDone = $1 AND ownerId IS NOT NULL', sent: 'is_done = $1 AND owner_id IS NOT NULL' },
+    { where: "fullTitle ILIKE 'camelCase%' OR fullTitle = E'it\\'s userId'", sent: "full_title ILIKE 'camelCase%' OR full_title = E'it\\'s userId'" },
+    { where: `"userId" = 1 AND lower(fullTitle) = 'x''Y'`, sent: `"userId" = 1 AND lower(full_title) = 'x''Y'` },
+    { where: 'createdAt::date > $2::timestamp WITH TIME ZONE', sent: 'created_at::date > $2::timestamp WITH TIME ZONE' },
+    { where: 'priorityLevel IN (1, 2.5e3) AND NOT isDone IS DISTINCT FROM TRUE', sent: 'priority_level IN (1, 2.5e3) AND NOT is_done IS DISTINCT FROM TRUE' },
+    { where: 'ownerId = ANY($1) AND tagList @> $$A{B}$$ -- ownerId\n AND dueOn BETWEEN SYMMETRIC $2 AND $3 /* isDone */', sent: 'owner_id = ANY($1) AND tag_list @> $$A{B}$$ -- ownerId\n AND due_on BETWEEN SYMMETRIC $2 AND $3 /* isDone */' },
+  ])('sends $where as $sent', ({ where, sent }) => {
+    expect(encodeWhereColumns(where, encode)).toBe(sent)
+  })
+
+  it('uses an explicit mapping for bare identifiers only', () => {
+    const mapper = createColumnMapper({ user_id: 'owner', title: 'name' })
+    expect(encodeWhereColumns(`owner = $1 AND name <> 'owner' AND "owner" IS NULL`, mapper.encode)).toBe(
+      `user_id = $1 AND title <> 'owner' AND "owner" IS NULL`,
+    )
   })
 })

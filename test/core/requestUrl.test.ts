@@ -27,6 +27,21 @@ describe('buildRequestUrl', () => {
     ])
   })
 
+  it("sends the where's identifiers through the column mapper, a subset's own where as written", () => {
+    const url = buildRequestUrl({
+      url: BASE,
+      params: { table: 't', where: "isDone = $1 AND fullTitle <> 'isDone'", params: ['false'] },
+      log: 'full',
+      position: initial,
+      encodeColumn: (name) => name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+      extraParams: { subset__where: 'ownerId = 1' },
+    })
+    expect(new URL(url).searchParams.get('where')).toBe("is_done = $1 AND full_title <> 'isDone'")
+    expect(new URL(url).searchParams.get('subset__where')).toBe('ownerId = 1')
+    const unmapped = buildRequestUrl({ url: BASE, params: { table: 't', where: 'isDone = true' }, log: 'full', position: initial })
+    expect(new URL(unmapped).searchParams.get('where')).toBe('isDone = true')
+  })
+
   it('double-quotes every column (quotes doubled), encoded through the column mapper', () => {
     const url = buildRequestUrl({
       url: BASE,
