@@ -3,7 +3,8 @@
  * ours, side by side against our dev server, gives the same rows before and after live changes. The options use
  * everything an Electric user may pass: `where` with positional `params` (array and record), `columns`, `replica`,
  * function-valued `headers`, a `parser` per type, a `columnMapper` (Electric's and ours) whose application names
- * are used in `columns` and `where`, and a `transformer`.
+ * are used in `columns` and `where`, and a `transformer`. Under test/jsdom, not test/react: `@electric-sql/react`
+ * is loaded from node_modules unaliased, so it cannot share React 18 with the react18 project.
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { cleanup, render, screen } from '@testing-library/react'
