@@ -3,7 +3,7 @@
  * (support/clientSubset.ts, also run on PGlite and PostgreSQL in subsetSnapshot.client.{pglite,postgres}.test.ts).
  */
 import { afterEach, describe, expect, it } from 'vitest'
-import { InvalidOptionsError, ShapeClient, ShapeRequestError } from '../../src/core/index'
+import { InvalidOptionsError, ShapeClient, ShapeRequestError, snakeCamelMapper } from '../../src/core/index'
 import { createTestShapeServer } from '../../src/testing'
 import type { TestShapeServer } from '../../src/testing'
 import { itemsTable } from './support/electricInterop'
@@ -30,6 +30,43 @@ describe('subset snapshots from our client', () => {
     const refused = await client.fetchSnapshot(options, { where: 'nope = 1', orderBy: 'id' }).catch((error: unknown) => error)
     expect(refused).toBeInstanceOf(ShapeRequestError)
     expect((refused as ShapeRequestError).errors).toHaveProperty('subset')
+  })
+
+  it('names the same shape in its subset requests when a column mapper encodes the where', async () => {
+    server = createTestShapeServer({
+      tables: [
+        {
+          name: 'tasks',
+          columns: [
+            { name: 'id', type: 'int4', primaryKey: true },
+            { name: 'owner_id', type: 'int4' },
+            { name: 'due_rank', type: 'int4' },
+          ],
+          rows: [
+            { id: 1, owner_id: 7, due_rank: 3 },
+            { id: 2, owner_id: 7, due_rank: 1 },
+            { id: 3, owner_id: 8, due_rank: 2 },
+          ],
+        },
+      ],
+      longPollTimeoutMs: 1_000,
+    })
+    const urls: string[] = []
+    client = new ShapeClient({ fetch: (input, init) => (urls.push(String(input)), server.fetch(input, init)), visibility: null })
+    const shape = client.shape({
+      url: server.url,
+      params: { table: 'tasks', where: 'ownerId = $1', params: ['7'] },
+      columnMapper: snakeCamelMapper(),
+      log: 'changes_only',
+    })
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    // The subset's own where and orderBy are in database names (subsetSnapshot.ts).
+    const page = await shape.requestSnapshot({ where: 'due_rank < $1', params: ['3'], orderBy: 'due_rank' })
+    expect(page.data).toEqual([{ id: 2, ownerId: 7, dueRank: 1 }])
+    expect(shape.getSnapshot().data).toEqual([{ id: 2, ownerId: 7, dueRank: 1 }])
+    expect(new Set(urls.map((url) => new URL(url).searchParams.get('where')))).toEqual(new Set(['owner_id = $1']))
+    release()
   })
 })
 
