@@ -27,14 +27,15 @@ const BUDGETS = {
     // the option checks of the consumer audit (typed errors for options of the wrong kind); 29,393 with a shape
     // `where` written in application names encoded by the column mapper (API audit, as @electric-sql/client does).
     upFront: 29_450,
-    later: 6_400,
+    // 6,390 later until the SSE fallback counted silent connections apart (6,478).
+    later: 6_600,
   },
   everything: {
     contents: `export * from ${main}`,
     // Measured 27,054 up front and 861 later at the merge of persistence; 32,501 and 6,172 after the same merges;
     // 33,519 up front with the option checks of the consumer audit; 34,043 with the column mapper's where encoding.
     upFront: 34_100,
-    later: 6_400,
+    later: 6_600,
   },
 }
 
