@@ -32,6 +32,8 @@
  *   and when the page becomes visible: after an outage the stream retries within a task of the network coming
  *   back instead of sitting out a backoff of up to 32 s. Those events never restart a stream stopped by a
  *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
+ *   `online` also sends a live request in flight again at once (it may hang on a connection that died with the
+ *   network until its deadline); the abandoned one applies nothing.
  * - The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -110,6 +112,8 @@ export class ShapeStream<T = Row> {
   readonly #backoffWait = new BackoffWait()
   /** Whether this stream has sent a request: from then on a `retry-after` hold is its own backoff's business. */
   #sentRequest = false
+  /** The request of the current iteration is live (a long-poll or SSE connection at the head). */
+  #liveInFlight = false
   readonly #refetchGuard: RefetchGuard
   #disposed = false
 
@@ -201,6 +205,7 @@ export class ShapeStream<T = Row> {
       this.#unsubscribeConnectivity = connectivity.subscribe((change) => {
         this.#refreshStatus()
         if (change !== 'offline') this.#endBackoff()
+        if (change === 'online') this.#resendLiveRequest()
       })
     }
     const generation = ++this.#generation
@@ -238,6 +243,16 @@ export class ShapeStream<T = Row> {
     this.#dispatch({ type: 'retry' })
     void this.#loop(++this.#generation)
     return true
+  }
+
+  /**
+   * A live request sent before the network came back may hang on a connection that died with it until its deadline
+   * (`liveRequestTimeoutMs`): on `online` it is abandoned (nothing of it is applied) and sent again at once.
+   */
+  #resendLiveRequest(): void {
+    if (!this.#liveInFlight || this.#state.phase !== 'live') return
+    this.#iteration?.abort(CANCELLED)
+    this.#applier.discard()
   }
 
   #endBackoff(): boolean {
@@ -294,7 +309,10 @@ export class ShapeStream<T = Row> {
           })
         }
       } finally {
-        if (this.#iteration === controller) this.#iteration = undefined
+        if (this.#iteration === controller) {
+          this.#iteration = undefined
+          this.#liveInFlight = false
+        }
       }
     }
   }
@@ -324,6 +342,7 @@ export class ShapeStream<T = Row> {
     this.#transport = enabled ? enabled.transport : 'long-poll'
     this.#refreshStatus()
     const runner = position.live ? enabled : undefined
+    this.#liveInFlight = position.live
     const url = buildRequestUrl({
       url: this.#options.url,
       params: inputs.params,

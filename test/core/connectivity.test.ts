@@ -1,6 +1,6 @@
 /**
  * Outages (shapeStream.ts and connectivity.ts): a backoff wait ends at once on `retryNow()`, on `online`, on
- * `focus` and when the page becomes visible; `status.offline` follows the platform; only `retryNow()` restarts a
+ * `focus` and when the page becomes visible; `online` also sends a live request in flight again; `status.offline` follows the platform; only `retryNow()` restarts a
  * stream stopped by a non-retryable error.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -138,6 +138,28 @@ describe('online, focus and visible end a backoff wait', () => {
     await Promise.resolve()
     expect(server.requests).toHaveLength(1)
     expect(stream.getStatus().phase).toBe('error')
+    stream.stop()
+  })
+
+  it('sends a live request in flight again at once on online (it may hang on a connection that died), applying nothing of the old one', async () => {
+    const connectivity = fakeConnectivity()
+    const { server, store, stream } = streamHarness({ connectivity: connectivity.adapter })
+    stream.start()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', messages: [snapshotRow(1, 'one')] }))
+    const stuck = await server.nextRequest()
+    expect(stuck.params.get('live')).toBe('true')
+    // focus and offline leave a healthy live request alone.
+    connectivity.emit('focus')
+    connectivity.emit('offline')
+    await Promise.resolve()
+    expect(stuck.signal.aborted).toBe(false)
+    connectivity.emit('online')
+    expect(stuck.signal.aborted).toBe(true)
+    const again = await server.nextRequest()
+    expect(Object.fromEntries(again.params)).toMatchObject({ live: 'true', offset: stuck.params.get('offset'), handle: stuck.params.get('handle') })
+    expect(stream.getStatus().phase).toBe('live')
+    expect(stream.getStatus().error).toBeUndefined()
+    expect(store.getSnapshot().data).toHaveLength(1)
     stream.stop()
   })
 
