@@ -12,6 +12,13 @@ export type TransportChoice = 'long-poll' | 'sse'
 
 const OUTAGE_SECONDS = 15
 
+// With its end time: the note stays on screen after the outage ended by itself, and must not read as still current.
+const outageNotice = (next: DemoState | undefined): string => {
+  const until = next?.outage.until
+  const end = until == null ? '' : ` (until ${new Date(until).toLocaleTimeString()})`
+  return `The shape endpoint answers 503 for ${OUTAGE_SECONDS} s${end}.`
+}
+
 /**
  * The control panel.
  * @example
@@ -24,12 +31,12 @@ export function Controls({ transport, onTransport }: { transport: TransportChoic
     demoApi.state().then(setState, (error: Error) => setMessage(error.message))
   }, [])
 
-  const run = (action: () => Promise<DemoState | undefined>, done?: string): void => {
+  const run = (action: () => Promise<DemoState | undefined>, done?: string | ((next: DemoState | undefined) => string)): void => {
     setMessage(undefined)
     action().then(
       (next) => {
         if (next) setState(next)
-        if (done) setMessage(done)
+        if (done) setMessage(typeof done === 'string' ? done : done(next))
       },
       (error: Error) => setMessage(error.message),
     )
@@ -48,7 +55,7 @@ export function Controls({ transport, onTransport }: { transport: TransportChoic
         </span>
       </div>
       <div className="row">
-        <button type="button" onClick={() => run(() => demoApi.outage(OUTAGE_SECONDS), `The shape endpoint answers 503 for ${OUTAGE_SECONDS} s.`)}>
+        <button type="button" onClick={() => run(() => demoApi.outage(OUTAGE_SECONDS), outageNotice)}>
           Simulate an outage ({OUTAGE_SECONDS} s)
         </button>
         <button type="button" onClick={() => run(() => demoApi.endOutage(), 'The shape endpoint answers again: press Retry now, or wait for the countdown.')}>

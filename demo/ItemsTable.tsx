@@ -105,7 +105,7 @@ export const ItemsTable = memo(function ItemsTable({
       <p className="muted">
         <span data-testid="row-count">{keys.length}</span> rows · table renders: <span data-testid="table-renders">{renders}</span>
       </p>
-      <table>
+      <table className="items">
         <thead>
           <tr>
             <th className="num">id</th>

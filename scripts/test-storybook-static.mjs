@@ -114,6 +114,10 @@ async function runStory(context, story) {
     })
     const outcome = await page.evaluate(() => window.__storyOutcome)
     const errors = [...outcome.errors, ...pageErrors.map((message) => `page: ${message}`)]
+    // Storybook's MDX has no GFM: a Markdown table renders as its raw pipes, which renders "successfully".
+    if (story.type === 'docs' && /\|\s*:?-{3,}:?\s*\|/.test(await page.locator('body').innerText())) {
+      errors.push('docs: a Markdown table is shown as raw text (MDX without GFM): write it as a list or an HTML table')
+    }
     return { ok: outcome.status === 'success' && errors.length === 0, errors }
   } catch (error) {
     return { ok: false, errors: [...pageErrors, `did not finish: ${error.message.split('\n')[0]}`] }

@@ -98,7 +98,7 @@ describe('npm start', () => {
     expect((await fetch(`${url}/../package.json`)).status).toBe(404)
   })
 
-  it('renders the live table in Chromium: rows, a live badge, the requests, a row added through the form, a 409', async () => {
+  it('renders the live table in Chromium: rows, a live badge, the requests, a row added through the form, a 409, the long-poll switch, the writer button', async () => {
     let browser: Browser | undefined
     try {
       browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS })
@@ -127,12 +127,33 @@ describe('npm start', () => {
       await page.getByTestId('status-phase').filter({ hasText: /^live$/ }).waitFor()
       await page.getByRole('cell', { name: 'Written from the test' }).waitFor()
 
+      // The transport switch: a new client on long-polling, live again, its held requests listed with their offsets.
+      await page.getByLabel('long-polling').check()
+      await page.getByTestId('status-transport').filter({ hasText: /^long-poll$/ }).waitFor()
+      await page.getByTestId('status-phase').filter({ hasText: /^live$/ }).waitFor()
+      const longPolls = page.getByTestId('requests').locator('tr.kind-long-poll')
+      await longPolls.first().waitFor()
+      await fetch(`${url}/api/items/2`, { method: 'PATCH', body: JSON.stringify({ title: 'Edited over long-polling' }) })
+      await page.getByRole('cell', { name: 'Edited over long-polling' }).waitFor()
+      await expect(longPolls.first().locator('td code').innerText()).resolves.toMatch(/^\d+_\d+$/)
+
+      // The writer's button: another user's writes re-render rows until it is stopped again.
+      const rendersBefore = (await renders()).reduce((sum, count) => sum + Number(count), 0)
+      await page.getByRole('button', { name: 'Start the writer' }).click()
+      await page.getByTestId('writer-state').filter({ hasText: /^writing every \d+ ms$/ }).waitFor()
+      await page.waitForFunction(
+        (before) => [...document.querySelectorAll('td.renders')].reduce((sum, cell) => sum + Number(cell.textContent), 0) > before,
+        rendersBefore,
+      )
+      await page.getByRole('button', { name: 'Stop the writer' }).click()
+      await page.getByTestId('writer-state').filter({ hasText: /^writer stopped$/ }).waitFor()
+
       expect(await page.locator('body').innerText()).not.toMatch(/\/v1\/shape\?/)
       expect(errors).toEqual([])
     } finally {
       await browser?.close()
     }
-  })
+  }, 60_000)
 
   it('writes optimistically: the row shows before the response and re-renders alone; a refused write rolls back with its message; Retry ends an outage wait', async () => {
     let browser: Browser | undefined
@@ -215,6 +236,7 @@ describe('npm start', () => {
 
       // An outage answering `retry-after` up to 15 s: the badge counts down; once the endpoint is back, Retry is live within 1 s.
       await page.getByRole('button', { name: /Simulate an outage/ }).click()
+      await page.getByText(/^The shape endpoint answers 503 for 15 s \(until \S.*\)\.$/).waitFor()
       await page.getByTestId('status-phase').filter({ hasText: /^retrying$/ }).waitFor()
       await page.getByTestId('status-retry').waitFor()
       await expect(page.getByTestId('status-error-http').innerText()).resolves.toBe('503')

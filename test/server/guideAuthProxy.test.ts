@@ -11,7 +11,7 @@ import type { TestShapeServer } from '../../src/testing/index'
 
 // guide:start
 /** Which params of the browser's request the proxy forwards: the stream position, never the shape's definition. */
-const FORWARDED = ['offset', 'handle', 'live', 'live_sse', 'cursor', 'expired_handle', 'log'] as const
+const FORWARDED = ['offset', 'handle', 'live', 'live_sse', 'cursor', 'expired_handle', 'cache-buster', 'log'] as const
 
 interface TodosProxyOptions {
   /** The sync service's shape endpoint: Electric, or `live-shapes dev` in development. */
@@ -125,6 +125,31 @@ describe('the auth proxy recipe', () => {
     expect(answer.headers.get('cache-control')).toBe('private, no-store')
     const rows = ((await answer.json()) as Array<{ value?: { title: string } }>).flatMap((m) => (m.value ? [m.value.title] : []))
     expect(rows).toEqual(['bo 1'])
+  })
+
+  it('forwards the position and the cache buster a 409 refetch sends, and its own definition in place of the browser\'s', async () => {
+    setUp()
+    client = new ShapeClient({ visibility: null })
+    const upstream: URL[] = []
+    const proxy = todosProxy({
+      upstream: server.url,
+      secret: 'electric-secret',
+      fetch: (input, init) => {
+        upstream.push(new URL(String(input)))
+        return server.fetch(input, init)
+      },
+      userId: async () => 'ana',
+    })
+    // What the client sends after a 409: a fresh snapshot, the expired handle, and a cache buster so that no cache
+    // between the proxy and the sync service answers with the expired handle's rows again.
+    const answer = await proxy(new Request('http://app.test/api/todos-shape?offset=-1&expired_handle=h-old&cache-buster=b1&table=users&where=true'))
+    expect(answer.status).toBe(200)
+    const sent = upstream[0]?.searchParams
+    expect(sent?.get('cache-buster')).toBe('b1')
+    expect(sent?.get('expired_handle')).toBe('h-old')
+    expect(sent?.get('table')).toBe('todos')
+    expect(sent?.get('where')).toBe('owner_id = $1')
+    expect(sent?.get('params[1]')).toBe('ana')
   })
 
   it('docs/guides/ssr-and-deployment.md shows exactly this recipe', () => {
