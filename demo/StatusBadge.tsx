@@ -68,7 +68,7 @@ export function StatusBadge<T = Row>({ source }: StatusBadgeProps<T>): ReactNode
         via <strong data-testid="status-transport">{status.transport}</strong>
       </span>
       <span className="muted" data-testid="status-up-to-date">
-        {status.isUpToDate ? 'up to date' : 'not up to date'}
+        {status.isUpToDate ? (status.phase === 'live' ? 'up to date' : 'showing the last synced rows') : 'not up to date'}
       </span>
       {status.fallbackReason !== undefined && (
         <span className="note" data-testid="status-fallback">
