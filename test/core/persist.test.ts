@@ -541,6 +541,35 @@ describe('persisted shapes: namespaces and logout', () => {
     expect(storage.entries.size).toBe(0)
   })
 
+  it('clearPersisted finds entries the namespace index lost (two tabs rewriting it at once), through keys() or a Web Storage', async () => {
+    // Two tabs read the index [A], then each writes its own version: [A, B] and [A, C]. The last write wins, so the
+    // index lists A and C while B's rows stay in storage; a logout that trusted the index would leave them behind.
+    const lost = async (storage: PersistStorage & { entries: Map<string, string> }) => {
+      await firstLoad(storage, { namespace: 'alice' })
+      await firstLoad(storage, { namespace: 'bob' })
+      const [entry] = entryKeys(storage, 'alice')
+      storage.entries.set('live-shapes/alice/shape/lost-by-the-index', storage.entries.get(entry!)!)
+      expect(JSON.parse(storage.entries.get('live-shapes/alice/index')!)).toEqual([entry])
+      const logout = page(storage, { namespace: 'alice' })
+      await logout.client.clearPersisted()
+      expect([...storage.entries.keys()].filter((key) => key.startsWith('live-shapes/alice/'))).toEqual([])
+      expect(entryKeys(storage, 'bob')).toHaveLength(1)
+    }
+    await lost(memoryStorage())
+    // A Web Storage (localStorage) has no keys() but key(i) and length.
+    const entries = new Map<string, string>()
+    await lost({
+      entries,
+      getItem: (key) => entries.get(key) ?? null,
+      setItem: (key, value) => void entries.set(key, value),
+      removeItem: (key) => void entries.delete(key),
+      get length() {
+        return entries.size
+      },
+      key: (index: number) => [...entries.keys()][index] ?? null,
+    } as PersistStorage & { entries: Map<string, string> })
+  })
+
   it('clearPersisted drops a throttled write that was still pending', async () => {
     const storage = memoryStorage()
     const { server, clock, client } = page(storage, { throttleMs: 1000 })

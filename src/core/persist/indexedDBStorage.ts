@@ -53,5 +53,9 @@ export function indexedDBStorage(options: IndexedDBStorageOptions = {}): Persist
       const { idb, store } = await load()
       await idb.del(key, store)
     },
+    async keys() {
+      const { idb, store } = await load()
+      return (await idb.keys(store)).filter((key): key is string => typeof key === 'string')
+    },
   }
 }

@@ -10,7 +10,8 @@
  * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and a key is listed in the entry
  *   `live-shapes/<namespace>/index` before its entry is first written, so `clear()` removes every entry of its
  *   namespace and no other, even one whose index update failed (a quota error on the index must not leave user data
- *   that a later logout cannot find).
+ *   that a later logout cannot find). Two tabs rewriting the index at once can still drop a key from it, so `clear()`
+ *   also removes every key under the namespace's prefix that the storage lists (persistStorage.ts, `storageKeys`).
  * - A storage failure on write (quota exceeded, storage gone) turns persistence off for the client: no further
  *   writes, one console warning, and a `warning` in the status of every persisted shape; nothing is thrown.
  * - Nothing of the client stays registered after `dispose()` (the page-hide listener is removed).
@@ -19,6 +20,7 @@ import type { Clock } from '../clock'
 import type { ShapeOptions } from '../shapeOptions'
 import type { PageHideAdapter } from './pageHide'
 import type { MaybePromise, PersistStorage } from './persistStorage'
+import { storageKeys } from './persistStorage'
 import { InvalidOptionsError } from '../errors'
 import { browserPageHide } from './pageHide'
 import { persistDefinitionKey } from './persistedEntry'
@@ -132,6 +134,11 @@ export class ShapePersister {
     const open = [...this.#shapes].map((shape) => shape.key)
     return this.#enqueue(async () => {
       const keys = new Set([...(await Promise.resolve(this.#readIndex()).catch(() => [])), ...open, ...this.#indexed])
+      // The index can miss an entry when two tabs rewrote it at once: a storage that lists its keys is asked too.
+      const prefix = `${this.#namespaceKey}/`
+      for (const key of await Promise.resolve(storageKeys(this.storage)).catch(() => [])) {
+        if (key.startsWith(prefix)) keys.add(key)
+      }
       this.#indexed = new Set()
       for (const key of keys) await this.storage.removeItem(key)
       await this.storage.removeItem(this.#indexKey())
