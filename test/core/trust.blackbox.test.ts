@@ -179,7 +179,9 @@ describe('retryable failures while live: typed errors, store unchanged, retry-af
       expect(shape.getStatus().error).toBeUndefined()
       // nextRetryAt is when the retry went out (not earlier; later only by scheduling), and retry-after is a floor.
       expect(times[1]!).toBeGreaterThanOrEqual(waiting.nextRetryAt! - 2)
-      expect(times[1]! - waiting.nextRetryAt!).toBeLessThan(400)
+      // 700 ms of scheduling slack for a loaded CI machine; a status that left out the 1 s retry-after floor would
+      // still be 800 ms early.
+      expect(times[1]! - waiting.nextRetryAt!).toBeLessThan(700)
       if (name.startsWith('503')) expect(times[1]! - times[0]!).toBeGreaterThanOrEqual(1000)
     })
   }
