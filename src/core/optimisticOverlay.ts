@@ -8,10 +8,11 @@
  *   upsert of what it carries), `delete` removes it. The fold is redone over the new synced rows after every store
  *   publish, so a must-refetch's new rows get the pending writes laid over them again.
  * - Every overlay change is one publish: a new snapshot, each `subscribe` listener once, and `subscribeKey` listeners
- *   of exactly the keys the change touched, each once (a confirming batch's own notification of a key counts). A mutation confirmed by a batch is dropped inside that batch's publish
- *   (the store reports the batch's txids before its listeners run), so no listener ever sees the row go back to its
- *   old value; a confirmation that needs no store publish (the txid arrived before `commit` returned it, or a batch
- *   changed no row) is its own single publish.
+ *   of exactly the keys the change touched, each once (a confirming batch's own notification of a key counts). A
+ *   mutation confirmed by a batch is dropped inside that batch's publish (the store reports the batch's txids
+ *   before its listeners run), so no listener ever sees the row go back to its old value; a confirmation that needs
+ *   no store publish (the txid arrived before `commit` returned it, or a batch changed no row) is its own single
+ *   publish.
  * - A mutation ends exactly once: confirmed (every txid seen), or rolled back in one publish and rejected with the
  *   commit's error, `TxidTimeoutError` (timeout or abort while waiting for txids) or the abort reason (abort while
  *   `commit` runs). `apply` throwing, or naming a row whose key cannot be built, leaves nothing behind.
@@ -355,5 +356,7 @@ function checkMutateOptions(options: unknown): void {
   const { apply, commit, timeoutMs } = options as Record<string, unknown>
   if (typeof apply !== 'function') throw invalidOption('mutate option "apply"', 'a function', apply)
   if (typeof commit !== 'function') throw invalidOption('mutate option "commit"', 'a function', commit)
-  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) throw invalidOption('mutate option "timeoutMs"', 'a number ≥ 0', timeoutMs)
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
+    throw invalidOption('mutate option "timeoutMs"', 'a number ≥ 0', timeoutMs)
+  }
 }

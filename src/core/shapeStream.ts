@@ -9,10 +9,11 @@
  * - 409: nothing parsed, `store.reset()`, state back to `-1` with the new handle and a fresh cache buster. The
  *   first 409 since the last up-to-date is refetched at once; each further one is a retryable
  *   `RepeatedMustRefetchError` that waits the normal jittered backoff (its `retry-after` as a floor).
- * - A response of any handle a 409 retired on this stream, long-poll or SSE, is never applied or adopted (a cache replaying it, even
- *   one of a handle retired several refetches ago; streamState.ts, `retiredHandles`): it is refused
- *   unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
- *   up-to-date, then as a retryable `StaleResponseError` with backoff.
+ * - A response of any handle a 409 retired on this stream, long-poll or SSE, is never applied or adopted (a cache
+ *   replaying it, even one of a handle retired several refetches ago; streamState.ts, `retiredHandles`): it is
+ *   refused unread and the refetch goes out again with a fresh cache buster, at once the first time since the last
+ *   up-to-date, then as a retryable `StaleResponseError` with backoff. Only an up-to-date response restarts that
+ *   count.
  * - Between two requests the loop yields to the event loop (clock.ts, `yieldToEventLoop`): a `fetch` that answers without I/O
  *   cannot starve timers, rendering or other streams.
  * - A `retry-after` is honoured beyond the stream that heard it: it is kept in `retryAfterHold` (per shape key, by

@@ -4,37 +4,15 @@
  * stream stopped by a non-retryable error.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ConnectivityAdapter, ConnectivityChange } from '../../src/core/connectivity'
 import { browserConnectivity } from '../../src/core/connectivity'
 import { NetworkError } from '../../src/core/errors'
 import { ShapeClient } from '../../src/core/shapeClient'
 import type { VisibilityAdapter } from '../../src/core/visibility'
 import { catchUpResponse, FakeShapeServer, serverErrorResponse, snapshotRow } from './support/fakeShapeServer'
+import type { ConnectivityChange } from '../../src/core/connectivity'
+import { fakeConnectivity } from './support/fakeAdapters'
 import { ManualClock } from './support/manualClock'
 import { BASE_URL, statusWhere, streamHarness } from './support/streamHarness'
-
-function fakeConnectivity(online: boolean | undefined = true) {
-  const listeners = new Set<(change: ConnectivityChange) => void>()
-  let state = online
-  const adapter: ConnectivityAdapter = {
-    isOnline: () => state,
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-  }
-  return {
-    adapter,
-    emit(change: ConnectivityChange) {
-      if (change === 'online') state = true
-      if (change === 'offline') state = false
-      for (const listener of [...listeners]) listener(change)
-    },
-    get listeners() {
-      return listeners.size
-    },
-  }
-}
 
 /** A stream whose first request failed with a network error: it waits `nextRetryAt` (a long wait: random 0.99). */
 async function backingOff(overrides: Parameters<typeof streamHarness>[0] = {}) {

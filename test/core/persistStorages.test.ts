@@ -4,11 +4,11 @@
  * cached rows, status offline/cache, live again on `online` or `retryNow()` without refetching the snapshot).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import type { ConnectivityAdapter, ConnectivityChange } from '../../src/core/connectivity'
 import type { MemoryStorage, PersistStorage } from '../../src/core/persist/persistStorage'
 import { memoryStorage } from '../../src/core/persist/persistStorage'
 import type { Row } from '../../src/core/protocol'
 import { catchUpResponse, change, HANDLE, keyOf, liveResponse, mustRefetchResponse } from './support/fakeShapeServer'
+import { fakeConnectivity } from './support/fakeAdapters'
 import { ManualClock } from './support/manualClock'
 import { entryKeys, firstLoad, items, nextChange, page, row, SCHEMA } from './support/persistPage'
 import { statusWhere } from './support/streamHarness'
@@ -29,25 +29,6 @@ function asyncOver(memory: MemoryStorage): PersistStorage {
     getItem: async (key) => memory.getItem(key),
     setItem: async (key, value) => memory.setItem(key, value),
     removeItem: async (key) => memory.removeItem(key),
-  }
-}
-
-function fakeConnectivity(online: boolean) {
-  const listeners = new Set<(change: ConnectivityChange) => void>()
-  let state = online
-  const adapter: ConnectivityAdapter = {
-    isOnline: () => state,
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-  }
-  return {
-    adapter,
-    emit(change: ConnectivityChange) {
-      state = change === 'online' ? true : change === 'offline' ? false : state
-      for (const listener of [...listeners]) listener(change)
-    },
   }
 }
 

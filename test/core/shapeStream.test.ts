@@ -10,7 +10,6 @@ import {
   ShapeRequestError,
 } from '../../src/core/errors'
 import type { LiveRequestRunner, LiveRunRequest, LiveRunSink } from '../../src/core/liveRunner'
-import type { VisibilityAdapter } from '../../src/core/visibility'
 import { MAX_ON_ERROR_RETRIES } from '../../src/core/retryPolicy'
 import {
   badRequestResponse,
@@ -27,6 +26,7 @@ import {
   snapshotRow,
   upToDate,
 } from './support/fakeShapeServer'
+import { fakeVisibility } from './support/fakeAdapters'
 import { statusWhere, streamHarness } from './support/streamHarness'
 
 const SCHEMA_HEADER = JSON.stringify({ id: { type: 'int4', pk_index: 0, not_null: true }, title: { type: 'text' } })
@@ -453,24 +453,6 @@ describe('ShapeStream: options', () => {
     stream.stop()
   })
 })
-
-/** A visibility adapter a test flips by hand; `listeners` shows what the stream left subscribed. */
-function fakeVisibility() {
-  let hidden = false
-  const listeners = new Set<() => void>()
-  const visibility: VisibilityAdapter = {
-    isHidden: () => hidden,
-    subscribe: (listener) => {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
-  }
-  const setHidden = (value: boolean) => {
-    hidden = value
-    for (const listener of listeners) listener()
-  }
-  return { visibility, setHidden, listeners }
-}
 
 describe('ShapeStream: abort, stop and visibility', () => {
   it('aborting the signal interrupts the request in flight and leaves nothing behind', async () => {

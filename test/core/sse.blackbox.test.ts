@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { ShapeClient, type Shape, type ShapeStatus, type VisibilityAdapter } from '../../src/core/index'
 import { createTestShapeServer, type TestShapeServer, type TestShapeServerOptions } from '../../src/testing/index'
+import { fakeVisibility } from './support/fakeAdapters'
 
 interface Item {
   id: number
@@ -422,19 +423,7 @@ describe('SSE through the public API, in plain Node', () => {
   })
 
   it('release after the grace period, dispose and a hidden page each close the SSE response at once', async () => {
-    let hidden = false
-    const listeners = new Set<() => void>()
-    const visibility: VisibilityAdapter = {
-      isHidden: () => hidden,
-      subscribe: (listener) => {
-        listeners.add(listener)
-        return () => listeners.delete(listener)
-      },
-    }
-    const setHidden = (value: boolean): void => {
-      hidden = value
-      for (const listener of [...listeners]) listener()
-    }
+    const { visibility, setHidden, listeners } = fakeVisibility()
     const { server, wire, client } = setup({}, { liveSse: true, visibility, gracePeriodMs: 50 })
     const shape = client.shape<Item>({ url: server.url, params: { table: 'items' } })
     const release = shape.retain()

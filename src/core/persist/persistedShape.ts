@@ -214,7 +214,8 @@ export class PersistedShape<T> implements ShapePersistence {
   #isWritten(shape: Shape<T>, syncTime = false): boolean {
     const written = this.#written
     const status = shape.getStatus()
-    if (written === undefined || written.snapshot !== shape.getSyncedSnapshot() || written.handle !== status.handle || written.offset !== status.offset) return false
+    if (written === undefined || written.snapshot !== shape.getSyncedSnapshot()) return false
+    if (written.handle !== status.handle || written.offset !== status.offset) return false
     return !syncTime || written.lastSyncedAt === status.lastSyncedAt
   }
 
@@ -236,7 +237,8 @@ export class PersistedShape<T> implements ShapePersistence {
     }
     this.#lastWriteAt = now
     this.#gapMs = Math.max(this.#persister.throttleMs, 10 * (this.#persister.clock.now() - now))
-    this.#written = { handle: state.handle, offset: state.offset, snapshot: shape.getSyncedSnapshot() as ShapeSnapshot<unknown>, lastSyncedAt: state.lastSyncedAt }
+    const snapshot = shape.getSyncedSnapshot() as ShapeSnapshot<unknown>
+    this.#written = { handle: state.handle, offset: state.offset, snapshot, lastSyncedAt: state.lastSyncedAt }
     void this.#persister.write(this.key, text)
   }
 
@@ -259,7 +261,8 @@ export class PersistedShape<T> implements ShapePersistence {
     }
     if (!seeded) return
     this.#seeded = shape.getSyncedSnapshot()
-    this.#written = { handle: read.state.handle, offset: read.state.offset, snapshot: this.#seeded as ShapeSnapshot<unknown>, lastSyncedAt: read.state.lastSyncedAt }
+    const { handle, offset, lastSyncedAt } = read.state
+    this.#written = { handle, offset, snapshot: this.#seeded as ShapeSnapshot<unknown>, lastSyncedAt }
     this.#source = 'cache'
     this.#answered = false
     this.#cacheAgeMs = Math.max(0, now - (read.state.lastSyncedAt ?? read.savedAt))
