@@ -6,7 +6,8 @@
  *   failure part-way drops what was created, so a source that never came up leaves nothing behind.
  * - An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
  * - Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
- *   whole old row, and adds it to the publication once. Nothing else is created on users' tables.
+ *   whole old row, and adds it to the publication once; requests describing a new table at the same moment all
+ *   succeed (the ones that lose the race to add it find it added). Nothing else is created on users' tables.
  * - Dropping the slot retries while the walsender still holds it (error 55006) for a moment after its
  *   connection closed.
  */
@@ -93,7 +94,11 @@ export async function publishTable(
     [publicationName, table.schema, table.name],
   )
   if (member.rowCount === 0) {
-    await pool.query(`ALTER PUBLICATION ${quoteIdentifier(publicationName)} ADD TABLE ${qualified}`)
+    // Requests describing a new table at once all find it missing; the ones that lose the race to add it meet
+    // `duplicate_object` (42710), which means what they wanted is done.
+    await pool.query(`ALTER PUBLICATION ${quoteIdentifier(publicationName)} ADD TABLE ${qualified}`).catch((error: unknown) => {
+      if ((error as { code?: unknown }).code !== '42710') throw error
+    })
   }
 }
 

@@ -72,6 +72,21 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('describes a new table from many requests at once: each gets it, and it joins the publication once', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({ name: 'raced', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    // Shapes of one new table requested together (a page of components) all describe it before any has published it.
+    const described = await Promise.all(Array.from({ length: 8 }, () => source.describeTable('public', table)))
+    expect(described.map((description) => description?.name)).toEqual(Array(8).fill(table))
+    const { rows } = await fixtures.pool.query<{ published: number }>(
+      'SELECT count(*)::int AS published FROM pg_publication_tables WHERE pubname = $1 AND tablename = $2',
+      [source.publicationName, table],
+    )
+    expect(rows).toEqual([{ published: 1 }])
+    await fixture.close()
+  })
+
   it('sees a column change with the next write of the table, even when the table was described again after the ALTER', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()
