@@ -2,7 +2,9 @@
  * Definitions → handles → logs: creates each shape once, without losing or duplicating a transaction, and deletes it.
  *
  * Invariants:
- * - One live shape per definition key; concurrent requests for a new definition share one creation.
+ * - One live shape per definition key; concurrent requests for a new definition share one creation. A creation
+ *   every waiter left is forgotten at once (a request arriving while its snapshot is being cancelled starts a new
+ *   one) and registers no shape, even if its snapshot completes.
  * - A shape subscribes to the source before its snapshot starts and buffers what arrives meanwhile; once the
  *   snapshot is in, buffered transactions visible in it (xid < xmin, or xid < xmax and not in xip_list) are dropped
  *   and the rest are appended in order. Nothing is lost and nothing is applied twice.
@@ -144,6 +146,11 @@ export class ShapeRegistry {
       waiting: 0,
     }
     this.#byKey.set(definition.key, started)
+    // Forgotten as soon as its last waiter leaves, not when its cancelled snapshot settles: a request arriving
+    // meanwhile (a reload) starts a new creation instead of joining one that is failing.
+    controller.signal.addEventListener('abort', () => {
+      if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
+    }, { once: true })
     started.promise.catch(() => {
       if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
     })
@@ -302,6 +309,8 @@ export class ShapeRegistry {
           signal,
         })
       snapshot = await (gate ? gate.run(signal, take) : take())
+      // Abandoned while its snapshot finished: another creation may own the key now; this one registers nothing.
+      signal.throwIfAborted()
     } catch (error) {
       unsubscribe()
       throw error
