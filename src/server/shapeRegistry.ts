@@ -12,6 +12,8 @@
  *   recreated shape never reuses a handle.
  * - A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
  *   request for its definition creates a new shape.
+ * - After `close()` a shape is deleted as soon as it is created: a request in flight at the close gets its snapshot,
+ *   and no shape keeps listening to the source.
  * - A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
  * - A transaction that truncates a shape's table deletes the shape instead of appending to it, so its
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
@@ -99,6 +101,7 @@ export class ShapeRegistry {
   #bytes = 0
   #evicted = 0
   #lastMicros = 0
+  #closed = false
 
   constructor(options: ShapeRegistryOptions) {
     this.#options = options
@@ -272,8 +275,9 @@ export class ShapeRegistry {
     }
   }
 
-  /** Deletes every shape. */
+  /** Deletes every shape, and from then on every shape as soon as it is created (requests in flight at close). */
   async close(): Promise<void> {
+    this.#closed = true
     const pending = [...this.#byKey.values()].map((creation) => creation.promise.catch(() => undefined))
     for (const log of await Promise.all(pending)) if (log) this.delete(log)
     this.#byKey.clear()
@@ -332,6 +336,8 @@ export class ShapeRegistry {
       else if (changesSchema(transaction, definition)) this.delete(created)
     }
     log = created
+    // A request that was resolving its definition when close() ran gets its snapshot, but the shape ends there.
+    if (this.#closed) this.delete(created)
     this.#evict()
     return created
   }
