@@ -13,8 +13,8 @@
  *   generic message; the failure itself goes to `onError` (default `console.error`), never into the response
  *   (responses.ts: a 5xx body carries no internal text). What fails because the client left (its request's signal
  *   aborted) is not reported: a disconnect is no server failure, and logging it would bury the real ones.
- * - `close()` deletes every shape, which ends held long-polls (409) and SSE streams; it leaves the source open
- *   (the caller owns it).
+ * - `close()` deletes every shape, which ends held long-polls (409) and SSE streams, and so does every shape that
+ *   requests in flight at the close create (shapeRegistry.ts); it leaves the source open (the caller owns it).
  * - With `secret` set, every `/v1/shape` request but a preflight (`OPTIONS`) must carry it as the `secret` param
  *   (or the legacy `api_secret`), or gets 401 `{"message":"Unauthorized - Invalid API secret"}` before anything else
  *   is read (protocol §1.4), an unsupported method included. Preflight and health stay open. Without `secret` the

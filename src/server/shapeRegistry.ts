@@ -2,7 +2,9 @@
  * Definitions → handles → logs: creates each shape once, without losing or duplicating a transaction, and deletes it.
  *
  * Invariants:
- * - One live shape per definition key; concurrent requests for a new definition share one creation.
+ * - One live shape per definition key; concurrent requests for a new definition share one creation. A creation
+ *   every waiter left is forgotten at once (a request arriving while its snapshot is being cancelled starts a new
+ *   one) and registers no shape, even if its snapshot completes.
  * - A shape subscribes to the source before its snapshot starts and buffers what arrives meanwhile; once the
  *   snapshot is in, buffered transactions visible in it (xid < xmin, or xid < xmax and not in xip_list) are dropped
  *   and the rest are appended in order. Nothing is lost and nothing is applied twice.
@@ -10,6 +12,8 @@
  *   recreated shape never reuses a handle.
  * - A deleted shape leaves both maps at once, stops listening to the source and wakes its waiters; the next
  *   request for its definition creates a new shape.
+ * - After `close()` a shape is deleted as soon as it is created: a request in flight at the close gets its snapshot,
+ *   and no shape keeps listening to the source.
  * - A failed snapshot leaves no trace: the creation is forgotten and the error goes to the request.
  * - A transaction that truncates a shape's table deletes the shape instead of appending to it, so its
  *   clients get 409 must-refetch and resync, as Electric answers a TRUNCATE. One that commits while the snapshot is
@@ -97,6 +101,7 @@ export class ShapeRegistry {
   #bytes = 0
   #evicted = 0
   #lastMicros = 0
+  #closed = false
 
   constructor(options: ShapeRegistryOptions) {
     this.#options = options
@@ -144,6 +149,11 @@ export class ShapeRegistry {
       waiting: 0,
     }
     this.#byKey.set(definition.key, started)
+    // Forgotten as soon as its last waiter leaves, not when its cancelled snapshot settles: a request arriving
+    // meanwhile (a reload) starts a new creation instead of joining one that is failing.
+    controller.signal.addEventListener('abort', () => {
+      if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
+    }, { once: true })
     started.promise.catch(() => {
       if (this.#byKey.get(definition.key) === started) this.#byKey.delete(definition.key)
     })
@@ -265,8 +275,9 @@ export class ShapeRegistry {
     }
   }
 
-  /** Deletes every shape. */
+  /** Deletes every shape, and from then on every shape as soon as it is created (requests in flight at close). */
   async close(): Promise<void> {
+    this.#closed = true
     const pending = [...this.#byKey.values()].map((creation) => creation.promise.catch(() => undefined))
     for (const log of await Promise.all(pending)) if (log) this.delete(log)
     this.#byKey.clear()
@@ -302,6 +313,8 @@ export class ShapeRegistry {
           signal,
         })
       snapshot = await (gate ? gate.run(signal, take) : take())
+      // Abandoned while its snapshot finished: another creation may own the key now; this one registers nothing.
+      signal.throwIfAborted()
     } catch (error) {
       unsubscribe()
       throw error
@@ -323,6 +336,8 @@ export class ShapeRegistry {
       else if (changesSchema(transaction, definition)) this.delete(created)
     }
     log = created
+    // A request that was resolving its definition when close() ran gets its snapshot, but the shape ends there.
+    if (this.#closed) this.delete(created)
     this.#evict()
     return created
   }

@@ -258,3 +258,50 @@ describe('ShapeRegistry.acquire', () => {
     expect(registry.stats()).toMatchObject({ shapes: 1, evicted: 1 })
   })
 })
+
+describe('ShapeRegistry: a creation every waiter left', () => {
+  /** A source whose first snapshot settles only when the test says (as a PostgreSQL cancel takes a round trip). */
+  function slowCancelSource(outcome: 'rejects' | 'resolves') {
+    let cancelled: () => void = () => {}
+    const cancelDone = new Promise<void>((resolve) => (cancelled = resolve))
+    let snapshots = 0
+    const source: ChangeSource = {
+      kind: 'memory',
+      describeTable: async () => table,
+      snapshot: async (request) => {
+        snapshots += 1
+        if (snapshots > 1) return { rows: [{ id: '1', title: 'fresh' }], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 1n }
+        // Settles a while after the abort: PostgreSQL's cancel error, or rows read just before the cancel arrived.
+        await new Promise<void>((resolve) => request.signal?.addEventListener('abort', () => resolve(), { once: true }))
+        await cancelDone
+        if (outcome === 'rejects') throw new Error('canceling statement due to user request')
+        return { rows: [{ id: '1', title: 'stale' }], xmin: '1', xmax: '1', xipList: [], lsn: 0n, databaseLsn: 1n }
+      },
+      subscribe: () => () => {},
+      currentLsn: () => 0n,
+      close: async () => {},
+    }
+    return { source, cancelled, snapshots: () => snapshots }
+  }
+
+  it.each(['rejects', 'resolves'] as const)('starts a new creation for a request arriving while the abandoned one is still being cancelled (its snapshot %s)', async (outcome) => {
+    // A client that reloads a page aborts its first request and at once sends the same one again.
+    const slow = slowCancelSource(outcome)
+    const registry = new ShapeRegistry({ source: slow.source, clock: realClock, chunkBytes: 1 << 20 })
+    const leaving = new AbortController()
+    const first = registry.acquire(definition, leaving.signal)
+    first.catch(() => undefined)
+    await Promise.resolve()
+    leaving.abort(new Error('client left'))
+    const again = registry.acquire(definition, new AbortController().signal)
+    slow.cancelled()
+    await expect(first).rejects.toThrow('client left')
+    const held = await again
+    expect(slow.snapshots()).toBe(2)
+    // The abandoned creation registered nothing: one live shape for the definition, the new one.
+    expect(registry.stats().shapes).toBe(1)
+    expect(registry.current(definition.key)).toBe(held.log)
+    expect(held.log.firstChunk()).toEqual([expect.stringContaining('fresh'), expect.stringContaining('snapshot-end')])
+    held.release()
+  })
+})

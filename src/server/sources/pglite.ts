@@ -16,6 +16,8 @@
  * - `snapshot` first delivers every committed change and then reads `pg_current_snapshot()` and the rows in the
  *   same REPEATABLE READ transaction: nothing it sees is delivered after it, and everything it misses is.
  * - Installing capture is idempotent; changes made to a table before it was first described are not captured.
+ *   Whether a table is captured is read from the catalog on each description, so a table dropped and created again
+ *   under the same name is captured again.
  *   A statement-level trigger captures TRUNCATE as one `truncate` change row, delivered in `truncated`.
  * - One source per PGlite instance at a time: a source consumes (deletes) the change rows it reads, so a second
  *   live source on the same database would miss them. Sources opened one after another are fine.
@@ -216,7 +218,6 @@ class PGliteChangeSource implements PGliteSource {
   readonly db: PGlite
   readonly #owned: boolean
   readonly #listeners = new Set<(transaction: Transaction) => void>()
-  readonly #captured = new Set<string>()
   #lastId = 0n
   #lsn = 0n
   #unlisten: (() => Promise<void>) | undefined
@@ -250,7 +251,14 @@ class PGliteChangeSource implements PGliteSource {
     const table = await describeTableWith(query, schema, name)
     if (table === undefined) return undefined
     const qualified = quoteQualified(table.schema, table.name)
-    if (this.#captured.has(qualified)) return table
+    // Read from the catalog, not remembered by name: a table dropped and created again under the same name (a dev
+    // reset) is a new relation without the triggers.
+    const { rows: installed } = await this.db.query<{ count: number }>(
+      `SELECT count(*)::int AS count FROM pg_catalog.pg_trigger
+        WHERE tgrelid = $1::regclass AND tgname IN ('live_shapes_capture', 'live_shapes_capture_truncate')`,
+      [qualified],
+    )
+    if (installed[0]?.count === 2) return table
     // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) and the upsert keep this idempotent across restarts of a persisted
     // database. The signature is stored before the description that shapes use is read, so an ALTER in between is
     // seen by the event trigger. Seeing it is not enough when it is delivered before the shape subscribes: the
@@ -270,7 +278,6 @@ class PGliteChangeSource implements PGliteSource {
         [qualified, table.schema, table.name],
       )
     })
-    this.#captured.add(qualified)
     return describeTableWith(query, schema, name)
   }
 

@@ -154,7 +154,6 @@ class PostgresChangeSource implements PostgresSource {
   readonly #pool: pg.Pool
   readonly #options: PostgresSourceOptions
   readonly #listeners = new Set<(transaction: Transaction) => void>()
-  readonly #published = new Set<string>()
   readonly #decoder = new PgoutputDecoder()
   readonly #transactions: PgoutputTransactions
   #service: LogicalReplicationService | undefined
@@ -202,11 +201,7 @@ class PostgresChangeSource implements PostgresSource {
     }
     const table = await describeTableWith(query, schema, name)
     if (table === undefined) return undefined
-    const qualified = quoteQualified(table.schema, table.name)
-    if (!this.#published.has(qualified)) {
-      await publishTable(this.#pool, this.publicationName, table, qualified)
-      this.#published.add(qualified)
-    }
+    await publishTable(this.#pool, this.publicationName, table, quoteQualified(table.schema, table.name))
     return table
   }
 

@@ -7,7 +7,9 @@
  * - An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
  * - Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
  *   whole old row, and adds it to the publication once; requests describing a new table at the same moment all
- *   succeed (the ones that lose the race to add it find it added). Nothing else is created on users' tables.
+ *   succeed (the ones that lose the race to add it find it added). Whether a table is published is read from the
+ *   catalog on each description, so a table dropped and created again under the same name is published again.
+ *   Nothing else is created on users' tables.
  * - Dropping the slot retries while the walsender still holds it (error 55006) for a moment after its
  *   connection closed.
  */
@@ -77,23 +79,27 @@ export async function dropReplicationObjects(
   await pool.query(`DROP PUBLICATION IF EXISTS ${quoteIdentifier(names.publicationName)}`)
 }
 
-/** Makes `table` (quoted as `qualified`) stream its changes through the publication. */
+/** Makes `table` (quoted as `qualified`) stream its changes through the publication, doing only what is missing. */
 export async function publishTable(
   pool: pg.Pool,
   publicationName: string,
   table: TableDescription,
   qualified: string,
 ): Promise<void> {
-  await pool.query(`ALTER TABLE ${qualified} REPLICA IDENTITY FULL`)
-  const member = await pool.query(
-    `SELECT 1 FROM pg_catalog.pg_publication_rel pr
-       JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
-       JOIN pg_catalog.pg_class c ON c.oid = pr.prrelid
-       JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-      WHERE p.pubname = $1 AND n.nspname = $2 AND c.relname = $3`,
+  // Read from the catalog on every description, not remembered by name: a table dropped and created again under
+  // the same name (a dev reset) is a new relation, neither published nor REPLICA IDENTITY FULL.
+  const state = await pool.query<{ full: boolean; member: boolean }>(
+    `SELECT c.relreplident = 'f' AS full,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
+                      JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
+                     WHERE p.pubname = $1 AND pr.prrelid = c.oid) AS member
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE n.nspname = $2 AND c.relname = $3`,
     [publicationName, table.schema, table.name],
   )
-  if (member.rowCount === 0) {
+  const current = state.rows[0]
+  if (current?.full !== true) await pool.query(`ALTER TABLE ${qualified} REPLICA IDENTITY FULL`)
+  if (current?.member !== true) {
     // Requests describing a new table at once all find it missing; the ones that lose the race to add it meet
     // `duplicate_object` (42710), which means what they wanted is done.
     await pool.query(`ALTER PUBLICATION ${quoteIdentifier(publicationName)} ADD TABLE ${qualified}`).catch((error: unknown) => {

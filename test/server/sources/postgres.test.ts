@@ -87,6 +87,35 @@ describe('postgres source', { timeout: 30_000 }, () => {
     await fixture.close()
   })
 
+  it('runs beside a second source on the same database (two dev servers): own slot and publication, and closing it breaks nothing', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({ name: 'shared', columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+    // Started together, both describing the same table at once.
+    const [second] = await Promise.all([createPostgresSource({ databaseUrl }), source.describeTable('public', table)])
+    const recorder = recordTransactions(source)
+    try {
+      expect(second.slotName).not.toBe(source.slotName)
+      expect(second.publicationName).not.toBe(source.publicationName)
+      await Promise.all([second.describeTable('public', table), source.describeTable('public', table)])
+      const secondRecorder = recordTransactions(second)
+      await fixture.insert(table, { id: 1 })
+      await secondRecorder.waitFor(() => secondRecorder.on(table).length === 1)
+      await second.close()
+      await fixture.insert(table, { id: 2 })
+      await recorder.waitFor(() => recorder.on(table).length === 2)
+      const { rows } = await fixtures.pool.query<{ published: number }>(
+        'SELECT count(*)::int AS published FROM pg_publication_tables WHERE pubname = $1 AND tablename = $2',
+        [source.publicationName, table],
+      )
+      expect(rows).toEqual([{ published: 1 }])
+    } finally {
+      recorder.stop()
+      await second.close()
+      await fixture.close()
+    }
+  })
+
   it('sees a column change with the next write of the table, even when the table was described again after the ALTER', async () => {
     const source = await fixtures.source()
     const fixture = await fixtures.makeFixture()

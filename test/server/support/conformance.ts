@@ -8,6 +8,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createShapeHandler } from '../../../src/server/handler'
 import type { ShapeHandler, ShapeHandlerOptions } from '../../../src/server/handler'
+import { defineConcurrencyConformance } from './conformanceConcurrency'
 import { defineLiveConformance } from './conformanceLive'
 import { defineSchemaChangeConformance } from './conformanceSchemaChange'
 import { defineSubsetConformance } from './conformanceSubset'
@@ -66,6 +67,7 @@ export function runConformanceSuite(
     defineLiveConformance(context)
     defineWhereConformance(context)
     defineSubsetConformance(context)
+    defineConcurrencyConformance(context)
     if (options.schemaChanges === true) defineSchemaChangeConformance(context)
   })
 }

@@ -149,6 +149,30 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
+    it('streams the changes of a table dropped and created again under the same name (a dev reset) once described again', async () => {
+      const source = await factory.source()
+      const fixture = await factory.makeFixture()
+      const columns = [{ name: 'id', type: 'int4', primaryKey: true }]
+      const table = await fixture.createTable({ name: 'recreated', columns })
+      const marker = await fixture.createTable({ name: 'marker', columns })
+      await source.describeTable('public', table)
+      await source.describeTable('public', marker)
+      await factory.exec(`DROP TABLE "${table}"`)
+      await factory.exec(`CREATE TABLE "${table}" (id int4 PRIMARY KEY)`)
+      expect((await source.describeTable('public', table))?.name).toBe(table)
+      const recorder = recordTransactions(source)
+      try {
+        await fixture.insert(table, { id: 1 })
+        await fixture.insert(marker, { id: 1 })
+        // The marker commits after the insert: once it is in, the insert was delivered or never will be.
+        await recorder.waitFor(() => recorder.on(marker).length === 1)
+        expect(recorder.on(table).flatMap((transaction) => transaction.changes.map((change) => change.row['id']))).toEqual(['1'])
+      } finally {
+        recorder.stop()
+        await fixture.close()
+      }
+    })
+
     it('uses every column as the key of a table without a primary key, and knows no missing or other-schema table', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
