@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { MemoryStorage, PersistStorage } from '../../src/core/persist/persistStorage'
 import { memoryStorage } from '../../src/core/persist/persistStorage'
+import { indexedDBStorage } from '../../src/core/persist/indexedDBStorage'
 import type { Row } from '../../src/core/protocol'
 import { catchUpResponse, change, HANDLE, keyOf, liveResponse, mustRefetchResponse } from './support/fakeShapeServer'
 import { fakeConnectivity } from './support/fakeAdapters'
@@ -236,5 +237,34 @@ describe('a reload with the network down', () => {
     expect(Object.fromEntries(resumed.params)).toMatchObject({ live: 'true', handle: HANDLE, offset: '20_0' })
     release()
     reload.client.dispose()
+  })
+})
+
+describe('indexedDBStorage() where there is no IndexedDB (a server render, Node)', () => {
+  it('holds nothing and writes nothing: no warning on every render, and a logout resolves', async () => {
+    expect(typeof indexedDB).toBe('undefined')
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {})
+    try {
+      const storage = indexedDBStorage()
+      expect(await storage.getItem('anything')).toBeNull()
+      await expect(Promise.resolve(storage.setItem('anything', 'x'))).resolves.toBeUndefined()
+      expect(await storage.keys?.()).toEqual([])
+      // The same client code a client component runs during its server render.
+      const { server, client } = page(storage)
+      const shape = client.shape(items())
+      const release = shape.retain()
+      const first = await server.nextRequest()
+      expect(first.params.get('offset')).toBe('-1')
+      first.respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+      await shape.whenUpToDate()
+      await client.flushPersisted()
+      expect(shape.getStatus().warning).toBeUndefined()
+      release()
+      client.dispose()
+      await expect(client.clearPersisted()).resolves.toBeUndefined()
+      expect(warned).not.toHaveBeenCalled()
+    } finally {
+      warned.mockRestore()
+    }
   })
 })

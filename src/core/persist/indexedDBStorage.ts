@@ -6,6 +6,9 @@
  *   splits it into its own chunk) and a server render never touches `indexedDB`.
  * - Each call opens no connection of its own: one `idb-keyval` store per `indexedDBStorage()` call, created on first
  *   use and reused.
+ * - Where there is no IndexedDB at all (a server render of a client component, Node), the storage holds nothing and
+ *   writes nothing, without loading `idb-keyval`: the same client code runs on the server and in the browser, and the
+ *   server must neither warn on every render nor reject a logout. A browser whose IndexedDB fails still reports it.
  */
 import type { PersistStorage } from './persistStorage'
 
@@ -39,21 +42,26 @@ export function indexedDBStorage(options: IndexedDBStorageOptions = {}): Persist
     )
     return loading
   }
+  const absent = (): boolean => typeof indexedDB === 'undefined'
   return {
     async getItem(key) {
+      if (absent()) return null
       const { idb, store } = await load()
       const value = await idb.get<unknown>(key, store)
       return typeof value === 'string' ? value : null
     },
     async setItem(key, value) {
+      if (absent()) return
       const { idb, store } = await load()
       await idb.set(key, value, store)
     },
     async removeItem(key) {
+      if (absent()) return
       const { idb, store } = await load()
       await idb.del(key, store)
     },
     async keys() {
+      if (absent()) return []
       const { idb, store } = await load()
       return (await idb.keys(store)).filter((key): key is string => typeof key === 'string')
     },
