@@ -78,7 +78,7 @@ export class OptimisticOverlay<T> {
   constructor(init: OverlayInit<T>) {
     this.#init = init
     this.#tracker = new TxidTracker(init.clock)
-    init.store.observeSynced((synced, notifies, notifiedKeys) => this.#onSynced(synced, notifies, notifiedKeys))
+    init.store.observeSynced((synced, notifiedKeys) => this.#onSynced(synced, notifiedKeys))
     init.store.subscribe(() => this.#onStorePublish())
   }
 
@@ -167,7 +167,7 @@ export class OptimisticOverlay<T> {
           if (timer !== undefined) this.#init.clock.clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
           // A confirming batch has already taken the mutation out (and publishes it); any other ending publishes here.
-          if (this.#mutations.includes(mutation)) this.#remove([mutation], true)
+          if (this.#mutations.includes(mutation)) this.#remove([mutation])
           release()
           if (error === undefined) resolve({ txids: mutation.txids })
           else reject(error)
@@ -218,14 +218,14 @@ export class OptimisticOverlay<T> {
     this.#tracker.abortAll(cause)
     const pending = this.#mutations
     if (pending.length === 0) return
-    this.#remove(pending, true)
+    this.#remove(pending)
     for (const mutation of pending) {
       mutation.end(new TxidTimeoutError({ txids: mutation.waiting ? [...mutation.waiting] : [], timeoutMs: mutation.timeoutMs, reason: 'aborted', cause }))
     }
   }
 
   /** Called by the store after a publish step that carried txids or snapshots, before its listeners run. */
-  #onSynced(synced: SyncedTransactions, notifies: boolean, notifiedKeys: readonly string[]): void {
+  #onSynced(synced: SyncedTransactions, notifiedKeys: readonly string[] | undefined): void {
     this.#tracker.record(synced)
     const confirmed: Mutation<T>[] = []
     for (const mutation of this.#mutations) {
@@ -235,23 +235,23 @@ export class OptimisticOverlay<T> {
       if (waiting.size === 0) confirmed.push(mutation)
     }
     if (confirmed.length === 0) return
-    this.#remove(confirmed, !notifies, notifiedKeys)
+    this.#remove(confirmed, notifiedKeys)
     for (const mutation of confirmed) mutation.end()
   }
 
   /**
-   * Takes `mutations` out and refolds; publishes now, or leaves the touched keys to the store's coming publish (minus
-   * `notifiedKeys`, whose listeners that publish calls anyway).
+   * Takes `mutations` out and refolds. Publishes now, or, given the keys a coming store publish notifies
+   * (`storeNotifies`), leaves the other touched keys to that publish.
    */
-  #remove(mutations: readonly Mutation<T>[], publishNow: boolean, notifiedKeys: readonly string[] = []): void {
+  #remove(mutations: readonly Mutation<T>[], storeNotifies?: readonly string[]): void {
     const touched = new Set<string>()
     for (const mutation of mutations) for (const key of mutation.keys) touched.add(key)
     this.#mutations = this.#mutations.filter((mutation) => !mutations.includes(mutation))
-    if (publishNow) this.#change(touched)
+    if (storeNotifies === undefined) this.#change(touched)
     else {
       this.#base = undefined
       this.#deferred ??= new Set()
-      const notified = new Set(notifiedKeys)
+      const notified = new Set(storeNotifies)
       for (const key of touched) if (!notified.has(key)) this.#deferred.add(key)
     }
   }

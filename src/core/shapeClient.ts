@@ -266,8 +266,8 @@ function validateClientOptions(options: ShapeClientOptions): void {
   if (typeof options !== 'object' || options === null) throw invalidOption('ShapeClient options', 'an object', options)
   for (const [name, type] of Object.entries(OPTION_TYPES)) {
     const value: unknown = options[name as keyof ShapeClientOptions]
-    if (value !== undefined && (typeof value !== type || (type === 'number' ? !((value as number) >= 0) : name === 'clock' && value === null))) {
-      throw invalidOption(`ShapeClient option "${name}"`, type === 'number' ? 'a number ≥ 0' : type === 'object' ? 'an object' : `a ${type}`, value)
-    }
+    if (value === undefined) continue
+    const wrong = typeof value !== type || (type === 'number' && !((value as number) >= 0)) || (name === 'clock' && value === null)
+    if (wrong) throw invalidOption(`ShapeClient option "${name}"`, type === 'number' ? 'a number ≥ 0' : type === 'object' ? 'an object' : `a ${type}`, value)
   }
 }

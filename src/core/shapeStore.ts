@@ -100,7 +100,7 @@ export class ShapeStore<T = Row> {
   #staging: StagingRecord<T> | undefined
   #txids: number[] = []
   #txSnapshots: TxSnapshot[] = []
-  #onSynced: ((synced: SyncedTransactions, notifies: boolean, notifiedKeys: readonly string[]) => void) | undefined
+  #onSynced: ((synced: SyncedTransactions, notifiedKeys: readonly string[] | undefined) => void) | undefined
 
   #keysEpoch = 0
   #keysCache: { readonly epoch: number; readonly keys: readonly string[] } | undefined
@@ -138,7 +138,7 @@ export class ShapeStore<T = Row> {
     const publication = lastUpToDate >= 0 ? this.#publish() : undefined
     const synced = lastUpToDate >= 0 ? this.#takeSynced() : undefined
     for (let i = lastUpToDate + 1; i < messages.length; i++) this.#apply(messages[i] as Message<T>)
-    if (synced) this.#onSynced?.(synced, publication !== undefined, publication?.changedKeys ?? [])
+    if (synced) this.#onSynced?.(synced, publication?.changedKeys)
     if (publication) this.#notify(publication)
   }
 
@@ -175,10 +175,10 @@ export class ShapeStore<T = Row> {
 
   /**
    * Sets the one observer of published transactions: called after the publish step of a batch that published
-   * txids or a snapshot, before the listeners; `notifies` says whether listeners will run, `notifiedKeys` whose key
-   * listeners they include.
+   * txids or a snapshot, before the listeners; `notifiedKeys` is undefined when no listener will run, else the keys
+   * whose key listeners will.
    */
-  observeSynced(observer: ((synced: SyncedTransactions, notifies: boolean, notifiedKeys: readonly string[]) => void) | undefined): void {
+  observeSynced(observer: ((synced: SyncedTransactions, notifiedKeys: readonly string[] | undefined) => void) | undefined): void {
     this.#onSynced = observer
   }
 

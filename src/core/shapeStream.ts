@@ -388,16 +388,10 @@ export class ShapeStream<T = Row> {
 
   async #runLive(runner: LiveRequestRunner, url: string, headers: Record<string, string>, signal: AbortSignal): Promise<void> {
     const request = { url, headers, signal, fetch: this.#fetch, idleTimeoutMs: this.#liveTimeoutMs() }
-    // Set when the connection answered with a retired handle: it is closed unread and handled like a stale
-    // long-poll response (a fresh cache buster, at once the first time), not as an ordinary failure.
-    let staleHandle: string | undefined
     try {
       const end = await runLiveConnection(runner, request, {
         onOpen: (meta) => {
-          if (isRetiredHandle(this.#state, meta.handle)) {
-            staleHandle = meta.handle
-            throw new StaleResponseError(url, meta.handle)
-          }
+          if (isRetiredHandle(this.#state, meta.handle)) throw new StaleResponseError(url, meta.handle)
           this.#retry.succeeded()
           const { handle, offset, cursor } = meta
           this.#dispatch({ type: 'response', handle, offset, cursor, schema: undefined, upToDate: false, now: this.#clock.now() })
@@ -411,8 +405,10 @@ export class ShapeStream<T = Row> {
       if (signal.aborted) throw abortReason(signal)
       if (end.kind === 'must-refetch') this.#onMustRefetch(end, url)
     } catch (error) {
-      if (staleHandle === undefined || signal.aborted) throw error
-      this.#onStaleResponse(staleHandle, url)
+      // A connection that opened with a retired handle was closed unread (onOpen above): it is handled like a stale
+      // long-poll response (a fresh cache buster, at once the first time), not as an ordinary failure.
+      if (!(error instanceof StaleResponseError) || signal.aborted) throw error
+      this.#onStaleResponse(error.handle, url)
     } finally {
       this.#refreshStatus()
     }

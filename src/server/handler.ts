@@ -31,6 +31,7 @@
  */
 import { realClock } from '../core/clock'
 import { InvalidOptionsError } from '../core/errors'
+import { invalidOption } from '../core/internal'
 import type { Clock } from '../core/clock'
 import { applyCors, corsOrigins } from './corsPolicy'
 import type { CorsOptions, CorsOrigins } from './corsPolicy'
@@ -268,9 +269,7 @@ const SOURCE_METHODS = ['describeTable', 'snapshot', 'subscribe', 'currentLsn', 
 
 /** What `createShapeHandler` checks before it builds anything (the limits and allow-list have their own checks). */
 function checkHandlerOptions(options: unknown): asserts options is ShapeHandlerOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionsError(`createShapeHandler options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
+  if (typeof options !== 'object' || options === null) throw invalidOption('createShapeHandler options', 'an object', options)
   const { source, onError } = options as { source?: unknown; onError?: unknown }
   const isSource =
     typeof source === 'object' && source !== null && SOURCE_METHODS.every((name) => typeof (source as Record<string, unknown>)[name] === 'function')
@@ -279,7 +278,5 @@ function checkHandlerOptions(options: unknown): asserts options is ShapeHandlerO
       'createShapeHandler option "source" must be a change source: createMemorySource(), await createPGliteSource() or await createPostgresSource({ databaseUrl })',
     )
   }
-  if (onError !== undefined && typeof onError !== 'function') {
-    throw new InvalidOptionsError(`createShapeHandler option "onError" must be a function, got ${typeof onError}`)
-  }
+  if (onError !== undefined && typeof onError !== 'function') throw invalidOption('createShapeHandler option "onError"', 'a function', onError)
 }

@@ -26,7 +26,7 @@
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
-import { InvalidOptionsError } from '../core/errors'
+import { invalidOption } from '../core/internal'
 import { SERVER_HEADER_VALUE, SHAPE_METHODS } from './responses'
 
 export interface ServeNodeOptions {
@@ -45,16 +45,14 @@ export interface NodeServer {
 
 /** The port to listen on, once `handler` and `options` are known to be servable (see the invariants above). */
 function checkServeOptions(handler: unknown, options: unknown): number {
-  if (typeof handler !== 'function') throw new InvalidOptionsError(`serveNode: the handler must be a function (Request) => Promise<Response>, got ${typeof handler}`)
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionsError(`serveNode options must be an object with a port, got ${options === null ? 'null' : typeof options}`)
-  }
+  if (typeof handler !== 'function') throw invalidOption('serveNode: the handler', 'a function (Request) => Promise<Response>', handler)
+  if (typeof options !== 'object' || options === null) throw invalidOption('serveNode options', 'an object with a port', options)
   const { port, host } = options as { port?: unknown; host?: unknown }
   const value = typeof port === 'string' && /^\d+$/.test(port) ? Number(port) : port
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65_535) {
-    throw new InvalidOptionsError(`serveNode option "port" must be an integer from 0 to 65535, got ${JSON.stringify(port) ?? String(port)}`)
+    throw invalidOption('serveNode option "port"', 'an integer from 0 to 65535', port)
   }
-  if (host !== undefined && typeof host !== 'string') throw new InvalidOptionsError(`serveNode option "host" must be a string, got ${typeof host}`)
+  if (host !== undefined && typeof host !== 'string') throw invalidOption('serveNode option "host"', 'a string', host)
   return value
 }
 

@@ -29,6 +29,7 @@ import type {
   TransactionChange,
 } from './source'
 import { InvalidOptionsError } from '../../core/errors'
+import { invalidOption } from '../../core/internal'
 import { loadWhereFilter } from '../whereFilter'
 
 /** A value a memory table accepts; stored as its wire text. */
@@ -255,9 +256,7 @@ function tableId(schema: string, name: string): string {
 }
 
 function checkSourceOptions(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionsError(`createMemorySource options must be an object, got ${options === null ? 'null' : typeof options}`)
-  }
+  if (typeof options !== 'object' || options === null) throw invalidOption('createMemorySource options', 'an object', options)
   const { tables } = options as { tables?: unknown }
   if (tables !== undefined && !Array.isArray(tables)) {
     throw new InvalidOptionsError('Memory source: "tables" must be a list of table definitions ({ name, columns, rows? })')
