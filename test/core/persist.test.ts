@@ -591,6 +591,31 @@ describe('persisted shapes: namespaces and logout', () => {
     client.dispose()
   })
 
+  it('after clearPersisted, closing the shapes writes back none of the rows they held at the clear (a throttled change, a later sync time)', async () => {
+    const storage = memoryStorage()
+    const { server, clock, client } = page(storage, { throttleMs: 1000 })
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    const live = await server.nextRequest()
+    const changed = nextChange(shape)
+    live.respond(liveResponse({ requestOffset: '0_inf', offset: '2_0', cursor: '2', lsn: '2', messages: [change({ operation: 'insert', id: 2, title: 'two', lsn: '2', opPosition: 0, last: true })] }))
+    await changed
+    clock.advance(500)
+    expect(clock.nextTimerAt()).toBeDefined()
+    const quiet = await server.nextRequest()
+    quiet.respond(liveResponse({ requestOffset: '2_0', offset: '2_0', cursor: '3', lsn: '2', messages: [] }))
+    await statusWhere(shape, (status) => status.cursor === '3')
+    await client.clearPersisted()
+    expect(storage.entries.size).toBe(0)
+    await client.flushPersisted()
+    release()
+    client.dispose()
+    await client.flushPersisted()
+    expect([...storage.entries.keys()]).toEqual([])
+  })
+
   it('a storage whose read fails: a status warning, the shape syncs from the network, nothing thrown', async () => {
     spyWarn()
     const failing: PersistStorage = { getItem: () => Promise.reject(new Error('disk gone')), setItem: () => undefined, removeItem: () => undefined }

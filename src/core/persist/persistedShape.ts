@@ -12,7 +12,9 @@
  *   times what its encoding took: a large live shape spends at most about a tenth of the main thread persisting. A write is skipped when handle,
  *   offset and snapshot are those last written (or seeded); a flush (page hide, close, `flushPersisted`) also writes
  *   when only `lastSyncedAt` moved, so the next load's `cacheAgeMs` and `maxAgeMs` count from the last sync, not the
- *   last change, without a quiet live shape being re-encoded on every empty long-poll answer.
+ *   last change, without a quiet live shape being re-encoded on every empty long-poll answer. After a clear
+ *   (`clearPersisted()`, logout) what the shape held at that moment counts as written: only later states are written
+ *   again, so closing the shapes after a logout never puts its rows back.
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
  *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
@@ -34,8 +36,8 @@ import type { ShapePersister } from './shapePersister'
 import { readEntry, writeEntry } from './persistedEntry'
 
 interface Written {
-  handle: string
-  offset: string
+  handle: string | undefined
+  offset: string | undefined
   snapshot: ShapeSnapshot<unknown>
   lastSyncedAt: number | undefined
 }
@@ -174,7 +176,7 @@ export class PersistedShape<T> implements ShapePersistence {
 
   /** Writes the current state now if it changed since the last write (page hide, close, `flushPersisted`). */
   flush(): void {
-    this.cancelPendingWrite()
+    this.#cancelPendingWrite()
     this.#write(true)
   }
 
@@ -183,8 +185,20 @@ export class PersistedShape<T> implements ShapePersistence {
     this.#bump()
   }
 
-  /** Forgets a throttled write (the namespace is being cleared). */
-  cancelPendingWrite(): void {
+  /**
+   * The namespace is being cleared (logout): forgets a throttled write and counts what the shape holds now as written,
+   * so a later flush (close, page hide, `flushPersisted`) never puts back the rows the clear removes; only states the
+   * shape reaches afterwards are written again.
+   */
+  cleared(): void {
+    this.#cancelPendingWrite()
+    const shape = this.#shape
+    if (shape === undefined) return
+    const { handle, offset, lastSyncedAt } = shape.getStatus()
+    this.#written = { handle, offset, snapshot: shape.getSyncedSnapshot() as ShapeSnapshot<unknown>, lastSyncedAt }
+  }
+
+  #cancelPendingWrite(): void {
     const armed = this.#writeTimer
     if (armed === undefined) return
     if (armed.handle !== undefined) this.#persister.clock.clearTimeout(armed.handle)

@@ -130,7 +130,7 @@ export class ShapePersister {
 
   /** Removes every entry of the namespace (logout). Shapes still running persist their later states again. */
   clear(): Promise<void> {
-    for (const shape of this.#shapes) shape.cancelPendingWrite()
+    for (const shape of this.#shapes) shape.cleared()
     const open = [...this.#shapes].map((shape) => shape.key)
     return this.#enqueue(async () => {
       const keys = new Set([...(await Promise.resolve(this.#readIndex()).catch(() => [])), ...open, ...this.#indexed])
