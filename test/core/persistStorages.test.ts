@@ -195,6 +195,39 @@ describe('logout after a storage failure', () => {
   })
 })
 
+describe('two clients on one storage and namespace', () => {
+  it('an entry one client writes again after the other cleared the namespace is still removed by the next logout (a storage that cannot list its keys)', async () => {
+    const memory = memoryStorage()
+    const storage = asyncOver(memory)
+    const { server, client } = page(storage, { throttleMs: 0 })
+    const shape = client.shape(items())
+    const release = shape.retain()
+    ;(await server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(1, 'one', '1')] }))
+    await shape.whenUpToDate()
+    await client.flushPersisted()
+    expect(entryKeys(memory)).toHaveLength(1)
+
+    const other = page(storage)
+    await other.client.clearPersisted()
+    other.client.dispose()
+    expect(memory.entries.size).toBe(0)
+
+    const live = await server.nextRequest()
+    const changed = nextChange(shape)
+    live.respond(liveResponse({ requestOffset: '0_inf', offset: '2_0', cursor: '2', lsn: '2', messages: [change({ operation: 'insert', id: 2, title: 'two', lsn: '2', opPosition: 0, last: true })] }))
+    await changed
+    await client.flushPersisted()
+    expect(entryKeys(memory)).toHaveLength(1)
+    release()
+    client.dispose()
+
+    const logout = page(storage)
+    await logout.client.clearPersisted()
+    expect([...memory.entries.keys()]).toEqual([])
+    logout.client.dispose()
+  })
+})
+
 describe('a reload with the network down', () => {
   it('shows the cached rows with an offline, cached status, and on online resumes live from the stored offset (no offset=-1)', async () => {
     const storage = memoryStorage()

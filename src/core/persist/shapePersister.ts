@@ -8,7 +8,7 @@
  *   synchronous storage and nothing queued, an operation completes before its call returns (a shape closed by
  *   `dispose()` is in storage when the next client reads it).
  * - Every entry key is `live-shapes/<namespace>/shape/<definition>`, and a key is listed in the entry
- *   `live-shapes/<namespace>/index` before its entry is first written, so `clear()` removes every entry of its
+ *   `live-shapes/<namespace>/index` before each write of its entry, so `clear()` removes every entry of its
  *   namespace and no other, even one whose index update failed (a quota error on the index must not leave user data
  *   that a later logout cannot find). Two tabs rewriting the index at once can still drop a key from it, so `clear()`
  *   also removes every key under the namespace's prefix that the storage lists (persistStorage.ts, `storageKeys`).
@@ -154,9 +154,12 @@ export class ShapePersister {
     return `${this.#namespaceKey}/index`
   }
 
-  /** Adds `key` to the namespace index unless this client listed it already. */
+  /**
+   * Adds `key` to the namespace index unless it is listed there. The index is read before every write, not
+   * remembered: another client of the namespace (a second client on the same storage, a logout in another tab) may
+   * have cleared it since this client last listed the key.
+   */
   #list(key: string): MaybePromise<unknown> {
-    if (this.#indexed.has(key)) return undefined
     return then(this.#readIndex(), (index) => {
       const listed = (): void => void this.#indexed.add(key)
       if (index.includes(key)) return listed()
