@@ -4,6 +4,9 @@
  * Invariants:
  * - `realClock` looks up the global timer functions on every call (never captured at import), so it runs in
  *   browsers, workers and Node alike, and fake timers installed later still apply.
+ * - A `realClock` timer longer than the platform can hold (2^31 - 1 ms, about 24.8 days; `Infinity` included) never
+ *   fires: browsers and Node would fire it at once, so `timeoutMs: Infinity` ("wait as long as it takes") would time
+ *   out at once instead.
  * - `sleep` leaves no timer behind: it resolves by its timer or rejects on abort, and the abort path clears the
  *   timer and removes its listener.
  * - `yieldToEventLoop` resolves in a later task (not a microtask), so a loop that awaits it between requests lets
@@ -32,11 +35,18 @@ export interface Clock {
   yield?(): Promise<void>
 }
 
+/** The longest delay platform timers hold; a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+/** The handle of a timer too long to ever fire (see the invariants). */
+const NEVER: TimerHandle = Symbol('never')
+
 /** The platform clock (`Date.now` and the global timers). */
 export const realClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
-  clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
+  setTimeout: (callback, ms) => (ms > MAX_TIMER_MS ? NEVER : globalThis.setTimeout(callback, ms)),
+  clearTimeout: (handle) => {
+    if (handle !== NEVER) globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0])
+  },
 }
 
 /** The reason `sleep` and aborted requests reject with when no reason was given to `abort()`. */

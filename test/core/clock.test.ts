@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { sleep } from '../../src/core/clock'
+import { realClock, sleep } from '../../src/core/clock'
 import { ManualClock } from './support/manualClock'
 
 describe('sleep', () => {
@@ -31,5 +31,17 @@ describe('sleep', () => {
     await expect(sleep(clock, 10, AbortSignal.abort())).rejects.toMatchObject({ name: 'AbortError' })
     await sleep(clock, 0)
     expect(clock.delays).toEqual([])
+  })
+})
+
+describe('realClock', () => {
+  it('never fires a timer longer than the platform holds (timeoutMs: Infinity waits), where the platform would fire it at once', async () => {
+    const fired: string[] = []
+    const forever = realClock.setTimeout(() => fired.push('Infinity'), Infinity)
+    const tooLong = realClock.setTimeout(() => fired.push('2^31 ms'), 2 ** 31)
+    await new Promise<void>((resolve) => realClock.setTimeout(resolve, 20))
+    expect(fired).toEqual([])
+    realClock.clearTimeout(forever)
+    realClock.clearTimeout(tooLong)
   })
 })
