@@ -541,6 +541,38 @@ describe('persisted shapes: namespaces and logout', () => {
     expect(storage.entries.size).toBe(0)
   })
 
+  it('a removal that fails does not stop clearPersisted: every other entry is removed, it rejects, and the next clear finds the one left', async () => {
+    const storage = memoryStorage()
+    await firstLoad(storage)
+    const other = page(storage)
+    const shape = other.client.shape({ url, params: { table: 'items', where: 'id > 1' } })
+    const release = shape.retain()
+    ;(await other.server.nextRequest()).respond(catchUpResponse({ requestOffset: '-1', offset: '0_inf', lsn: '1', schema: SCHEMA, messages: [row(2, 'two', '2')] }))
+    await shape.whenUpToDate()
+    await other.client.flushPersisted()
+    release()
+    other.client.dispose()
+    const [failing, ...rest] = entryKeys(storage)
+    expect(rest).toHaveLength(1)
+
+    let refuse = true
+    const flaky: PersistStorage = {
+      getItem: (key) => storage.getItem(key),
+      setItem: (key, value) => storage.setItem(key, value),
+      removeItem: (key) => {
+        if (key === failing && refuse) throw new Error('storage busy')
+        storage.removeItem(key)
+      },
+    }
+    const logout = page(flaky)
+    await expect(logout.client.clearPersisted()).rejects.toThrow('storage busy')
+    expect(entryKeys(storage)).toEqual([failing])
+    refuse = false
+    await logout.client.clearPersisted()
+    expect(storage.entries.size).toBe(0)
+    logout.client.dispose()
+  })
+
   it('clearPersisted finds entries the namespace index lost (two tabs rewriting it at once), through keys() or a Web Storage', async () => {
     // Two tabs read the index [A], then each writes its own version: [A, B] and [A, C]. The last write wins, so the
     // index lists A and C while B's rows stay in storage; a logout that trusted the index would leave them behind.

@@ -128,7 +128,10 @@ export class ShapePersister {
     return this.#enqueue(() => undefined)
   }
 
-  /** Removes every entry of the namespace (logout). Shapes still running persist their later states again. */
+  /**
+   * Removes every entry of the namespace (logout). Shapes still running persist their later states again. A failed
+   * removal rejects once every other entry was removed, and keeps the index so a later `clear()` finds the entry.
+   */
   clear(): Promise<void> {
     for (const shape of this.#shapes) shape.cleared()
     const open = [...this.#shapes].map((shape) => shape.key)
@@ -139,8 +142,18 @@ export class ShapePersister {
       for (const key of await Promise.resolve(storageKeys(this.storage)).catch(() => [])) {
         if (key.startsWith(prefix)) keys.add(key)
       }
+      keys.delete(this.#indexKey())
       this.#indexed = new Set()
-      for (const key of keys) await this.storage.removeItem(key)
+      // One failed removal must not leave the rest of the user's entries behind; the index stays while any is left.
+      let failure: { error: unknown } | undefined
+      for (const key of keys) {
+        try {
+          await this.storage.removeItem(key)
+        } catch (error) {
+          failure ??= { error }
+        }
+      }
+      if (failure) throw failure.error
       await this.storage.removeItem(this.#indexKey())
     })
   }
