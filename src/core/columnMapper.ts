@@ -11,7 +11,8 @@
  *   `encodeWhereColumns` passes every bare identifier through `encode` and leaves the rest of the text as it is:
  *   string literals (also `E'…'` and dollar-quoted), quoted identifiers, `$n` params, numbers, comments, SQL keywords
  *   (`AND`, `IS`, `NULLS FIRST`, `AT TIME ZONE`, … in any case), function names (a word before `(`) and type names
- *   after `::`. So an application column named like one of those keywords is not encoded (write its database name).
+ *   (after `::`, after `AS` in a `CAST`, and before a string in a typed literal such as `DATE '2024-01-01'`). So an
+ *   application column named like one of those keywords is not encoded (write its database name).
  */
 import { InvalidOptionsError } from './errors'
 
@@ -102,10 +103,10 @@ const SQL_WORDS = new Set(
   ).split(' '),
 )
 // One token of a `where` at a time: E-strings, strings, quoted identifiers, comments, dollar-quoted strings, `$n`,
-// numbers and casts are passed as they are; a bare word notes whether a `(` or a `'` follows it (a function name, a
-// typed literal such as `B'101'`).
+// numbers and casts (`::type`, `AS type`) are passed as they are; a bare word notes whether a `(` or a `'` follows it
+// (a function name, a typed literal such as `B'101'` or `DATE '2024-01-01'`: a column is never followed by a string).
 const WHERE_TOKEN =
-  /[Ee]'(?:[^'\\]|\\[\s\S]|'')*'?|'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--.*|\/\*[\s\S]*?(?:\*\/|$)|\$(\w*)\$[\s\S]*?(?:\$\1\$|$)|\$\d+|\d[\p{L}\p{N}_.]*|::\s*[\p{L}_][\p{L}\p{N}_$]*|[\p{L}_][\p{L}\p{N}_$]*(?=(\s*\(|')?)/gu
+  /[Ee]'(?:[^'\\]|\\[\s\S]|'')*'?|'(?:[^']|'')*'?|"(?:[^"]|"")*"?|--.*|\/\*[\s\S]*?(?:\*\/|$)|\$(\w*)\$[\s\S]*?(?:\$\1\$|$)|\$\d+|\d[\p{L}\p{N}_.]*|::\s*[\p{L}_][\p{L}\p{N}_$]*|[Aa][Ss]\s+[\p{L}_][\p{L}\p{N}_$]*|[\p{L}_][\p{L}\p{N}_$]*(?=(\s*[('])?)/gu
 const BARE_WORD = /^[\p{L}_][\p{L}\p{N}_$]*$/u
 
 /**

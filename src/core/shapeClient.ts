@@ -136,7 +136,7 @@ export class ShapeClient {
     const key = shapeKey(options as ShapeOptions<unknown>, this.#ids)
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
-    const store = new ShapeStore<T>({ now: () => this.#clock.now() })
+    const store = new ShapeStore<T>({ now: () => this.#clock.now(), ...(options.log === undefined ? {} : { log: options.log }) })
     const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
     const persistence = this.#persister?.open(options)

@@ -33,12 +33,16 @@
  *   that fails after staging leaves the store as it was (see errors.ts). Staging never publishes: control messages
  *   are not staged, the stream settles before it applies the response's last part, and `applyBatch`/`reset` refuse
  *   to run while anything is staged.
+ * - `log: 'changes_only'`: an `update` is applied only to a key the store holds (a row an insert, a subset page or a
+ *   seed brought in, not deleted since), as `@electric-sql/client`'s `Shape` does: the shape starts empty, so the
+ *   update of a row no page loaded carries only its primary key and changed columns (replica default), and applying
+ *   it would show that partial row. Its txids still count. A `delete` of an unknown key is a no-op in either mode.
  * - Transactions. The txids of applied change messages and the `snapshot-end` messages are pending like rows:
  *   staging undoes them with the rows, a must-refetch drops them, and the publish step of a batch hands the published
  *   ones to the sync observer (txidTracker.ts) before any listener runs, whether or not a row changed.
  */
 import { isChangeMessage } from './protocol'
-import type { Message, Row } from './protocol'
+import type { LogMode, Message, Row } from './protocol'
 import { Snapshot } from './shapeSnapshot'
 import { setLogged, undo, undoLogOf } from './undoLog'
 import type { UndoLog } from './undoLog'
@@ -55,6 +59,8 @@ export interface ShapeStoreOptions {
   now?: () => number
   /** Receives errors thrown by listeners; by default they are rethrown in a microtask. */
   onListenerError?: (error: unknown) => void
+  /** The shape's `log` mode; `changes_only` ignores updates of keys the store does not hold (default `full`). */
+  log?: LogMode
 }
 
 /** The undo logs of the pending rows and of the pending old values, while staging. */
@@ -80,6 +86,7 @@ interface ListenerEntry {
 export class ShapeStore<T = Row> {
   readonly #now: () => number
   readonly #onListenerError: ((error: unknown) => void) | undefined
+  readonly #changesOnly: boolean
 
   #published = new Map<string, T>()
   #exposed = false
@@ -111,6 +118,7 @@ export class ShapeStore<T = Row> {
   constructor(options: ShapeStoreOptions = {}) {
     this.#now = options.now ?? Date.now
     this.#onListenerError = options.onListenerError
+    this.#changesOnly = options.log === 'changes_only'
   }
 
   /** True after an `up-to-date` until the next `must-refetch`/`reset` (the pending state has caught up). */
@@ -269,6 +277,7 @@ export class ShapeStore<T = Row> {
         this.#forgetOldValue(key)
         break
       case 'update': {
+        if (existing === undefined && this.#changesOnly) break
         // Merging changes nothing iff every field the update carries is already there with the same value: keep the
         // old object, so its identity (what listeners and `version` follow) does not change.
         const merged = existing === undefined ? value : carriesNoChange(existing, value) ? existing : ({ ...existing, ...value } as T)

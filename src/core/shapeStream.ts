@@ -215,7 +215,12 @@ export class ShapeStream<T = Row> {
 
   /** Stops at once: aborts the request or backoff sleep in flight, removes listeners and timers. */
   stop(): void {
-    if (this.#state.phase === 'stopped') return
+    if (this.#state.phase === 'stopped') {
+      // Waiters may have come before any start (a shape awaited but never retained, or closed while its stored entry
+      // was being read): stopping settles them too, or they would wait for a stream that will never run.
+      if (this.#waiters.length > 0) this.#rejectWaiters(new DOMException('The shape stream was stopped', 'AbortError'))
+      return
+    }
     this.#generation++
     this.#dispatch({ type: 'stop' })
     this.#options.signal?.removeEventListener('abort', this.#onAbort)

@@ -16,6 +16,7 @@
  */
 import { RetriesExhaustedError, ShapeError } from './errors'
 import type { FetchLike } from './fetchLike'
+import type { ChangeMessage } from './protocol'
 import type { ShapeOptions } from './shapeOptions'
 import type { ShapeStatus } from './shapeStatus'
 import { SnapshotMerge } from './snapshotMerge'
@@ -61,8 +62,12 @@ export class ShapeSubsets<T> {
       const recording = this.#merge.begin()
       try {
         const fetched = await fetchSubset({ fetch: this.#fetch, options: this.#options, subset, position: { handle, offset }, signal })
-        const writable = fetched.messages.filter((message) => recording.writable(fetched.metadata, message.key))
-        if (await this.#merge.load(recording.generation, fetched.metadata, writable)) {
+        const rows: ChangeMessage<T>[] = []
+        for (const message of fetched.messages) {
+          const row = recording.rowFor(fetched.metadata, message)
+          if (row !== undefined) rows.push(row)
+        }
+        if (await this.#merge.load(recording.generation, fetched.metadata, rows)) {
           return { data: fetched.data, metadata: fetched.metadata }
         }
         last = undefined

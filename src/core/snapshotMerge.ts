@@ -6,9 +6,11 @@
  * Invariants:
  * - Every change the stream applies or stages passes `SnapshotTracker.holds` first; what it holds never reaches
  *   the store, so a row is never rewound to an older version by a change the snapshot already contained.
- * - While a snapshot request is in flight, the keys of the changes applied meanwhile are recorded with their
- *   transactions. A snapshot row is written only when no such change is newer than the snapshot (a transaction not
- *   visible in it, or a change without `txids`): a row changed after the snapshot was taken keeps its newer version.
+ * - While a snapshot request is in flight, the changes applied meanwhile are recorded by key, in order. A snapshot
+ *   row is written with those of its key that are newer than the snapshot (a transaction not visible in it, or a
+ *   change without `txids`) replayed over it, in order (an update merged, an insert replacing, a delete dropping the
+ *   row): a row changed after the snapshot was taken keeps its newer version, and a partial update (replica default)
+ *   of a row the store did not hold yet (a `changes_only` store drops those, shapeStore.ts) is not lost.
  * - Snapshot rows are applied as one batch ending with `up-to-date` when the store is up to date (so they are
  *   published at once), never while a response is being staged (see snapshotSink.ts: work the store refuses while
  *   staging waits in `whenSettled`).
@@ -21,14 +23,17 @@ import type { SinkFilter, SnapshotSink } from './snapshotSink'
 import type { SnapshotMetadata } from './snapshotTracker'
 import { isVisibleIn, SnapshotTracker, xid8Near } from './snapshotTracker'
 
-/** Changes applied while one snapshot request was in flight: key → the transactions that changed it. */
-type InFlight = Map<string, Array<readonly number[] | undefined>>
+/** Changes applied while one snapshot request was in flight: key → its changes, in order. */
+type InFlight<T> = Map<string, ChangeMessage<T>[]>
 
 /** One snapshot request in flight, with the generation it started in. */
-export interface SnapshotRecording {
+export interface SnapshotRecording<T> {
   readonly generation: number
-  /** True when a row of the snapshot with `metadata` may be written for `key`: no change to it is newer. */
-  writable(metadata: SnapshotMetadata, key: string): boolean
+  /**
+   * The row to write for a snapshot row taken at `metadata`: itself with the newer changes of its key replayed over
+   * it; `undefined` when one of them deleted it.
+   */
+  rowFor(metadata: SnapshotMetadata, row: ChangeMessage<T>): ChangeMessage<T> | undefined
   end(): void
 }
 
@@ -40,7 +45,7 @@ export interface SnapshotRecording {
 export class SnapshotMerge<T> implements SinkFilter<T> {
   readonly #sink: SnapshotSink<T>
   readonly #tracker = new SnapshotTracker()
-  readonly #inFlight = new Set<InFlight>()
+  readonly #inFlight = new Set<InFlight<T>>()
   #held: number[] = []
 
   constructor(sink: SnapshotSink<T>) {
@@ -59,9 +64,9 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
           continue
         }
         for (const changed of this.#inFlight) {
-          const list = changed.get(message.key) ?? []
-          list.push(message.headers.txids)
-          changed.set(message.key, list)
+          const list = changed.get(message.key)
+          if (list === undefined) changed.set(message.key, [message])
+          else list.push(message)
         }
       }
       kept.push(message)
@@ -81,18 +86,24 @@ export class SnapshotMerge<T> implements SinkFilter<T> {
   }
 
   /** Starts recording the changes applied from now on, so older snapshot rows do not overwrite them. */
-  begin(): SnapshotRecording {
-    const changed: InFlight = new Map()
+  begin(): SnapshotRecording<T> {
+    const changed: InFlight<T> = new Map()
     this.#inFlight.add(changed)
     return {
       generation: this.#sink.generation,
-      writable: (metadata, key) => {
-        const changes = changed.get(key)
-        if (changes === undefined) return true
+      rowFor: (metadata, row) => {
+        const changes = changed.get(row.key)
+        if (changes === undefined) return row
         const bounds = { xmin: BigInt(metadata.xmin), xmax: BigInt(metadata.xmax), xip: new Set(metadata.xip_list.map((xid) => BigInt(xid))) }
-        return changes.every(
-          (txids) => txids !== undefined && txids.length > 0 && txids.every((xid) => isVisibleIn(xid8Near(xid, bounds.xmax), bounds)),
-        )
+        let value: T | undefined = row.value
+        for (const change of changes) {
+          const txids = change.headers.txids
+          if (txids !== undefined && txids.length > 0 && txids.every((xid) => isVisibleIn(xid8Near(xid, bounds.xmax), bounds))) continue
+          const operation = change.headers.operation
+          value = operation === 'delete' ? undefined : operation === 'update' && value !== undefined ? { ...value, ...change.value } : change.value
+        }
+        if (value === row.value) return row
+        return value === undefined ? undefined : { ...row, value }
       },
       end: () => void this.#inFlight.delete(changed),
     }

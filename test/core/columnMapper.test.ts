@@ -58,6 +58,8 @@ describe('encodeWhereColumns (a shape where in application names)', () => {
     { where: 'createdAt::date > $2::timestamp WITH TIME ZONE', sent: 'created_at::date > $2::timestamp WITH TIME ZONE' },
     { where: 'priorityLevel IN (1, 2.5e3) AND NOT isDone IS DISTINCT FROM TRUE', sent: 'priority_level IN (1, 2.5e3) AND NOT is_done IS DISTINCT FROM TRUE' },
     { where: 'ownerId = ANY($1) AND tagList @> $$A{B}$$ -- ownerId\n AND dueOn BETWEEN SYMMETRIC $2 AND $3 /* isDone */', sent: 'owner_id = ANY($1) AND tag_list @> $$A{B}$$ -- ownerId\n AND due_on BETWEEN SYMMETRIC $2 AND $3 /* isDone */' },
+    { where: "CAST(dueAt AS DATE) = $1 AND createdAt > DATE '2024-01-01' AND lastSeen < TIMESTAMPTZ '2024-01-01 00:00Z'", sent: "CAST(due_at AS DATE) = $1 AND created_at > DATE '2024-01-01' AND last_seen < TIMESTAMPTZ '2024-01-01 00:00Z'" },
+    { where: 'CAST(asOf AS TEXT) = aliasName', sent: 'CAST(as_of AS TEXT) = alias_name' },
   ])('sends $where as $sent', ({ where, sent }) => {
     expect(encodeWhereColumns(where, encode)).toBe(sent)
   })

@@ -327,6 +327,19 @@ describe('ShapeClient', () => {
     await expect(a.whenUpToDate()).rejects.toMatchObject({ name: 'AbortError' })
   })
 
+  it('whenUpToDate on a shape that never started rejects when it closes (unused timeout, dispose) instead of hanging', async () => {
+    const { client, clock } = setup()
+    const evicted = client.shape(items())
+    const disposed = client.shape({ url, params: { table: 'b' } })
+    const first = evicted.whenUpToDate()
+    const second = disposed.whenUpToDate()
+    clock.advance(30_000)
+    expect(evicted.isClosed).toBe(true)
+    await expect(first).rejects.toMatchObject({ name: 'AbortError' })
+    client.dispose()
+    await expect(second).rejects.toMatchObject({ name: 'AbortError' })
+  })
+
   it('names the configured live transport in the status before the stream starts (SSR renders what the browser will)', () => {
     const { client } = setup()
     expect(client.shape({ ...items(), liveSse: true }).getStatus()).toMatchObject({ phase: 'idle', transport: 'sse' })

@@ -118,6 +118,22 @@ describe('ShapeStore state by event', () => {
   })
 })
 
+describe("ShapeStore with log: 'changes_only'", () => {
+  it('ignores the update of a key it does not hold (a partial row of a row no page loaded), still counting its txids', () => {
+    const store = new ShapeStore({ log: 'changes_only' })
+    const synced: number[] = []
+    store.observeSynced((transactions) => synced.push(...transactions.txids))
+    store.applyBatch([utd])
+    const update = (key: string, value: Row, txid: number): Msg => ({ key, value, headers: { operation: 'update', txids: [txid] } })
+    store.applyBatch([update('z', { id: 9, y: 2 }, 7), utd])
+    expect(published(store)).toEqual({})
+    store.applyBatch([ins('a', { id: 1, x: 1, y: 1 }), update('a', { id: 1, y: 2 }, 8), utd])
+    store.applyBatch([del('a'), update('a', { id: 1, y: 3 }, 9), utd])
+    expect(published(store)).toEqual({})
+    expect(synced).toEqual([7, 8, 9])
+  })
+})
+
 describe('ShapeStore snapshots', () => {
   it('returns the same snapshot object until a published change', () => {
     const store = new ShapeStore()

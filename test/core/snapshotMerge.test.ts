@@ -96,11 +96,30 @@ describe('SnapshotSink and SnapshotMerge', () => {
     store.applyBatch([insert(1, 'old'), insert(2, 'old'), UP_TO_DATE])
     const loading = merge.begin()
     sink.applyBatch([update(1, 'newer than the snapshot', 25, 130), update(2, 'in the snapshot', 12, 90), UP_TO_DATE])
-    const rows = [insert(1, 'snapshot'), insert(2, 'snapshot')].filter((row) => loading.writable(METADATA, row.key))
+    const rows = [insert(1, 'snapshot'), insert(2, 'snapshot')].flatMap((row) => loading.rowFor(METADATA, row) ?? [])
     expect(await merge.load(loading.generation, METADATA, rows)).toBe(true)
     loading.end()
     expect(store.getRow('k1')).toEqual({ id: 1, title: 'newer than the snapshot' })
     expect(store.getRow('k2')).toEqual({ id: 2, title: 'snapshot' })
+  })
+
+  it("replays the partial updates a changes_only store dropped while the page was in flight over the page's rows", async () => {
+    type Wide = { id: number; title: string; n?: number }
+    const store = new ShapeStore<Wide>({ now: () => 0, log: 'changes_only' })
+    store.applyBatch([UP_TO_DATE])
+    const sink = new SnapshotSink(store)
+    const merge = new SnapshotMerge(sink)
+    const loading = merge.begin()
+    const change = (id: number, operation: 'update' | 'delete', value: Partial<Wide>, txid: number): ChangeMessage<Wide> =>
+      ({ key: `k${id}`, value: value as Wide, headers: { operation, txids: [txid] } })
+    // Replica default: an update carries the primary key and the changed columns only.
+    sink.applyBatch([change(1, 'update', { id: 1, title: 'in the snapshot' }, 12), change(1, 'update', { id: 1, title: 'newer' }, 25), change(2, 'delete', { id: 2 }, 26), UP_TO_DATE])
+    expect(store.getSnapshot().data).toEqual([])
+    const page: ChangeMessage<Wide>[] = [1, 2, 3].map((id) => ({ key: `k${id}`, value: { id, title: 'snapshot', n: id }, headers: { operation: 'insert' } }))
+    const rows = page.flatMap((row) => loading.rowFor(METADATA, row) ?? [])
+    expect(await merge.load(loading.generation, METADATA, rows)).toBe(true)
+    loading.end()
+    expect(store.getSnapshot().data).toEqual([{ id: 1, title: 'newer', n: 1 }, { id: 3, title: 'snapshot', n: 3 }])
   })
 
   it('waits for a staged response to settle, and refuses a page from before a reset', async () => {

@@ -32,6 +32,20 @@ describe('subset snapshots from our client', () => {
     expect((refused as ShapeRequestError).errors).toHaveProperty('subset')
   })
 
+  it("changes_only: a live update of a row no page loaded shows no partial row, and one of a loaded row merges", async () => {
+    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
+    client = new ShapeClient({ fetch: server.fetch, visibility: null })
+    const shape = client.shape<Record<string, unknown>>({ url: server.url, params: { table: 'items' }, log: 'changes_only' })
+    const release = shape.retain()
+    const [first, second] = SUBSET_ROWS
+    await shape.requestSnapshot({ where: `id = ${String(first!.id)}`, orderBy: 'id' })
+    await server.update('items', { id: second!.id, title: 'not loaded' })
+    const txid = await server.update('items', { id: first!.id, title: 'loaded' })
+    await shape.whenTxid(txid, { timeoutMs: 5_000 })
+    expect(shape.getSnapshot().data).toEqual([{ ...first, title: 'loaded' }])
+    release()
+  })
+
   it('names the same shape in its subset requests when a column mapper encodes the where', async () => {
     server = createTestShapeServer({
       tables: [
