@@ -27,7 +27,8 @@ export interface BackoffOptions {
 const RETRY_AFTER_CAP_MS = 60 * 60 * 1000
 
 /**
- * Reads a `retry-after` header: delta-seconds or an HTTP date relative to `nowMs` (capped at one hour).
+ * Reads a `retry-after` header: delta-seconds or an HTTP date relative to `nowMs`, either capped at one hour (a
+ * misconfigured proxy's `retry-after: 99999999` must not park a shape for years).
  * @example
  * parseRetryAfter('10', Date.now()) // 10000
  */
@@ -35,7 +36,7 @@ export function parseRetryAfter(value: string | null | undefined, nowMs: number)
   if (value === null || value === undefined) return undefined
   const trimmed = value.trim()
   if (trimmed === '') return undefined
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000)
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.min(Math.round(Number(trimmed) * 1000), RETRY_AFTER_CAP_MS)
   const date = Date.parse(trimmed)
   if (Number.isNaN(date)) return undefined
   return Math.min(Math.max(0, date - nowMs), RETRY_AFTER_CAP_MS)

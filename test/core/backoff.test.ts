@@ -36,6 +36,8 @@ describe('parseRetryAfter', () => {
   it('reads delta seconds', () => {
     expect(parseRetryAfter('10', now)).toBe(10_000)
     expect(parseRetryAfter(' 5 ', now)).toBe(5000)
+    expect(parseRetryAfter('3601', now)).toBe(3_600_000)
+    expect(parseRetryAfter('99999999', now)).toBe(3_600_000)
   })
   it('reads an HTTP date relative to now, capped at one hour and never negative', () => {
     expect(parseRetryAfter('Thu, 01 Jan 2026 00:00:30 GMT', now)).toBe(30_000)
