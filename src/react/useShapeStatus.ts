@@ -73,7 +73,7 @@ const STATUS: ShapeSlice<ShapeStatus> = {
 
 /**
  * The status of a shape: `phase` (`connecting` — also before the stream's first request —, `syncing`, `live`, `paused`,
- * `refetching`, `retrying`, `error`, or `idle` while disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
+ * `refetching`, `retrying`, `error`, or `idle` while disabled or not held: `subscribe: false` let it go, an aborted `signal`), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
  * `nextRetryAt` while backing off.
  *
  * @example
