@@ -9,6 +9,8 @@
  *   when `isEqual` says it is equal, so the component re-renders only when the selected value changed.
  * - While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
  *   the previous definition (`isPlaceholderData: true`) instead of an empty list; an error on the new shape ends it.
+ *   A disabled render (`enabled: false`) shows nothing and so forgets what was shown: rows from before it never
+ *   come back as placeholder (with `enabled: userId !== undefined`, the next user would see the last user's rows).
  * - A `selector` or `isEqual` that is not a function is an `InvalidOptionsError` naming it, thrown during render
  *   before any shape is registered.
  * - In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
@@ -98,7 +100,8 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
   const previous = shown.current
   const placeholder = !settled && shape !== undefined && previous !== undefined && previous.shape !== shape
   useEffect(() => {
-    if (!placeholder && shape !== undefined) shown.current = { shape: shape as Shape<unknown>, value }
+    if (shape === undefined) shown.current = undefined
+    else if (!placeholder) shown.current = { shape: shape as Shape<unknown>, value }
   }, [placeholder, shape, value])
   const placeholderValue = useMemo(
     () => (placeholder && previous !== undefined ? asPlaceholder(previous.value, userSelector === undefined) : undefined),
