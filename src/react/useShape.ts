@@ -9,6 +9,9 @@
  *   when `isEqual` says it is equal, so the component re-renders only when the selected value changed.
  * - While a changed definition has not reached its first up-to-date, the hook keeps returning what it showed for
  *   the previous definition (`isPlaceholderData: true`) instead of an empty list; an error on the new shape ends it.
+ *   A disabled render (`enabled: false`) shows nothing and so forgets what was shown: rows from before it never
+ *   come back as placeholder (with `enabled: userId !== undefined`, the next user would see the last user's rows).
+ *   Nor do another client's rows: a new client (one per user, or after `resetDefaultShapeClient`) is a new cache.
  * - A `selector` or `isEqual` that is not a function is an `InvalidOptionsError` naming it, thrown during render
  *   before any shape is registered.
  * - In suspense mode the hook never returns before the shape's first up-to-date (see `suspendOnShape`).
@@ -16,18 +19,20 @@
  *   and with a selector it travels in the selection next to the selected value, so settling re-renders the
  *   component even when the selected value did not change.
  */
-import { useEffect, useMemo, useRef } from 'react'
+import { useContext, useEffect, useMemo, useRef } from 'react'
 import { useSyncExternalStoreWithSelector } from 'use-sync-external-store/with-selector'
 import { invalidOption } from '../core/internal'
-import type { Row, Shape } from '../core/index'
+import type { Row, Shape, ShapeClient } from '../core/index'
 import { createShapeResultStore, DISABLED_RESULT_STORE } from './shapeResult'
 import type { ShapeResultStore, UseShapeResult } from './shapeResult'
 import { selectorInput } from './selectorInput'
 import type { Writable } from './selectorInput'
 import { suspendOnShape } from './suspendOnShape'
 import { warnUnstableSelector } from './warnUnstableSelector'
-import type { ShapeHookOptions } from './useRetainedShape'
-import { useRetainedShape } from './useRetainedShape'
+import type { ShapeHookOptions, ShapeOrOptions } from './useRetainedShape'
+import { isShape, useRetainedShape } from './useRetainedShape'
+import { ShapeClientContext } from './ShapeClientProvider'
+import { resolveShapeClient } from './useShapeClient'
 
 /**
  * Options of `useShape`: the shape (`url`, `params: { table, where, params, columns, replica }`, `headers`,
@@ -54,6 +59,7 @@ function identity<V>(value: V): V {
 
 interface Shown<S> {
   readonly shape: Shape<unknown>
+  readonly client: ShapeClient | undefined
   readonly value: S
 }
 
@@ -69,6 +75,9 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
   checkFunction('selector', options?.selector)
   checkFunction('isEqual', options?.isEqual)
   const shape = useRetainedShape(options)
+  const provided = useContext(ShapeClientContext)
+  // The client useRetainedShape made the shape with; none is needed while disabled, or for a `Shape` given as is.
+  const client = shape === undefined || isShape(options as ShapeOrOptions<T>) ? provided : resolveShapeClient(provided)
   if (suspense && shape !== undefined) suspendOnShape(shape)
   const store = useMemo<ShapeResultStore<T>>(
     () => (shape === undefined ? (DISABLED_RESULT_STORE as unknown as ShapeResultStore<T>) : createShapeResultStore(shape)),
@@ -96,10 +105,12 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
 
   const shown = useRef<Shown<S> | undefined>(undefined)
   const previous = shown.current
-  const placeholder = !settled && shape !== undefined && previous !== undefined && previous.shape !== shape
+  const placeholder =
+    !settled && shape !== undefined && previous !== undefined && previous.shape !== shape && previous.client === client
   useEffect(() => {
-    if (!placeholder && shape !== undefined) shown.current = { shape: shape as Shape<unknown>, value }
-  }, [placeholder, shape, value])
+    if (shape === undefined) shown.current = undefined
+    else if (!placeholder) shown.current = { shape: shape as Shape<unknown>, client, value }
+  }, [placeholder, shape, client, value])
   const placeholderValue = useMemo(
     () => (placeholder && previous !== undefined ? asPlaceholder(previous.value, userSelector === undefined) : undefined),
     [placeholder, previous, userSelector],

@@ -8,6 +8,10 @@
  *   next render shows them) and settles when the stream confirms the write or after the rollback.
  * - `isPending`, `error`, `data` and `status` describe the latest call only: an older call that settles later does
  *   not overwrite them. `reset()` returns to idle without touching pending writes.
+ * - That state is an external store read with `useSyncExternalStore`, as TanStack Query's `useMutation` reads its
+ *   observer, not `useState`: a call made inside a transition (a `<form action>`, `useActionState`,
+ *   `startTransition`) shows `pending` at once. With `useState` the `pending` update would ride the transition and
+ *   show only when the action ended, that is never.
  * - A callback (`onSuccess`, `onError`, `onSettled`, the hook's or a call's) never changes a write's outcome: a write
  *   the stream confirmed stays a success and `mutateAsync` resolves; a refused one rejects with the write's error.
  *   What a callback throws is reported as an uncaught error would be (`reportError`), and the callbacks after it
@@ -15,7 +19,7 @@
  * - The shape stays retained while the component is mounted (useRetainedShape.ts) and while a write is pending
  *   (optimisticOverlay.ts), so the stream that confirms it stays open even if the component unmounts.
  */
-import { useCallback, useRef, useState } from 'react'
+import { useCallback, useRef, useState, useSyncExternalStore } from 'react'
 import type { CommitResult, MutationDraft, MutationResult, Row, Txid } from '../core/index'
 import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
@@ -81,6 +85,29 @@ interface State<V> {
 
 const IDLE: State<never> = { status: 'idle', error: undefined, data: undefined, variables: undefined }
 
+/** One hook's mutation state, for `useSyncExternalStore`. */
+interface StateStore<V> {
+  get(): State<V>
+  set(next: State<V>): void
+  subscribe(listener: () => void): () => void
+}
+
+function createStateStore<V>(): StateStore<V> {
+  let state: State<V> = IDLE
+  const listeners = new Set<() => void>()
+  return {
+    get: () => state,
+    set(next) {
+      state = next
+      for (const listener of [...listeners]) listener()
+    },
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+  }
+}
+
 /**
  * Optimistic writes to a shape: `apply` shows the rows at once, `commit` writes them, and the call settles when the
  * stream confirms the write (by its txid) or after rolling the rows back.
@@ -103,7 +130,8 @@ export function useShapeMutation<T = Row, V = void>(
   shapeRef.current = shape
   const optionsRef = useRef(options)
   optionsRef.current = options
-  const [state, setState] = useState<State<V>>(IDLE)
+  const [store] = useState(createStateStore<V>)
+  const state = useSyncExternalStore(store.subscribe, store.get, store.get)
   const latest = useRef(0)
 
   const mutateAsync = useCallback((variables: V): Promise<MutationResult> => {
@@ -111,7 +139,7 @@ export function useShapeMutation<T = Row, V = void>(
     const current = shapeRef.current
     const { apply, commit, timeoutMs } = optionsRef.current
     const settle = (next: State<V>): void => {
-      if (latest.current === call) setState(next)
+      if (latest.current === call) store.set(next)
     }
     settle({ status: 'pending', error: undefined, data: undefined, variables })
     const mutation =
@@ -136,7 +164,7 @@ export function useShapeMutation<T = Row, V = void>(
         throw error
       },
     )
-  }, [])
+  }, [store])
 
   const mutate = useCallback(
     (variables: V, callbacks?: MutateCallbacks<V>): void => {
@@ -156,8 +184,8 @@ export function useShapeMutation<T = Row, V = void>(
 
   const reset = useCallback((): void => {
     latest.current++
-    setState(IDLE)
-  }, [])
+    store.set(IDLE)
+  }, [store])
 
   return {
     mutate,

@@ -8,10 +8,14 @@
  *   change that moves no status field (an optimistic write, a per-row subscription).
  * - Given options, the hook holds the stream like `useShape` does; given a `Shape`, it adds its own hold, so the
  *   status it shows is never that of a stream nobody keeps open.
+ * - `idle` reads `connecting` only while the hook holds the stream or is about to: not once `subscribe: false` let it
+ *   go after its first up-to-date, nor with an aborted `signal` (which holds nothing); a stream nobody holds is
+ *   `idle`, since nothing is connecting.
  */
 import { IDLE_STATUS } from '../core/internal'
 import type { Row, ShapeStatus } from '../core/index'
 import type { ShapeOrOptions } from './useRetainedShape'
+import { isShape } from './useRetainedShape'
 import { useShapeSlice } from './useShapeSlice'
 import type { ShapeSlice } from './useShapeSlice'
 
@@ -22,13 +26,26 @@ import type { ShapeSlice } from './useShapeSlice'
 const CONNECTING = new WeakMap<ShapeStatus, ShapeStatus>()
 
 /**
+ * How the hook holds the stream (the slice's argument): `always` (a `Shape`, or options that follow changes),
+ * `until-up-to-date` (`subscribe: false`), `never` (an aborted `signal`).
+ */
+type Hold = 'always' | 'until-up-to-date' | 'never'
+
+function holdOf<T>(shapeOrOptions: ShapeOrOptions<T> | undefined): Hold {
+  if (shapeOrOptions === undefined || typeof shapeOrOptions !== 'object' || shapeOrOptions === null || isShape(shapeOrOptions)) return 'always'
+  if (shapeOrOptions.signal?.aborted === true) return 'never'
+  return shapeOrOptions.subscribe === false ? 'until-up-to-date' : 'always'
+}
+
+/**
  * A shape this hook holds is `idle` only between the render and the effect that starts its stream (or, hydrated,
  * until that effect): the hook is about to connect, so it says `connecting`. Server and browser map the same status
  * the same way, so hydration sees what the server rendered; and no painted frame shows `idle` for a shape a
- * component asked for.
+ * component asked for. A shape the hook does not hold (any more) stays `idle`.
  */
-function presented(status: ShapeStatus): ShapeStatus {
+function presented(status: ShapeStatus, hold: Hold): ShapeStatus {
   if (status.phase !== 'idle') return status
+  if (hold === 'never' || (hold === 'until-up-to-date' && status.isUpToDate)) return status
   let connecting = CONNECTING.get(status)
   if (connecting === undefined) {
     connecting = Object.freeze({ ...status, phase: 'connecting' as const })
@@ -49,14 +66,14 @@ function forHydration(status: ShapeStatus): ShapeStatus {
 
 const STATUS: ShapeSlice<ShapeStatus> = {
   subscribe: (shape, _, listener) => shape.subscribeStatus(listener),
-  read: (shape) => presented(shape.getStatus()),
+  read: (shape, hold) => presented(shape.getStatus(), hold as Hold),
   readServer: (shape) => forHydration(shape.getStatus()),
   disabled: IDLE_STATUS,
 }
 
 /**
  * The status of a shape: `phase` (`connecting` — also before the stream's first request —, `syncing`, `live`, `paused`,
- * `refetching`, `retrying`, `error`, or `idle` while disabled), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
+ * `refetching`, `retrying`, `error`, or `idle` while disabled or not held: `subscribe: false` let it go, an aborted `signal`), `transport` (`long-poll` or `sse`) and `fallbackReason`, `lastSyncedAt`, the last `error` and
  * `nextRetryAt` while backing off.
  *
  * @example
@@ -65,5 +82,5 @@ const STATUS: ShapeSlice<ShapeStatus> = {
  * if (status.phase === 'retrying' && status.nextRetryAt) return <p>Offline, retrying at {new Date(status.nextRetryAt).toLocaleTimeString()}</p>
  */
 export function useShapeStatus<T = Row>(shapeOrOptions: ShapeOrOptions<T> | undefined): ShapeStatus {
-  return useShapeSlice(shapeOrOptions, STATUS as ShapeSlice<ShapeStatus, T>, '')
+  return useShapeSlice(shapeOrOptions, STATUS as ShapeSlice<ShapeStatus, T>, holdOf(shapeOrOptions))
 }

@@ -3,7 +3,7 @@
  * 19 only) because React 18 has no actions.
  */
 import { describe, it, expect, afterEach } from 'vitest'
-import { StrictMode, useActionState } from 'react'
+import { StrictMode, useActionState, useTransition } from 'react'
 import { act, cleanup, fireEvent, render, screen } from '@testing-library/react'
 import { useShape, useShapeMutation } from '../../src/react/index'
 import { createHarness, makeItems } from '../react/support/harness'
@@ -72,5 +72,48 @@ describe('useShapeMutation with React 19 actions', () => {
     await screen.findByText('failed: title refused')
     expect(screen.queryByText('refused one')).toBeNull()
     expect(h.server.source.rows(h.table)).toHaveLength(3)
+  })
+
+  it("the hook's own isPending and status follow a write started in a <form action> or startTransition, as useMutation's do", async () => {
+    harness = createHarness(makeItems(2))
+    const h = harness
+    function Form() {
+      const { data, shape } = useShape<Item>(h.options())
+      const { mutateAsync, isPending, status, variables } = useShapeMutation<Item, Item>(shape, {
+        apply: (draft, item) => draft.insert(item),
+        commit: (item) => h.server.insert(h.table, { ...item }),
+      })
+      const [, startTransition] = useTransition()
+      const add = (id: number) => mutateAsync({ id, title: `added ${id}`, done: false })
+      return (
+        <>
+          <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
+          <form action={async () => void (await add(3))} aria-label="add">
+            <button type="submit" disabled={isPending}>Add</button>
+          </form>
+          <button onClick={() => startTransition(async () => void (await add(4)))}>Add in a transition</button>
+          <output>{`${status}:${String(isPending)}:${variables?.id ?? '-'}`}</output>
+        </>
+      )
+    }
+    render(<Form />, { wrapper: h.wrapper })
+    await screen.findByText('item 2')
+    let release!: () => void
+    h.server.delayNextCommit(new Promise<void>((resolve) => (release = resolve)))
+    fireEvent.submit(screen.getByRole('form', { name: 'add' }))
+    await screen.findByText('added 3')
+    // Before: 'idle:false:-' until the action ended (the update rode the action's transition).
+    expect(screen.getByRole('status').textContent).toBe('pending:true:3')
+    expect((screen.getByText('Add') as HTMLButtonElement).disabled).toBe(true)
+    await act(async () => release())
+    await screen.findByText('success:false:3')
+
+    h.server.delayNextCommit(new Promise<void>((resolve) => (release = resolve)))
+    fireEvent.click(screen.getByText('Add in a transition'))
+    await screen.findByText('added 4')
+    // Before: the previous call's 'success:false:3' while this one was pending.
+    expect(screen.getByRole('status').textContent).toBe('pending:true:4')
+    await act(async () => release())
+    await screen.findByText('success:false:4')
   })
 })

@@ -102,6 +102,37 @@ describe('useShapeStatus and errors in useShape', () => {
   })
 })
 
+describe('a hook that does not hold the stream', () => {
+  it('says idle, not connecting, once subscribe: false let the stream go, and for an aborted signal nobody else holds', async () => {
+    const script = scriptedFetch()
+    const clock = createManualClock()
+    client = new ShapeClient({ fetch: script.fetch, clock, random: () => 0.5, visibility: null })
+    const aborted = new AbortController()
+    aborted.abort()
+    function Probe() {
+      const once = { url: URL_, params: { table: 'items' }, subscribe: false }
+      const result = useShape<Item>(once)
+      const status = useShapeStatus(once)
+      const released = useShapeStatus({ url: URL_, params: { table: 'other' }, signal: aborted.signal })
+      return <p>{`${status.phase}:${result.data.length}:${released.phase}`}</p>
+    }
+    render(
+      <ShapeClientProvider client={client}>
+        <Probe />
+      </ShapeClientProvider>,
+    )
+    // Before its first up-to-date the hook holds the stream: connecting.
+    expect(screen.getByText('connecting:0:idle')).toBeTruthy()
+    const first = await script.next()
+    act(() => first.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
+    await screen.findByText('live:1:idle')
+    // The grace period closes the stream nobody holds any more: nothing is connecting (before: 'connecting' for ever).
+    act(() => clock.advance(60_000))
+    await screen.findByText('idle:1:idle')
+    expect(script.waiting).toBe(0)
+  })
+})
+
 describe('400 details', () => {
   it('keeps the server field messages on the error the hook returns', async () => {
     const { script, seen } = setup()

@@ -53,7 +53,7 @@ function setup(strict = false) {
   const view = render(strict ? <StrictMode>{tree()}</StrictMode> : tree())
   /** Renders the tree again (new elements), as a parent's state change would. */
   const rerender = (): void => view.rerender(strict ? <StrictMode>{tree()}</StrictMode> : tree())
-  return { script, clock, rerender }
+  return { script, clock, rerender, unmount: () => view.unmount() }
 }
 
 describe('useSuspenseShape', () => {
@@ -118,6 +118,29 @@ describe('useSuspenseShape', () => {
     expect(third.url.searchParams.get('offset')).toBe('-1')
     await act(async () => third.respond(snapshotResponse([{ id: 1, title: 'a', done: false }])))
     await screen.findByText('false:a')
+  })
+
+  it('unmounted while suspended on a shape that keeps failing, leaves nothing behind after its next failure and the grace period', async () => {
+    const { script, clock, unmount } = setup()
+    const first = await script.next()
+    await act(async () => first.respond(errorResponse(503, { message: 'busy' })))
+    expect(screen.getByText('suspended')).toBeTruthy()
+    unmount()
+    // Every retry fails too. The suspension ends at the next failure and nobody is left to suspend again: the retry in
+    // flight and one sent during the grace period at most, then the shape closes (before: retried forever).
+    let retries = 0
+    for (let step = 0; step < 20 && client!.size > 0; step++) {
+      await act(async () => clock.advance(clock.nextDueIn() ?? 0))
+      if (script.waiting > 0) {
+        retries += 1
+        const retry = await script.next()
+        await act(async () => retry.respond(errorResponse(503, { message: 'busy' })))
+      }
+    }
+    expect(retries).toBeLessThanOrEqual(2)
+    expect(client!.size).toBe(0)
+    expect(script.waiting).toBe(0)
+    expect(clock.pending).toBe(0)
   })
 
   it('leaves nothing behind once the error boundary has shown the error: no retain, no request, the shape evicted', async () => {

@@ -270,6 +270,59 @@ describe('useShape', () => {
     await screen.findByText('count:0')
   }, 30_000)
 
+  it('never brings back rows from before a disabled period as placeholder (another user signed in after a sign-out)', async () => {
+    harness = createHarness(makeItems(5))
+    const h = harness
+    const seen: Array<{ length: number; placeholder: boolean }> = []
+    function List({ max }: { max: number | undefined }) {
+      const result = useShape<Item>({ ...h.options({ where: 'id <= $1', params: [String(max ?? 0)] }), enabled: max !== undefined })
+      seen.push({ length: result.data.length, placeholder: result.isPlaceholderData })
+      return <p>{`rows:${result.data.length}`}</p>
+    }
+    const view = render(<List max={2} />, { wrapper: h.wrapper })
+    await screen.findByText('rows:2', undefined, { timeout: 15_000 })
+    view.rerender(<List max={undefined} />)
+    expect(screen.getByText('rows:0')).toBeTruthy()
+    const from = seen.length
+    view.rerender(<List max={4} />)
+    await screen.findByText('rows:4')
+    // Before: the first definition's 2 rows came back as placeholder while the new one loaded.
+    expect(seen.slice(from).map(({ length }) => length).filter((length) => length !== 4)).toEqual([0])
+    expect(seen.slice(from).some(({ placeholder }) => placeholder)).toBe(false)
+  }, 30_000)
+
+  it("never shows another client's rows as placeholder (a new client for the next user)", async () => {
+    harness = createHarness(makeItems(3))
+    const h = harness
+    const seen: Array<{ length: number; placeholder: boolean }> = []
+    function List() {
+      const result = useShape<Item>(h.options())
+      seen.push({ length: result.data.length, placeholder: result.isPlaceholderData })
+      return <p>{`rows:${result.data.length}`}</p>
+    }
+    const view = render(
+      <ShapeClientProvider client={h.client}>
+        <List />
+      </ShapeClientProvider>,
+    )
+    await screen.findByText('rows:3')
+    h.client.dispose()
+    await h.server.delete(h.table, { id: 3 })
+    const next = new ShapeClient({ fetch: h.server.fetch, visibility: null })
+    const from = seen.length
+    view.rerender(
+      <ShapeClientProvider client={next}>
+        <List />
+      </ShapeClientProvider>,
+    )
+    await screen.findByText('rows:2')
+    // Before: the first client's 3 rows were shown (isPlaceholderData) until the new client's shape was up to date.
+    expect(seen.slice(from).some(({ placeholder }) => placeholder)).toBe(false)
+    expect(seen.slice(from).map(({ length }) => length).filter((length) => length !== 2)).toEqual([0])
+    view.unmount()
+    next.dispose()
+  })
+
   it('an aborted signal releases the stream; subscribe: false lets it go after the first up-to-date, keeping the rows', async () => {
     harness = createHarness(makeItems(2))
     const h = harness
