@@ -18,6 +18,8 @@
  *   are published and the first request resumes from their position; its status carries the persistence fields.
  * - Readers (`subscribe`, `getSnapshot`, `getRow`, `subscribeKey`) see synced rows with pending optimistic writes laid
  *   over them (optimisticOverlay.ts); hydration state is synced rows only, never an unconfirmed write.
+ * - A `hydrate` while the persistence seeds the stored entry keeps what the shape showed before as its server view;
+ *   any other successful `hydrate` (a server's rows) makes the shape its own server view again (shapeView.ts).
  */
 import type { Clock, TimerHandle } from './clock'
 import type { Message, Row, Schema } from './protocol'
@@ -34,6 +36,8 @@ import type { WhenTxidOptions } from './txidTracker'
 import { InvalidOptionsError } from './errors'
 import type { ShapeSubsets } from './shapeSubsets'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
+import { frozenView, SERVER_VIEW } from './shapeView'
+import type { ShapeView } from './shapeView'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
 export interface ShapeInit<T> {
@@ -59,11 +63,13 @@ export interface ShapeInit<T> {
 /**
  * What persistence adds to a shape (built by src/core/persist/persistedShape.ts).
  * @example
- * const persistence: ShapePersistence = { pending: undefined, decorate: (s) => s, subscribe: () => () => {}, closed() {} }
+ * const persistence: ShapePersistence = { pending: undefined, seeding: false, decorate: (s) => s, subscribe: () => () => {}, closed() {} }
  */
 export interface ShapePersistence {
   /** Set while the stored entry is being read: the stream starts only after it settles. */
   readonly pending: Promise<void> | undefined
+  /** True while the stored entry seeds the shape (its `hydrate` call). */
+  readonly seeding: boolean
   /** The status with `source`, `cacheAgeMs` and `warning`; the same object for the same input and facts. */
   decorate(status: ShapeStatus): ShapeStatus
   /** Calls `listener` when those fields change. */
@@ -120,6 +126,8 @@ export class Shape<T = Row> {
   #closed = false
   readonly #overlay: OptimisticOverlay<T>
   #primaryKey: readonly string[] | undefined
+  /** What a server render of this shape showed, when that is not the shape itself (shapeView.ts). */
+  #serverView: ShapeView<T> | undefined
 
   constructor(init: ShapeInit<T>) {
     this.definitionKey = init.definitionKey
@@ -357,7 +365,9 @@ export class Shape<T = Row> {
     const current = this.getHydrationState()
     if (current !== undefined && !isOlder(current, state)) return false
     const { rows, ...position } = state
+    const before = this.#persistence?.seeding ? frozenView(this.getSnapshot(), this.getStatus()) : undefined
     if (!this.#stream.restartFrom({ ...position, upToDateSinceReset: true, resumeLive: true })) return false
+    this.#serverView = before
     const messages: Message<T>[] = []
     for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
     messages.push(UP_TO_DATE)
@@ -366,6 +376,11 @@ export class Shape<T = Row> {
     this.#store.applyBatch(messages)
     if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
+  }
+
+  /** Internal (src/core/internal.ts): what a server render of this shape showed (shapeView.ts). */
+  [SERVER_VIEW](): ShapeView<T> {
+    return this.#serverView ?? this
   }
 
   /** Starts the stream, after the stored entry of a persisted shape was read. */

@@ -7,11 +7,15 @@
  *   something a component could show changed.
  * - `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
  *   enumerable getters): a component or selector that never reads `data` never makes the store build the array.
- * - `getServerSnapshot` returns the result as of its first call (what the server rendered, or the state a
- *   hydrated client started from) for as long as this store lives, so hydration renders exactly that.
+ * - `getServerSnapshot` returns the result of the shape's server view (core/shapeView.ts: the shape before a
+ *   seed from storage, which a server does not have; otherwise the shape itself, hydrated rows included) as of its
+ *   first call, for as long as this store lives, so hydration renders exactly what the server rendered. Under
+ *   Suspense the server rendered either the fallback (the browser then renders afresh, not hydrating) or rows it
+ *   fetched itself, never a loading shape: there the server view is the shape itself.
  * - `error` is `false` when there is none, as in `@electric-sql/react`.
  */
 import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
+import { SERVER_VIEW } from '../core/internal'
 import { noop } from './noop'
 
 /**
@@ -100,19 +104,17 @@ function resultOf<T>(snapshot: ShapeSnapshot<T>, fields: DerivedFields<T>, shape
 }
 
 /**
- * A result store over `shape`. One per hook instance and shape.
+ * A result store over `shape`. One per hook instance and shape; `suspense` for `useSuspenseShape` (see above).
  * @example
  * const store = useMemo(() => createShapeResultStore(shape), [shape])
  */
-export function createShapeResultStore<T>(shape: Shape<T>): ShapeResultStore<T> {
+export function createShapeResultStore<T>(shape: Shape<T>, suspense = false): ShapeResultStore<T> {
   let lastSnapshot: ShapeSnapshot<T> | undefined
   let lastStatus: ShapeStatus | undefined
   let current: { snapshot: ShapeSnapshot<T>; fields: DerivedFields<T>; result: UseShapeResult<T> } | undefined
   let server: UseShapeResult<T> | undefined
 
-  const getSnapshot = (): UseShapeResult<T> => {
-    const snapshot = shape.getSnapshot()
-    const status = shape.getStatus()
+  const resultFor = (snapshot: ShapeSnapshot<T>, status: ShapeStatus): UseShapeResult<T> => {
     if (current !== undefined && snapshot === lastSnapshot && status === lastStatus) return current.result
     lastSnapshot = snapshot
     lastStatus = status
@@ -130,6 +132,7 @@ export function createShapeResultStore<T>(shape: Shape<T>): ShapeResultStore<T> 
     }
     return current.result
   }
+  const getSnapshot = (): UseShapeResult<T> => resultFor(shape.getSnapshot(), shape.getStatus())
 
   return {
     subscribe(listener) {
@@ -142,7 +145,10 @@ export function createShapeResultStore<T>(shape: Shape<T>): ShapeResultStore<T> 
     },
     getSnapshot,
     getServerSnapshot() {
-      server ??= getSnapshot()
+      if (server === undefined) {
+        const view = suspense ? shape : shape[SERVER_VIEW]()
+        server = resultFor(view.getSnapshot(), view.getStatus())
+      }
       return server
     },
   }

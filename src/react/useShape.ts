@@ -80,8 +80,8 @@ export function useShapeValue<T, S>(options: UseShapeOptions<T, S> | undefined, 
   const client = shape === undefined || isShape(options as ShapeOrOptions<T>) ? provided : resolveShapeClient(provided)
   if (suspense && shape !== undefined) suspendOnShape(shape)
   const store = useMemo<ShapeResultStore<T>>(
-    () => (shape === undefined ? (DISABLED_RESULT_STORE as unknown as ShapeResultStore<T>) : createShapeResultStore(shape)),
-    [shape],
+    () => (shape === undefined ? (DISABLED_RESULT_STORE as unknown as ShapeResultStore<T>) : createShapeResultStore(shape, suspense)),
+    [shape, suspense],
   )
   const userSelector = options?.selector
   const userIsEqual = options?.isEqual

@@ -6,12 +6,15 @@
  * - `subscribe` and `getSnapshot` change only when the shape or the slice's argument (a row key) changes, so a
  *   re-render never subscribes again; the part's own subscription decides which changes re-render the component
  *   (a row's key, the membership of the keys, the status object).
- * - `getServerSnapshot` returns the part as of its first read for the life of the shape and argument (see
- *   `firstValue`), so hydration renders exactly what the server rendered.
+ * - `getServerSnapshot` reads the part from the shape's server view (core/shapeView.ts: the shape before a seed
+ *   from storage, which a server does not have; otherwise the shape itself), as of its first read for the life of
+ *   the shape and argument (see `firstValue`), so hydration renders exactly what the server rendered.
  * - While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import type { Shape } from '../core/index'
+import { SERVER_VIEW } from '../core/internal'
+import type { ShapeView } from '../core/internal'
 import { firstValue } from './firstValue'
 import { noop } from './noop'
 import type { ShapeOrOptions } from './useRetainedShape'
@@ -25,14 +28,15 @@ import { useRetainedShape } from './useRetainedShape'
  */
 export interface ShapeSlice<V, T = unknown> {
   subscribe(shape: Shape<T>, argument: string, listener: () => void): () => void
-  read(shape: Shape<T>, argument: string): V
+  /** Reads the part from the shape, or from its server view. */
+  read(shape: ShapeView<T>, argument: string): V
   /** What the hook returns while disabled. */
   readonly disabled: V
   /**
    * What a server render shows and hydration first renders, when that differs from `read` (a status: the server's
    * own stream ran, the browser's is about to start); default `read`.
    */
-  readServer?(shape: Shape<T>, argument: string): V
+  readServer?(shape: ShapeView<T>, argument: string): V
 }
 
 /**
@@ -48,9 +52,9 @@ export function useShapeSlice<V, T>(shapeOrOptions: ShapeOrOptions<T> | undefine
   )
   const getSnapshot = useCallback(() => (shape === undefined ? slice.disabled : slice.read(shape, argument)), [shape, slice, argument])
   const getServerSnapshot = useMemo(() => {
-    const readServer = slice.readServer
-    if (shape === undefined || readServer === undefined) return firstValue(getSnapshot)
-    return firstValue(() => readServer(shape, argument))
+    if (shape === undefined) return firstValue(getSnapshot)
+    const readServer = slice.readServer ?? slice.read
+    return firstValue(() => readServer(shape[SERVER_VIEW](), argument))
   }, [getSnapshot, shape, slice, argument])
   return useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot)
 }

@@ -12,6 +12,7 @@ import type { PageHideAdapter } from '../../src/core/persist/pageHide'
 import { ShapeClient } from '../../src/core/shapeClient'
 import { hydrate } from '../../src/core/hydration'
 import type { Shape } from '../../src/core/shape'
+import { IDLE_STATUS, SERVER_VIEW } from '../../src/core/internal'
 import { catchUpResponse, change, HANDLE, keyOf, liveResponse, mustRefetchResponse, rawResponse, snapshotResponse } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
 import { statusWhere } from './support/streamHarness'
@@ -39,6 +40,11 @@ describe('persisted shapes: reload', () => {
     expect(reload.server.requests).toHaveLength(0)
     expect(shape.getStatus()).toMatchObject({ source: 'cache', isUpToDate: true, handle: HANDLE, offset: '20_0' })
     expect(shape.getStatus().cacheAgeMs).toBeGreaterThanOrEqual(0)
+    // A server has no storage: it rendered the shape as it was before the seed, and hydration must render that.
+    const server = shape[SERVER_VIEW]()
+    expect(server.getSnapshot()).toMatchObject({ isUpToDate: false, data: [] })
+    expect(server.getRow(keyOf(1))).toBeUndefined()
+    expect(server.getStatus()).toMatchObject({ ...IDLE_STATUS, source: 'network' })
 
     const release = shape.retain()
     const request = await reload.server.nextRequest()
@@ -105,6 +111,8 @@ describe('persisted shapes: reload', () => {
     })
     expect(shape.getSnapshot().keys).toEqual([keyOf(9)])
     expect(shape.getStatus()).toMatchObject({ source: 'network', handle: 'ssr', cacheAgeMs: undefined })
+    // The server rendered these rows: the shape is its own server view again.
+    expect(shape[SERVER_VIEW]()).toBe(shape)
     reload.client.dispose()
   })
 
@@ -128,6 +136,7 @@ describe('persisted shapes: reload', () => {
     })
     const shape = reload.client.shape(items())
     expect(reads).toBe(0)
+    expect(shape[SERVER_VIEW]()).toBe(shape)
     expect(shape.getSnapshot().data).toEqual([{ id: 1, title: 'server' }])
     expect(shape.getStatus()).toMatchObject({ source: 'network', handle: HANDLE, offset: '0_inf' })
     // The live request goes out from the server's position at once: nothing waits for storage.

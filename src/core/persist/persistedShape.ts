@@ -16,7 +16,8 @@
  *   (`clearPersisted()`, logout) what the shape held at that moment counts as written: only later states are written
  *   again, so closing the shapes after a logout never puts its rows back.
  * - The stored entry is read once, when the shape is created: a synchronous storage seeds it at once (the first
- *   render shows the rows); an async one holds the stream's start (`pending`) until the read settles or
+ *   client render shows the rows; hydration first renders what the server, which has no storage, rendered: see
+ *   shapeView.ts); an async one holds the stream's start (`pending`) until the read settles or
  *   `readTimeoutMs` passes, so the first request is the live one from the stored position, never `offset=-1`.
  * - A shape that hydration creates (a server render's rows) is not read at all: the server's rows are what the first
  *   render must show (the hydrated HTML), even when the stored entry of the same handle is newer, and its live request
@@ -79,6 +80,10 @@ export class PersistedShape<T> implements ShapePersistence {
 
   get pending(): Promise<void> | undefined {
     return this.#pending
+  }
+
+  get seeding(): boolean {
+    return this.#seeding
   }
 
   /** `fetch` for this shape's stream: a 2xx answer ends `source: 'cache'` (see the invariants). */
