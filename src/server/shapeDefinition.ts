@@ -12,6 +12,9 @@
  *   description, so equal request keys resolve to equal definitions while the table is unchanged.
  * - A table the handler's allow-list refuses (tableAccess.ts) gets the unknown-table refusal before the source is
  *   asked anything: no catalog query, no trigger or publication DDL, and no hint that the table exists.
+ * - The `electric-schema` header is ASCII: a column name outside ASCII (`prénom`, `名前`, an emoji) is written as JSON
+ *   `\u` escapes, since a header value is bytes (a `Response` refuses characters past U+00FF, and browsers read
+ *   UTF-8 header bytes as Latin-1), while `JSON.parse` of the escapes gives back the exact names the rows carry.
  */
 import type { ColumnInfo, LogMode, Replica, Schema } from '../core/protocol'
 import { quoteIdentifier } from './identifiers'
@@ -116,7 +119,7 @@ export function schemaHeader(definition: ShapeDefinition): string {
     Object.assign(info, typeModInfo(column.type, column.typeMod))
     schema[column.name] = info
   }
-  return JSON.stringify(schema)
+  return JSON.stringify(schema).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** Length/precision/scale a type modifier encodes, as Electric reports them. */
