@@ -29,6 +29,7 @@ describe('live-shapes arguments', () => {
       allowDelete: true,
       corsOrigins: ['http://localhost:5173', 'https://app.example'],
     })
+    expect(parseDevArgs(['dev', '--cors-origins', '*'])).toEqual({ corsOrigins: '*' })
   })
 
   it.each([
@@ -45,6 +46,8 @@ describe('live-shapes arguments', () => {
     [['dev', '--schemas', 'information_schema'], /system schema/],
     [['dev', '--schemas', 'pg_toast'], /system schema/],
     [['dev', '--tables', 'a.b.c'], /--tables: "a.b.c" is not a table name/],
+    [['dev', '--cors-origins', 'http://localhost:5173/'], /--cors-origins lists "http:\/\/localhost:5173\/".*did you mean "http:\/\/localhost:5173"/],
+    [['dev', '--cors-origins', 'http://localhost:5173,*'], /--cors-origins lists "\*"/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(CliUsageError)
     expect(() => parseDevArgs(argv)).toThrow(message)
