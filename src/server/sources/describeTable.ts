@@ -8,6 +8,8 @@
  *   `pg_toast`, any `pg_*`): the handler's allow-list refuses those first (tableAccess.ts); this is the second line.
  * - Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
  * - The primary key follows the index's key order; a table without one uses all its columns as the key.
+ * - A description carries the catalog's schema and table names: a requested name past 63 bytes names the table
+ *   PostgreSQL truncates it to (as it does in SQL), and keys, relations and live changes all use that name.
  * - The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
  * - A snapshot checks, in its own transaction, that the table still has the description its request was built
  *   from, and fails with {@link TableChangedError} otherwise: a schema change that committed after the table was
@@ -20,7 +22,7 @@ import type { ColumnDescription, SnapshotRequest, TableDescription } from './sou
 export type SqlQuery = (sql: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>
 
 const DESCRIBE_SQL = `
-SELECT a.attname AS name,
+SELECT n.nspname AS table_schema, c.relname AS table_name, a.attname AS name,
        CASE WHEN et.oid IS NULL THEN t.typname ELSE et.typname END AS type,
        CASE WHEN et.oid IS NULL THEN 0 ELSE GREATEST(a.attndims, 1) END AS dims,
        a.attnotnull AS not_null,
@@ -64,9 +66,11 @@ export async function describeTableWith(
     .filter((column) => column.pkIndex !== undefined)
     .sort((a, b) => (a.pkIndex ?? 0) - (b.pkIndex ?? 0))
     .map((column) => column.name)
+  // The catalog's names, not the requested ones: PostgreSQL truncates a name past 63 bytes, and changes carry the
+  // truncated one.
   return {
-    schema,
-    name,
+    schema: String(rows[0]?.['table_schema'] ?? schema),
+    name: String(rows[0]?.['table_name'] ?? name),
     columns,
     primaryKey: keyed.length > 0 ? keyed : columns.map((column) => column.name),
   }
