@@ -195,6 +195,10 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
   const secret = values.secret ?? (env['ELECTRIC_SECRET'] || undefined)
   if (secret === '') throw new CliUsageError('--secret must not be empty')
+  // An empty value is an unset shell variable, not a choice: '--host ""' would listen on every interface.
+  for (const flag of ['host', 'data-dir', 'database-url'] as const) {
+    if (values[flag] === '') throw new CliUsageError(`--${flag} must not be empty`)
+  }
   let limits: HandlerLimitOptions
   try {
     limits = limitsOfFlags(values)
