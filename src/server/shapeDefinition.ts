@@ -8,6 +8,8 @@
  *   columns (as a set), replica and log mode.
  * - Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
  *   `where` compiler's own messages.
+ * - On the PostgreSQL source a shape neither selects nor filters on a generated column: logical replication does not
+ *   carry their values, so live changes would leave them missing or stale.
  * - A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
  *   description, so equal request keys resolve to equal definitions while the table is unchanged.
  * - A table the handler's allow-list refuses (tableAccess.ts) gets the unknown-table refusal before the source is
@@ -75,6 +77,23 @@ export async function resolveShapeDefinition(
     const compiled = await loadWhereFilter({ where: query.where, params: query.params, table, ...(limits ? { limits } : {}) })
     if (!compiled.ok) return { ok: false, errors: { [compiled.refusal.field]: [...compiled.refusal.messages] } }
     where = compiled.filter
+  }
+  if (source.kind === 'postgres') {
+    // pgoutput leaves generated columns out of every change (PostgreSQL 15-17; 18 only with a publication option),
+    // so their live values would be missing or stale: refused, as Electric does, rather than served wrong.
+    const generated = new Set(table.columns.filter((column) => column.generated).map((column) => column.name))
+    const selected = columns.filter((name) => generated.has(name))
+    if (selected.length > 0) {
+      return fail(
+        'columns',
+        `The following columns are generated and cannot be included in the shape: ${selected.join(', ')}. ` +
+          "You can exclude them from the shape by explicitly listing which columns to fetch in the 'columns' query param",
+      )
+    }
+    const filtered = where?.columns.filter((name) => generated.has(name)) ?? []
+    if (filtered.length > 0) {
+      return fail('where', `The where clause cannot use generated columns, which logical replication does not carry: ${filtered.join(', ')}`)
+    }
   }
   const key = JSON.stringify({
     schema: table.schema,
