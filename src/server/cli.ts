@@ -21,6 +21,7 @@ import { realpathSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { LIMIT_FLAG_SPECS, LIMIT_USAGE, limitsOfFlags } from './cliLimits'
+import { isSerializedOrigin, notAnOrigin } from './corsPolicy'
 import { createShapeHandler } from './handler'
 import { splitOutsideQuotes } from './identifiers'
 import type { HandlerLimitOptions } from './handlerLimits'
@@ -48,8 +49,8 @@ export interface DevServerOptions {
   schemas?: readonly string[]
   /** Serve `DELETE /v1/shape` (default: only with a secret). */
   allowDelete?: boolean
-  /** Browser origins allowed to read responses (default: any but `null`). */
-  corsOrigins?: readonly string[]
+  /** Browser origins allowed to read responses, or `'*'` for all, `null` included (default: any but `null`). */
+  corsOrigins?: '*' | readonly string[]
   /** Resource bounds of the handler (handlerLimits.ts); the `--snapshot-timeout`, `--max-*` flags (cliLimits.ts). */
   limits?: HandlerLimitOptions
 }
@@ -93,7 +94,8 @@ Options:
   --schemas <s1,s2>        serve every table of these schemas (with --tables, both are served)
                            System schemas (pg_catalog, information_schema, pg_*) are never served.
   --allow-delete           serve DELETE /v1/shape without a secret (with --secret it is served, secret required)
-  --cors-origins <o1,o2>   browser origins allowed to read responses (default: any origin but null)
+  --cors-origins <o1,o2>   browser origins allowed to read responses, e.g. http://localhost:5173; * alone for all,
+                           null included (default: any origin but null)
 ${LIMIT_USAGE}
   -h, --help               show this help`
 
@@ -193,6 +195,10 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   const databaseUrl = values['database-url'] ?? (env['DATABASE_URL'] || undefined)
   const secret = values.secret ?? (env['ELECTRIC_SECRET'] || undefined)
   if (secret === '') throw new CliUsageError('--secret must not be empty')
+  // An empty value is an unset shell variable, not a choice: '--host ""' would listen on every interface.
+  for (const flag of ['host', 'data-dir', 'database-url'] as const) {
+    if (values[flag] === '') throw new CliUsageError(`--${flag} must not be empty`)
+  }
   let limits: HandlerLimitOptions
   try {
     limits = limitsOfFlags(values)
@@ -202,7 +208,7 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
   if (databaseUrl !== undefined && values['data-dir'] !== undefined) {
     throw new CliUsageError('--data-dir is for the embedded PGlite; it cannot be combined with a database URL')
   }
-  const corsOrigins = nameList('cors-origins', values['cors-origins'])
+  const corsOrigins = originList(values['cors-origins'])
   const tables = nameList('tables', values.tables)
   const schemas = nameList('schemas', values.schemas)
   try {
@@ -224,6 +230,15 @@ export function parseDevArgs(argv: readonly string[], env: CliIo['env'] = {}): D
     ...(corsOrigins === undefined ? {} : { corsOrigins }),
     ...(Object.keys(limits).length === 0 ? {} : { limits }),
   }
+}
+
+/** `--cors-origins`: `*` alone allows every origin; otherwise a list of origins, each one a browser can send. */
+function originList(value: string | undefined): '*' | string[] | undefined {
+  const origins = nameList('cors-origins', value)
+  if (origins?.length === 1 && origins[0] === '*') return '*'
+  const stray = origins?.find((origin) => !isSerializedOrigin(origin))
+  if (stray !== undefined) throw new CliUsageError(`--cors-origins ${notAnOrigin(stray)}`)
+  return origins
 }
 
 /** A comma-separated list of names (commas inside double quotes belong to the name); empty entries are refused. */

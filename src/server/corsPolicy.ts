@@ -9,7 +9,9 @@
  *   redirects), which is allowed only when configured: listed in `origins`, accepted by an `origins` function, or
  *   `origins: '*'`. A request without an `Origin` header gets `*`.
  * - A `cors` option of any other shape (`null`, a number, a list holding a non-string) is an `InvalidOptionsError`
- *   when the handler is created, so no request ever meets a policy it cannot apply.
+ *   when the handler is created, so no request ever meets a policy it cannot apply. So is a list entry that no
+ *   browser ever sends as `Origin` (`'*'`, a trailing slash or path, upper case, a default port): it would match
+ *   nothing and refuse every page without a word. Entries are serialized origins (`scheme://host[:port]`) or `null`.
  * - A response whose CORS headers depend on the request's origin says so with `vary: origin`, so a shared cache never
  *   serves one origin's answer to another.
  */
@@ -41,7 +43,37 @@ export function corsOrigins(option: CorsOptions | CorsOrigins | undefined): Cors
     origins === '*' ||
     typeof origins === 'function' ||
     (Array.isArray(origins) && origins.every((origin) => typeof origin === 'string'))
-  return valid ? origins : invalidCors(origins)
+  if (!valid) return invalidCors(origins)
+  const stray = Array.isArray(origins) ? origins.find((origin) => !isSerializedOrigin(origin)) : undefined
+  if (stray !== undefined) throw new InvalidOptionsError(`createShapeHandler option "cors" ${notAnOrigin(stray)}`)
+  return origins
+}
+
+/** Whether `value` is an `Origin` header value a browser can send: `null` or `scheme://host[:port]` as serialized. */
+export function isSerializedOrigin(value: string): boolean {
+  return value === 'null' || originOf(value) === value
+}
+
+function originOf(value: string): string | undefined {
+  try {
+    return new URL(value).origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * Why a listed origin can never match, with the origin it probably meant.
+ * @example
+ * notAnOrigin('http://localhost:5173/') // 'lists "http://localhost:5173/", which is not an origin … (did you mean "http://localhost:5173"?) …'
+ */
+export function notAnOrigin(value: string): string {
+  const origin = originOf(value)
+  const meant = origin === undefined || origin === 'null' ? '' : ` (did you mean "${origin}"?)`
+  return (
+    `lists ${JSON.stringify(value)}, which is not an origin as browsers send it (scheme://host[:port], lower case, ` +
+    `no path or trailing slash, no default port)${meant}; to allow every origin, give '*' alone`
+  )
 }
 
 function invalidCors(value: unknown): never {

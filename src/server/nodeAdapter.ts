@@ -4,7 +4,8 @@
  * Invariants:
  * - A handler that is not a function, or a `port` that is not an integer from 0 to 65535 (decimal text, as from an
  *   environment variable, is read as Node reads it), rejects with `InvalidOptionsError` before anything listens:
- *   Node would take other text as a pipe path and every request would meet a missing handler.
+ *   Node would take other text as a pipe path and every request would meet a missing handler. So does an empty
+ *   `host`, which Node would take as no host at all and listen on every interface instead of the loopback default.
  * - Response bodies are streamed chunk by chunk as the handler produces them (SSE and held long-polls work).
  * - When the client disconnects before the response is complete, the Request's signal aborts, so the handler
  *   frees its waiters and timers.
@@ -52,7 +53,10 @@ function checkServeOptions(handler: unknown, options: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 65_535) {
     throw invalidOption('serveNode option "port"', 'an integer from 0 to 65535', port)
   }
-  if (host !== undefined && typeof host !== 'string') throw invalidOption('serveNode option "host"', 'a string', host)
+  // Node listens on every interface for an empty host, as if none were given: a dev server must not open up so.
+  if (host !== undefined && (typeof host !== 'string' || host === '')) {
+    throw invalidOption('serveNode option "host"', "a non-empty string (an address: '0.0.0.0' or '::' for every interface)", host)
+  }
   return value
 }
 

@@ -8,10 +8,15 @@
  *   columns (as a set), replica and log mode.
  * - Refusals carry Electric's messages: unknown table, missing primary-key columns, unknown columns, and the
  *   `where` compiler's own messages.
+ * - On the PostgreSQL source a shape neither selects nor filters on a generated column: logical replication does not
+ *   carry their values, so live changes would leave them missing or stale.
  * - A `requestKey` is the definition as the request wrote it; resolution is a function of it and the table's
  *   description, so equal request keys resolve to equal definitions while the table is unchanged.
  * - A table the handler's allow-list refuses (tableAccess.ts) gets the unknown-table refusal before the source is
  *   asked anything: no catalog query, no trigger or publication DDL, and no hint that the table exists.
+ * - The `electric-schema` header is ASCII: a column name outside ASCII (`prénom`, `名前`, an emoji) is written as JSON
+ *   `\u` escapes, since a header value is bytes (a `Response` refuses characters past U+00FF, and browsers read
+ *   UTF-8 header bytes as Latin-1), while `JSON.parse` of the escapes gives back the exact names the rows carry.
  */
 import type { ColumnInfo, LogMode, Replica, Schema } from '../core/protocol'
 import { quoteIdentifier } from './identifiers'
@@ -73,6 +78,23 @@ export async function resolveShapeDefinition(
     if (!compiled.ok) return { ok: false, errors: { [compiled.refusal.field]: [...compiled.refusal.messages] } }
     where = compiled.filter
   }
+  if (source.kind === 'postgres') {
+    // pgoutput leaves generated columns out of every change (PostgreSQL 15-17; 18 only with a publication option),
+    // so their live values would be missing or stale: refused, as Electric does, rather than served wrong.
+    const generated = new Set(table.columns.filter((column) => column.generated).map((column) => column.name))
+    const selected = columns.filter((name) => generated.has(name))
+    if (selected.length > 0) {
+      return fail(
+        'columns',
+        `The following columns are generated and cannot be included in the shape: ${selected.join(', ')}. ` +
+          "You can exclude them from the shape by explicitly listing which columns to fetch in the 'columns' query param",
+      )
+    }
+    const filtered = where?.columns.filter((name) => generated.has(name)) ?? []
+    if (filtered.length > 0) {
+      return fail('where', `The where clause cannot use generated columns, which logical replication does not carry: ${filtered.join(', ')}`)
+    }
+  }
   const key = JSON.stringify({
     schema: table.schema,
     table: table.name,
@@ -116,7 +138,7 @@ export function schemaHeader(definition: ShapeDefinition): string {
     Object.assign(info, typeModInfo(column.type, column.typeMod))
     schema[column.name] = info
   }
-  return JSON.stringify(schema)
+  return JSON.stringify(schema).replace(/[^\x20-\x7e]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }
 
 /** Length/precision/scale a type modifier encodes, as Electric reports them. */

@@ -29,6 +29,7 @@ describe('live-shapes arguments', () => {
       allowDelete: true,
       corsOrigins: ['http://localhost:5173', 'https://app.example'],
     })
+    expect(parseDevArgs(['dev', '--cors-origins', '*'])).toEqual({ corsOrigins: '*' })
   })
 
   it.each([
@@ -40,11 +41,16 @@ describe('live-shapes arguments', () => {
     [[], /missing command/],
     [['dev', '--nope'], /nope/],
     [['dev', '--secret', ''], /--secret must not be empty/],
+    [['dev', '--host', ''], /--host must not be empty/],
+    [['dev', '--data-dir', ''], /--data-dir must not be empty/],
+    [['dev', '--database-url', ''], /--database-url must not be empty/],
     [['dev', '--tables', 'items,,todos'], /--tables must be a comma-separated list/],
     [['dev', '--tables', 'pg_catalog.pg_authid'], /system schema/],
     [['dev', '--schemas', 'information_schema'], /system schema/],
     [['dev', '--schemas', 'pg_toast'], /system schema/],
     [['dev', '--tables', 'a.b.c'], /--tables: "a.b.c" is not a table name/],
+    [['dev', '--cors-origins', 'http://localhost:5173/'], /--cors-origins lists "http:\/\/localhost:5173\/".*did you mean "http:\/\/localhost:5173"/],
+    [['dev', '--cors-origins', 'http://localhost:5173,*'], /--cors-origins lists "\*"/],
   ])('refuses %j with a usage error', (argv, message) => {
     expect(() => parseDevArgs(argv)).toThrow(CliUsageError)
     expect(() => parseDevArgs(argv)).toThrow(message)

@@ -225,6 +225,10 @@ describe('options of the wrong kind', () => {
       [{ source, cors: null }, /"cors" must be/],
       [{ source, cors: { origins: 5 } }, /"cors" must be/],
       [{ source, cors: ['https://a.example', 5] }, /"cors" must be/],
+      // Entries no browser sends as Origin would match nothing and refuse every page without a word.
+      [{ source, cors: ['http://localhost:5173/'] }, /"cors" lists "http:\/\/localhost:5173\/", which is not an origin.*did you mean "http:\/\/localhost:5173"/],
+      [{ source, cors: { origins: ['https://app.example', '*'] } }, /"cors" lists "\*".*give '\*' alone/],
+      [{ source, cors: ['https://App.example:443'] }, /did you mean "https:\/\/app.example"/],
       [{ source, onError: 'log' }, /"onError" must be a function/],
     ]
     for (const [options, message] of bad) {

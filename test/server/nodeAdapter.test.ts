@@ -24,7 +24,9 @@ describe('serveNode', () => {
       [handler, { port: 'x' }, /"port" must be an integer from 0 to 65535, got "x"/],
       [handler, { port: -1 }, /"port" must be an integer from 0 to 65535, got -1/],
       [handler, { port: 1.5 }, /"port" must be an integer from 0 to 65535/],
-      [handler, { port: 0, host: 5 }, /"host" must be a string/],
+      [handler, { port: 0, host: 5 }, /"host" must be a non-empty string/],
+      // Node would listen on every interface for an empty host.
+      [handler, { port: 0, host: '' }, /"host" must be a non-empty string.*got ""/],
     ]
     for (const [h, options, message] of bad) {
       const served = serveNode(h as never, options as never)

@@ -6,8 +6,11 @@
  *   composite types and foreign tables never do (they carry no changes, and a trigger or publication on them is
  *   either refused or wrong). Neither does a table in a system schema (`pg_catalog`, `information_schema`,
  *   `pg_toast`, any `pg_*`): the handler's allow-list refuses those first (tableAccess.ts); this is the second line.
- * - Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`.
+ * - Columns come in `attnum` order, dropped columns excluded; arrays report their element type and `dims >= 1`;
+ *   generated columns say so (`generated`).
  * - The primary key follows the index's key order; a table without one uses all its columns as the key.
+ * - A description carries the catalog's schema and table names: a requested name past 63 bytes names the table
+ *   PostgreSQL truncates it to (as it does in SQL), and keys, relations and live changes all use that name.
  * - The SQL is valid on PostgreSQL 15 and 18 (PGlite): catalog columns and functions that exist on both only.
  * - A snapshot checks, in its own transaction, that the table still has the description its request was built
  *   from, and fails with {@link TableChangedError} otherwise: a schema change that committed after the table was
@@ -20,11 +23,12 @@ import type { ColumnDescription, SnapshotRequest, TableDescription } from './sou
 export type SqlQuery = (sql: string, params: readonly unknown[]) => Promise<readonly Record<string, unknown>[]>
 
 const DESCRIBE_SQL = `
-SELECT a.attname AS name,
+SELECT n.nspname AS table_schema, c.relname AS table_name, a.attname AS name,
        CASE WHEN et.oid IS NULL THEN t.typname ELSE et.typname END AS type,
        CASE WHEN et.oid IS NULL THEN 0 ELSE GREATEST(a.attndims, 1) END AS dims,
        a.attnotnull AS not_null,
        a.atttypmod AS type_mod,
+       a.attgenerated <> '' AS generated,
        array_position(pk.indkey::int2[], a.attnum) - array_lower(pk.indkey::int2[], 1) AS pk_position
   FROM pg_catalog.pg_class c
   JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -58,15 +62,18 @@ export async function describeTableWith(
       notNull: row['not_null'] === true,
       pkIndex: pkPosition === null || pkPosition === undefined ? undefined : Number(pkPosition),
       typeMod: Number(row['type_mod']),
+      ...(row['generated'] === true ? { generated: true as const } : {}),
     }
   })
   const keyed = columns
     .filter((column) => column.pkIndex !== undefined)
     .sort((a, b) => (a.pkIndex ?? 0) - (b.pkIndex ?? 0))
     .map((column) => column.name)
+  // The catalog's names, not the requested ones: PostgreSQL truncates a name past 63 bytes, and changes carry the
+  // truncated one.
   return {
-    schema,
-    name,
+    schema: String(rows[0]?.['table_schema'] ?? schema),
+    name: String(rows[0]?.['table_name'] ?? name),
     columns,
     primaryKey: keyed.length > 0 ? keyed : columns.map((column) => column.name),
   }

@@ -4,6 +4,11 @@
  * PGlite has one connection, so its transactions run one after another and commit order is the order in which
  * they ran. A row trigger on every described table appends each change, as text values, to
  * `live_shapes.changes` and notifies; the source then reads the committed rows, groups them by xid and deletes them.
+ * A partition's row trigger is its tree root's (PostgreSQL clones a partitioned table's row triggers to every
+ * partition and lets no partition hold another of the same name), and a change to a partition is recorded for the
+ * partition and for each of its ancestors: the shapes of the partitioned table and those of one partition both
+ * follow it. TRUNCATE triggers are not cloned: a described partition's TRUNCATE is recorded for its ancestors too,
+ * while that of a partition never described reaches no shape (as on PostgreSQL with `publish_via_partition_root`).
  *
  * Invariants:
  * - Values are `col::text` (padded `bpchar` kept, see `textOf`) under Electric's session settings (set on the
@@ -137,8 +142,12 @@ BEGIN
     IF TG_OP <> 'DELETE' THEN EXECUTE to_text_json USING NEW INTO new_row; END IF;
     IF TG_OP <> 'INSERT' THEN EXECUTE to_text_json USING OLD INTO old_row; END IF;
   END IF;
+  -- A partition's change is also its ancestors' (the root's row trigger fires on the partition).
   INSERT INTO ${CHANGES} (schema_name, table_name, op, new_row, old_row)
-       VALUES (TG_TABLE_SCHEMA, TG_TABLE_NAME, lower(TG_OP), new_row, old_row);
+  SELECT n.nspname, c.relname, lower(TG_OP), new_row, old_row
+    FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+   WHERE c.oid = TG_RELID OR c.oid IN (SELECT relid FROM pg_catalog.pg_partition_ancestors(TG_RELID))
+   ORDER BY c.oid = TG_RELID DESC, c.oid;
   PERFORM pg_notify('${CHANNEL}', '');
   RETURN NULL;
 END
@@ -253,11 +262,18 @@ class PGliteChangeSource implements PGliteSource {
     const qualified = quoteQualified(table.schema, table.name)
     // Read from the catalog, not remembered by name: a table dropped and created again under the same name (a dev
     // reset) is a new relation without the triggers.
-    const { rows: installed } = await this.db.query<{ count: number }>(
-      `SELECT count(*)::int AS count FROM pg_catalog.pg_trigger
-        WHERE tgrelid = $1::regclass AND tgname IN ('live_shapes_capture', 'live_shapes_capture_truncate')`,
+    // The row trigger goes on the root of a partition tree, which clones it to every partition (present and
+    // future), so a partition cannot hold its own; TRUNCATE triggers are not cloned and go on each described table.
+    const { rows: installed } = await this.db.query<{ root: string; count: number }>(
+      `SELECT format('%I.%I', n.nspname, c.relname) AS root,
+              (SELECT count(*)::int FROM pg_catalog.pg_trigger
+                WHERE (tgrelid = c.oid AND tgname = 'live_shapes_capture')
+                   OR (tgrelid = $1::regclass AND tgname = 'live_shapes_capture_truncate')) AS count
+         FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.oid = coalesce(pg_catalog.pg_partition_root($1::regclass), $1::regclass)`,
       [qualified],
     )
+    const root = installed[0]?.root ?? qualified
     if (installed[0]?.count === 2) return table
     // CREATE OR REPLACE TRIGGER (PostgreSQL 14+) and the upsert keep this idempotent across restarts of a persisted
     // database. The signature is stored before the description that shapes use is read, so an ALTER in between is
@@ -265,7 +281,7 @@ class PGliteChangeSource implements PGliteSource {
     // snapshot's own check (describeTable.ts) refuses the out-of-date description then.
     await this.db.transaction(async (tx) => {
       await tx.exec(
-        `CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${qualified}
+        `CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture')} AFTER INSERT OR UPDATE OR DELETE ON ${root}
          FOR EACH ROW EXECUTE FUNCTION ${CAPTURE};
          CREATE OR REPLACE TRIGGER ${quoteIdentifier('live_shapes_capture_truncate')} AFTER TRUNCATE ON ${qualified}
          FOR EACH STATEMENT EXECUTE FUNCTION ${CAPTURE};`,

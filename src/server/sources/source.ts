@@ -46,6 +46,8 @@ export interface ColumnDescription {
   pkIndex: number | undefined
   /** Type modifier as in pg_attribute.atttypmod (-1 when none). */
   typeMod: number
+  /** Present on a generated column (`GENERATED ALWAYS AS (…)`), whose value PostgreSQL computes. */
+  generated?: true
 }
 
 export interface TableDescription {

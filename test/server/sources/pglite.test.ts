@@ -4,6 +4,8 @@ import { createPGliteSource } from '../../../src/server/sources/pglite'
 import { pgliteFixtures } from '../support/sqlFixture'
 import { visibleIn } from '../../../src/server/shapeRegistry'
 import { describeSqlSourceCases, racingTable, recordTransactions, replay } from '../support/sqlSourceCases'
+import { createShapeHandler } from '../../../src/server/handler'
+import { call, initialSync, liveUntil, shapeUrl, type WireMessage } from '../support/shapeHttp'
 
 const fixtures = pgliteFixtures()
 const factory = { ...fixtures, exec: async (sql: string) => void (await (await fixtures.source()).db.exec(sql)) }
@@ -111,6 +113,39 @@ describe('pglite source', { timeout: 30_000 }, () => {
     expect(left.rows[0]?.count).toBe(0)
     recorder.stop()
     await fixture.close()
+  })
+
+  it('a partitioned table and one of its partitions, both served: each shape gets its rows live, however they are written', async () => {
+    const source = await fixtures.source()
+    await source.db.exec(`
+      CREATE TABLE parted (id int4, region text, PRIMARY KEY (id, region)) PARTITION BY LIST (region);
+      CREATE TABLE parted_eu PARTITION OF parted FOR VALUES IN ('eu');
+      CREATE TABLE parted_us PARTITION OF parted FOR VALUES IN ('us');
+      INSERT INTO parted VALUES (1, 'eu'), (2, 'us');`)
+    const handler = createShapeHandler({ source, longPollTimeoutMs: 500 })
+    try {
+      const keys = (changes: WireMessage[]) => changes.map((change) => `${change.headers['operation']} ${change.value?.['id']}`)
+      // The root first: its row trigger reaches the partitions, which must not stop a partition's own shape.
+      const root = await initialSync(handler, { table: 'parted' })
+      const eu = await initialSync(handler, { table: 'parted_eu' })
+      expect(keys(root.messages.filter((message) => message.key !== undefined))).toEqual(['insert 1', 'insert 2'])
+      expect(keys(eu.messages.filter((message) => message.key !== undefined))).toEqual(['insert 1'])
+      await source.db.exec(`
+        INSERT INTO parted VALUES (3, 'eu');
+        INSERT INTO parted_us VALUES (4, 'us');
+        UPDATE parted SET region = 'us' WHERE id = 1;`)
+      const rootLive = await liveUntil(handler, { table: 'parted' }, root.position, (found) => found.length >= 4)
+      expect(keys(rootLive.changes)).toEqual(['insert 3', 'insert 4', 'delete 1', 'insert 1'])
+      const euLive = await liveUntil(handler, { table: 'parted_eu' }, eu.position, (found) => found.length >= 2)
+      expect(keys(euLive.changes)).toEqual(['insert 3', 'delete 1'])
+      // A served partition's TRUNCATE empties part of the root's shape too: its clients resync.
+      await source.db.exec('TRUNCATE parted_eu')
+      const truncated = await call(handler, shapeUrl({ table: 'parted', offset: rootLive.position.offset, handle: rootLive.position.handle, live: 'true' }))
+      expect(truncated.status).toBe(409)
+    } finally {
+      await handler.close()
+      await source.db.exec('DROP TABLE parted')
+    }
   })
 
   it('delivers an ALTER TABLE that changes a captured table at its commit, under the name it was described by', async () => {

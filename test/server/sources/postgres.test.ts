@@ -4,6 +4,8 @@ import { createPostgresSource, ReplicationStreamError } from '../../../src/serve
 import { postgresFixtures } from '../support/sqlFixture'
 import { visibleIn } from '../../../src/server/shapeRegistry'
 import { describeSqlSourceCases, racingTable, recordTransactions, replay } from '../support/sqlSourceCases'
+import { createShapeHandler } from '../../../src/server/handler'
+import { call, initialSync, liveUntil, shapeUrl } from '../support/shapeHttp'
 
 const databaseUrl = inject('databaseUrl')
 const fixtures = postgresFixtures(databaseUrl)
@@ -143,6 +145,33 @@ describe('postgres source', { timeout: 30_000 }, () => {
     expect(recorder.on(table)[2]?.schemaChanged).toEqual([])
     recorder.stop()
     await fixture.close()
+  })
+
+  it('refuses a shape that selects or filters on a generated column, which pgoutput leaves out of every change', async () => {
+    const source = await fixtures.source()
+    const fixture = await fixtures.makeFixture()
+    const table = await fixture.createTable({ name: 'generated', columns: [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'a', type: 'int4' }] })
+    await fixtures.pool.query(`ALTER TABLE "${table}" ADD COLUMN doubled int4 GENERATED ALWAYS AS (a * 2) STORED`)
+    await fixtures.pool.query(`INSERT INTO "${table}" (id, a) VALUES (1, 2)`)
+    const handler = createShapeHandler({ source, longPollTimeoutMs: 1_000 })
+    try {
+      // Served, its live changes would carry no `doubled`: an insert without it, an update leaving it stale.
+      const whole = await call(handler, shapeUrl({ table, offset: '-1' }))
+      expect(whole.status).toBe(400)
+      expect(whole.body.errors.columns).toEqual([expect.stringMatching(/^The following columns are generated and cannot be included in the shape: doubled\./)])
+      const filtered = await call(handler, shapeUrl({ table, offset: '-1', columns: 'id,a', where: 'doubled > 0' }))
+      expect(filtered.status).toBe(400)
+      expect(filtered.body.errors.where).toEqual([expect.stringMatching(/generated columns.*: doubled$/)])
+      // Without it the shape is served and live.
+      const params = { table, columns: 'id,a' }
+      const { position } = await initialSync(handler, params)
+      await fixtures.pool.query(`UPDATE "${table}" SET a = 7 WHERE id = 1`)
+      const { changes } = await liveUntil(handler, params, position, (found) => found.length > 0)
+      expect(changes.map((change) => change.value)).toEqual([{ id: '1', a: '7' }])
+    } finally {
+      await handler.close()
+      await fixture.close()
+    }
   })
 
   it('reopens a dropped replication connection without losing or repeating a transaction', async () => {

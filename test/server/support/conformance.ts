@@ -196,6 +196,27 @@ function defineSnapshotConformance(ctx: ConformanceContext): void {
       expect(changes.map((change) => change.value)).toEqual([{ id: '1', Title: 'uno' }])
     })
 
+    it('column names outside ASCII (accents, CJK, an emoji) are served: the schema header is ASCII and parses to the row names', async () => {
+      const names = ['prénom', '名前', 'note😀']
+      const table = await ctx.fixture.createTable({
+        name: 'unicode',
+        columns: [{ name: 'id', type: 'int4', primaryKey: true }, ...names.map((name) => ({ name, type: 'text' }))],
+      })
+      await ctx.fixture.insert(table, { id: 1, prénom: 'Zoé', 名前: '花子', 'note😀': 'ok' })
+      const handler = ctx.handler()
+      const { position, messages, responses } = await initialSync(handler, { table })
+      const schema = responses[0]?.headers.get('electric-schema') as string
+      expect(schema).toMatch(/^[\x20-\x7e]*$/)
+      expect(Object.keys(JSON.parse(schema))).toEqual(['id', ...names])
+      expect(changesOf(messages).map((message) => message.value)).toEqual([{ id: '1', prénom: 'Zoé', 名前: '花子', 'note😀': 'ok' }])
+      const projected = await call(handler, shapeUrl({ table, columns: 'id,"note😀"', offset: '-1' }))
+      expect(projected.status, projected.text).toBe(200)
+      expect(Object.keys(JSON.parse(projected.headers.get('electric-schema') as string))).toEqual(['id', 'note😀'])
+      await ctx.fixture.update(table, { id: 1 }, { 名前: '太郎' })
+      const { changes } = await liveUntil(handler, { table }, position, (found) => found.length > 0)
+      expect(changes.map((change) => change.value)).toEqual([{ id: '1', 名前: '太郎' }])
+    })
+
     it('log=changes_only serves no snapshot rows', async () => {
       const table = await ctx.itemsTable()
       await ctx.fixture.insert(table, { id: 1, title: 't', n: 7 })

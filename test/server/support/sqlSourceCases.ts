@@ -189,6 +189,23 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       await fixture.close()
     })
 
+    it('describes a table named past 63 bytes by the name PostgreSQL truncates it to, the one its changes carry', async () => {
+      const source = await factory.source()
+      const fixture = await factory.makeFixture()
+      const table = await fixture.createTable({ name: 'l'.repeat(80), columns: [{ name: 'id', type: 'int4', primaryKey: true }] })
+      expect(table).toHaveLength(63)
+      const description = await source.describeTable('public', `${table}_past_the_limit`)
+      expect(description).toMatchObject({ schema: 'public', name: table })
+      const recorder = recordTransactions(source)
+      try {
+        await fixture.insert(table, { id: 1 })
+        await recorder.waitFor(() => recorder.on(table).length === 1)
+      } finally {
+        recorder.stop()
+        await fixture.close()
+      }
+    })
+
     it('refuses a snapshot whose table description is out of date, retryably (describeTable.ts)', async () => {
       const source = await factory.source()
       const fixture = await factory.makeFixture()
