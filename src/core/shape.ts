@@ -37,6 +37,8 @@ import { InvalidOptionsError } from './errors'
 import type { ShapeSubsets } from './shapeSubsets'
 import type { SubsetSnapshot, SubsetSnapshotRequest } from './subsetSnapshot'
 import { frozenView, SERVER_VIEW } from './shapeView'
+import { RETARGET, retarget } from './functionForwarders'
+import type { Forwarders } from './functionForwarders'
 import type { ShapeView } from './shapeView'
 
 /** How a `Shape` is wired; built by `ShapeClient`. */
@@ -58,6 +60,8 @@ export interface ShapeInit<T> {
   persistence?: ShapePersistence | undefined
   /** Loads the subset snapshot loader of this shape (`requestSnapshot`), once; absent, `requestSnapshot` throws. */
   loadSubsets?: (() => Promise<ShapeSubsets<T>>) | undefined
+  /** The forwarders in the function places of `options` (functionForwarders.ts). */
+  forwarders?: Forwarders | undefined
 }
 
 /**
@@ -109,7 +113,11 @@ export class Shape<T = Row> {
    * (those are `rowKey(row)`).
    */
   readonly definitionKey: string
-  /** The options the shape was created with (the first subscriber's `onError` and `backoff` among them). */
+  /**
+   * The options the shape was created with (the first subscriber's `onError` and `backoff` among them); their
+   * header, param, `parser`, `columnMapper` and `transformer` functions are forwarders to the latest functions the hooks
+   * were given (functionForwarders.ts).
+   */
   readonly options: ShapeOptions<T>
   readonly #store: ShapeStore<T>
   readonly #stream: ShapeStream<T>
@@ -128,10 +136,12 @@ export class Shape<T = Row> {
   #primaryKey: readonly string[] | undefined
   /** What a server render of this shape showed, when that is not the shape itself (shapeView.ts). */
   #serverView: ShapeView<T> | undefined
+  readonly #forwarders: Forwarders | undefined
 
   constructor(init: ShapeInit<T>) {
     this.definitionKey = init.definitionKey
     this.options = init.options
+    this.#forwarders = init.forwarders
     this.#store = init.store
     this.#stream = init.stream
     this.#clock = init.clock
@@ -381,6 +391,14 @@ export class Shape<T = Row> {
   /** Internal (src/core/internal.ts): what a server render of this shape showed (shapeView.ts). */
   [SERVER_VIEW](): ShapeView<T> {
     return this.#serverView ?? this
+  }
+
+  /**
+   * Internal (src/core/internal.ts): points the forwarders of the function-valued options at those of `options`, a
+   * later render's options that describe this shape (functionForwarders.ts).
+   */
+  [RETARGET](options: ShapeOptions<T>): void {
+    if (this.#forwarders !== undefined) retarget(this.#forwarders, options)
   }
 
   /** Starts the stream, after the stored entry of a persisted shape was read. */

@@ -15,6 +15,7 @@
  * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
  *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
+import { forwardFunctions } from './functionForwarders'
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
 import type { LiveRunnerFactory } from './liveRunner'
@@ -136,6 +137,9 @@ export class ShapeClient {
     const key = shapeKey(options as ShapeOptions<unknown>, this.#ids)
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
+    // Keyed by the functions as given; used through forwarders the hooks can point at a later render's functions.
+    const forwarded = forwardFunctions(options)
+    options = forwarded.options
     const store = new ShapeStore<T>({ now: () => this.#clock.now(), ...(options.log === undefined ? {} : { log: options.log }) })
     const sink = new SnapshotSink(store)
     const useSse = options.liveSse ?? this.#liveSse
@@ -173,6 +177,7 @@ export class ShapeClient {
         if (!this.#shapes.has(reopened.definitionKey)) this.#shapes.set(reopened.definitionKey, reopened as Shape<unknown>)
       },
       persistence,
+      forwarders: forwarded.forwarders,
     })
     this.#shapes.set(key, shape as Shape<unknown>)
     // A shape created by hydration shows the server's rows first, never a stored entry (persistedShape.ts).

@@ -10,8 +10,10 @@
  *   component, for the hooks). Function source is never read. A plain-object `parser` or `columnMapper` counts by
  *   its entries, so an inline `{ int4: parseInt4 }` is the same parser on every render; any other object counts by
  *   reference (its behaviour may live on its prototype).
- * - This is the only shape identity: the hooks compare renders by this key too (react/useRetainedShape.ts), so
- *   a component never keeps a shape the client would not give it for its current options.
+ * - This is the only shape identity: the hooks compare renders by this key too (react/useRetainedShape.ts), over
+ *   their options with inline functions set aside (core/functionForwarders.ts: the shape calls the latest render's
+ *   functions through forwarders), so a component never keeps a shape the client would not give it for its current
+ *   options but for which function sits in a place.
  * - `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
  */
 import { isPlainObject } from './isPlainObject'

@@ -15,11 +15,14 @@
  *   this component's hold on the stream; other components using the same shape keep it open.
  * - `subscribe: false` holds the stream only until the first up-to-date, then lets it go (the rows stay).
  * - `onError` goes to the client through one wrapper per component that calls the latest `onError`, so an inline
- *   function neither changes the shape nor goes stale.
+ *   function neither changes the shape nor goes stale. The other function-valued options (header and param
+ *   functions, `transformer`, the entries of an inline `parser` or column mapper) are left out when renders are
+ *   compared, and a render that keeps the shape points its forwarders at that render's functions
+ *   (core/functionForwarders.ts): inline functions never make a new shape, a request loop or a stale token.
  */
 import { useContext, useEffect, useRef } from 'react'
 import type { ErrorRecovery, Row, Shape, ShapeClient, ShapeError, ShapeOptions } from '../core/index'
-import { ReferenceIds, shapeKey, validateShapeOptions } from '../core/internal'
+import { ReferenceIds, RETARGET, shapeKey, structuralOptions, validateShapeOptions } from '../core/internal'
 import { ShapeClientContext } from './ShapeClientProvider'
 import { resolveShapeClient } from './useShapeClient'
 
@@ -123,10 +126,11 @@ export function useRetainedShape<T>(shapeOrOptions: ShapeOrOptions<T> | undefine
     // Validated before keying, so bad options throw the client's typed error rather than a TypeError from keying.
     validateShapeOptions(options as ShapeOptions<unknown>)
     ids.current ??= new ReferenceIds()
-    const key = shapeKey(options as ShapeOptions<unknown>, ids.current)
+    const key = shapeKey(structuralOptions(options) as ShapeOptions<unknown>, ids.current)
     const previous = memo.current
     if (previous !== undefined && previous.client === client && previous.key === key) {
       shape = previous.shape
+      shape[RETARGET](options)
     } else {
       shape = client.shape<T>(options)
       memo.current = { client, key, shape }

@@ -37,8 +37,9 @@ import { resolveShapeClient } from './useShapeClient'
 /**
  * Options of `useShape`: the shape (`url`, `params: { table, where, params, columns, replica }`, `headers`,
  * `liveSse`, `parser`, `columnMapper`, `onError`…), plus `enabled`, `signal`, `subscribe`, and a selector.
- * Options are compared by value between renders (functions by identity), so an inline object is fine; hoist
- * function-valued `headers`, `parser` or `columnMapper`, or each new function makes a new shape.
+ * Options are compared by value between renders, so an inline object is fine, inline functions included: a new
+ * header, param, `parser`, `transformer` or column mapper function keeps the shape, and the next request, parse or
+ * row calls the latest render's function (see core/functionForwarders.ts).
  * @example
  * const options: UseShapeOptions<Todo, number> = { url: '/v1/shape', params: { table: 'todos' }, selector: (r) => r.data.length }
  */

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { InvalidOptionsError, ReservedParamError } from '../../src/core/errors'
 import type { ShapeOptions } from '../../src/core/shapeOptions'
 import { ShapeClient } from '../../src/core/shapeClient'
+import { RETARGET } from '../../src/core/functionForwarders'
 import { catchUpResponse, change, FakeShapeServer, HANDLE, liveResponse, snapshotRow, upToDate } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
 import { statusWhere } from './support/streamHarness'
@@ -67,6 +68,27 @@ describe('ShapeClient', () => {
     expect(one.shape(options())).toBe(one.shape(options()))
     expect(one.shape({ url, params: { table: 'items' }, headers: { Authorization: () => 'Bearer t' } })).not.toBe(one.shape(options()))
     expect(other.shape(options())).not.toBe(one.shape(options()))
+  })
+
+  it('calls the functions of its options through forwarders that RETARGET points at later ones; plain values stay as given', () => {
+    const { client } = setup()
+    const calls: string[] = []
+    const first = (): string => (calls.push('first'), 'Bearer 1')
+    const int4 = (value: string): number => (calls.push('int4'), Number(value))
+    const options: ShapeOptions = { url, params: { table: 'items', where: 'done = $1', params: ['false'] }, headers: { Authorization: first, 'x-tenant': 'acme' }, parser: { int4 } }
+    const shape = client.shape(options)
+    expect(client.shape({ ...options })).toBe(shape)
+    const headers = shape.options.headers as Record<string, unknown>
+    expect(headers['x-tenant']).toBe('acme')
+    expect(shape.options.params.params).toEqual(['false'])
+    expect((headers['Authorization'] as () => string)()).toBe('Bearer 1')
+    shape[RETARGET]({ ...options, headers: { Authorization: () => (calls.push('second'), 'Bearer 2'), 'x-tenant': 'acme' } })
+    expect((headers['Authorization'] as () => string)()).toBe('Bearer 2')
+    expect((shape.options.parser as Record<string, (value: string) => unknown>)['int4']!('7')).toBe(7)
+    expect(calls).toEqual(['first', 'second', 'int4'])
+    // Options without functions are used as given.
+    const plain: ShapeOptions = { url, params: { table: 'plain' } }
+    expect(client.shape(plain).options).toBe(plain)
   })
 
   it('throws typed errors synchronously for bad options and registers nothing', () => {
