@@ -20,6 +20,8 @@ const FLAGS: readonly LimitFlag[] = [
   { flag: 'max-concurrent-snapshots', arg: '<n>', usage: 'snapshot queries run at once (default 3)', apply: (o, v) => (o.maxConcurrentSnapshots = v) },
   { flag: 'max-shapes', arg: '<n>', usage: 'shapes kept before idle ones are evicted (default 1000)', apply: (o, v) => (o.maxShapes = v) },
   { flag: 'max-shape-bytes', arg: '<n>', usage: 'approximate bytes of shape data kept (default 268435456)', apply: (o, v) => (o.maxShapeBytes = v) },
+  { flag: 'max-subset-rows', arg: '<n>', usage: 'rows one subset snapshot answers (default 10000)', apply: (o, v) => (o.maxSubsetRows = v) },
+  { flag: 'max-subset-bytes', arg: '<n>', usage: 'approximate bytes one subset snapshot answers (default 10485760)', apply: (o, v) => (o.maxSubsetBytes = v) },
   { flag: 'max-where-chars', arg: '<n>', usage: 'longest where accepted (default 16384)', apply: (o, v) => ((o.whereLimits ??= {}).maxWhereChars = v) },
   { flag: 'max-list-items', arg: '<n>', usage: 'longest IN list / AND-OR chain in a where (default 1000)', apply: (o, v) => ((o.whereLimits ??= {}).maxListItems = v) },
 ]

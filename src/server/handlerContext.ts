@@ -31,6 +31,9 @@ export interface ResolvedHandlerOptions {
   whereLimits: WhereLimits
   /** `timeoutMs` of every snapshot query (source.ts). */
   snapshotTimeoutMs: number
+  /** Most rows, and approximate JSON size, of one subset snapshot answer (subsetSnapshot.ts size bound). */
+  maxSubsetRows: number
+  maxSubsetBytes: number
   /** Queue bound of an SSE body (sseStream.ts backpressure). */
   sseBufferBytes: number
   /** How far an SSE reader may fall behind before it is cut (sseStream.ts lag cut). */

@@ -1,7 +1,7 @@
 /**
  * The handler's resource bounds in one place: their defaults, their validation and the `stats()` that shows them
  * at work. The handler is mounted inside users' apps: nothing it buffers is unbounded, and one client cannot starve
- * the others (snapshot gate, `where` limits, statement timeout, SSE backpressure, shape eviction).
+ * the others (snapshot gate, `where` limits, statement timeout, subset size, SSE backpressure, shape eviction).
  *
  * Invariants:
  * - Every bound has a finite default; an option that is not a positive number (0 allowed for
@@ -27,6 +27,13 @@ export interface HandlerLimitOptions {
   maxShapes?: number
   /** Approximate bound on the shapes' messages (UTF-16 code units of their JSON), as `maxShapes`. Default 256 MiB. */
   maxShapeBytes?: number
+  /**
+   * Rows one subset snapshot may answer; a subset matching more (with no `limit`, or a larger one) is a 400
+   * `errors.subset.limit`, and the source is never asked for more than one row past it. Default 10 000.
+   */
+  maxSubsetRows?: number
+  /** Approximate size of one subset snapshot's rows (UTF-16 code units of their JSON), as `maxSubsetRows`. Default 10 MiB. */
+  maxSubsetBytes?: number
   /** Bytes an SSE body queues for a reader that does not read. Default 64 KiB. */
   sseBufferBytes?: number
   /** Bytes of log an SSE reader may fall behind before the stream is cut (it reconnects). Default 4 MiB. */
@@ -61,13 +68,18 @@ export const HANDLER_LIMIT_DEFAULTS = Object.freeze({
   maxQueuedSnapshots: 32,
   maxShapes: 1_000,
   maxShapeBytes: 256 * 1024 * 1024,
+  maxSubsetRows: 10_000,
+  maxSubsetBytes: 10 * 1024 * 1024,
   sseBufferBytes: 64 * 1024,
   sseMaxLagBytes: 4 * 1024 * 1024,
 })
 
 /** The bounds of `options` with their defaults, split by where they are used. */
 export function resolveHandlerLimits(options: HandlerLimitOptions): {
-  context: Pick<ResolvedHandlerOptions, 'whereLimits' | 'snapshotTimeoutMs' | 'sseBufferBytes' | 'sseMaxLagBytes'>
+  context: Pick<
+    ResolvedHandlerOptions,
+    'whereLimits' | 'snapshotTimeoutMs' | 'maxSubsetRows' | 'maxSubsetBytes' | 'sseBufferBytes' | 'sseMaxLagBytes'
+  >
   gate: SnapshotGateOptions
   registry: Pick<ShapeRegistryOptions, 'snapshotTimeoutMs' | 'maxShapes' | 'maxShapeBytes'>
 } {
@@ -89,7 +101,14 @@ export function resolveHandlerLimits(options: HandlerLimitOptions): {
   }
   const snapshotTimeoutMs = pick('snapshotTimeoutMs')
   return {
-    context: { whereLimits, snapshotTimeoutMs, sseBufferBytes: pick('sseBufferBytes', 1, true), sseMaxLagBytes: pick('sseMaxLagBytes') },
+    context: {
+      whereLimits,
+      snapshotTimeoutMs,
+      maxSubsetRows: pick('maxSubsetRows'),
+      maxSubsetBytes: pick('maxSubsetBytes'),
+      sseBufferBytes: pick('sseBufferBytes', 1, true),
+      sseMaxLagBytes: pick('sseMaxLagBytes'),
+    },
     gate: { maxConcurrent: pick('maxConcurrentSnapshots'), maxQueued: pick('maxQueuedSnapshots', 0) },
     registry: { snapshotTimeoutMs, maxShapes: pick('maxShapes'), maxShapeBytes: pick('maxShapeBytes') },
   }

@@ -23,6 +23,12 @@
  *   dataException.ts) is `400 errors.subset.where` with the database's message; any other failure is 503 with
  *   `retry-after`, never a 500. A snapshot refused because the shape's table changed (describeTable.ts) also
  *   deletes the shape, so the retry gets 409 and the client resyncs with the new columns.
+ * - An answer is bounded before it is built: the source is asked for at most `maxSubsetRows + 1` rows (the subset's
+ *   own `limit` when smaller), and a subset matching more rows than `maxSubsetRows`, or whose rows' JSON is longer
+ *   than `maxSubsetBytes`, is `400 errors.subset.limit` saying to ask with a smaller `limit` (with `order_by`) and page
+ *   with `offset`. The sources answer a snapshot as one array (source.ts), so a body cannot be streamed from the
+ *   database: a subset without `limit` on a large table, many at once, or one whose client never reads, holds at
+ *   most that bound each, never a copy of the table.
  * - The subset's `where` and `params` are held to the handler's size limits before they are parsed
  *   (whereClause.ts size limits); its snapshot runs through the handler's snapshot gate (snapshotGate.ts: a full
  *   queue is a 503 with `retry-after`) with the handler's statement timeout, and is cancelled when the request aborts
@@ -41,7 +47,7 @@ import { castSubsetParams, subsetFieldsOfBody } from './subsetParams'
 import { compileSubsetQuery } from './subsetQuery'
 import { isDataException } from './sources/dataException'
 import { TableChangedError } from './sources/describeTable'
-import type { SnapshotResult } from './sources/source'
+import type { SnapshotRequest, SnapshotResult } from './sources/source'
 import type { ShapeLog } from './shapeLog'
 
 /**
@@ -96,9 +102,10 @@ async function serveSubsetOf(
   else if (offset !== BEFORE_ALL && log.read(offset, context.options.chunkBytes).kind === 'out-of-bounds') {
     return badRequest(request, { offset: ['out of bounds for this shape'] })
   }
+  const { maxSubsetRows: maxRows, maxSubsetBytes: maxBytes } = context.options
   let snapshot: SnapshotResult
   try {
-    const snapshotRequest = { ...compiled.value, timeoutMs: context.options.snapshotTimeoutMs }
+    const snapshotRequest = { ...boundedRequest(compiled.value, maxRows), timeoutMs: context.options.snapshotTimeoutMs }
     // bounded by the snapshot gate, limited in time, and cancelled when the client leaves.
     snapshot = await context.gate.run(request.signal, (signal) =>
       context.options.source.snapshot(signal ? { ...snapshotRequest, signal } : snapshotRequest),
@@ -112,6 +119,9 @@ async function serveSubsetOf(
     if (!request.signal.aborted) context.reportError(error, request)
     return serverError(request, 503, 'Could not take the subset snapshot', { 'retry-after': '1' })
   }
+  if (snapshot.rows.length > maxRows) {
+    return subsetRefusal(request, { limit: [tooLarge(`more than ${rowCount(maxRows)} match`, maxRows)] })
+  }
   const mark = Math.floor(context.options.random() * 2 ** 31)
   const metadata = JSON.stringify({
     xmin: snapshot.xmin,
@@ -120,7 +130,16 @@ async function serveSubsetOf(
     database_lsn: String(snapshot.databaseLsn),
     snapshot_mark: mark,
   })
-  const data = snapshot.rows.map((row) => snapshotMessage(log.definition, row, mark))
+  const data: string[] = []
+  let bytes = 0
+  for (const row of snapshot.rows) {
+    const message = snapshotMessage(log.definition, row, mark)
+    bytes += message.length + 1
+    if (bytes > maxBytes) {
+      return subsetRefusal(request, { limit: [tooLarge(`its rows are more than ${maxBytes} bytes of JSON`, data.length)] })
+    }
+    data.push(message)
+  }
   const headers: Record<string, string> = {
     ...corsHeaders(request),
     'content-type': 'application/json; charset=utf-8',
@@ -131,6 +150,24 @@ async function serveSubsetOf(
     [HEADER.schema]: schemaHeader(log.definition),
   }
   return withServer(new Response(`{"metadata":${metadata},"data":[${data.join(',')}]}`, { status: 200, headers }))
+}
+
+/** `request` asking the source for one row past `maxRows` at most, so a larger answer is seen without reading it. */
+function boundedRequest(request: SnapshotRequest, maxRows: number): SnapshotRequest {
+  if (!Number.isFinite(maxRows) || (request.limit !== undefined && request.limit <= maxRows)) return request
+  return { ...request, limit: maxRows + 1 }
+}
+
+/** Why a subset is too large for one answer, and how to ask for it instead: pages of at most `pageRows` rows. */
+function tooLarge(reason: string, pageRows: number): string {
+  return (
+    `The subset is too large for one snapshot: ${reason}, the most the server answers at once. ` +
+    `Ask for at most ${rowCount(Math.max(1, pageRows))} with limit (and order_by) and page with offset`
+  )
+}
+
+function rowCount(count: number): string {
+  return count === 1 ? '1 row' : `${count} rows`
 }
 
 function subsetRefusal(request: Request, errors: ValidationErrors): Response {

@@ -10,6 +10,8 @@ describe('live-shapes dev limit flags', () => {
       '--max-concurrent-snapshots', '2',
       '--max-shapes', '50',
       '--max-shape-bytes', '1000000',
+      '--max-subset-rows', '500',
+      '--max-subset-bytes', '65536',
       '--max-where-chars', '4096',
       '--max-list-items', '100',
     ])
@@ -19,6 +21,8 @@ describe('live-shapes dev limit flags', () => {
         maxConcurrentSnapshots: 2,
         maxShapes: 50,
         maxShapeBytes: 1_000_000,
+        maxSubsetRows: 500,
+        maxSubsetBytes: 65_536,
         whereLimits: { maxWhereChars: 4096, maxListItems: 100 },
       },
     })
@@ -31,7 +35,7 @@ describe('live-shapes dev limit flags', () => {
   })
 
   it('lists the flags in the usage', () => {
-    for (const flag of ['--snapshot-timeout', '--max-concurrent-snapshots', '--max-shapes', '--max-shape-bytes', '--max-where-chars', '--max-list-items']) {
+    for (const flag of ['--snapshot-timeout', '--max-concurrent-snapshots', '--max-shapes', '--max-shape-bytes', '--max-subset-rows', '--max-subset-bytes', '--max-where-chars', '--max-list-items']) {
       expect(USAGE).toContain(flag)
     }
   })

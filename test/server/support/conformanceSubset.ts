@@ -219,6 +219,32 @@ export function defineSubsetConformance(ctx: ConformanceContext): void {
       expect(response.headers.get('cache-control')).toBe('no-store')
     })
 
+    it('a subset matching more rows than maxSubsetRows, or longer than maxSubsetBytes → 400 errors.subset.limit; pages within them answer', async () => {
+      const table = await ctx.itemsTable()
+      for (const item of ITEMS) await ctx.fixture.insert(table, item)
+      const handler = ctx.handler({ maxSubsetRows: 3, maxSubsetBytes: 2_000 })
+      const { position } = await initialSync(handler, { table })
+      const at = { table, offset: position.offset, handle: position.handle }
+      const tooMany = invalidSubset({ limit: [expect.stringMatching(/more than 3 rows match.*page with offset/)] })
+      const all = await call(handler, shapeUrl({ ...at, subset__where: 'id > 0' }))
+      expect(all.status, all.text).toBe(400)
+      expect(all.body).toEqual(tooMany)
+      const post = await call(handler, shapeUrl(at), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"limit":10,"order_by":"id"}' })
+      expect(post.body).toEqual(tooMany)
+      const pages: number[] = []
+      for (const offset of [0, 3, 6]) {
+        const page = await call(handler, shapeUrl({ ...at, subset__order_by: 'id', subset__limit: '3', subset__offset: String(offset) }))
+        expect(page.status, page.text).toBe(200)
+        pages.push(...ids(page))
+      }
+      expect(pages).toEqual(ITEMS.map((item) => item.id))
+      const narrow = ctx.handler({ maxSubsetBytes: 300 })
+      const { position: narrowPosition } = await initialSync(narrow, { table })
+      const long = await call(narrow, shapeUrl({ table, offset: narrowPosition.offset, handle: narrowPosition.handle, subset__where: 'id > 0' }))
+      expect(long.status, long.text).toBe(400)
+      expect(long.body).toEqual(invalidSubset({ limit: [expect.stringMatching(/more than 300 bytes of JSON/)] }))
+    })
+
     it('a where that raises on a row (division by zero) → 400 errors.subset.where, not retried as a server error', async () => {
       const { table, handler, handle, offset } = await seeded()
       // Row 7 has n = 5: PostgreSQL fails the whole query, and the memory source refuses it the same way.
