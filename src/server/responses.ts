@@ -67,12 +67,22 @@ export function corsHeaders(_request?: Request): Record<string, string> {
   }
 }
 
-/** The CORS preflight answer: 204, a day of max-age, and only `if-none-match`/`traceparent` allowed. */
+/** Request headers a page may send: what the shape clients (ours and `@electric-sql/client`) send, nothing more. */
+const PREFLIGHT_HEADERS: readonly string[] = ['if-none-match', 'traceparent']
+/** A POST subset carries its JSON body as `content-type: application/json`, which is not a CORS-safelisted value. */
+const POST_PREFLIGHT_HEADERS: readonly string[] = [...PREFLIGHT_HEADERS, 'content-type']
+
+/**
+ * The CORS preflight answer: 204, a day of max-age, and of the requested headers only `if-none-match` and
+ * `traceparent`, plus `content-type` for a `POST` (subset snapshots' JSON body).
+ */
 export function preflight(request: Request): Response {
+  const method = request.headers.get('access-control-request-method')?.trim().toUpperCase()
+  const allowed = method === 'POST' ? POST_PREFLIGHT_HEADERS : PREFLIGHT_HEADERS
   const requested = (request.headers.get('access-control-request-headers') ?? '')
     .split(',')
     .map((name) => name.trim().toLowerCase())
-    .filter((name) => name === 'if-none-match' || name === 'traceparent')
+    .filter((name) => allowed.includes(name))
   const headers: Record<string, string> = { ...corsHeaders(request), 'access-control-max-age': '86400' }
   if (requested.length > 0) headers['access-control-allow-headers'] = requested.join(', ')
   return withServer(new Response(null, { status: 204, headers }))

@@ -199,6 +199,27 @@ describe('CORS origins', () => {
     expect((await handler(getFrom(undefined))).headers.get('access-control-allow-origin')).toBeNull()
   })
 
+  it('a preflight allows content-type for a POST (a subset with a JSON body) and nothing else it was not already allowing', async () => {
+    const { handler } = handlerWith()
+    const preflight = (method: string, requested: string) =>
+      handler(
+        new Request('http://t/v1/shape?table=items', {
+          method: 'OPTIONS',
+          headers: { origin: 'https://app.example', 'access-control-request-method': method, 'access-control-request-headers': requested },
+        }),
+      )
+    const post = await preflight('POST', 'content-type')
+    expect(post.status).toBe(204)
+    expect(post.headers.get('access-control-allow-origin')).toBe('https://app.example')
+    expect(post.headers.get('access-control-allow-methods')).toContain('POST')
+    expect(post.headers.get('access-control-allow-headers')).toBe('content-type')
+    const mixed = await preflight('POST', 'Content-Type, authorization, x-evil, traceparent')
+    expect(mixed.headers.get('access-control-allow-headers')).toBe('content-type, traceparent')
+    // A GET carries no body: it still gets only the headers the clients send on it.
+    const get = await preflight('GET', 'content-type, if-none-match')
+    expect(get.headers.get('access-control-allow-headers')).toBe('if-none-match')
+  })
+
   it("a predicate decides per origin (a throwing one allows nothing); '*' allows all", async () => {
     const { handler } = handlerWith({ cors: { origins: (origin) => origin.endsWith('.example') } })
     expect((await handler(getFrom('https://a.example'))).headers.get('access-control-allow-origin')).toBe('https://a.example')

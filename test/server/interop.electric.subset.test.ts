@@ -89,4 +89,75 @@ describe('interop with @electric-sql/client: changes_only + requestSnapshot', ()
     const snapshotInsert = forKey(3)[0]
     expect(snapshotInsert?.headers).toHaveProperty('snapshot_mark')
   })
+
+  it('subsetMethod POST from another origin passes the checks a browser makes (preflight for its JSON content-type)', async () => {
+    server = createTestShapeServer({ tables: [ITEMS], longPollTimeoutMs: 1_000 })
+    const controller = new AbortController()
+    controllers.push(controller)
+    const preflights: string[] = []
+    let refuse!: (error: Error) => void
+    // A browser's fetch fails with a TypeError, which the client retries: the first refusal ends the test.
+    const refused = new Promise<never>((_, reject) => (refuse = reject))
+    const stream = new ShapeStream<Row>({
+      url: server.url,
+      params: { table: 'items' },
+      log: 'changes_only',
+      subsetMethod: 'POST',
+      signal: controller.signal,
+      fetchClient: crossOriginFetch(server, 'https://app.example', (requested) => preflights.push(requested), refuse),
+    })
+    const shape = new Shape(stream as unknown as ConstructorParameters<typeof Shape>[0])
+    expect(await Promise.race([shape.rows, refused])).toEqual([])
+    await Promise.race([shape.requestSnapshot({ where: 'n >= $1', params: { '1': 3 }, orderBy: 'id', limit: 10 }), refused])
+    expect(sortById(shape.currentRows).map((row) => row.id)).toEqual([2, 3, 6])
+    expect(preflights).toEqual(['POST content-type'])
+  })
 })
+
+/** Headers a page may send cross-origin without a preflight (Fetch standard, CORS-safelisted request headers). */
+function safelisted(name: string, value: string): boolean {
+  if (['accept', 'accept-language', 'content-language'].includes(name)) return true
+  const type = value.split(';')[0]?.trim().toLowerCase()
+  return name === 'content-type' && ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'].includes(type ?? '')
+}
+
+/**
+ * `server.fetch` as a page on `origin` sees it: a request with a non-simple method or header is preflighted and
+ * fails (a `TypeError`, as a browser's fetch) unless the preflight allows it; a response without the origin's
+ * `access-control-allow-origin` fails the same way.
+ */
+function crossOriginFetch(
+  server: TestShapeServer,
+  origin: string,
+  onPreflight: (requested: string) => void,
+  onRefused: (error: TypeError) => void,
+): typeof fetch {
+  const fail = (message: string): never => {
+    const error = new TypeError(`Failed to fetch (${message})`)
+    onRefused(error)
+    throw error
+  }
+  const allows = (response: Response) => [origin, '*'].includes(response.headers.get('access-control-allow-origin') ?? '')
+  return async (input, init) => {
+    const request = new Request(input, init)
+    const unsafe = [...request.headers].filter(([name, value]) => !safelisted(name, value)).map(([name]) => name).sort()
+    if (!['GET', 'HEAD', 'POST'].includes(request.method) || unsafe.length > 0) {
+      onPreflight(`${request.method} ${unsafe.join(',')}`)
+      const preflight = await server.fetch(
+        new Request(request.url, {
+          method: 'OPTIONS',
+          headers: { origin, 'access-control-request-method': request.method, 'access-control-request-headers': unsafe.join(',') },
+        }),
+      )
+      const allowedHeaders = (preflight.headers.get('access-control-allow-headers') ?? '').split(',').map((name) => name.trim().toLowerCase())
+      if (!preflight.ok || !allows(preflight) || !unsafe.every((name) => allowedHeaders.includes(name))) {
+        fail(`CORS preflight refused ${unsafe.join(',')}`)
+      }
+    }
+    const headers = new Headers(request.headers)
+    headers.set('origin', origin)
+    const response = await server.fetch(new Request(request, { headers }))
+    if (!allows(response)) fail('CORS')
+    return response
+  }
+}
