@@ -5,7 +5,7 @@
  * the latest render's functions, never the first render's (a token read by a header function must not go stale).
  *
  * Invariants:
- * - The places a function may sit: `transformer`, a value of `headers` or of `params`, an entry of a plain-object
+ * - The places a function may sit: `transformer`, `fetchClient`, a value of `headers` or of `params`, an entry of a plain-object
  *   `parser` or `columnMapper`. A function anywhere else (a parser or mapper that is a class instance) is used as it
  *   is.
  * - A shape's stream, store and subsets get its options with each function in those places replaced by a forwarder
@@ -26,7 +26,7 @@ interface Forwarder {
   target: AnyFunction
 }
 
-/** A shape's forwarders by place (`headers.authorization`, `parser.int4`, `transformer`…). */
+/** A shape's forwarders by place (`headers.authorization`, `parser.int4`, `transformer`, `fetchClient`…). */
 export type Forwarders = ReadonlyMap<string, Forwarder>
 
 /**
@@ -57,7 +57,10 @@ function mapFunctions<T>(options: ShapeOptions<T>, replace: (place: string, fn: 
   mapEntries('params', options.params)
   mapEntries('parser', options.parser)
   mapEntries('columnMapper', options.columnMapper)
-  if (typeof options.transformer === 'function') (mapped ??= { ...options }).transformer = replace('transformer', options.transformer as AnyFunction)
+  for (const name of ['transformer', 'fetchClient'] as const) {
+    const fn = options[name]
+    if (typeof fn === 'function') (mapped ??= { ...options })[name] = replace(name, fn as AnyFunction)
+  }
   return (mapped ?? options) as unknown as ShapeOptions<T>
 }
 

@@ -5,8 +5,8 @@
  * Invariants:
  * - A dehydrated shape carries what identifies it and nothing secret or callable: url, params, log, liveSse,
  *   lazyJson. Never headers or functions; a shape whose params hold functions is not dehydrated (the browser could
- *   not rebuild its identity). `hydrate`'s `shapeOptions` re-attaches headers, parser, columnMapper, transformer
- *   by identity.
+ *   not rebuild its identity). `hydrate`'s `shapeOptions` re-attaches headers, parser, columnMapper, transformer,
+ *   fetchClient by identity.
  * - Rows and position agree (see shape.ts: `getHydrationState` returns rows and position only when they agree):
  *   the rows are exactly the rows as of the offset, so the browser's first request is the live one from that
  *   offset, with the server's handle and cursor; no `offset=-1`, no catch-up.
@@ -109,7 +109,7 @@ export interface HydrateOptions {
   /**
    * Options merged over a dehydrated shape's own, to re-attach what was not dehydrated (headers and functions
    * never are): headers, parser,
-   * columnMapper, transformer, onError… They must be the same (functions by identity) as the components' options,
+   * columnMapper, transformer, fetchClient, onError… They must be the same (functions by identity) as the components' options,
    * or the components get another shape, which fetches from scratch.
    */
   shapeOptions?(entry: DehydratedShape): Partial<ShapeOptions<unknown>>

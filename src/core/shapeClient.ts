@@ -11,10 +11,15 @@
  * - A shape leaves the registry when it closes (grace period elapsed, never retained within
  *   `unusedTimeoutMs`, or `dispose`), so nothing accumulates.
  * - After `dispose()` no request, timer or listener of this client remains, and `shape()` throws.
+ * - A shape's requests (stream, SSE, subset snapshots) go through its `fetchClient` when it has one, else the
+ *   client's `fetch`; the stream's are observed for `retry-after` and persistence either way.
+ * - `@electric-sql/client` names are read as ours before a shape is keyed (electricOptions.ts); the warnings about
+ *   the ones with no effect are this instance's, once per option name.
  * - A `retry-after` a shape's stream heard holds back the next stream of the same key too (retryAfterHold.ts).
  * - With `persist`, each shape whose definition can be persisted gets its `PersistedShape` before it is returned, so
  *   a synchronous storage has seeded it already and an async one holds its first request (src/core/persist).
  */
+import { fromElectricOptions } from './electricOptions'
 import { forwardFunctions } from './functionForwarders'
 import type { Clock } from './clock'
 import type { FetchLike } from './fetchLike'
@@ -103,6 +108,7 @@ export class ShapeClient {
   readonly #persister: ShapePersister | undefined
   readonly #connectivity: ConnectivityAdapter | undefined
   readonly #retryAfterHolds: RetryAfterHolds
+  readonly #warned = new Set<string>()
   #disposed = false
 
   constructor(options: ShapeClientOptions = {}) {
@@ -134,6 +140,7 @@ export class ShapeClient {
   shape<T = Row>(options: ShapeOptions<T>, from?: StreamStart): Shape<T> {
     if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
     validateShapeOptions(options as ShapeOptions<unknown>)
+    options = fromElectricOptions(options, this.#warned)
     const key = shapeKey(options as ShapeOptions<unknown>, this.#ids)
     const existing = this.#shapes.get(key)
     if (existing) return existing as Shape<T>
@@ -145,7 +152,8 @@ export class ShapeClient {
     const useSse = options.liveSse ?? this.#liveSse
     const persistence = this.#persister?.open(options)
     const retryAfterHold = this.#retryAfterHolds.of(key)
-    const fetch = retryAfterHold.observe(persistence ? persistence.observe(this.#fetch) : this.#fetch)
+    const base = options.fetchClient ?? this.#fetch
+    const fetch = retryAfterHold.observe(persistence ? persistence.observe(base) : base)
     const stream = new ShapeStream<T>({
       ...options,
       store: sink,
@@ -171,7 +179,7 @@ export class ShapeClient {
         if (this.#shapes.get(closed.definitionKey) === closed) this.#shapes.delete(closed.definitionKey)
       },
       // Loaded on the first `requestSnapshot`, so apps that never load subsets do not ship the code up front.
-      loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, this.#fetch, options)),
+      loadSubsets: () => import('./shapeSubsets').then(({ ShapeSubsets }) => new ShapeSubsets(sink, base, options)),
       onReopen: (reopened) => {
         if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
         if (!this.#shapes.has(reopened.definitionKey)) this.#shapes.set(reopened.definitionKey, reopened as Shape<unknown>)
@@ -220,7 +228,7 @@ export class ShapeClient {
     if (this.#disposed) throw new InvalidOptionsError('This ShapeClient was disposed')
     validateShapeOptions(options as ShapeOptions<unknown>)
     const { fetchSubset } = await import('./subsetSnapshot')
-    const fetched = await fetchSubset({ fetch: this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
+    const fetched = await fetchSubset({ fetch: options.fetchClient ?? this.#fetch, options, subset, position: { handle: undefined, offset: '-1' }, signal: control.signal })
     return { data: fetched.data, metadata: fetched.metadata }
   }
 
@@ -231,7 +239,7 @@ export class ShapeClient {
    */
   find<T = Row>(options: ShapeOptions<T>): Shape<T> | undefined {
     validateShapeOptions(options as ShapeOptions<unknown>)
-    return this.#shapes.get(shapeKey(options as ShapeOptions<unknown>, this.#ids)) as Shape<T> | undefined
+    return this.#shapes.get(shapeKey(fromElectricOptions(options, this.#warned) as ShapeOptions<unknown>, this.#ids)) as Shape<T> | undefined
   }
 
   /**

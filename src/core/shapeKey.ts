@@ -5,7 +5,7 @@
  * - The key covers url, table, where, positional params, columns, replica, log, custom params, headers, liveSse
  *   and lazyJson;
  *   param order, `params` as array or record, and the defaults (`replica=default`, `log=full`) do not matter.
- * - Functions (`transformer`, function-valued params and headers, the functions inside `parser` and
+ * - Functions (`transformer`, `fetchClient`, function-valued params and headers, the functions inside `parser` and
  *   `columnMapper`) count by reference, through ids held in a `ReferenceIds` owned by one client instance (or one
  *   component, for the hooks). Function source is never read. A plain-object `parser` or `columnMapper` counts by
  *   its entries, so an inline `{ int4: parseInt4 }` is the same parser on every render; any other object counts by
@@ -14,7 +14,7 @@
  *   their options with inline functions set aside (core/functionForwarders.ts: the shape calls the latest render's
  *   functions through forwarders), so a component never keeps a shape the client would not give it for its current
  *   options but for which function sits in a place.
- * - `onError` and `backoff` are not part of the identity: the first subscriber's apply to the shared stream.
+ * - `onError`, `backoff` and `backoffOptions` are not part of the identity: the first subscriber's apply to the shared stream.
  */
 import { isPlainObject } from './isPlainObject'
 import type { ShapeOptions } from './shapeOptions'
@@ -63,6 +63,7 @@ export function shapeKey(options: ShapeOptions<unknown>, ids: ReferenceIds): str
     byEntries(options.parser),
     byEntries(options.columnMapper),
     options.transformer ? ids.idOf(options.transformer) : null,
+    options.fetchClient ? ids.idOf(options.fetchClient) : null,
     options.liveSse ?? null,
     options.lazyJson === true,
   ])

@@ -3,15 +3,20 @@
  *
  * Invariants:
  * - Options are validated when the shape is created, synchronously: a bad option never reaches the network.
+ * - `@electric-sql/client`'s options are read, refused or warned about as electricOptions.ts says, never silently
+ *   ignored.
  * - No user param may carry a protocol name (`offset`, `handle`, `live`, `cursor`, `cache-buster`, the other
  *   stream-position params, or any `subset__*`): they would corrupt the stream position (`ReservedParamError`).
  */
 import type { BackoffOptions } from './backoff'
 import type { ColumnMapper } from './columnMapper'
+import type { ElectricBackoffOptions } from './electricOptions'
+import type { FetchLike } from './fetchLike'
 import type { ShapeError } from './errors'
 import type { Parser } from './parse'
 import type { LogMode, Row } from './protocol'
 import type { HeadersInput, ShapeParamsInput } from './requestUrl'
+import { checkElectricPosition } from './electricOptions'
 import { InvalidOptionsError, ReservedParamError } from './errors'
 import { PROTOCOL_PARAMS, RESERVED_PARAMS } from './protocol'
 
@@ -33,7 +38,9 @@ export interface ErrorRecovery {
 export type OnError = (error: ShapeError) => ErrorRecovery | void | Promise<ErrorRecovery | void>
 
 /**
- * Options of one shape.
+ * Options of one shape. An `@electric-sql/client` options object is taken as it is: `fetchClient` and
+ * `backoffOptions` are honoured, `offset`/`handle` are refused (`InvalidOptionsError`), and the options with no
+ * effect here are named once per client by a `console.warn` (electricOptions.ts).
  * @example
  * const options: ShapeOptions = { url: 'http://localhost:3000/v1/shape', params: { table: 'items', where: 'done = $1', params: ['false'] } }
  */
@@ -58,6 +65,20 @@ export interface ShapeOptions<T = Row> {
   transformer?: (row: Row) => T
   onError?: OnError
   backoff?: BackoffOptions
+  /**
+   * `@electric-sql/client`'s name for `backoff`, with its field names (`initialDelay`, `maxDelay`, `multiplier`,
+   * `maxRetries`); a field also set in `backoff` wins. `onFailedAttempt` and `debug` have no effect here (warned once
+   * per client).
+   */
+  backoffOptions?: ElectricBackoffOptions
+  /**
+   * The `fetch` this shape's requests go through (its stream, long-poll and SSE, and its subset snapshots) instead of
+   * the client's `fetch`, e.g. to add credentials. It counts by reference in the shape's identity; the hooks call the
+   * latest render's, so an inline one neither makes a new shape nor goes stale. As in `@electric-sql/client`.
+   * @example
+   * fetchClient: (input, init) => fetch(input, { ...init, credentials: 'include' })
+   */
+  fetchClient?: FetchLike
   /**
    * Database names of the primary-key columns, in key order, for building row keys (`shape.rowKey`, optimistic
    * writes) before the first response announced them in `electric-schema`, or to override it.
@@ -133,9 +154,10 @@ export function validateShapeOptions(options: ShapeOptions<unknown>): void {
   if (options.headers !== undefined && (typeof options.headers !== 'object' || options.headers === null)) {
     throw new InvalidOptionsError('Shape option "headers" must be an object')
   }
-  if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new InvalidOptionsError('Shape option "onError" must be a function')
+  for (const name of ['onError', 'fetchClient'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') throw new InvalidOptionsError(`Shape option "${name}" must be a function`)
   }
+  checkElectricPosition(options)
   if (
     options.primaryKey !== undefined &&
     (!Array.isArray(options.primaryKey) || options.primaryKey.length === 0 || !options.primaryKey.every((name) => typeof name === 'string' && name !== ''))
