@@ -7,7 +7,7 @@ import type { Root } from 'react-dom/client'
 import { act, screen, waitFor } from '@testing-library/react'
 import { dehydrate, parseDehydratedState, prefetchShape, serializeDehydratedState, ShapeClient } from '../../src/core/index'
 import type { DehydratedState, FetchLike } from '../../src/core/index'
-import { HydrationBoundary, ShapeClientProvider, useShape } from '../../src/react/index'
+import { HydrationBoundary, ShapeClientProvider, useShape, useSuspenseShape } from '../../src/react/index'
 import { createTestShapeServer } from '../../src/testing/index'
 import type { TestShapeServer } from '../../src/testing/index'
 import { ITEM_COLUMNS } from './support/harness'
@@ -231,8 +231,21 @@ describe('server rendering with HydrationBoundary', () => {
     const test = startServer()
     const { state: serverState } = await serverRender(test)
     const target: Target = { url: test.server.url, table: test.table }
-    // The page shows the list twice; the second copy sits in a Suspense boundary whose code the browser loads later
-    // (React.lazy, as a code-split client component), so React hydrates it only once that code arrived.
+    // The page shows the list in its shell, and again (with useShape and with useSuspenseShape) in a Suspense boundary
+    // whose code the browser loads later (React.lazy, as a code-split client component), so React hydrates it only
+    // once that code arrived.
+    function SuspendedList(props: Target) {
+      const { data } = useSuspenseShape<Item>(shapeOptions(props))
+      return <p>{data.map((row) => row.title).join(',')}</p>
+    }
+    function Both(props: Target) {
+      return (
+        <>
+          <List {...props} />
+          <SuspendedList {...props} />
+        </>
+      )
+    }
     function Page({ client, Later }: { client: ShapeClient; Later: ComponentType<Target> }) {
       return (
         <ShapeClientProvider client={client}>
@@ -248,7 +261,7 @@ describe('server rendering with HydrationBoundary', () => {
       )
     }
     const renderClient = new ShapeClient({ fetch: () => Promise.reject(new Error('the server render must not fetch')), visibility: null })
-    document.body.innerHTML = `<div id="root">${renderToString(<Page client={renderClient} Later={List} />)}</div>`
+    document.body.innerHTML = `<div id="root">${renderToString(<Page client={renderClient} Later={Both} />)}</div>`
     renderClient.dispose()
     const container = document.getElementById('root')!
 
@@ -264,12 +277,12 @@ describe('server rendering with HydrationBoundary', () => {
     await browser.requests(1)
     act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('item 3')
-    expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}`)
+    expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}item 1,${HOSTILE}`)
 
-    await act(async () => loadLater({ default: List }))
+    await act(async () => loadLater({ default: Both }))
     expect(recoverable).toEqual([])
     expect(consoleError).not.toHaveBeenCalled()
-    await waitFor(() => expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}item 3`))
+    await waitFor(() => expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}item 3item 1,${HOSTILE},item 3`))
     expect(browser.urls.every((url) => url.searchParams.get('live') === 'true')).toBe(true)
   })
 })
