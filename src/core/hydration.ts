@@ -153,9 +153,9 @@ export async function prefetchShape<T = Row>(
  * On a server, for one request: a new `ShapeClient`, every shape prefetched, the dehydrated state, the client
  * disposed. Never keep a client in module state on a server: it would serve one user's rows to another.
  * @example
- * // A Next.js server component
+ * // A Next.js server component: the state goes as a prop to a 'use client' component holding the HydrationBoundary
  * const state = await dehydrateShapes([{ url, params: { table: 'todos' } }])
- * return <HydrationBoundary state={state}><Todos /></HydrationBoundary>
+ * return <TodosApp state={state} />
  */
 export async function dehydrateShapes(
   shapes: readonly ShapeOptions<unknown>[],

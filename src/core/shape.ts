@@ -19,7 +19,8 @@
  * - Readers (`subscribe`, `getSnapshot`, `getRow`, `subscribeKey`) see synced rows with pending optimistic writes laid
  *   over them (optimisticOverlay.ts); hydration state is synced rows only, never an unconfirmed write.
  * - A `hydrate` while the persistence seeds the stored entry keeps what the shape showed before as its server view;
- *   any other successful `hydrate` (a server's rows) makes the shape its own server view again (shapeView.ts).
+ *   any other successful `hydrate` (a server's rows) makes the shape as it was right after that seed its server view
+ *   (shapeView.ts).
  */
 import type { Clock, TimerHandle } from './clock'
 import type { Message, Row, Schema } from './protocol'
@@ -377,13 +378,13 @@ export class Shape<T = Row> {
     const { rows, ...position } = state
     const before = this.#persistence?.seeding ? frozenView(this.getSnapshot(), this.getStatus()) : undefined
     if (!this.#stream.restartFrom({ ...position, upToDateSinceReset: true, resumeLive: true })) return false
-    this.#serverView = before
     const messages: Message<T>[] = []
     for (const [key, value] of rows) messages.push({ key, value, headers: { operation: 'insert' } })
     messages.push(UP_TO_DATE)
     // `reset` first: the seed replaces whatever was published, it does not merge into it.
     this.#store.reset()
     this.#store.applyBatch(messages)
+    this.#serverView = before ?? frozenView(this.getSnapshot(), this.getStatus())
     if (this.#refCount === 0) this.#scheduleClose(this.#unusedTimeoutMs)
     return true
   }

@@ -5,8 +5,10 @@
  * - A server has no persisted cache: a shape seeded from storage (src/core/persist) was rendered on the server as it
  *   was before that seed (no rows, loading, a fresh shape's status), so that is its server view, for as long as the
  *   shape lives. Hydration then renders what the server rendered, and the stored rows show right after it.
- * - Rows a shape was hydrated with (`Shape.hydrate` from a server's dehydrated state) are what the server rendered:
- *   such a shape, like any shape never seeded from storage, is its own server view.
+ * - Rows a shape was hydrated with (`Shape.hydrate` from a server's dehydrated state) are what the server rendered,
+ *   so the shape as that seed left it is its server view, for as long as the shape lives (or until the next such
+ *   seed): a part of the page that hydrates after the stream moved on (a Suspense boundary streamed or loaded later)
+ *   renders the server's rows first, then the current ones. A shape never seeded is its own server view.
  * - A view never changes: it holds the snapshot and status objects of that moment, not copies.
  */
 import type { ShapeSnapshot } from './shapeSnapshot'

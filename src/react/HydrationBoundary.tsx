@@ -42,18 +42,25 @@ export interface HydrationBoundaryProps {
  * rows to another. In a Next.js app router, a client component holding the provider does that with
  * `useState(() => new ShapeClient())` (a fresh render per request on the server, one client per tab in the browser).
  *
+ * It is a client component: render it from a `'use client'` file. A Next.js server component imports only
+ * `live-shapes/core` (the React entry needs client React) and passes the state down as a prop.
+ *
  * @example
  * // app/todos/page.tsx (a server component)
+ * import { dehydrateShapes } from 'live-shapes/core'
  * export default async function Page() {
- *   const state = await dehydrateShapes([{ url: SHAPE_URL, params: { table: 'todos' } }])
- *   return <HydrationBoundary state={state}><Todos /></HydrationBoundary>
+ *   return <TodosApp state={await dehydrateShapes([{ url: SHAPE_URL, params: { table: 'todos' } }])} />
  * }
  *
- * // app/providers.tsx
+ * // app/todos/TodosApp.tsx
  * 'use client'
- * export function Providers({ children }: { children: ReactNode }) {
+ * export function TodosApp({ state }: { state: DehydratedState }) {
  *   const [client] = useState(() => new ShapeClient())
- *   return <ShapeClientProvider client={client}>{children}</ShapeClientProvider>
+ *   return (
+ *     <ShapeClientProvider client={client}>
+ *       <HydrationBoundary state={state}><Todos /></HydrationBoundary>
+ *     </ShapeClientProvider>
+ *   )
  * }
  */
 export function HydrationBoundary({ state, options, children }: HydrationBoundaryProps): ReactNode {

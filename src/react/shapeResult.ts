@@ -8,10 +8,11 @@
  * - `data` and `rows` are the store snapshot's own array and Map view, never copies, and are read lazily (own
  *   enumerable getters): a component or selector that never reads `data` never makes the store build the array.
  * - `getServerSnapshot` returns the result of the shape's server view (core/shapeView.ts: the shape before a
- *   seed from storage, which a server does not have; otherwise the shape itself, hydrated rows included) as of its
- *   first call, for as long as this store lives, so hydration renders exactly what the server rendered. Under
- *   Suspense the server rendered either the fallback (the browser then renders afresh, not hydrating) or rows it
- *   fetched itself, never a loading shape: there the server view is the shape itself.
+ *   seed from storage, which a server does not have; the rows a server's state seeded; otherwise the shape itself)
+ *   as of its first call, for as long as this store lives, so hydration renders exactly what the server rendered.
+ *   Under Suspense the server rendered either the fallback (the browser then renders afresh, not hydrating) or rows
+ *   it fetched itself, never a loading shape: there a server view that is not up to date (the shape before a seed
+ *   from storage) gives way to the shape itself.
  * - `error` is `false` when there is none, as in `@electric-sql/react`.
  */
 import type { Row, Shape, ShapeError, ShapeSnapshot, ShapeStatus } from '../core/index'
@@ -146,7 +147,8 @@ export function createShapeResultStore<T>(shape: Shape<T>, suspense = false): Sh
     getSnapshot,
     getServerSnapshot() {
       if (server === undefined) {
-        const view = suspense ? shape : shape[SERVER_VIEW]()
+        const seeded = shape[SERVER_VIEW]()
+        const view = suspense && !seeded.getSnapshot().isUpToDate ? shape : seeded
         server = resultFor(view.getSnapshot(), view.getStatus())
       }
       return server

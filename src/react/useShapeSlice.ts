@@ -7,8 +7,9 @@
  *   re-render never subscribes again; the part's own subscription decides which changes re-render the component
  *   (a row's key, the membership of the keys, the status object).
  * - `getServerSnapshot` reads the part from the shape's server view (core/shapeView.ts: the shape before a seed
- *   from storage, which a server does not have; otherwise the shape itself), as of its first read for the life of
- *   the shape and argument (see `firstValue`), so hydration renders exactly what the server rendered.
+ *   from storage, which a server does not have; the rows a server's state seeded; otherwise the shape itself), as
+ *   of its first read for the life of the shape and argument (see `firstValue`), so hydration renders exactly what
+ *   the server rendered.
  * - While disabled (no shape) the hook returns the slice's `disabled` value and subscribes to nothing.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react'

@@ -1,12 +1,13 @@
 import { describe, it, expect, afterEach, vi } from 'vitest'
-import { StrictMode } from 'react'
+import { lazy, StrictMode, Suspense } from 'react'
+import type { ComponentType } from 'react'
 import { renderToString } from 'react-dom/server'
 import { hydrateRoot } from 'react-dom/client'
 import type { Root } from 'react-dom/client'
-import { act, screen } from '@testing-library/react'
+import { act, screen, waitFor } from '@testing-library/react'
 import { dehydrate, parseDehydratedState, prefetchShape, serializeDehydratedState, ShapeClient } from '../../src/core/index'
 import type { DehydratedState, FetchLike } from '../../src/core/index'
-import { HydrationBoundary, ShapeClientProvider, useShape } from '../../src/react/index'
+import { HydrationBoundary, ShapeClientProvider, useShape, useSuspenseShape } from '../../src/react/index'
 import { createTestShapeServer } from '../../src/testing/index'
 import type { TestShapeServer } from '../../src/testing/index'
 import { ITEM_COLUMNS } from './support/harness'
@@ -224,5 +225,64 @@ describe('server rendering with HydrationBoundary', () => {
     act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
     await screen.findByText('item 3')
     expect(browser.urls.every((url) => url.searchParams.get('offset') !== '-1')).toBe(true)
+  })
+
+  it('a part of the page that hydrates after the stream moved on renders the server rows first, then the current ones', async () => {
+    const test = startServer()
+    const { state: serverState } = await serverRender(test)
+    const target: Target = { url: test.server.url, table: test.table }
+    // The page shows the list in its shell, and again (with useShape and with useSuspenseShape) in a Suspense boundary
+    // whose code the browser loads later (React.lazy, as a code-split client component), so React hydrates it only
+    // once that code arrived.
+    function SuspendedList(props: Target) {
+      const { data } = useSuspenseShape<Item>(shapeOptions(props))
+      return <p>{data.map((row) => row.title).join(',')}</p>
+    }
+    function Both(props: Target) {
+      return (
+        <>
+          <List {...props} />
+          <SuspendedList {...props} />
+        </>
+      )
+    }
+    function Page({ client, Later }: { client: ShapeClient; Later: ComponentType<Target> }) {
+      return (
+        <ShapeClientProvider client={client}>
+          <HydrationBoundary state={parseDehydratedState(serializeDehydratedState(serverState))}>
+            <List {...target} />
+            <Suspense fallback={<p>loading</p>}>
+              <section data-testid="later">
+                <Later {...target} />
+              </section>
+            </Suspense>
+          </HydrationBoundary>
+        </ShapeClientProvider>
+      )
+    }
+    const renderClient = new ShapeClient({ fetch: () => Promise.reject(new Error('the server render must not fetch')), visibility: null })
+    document.body.innerHTML = `<div id="root">${renderToString(<Page client={renderClient} Later={Both} />)}</div>`
+    renderClient.dispose()
+    const container = document.getElementById('root')!
+
+    let loadLater!: (module: { default: ComponentType<Target> }) => void
+    const Later = lazy(() => new Promise<{ default: ComponentType<Target> }>((resolve) => (loadLater = resolve)))
+    const browser = browserClient(test.server)
+    const consoleError = vi.spyOn(console, 'error')
+    const recoverable: unknown[] = []
+    await act(async () => {
+      root = hydrateRoot(container, <Page client={browser.client} Later={Later} />, { onRecoverableError: (error) => recoverable.push(error) })
+    })
+    // The shell is live and follows a change before the boundary's code has arrived.
+    await browser.requests(1)
+    act(() => test.server.source.insert(test.table, { id: 3, title: 'item 3', done: false }))
+    await screen.findByText('item 3')
+    expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}item 1,${HOSTILE}`)
+
+    await act(async () => loadLater({ default: Both }))
+    expect(recoverable).toEqual([])
+    expect(consoleError).not.toHaveBeenCalled()
+    await waitFor(() => expect(screen.getByTestId('later').textContent).toBe(`item 1${HOSTILE}item 3item 1,${HOSTILE},item 3`))
+    expect(browser.urls.every((url) => url.searchParams.get('live') === 'true')).toBe(true)
   })
 })
