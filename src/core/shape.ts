@@ -13,7 +13,9 @@
  * - `hydrate` seeds only a stopped shape, and only when it holds nothing up to date or older data (same handle:
  *   a smaller offset; another handle: an older `lastSyncedAt`). A running stream is never rewound or skipped ahead.
  * - A shape nobody retains (a render React abandoned, a hydrated shape no component used) closes after
- *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound.
+ *   `unusedTimeoutMs` from its creation or its last hydration, so the registry cannot grow without bound. Its close
+ *   timers hold it weakly: a shape its client no longer holds (a server render's client, dropped with the response)
+ *   is collected without waiting for them.
  * - A persisted shape (`ShapePersistence`) starts its stream only once the stored entry was read, so the stored rows
  *   are published and the first request resumes from their position; its status carries the persistence fields.
  * - Readers (`subscribe`, `getSnapshot`, `getRow`, `subscribeKey`) see synced rows with pending optimistic writes laid
@@ -438,13 +440,21 @@ export class Shape<T = Row> {
       this.close()
       return
     }
+    // The timer holds the shape weakly: a shape nothing else holds (the per-request client of a server render,
+    // dropped with the response) is garbage at once, not kept with its rows until the timer fires.
+    const shape = new WeakRef<Shape<T>>(this)
     const timer: { handle: TimerHandle } = {
       handle: this.#clock.setTimeout(() => {
-        if (this.#closeTimer === timer) this.#closeTimer = undefined
-        this.close()
+        const alive = shape.deref()
+        if (alive !== undefined) alive.#closeOnTimer(timer)
       }, delayMs),
     }
     this.#closeTimer = timer
+  }
+
+  #closeOnTimer(timer: { handle: TimerHandle }): void {
+    if (this.#closeTimer === timer) this.#closeTimer = undefined
+    this.close()
   }
 
   #cancelClose(): void {

@@ -9,6 +9,7 @@ import type { DehydratedState } from '../../src/core/hydration'
 import { dehydrate, dehydrateShapes, hydrate, parseDehydratedState, prefetchShape, serializeDehydratedState } from '../../src/core/hydration'
 import { badRequestResponse, catchUpResponse, FakeShapeServer, HANDLE, liveResponse } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
+import { exposeGc, liveTargets } from '../react/support/heapGauge'
 
 const url = 'http://localhost:3000/v1/shape'
 const SCHEMA: Schema = {
@@ -306,5 +307,39 @@ describe('dehydrated value encoding', () => {
       typeof v === 'object' && v !== null && 'money' in v ? new Money(String((v as { money: unknown }).money)) : v
     const encoded = encodeDehydratedValue({ price: new Money('1999'), list: [new Money('1')] }, 'row', serialize)
     expect(decodeDehydratedValue(encoded, 'row', deserialize)).toEqual({ price: new Money('1999'), list: [new Money('1')] })
+  })
+})
+
+describe('a server render’s client, dropped with the response', () => {
+  it('is collected with its hydrated shapes at once, not kept with their rows until the unused-shape timer fires', async () => {
+    const { state } = await serverState()
+    const gc = exposeGc()
+    const refs: Array<WeakRef<object>> = []
+    const timers: Array<ReturnType<typeof setTimeout>> = []
+    // The platform clock's timers, recorded so the test can clear them: what a server's event loop would hold.
+    const clock = {
+      now: () => Date.now(),
+      setTimeout: (callback: () => void, ms: number) => {
+        const handle = setTimeout(callback, ms)
+        timers.push(handle)
+        return handle
+      },
+      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    }
+    ;(() => {
+      // A client component's `useState(() => new ShapeClient())` on a server: hydrated from the server's state,
+      // rendered, never retained (effects do not run on a server) and never disposed.
+      const client = new ShapeClient({ fetch: new FakeShapeServer().fetch, clock, visibility: null })
+      hydrate(client, state)
+      const shape = client.shape(things())
+      expect(shape.getSnapshot().data).toHaveLength(2)
+      refs.push(new WeakRef(client), new WeakRef(shape))
+    })()
+    expect(timers.length).toBeGreaterThan(0)
+    try {
+      expect(await liveTargets(gc, refs)).toBe(0)
+    } finally {
+      for (const handle of timers) clearTimeout(handle)
+    }
   })
 })
