@@ -30,10 +30,10 @@ export default defineConfig({
           name: 'jsdom',
           environment: 'jsdom',
           include: ['test/react/**/*.test.{ts,tsx}', 'test/jsdom/**/*.test.{ts,tsx}'],
-          // Type tests of the public hooks; a small tsconfig so tsc checks only them and what they import.
+          // Type tests of the public entries; a small tsconfig so tsc checks only them and what they import.
           typecheck: {
             enabled: true,
-            include: ['test/react/**/*.test-d.{ts,tsx}'],
+            include: ['test/react/**/*.test-d.{ts,tsx}', 'test/core/**/*.test-d.ts'],
             tsconfig: 'test/react/tsconfig.typecheck.json',
             ignoreSourceErrors: true,
           },

@@ -277,6 +277,8 @@ export class RetriesExhaustedError extends ShapeError {
   readonly code: ShapeErrorCode = 'retries-exhausted'
   readonly retryable = false
   readonly attempts: number
+  /** The last failure (set by `Error` from the constructor's `{ cause }`; declared here only to type it). */
+  declare readonly cause: ShapeError
   constructor(attempts: number, cause: ShapeError) {
     super(`Gave up after ${attempts} attempts: ${cause.message}`, { cause })
     this.attempts = attempts

@@ -26,7 +26,7 @@ export type RowKeyTable = string | { readonly schema?: string; readonly name: st
  * A row key that cannot be built: an unreadable table name, a missing or unrepresentable primary-key value, or a
  * shape whose primary key is not known yet.
  * @example
- * try { rowKey('items', [new Date()]) } catch (error) { if (error instanceof RowKeyError) console.warn(error.message) }
+ * try { rowKeyOf({ title: 'a' }, { table: 'items', primaryKey: ['id'] }) } catch (error) { if (error instanceof RowKeyError) console.warn(error.message) }
  */
 export class RowKeyError extends Error {
   constructor(message: string) {

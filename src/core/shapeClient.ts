@@ -76,9 +76,10 @@ export interface ShapeClientOptions {
   persist?: PersistOptions
   /**
    * `online` / `focus` end a backoff wait at once and `status.offline` follows `navigator.onLine`; `null` disables;
-   * default: the browser's (or worker's), where there is one.
+   * default (also for `undefined`, which `browserConnectivity()` returns where there is nothing to listen to): the
+   * browser's (or worker's), where there is one.
    */
-  connectivity?: ConnectivityAdapter | null
+  connectivity?: ConnectivityAdapter | null | undefined
   /**
    * Paces the initial sync: a large snapshot is parsed and staged in slices with the event loop running between
    * them, so no task blocks the main thread for more than about one frame. Default: one `createYielder()` per

@@ -19,7 +19,7 @@ import { RowsView } from './rowsView'
  * One published state of a shape. Immutable: later batches never change a snapshot already obtained.
  *
  * @example
- * const snapshot = store.getSnapshot()
+ * const snapshot = shape.getSnapshot()
  * snapshot.data.map((row) => row.title)
  */
 export interface ShapeSnapshot<T> {

@@ -30,12 +30,24 @@ import type { AddressInfo, Socket } from 'node:net'
 import { invalidOption } from '../core/internal'
 import { SERVER_HEADER_VALUE, SHAPE_METHODS } from './responses'
 
+/**
+ * Where `serveNode` listens.
+ * @example
+ * const options: ServeNodeOptions = { port: 3000, host: '127.0.0.1' }
+ */
 export interface ServeNodeOptions {
   /** 0 picks a free port. */
   port: number
   host?: string
 }
 
+/**
+ * A running `serveNode` server.
+ * @example
+ * const server = await serveNode(handler, { port: 0 })
+ * console.log(`${server.url}/v1/shape`)
+ * await server.close()
+ */
 export interface NodeServer {
   /** `http://host:port` (no trailing slash). */
   url: string

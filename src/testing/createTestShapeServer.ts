@@ -22,6 +22,12 @@ import type { ShapeHandler, ShapeHandlerOptions } from '../server/handler'
 import { createMemorySource } from '../server/sources/memory'
 import type { MemoryRow, MemorySource, MemoryTableInit, MemoryTableRef, MemoryTransaction } from '../server/sources/memory'
 
+/**
+ * Options of `createTestShapeServer`: the memory tables to start with, plus any `createShapeHandler` option but
+ * `source`.
+ * @example
+ * const options: TestShapeServerOptions = { tables: [{ name: 'todos', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] }
+ */
 export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'source' | 'tables'> {
   /** Tables (and initial rows) of the memory source. */
   tables?: readonly MemoryTableInit[]
@@ -33,6 +39,13 @@ export interface TestShapeServerOptions extends Omit<ShapeHandlerOptions, 'sourc
   allowDelete?: boolean
 }
 
+/**
+ * An in-process shape server for tests and stories: the real handler over a memory source, reached through `fetch`.
+ * @example
+ * const server = createTestShapeServer({ tables: [{ name: 'todos', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] })
+ * const client = new ShapeClient({ fetch: server.fetch })
+ * const txid = await server.insert('todos', { id: 1 })
+ */
 export interface TestShapeServer {
   /** The shape endpoint, `{origin}/v1/shape`: pass it as a shape's `url`. */
   url: string

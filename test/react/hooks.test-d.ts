@@ -1,8 +1,18 @@
+import type { ReactNode } from 'react'
 import { describe, expectTypeOf, it } from 'vitest'
 import { prefetchShape, shapeOptions, ShapeClient } from '../../src/core/index'
-import type { Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
-import { shallow, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSubsetSnapshot, useSuspenseShape } from '../../src/index'
-import type { ShapeOrOptions, ShapeSource, UseShapeOptions, UseShapeResult, UseSuspenseShapeResult } from '../../src/index'
+import type { DehydratedState, Row, Shape, ShapeError, ShapeOptions, ShapeStatus, ShapePhase, LiveTransport } from '../../src/core/index'
+import { shallow, ShapeRowList, useShape, useShapeClient, useShapeKeys, useShapeRow, useShapeStatus, useSubsetSnapshot, useSuspenseShape } from '../../src/index'
+import type {
+  HydrationBoundaryProps,
+  ShapeOrOptions,
+  ShapeRowListProps,
+  ShapeSource,
+  StreamedHydrationProps,
+  UseShapeOptions,
+  UseShapeResult,
+  UseSuspenseShapeResult,
+} from '../../src/index'
 
 interface Todo {
   id: number
@@ -144,5 +154,14 @@ describe('public hook types', () => {
     expectTypeOf(useShapeRow(byShape, 'k')).toEqualTypeOf<Todo | undefined>()
     expectTypeOf<ShapeSource<Todo>>().toEqualTypeOf<ShapeOrOptions<Todo>>()
     expectTypeOf<Shape<Todo>['definitionKey']>().toEqualTypeOf<string>()
+  })
+
+  it('the components take a shape or its options and the server state', () => {
+    const todos = shapeOptions<Todo>({ url: 'http://x/v1/shape', params: { table: 'todos' } })
+    const list: ShapeRowListProps<Todo> = { shape: todos, renderRow: (key) => key, groupSize: 16 }
+    expectTypeOf(ShapeRowList<Todo>).parameter(0).toEqualTypeOf<ShapeRowListProps<Todo>>()
+    expectTypeOf(list.renderRow).toEqualTypeOf<(key: string) => ReactNode>()
+    expectTypeOf<HydrationBoundaryProps['state']>().toEqualTypeOf<DehydratedState | null | undefined>()
+    expectTypeOf<StreamedHydrationProps['insertHTML']>().toEqualTypeOf<(callback: () => ReactNode) => void>()
   })
 })

@@ -44,8 +44,11 @@ export interface PersistOptions {
   throttleMs?: number
   /** How long the first request of a shape waits for an async storage read before going without it. Default 2000. */
   readTimeoutMs?: number
-  /** When to write what the throttle holds; default the browser's `pagehide`/hidden; `null` for none. */
-  pageHide?: PageHideAdapter | null
+  /**
+   * When to write what the throttle holds; default (also for `undefined`, which `browserPageHide()` returns where there
+   * is no `window`) the browser's `pagehide`/hidden; `null` for none.
+   */
+  pageHide?: PageHideAdapter | null | undefined
 }
 
 const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60 * 1000

@@ -34,8 +34,18 @@ import { loadWhereFilter } from '../whereFilter'
 
 /** A value a memory table accepts; stored as its wire text. */
 export type MemoryValue = string | number | bigint | boolean | null
+/**
+ * A row of a memory table by column name.
+ * @example
+ * const row: MemoryRow = { id: 1, title: 'Write a test', done: false }
+ */
 export type MemoryRow = Record<string, MemoryValue>
 
+/**
+ * A column of a memory table.
+ * @example
+ * const column: MemoryColumnInit = { name: 'id', type: 'int4', primaryKey: true }
+ */
 export interface MemoryColumnInit {
   name: string
   /** Postgres type name, e.g. `int4`, `text`, `bool`; for arrays the element type with `dims >= 1`. */
@@ -46,6 +56,11 @@ export interface MemoryColumnInit {
   typeMod?: number
 }
 
+/**
+ * A memory table to create: its columns and first rows.
+ * @example
+ * const table: MemoryTableInit = { name: 'todos', columns: [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'title', type: 'text' }], rows: [{ id: 1, title: 'a' }] }
+ */
 export interface MemoryTableInit {
   /** Defaults to `public`. */
   schema?: string
@@ -57,6 +72,11 @@ export interface MemoryTableInit {
 /** A table reference: `name` (schema `public`), `schema.name`, or an explicit pair. */
 export type MemoryTableRef = string | { schema: string; name: string }
 
+/**
+ * The writes of one memory transaction (`source.transaction(fn)`), delivered together when `fn` returns.
+ * @example
+ * source.transaction((tx) => { tx.insert('todos', { id: 2, title: 'b' }); tx.delete('todos', { id: 1 }) })
+ */
 export interface MemoryTransaction {
   insert(table: MemoryTableRef, row: MemoryRow): void
   /** Updates the row identified by `key` (default: the primary-key columns of `changes`) with `changes`. */
@@ -66,6 +86,12 @@ export interface MemoryTransaction {
   truncate(table: MemoryTableRef): void
 }
 
+/**
+ * A `ChangeSource` over tables held in memory, written by calls instead of SQL (`createMemorySource`).
+ * @example
+ * const source = createMemorySource({ tables: [{ name: 'todos', columns: [{ name: 'id', type: 'int4', primaryKey: true }] }] })
+ * const xid = source.insert('todos', { id: 1 })
+ */
 export interface MemorySource extends ChangeSource {
   readonly kind: 'memory'
   createTable(init: MemoryTableInit): TableDescription

@@ -50,6 +50,7 @@ export interface ColumnDescription {
   generated?: true
 }
 
+/** A table as a source describes it: the columns the server serves and the primary key it builds row keys from. */
 export interface TableDescription {
   schema: string
   name: string
@@ -66,6 +67,7 @@ export interface SnapshotOrder {
   nulls: 'first' | 'last'
 }
 
+/** What the server asks a source to read for a shape's snapshot or a subset page (see the invariants above). */
 export interface SnapshotRequest {
   table: TableDescription
   /** A validated SQL boolean expression over the table's columns using `$1..$n`, or undefined for all rows. */
@@ -83,6 +85,7 @@ export interface SnapshotRequest {
   signal?: AbortSignal
 }
 
+/** One consistent read: the rows and the transaction visibility the server matches live changes against. */
 export interface SnapshotResult {
   rows: WireRow[]
   /** Decimal transaction ids, as `pg_current_snapshot()` reports them. */
@@ -95,6 +98,7 @@ export interface SnapshotResult {
   databaseLsn: bigint
 }
 
+/** One row change of a committed transaction, with full rows (see the invariants above). */
 export interface TransactionChange {
   schema: string
   table: string
@@ -111,6 +115,7 @@ export interface TableName {
   table: string
 }
 
+/** A committed transaction as a source delivers it to `subscribe` listeners. */
 export interface Transaction {
   /** Decimal transaction id. */
   xid: string
@@ -123,6 +128,12 @@ export interface Transaction {
   schemaChanged?: readonly TableName[]
 }
 
+/**
+ * The contract between the shape server and a database (see the invariants above): `createMemorySource`,
+ * `createPGliteSource` and `createPostgresSource` return one; `createShapeHandler({ source })` takes any.
+ * @example
+ * const handler = createShapeHandler({ source: await createPGliteSource() })
+ */
 export interface ChangeSource {
   readonly kind: 'memory' | 'pglite' | 'postgres'
   /** Resolves a table by schema and name as Postgres would (already unquoted); undefined when there is none. */
