@@ -41,7 +41,7 @@ export interface UseShapeMutationOptions<T, V> {
   onSuccess?: (data: MutationResult, variables: V) => void
   /** After the rollback, with the commit's error or `TxidTimeoutError`. */
   onError?: (error: unknown, variables: V) => void
-  /** After `onSuccess` or `onError`. */
+  /** After `onSuccess` or `onError`; `error` is `null` after a success, as in TanStack Query. */
   onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
   /** How long to wait for the txid once `commit` resolved (default 30 000 ms). */
   timeoutMs?: number
@@ -66,7 +66,7 @@ export interface UseShapeMutationResult<V> {
   isError: boolean
   isIdle: boolean
   status: 'idle' | 'pending' | 'success' | 'error'
-  /** The latest call's error, after its rollback. */
+  /** The latest call's error, after its rollback; `null` when there is none (idle, pending, success), as in TanStack Query. */
   error: unknown
   /** The latest confirmed call's result. */
   data: MutationResult | undefined
@@ -83,7 +83,7 @@ interface State<V> {
   readonly variables: V | undefined
 }
 
-const IDLE: State<never> = { status: 'idle', error: undefined, data: undefined, variables: undefined }
+const IDLE: State<never> = { status: 'idle', error: null, data: undefined, variables: undefined }
 
 /** One hook's mutation state, for `useSyncExternalStore`. */
 interface StateStore<V> {
@@ -141,7 +141,7 @@ export function useShapeMutation<T = Row, V = void>(
     const settle = (next: State<V>): void => {
       if (latest.current === call) store.set(next)
     }
-    settle({ status: 'pending', error: undefined, data: undefined, variables })
+    settle({ status: 'pending', error: null, data: undefined, variables })
     const mutation =
       current === undefined
         ? Promise.reject(new Error('useShapeMutation: the shape is disabled (enabled: false or no shape), nothing to write to'))
@@ -152,9 +152,9 @@ export function useShapeMutation<T = Row, V = void>(
           })
     return mutation.then(
       (data) => {
-        settle({ status: 'success', error: undefined, data, variables })
+        settle({ status: 'success', error: null, data, variables })
         runCallback(optionsRef.current.onSuccess, data, variables)
-        runCallback(optionsRef.current.onSettled, data, undefined, variables)
+        runCallback(optionsRef.current.onSettled, data, null, variables)
         return data
       },
       (error: unknown) => {
@@ -171,7 +171,7 @@ export function useShapeMutation<T = Row, V = void>(
       mutateAsync(variables).then(
         (data) => {
           runCallback(callbacks?.onSuccess, data, variables)
-          runCallback(callbacks?.onSettled, data, undefined, variables)
+          runCallback(callbacks?.onSettled, data, null, variables)
         },
         (error: unknown) => {
           runCallback(callbacks?.onError, error, variables)

@@ -142,8 +142,11 @@ describe('useShapeMutation', () => {
     }
     render(<List />, { wrapper: h.wrapper })
     await screen.findByText('item 3')
+    // As TanStack Query's useMutation: `error` is null, not undefined, while there is none.
+    expect(add?.error).toBeNull()
     h.server.failNextCommit(new Error('title refused'))
     act(() => add?.mutate({ id: 4, title: 'refused', done: false }))
+    expect(add?.error).toBeNull()
     expect(screen.getByText('refused')).toBeTruthy()
     await screen.findByRole('alert')
     expect(screen.queryByText('refused')).toBeNull()
@@ -152,6 +155,7 @@ describe('useShapeMutation', () => {
     expect(add?.isError).toBe(true)
     act(() => add?.reset())
     expect(add?.isIdle).toBe(true)
+    expect(add?.error).toBeNull()
     expect(screen.queryByRole('alert')).toBeNull()
   })
 
@@ -258,7 +262,7 @@ describe('useShapeMutation', () => {
           onError: () => {
             throw new Error('onError broke')
           },
-          onSettled: (_data, error) => seen.push(error === undefined ? 'settled ok' : `settled ${(error as Error).message}`),
+          onSettled: (_data, error) => seen.push(error === null ? 'settled ok' : `settled ${(error as Error).message}`),
         })
         return <ul>{data.map((item) => <li key={item.id}>{item.title}</li>)}</ul>
       }
