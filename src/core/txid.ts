@@ -8,8 +8,11 @@
  * - Electric's `txids` header carries 32-bit xids: a write must report `pg_current_xact_id()::xid` of its transaction.
  *   The 64-bit `pg_current_xact_id()` is the same number only until the cluster's xid epoch wraps.
  * - A snapshot (`snapshot-end`: xmin, xmax, xip_list of `pg_current_snapshot()`, 64-bit) contains a 32-bit txid when
- *   the txid, placed in the snapshot's epoch, is below xmin, or below xmax and not in progress.
+ *   the txid, read in the epoch nearest the snapshot's xmax (signed distance modulo 2^32, as PostgreSQL compares
+ *   xids), is below xmin, or below xmax and not in progress. Reading it in xmax's own epoch instead would count every
+ *   transaction after a snapshot of a wrapped cluster as committed before it (a write confirmed before its row came).
  */
+import { xid8Near } from './snapshotTracker'
 
 /** A transaction id as drivers return it: a number, a bigint or its decimal text. */
 export type Txid = number | bigint | string
@@ -93,11 +96,7 @@ export function isVisibleIn(txid: string, snapshot: TxSnapshot): boolean {
     return false
   }
   let full = BigInt(txid)
-  if (full < EPOCH) {
-    full += (xmax / EPOCH) * EPOCH
-    // A txid above xmax's low bits belongs to the previous epoch (it committed before the wrap).
-    if (full > xmax && full >= EPOCH) full -= EPOCH
-  }
+  if (full < EPOCH) full = xid8Near(Number(full), xmax)
   if (full < xmin) return true
   return full < xmax && !snapshot.xip_list.some((xip) => xip === full.toString())
 }

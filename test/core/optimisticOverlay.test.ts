@@ -475,6 +475,36 @@ describe('whenTxid', () => {
     await done()
   })
 
+  it('reads a 32-bit txid in the epoch nearest the snapshot: a transaction after a wrapped snapshot is not seen yet', async () => {
+    // pg_current_snapshot() of a cluster whose xid epoch wrapped once: 64-bit bounds, 32-bit txids on the changes.
+    const epoch = 2 ** 32
+    const { shape, clock, deliver, done } = await setup({
+      snapshotEnd: { headers: { control: 'snapshot-end', xmin: String(epoch + 100), xmax: String(epoch + 110), xip_list: [String(epoch + 105)] } },
+    })
+    expect(await seenAtOnce(shape, clock, 99)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 4_294_967_000)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 105)).toBe(false)
+    // Written after the snapshot: not in it, so a mutation waiting on it keeps its overlay until the change arrives.
+    expect(await seenAtOnce(shape, clock, 120)).toBe(false)
+    const { commit, resolve } = manualCommit()
+    const result = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit })
+    resolve({ txid: 120 })
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    await deliver([txChange('update', 1, 'edited', 120, 11)])
+    await expect(result).resolves.toEqual({ txids: ['120'] })
+    await done()
+  })
+
+  it('reads a txid just past the wrap as newer than a snapshot taken just before it', async () => {
+    const { shape, clock, done } = await setup({ snapshotEnd: { headers: { control: 'snapshot-end', xmin: String(2 ** 32 - 10), xmax: String(2 ** 32 - 5), xip_list: [] } } })
+    expect(await seenAtOnce(shape, clock, 2 ** 32 - 11)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 2 ** 32 - 3)).toBe(false)
+    expect(await seenAtOnce(shape, clock, 3)).toBe(false)
+    await done()
+  })
+
   it('times out with an error explaining that a transaction touching no row of the shape never shows up', async () => {
     const { shape, clock, done } = await setup()
     const wait = settled(shape.whenTxid(12345))
