@@ -9,6 +9,7 @@ import { RECENT_TXIDS_BOUND } from '../../src/core/txidTracker'
 import { catchUpResponse, FakeShapeServer, keyOf, liveResponse, mustRefetchResponse, snapshotRow } from './support/fakeShapeServer'
 import type { PendingRequest } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
+import { createTestShapeServer } from '../../src/testing'
 
 interface Item {
   id: number
@@ -392,6 +393,37 @@ describe('optimistic writes', () => {
     expect((outcome as { error: TxidTimeoutError }).error.reason).toBe('aborted')
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     await done()
+  })
+})
+
+describe('a changes_only shape', () => {
+  it('folds an update as its store does: a row it does not hold is not shown, so confirming hides nothing', async () => {
+    const server = createTestShapeServer({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'title', type: 'text' }], rows: [{ id: 1, title: 'one' }] }] })
+    const client = new ShapeClient({ fetch: server.fetch, visibility: null })
+    const shape = client.shape<Item>({ url: server.url, params: { table: 'items' }, log: 'changes_only' })
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    const shown: (Item | undefined)[] = []
+    shape.subscribe(() => shown.push(shape.getSnapshot().rows.get(keyOf(1))))
+    const edit = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit: () => server.update('items', { id: 1, title: 'edited' }) })
+    expect(shape.getSnapshot().keys).toEqual([])
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    await edit
+    // The store ignores the update of a row it never loaded; the overlay showed none, so no row came and went.
+    expect(shown.every((row) => row === undefined)).toBe(true)
+    // A row the overlay itself inserted is held by it: an update on top merges into it.
+    const add = shape.mutate({
+      apply: (draft) => {
+        draft.insert({ id: 2, title: 'two' })
+        draft.update({ id: 2, title: 'deux' })
+      },
+      commit: () => new Promise<never>(() => undefined),
+    })
+    expect(shape.getSnapshot().rows.get(keyOf(2))).toEqual({ id: 2, title: 'deux' })
+    release()
+    client.dispose()
+    await server.close()
+    await settled(add)
   })
 })
 
