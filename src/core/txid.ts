@@ -69,7 +69,9 @@ export function txidsOfCommit(result: unknown): string[] {
   if (typeof result === 'number' || typeof result === 'bigint' || typeof result === 'string') return [normalizeTxid(result)]
   const txid = typeof result === 'object' && result !== null ? (result as { txid?: unknown }).txid : undefined
   if (txid === undefined) {
-    throw new TypeError(`commit() must resolve to { txid } (one txid or an array of them), got ${describe(result)}`)
+    // The likeliest slip: returning the `fetch` Response instead of its body.
+    const hint = typeof Response === 'function' && result instanceof Response ? ': return its body (`return response.json()`)' : ''
+    throw new TypeError(`commit() must resolve to { txid } (one txid or an array of them), got ${describe(result)}${hint}`)
   }
   const list = Array.isArray(txid) ? txid : [txid]
   if (list.length === 0) throw new TypeError('commit() resolved to { txid: [] }: there is no transaction to wait for')
@@ -105,6 +107,9 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'object' && value !== null) {
+    // An instance of a class (a Response, a Map) prints as `{}` in JSON: name its class instead.
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+    if (typeof name === 'string' && name !== '' && name !== 'Object' && name !== 'Array') return `a ${name}`
     try {
       return JSON.stringify(value)
     } catch {

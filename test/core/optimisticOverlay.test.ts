@@ -376,6 +376,11 @@ describe('optimistic writes', () => {
     expect(publishes).toHaveLength(0)
     await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ ok: true }) as never })).rejects.toBeInstanceOf(TypeError)
     await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ txid: -1 }) })).rejects.toBeInstanceOf(TypeError)
+    // Returning the fetch Response instead of its body: the message names it, not `{}`.
+    const response = new Response(JSON.stringify({ txid: 5 }))
+    await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => response as never })).rejects.toThrow(
+      /must resolve to \{ txid \}.*got a Response: return its body \(`return response\.json\(\)`\)/,
+    )
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     expect(shape.getSnapshot().isPending(keyOf(1))).toBe(false)
     await done()
