@@ -12,7 +12,6 @@
  *   xids), is below xmin, or below xmax and not in progress. Reading it in xmax's own epoch instead would count every
  *   transaction after a snapshot of a wrapped cluster as committed before it (a write confirmed before its row came).
  */
-import { xid8Near } from './snapshotTracker'
 
 /** A transaction id as drivers return it: a number, a bigint or its decimal text. */
 export type Txid = number | bigint | string
@@ -98,7 +97,8 @@ export function isVisibleIn(txid: string, snapshot: TxSnapshot): boolean {
     return false
   }
   let full = BigInt(txid)
-  if (full < EPOCH) full = xid8Near(Number(full), xmax)
+  // snapshotTracker.ts's xid8Near, written out: importing it would bring the lazily loaded subset code up front.
+  if (full < EPOCH) full = xmax + BigInt.asIntN(32, (full - xmax) % EPOCH)
   if (full < xmin) return true
   return full < xmax && !snapshot.xip_list.some((xip) => xip === full.toString())
 }
