@@ -4,8 +4,9 @@
  *
  * Invariants:
  * - Readers see synced rows with the pending mutations folded over them in the order `mutate` was called: `insert`
- *   sets the row, `update` merges its fields over the row as a protocol update does (an update of a missing row is an
- *   upsert of what it carries), `delete` removes it. The fold is redone over the new synced rows after every store
+ *   sets the row, `update` merges its fields over the row as the store merges a protocol update (an update of a
+ *   missing row is an upsert of what it carries, except in a `changes_only` shape, whose store ignores it: showing
+ *   that partial row would only make it vanish when the write is confirmed), `delete` removes it. The fold is redone over the new synced rows after every store
  *   publish, so a must-refetch's new rows get the pending writes laid over them again.
  * - Every overlay change is one publish: a new snapshot, each `subscribe` listener once, and `subscribeKey` listeners
  *   of exactly the keys the change touched, each once (a confirming batch's own notification of a key counts). A
@@ -295,10 +296,12 @@ export class OptimisticOverlay<T> {
     const previous = this.#visible
     const visible = new Map<string, T | undefined>()
     const pending = new Set<string>()
+    const changesOnly = this.#init.store.changesOnly
     for (const mutation of this.#mutations) {
       for (const op of mutation.ops) {
         pending.add(op.key)
         const current = visible.has(op.key) ? visible.get(op.key) : base.rows.get(op.key)
+        if (op.kind === 'update' && current === undefined && changesOnly) continue
         let next: T | undefined
         if (op.kind === 'delete') next = undefined
         else if (op.kind === 'insert' || current === undefined) next = op.row as T

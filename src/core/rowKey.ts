@@ -11,9 +11,11 @@
  *   any other table (undefined, a number, an object without a string `name`) is a `RowKeyError`, never a TypeError.
  * - A value is turned into text only when its Postgres text output is certain (strings, finite and non-finite
  *   numbers, bigints, booleans, null); anything else (a `Date`, an object) is refused with `RowKeyError` rather than
- *   guessed, because a wrong key silently never matches the row.
+ *   guessed, because a wrong key silently never matches the row. A fractional number is printed as `float8` prints
+ *   it (`1e-07`, not JavaScript's `1e-7`; float8Text.ts).
  */
 import type { ColumnMapper } from './columnMapper'
+import { float8Text } from './float8Text'
 import type { Schema } from './protocol'
 
 /** A primary-key value as the key builder takes it: its Postgres text form, or a JS value with a certain one. */
@@ -117,9 +119,7 @@ function textOf(value: unknown, index: number): string {
     case 'boolean':
       return value ? 'true' : 'false'
     case 'number':
-      if (Number.isNaN(value)) return 'NaN'
-      if (Object.is(value, -0)) return '-0'
-      return String(value)
+      return float8Text(value)
     default:
       throw new RowKeyError(
         `Primary-key value #${index + 1} is a ${value instanceof Date ? 'Date' : typeof value}: pass its Postgres text form as a string ` +

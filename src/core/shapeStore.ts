@@ -127,6 +127,11 @@ export class ShapeStore<T = Row> {
   }
 
   /** `now()` at the last batch that held an `up-to-date`; undefined before the first. Kept across resets. */
+  /** True for a `log: 'changes_only'` store, which ignores updates of keys it does not hold. */
+  get changesOnly(): boolean {
+    return this.#changesOnly
+  }
+
   get lastSyncedAt(): number | undefined {
     return this.#lastSyncedAt
   }

@@ -8,7 +8,9 @@
  * - Electric's `txids` header carries 32-bit xids: a write must report `pg_current_xact_id()::xid` of its transaction.
  *   The 64-bit `pg_current_xact_id()` is the same number only until the cluster's xid epoch wraps.
  * - A snapshot (`snapshot-end`: xmin, xmax, xip_list of `pg_current_snapshot()`, 64-bit) contains a 32-bit txid when
- *   the txid, placed in the snapshot's epoch, is below xmin, or below xmax and not in progress.
+ *   the txid, read in the epoch nearest the snapshot's xmax (signed distance modulo 2^32, as PostgreSQL compares
+ *   xids), is below xmin, or below xmax and not in progress. Reading it in xmax's own epoch instead would count every
+ *   transaction after a snapshot of a wrapped cluster as committed before it (a write confirmed before its row came).
  */
 
 /** A transaction id as drivers return it: a number, a bigint or its decimal text. */
@@ -66,7 +68,9 @@ export function txidsOfCommit(result: unknown): string[] {
   if (typeof result === 'number' || typeof result === 'bigint' || typeof result === 'string') return [normalizeTxid(result)]
   const txid = typeof result === 'object' && result !== null ? (result as { txid?: unknown }).txid : undefined
   if (txid === undefined) {
-    throw new TypeError(`commit() must resolve to { txid } (one txid or an array of them), got ${describe(result)}`)
+    // The likeliest slip: returning the `fetch` Response instead of its body.
+    const hint = typeof Response === 'function' && result instanceof Response ? ': return its body (`return response.json()`)' : ''
+    throw new TypeError(`commit() must resolve to { txid } (one txid or an array of them), got ${describe(result)}${hint}`)
   }
   const list = Array.isArray(txid) ? txid : [txid]
   if (list.length === 0) throw new TypeError('commit() resolved to { txid: [] }: there is no transaction to wait for')
@@ -93,11 +97,8 @@ export function isVisibleIn(txid: string, snapshot: TxSnapshot): boolean {
     return false
   }
   let full = BigInt(txid)
-  if (full < EPOCH) {
-    full += (xmax / EPOCH) * EPOCH
-    // A txid above xmax's low bits belongs to the previous epoch (it committed before the wrap).
-    if (full > xmax && full >= EPOCH) full -= EPOCH
-  }
+  // snapshotTracker.ts's xid8Near, written out: importing it would bring the lazily loaded subset code up front.
+  if (full < EPOCH) full = xmax + BigInt.asIntN(32, (full - xmax) % EPOCH)
   if (full < xmin) return true
   return full < xmax && !snapshot.xip_list.some((xip) => xip === full.toString())
 }
@@ -106,6 +107,9 @@ function describe(value: unknown): string {
   if (typeof value === 'bigint') return `${value}n`
   if (typeof value === 'string') return JSON.stringify(value)
   if (typeof value === 'object' && value !== null) {
+    // An instance of a class (a Response, a Map) prints as `{}` in JSON: name its class instead.
+    const name = (Object.getPrototypeOf(value) as { constructor?: { name?: unknown } } | null)?.constructor?.name
+    if (typeof name === 'string' && name !== '' && name !== 'Object' && name !== 'Array') return `a ${name}`
     try {
       return JSON.stringify(value)
     } catch {

@@ -9,6 +9,7 @@ import { RECENT_TXIDS_BOUND } from '../../src/core/txidTracker'
 import { catchUpResponse, FakeShapeServer, keyOf, liveResponse, mustRefetchResponse, snapshotRow } from './support/fakeShapeServer'
 import type { PendingRequest } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
+import { createTestShapeServer } from '../../src/testing'
 
 interface Item {
   id: number
@@ -375,6 +376,11 @@ describe('optimistic writes', () => {
     expect(publishes).toHaveLength(0)
     await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ ok: true }) as never })).rejects.toBeInstanceOf(TypeError)
     await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => ({ txid: -1 }) })).rejects.toBeInstanceOf(TypeError)
+    // Returning the fetch Response instead of its body: the message names it, not `{}`.
+    const response = new Response(JSON.stringify({ txid: 5 }))
+    await expect(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'x' }), commit: async () => response as never })).rejects.toThrow(
+      /must resolve to \{ txid \}.*got a Response: return its body \(`return response\.json\(\)`\)/,
+    )
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     expect(shape.getSnapshot().isPending(keyOf(1))).toBe(false)
     await done()
@@ -392,6 +398,37 @@ describe('optimistic writes', () => {
     expect((outcome as { error: TxidTimeoutError }).error.reason).toBe('aborted')
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'one' })
     await done()
+  })
+})
+
+describe('a changes_only shape', () => {
+  it('folds an update as its store does: a row it does not hold is not shown, so confirming hides nothing', async () => {
+    const server = createTestShapeServer({ tables: [{ name: 'items', columns: [{ name: 'id', type: 'int4', primaryKey: true }, { name: 'title', type: 'text' }], rows: [{ id: 1, title: 'one' }] }] })
+    const client = new ShapeClient({ fetch: server.fetch, visibility: null })
+    const shape = client.shape<Item>({ url: server.url, params: { table: 'items' }, log: 'changes_only' })
+    const release = shape.retain()
+    await shape.whenUpToDate()
+    const shown: (Item | undefined)[] = []
+    shape.subscribe(() => shown.push(shape.getSnapshot().rows.get(keyOf(1))))
+    const edit = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit: () => server.update('items', { id: 1, title: 'edited' }) })
+    expect(shape.getSnapshot().keys).toEqual([])
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    await edit
+    // The store ignores the update of a row it never loaded; the overlay showed none, so no row came and went.
+    expect(shown.every((row) => row === undefined)).toBe(true)
+    // A row the overlay itself inserted is held by it: an update on top merges into it.
+    const add = shape.mutate({
+      apply: (draft) => {
+        draft.insert({ id: 2, title: 'two' })
+        draft.update({ id: 2, title: 'deux' })
+      },
+      commit: () => new Promise<never>(() => undefined),
+    })
+    expect(shape.getSnapshot().rows.get(keyOf(2))).toEqual({ id: 2, title: 'deux' })
+    release()
+    client.dispose()
+    await server.close()
+    await settled(add)
   })
 })
 
@@ -472,6 +509,36 @@ describe('whenTxid', () => {
     expect(await seenAtOnce(shape, clock, 54)).toBe(true)
     expect(await seenAtOnce(shape, clock, 55)).toBe(false)
     expect(await seenAtOnce(shape, clock, 60)).toBe(false)
+    await done()
+  })
+
+  it('reads a 32-bit txid in the epoch nearest the snapshot: a transaction after a wrapped snapshot is not seen yet', async () => {
+    // pg_current_snapshot() of a cluster whose xid epoch wrapped once: 64-bit bounds, 32-bit txids on the changes.
+    const epoch = 2 ** 32
+    const { shape, clock, deliver, done } = await setup({
+      snapshotEnd: { headers: { control: 'snapshot-end', xmin: String(epoch + 100), xmax: String(epoch + 110), xip_list: [String(epoch + 105)] } },
+    })
+    expect(await seenAtOnce(shape, clock, 99)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 4_294_967_000)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 105)).toBe(false)
+    // Written after the snapshot: not in it, so a mutation waiting on it keeps its overlay until the change arrives.
+    expect(await seenAtOnce(shape, clock, 120)).toBe(false)
+    const { commit, resolve } = manualCommit()
+    const result = shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit })
+    resolve({ txid: 120 })
+    await Promise.resolve()
+    await Promise.resolve()
+    expect(shape.isPending(keyOf(1))).toBe(true)
+    await deliver([txChange('update', 1, 'edited', 120, 11)])
+    await expect(result).resolves.toEqual({ txids: ['120'] })
+    await done()
+  })
+
+  it('reads a txid just past the wrap as newer than a snapshot taken just before it', async () => {
+    const { shape, clock, done } = await setup({ snapshotEnd: { headers: { control: 'snapshot-end', xmin: String(2 ** 32 - 10), xmax: String(2 ** 32 - 5), xip_list: [] } } })
+    expect(await seenAtOnce(shape, clock, 2 ** 32 - 11)).toBe(true)
+    expect(await seenAtOnce(shape, clock, 2 ** 32 - 3)).toBe(false)
+    expect(await seenAtOnce(shape, clock, 3)).toBe(false)
     await done()
   })
 

@@ -35,6 +35,12 @@ describe('rowKey', () => {
     expect(() => rowKey('t', [])).toThrow(RowKeyError)
   })
 
+  it('prints a fractional number as PostgreSQL prints a float8, so a float key matches the row the server sent', () => {
+    // Expected texts are PGlite's `v::float8::text`; JavaScript prints 1e-7, 0.00001, -0.000025, 1234567890123456.5.
+    const cases: [number, string][] = [[1e-7, '1e-07'], [0.00001, '1e-05'], [-2.5e-5, '-2.5e-05'], [0.0001, '0.0001'], [5e-324, '5e-324'], [1234567890123456.5, '1.2345678901234565e+15'], [123456789012345.6, '123456789012345.6'], [0.1 + 0.2, '0.30000000000000004']]
+    for (const [value, text] of cases) expect(rowKey('t', value)).toBe(`"public"."t"/"${text}"`)
+  })
+
   it('rowKeyOf reads the primary key fields of a row, through the column mapper', () => {
     const options = { table: 'items', primaryKey: ['org_id', 'id'] }
     expect(rowKeyOf({ id: 2, org_id: 'o/1', title: 'x' }, options)).toBe('"public"."items"/"o//1"/"2"')

@@ -29,6 +29,7 @@ import type {
   TransactionChange,
 } from './source'
 import { InvalidOptionsError } from '../../core/errors'
+import { float8Text } from '../../core/float8Text'
 import { invalidOption } from '../../core/internal'
 import { loadWhereFilter } from '../whereFilter'
 
@@ -323,6 +324,8 @@ function describe(schema: string, init: MemoryTableInit): TableDescription {
 function toWireValue(value: MemoryValue | undefined): WireValue {
   if (value === null || value === undefined) return null
   if (typeof value === 'string') return value
+  // Printed as PostgreSQL prints a float8 (`1e-07`), so keys and values read as they would from the database.
+  if (typeof value === 'number') return float8Text(value)
   return String(value)
 }
 
