@@ -161,7 +161,15 @@ export class Shape<T = Row> {
         const prefix = `${tablePrefix(this.options.params.table)}/`
         if (!key.startsWith(prefix)) throw new RowKeyError(`${JSON.stringify(key)} is not a row key of ${prefix.slice(0, -1)}: build keys with shape.rowKey(row)`)
       },
-      retain: () => this.retain(),
+      // A pending write keeps the shape open and its stream running on a hidden page, until it settles.
+      retain: () => {
+        const release = this.retain()
+        const awake = this.#stream.holdAwake()
+        return () => {
+          awake()
+          release()
+        }
+      },
     })
     this.#loadSubsets = init.loadSubsets
     this.#scheduleClose(init.unusedTimeoutMs)

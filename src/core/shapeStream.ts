@@ -35,6 +35,9 @@
  *   non-retryable error; only `retryNow()` does (the app decided the cause is fixed). Each resets the backoff.
  *   `online` also sends a live request in flight again at once (it may hang on a connection that died with the
  *   network until its deadline); the abandoned one applies nothing.
+ * - A hidden page pauses the stream, except while something holds it awake (`holdAwake`: a write waiting for its
+ *   txid, which a paused stream could never deliver, so the write would time out and roll back although it
+ *   landed); the last release pauses it then if the page is still hidden.
  * - The status reflects the starting position from construction (a hydrated stream is `idle` yet up to date,
  *   with its `lastSyncedAt`), so a server render and a hydrating client derive the same status. `restartFrom` sets a
  *   new starting position only while stopped, as if the stream had been built with it.
@@ -106,6 +109,8 @@ export class ShapeStream<T = Row> {
   #headers: HeadersInput | undefined
   #params: ShapeParamsInput
   #generation = 0
+  /** Holders keeping the stream running while the page is hidden (`holdAwake`). */
+  #awake = 0
   #iteration: AbortController | undefined
   #wakeResume: (() => void) | undefined
   #unsubscribeVisibility: (() => void) | undefined
@@ -272,7 +277,25 @@ export class ShapeStream<T = Row> {
     this.stop()
   }
 
+  /**
+   * Keeps the stream running while the page is hidden, until the returned function is called (see the invariants).
+   * @example
+   * const release = stream.holdAwake() // a write waits for its txid
+   */
+  holdAwake(): () => void {
+    this.#awake++
+    this.#resume()
+    let held = true
+    return () => {
+      if (!held) return
+      held = false
+      this.#awake--
+      if (this.#awake === 0 && this.#options.visibility?.isHidden()) this.#pause()
+    }
+  }
+
   #pause(): void {
+    if (this.#awake > 0) return
     if (this.#state.phase === 'stopped' || this.#state.phase === 'paused' || this.#state.phase === 'error') return
     this.#dispatch({ type: 'pause' })
     this.#iteration?.abort(CANCELLED)

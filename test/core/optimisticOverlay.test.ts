@@ -9,6 +9,8 @@ import { RECENT_TXIDS_BOUND } from '../../src/core/txidTracker'
 import { catchUpResponse, FakeShapeServer, keyOf, liveResponse, mustRefetchResponse, snapshotRow } from './support/fakeShapeServer'
 import type { PendingRequest } from './support/fakeShapeServer'
 import { ManualClock } from './support/manualClock'
+import { fakeVisibility } from './support/fakeAdapters'
+import type { VisibilityAdapter } from '../../src/core/visibility'
 import { createTestShapeServer } from '../../src/testing'
 
 interface Item {
@@ -27,10 +29,10 @@ function txChange(operation: 'insert' | 'update' | 'delete', id: number, title: 
 }
 
 /** A shape synced to rows 1 ("one") and 2 ("two"), its live request pending, and a log of what each publish showed. */
-async function setup(options: { snapshotEnd?: Message<WireRow> } = {}) {
+async function setup(options: { snapshotEnd?: Message<WireRow>; visibility?: VisibilityAdapter } = {}) {
   const server = new FakeShapeServer()
   const clock = new ManualClock()
-  const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: null })
+  const client = new ShapeClient({ fetch: server.fetch, clock, random: () => 0.5, visibility: options.visibility ?? null })
   const shape = client.shape<Item>({ url, params: { table: 'items' } })
   const release = shape.retain()
   const first = await server.nextRequest()
@@ -82,6 +84,28 @@ async function seenAtOnce(shape: { whenTxid(txid: number, options: { timeoutMs: 
 const settled = <T>(promise: Promise<T>) => promise.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }))
 
 describe('optimistic writes', () => {
+  it('a write waiting for its txid keeps the stream running on a hidden page, which pauses once it is confirmed', async () => {
+    const page = fakeVisibility()
+    const { shape, nextLive, done } = await setup({ visibility: page.visibility })
+    const { commit, resolve } = manualCommit()
+    const written = settled(shape.mutate({ apply: (draft) => draft.update({ id: 1, title: 'edited' }), commit }))
+    resolve({ txid: 500 })
+    page.setHidden(true)
+    // Paused, the stream could never deliver txid 500: the write would time out and roll back although it landed.
+    expect(shape.getStatus().phase).toBe('live')
+    const live = nextLive()
+    expect(live.signal.aborted).toBe(false)
+    live.respond(liveResponse({ requestOffset: '10_0', offset: '11_0', cursor: '11', lsn: '11', messages: [txChange('update', 1, 'edited', 500, 11)] }))
+    expect((await written).ok).toBe(true)
+    expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'edited' })
+    expect(shape.getStatus().phase).toBe('paused')
+    // A write made while the page is hidden wakes the stream for its confirmation.
+    const second = manualCommit()
+    void settled(shape.mutate({ apply: (draft) => draft.update({ id: 2, title: 'later' }), commit: second.commit }))
+    expect(shape.getStatus().phase).not.toBe('paused')
+    await done()
+  })
+
   it('shows the write in the very next snapshot, in one publish that notifies only the touched key', async () => {
     const { shape, publishes, done } = await setup()
     const perKey = { 1: 0, 2: 0, 3: 0 }
