@@ -57,14 +57,14 @@ export interface ShapeClientOptions {
   clock?: Clock
   random?: () => number
   /** Delay between the last release and closing the stream, default 3000 ms. */
-  gracePeriodMs?: number
+  gracePeriodMs?: number | undefined
   /**
    * How long a shape that no subscriber retains stays registered (a render React abandoned, a hydrated shape no
    * component used), default 30 000 ms and never less than `gracePeriodMs`.
    */
-  unusedTimeoutMs?: number
+  unusedTimeoutMs?: number | undefined
   /** Default of `ShapeOptions.liveSse`. */
-  liveSse?: boolean
+  liveSse?: boolean | undefined
   /** Builds the live runner used when `liveSse` is on; default `lazySseRunner` (`sseRunner`, loaded on first use). */
   liveRunner?: LiveRunnerFactory
   /** Page visibility; `null` disables pausing; default: the browser's, when there is a `document`. */

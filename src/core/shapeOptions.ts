@@ -48,23 +48,23 @@ export interface ShapeOptions<T = Row> {
   /** The shape endpoint (absolute, or relative to `location` in a browser). */
   url: string
   params: ShapeParamsInput
-  headers?: HeadersInput
+  headers?: HeadersInput | undefined
   /** `full` (default) or `changes_only`; always sent. */
-  log?: LogMode
+  log?: LogMode | undefined
   /** Use the SSE live transport when the client has one. */
-  liveSse?: boolean
+  liveSse?: boolean | undefined
   /** Per-type value parsers overriding the defaults. */
-  parser?: Parser
+  parser?: Parser | undefined
   /**
    * Parse `json`/`jsonb` values when a row's property is first read instead of on arrival: rows whose JSON is never
    * read cost their text only, and a sync does less work. Reading stays transparent (`row.payload`, spread,
    * `JSON.stringify`); a value that is not valid JSON throws `ValueParseError` at that read.
    */
-  lazyJson?: boolean
-  columnMapper?: ColumnMapper
-  transformer?: (row: Row) => T
-  onError?: OnError
-  backoff?: BackoffOptions
+  lazyJson?: boolean | undefined
+  columnMapper?: ColumnMapper | undefined
+  transformer?: ((row: Row) => T) | undefined
+  onError?: OnError | undefined
+  backoff?: BackoffOptions | undefined
   /**
    * `@electric-sql/client`'s name for `backoff`, with its field names (`initialDelay`, `maxDelay`, `multiplier`,
    * `maxRetries`); a field also set in `backoff` wins. `onFailedAttempt` and `debug` have no effect here (warned once
@@ -83,7 +83,7 @@ export interface ShapeOptions<T = Row> {
    * Database names of the primary-key columns, in key order, for building row keys (`shape.rowKey`, optimistic
    * writes) before the first response announced them in `electric-schema`, or to override it.
    */
-  primaryKey?: readonly string[]
+  primaryKey?: readonly string[] | undefined
   /**
    * A live request with no sign of life for this long is abandoned and retried as a `NetworkError` (a dead
    * connection the platform has not noticed): a long-poll without any answer (the server answers within 20 s), an SSE

@@ -32,11 +32,11 @@ import type { SnapshotMetadata } from './snapshotTracker'
  * const page: SubsetSnapshotRequest = { where: 'priority > $1', params: ['2'], orderBy: 'id DESC', limit: 20 }
  */
 export interface SubsetSnapshotRequest {
-  where?: string
+  where?: string | undefined
   params?: readonly string[] | Readonly<Record<string, string>>
-  limit?: number
-  offset?: number
-  orderBy?: string
+  limit?: number | undefined
+  offset?: number | undefined
+  orderBy?: string | undefined
 }
 
 /**

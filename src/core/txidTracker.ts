@@ -25,9 +25,9 @@ export const DEFAULT_TXID_TIMEOUT_MS = 30_000
 /** Options of `shape.whenTxid`. */
 export interface WhenTxidOptions {
   /** Reject with `TxidTimeoutError` after this long (default 30 000 ms). */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
   /** Aborting it rejects the wait with `TxidTimeoutError` (`reason: 'aborted'`). */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
 }
 
 interface Waiter {

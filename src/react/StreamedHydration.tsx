@@ -62,7 +62,7 @@ export interface StreamedHydrationProps {
   /** Browser: `deserializeValue` and `shapeOptions` (to re-attach headers, parser, columnMapper… by identity). */
   hydrateOptions?: Omit<HydrateOptions, 'only'>
   /** A CSP nonce for the inserted scripts. */
-  nonce?: string
+  nonce?: string | undefined
   children?: ReactNode
 }
 

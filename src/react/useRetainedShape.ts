@@ -34,13 +34,13 @@ import { resolveShapeClient } from './useShapeClient'
  */
 export interface ShapeHookOptions<T = Row> extends ShapeOptions<T> {
   /** `false` creates no shape and opens no stream (default `true`). */
-  enabled?: boolean
+  enabled?: boolean | undefined
   /** Aborting it releases this component's hold on the stream. */
-  signal?: AbortSignal
+  signal?: AbortSignal | undefined
   /** `false`: sync up to the first up-to-date, then stop following changes (default `true`). */
-  subscribe?: boolean
+  subscribe?: boolean | undefined
   /** `@electric-sql/react`'s former name for `liveSse`. */
-  experimentalLiveSse?: boolean
+  experimentalLiveSse?: boolean | undefined
 }
 
 /**

@@ -49,9 +49,9 @@ export interface UseShapeOptions<T = Row, S = UseShapeResult<T>> extends ShapeHo
    * its own writable copy of the result (see `selectorInput.ts`), so it may edit it and return it, as selectors
    * written for `@electric-sql/react` do.
    */
-  selector?: (result: Writable<UseShapeResult<T>>) => S
+  selector?: ((result: Writable<UseShapeResult<T>>) => S) | undefined
   /** Compares two selections (default `Object.is`); `shallow` suits selectors returning new arrays or objects. */
-  isEqual?: (a: S, b: S) => boolean
+  isEqual?: ((a: S, b: S) => boolean) | undefined
 }
 
 function identity<V>(value: V): V {

@@ -44,7 +44,7 @@ export interface UseShapeMutationOptions<T, V> {
   /** After `onSuccess` or `onError`; `error` is `null` after a success, as in TanStack Query. */
   onSettled?: (data: MutationResult | undefined, error: unknown, variables: V) => void
   /** How long to wait for the txid once `commit` resolved (default 30 000 ms). */
-  timeoutMs?: number
+  timeoutMs?: number | undefined
 }
 
 /** Per-call callbacks of `mutate`, run after the hook's own. */

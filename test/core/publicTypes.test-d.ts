@@ -113,3 +113,13 @@ describe('core public types', () => {
     expectTypeOf(await client.fetchSnapshot(todos, { orderBy: 'id', limit: 5 })).toEqualTypeOf<SubsetSnapshot<Todo>>()
   })
 })
+
+describe('optional options passed straight through under exactOptionalPropertyTypes', () => {
+  it('take undefined wherever leaving the option out means the same', () => {
+    const props: { namespace?: string | undefined; timeout?: number | undefined; sse?: boolean | undefined; where?: string | undefined } = {}
+    const client = new ShapeClient({ liveSse: props.sse, gracePeriodMs: props.timeout, unusedTimeoutMs: props.timeout, persist: { storage: memoryStorage(), namespace: props.namespace, maxAgeMs: props.timeout, throttleMs: props.timeout, readTimeoutMs: props.timeout, buster: props.namespace } })
+    const shape = client.shape({ url: 'http://localhost:3000/v1/shape', params: { table: 'todos' }, liveSse: props.sse, log: undefined, headers: undefined, parser: undefined, columnMapper: undefined, transformer: undefined, onError: undefined, backoff: undefined, primaryKey: undefined, lazyJson: undefined })
+    expectTypeOf(shape.whenTxid(1, { timeoutMs: props.timeout, signal: undefined })).toEqualTypeOf<Promise<void>>()
+    expectTypeOf(shape.requestSnapshot({ where: props.where, limit: props.timeout, offset: props.timeout, orderBy: props.where })).toEqualTypeOf<Promise<SubsetSnapshot<Record<string, unknown>>>>()
+  })
+})

@@ -72,6 +72,21 @@ describe('public hook types', () => {
     useShape<Todo>({ url: 'x', params: { table: 'todos', replica: 'partial' } })
   })
 
+  it('takes optional props passed straight through (undefined meaning left out) under exactOptionalPropertyTypes', () => {
+    const props: { enabled?: boolean | undefined; signal?: AbortSignal | undefined; sse?: boolean | undefined } = {}
+    const rows = useShape<Todo, number>({
+      url: '/v1/shape',
+      params: { table: 'todos' },
+      enabled: props.enabled,
+      signal: props.signal,
+      subscribe: props.enabled,
+      liveSse: props.sse,
+      selector: (result) => result.data.length,
+      isEqual: undefined,
+    })
+    expectTypeOf(rows).toEqualTypeOf<number>()
+  })
+
   it('useSuspenseShape narrows the result to what Suspense guarantees and takes no enabled', () => {
     const result = useSuspenseShape<Todo>(options)
     expectTypeOf(result).toEqualTypeOf<UseSuspenseShapeResult<Todo>>()

@@ -35,15 +35,15 @@ export interface PersistOptions {
   /** Where entries go: `{ getItem, setItem, removeItem }` over strings, sync or async. */
   storage: PersistStorage
   /** Separates users (pass the user id): entries of one namespace are never read by another. Default `'default'`. */
-  namespace?: string
+  namespace?: string | undefined
   /** Entries last synced longer ago than this are dropped on load. Default 7 days. */
-  maxAgeMs?: number
+  maxAgeMs?: number | undefined
   /** Entries written with another buster are dropped on load (bump it when a parser or row shape changes). */
-  buster?: string
+  buster?: string | undefined
   /** At most one write per shape per this many ms (plus one on page hide and on close). Default 1000. */
-  throttleMs?: number
+  throttleMs?: number | undefined
   /** How long the first request of a shape waits for an async storage read before going without it. Default 2000. */
-  readTimeoutMs?: number
+  readTimeoutMs?: number | undefined
   /**
    * When to write what the throttle holds; default (also for `undefined`, which `browserPageHide()` returns where there
    * is no `window`) the browser's `pagehide`/hidden; `null` for none.
