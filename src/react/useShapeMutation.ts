@@ -14,12 +14,13 @@
  *   show only when the action ended, that is never.
  * - A callback (`onSuccess`, `onError`, `onSettled`, the hook's or a call's) never changes a write's outcome: a write
  *   the stream confirmed stays a success and `mutateAsync` resolves; a refused one rejects with the write's error.
+ *   A call's own callbacks (`mutate(variables, { onSuccess })`) run only for the latest call and while mounted.
  *   What a callback throws is reported as an uncaught error would be (`reportError`), and the callbacks after it
  *   still run.
  * - The shape stays retained while the component is mounted (useRetainedShape.ts) and while a write is pending
  *   (optimisticOverlay.ts), so the stream that confirms it stays open even if the component unmounts.
  */
-import { useCallback, useRef, useState, useSyncExternalStore } from 'react'
+import { useCallback, useEffect, useRef, useState, useSyncExternalStore } from 'react'
 import type { CommitResult, MutationDraft, MutationResult, Row, Txid } from '../core/index'
 import type { ShapeOrOptions } from './useRetainedShape'
 import { useRetainedShape } from './useRetainedShape'
@@ -47,7 +48,10 @@ export interface UseShapeMutationOptions<T, V> {
   timeoutMs?: number | undefined
 }
 
-/** Per-call callbacks of `mutate`, run after the hook's own. */
+/**
+ * Per-call callbacks of `mutate`, run after the hook's own, as TanStack Query runs them: only for the latest call
+ * (not one a later call or `reset()` superseded) and only while the component is mounted.
+ */
 export interface MutateCallbacks<V> {
   onSuccess?: (data: MutationResult, variables: V) => void
   onError?: (error: unknown, variables: V) => void
@@ -133,6 +137,13 @@ export function useShapeMutation<T = Row, V = void>(
   const [store] = useState(createStateStore<V>)
   const state = useSyncExternalStore(store.subscribe, store.get, store.get)
   const latest = useRef(0)
+  const mounted = useRef(false)
+  useEffect(() => {
+    mounted.current = true
+    return () => {
+      mounted.current = false
+    }
+  }, [])
 
   const mutateAsync = useCallback((variables: V): Promise<MutationResult> => {
     const call = ++latest.current
@@ -168,12 +179,17 @@ export function useShapeMutation<T = Row, V = void>(
 
   const mutate = useCallback(
     (variables: V, callbacks?: MutateCallbacks<V>): void => {
-      mutateAsync(variables).then(
+      const written = mutateAsync(variables)
+      const call = latest.current
+      const heard = (): boolean => mounted.current && latest.current === call
+      written.then(
         (data) => {
+          if (!heard()) return
           runCallback(callbacks?.onSuccess, data, variables)
           runCallback(callbacks?.onSettled, data, null, variables)
         },
         (error: unknown) => {
+          if (!heard()) return
           runCallback(callbacks?.onError, error, variables)
           runCallback(callbacks?.onSettled, undefined, error, variables)
         },

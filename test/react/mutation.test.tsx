@@ -241,6 +241,42 @@ describe('useShapeMutation', () => {
     expect(h.client.size).toBe(1)
     await waitFor(() => expect(add?.isSuccess).toBe(true))
   })
+  it("runs a call's own callbacks only for the latest call and only while mounted, as TanStack Query does", async () => {
+    harness = createHarness(makeItems(1))
+    const h = harness
+    const outcomes: string[] = []
+    let add: UseShapeMutationResult<Item> | undefined
+    let shape: Shape<Item> | undefined
+    function List() {
+      const result = useShape<Item>(h.options())
+      shape = result.shape
+      add = useShapeMutation<Item, Item>(result.shape, {
+        apply: (draft, item) => draft.insert(item),
+        commit: (item) => h.server.insert(h.table, { ...item }),
+      })
+      return <p>{result.data.length}</p>
+    }
+    const view = render(<List />, { wrapper: h.wrapper })
+    await screen.findByText('1')
+    await act(async () => {
+      add?.mutate({ id: 2, title: 'first', done: false }, { onSuccess: () => outcomes.push('first'), onSettled: () => outcomes.push('first settled') })
+      add?.mutate({ id: 3, title: 'second', done: false }, { onSuccess: () => outcomes.push('second'), onSettled: () => outcomes.push('second settled') })
+    })
+    await screen.findByText('3')
+    await waitFor(() => expect(outcomes).toEqual(['second', 'second settled']))
+    await act(() => shape!.whenUpToDate())
+    expect(outcomes).toEqual(['second', 'second settled'])
+
+    act(() => {
+      add?.mutate({ id: 4, title: 'after unmount', done: false }, { onSuccess: () => outcomes.push('unmounted'), onError: () => outcomes.push('unmounted error') })
+    })
+    view.unmount()
+    // The pending write keeps the shape open until the stream confirms it, with nobody left to tell.
+    await waitFor(() => expect(shape!.isPending(shape!.rowKey({ id: 4 }))).toBe(false))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(outcomes).toEqual(['second', 'second settled'])
+  })
+
   it('a throwing callback never changes a write: a confirmed write stays a success, a refused one keeps its error, the throw is reported', async () => {
     harness = createHarness(makeItems(2))
     const h = harness
