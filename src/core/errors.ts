@@ -1,5 +1,7 @@
 /**
- * Typed errors of live-shapes. Every failure a user can see is one of these, with a stable `code` to switch on.
+ * Typed errors of a shape's stream and options. Every failure a stream reports (status, `onError`, `whenUpToDate`)
+ * and every refused option is one of these, with a stable `code` to switch on; the errors of writes and row keys are
+ * classes of their own (`TxidTimeoutError` in txid.ts, `RowKeyError` in rowKey.ts).
  *
  * Invariants:
  * - `retryable` says whether the stream retries by itself with backoff (network, 429, 5xx, malformed bodies);
