@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
 import { setTextOutputForTransaction, TableChangedError, TEXT_OUTPUT_SETTINGS, type SqlQuery } from '../../../src/server/sources/describeTable'
 import type { ChangeSource, TableDescription, Transaction } from '../../../src/server/sources/source'
+import { compileWhere } from '../../../src/server/whereClause'
 import type { SourceFixture } from './fixture'
 import { uniqueTableName, type SqlFixtureFactory } from './sqlFixture'
 
@@ -422,6 +423,26 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       expect(updated?.oldRow).toEqual(inserted?.row)
       recorder.stop()
       await factory.exec(`DROP TABLE "${table}"; DROP DOMAIN "${padded}"; DROP DOMAIN "${flag}"`)
+    })
+
+    it('matches a where on a domain cast to text the same in a snapshot and in a live change', async () => {
+      const source = await factory.source()
+      const table = uniqueTableName('domain_where')
+      const padded = `${table}_padded`
+      await factory.exec(`CREATE DOMAIN "${padded}" AS char(4); CREATE TABLE "${table}" (id int4 PRIMARY KEY, code "${padded}")`)
+      const description = await source.describeTable('public', table)
+      if (description === undefined) throw new Error('table not described')
+      const recorder = recordTransactions(source)
+      await factory.exec(`INSERT INTO "${table}" VALUES (1, 'ab')`)
+      await recorder.waitFor(() => recorder.on(table).length === 1)
+      const inserted = recorder.on(table)[0]?.changes[0]?.row ?? {}
+      for (const text of ['ab', 'ab  ']) {
+        const where = await compileWhere({ where: 'code::text = $1', params: [text], table: description })
+        const snapshot = await source.snapshot({ table: description, where: where.sql, params: where.params })
+        expect(snapshot.rows.length === 1, text).toBe(where.matches(inserted))
+      }
+      recorder.stop()
+      await factory.exec(`DROP TABLE "${table}"; DROP DOMAIN "${padded}"`)
     })
   })
 }
