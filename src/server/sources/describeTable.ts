@@ -134,14 +134,31 @@ function count(value: number): string {
 }
 
 /**
- * SQL giving a column's text output. `::text` except for scalar `bpchar`, whose cast to text drops the padding
- * its output function (and so logical replication) keeps; `concat` uses the output function.
+ * Built-in scalar types whose cast to text is their output function (`bool` gives `true`/`false`, as Electric's
+ * snapshots do). Any other type's cast may differ from what its output function, and so logical replication,
+ * gives: `bpchar` drops its padding, `inet` adds a `/32` netmask, a domain casts as its base type does.
+ */
+const CAST_IS_OUTPUT = new Set([
+  'bool', 'int2', 'int4', 'int8', 'float4', 'float8', 'numeric', 'text', 'varchar', 'uuid', 'date', 'time',
+  'timetz', 'timestamp', 'timestamptz', 'interval', 'json', 'jsonb', 'bytea',
+])
+
+/**
+ * SQL giving a column's text output: `::text` for arrays (the array output function) and the types of
+ * `CAST_IS_OUTPUT`; the output function itself otherwise (see {@link outputText}).
  */
 export function textOf(column: Pick<ColumnDescription, 'type' | 'dims'>, expression: string): string {
-  if (column.type === 'bpchar' && column.dims === 0) {
-    return `CASE WHEN ${expression} IS NULL THEN NULL ELSE concat(${expression}) END`
-  }
+  if (column.dims === 0 && !CAST_IS_OUTPUT.has(column.type)) return outputText(expression)
   return `${expression}::text`
+}
+
+/**
+ * SQL giving the output function's text of `expression` of any type, or NULL: `concat` prints its argument with the
+ * output function. `IS DISTINCT FROM NULL` rather than `IS NOT NULL`, which is false for a composite value whose
+ * fields are all null.
+ */
+export function outputText(expression: string): string {
+  return `CASE WHEN ${expression} IS DISTINCT FROM NULL THEN concat(${expression}) END`
 }
 
 /** Session settings that make text output match Electric's (dates ISO, UTC, hex bytea, shortest exact floats). */

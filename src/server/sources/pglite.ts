@@ -11,9 +11,9 @@
  * while that of a partition never described reaches no shape (as on PostgreSQL with `publish_via_partition_root`).
  *
  * Invariants:
- * - Values are `col::text` (padded `bpchar` kept, see `textOf`) under Electric's session settings (set on the
- *   capture function itself and in the snapshot transaction), so snapshot rows and changes agree; booleans are
- *   `true`/`false`.
+ * - Values are their output function's text (`col::text` where that is the same, see `textOf`) under Electric's
+ *   session settings (set on the capture function itself and in the snapshot transaction), so snapshot rows and
+ *   changes agree; booleans are `true`/`false`.
  * - A transaction's LSN is the id of its last change row: ids come from one sequence, serialized transactions
  *   take them in commit order, so LSNs strictly increase and survive restarts of a persisted data dir.
  * - A change row is delivered once: reads take only ids above the last delivered one, whether or not the
@@ -53,6 +53,7 @@ import {
   quoteQualified,
   setTextOutputForTransaction,
   snapshotRowsSql,
+  outputText,
   TEXT_OUTPUT_SETTINGS,
   textOf,
   type SqlQuery,
@@ -101,8 +102,13 @@ export const TEXT_PARAMS: Readonly<Record<number, (value: unknown) => string>> =
   { get: () => (value: unknown) => String(value) },
 )
 
-/** `format()` templates of a captured column's text output, from the rule the snapshot query uses. */
-const columnText = (type: string): string => textOf({ type, dims: 0 }, '($1).%1$I').replaceAll("'", "''")
+/**
+ * `format()` templates of a captured column's text output, from the rule the snapshot query uses: `::text` for
+ * `bool` (`true`/`false`), the output function for every other type (which is what `::text` gives wherever the
+ * snapshot casts).
+ */
+const BOOL_TEXT = textOf({ type: 'bool', dims: 0 }, '($1).%1$I').replaceAll("'", "''")
+const OUTPUT_TEXT = outputText('($1).%1$I').replaceAll("'", "''")
 
 const functionSettings = TEXT_OUTPUT_SETTINGS.map(
   (setting) => `SET ${setting.name} = '${setting.value.replaceAll("'", "''")}'`,
@@ -132,9 +138,9 @@ BEGIN
     -- Built per call from the catalog so columns added or dropped later are followed without reinstalling.
     SELECT 'SELECT json_object(ARRAY[' || coalesce(string_agg(quote_literal(attname), ',' ORDER BY attnum), '')
            || ']::text[], ARRAY[' || coalesce(string_agg(
-                CASE WHEN atttypid = 'pg_catalog.bpchar'::regtype
-                     THEN format('${columnText('bpchar')}', attname)
-                     ELSE format('${columnText('text')}', attname) END, ',' ORDER BY attnum), '')
+                CASE WHEN atttypid = 'pg_catalog.bool'::regtype
+                     THEN format('${BOOL_TEXT}', attname)
+                     ELSE format('${OUTPUT_TEXT}', attname) END, ',' ORDER BY attnum), '')
            || ']::text[])'
       INTO to_text_json
       FROM pg_catalog.pg_attribute

@@ -5,8 +5,9 @@
  * - The publication (empty, `publish_via_partition_root`) is created before the slot, so the slot sees it; a
  *   failure part-way drops what was created, so a source that never came up leaves nothing behind.
  * - An inactive slot of the same name (left by a killed run) is replaced; an active one is never touched.
- * - Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does), so updates and deletes carry the
- *   whole old row, and adds it to the publication once; requests describing a new table at the same moment all
+ * - Publishing a table sets `REPLICA IDENTITY FULL` on it (as Electric does) and on each partition it has then (a
+ *   partition logs by its own identity), so updates and deletes carry the whole old row, and with it an unchanged
+ *   TOASTed value that pgoutput leaves out of the new row; it adds the table to the publication once; requests describing a new table at the same moment all
  *   succeed (the ones that lose the race to add it find it added). Whether a table is published is read from the
  *   catalog on each description, so a table dropped and created again under the same name is published again.
  *   Nothing else is created on users' tables.
@@ -88,9 +89,8 @@ export async function publishTable(
 ): Promise<void> {
   // Read from the catalog on every description, not remembered by name: a table dropped and created again under
   // the same name (a dev reset) is a new relation, neither published nor REPLICA IDENTITY FULL.
-  const state = await pool.query<{ full: boolean; member: boolean }>(
-    `SELECT c.relreplident = 'f' AS full,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
+  const state = await pool.query<{ member: boolean }>(
+    `SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_publication_rel pr
                       JOIN pg_catalog.pg_publication p ON p.oid = pr.prpubid
                      WHERE p.pubname = $1 AND pr.prrelid = c.oid) AS member
        FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -98,7 +98,16 @@ export async function publishTable(
     [publicationName, table.schema, table.name],
   )
   const current = state.rows[0]
-  if (current?.full !== true) await pool.query(`ALTER TABLE ${qualified} REPLICA IDENTITY FULL`)
+  // A partition logs its old rows by its own replica identity, not its root's: every table of the tree needs FULL.
+  const partial = await pool.query<{ qualified: string }>(
+    `SELECT format('%I.%I', n.nspname, c.relname) AS qualified
+       FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+      WHERE (c.oid = $1::regclass OR c.oid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1::regclass)))
+        AND c.relkind IN ('r', 'p') AND c.relreplident <> 'f'
+      ORDER BY c.oid = $1::regclass DESC, c.oid`,
+    [qualified],
+  )
+  for (const { qualified: member } of partial.rows) await pool.query(`ALTER TABLE ${member} REPLICA IDENTITY FULL`)
   if (current?.member !== true) {
     // Requests describing a new table at once all find it missing; the ones that lose the race to add it meet
     // `duplicate_object` (42710), which means what they wanted is done.

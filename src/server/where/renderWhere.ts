@@ -8,8 +8,10 @@
  * - Every literal and `$n` carries an explicit `::type`, and every composite is parenthesized: Postgres has
  *   no type inference or precedence left to do, so it evaluates exactly what the evaluator evaluates.
  * - `$n` stays a placeholder, renumbered by `paramIndex` to the compiled params' positions.
+ * - `col::text` of an opaque column is rendered as the column's output text, the wire text the evaluator reads.
  */
 import { quoteIdentifier } from '../identifiers'
+import { outputText } from '../sources/describeTable'
 import type { SqlType } from './sqlType'
 import { formatSqlValue } from './sqlValue'
 import type { OpaqueColumn, WhereExpr } from './whereExpr'
@@ -32,7 +34,9 @@ export function renderWhere(expr: WhereExpr | OpaqueColumn, paramIndex: (number:
     case 'opaqueColumn':
       return quoteIdentifier(expr.name)
     case 'columnText':
-      return `(${quoteIdentifier(expr.name)})::text`
+      // The wire text the evaluator compares, not `::text`: a domain over char(n), bool or inet casts as its base
+      // type does, which differs from its output text (sources/describeTable.ts, textOf).
+      return outputText(quoteIdentifier(expr.name))
     case 'constant':
       if (expr.value === null) return `NULL${castSuffix(expr.type)}`
       if (expr.type === 'bool') return expr.value ? 'true' : 'false'

@@ -8,8 +8,9 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import type { WireRow } from '../../../src/core/protocol'
 import { setTextOutputForTransaction, TableChangedError, TEXT_OUTPUT_SETTINGS, type SqlQuery } from '../../../src/server/sources/describeTable'
 import type { ChangeSource, TableDescription, Transaction } from '../../../src/server/sources/source'
+import { compileWhere } from '../../../src/server/whereClause'
 import type { SourceFixture } from './fixture'
-import type { SqlFixtureFactory } from './sqlFixture'
+import { uniqueTableName, type SqlFixtureFactory } from './sqlFixture'
 
 /** Collects the transactions a source delivers and waits, event-driven, for a condition over them. */
 export interface TransactionRecorder {
@@ -398,6 +399,50 @@ export function describeSqlSourceCases<S extends ChangeSource>(
       })
       recorder.stop()
       await fixture.close()
+    })
+
+    it("gives a value's output text in snapshots and changes where its cast to text differs (inet, domains)", async () => {
+      const source = await factory.source()
+      const table = uniqueTableName('casts')
+      const padded = `${table}_padded`
+      const flag = `${table}_flag`
+      await factory.exec(`CREATE DOMAIN "${padded}" AS char(4); CREATE DOMAIN "${flag}" AS bool;
+        CREATE TABLE "${table}" (id int4 PRIMARY KEY, n int4, ip inet, code "${padded}", ok "${flag}")`)
+      const description = await source.describeTable('public', table)
+      if (description === undefined) throw new Error('table not described')
+      const recorder = recordTransactions(source)
+      await factory.exec(`INSERT INTO "${table}" VALUES (1, 0, '10.1.2.3', 'ab', true)`)
+      await factory.exec(`UPDATE "${table}" SET n = 1`)
+      await recorder.waitFor(() => recorder.on(table).length === 2)
+      const snapshot = await source.snapshot({ table: description, where: undefined, params: [] })
+      const [inserted, updated] = recorder.on(table).map((transaction) => transaction.changes[0])
+      // What pgoutput sends: the output functions' text (no `/32`, padding kept, `t` for a domain over bool).
+      expect(snapshot.rows).toEqual([{ id: '1', n: '1', ip: '10.1.2.3', code: 'ab  ', ok: 't' }])
+      expect(inserted?.row).toEqual({ ...snapshot.rows[0], n: '0' })
+      expect(updated?.row).toEqual(snapshot.rows[0])
+      expect(updated?.oldRow).toEqual(inserted?.row)
+      recorder.stop()
+      await factory.exec(`DROP TABLE "${table}"; DROP DOMAIN "${padded}"; DROP DOMAIN "${flag}"`)
+    })
+
+    it('matches a where on a domain cast to text the same in a snapshot and in a live change', async () => {
+      const source = await factory.source()
+      const table = uniqueTableName('domain_where')
+      const padded = `${table}_padded`
+      await factory.exec(`CREATE DOMAIN "${padded}" AS char(4); CREATE TABLE "${table}" (id int4 PRIMARY KEY, code "${padded}")`)
+      const description = await source.describeTable('public', table)
+      if (description === undefined) throw new Error('table not described')
+      const recorder = recordTransactions(source)
+      await factory.exec(`INSERT INTO "${table}" VALUES (1, 'ab')`)
+      await recorder.waitFor(() => recorder.on(table).length === 1)
+      const inserted = recorder.on(table)[0]?.changes[0]?.row ?? {}
+      for (const text of ['ab', 'ab  ']) {
+        const where = await compileWhere({ where: 'code::text = $1', params: [text], table: description })
+        const snapshot = await source.snapshot({ table: description, where: where.sql, params: where.params })
+        expect(snapshot.rows.length === 1, text).toBe(where.matches(inserted))
+      }
+      recorder.stop()
+      await factory.exec(`DROP TABLE "${table}"; DROP DOMAIN "${padded}"`)
     })
   })
 }
