@@ -290,7 +290,11 @@ export class ShapeStream<T = Row> {
       if (!held) return
       held = false
       this.#awake--
-      if (this.#awake === 0 && this.#options.visibility?.isHidden()) this.#pause()
+      // Released from inside a publish (the write's confirmation), before the stream took the response's position:
+      // pausing then would drop that position, so the pause waits for the microtask after it.
+      queueMicrotask(() => {
+        if (this.#awake === 0 && this.#options.visibility?.isHidden()) this.#pause()
+      })
     }
   }
 

@@ -99,6 +99,8 @@ describe('optimistic writes', () => {
     expect((await written).ok).toBe(true)
     expect(shape.getRow(keyOf(1))).toEqual({ id: 1, title: 'edited' })
     expect(shape.getStatus().phase).toBe('paused')
+    // The confirming response's position was taken before the pause: the stream resumes after it, not before it.
+    expect(shape.getStatus().offset).toBe('11_0')
     // A write made while the page is hidden wakes the stream for its confirmation.
     const second = manualCommit()
     void settled(shape.mutate({ apply: (draft) => draft.update({ id: 2, title: 'later' }), commit: second.commit }))
