@@ -105,6 +105,9 @@ export const CORPUS: readonly CorpusEntry[] = [
   { label: "where with a timestamp past PostgreSQL's range", query: (t) => shape(t, { where: "id > 0 AND '294277-01-01'::timestamptz > '2024-01-01'::timestamptz" }), status: 400 },
   { label: "where with a date past a timestamp's range cast to one", query: (t) => shape(t, { where: "id > 0 AND '5874897-12-31'::date::timestamp > '2024-01-01'::timestamp" }), status: 400 },
   { label: "where with a date past PostgreSQL's range", query: (t) => shape(t, { where: "id > 0 AND '5874898-01-01'::date > '2024-01-01'::date" }), status: 400 },
+  // Folding constants grew bigints without bound: this 1 200-character clause held the event loop for 40 s.
+  { label: 'where with a numeric constant chain past numeric range', query: (t) => shape(t, { where: `id > 0 AND 1 ${' / 3e-10000'.repeat(100)} > 0` }), status: 400 },
+  { label: 'where with a numeric constant past 131 072 digits', query: (t) => shape(t, { where: `id > 0 AND ${Array(14).fill('1e10000').join(' * ')} > 0` }), status: 400 },
   { label: 'where that overflows on a row', query: (t) => shape(t, { where: 'n * 2147483647 * 2147483647 > 0' }), status: 400 },
   // params
   { label: 'a NUL in a param', query: (t) => shape(t, { where: 'title = $1', 'params[1]': `a${NUL}b` }) },
