@@ -108,6 +108,8 @@ export const CORPUS: readonly CorpusEntry[] = [
   // Folding constants grew bigints without bound: this 1 200-character clause held the event loop for 40 s.
   { label: 'where with a numeric constant chain past numeric range', query: (t) => shape(t, { where: `id > 0 AND 1 ${' / 3e-10000'.repeat(100)} > 0` }), status: 400 },
   { label: 'where with a numeric constant past 131 072 digits', query: (t) => shape(t, { where: `id > 0 AND ${Array(14).fill('1e10000').join(' * ')} > 0` }), status: 400 },
+  // Folding built a 15.6 MB constant from a 65 KB request (and kept it per shape): 6 s and 500 MB on the memory source.
+  { label: 'where folding a param into a huge constant', query: (t) => shape(t, { where: `title = lower(${Array(240).fill('$1').join(' || ')})`, 'params[1]': 'y'.repeat(65_000) }), status: 400 },
   { label: 'where that overflows on a row', query: (t) => shape(t, { where: 'n * 2147483647 * 2147483647 > 0' }), status: 400 },
   // params
   { label: 'a NUL in a param', query: (t) => shape(t, { where: 'title = $1', 'params[1]': `a${NUL}b` }) },
