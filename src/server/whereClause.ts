@@ -15,7 +15,8 @@
  *   row on which evaluation raises (overflow, division by zero, bad cast) matches nothing, as Postgres would have
  *   failed the query.
  * - The clause and params are held to `limits` (where/whereLimits.ts, default `DEFAULT_WHERE_LIMITS`):
- *   the text limits before parsing, the list limit right after; `'none'` is only for SQL the server rendered itself.
+ *   the text limits before parsing, the list limit right after, and a text constant folding builds to their sum;
+ *   `'none'` is only for SQL the server rendered itself.
  * - `matchesOrThrow` raises that same case as a `DataException` (sources/dataException.ts) instead, so a
  *   snapshot over rows in memory fails where Postgres's would.
  */
@@ -87,7 +88,7 @@ export async function compileWhere(input: {
   const positions = new Map(analysis.paramNumbers.map((number, index) => [number, index + 1]))
   const offset = input.paramOffset ?? 0
   const sql = renderWhere(analysis.expr, (number) => (positions.get(number) ?? number) + offset)
-  const evaluate = evaluateWhere(foldConstants(analysis.expr))
+  const evaluate = evaluateWhere(foldConstants(analysis.expr, limits === 'none' ? undefined : limits.maxWhereChars + limits.maxParamsChars))
   return {
     sql,
     params: analysis.paramNumbers.map((number) => input.params[number - 1] ?? ''),

@@ -65,6 +65,25 @@ describe('where limits on shapes', () => {
     expect(((await atLimit.json()) as unknown[]).length).toBe(5)
   })
 
+  it('refuses a text constant that folding builds past maxWhereChars + maxParamsChars; accepts one at the limit', async () => {
+    const { handler } = setup({ whereLimits: { maxWhereChars: 100, maxParamsChars: 20 } })
+    const concat = (copies: number) => `title = lower(${Array(copies).fill('$1').join(' || ')})`
+    const long = await get(handler, { where: concat(13), 'params[1]': 'x'.repeat(10) })
+    expect(long.status).toBe(400)
+    expect(((await long.json()) as { errors: { where: string[] } }).errors.where[0]).toMatch(/constant of 130 characters.*limit of 120/)
+    expect((await get(handler, { where: concat(12), 'params[1]': 'x'.repeat(10) })).status).toBe(200)
+  })
+
+  // 240 copies of a 65 KB param under the default limits held the server for 6 s and kept 500 MB per shape.
+  it('refuses the default-limit form of that amplification fast', async () => {
+    const { handler } = setup()
+    const started = performance.now()
+    const where = `title = lower(${Array(240).fill('$1').join(' || ')})`
+    const response = await get(handler, { where, 'params[1]': 'y'.repeat(DEFAULT_WHERE_LIMITS.maxParamsChars) })
+    expect(response.status).toBe(400)
+    expect(performance.now() - started).toBeLessThan(2_000)
+  })
+
   it('applies the defaults when no limits are given', async () => {
     const { handler } = setup()
     const response = await get(handler, { where: `title = '${'x'.repeat(DEFAULT_WHERE_LIMITS.maxWhereChars)}'` })

@@ -6,8 +6,12 @@
  * - A finite value is `unscaled / 10^scale`; `scale` is the number of fraction digits Postgres would print
  *   (`1.50` has scale 2). Equality and order ignore scale, as in Postgres (`1.50 = 1.5`).
  * - `NaN` equals `NaN` and sorts above every other value, `Infinity` included (Postgres' numeric order).
- * - Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both, `/` the scale of
- *   Postgres' `select_div_scale` (at least 16 significant digits), rounded half away from zero.
+ * - Result scales follow Postgres: `+`/`-`/`%` take the larger scale, `*` the sum of both (at most 16 383, rounded
+ *   half away from zero), `/` the scale of Postgres' `select_div_scale` (at least 16 significant digits), rounded
+ *   half away from zero.
+ * - A result with more than 131 072 digits before the point overflows, as in Postgres ("value overflows numeric
+ *   format"). These two bounds also keep a hostile chain of constants (`1 / 3e-10000 / 3e-10000 / …`) from growing
+ *   bigints without end while the clause is folded: each value stays under ~150 000 digits.
  */
 
 /** A Postgres `numeric` value. */
@@ -22,6 +26,22 @@ export class DecimalArithmeticError extends Error {}
 const DECIMAL_INPUT = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/
 /** Postgres caps numeric input far above this; we cap exponents to keep bigint work bounded. */
 const MAX_EXPONENT = 10_000
+
+/** Postgres' `NUMERIC_DSCALE_MAX`: the largest scale a result of `*` keeps. */
+const MAX_RESULT_SCALE = 16_383
+/** Postgres' numeric format holds at most this many digits before the decimal point. */
+const MAX_INTEGER_DIGITS = 131_072
+let integerLimit: bigint | undefined
+
+/** The value itself, or "value overflows numeric format" when Postgres could not hold it. */
+function checkedFinite(unscaled: bigint, scale: number): Decimal {
+  const magnitude = unscaled < 0n ? -unscaled : unscaled
+  integerLimit ??= 10n ** BigInt(MAX_INTEGER_DIGITS)
+  if (magnitude >= integerLimit && magnitude / 10n ** BigInt(scale) >= integerLimit) {
+    throw new DecimalArithmeticError('value overflows numeric format')
+  }
+  return { kind: 'finite', unscaled, scale }
+}
 
 /** Parses Postgres `numeric` input or output text; undefined when Postgres would reject it. */
 export function parseDecimal(text: string): Decimal | undefined {
@@ -102,7 +122,7 @@ export function addDecimal(a: Decimal, b: Decimal): Decimal {
   if (a.kind === 'infinity') return a
   if (b.kind === 'infinity') return b
   const { left, right, scale } = align(a, b)
-  return { kind: 'finite', unscaled: left + right, scale }
+  return checkedFinite(left + right, scale)
 }
 
 export function subtractDecimal(a: Decimal, b: Decimal): Decimal {
@@ -115,7 +135,10 @@ export function multiplyDecimal(a: Decimal, b: Decimal): Decimal {
     const sign = signOf(a) * signOf(b)
     return sign === 0 ? { kind: 'nan' } : { kind: 'infinity', negative: sign < 0 }
   }
-  return { kind: 'finite', unscaled: a.unscaled * b.unscaled, scale: a.scale + b.scale }
+  const product = a.unscaled * b.unscaled
+  const excess = a.scale + b.scale - MAX_RESULT_SCALE
+  if (excess <= 0) return checkedFinite(product, a.scale + b.scale)
+  return checkedFinite(divideRounded(product, 10n ** BigInt(excess)), MAX_RESULT_SCALE)
 }
 
 /** `a % b`: the remainder takes the dividend's sign, as in Postgres. */
@@ -125,7 +148,7 @@ export function moduloDecimal(a: Decimal, b: Decimal): Decimal {
   if (a.kind === 'infinity') return { kind: 'nan' }
   if (b.kind === 'infinity') return a
   const { left, right, scale } = align(a, b)
-  return { kind: 'finite', unscaled: left % right, scale }
+  return checkedFinite(left % right, scale)
 }
 
 /** The base-10000 weight and leading base-10000 digit Postgres stores for a finite value (0 and 0 for zero). */
@@ -153,11 +176,16 @@ export function divideDecimal(a: Decimal, b: Decimal): Decimal {
   const scale = Math.min(Math.max(16 - quotientWeight * 4, a.scale, b.scale, 0), 1000)
   const numerator = a.unscaled * 10n ** BigInt(b.scale + scale)
   const denominator = b.unscaled * 10n ** BigInt(a.scale)
+  return checkedFinite(divideRounded(numerator, denominator), scale)
+}
+
+/** `numerator / denominator` rounded half away from zero. */
+function divideRounded(numerator: bigint, denominator: bigint): bigint {
   const negative = numerator < 0n !== denominator < 0n
   const n = numerator < 0n ? -numerator : numerator
   const d = denominator < 0n ? -denominator : denominator
   const rounded = (2n * n + d) / (2n * d)
-  return { kind: 'finite', unscaled: negative ? -rounded : rounded, scale }
+  return negative ? -rounded : rounded
 }
 
 /** Postgres `numeric` output text (fixed point, never an exponent). */

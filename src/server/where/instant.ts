@@ -6,6 +6,9 @@
  * - The server runs with `TimeZone=UTC` (SHAPE-PROTOCOL §3.4): a `timestamptz` written without an offset is
  *   UTC, a `timestamp` is compared with a `timestamptz` as if it were UTC, and a `date` is its midnight.
  * - A `timestamp` input that carries an offset ignores it, as Postgres does.
+ * - Values outside PostgreSQL's range for their type are out of range (`isInstantInRange`), not wrapped or printed
+ *   with a float year: every type starts at 4714-11-24 BC (Julian day 0); a date ends at 5874897-12-31 and a
+ *   timestamp (with or without time zone, in UTC) at 294276-12-31 24:00.
  * - Only ISO 8601 input is accepted (`2024-01-31`, `2024-01-31 10:00:00.5+02`, `… BC`, `infinity`); other
  *   forms Postgres knows (`Jan 31 2024`, `today`, `now`) are refused rather than guessed, and `today`/`now`
  *   could never be stable shape membership anyway.
@@ -118,6 +121,17 @@ export function parseTimestamp(text: string, withZone: boolean): Instant | undef
     total -= BigInt(offset) * MICROS_PER_SECOND
   }
   return { kind: 'finite', micros: total }
+}
+
+/** PostgreSQL's bounds (its datetime.h), in microseconds since 1970-01-01: the first valid one and the first past it. */
+const MIN_MICROS = -2_440_588n * MICROS_PER_DAY
+const DATE_END_MICROS = 2_145_042_906n * MICROS_PER_DAY
+const TIMESTAMP_END_MICROS = 106_762_940n * MICROS_PER_DAY
+
+/** Whether Postgres can hold the instant as `type` (infinities always). */
+export function isInstantInRange(value: Instant, type: 'date' | 'timestamp' | 'timestamptz'): boolean {
+  if (value.kind === 'infinity') return true
+  return value.micros >= MIN_MICROS && value.micros < (type === 'date' ? DATE_END_MICROS : TIMESTAMP_END_MICROS)
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {

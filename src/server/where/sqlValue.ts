@@ -22,7 +22,7 @@ import {
   roundDecimal,
   type Decimal,
 } from './decimal'
-import { compareInstant, formatInstant, parseDate, parseTimestamp, truncateToDay, type Instant } from './instant'
+import { compareInstant, formatInstant, isInstantInRange, parseDate, parseTimestamp, truncateToDay, type Instant } from './instant'
 import { isFloat, isInteger, type SqlType } from './sqlType'
 
 /** A non-null runtime value. */
@@ -137,12 +137,14 @@ export function parseSqlValue(type: SqlType, text: string): SqlValue {
     case 'date': {
       const value = parseDate(text)
       if (!value) throw unsupportedDateTime(type, text)
+      if (!isInstantInRange(value, type)) throw new SqlValueError(`date out of range: "${text}"`)
       return value
     }
     case 'timestamp':
     case 'timestamptz': {
       const value = parseTimestamp(text, type === 'timestamptz')
       if (!value) throw unsupportedDateTime(type, text)
+      if (!isInstantInRange(value, type)) throw new SqlValueError(`timestamp out of range: "${text}"`)
       return value
     }
   }
@@ -271,6 +273,9 @@ export function castSqlValue(from: SqlType, to: SqlType, value: SqlValue): SqlVa
   }
   if (to === 'numeric') return toDecimal(from, value)
   if (to === 'date') return truncateToDay(value as Instant)
-  // date → timestamp(tz) and timestamp ↔ timestamptz keep the instant (TimeZone=UTC).
+  // date → timestamp(tz) and timestamp ↔ timestamptz keep the instant (TimeZone=UTC); a date past 294276 has none.
+  if (to === 'timestamp' || to === 'timestamptz') {
+    if (!isInstantInRange(value as Instant, to)) throw new SqlValueError('date out of range for timestamp')
+  }
   return value
 }

@@ -99,6 +99,17 @@ export const CORPUS: readonly CorpusEntry[] = [
   { label: 'where with $0', query: (t) => shape(t, { where: 'title = $0', 'params[1]': 'a' }), status: 400 },
   { label: 'where that fails on a row (division by zero)', query: (t) => shape(t, { where: 'n / (n - n) = 1' }), status: 400 },
   { label: 'where that fails on a row (bad cast)', query: (t) => shape(t, { where: 'title::int4 > 0' }), status: 400 },
+  // Found by a seeded fuzz of where clauses (seed 11, case 1476): the memory source printed the year as 9.2e+22, could
+  // not read its own SQL back and answered 503; PostgreSQL refuses both as out of range.
+  { label: 'where with a timestamp year past any integer', query: (t) => shape(t, { where: "id > 0 AND '92233720368547758082030-01-01'::timestamptz > '2024-01-01'::timestamptz" }), status: 400 },
+  { label: "where with a timestamp past PostgreSQL's range", query: (t) => shape(t, { where: "id > 0 AND '294277-01-01'::timestamptz > '2024-01-01'::timestamptz" }), status: 400 },
+  { label: "where with a date past a timestamp's range cast to one", query: (t) => shape(t, { where: "id > 0 AND '5874897-12-31'::date::timestamp > '2024-01-01'::timestamp" }), status: 400 },
+  { label: "where with a date past PostgreSQL's range", query: (t) => shape(t, { where: "id > 0 AND '5874898-01-01'::date > '2024-01-01'::date" }), status: 400 },
+  // Folding constants grew bigints without bound: this 1 200-character clause held the event loop for 40 s.
+  { label: 'where with a numeric constant chain past numeric range', query: (t) => shape(t, { where: `id > 0 AND 1 ${' / 3e-10000'.repeat(100)} > 0` }), status: 400 },
+  { label: 'where with a numeric constant past 131 072 digits', query: (t) => shape(t, { where: `id > 0 AND ${Array(14).fill('1e10000').join(' * ')} > 0` }), status: 400 },
+  // Folding built a 15.6 MB constant from a 65 KB request (and kept it per shape): 6 s and 500 MB on the memory source.
+  { label: 'where folding a param into a huge constant', query: (t) => shape(t, { where: `title = lower(${Array(240).fill('$1').join(' || ')})`, 'params[1]': 'y'.repeat(65_000) }), status: 400 },
   { label: 'where that overflows on a row', query: (t) => shape(t, { where: 'n * 2147483647 * 2147483647 > 0' }), status: 400 },
   // params
   { label: 'a NUL in a param', query: (t) => shape(t, { where: 'title = $1', 'params[1]': `a${NUL}b` }) },

@@ -91,4 +91,28 @@ describe('decimal', () => {
     expect(roundDecimal(decimal('2.49'))).toBe(2n)
     expect(roundDecimal(decimal('NaN'))).toBeUndefined()
   })
+
+  // Postgres' bounds, checked on PGlite 18 and PostgreSQL 15: a product keeps at most 16 383 fraction digits (rounded
+  // half away from zero), and a result with more than 131 072 digits before the point overflows.
+  it('rounds a product to 16 383 fraction digits, as Postgres does', () => {
+    const product = multiplyDecimal(decimal('1e-10000'), decimal('1e-10000'))
+    expect(product).toEqual({ kind: 'finite', unscaled: 0n, scale: 16_383 })
+    const smallest = (digit: string) => multiplyDecimal(decimal(`${digit}e-10000`), decimal('1e-6383'))
+    expect(multiplyDecimal(smallest('5'), decimal('0.1'))).toEqual({ kind: 'finite', unscaled: 1n, scale: 16_383 })
+    expect(multiplyDecimal(smallest('-5'), decimal('0.1'))).toEqual({ kind: 'finite', unscaled: -1n, scale: 16_383 })
+    expect(compareDecimal(multiplyDecimal(smallest('4'), decimal('0.1')), decimal('0'))).toBe(0)
+  })
+
+  it('overflows past 131 072 digits before the point instead of growing without end', () => {
+    const power = (count: number) => Array.from({ length: count }, () => decimal('1e10000')).reduce((a, b) => multiplyDecimal(a, b))
+    expect(compareDecimal(power(13), decimal('0'))).toBe(1)
+    expect(() => power(14)).toThrow(new DecimalArithmeticError('value overflows numeric format'))
+    const largest = multiplyDecimal(power(13), decimal('9e1071'))
+    expect(() => addDecimal(largest, largest)).toThrow('value overflows numeric format')
+    // 1 / 3e-10000 / 3e-10000 / … grew by 10 000 digits a step (100 steps held the event loop for 40 s).
+    let quotient = decimal('1')
+    expect(() => {
+      for (let step = 0; step < 100; step++) quotient = divideDecimal(quotient, decimal('3e-10000'))
+    }).toThrow('value overflows numeric format')
+  })
 })

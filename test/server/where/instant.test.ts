@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { compareInstant, formatInstant, parseDate, parseTimestamp, type Instant } from '../../../src/server/where/instant'
+import { compareInstant, formatInstant, isInstantInRange, parseDate, parseTimestamp, type Instant } from '../../../src/server/where/instant'
+import { castSqlValue, parseSqlValue } from '../../../src/server/where/sqlValue'
 
 function timestamp(text: string, withZone = true): Instant {
   const value = parseTimestamp(text, withZone)
@@ -52,5 +53,29 @@ describe('instant', () => {
         expect(compareInstant(values[i] as Instant, values[j] as Instant)).toBe(Math.sign(i - j))
       }
     }
+  })
+
+  // Each pair is the last value PostgreSQL accepts and the first it refuses as out of range (checked on PGlite 18).
+  it.each([
+    ['timestamptz', '294276-12-31 23:59:59.999999', '294277-01-01'],
+    ['timestamptz', '294277-01-01 00:30+01', '294277-01-01 00:30+00'],
+    ['timestamptz', '4714-11-24 00:00+00 BC', '4714-11-24 00:00+01 BC'],
+    ['timestamp', '294276-12-31 23:59:59.999999', '294277-01-01'],
+    ['timestamp', '4714-11-24 BC', '4714-11-23 BC'],
+    ['date', '5874897-12-31', '5874898-01-01'],
+    ['date', '4714-11-24 BC', '4714-11-23 BC'],
+  ] as const)('keeps a %s to PostgreSQL’s range: %s is in it, %s is not', (type, inside, outside) => {
+    expect(parseSqlValue(type, inside)).toMatchObject({ kind: 'finite' })
+    expect(() => parseSqlValue(type, outside)).toThrow(`${type === 'date' ? 'date' : 'timestamp'} out of range: "${outside}"`)
+  })
+
+  it('refuses a year past any integer as out of range instead of printing it as a float', () => {
+    expect(() => parseSqlValue('timestamptz', '92233720368547758082030-01-01')).toThrow('timestamp out of range')
+    expect(isInstantInRange(parseDate('infinity') as Instant, 'timestamp')).toBe(true)
+  })
+
+  it('refuses a date past 294276 cast to a timestamp, as PostgreSQL does', () => {
+    expect(() => castSqlValue('date', 'timestamp', parseSqlValue('date', '5874897-12-31'))).toThrow('date out of range for timestamp')
+    expect(castSqlValue('date', 'timestamptz', parseSqlValue('date', '294276-12-31'))).toMatchObject({ kind: 'finite' })
   })
 })
