@@ -5,15 +5,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { ShapeStatus } from '../../src/core/index'
 import { createTestShapeServer } from '../../src/testing/index'
+import { ITEMS } from './support/itemsTable'
 
-const ITEMS = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-  ],
-  rows: [{ id: 1, title: 'one' }],
-} as const
 
 afterEach(() => {
   vi.doUnmock('../../src/core/sseRunner')

@@ -8,20 +8,13 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ShapeClient, type Shape, type ShapeStatus, type VisibilityAdapter } from '../../src/core/index'
 import { createTestShapeServer, type TestShapeServer, type TestShapeServerOptions } from '../../src/testing/index'
 import { fakeVisibility } from './support/fakeAdapters'
+import { ITEMS } from './support/itemsTable'
 
 interface Item {
   id: number
   title: string
 }
 
-const ITEMS = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-  ],
-  rows: [{ id: 1, title: 'one' }],
-} as const
 
 const WAIT_MS = 10_000
 

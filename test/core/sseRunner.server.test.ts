@@ -13,15 +13,8 @@ import { ShapeClient } from '../../src/core/shapeClient'
 import { sseRunner } from '../../src/core/sseRunner'
 import { createTestShapeServer, type TestShapeServer } from '../../src/testing'
 import { deferred } from './sseHelpers'
+import { ITEMS } from './support/itemsTable'
 
-const ITEMS = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-  ],
-  rows: [{ id: 1, title: 'one' }],
-}
 
 function until<T>(shape: Shape<T>, done: () => boolean): Promise<void> {
   return new Promise((resolve) => {

@@ -5,15 +5,8 @@ import { createShapeHandler } from '../../src/server/handler'
 import { serveNode } from '../../src/server/nodeAdapter'
 import type { NodeServer } from '../../src/server/nodeAdapter'
 import { createMemorySource } from '../../src/server/sources/memory'
+import { ITEMS as items } from '../core/support/itemsTable'
 
-const items = {
-  name: 'items',
-  columns: [
-    { name: 'id', type: 'int4', primaryKey: true },
-    { name: 'title', type: 'text' },
-  ],
-  rows: [{ id: 1, title: 'one' }],
-}
 
 describe('serveNode', () => {
   it('refuses a handler or port it cannot serve with InvalidOptionsError before listening', async () => {
