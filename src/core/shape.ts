@@ -118,8 +118,8 @@ export class Shape<T = Row> {
   readonly definitionKey: string
   /**
    * The options the shape was created with (the first subscriber's `onError` and `backoff` among them); their
-   * header, param, `parser`, `columnMapper` and `transformer` functions are forwarders to the latest functions the hooks
-   * were given (functionForwarders.ts).
+   * header, param, `parser`, `columnMapper`, `transformer` and `fetchClient` functions are forwarders to the latest
+   * functions the hooks were given (functionForwarders.ts).
    */
   readonly options: ShapeOptions<T>
   readonly #store: ShapeStore<T>
